@@ -1,0 +1,293 @@
+"""Defensor settings: one file, every value from the environment.
+
+Defaults give the embedded set-up (SQLite in ``./var``, plain HTTP on loopback).
+``DEFENSOR_MODE=production`` turns on HTTPS-only cookies, HSTS and the rest; the
+system checks in ``defensor.core.checks`` then refuse to start with a missing or
+weak secret. Secrets may also be read from ``NAME_FILE`` (Docker/systemd style).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    """Read ``name`` from the environment, or from the file named by ``name_FILE``."""
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = env(name, "1" if default else "0").strip().lower()
+    return raw in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+MODE = env("DEFENSOR_MODE", "local").strip().lower()
+PRODUCTION = MODE == "production"
+
+DATA_DIR = Path(env("DEFENSOR_DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def _local_secret_key() -> str:
+    """In the embedded set-up, make a strong key once and keep it beside the database."""
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = env("DEFENSOR_SECRET_KEY") or ("" if PRODUCTION else _local_secret_key())
+# Django refuses to start with an empty key; production's check (defensor.E001)
+# then explains what to set instead of the framework's generic message.
+if not SECRET_KEY:
+    SECRET_KEY = "missing-secret-key"  # noqa: S105 - rejected by defensor.E001 in production
+
+DEBUG = env_bool("DEFENSOR_DEBUG", default=False)
+
+ALLOWED_HOSTS = [
+    h.strip() for h in env("DEFENSOR_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",") if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in env("DEFENSOR_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "defensor.core",
+    "defensor.audit",
+    "defensor.accounts",
+    "defensor.staff",
+    "defensor.intake",
+]
+
+MIDDLEWARE = [
+    "defensor.core.middleware.ForgetClientMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "defensor.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "defensor.accounts.middleware.StaffSessionMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "defensor.core.middleware.DefensorErrorMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "defensor" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "defensor.staff.context_processors.staff",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------
+
+SQLITE_PATH = DATA_DIR / "defensor.sqlite3"
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(SQLITE_PATH),
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait for
+                # the busy timeout instead of failing on a lock upgrade.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": env_int("DEFENSOR_SQLITE_TIMEOUT", 20),
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    f"PRAGMA synchronous={env('DEFENSOR_SQLITE_SYNCHRONOUS', 'FULL')};"
+                    "PRAGMA foreign_keys=ON;"
+                ),
+            },
+        }
+    }
+    # A test database must live in a file too: WAL and IMMEDIATE are what we ship.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-defensor.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- accounts and authentication ------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("DEFENSOR_PASSWORD_MIN_LENGTH", 12)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:home"
+
+# Sessions: a staff session ends after DEFENSOR_IDLE_TIMEOUT seconds without a request
+# (enforced in StaffSessionMiddleware) and in any case after SESSION_COOKIE_AGE.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env_int("DEFENSOR_SESSION_MAX_AGE", 12 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "defensor_session"
+IDLE_TIMEOUT_SECONDS = env_int("DEFENSOR_IDLE_TIMEOUT", 30 * 60)
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_FAILURE_VIEW = "defensor.core.views.csrf_failure"
+
+# Lockout: by account name only (we do not store client addresses, see ForgetClientMiddleware).
+AXES_FAILURE_LIMIT = env_int("DEFENSOR_LOGIN_FAILURE_LIMIT", 5)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_COOLOFF_TIME = env_int("DEFENSOR_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_CLIENT_IP_CALLABLE = "defensor.core.middleware.no_client_address"
+AXES_LOCKOUT_CALLABLE = "defensor.accounts.views.locked_out"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False
+
+OTP_TOTP_ISSUER = env("DEFENSOR_TOTP_ISSUER", "Defensor")
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# --- security headers -----------------------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("DEFENSOR_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = env_int("DEFENSOR_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("DEFENSOR_HSTS_PRELOAD", default=True)
+    if env_bool("DEFENSOR_BEHIND_PROXY", default=True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Request size: staff forms are small; the intake raises its own limit for attachments.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFENSOR_MAX_FORM_BYTES", 256 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+# --- languages ------------------------------------------------------------------------------
+
+LANGUAGE_CODE = "ru"
+LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "defensor" / "locale"]
+LANGUAGE_COOKIE_NAME = "defensor_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env("DEFENSOR_TIME_ZONE", "Europe/Moscow")
+
+# --- static files ---------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed names need `collectstatic` (serve runs it); tests render without it.
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("DEFENSOR_STATIC_MANIFEST", default=PRODUCTION)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = DATA_DIR / "media"
+
+# --- caches ---------------------------------------------------------------------------------
+
+# Per-process memory only: nothing personal may reach a shared or on-disk cache.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- logging --------------------------------------------------------------------------------
+
+# Logs go to stderr only; the redacting filter strips exception messages (they can
+# carry values) and never formats a request. See docs/security.md.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "defensor.core.logging.RedactingFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        },
+    },
+    "root": {"handlers": ["stderr"], "level": env("DEFENSOR_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        "django": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "django.server": {"handlers": [], "propagate": False},
+        "axes": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+    },
+}
+
+# --- Defensor -------------------------------------------------------------------------------
+
+DEFENSOR_AUDIT_KEY = env("DEFENSOR_AUDIT_KEY")
+
+# axes.W006 warns that lockout by account name alone ignores the client address. That is our
+# choice: we never hold client addresses (ForgetClientMiddleware), and a per-account lockout
+# cannot be bypassed by rotating addresses or user agents.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from defensor.accounts import services
+from defensor.core.errors import AlreadyInitialised
+from defensor.core.models import Organisation
+
+
+class Command(BaseCommand):
+    help = "Create the organisation and its first administrator (once)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--organisation", default="Defensor", help="organisation name")
+        parser.add_argument("--admin", default="admin", help="login name of the first administrator")
+        parser.add_argument("--force", action="store_true", help="initialise again although already done")
+        parser.add_argument(
+            "--if-needed", action="store_true", help="do nothing (and succeed) if already initialised"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_needed"] and Organisation.objects.exists():
+            return
+        try:
+            organisation, admin, password = services.organisation_initialise(
+                name=options["organisation"], admin_username=options["admin"], force=options["force"]
+            )
+        except AlreadyInitialised as error:
+            raise CommandError(
+                "The organisation is already initialised. Use --force to create another one."
+            ) from error
+        except services.UsernameTaken as error:
+            raise CommandError(f"The login name {options['admin']!r} is already taken.") from error
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "=" * 72,
+                    f"Organisation {organisation.name!r} is ready.",
+                    "",
+                    "Log in to the team workspace:",
+                    "  http://127.0.0.1:8000/staff/",
+                    f"  login name:         {admin.username}",
+                    f"  one-time password:  {password}",
+                    "",
+                    "This password is shown only now. At first login you will set up",
+                    "two-factor authentication (an authenticator app on your phone) and",
+                    "choose your own password. Add your team under 'Team' afterwards.",
+                    "=" * 72,
+                    "",
+                ]
+            )
+        )

@@ -1,0 +1,55 @@
+"""Staff users and their membership (role) in the organisation."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from defensor.core.models import Organisation, ScopedQuerySet
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    LAWYER = "lawyer", _("Lawyer")
+    PARALEGAL = "paralegal", _("Paralegal")
+    VOLUNTEER = "volunteer", _("Volunteer")
+
+
+class User(AbstractUser):
+    """A staff member. Clients are never users: they are Persons (see the people app)."""
+
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    # Raising the generation ends every session of the user at their next request
+    # ("log out everywhere"): it is part of the session auth hash Django checks.
+    session_generation = models.PositiveIntegerField(default=0)
+    must_change_password = models.BooleanField(default=False)
+
+    def get_session_auth_hash(self) -> str:
+        return salted_hmac(
+            "defensor.accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.session_generation}",
+            algorithm="sha256",
+        ).hexdigest()
+
+
+class Membership(models.Model):
+    """One user, one organisation, one role."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="membership")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.role}"

@@ -1,0 +1,266 @@
+"""Writes to staff accounts. Each is atomic and records an AuditEvent in the same transaction."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from defensor.accounts.models import Membership, Role, User
+from defensor.audit.services import log_action
+from defensor.core.errors import AlreadyInitialised, InvalidOperation
+from defensor.core.models import Organisation
+
+RECOVERY_CODE_COUNT = 10
+TOTP_DEVICE_NAME = "authenticator"
+RECOVERY_DEVICE_NAME = "recovery-codes"
+
+
+class UsernameTaken(InvalidOperation):
+    user_message = _("This login name is already taken.")
+
+
+class LastAdministrator(InvalidOperation):
+    user_message = _("The organisation must keep at least one active administrator.")
+
+
+class WrongPassword(InvalidOperation):
+    user_message = _("The current password is wrong.")
+
+
+def generate_one_time_password() -> str:
+    """A readable random password (about 95 bits), to be changed at first login."""
+    alphabet = string.ascii_letters + string.digits
+    groups = ["".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(4)]
+    return "-".join(groups)
+
+
+def _recovery_code() -> str:
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+
+
+@transaction.atomic
+def organisation_initialise(
+    *, name: str, admin_username: str, force: bool = False
+) -> tuple[Organisation, User, str]:
+    """Create the organisation and its first administrator with a one-time password."""
+    if Organisation.objects.exists() and not force:
+        raise AlreadyInitialised()
+    organisation = Organisation.objects.create(name=name)
+    log_action(action="organisation.initialised", organisation=organisation, target=organisation)
+    admin, password = user_create(
+        organisation=organisation, username=admin_username, role=Role.ADMIN, created_by=None
+    )
+    return organisation, admin, password
+
+
+@transaction.atomic
+def user_create(
+    *,
+    organisation: Organisation,
+    username: str,
+    role: Role,
+    created_by: User | None,
+    language: str = "ru",
+) -> tuple[User, str]:
+    """Create a staff user with a one-time password they must change after enrolling 2FA."""
+    if User.objects.filter(username__iexact=username).exists():
+        raise UsernameTaken()
+    password = generate_one_time_password()
+    user = User(username=username, language=language, must_change_password=True)
+    user.set_password(password)
+    user.save()
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    log_action(
+        action="user.created",
+        actor=created_by,
+        organisation=organisation,
+        target=user,
+        details={"role": role.value},
+    )
+    return user, password
+
+
+def _active_admins(organisation: Organisation) -> int:
+    return Membership.objects.filter(
+        organisation=organisation, role=Role.ADMIN, user__is_active=True
+    ).count()
+
+
+def _ensure_other_admin_remains(user: User) -> None:
+    membership = user.membership
+    if membership.role == Role.ADMIN and user.is_active and _active_admins(membership.organisation) <= 1:
+        raise LastAdministrator()
+
+
+@transaction.atomic
+def user_disable(*, user: User, disabled_by: User) -> None:
+    """Disable at once: every session of the user stops working at its next request."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        return
+    _ensure_other_admin_remains(user)
+    user.is_active = False
+    user.session_generation += 1
+    user.save(update_fields=["is_active", "session_generation"])
+    log_action(action="user.disabled", actor=disabled_by, target=user)
+
+
+@transaction.atomic
+def user_enable(*, user: User, enabled_by: User) -> None:
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        return
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    log_action(action="user.enabled", actor=enabled_by, target=user)
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: Role, changed_by: User) -> None:
+    membership = Membership.objects.select_for_update().get(user=user)
+    if membership.role == role:
+        return
+    if membership.role == Role.ADMIN:
+        _ensure_other_admin_remains(user)
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    log_action(action="user.role_changed", actor=changed_by, target=user, details={"from": old, "to": role.value})
+
+
+@transaction.atomic
+def user_reset_password(*, user: User, reset_by: User) -> str:
+    """Give the user a new one-time password and end their sessions."""
+    password = generate_one_time_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.session_generation += 1
+    user.save(update_fields=["password", "must_change_password", "session_generation"])
+    log_action(action="user.password_reset", actor=reset_by, target=user)
+    return password
+
+
+@transaction.atomic
+def user_reset_two_factor(*, user: User, reset_by: User) -> None:
+    """Remove the user's authenticator and recovery codes; they enrol again at next login."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    user.session_generation += 1
+    user.save(update_fields=["session_generation"])
+    log_action(action="user.2fa_reset", actor=reset_by, target=user)
+
+
+@transaction.atomic
+def password_change(*, user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise WrongPassword()
+    validate_password(new_password, user=user)
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save(update_fields=["password", "must_change_password"])
+    log_action(action="user.password_changed", actor=user, target=user)
+
+
+@transaction.atomic
+def language_set(*, user: User, language: str) -> None:
+    user.language = language
+    user.save(update_fields=["language"])
+    log_action(action="user.language_changed", actor=user, target=user, details={"language": language})
+
+
+@transaction.atomic
+def logout_everywhere(*, user: User) -> None:
+    """End every session of this user, on every device, including the current one."""
+    user.session_generation += 1
+    user.save(update_fields=["session_generation"])
+    log_action(action="user.logged_out_everywhere", actor=user, target=user)
+
+
+@transaction.atomic
+def login_recorded(*, user: User) -> None:
+    log_action(action="user.logged_in", actor=user, target=user)
+
+
+@transaction.atomic
+def logout_recorded(*, user: User) -> None:
+    log_action(action="user.logged_out", actor=user, target=user)
+
+
+@transaction.atomic
+def login_failed_recorded(*, user: User | None, locked_out: bool = False) -> None:
+    # The attempted name is not stored: a mistyped password is often typed into it.
+    log_action(
+        action="user.locked_out" if locked_out else "user.login_failed",
+        organisation=user.membership.organisation if user is not None and hasattr(user, "membership") else None,
+        target=user,
+    )
+
+
+@transaction.atomic
+def totp_enrolment_start(*, user: User) -> TOTPDevice:
+    """An unconfirmed authenticator for the user (replacing any earlier unconfirmed one)."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        raise InvalidOperation(_("Two-factor authentication is already set up."))
+    device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    log_action(action="user.2fa_enrolment_started", actor=user, target=user)
+    return device
+
+
+@transaction.atomic
+def totp_enrolment_confirm(*, user: User, token: str) -> tuple[TOTPDevice, list[str]] | None:
+    """Confirm the pending authenticator with a code from it; return it and fresh recovery codes."""
+    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+    if device is None or not device.verify_token(token.strip().replace(" ", "")):
+        log_action(action="user.2fa_failed", actor=user, target=user, details={"stage": "enrolment"})
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _recovery_codes_replace(user)
+    log_action(action="user.2fa_enrolled", actor=user, target=user)
+    return device, codes
+
+
+def _recovery_codes_replace(user: User) -> list[str]:
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+@transaction.atomic
+def recovery_codes_regenerate(*, user: User) -> list[str]:
+    codes = _recovery_codes_replace(user)
+    log_action(action="user.recovery_codes_regenerated", actor=user, target=user)
+    return codes
+
+
+@transaction.atomic
+def two_factor_check(*, user: User, token: str) -> TOTPDevice | StaticDevice | None:
+    """Check a code from the authenticator, or a one-time recovery code. Throttled per device."""
+    token = token.strip().replace(" ", "").lower()
+    for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
+        if device.verify_is_allowed()[0] and device.verify_token(token):
+            log_action(action="user.2fa_verified", actor=user, target=user)
+            return device
+    for static in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
+        if static.verify_is_allowed()[0] and static.verify_token(token):
+            remaining = static.token_set.count()
+            log_action(
+                action="user.recovery_code_used", actor=user, target=user, details={"remaining": remaining}
+            )
+            return static
+    log_action(action="user.2fa_failed", actor=user, target=user, details={"stage": "login"})
+    return None
+
+
+def has_confirmed_totp(user: User) -> bool:
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())

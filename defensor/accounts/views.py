@@ -1,0 +1,266 @@
+"""Login, two-factor authentication, one's own account, and user management."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from defensor.accounts import services
+from defensor.accounts.forms import (
+    EnrolmentForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    RoleForm,
+    TokenForm,
+    UserCreateForm,
+)
+from defensor.accounts.models import Role, User
+from defensor.accounts.permissions import Perm, acting_user, is_two_factor_verified, permissions_for, staff_view
+from defensor.accounts.selectors import user_for, users_for
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None
+
+
+def _after_verification(request: HttpRequest, user: User) -> HttpResponse:
+    if user.must_change_password:
+        return redirect("staff:password")
+    return redirect(_safe_next(request) or "staff:home")
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    if is_two_factor_verified(request.user):
+        return redirect("staff:home")
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.get_user()
+        auth_login(request, user)
+        services.login_recorded(user=user)
+        target = "staff:2fa-verify" if services.has_confirmed_totp(user) else "staff:2fa-setup"
+        response = redirect(target)
+        if next_url := _safe_next(request):
+            response["Location"] += "?" + urlencode({"next": next_url})
+        return response
+    return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request) or ""})
+
+
+def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """django-axes calls this instead of authenticating a locked-out account."""
+    minutes = int(settings.AXES_COOLOFF_TIME * 60)
+    form = LoginForm(request)
+    message = _("Too many failed attempts. This account is locked for %(minutes)d minutes.") % {"minutes": minutes}
+    return render(request, "accounts/login.html", {"form": form, "locked_message": message}, status=429)
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return redirect("staff:login")
+    if services.has_confirmed_totp(user):
+        return redirect("staff:2fa-verify")
+    form = EnrolmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.totp_enrolment_confirm(user=user, token=form.cleaned_data["token"])
+        if result is not None:
+            device, codes = result
+            otp_login(request, device)
+            return render(request, "accounts/recovery_codes.html", {"codes": codes, "first_time": True})
+        form.add_error("token", _("This code is not right. Check the time on your phone and try the newest code."))
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = services.totp_enrolment_start(user=user)
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#111", light="#fff")
+    secret = _b32_secret(device.bin_key)
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {"form": form, "qr_svg": qr_svg, "secret": secret},
+        status=400 if form.errors else 200,
+    )
+
+
+def _b32_secret(key: bytes) -> str:
+    import base64
+
+    raw = base64.b32encode(key).decode().rstrip("=")
+    return " ".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not isinstance(user, User) or not user.is_authenticated:
+        return redirect("staff:login")
+    if is_two_factor_verified(user):
+        return redirect("staff:home")
+    if not services.has_confirmed_totp(user):
+        return redirect("staff:2fa-setup")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.two_factor_check(user=user, token=form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return _after_verification(request, user)
+        form.add_error(
+            "token",
+            _("This code is not right. Use the newest code from your app, or a recovery code. "
+              "After several wrong codes you must wait before trying again."),
+        )
+    return render(
+        request, "accounts/two_factor_verify.html", {"form": form, "next": _safe_next(request) or ""},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if isinstance(request.user, User) and request.user.is_authenticated:
+        services.logout_recorded(user=request.user)
+    language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
+    auth_logout(request)
+    messages.success(request, _("You have logged out."))
+    response = redirect("staff:login")
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", httponly=True,
+                        secure=settings.PRODUCTION)
+    return response
+
+
+@staff_view(Perm.WORKSPACE)
+@require_POST
+def logout_everywhere_view(request: HttpRequest) -> HttpResponse:
+    services.logout_everywhere(user=acting_user(request))
+    auth_logout(request)
+    messages.success(request, _("You have logged out on every device."))
+    return redirect("staff:login")
+
+
+@staff_view(Perm.WORKSPACE)
+@require_http_methods(["GET", "POST"])
+def password_view(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        from django.core.exceptions import ValidationError
+
+        try:
+            services.password_change(
+                user=user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except services.WrongPassword as error:
+            form.add_error("current_password", str(error.user_message))
+        except ValidationError as error:
+            form.add_error("new_password", error)
+        else:
+            from django.contrib.auth import update_session_auth_hash
+
+            update_session_auth_hash(request, user)
+            messages.success(request, _("Your password has been changed."))
+            return redirect("staff:home")
+    return render(request, "accounts/password.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@staff_view(Perm.WORKSPACE)
+@require_http_methods(["GET", "POST"])
+def account_view(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    form = LanguageForm(request.POST or None, initial={"language": user.language})
+    if request.method == "POST" and form.is_valid():
+        services.language_set(user=user, language=form.cleaned_data["language"])
+        messages.success(request, _("Language saved."))
+        return redirect("staff:account")
+    return render(
+        request,
+        "accounts/account.html",
+        {"form": form, "role": Role(user.membership.role), "permissions": permissions_for(Role(user.membership.role))},
+    )
+
+
+@staff_view(Perm.WORKSPACE)
+@require_POST
+def recovery_codes_view(request: HttpRequest) -> HttpResponse:
+    codes = services.recovery_codes_regenerate(user=acting_user(request))
+    return render(request, "accounts/recovery_codes.html", {"codes": codes, "first_time": False})
+
+
+# --- user management (administrators) --------------------------------------------------------
+
+
+@staff_view(Perm.USERS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def users_view(request: HttpRequest) -> HttpResponse:
+    actor = acting_user(request)
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, password = services.user_create(
+                organisation=actor.membership.organisation,
+                username=form.cleaned_data["username"],
+                role=Role(form.cleaned_data["role"]),
+                language=form.cleaned_data["language"],
+                created_by=actor,
+            )
+        except services.UsernameTaken as error:
+            form.add_error("username", str(error.user_message))
+        else:
+            # Shown once, in this response only: the administrator hands it over in person.
+            return render(request, "accounts/user_password.html", {"target": user, "password": password})
+    return render(
+        request, "accounts/users.html", {"users": users_for(actor=actor), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_view(Perm.USERS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    target = user_for(actor=actor, user_id=user_id)
+    role_form = RoleForm(initial={"role": target.membership.role})
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "disable":
+            services.user_disable(user=target, disabled_by=actor)
+            messages.success(request, _("The account is disabled. Its sessions have ended."))
+        elif action == "enable":
+            services.user_enable(user=target, enabled_by=actor)
+            messages.success(request, _("The account is enabled."))
+        elif action == "role":
+            role_form = RoleForm(request.POST)
+            if not role_form.is_valid():
+                return render(request, "accounts/user_detail.html", {"target": target, "role_form": role_form},
+                              status=400)
+            services.user_set_role(user=target, role=Role(role_form.cleaned_data["role"]), changed_by=actor)
+            messages.success(request, _("The role is changed."))
+        elif action == "reset-2fa":
+            services.user_reset_two_factor(user=target, reset_by=actor)
+            messages.success(request, _("Two-factor authentication is reset. The user sets it up again at next login."))
+        elif action == "reset-password":
+            password = services.user_reset_password(user=target, reset_by=actor)
+            return render(request, "accounts/user_password.html", {"target": target, "password": password})
+        else:
+            messages.error(request, _("Unknown action. Nothing was changed."))
+            return redirect("staff:user", user_id=target.pk)
+        return redirect("staff:user", user_id=target.pk)
+    return render(request, "accounts/user_detail.html", {"target": target, "role_form": role_form})

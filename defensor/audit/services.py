@@ -1,0 +1,165 @@
+"""``log_action``: the only way to write to the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models
+from django.utils import timezone
+
+from defensor.audit.models import AuditChainHead, AuditEvent
+from defensor.core.models import Organisation
+from defensor.core.types import AuditDetails, AuditScalar
+
+GENESIS_HASH = "0" * 64
+MAX_DETAIL_TEXT = 100
+
+
+class AuditUsageError(Exception):
+    pass
+
+
+def _audit_key() -> bytes:
+    configured: str = settings.DEFENSOR_AUDIT_KEY
+    if configured:
+        return configured.encode()
+    # Derived, so a copy of the database alone cannot re-forge the chain after an edit.
+    return hmac.new(settings.SECRET_KEY.encode(), b"defensor.audit.chain.v1", hashlib.sha256).digest()
+
+
+def _check_scalar(key: str, value: Any) -> AuditScalar:
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, str) and len(value) <= MAX_DETAIL_TEXT:
+        return value
+    raise AuditUsageError(f"audit detail {key!r} must be a code, id, count or flag")
+
+
+def _clean_details(details: AuditDetails | None) -> dict[str, Any]:
+    clean: dict[str, Any] = {}
+    for key, value in (details or {}).items():
+        if isinstance(value, list):
+            clean[key] = [_check_scalar(key, item) for item in value]
+        else:
+            clean[key] = _check_scalar(key, value)
+    return clean
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def compute_hash(
+    *,
+    seq: int,
+    prev_hash: str,
+    organisation_id: int | None,
+    actor_id: int | None,
+    action: str,
+    target_type: str,
+    target_id: str,
+    created_at: datetime,
+    details: dict[str, Any],
+) -> str:
+    record = json.dumps(
+        [seq, prev_hash, organisation_id, actor_id, action, target_type, target_id, _timestamp(created_at), details],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hmac.new(_audit_key(), record.encode(), hashlib.sha256).hexdigest()
+
+
+def log_action(
+    *,
+    action: str,
+    actor: Any | None = None,
+    organisation: Organisation | None = None,
+    target: models.Model | None = None,
+    details: AuditDetails | None = None,
+) -> AuditEvent:
+    """Append one event. Must run inside the transaction of the change it records."""
+    if not connection.in_atomic_block:
+        raise AuditUsageError("log_action must be called inside the transaction of the change it records")
+    actor_id = actor.pk if actor is not None and getattr(actor, "is_authenticated", False) else None
+    if organisation is None and actor_id is not None:
+        membership = getattr(actor, "membership", None)
+        organisation = membership.organisation if membership is not None else None
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    clean = _clean_details(details)
+    created_at = timezone.now()
+    seq = head.seq + 1
+    target_type = target._meta.label_lower if target is not None else ""
+    target_id = str(target.pk) if target is not None else ""
+    digest = compute_hash(
+        seq=seq,
+        prev_hash=head.hash,
+        organisation_id=organisation.pk if organisation else None,
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        created_at=created_at,
+        details=clean,
+    )
+    event = AuditEvent.objects.create(
+        seq=seq,
+        organisation=organisation,
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        created_at=created_at,
+        details=clean,
+        prev_hash=head.hash,
+        hash=digest,
+    )
+    AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=digest)
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    ok: bool
+    problem_seq: int | None = None
+    problem: str = ""
+    head_hash: str = GENESIS_HASH
+
+
+def verify_chain(*, batch_size: int = 2000) -> ChainReport:
+    """Walk the whole chain in order; report the first event that breaks it."""
+    expected_prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    events = AuditEvent.objects.order_by("seq").values_list(
+        "seq", "prev_hash", "hash", "organisation_id", "actor_id", "action", "target_type", "target_id",
+        "created_at", "details",
+    )
+    for seq, prev_hash, digest, org_id, actor_id, action, t_type, t_id, created_at, details in events.iterator(
+        chunk_size=batch_size
+    ):
+        if seq != expected_seq:
+            return ChainReport(checked, False, expected_seq, "missing or reordered event")
+        if prev_hash != expected_prev:
+            return ChainReport(checked, False, seq, "link to the previous event is broken")
+        recomputed = compute_hash(
+            seq=seq, prev_hash=prev_hash, organisation_id=org_id, actor_id=actor_id, action=action,
+            target_type=t_type, target_id=t_id, created_at=created_at, details=details,
+        )
+        if not hmac.compare_digest(recomputed, digest):
+            return ChainReport(checked, False, seq, "event content was changed")
+        expected_prev = digest
+        expected_seq += 1
+        checked += 1
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if head_seq != checked or head_hash != expected_prev:
+        return ChainReport(checked, False, checked + 1, "events after the last one were removed")
+    return ChainReport(checked, True, head_hash=expected_prev)

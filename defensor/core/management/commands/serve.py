@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+class Command(BaseCommand):
+    help = (
+        "Prepare the data directory (migrate, static files, first-start initialisation) and serve "
+        "the application with granian (one thread per worker process)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("DEFENSOR_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("DEFENSOR_PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("DEFENSOR_WORKERS", "2")))
+        parser.add_argument("--no-prepare", action="store_true", help="skip migrate/collectstatic/init")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_prepare"]:
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("collectstatic", interactive=False, verbosity=0)
+            call_command("init", if_needed=True, stdout=self.stdout)
+        granian = shutil.which("granian") or os.path.join(os.path.dirname(sys.executable), "granian")
+        if not os.path.exists(granian):
+            raise CommandError("granian is not installed in this environment.")
+        argv = [
+            granian,
+            "--interface", "wsgi",
+            "--host", options["host"],
+            "--port", str(options["port"]),
+            "--workers", str(options["workers"]),
+            # One thread per process: SQLite writes and the GIL punish threads (docs/decisions.md).
+            "--blocking-threads", "1",
+            "--no-ws",
+            "--no-access-log",
+            "--respawn-failed-workers",
+            "--log-level", "warning",
+            "config.wsgi:application",
+        ]
+        scheme = "https" if settings.PRODUCTION else "http"
+        self.stdout.write(
+            f"Serving the public intake at {scheme}://{options['host']}:{options['port']}/ "
+            f"and the team workspace at {scheme}://{options['host']}:{options['port']}/staff/"
+        )
+        self.stdout.flush()
+        os.execv(granian, argv)  # noqa: S606 - replacing ourselves with the server is the point

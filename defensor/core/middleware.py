@@ -1,0 +1,76 @@
+"""Request-wide safety: forget who the client is, and set strict response headers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+# Everything that identifies a client's network or device. Removed before any other code
+# (axes, logging, error reports) can read it: what is never held cannot be stored or logged.
+CLIENT_IDENTIFYING_META = (
+    "REMOTE_ADDR",
+    "REMOTE_HOST",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_REAL_IP",
+    "HTTP_FORWARDED",
+    "HTTP_CF_CONNECTING_IP",
+    "HTTP_TRUE_CLIENT_IP",
+    "HTTP_USER_AGENT",
+    "HTTP_VIA",
+)
+
+
+def no_client_address(request: HttpRequest) -> None:
+    """Used by django-axes: we lock out by account name, never by address."""
+    return None
+
+
+class ForgetClientMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for key in CLIENT_IDENTIFYING_META:
+            request.META.pop(key, None)
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """CSP, no caching of dynamic pages, and a cross-origin resource policy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if not request.path.startswith(settings.STATIC_URL):
+            # Pages may show personal data: never store them in a browser or proxy cache.
+            response.headers["Cache-Control"] = "no-store, max-age=0"
+        return response
+
+
+class DefensorErrorMiddleware:
+    """Turn typed errors into a translated page: the one place they become user messages."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.utils.translation import gettext as _
+
+        from defensor.core.errors import DefensorError, PermissionDenied
+        from defensor.core.views import error_page
+
+        if not isinstance(exception, DefensorError):
+            return None
+        if isinstance(exception, PermissionDenied):
+            return error_page(request, status=403, title=_("Not allowed"), message=str(exception.user_message))
+        return error_page(request, status=400, title=_("Not possible"), message=str(exception.user_message))

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from typing import TypeAlias
+
+# What may go into structured audit details: codes, ids, counts and flags, never free text.
+AuditScalar: TypeAlias = str | int | bool | None
+AuditDetails: TypeAlias = dict[str, AuditScalar | list[AuditScalar]]

@@ -1,0 +1,71 @@
+"""Error pages: translated, calm, without technical detail, the same for every error."""
+
+from __future__ import annotations
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+def error_page(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:
+    staff = request.path.startswith("/staff/")
+    context = {
+        "title": title,
+        "message": message,
+        "status": status,
+        "base_template": "base.html" if staff else "public_base.html",
+        "home_url": "/staff/" if staff else "/",
+    }
+    return render(request, "error.html", context, status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        return error_page(
+            request,
+            status=413,
+            title=_("Too much data"),
+            message=_("What you sent is larger than this form accepts. Nothing was saved. "
+                      "Please shorten the text or send fewer files."),
+        )
+    return error_page(
+        request,
+        status=400,
+        title=_("The request could not be understood"),
+        message=_("Nothing was saved. Please go back and try again."),
+    )
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(
+        request,
+        status=403,
+        title=_("Not allowed"),
+        message=_("You do not have permission to open this page. Nothing was changed."),
+    )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_page(
+        request, status=404, title=_("Page not found"), message=_("There is no page at this address.")
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return error_page(
+        request,
+        status=500,
+        title=_("Something went wrong"),
+        message=_("We could not complete this. Nothing was changed. Please try again in a few minutes."),
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return error_page(
+        request,
+        status=403,
+        title=_("The form has expired"),
+        message=_("For your safety the form could not be accepted (it was too old or opened in another "
+                  "window). Nothing was saved. Please go back, reload the page and send it again."),
+    )

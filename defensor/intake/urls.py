@@ -1,0 +1,9 @@
+from django.urls import path
+
+from defensor.intake import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("", views.landing_view, name="landing"),
+]

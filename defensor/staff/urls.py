@@ -1,0 +1,22 @@
+from django.urls import path
+
+from defensor.accounts import views as accounts
+from defensor.audit import views as audit
+from defensor.staff import views as staff
+
+app_name = "staff"
+
+urlpatterns = [
+    path("", staff.home_view, name="home"),
+    path("login/", accounts.login_view, name="login"),
+    path("logout/", accounts.logout_view, name="logout"),
+    path("2fa/setup/", accounts.two_factor_setup, name="2fa-setup"),
+    path("2fa/verify/", accounts.two_factor_verify, name="2fa-verify"),
+    path("account/", accounts.account_view, name="account"),
+    path("account/password/", accounts.password_view, name="password"),
+    path("account/recovery-codes/", accounts.recovery_codes_view, name="recovery-codes"),
+    path("account/logout-everywhere/", accounts.logout_everywhere_view, name="logout-everywhere"),
+    path("users/", accounts.users_view, name="users"),
+    path("users/<int:user_id>/", accounts.user_detail_view, name="user"),
+    path("audit/", audit.audit_log_view, name="audit"),
+]
