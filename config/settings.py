@@ -121,7 +121,7 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 
-SQLITE_PATH = DATA_DIR / "defensor.sqlite3"
+SQLITE_PATH = Path(env("DEFENSOR_SQLITE_PATH", str(DATA_DIR / "defensor.sqlite3")))
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
@@ -240,7 +240,9 @@ TIME_ZONE = env("DEFENSOR_TIME_ZONE", "Europe/Moscow")
 # --- static files ---------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "defensor" / "static"]
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed names need `collectstatic` (serve runs it); tests render without it.

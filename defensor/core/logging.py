@@ -18,6 +18,10 @@ def _redacted_traceback(exc_info: tuple[type[BaseException], BaseException, obje
     return "Traceback (most recent call last):\n" + "\n".join(lines) + f"\n{exc_type.__name__}: <redacted>"
 
 
+# Loggers whose arguments are request paths and status codes only (never bodies or query strings).
+ARGUMENTS_ALLOWED = ("defensor", "django.request", "django.security")
+
+
 class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if hasattr(record, "request"):
@@ -25,7 +29,7 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = _redacted_traceback(record.exc_info)
             record.exc_info = None
-        if not record.name.startswith("defensor") and record.args:
+        if record.args and not record.name.startswith(ARGUMENTS_ALLOWED):
             # Third-party messages are formatted with arguments we do not control.
             record.msg = f"{record.msg} <arguments redacted>"
             record.args = None

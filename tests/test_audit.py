@@ -1,0 +1,149 @@
+"""The audit log is append-only and any edit, removal or reordering is detected."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+from django.db import connection, transaction
+
+from defensor.accounts import services
+from defensor.accounts.models import Role, User
+from defensor.audit.models import AuditChainHead, AuditEvent, AuditLogIsAppendOnly
+from defensor.audit.services import AuditUsageError, log_action, verify_chain
+from defensor.core.models import Organisation
+
+
+@pytest.fixture
+def history(organisation: Organisation, olga: User) -> list[AuditEvent]:
+    for name in ["ivan", "maria", "pyotr"]:
+        user, _ = services.user_create(organisation=organisation, username=name, role=Role.VOLUNTEER, created_by=olga)
+        services.user_disable(user=user, disabled_by=olga)
+    return list(AuditEvent.objects.order_by("seq"))
+
+
+def _sql(statement: str, params: list[str | int]) -> None:
+    """What an intruder with database access does: bypass the application entirely."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+@pytest.mark.django_db
+def test_intact_chain_verifies(history: list[AuditEvent]) -> None:
+    report = verify_chain()
+    assert report.ok
+    assert report.checked == len(history) == 6
+
+
+@pytest.mark.django_db
+def test_edited_event_is_detected(history: list[AuditEvent]) -> None:
+    victim = history[2]
+    _sql("UPDATE audit_auditevent SET action = %s WHERE id = %s", ["user.enabled", victim.pk])
+    report = verify_chain()
+    assert not report.ok
+    assert report.problem_seq == victim.seq
+
+
+@pytest.mark.django_db
+def test_edited_details_or_time_are_detected(history: list[AuditEvent]) -> None:
+    AuditEvent.objects.filter(pk=history[0].pk).update(details={"role": "admin"})
+    assert verify_chain().problem_seq == history[0].seq
+
+
+@pytest.mark.django_db
+def test_deleted_event_is_detected(history: list[AuditEvent]) -> None:
+    _sql("DELETE FROM audit_auditevent WHERE id = %s", [history[3].pk])
+    report = verify_chain()
+    assert not report.ok
+    assert report.problem_seq == history[3].seq
+
+
+@pytest.mark.django_db
+def test_deleted_newest_event_is_detected(history: list[AuditEvent]) -> None:
+    _sql("DELETE FROM audit_auditevent WHERE id = %s", [history[-1].pk])
+    report = verify_chain()
+    assert not report.ok
+
+
+@pytest.mark.django_db
+def test_reordered_events_are_detected(history: list[AuditEvent]) -> None:
+    a, b = history[1], history[4]
+    _sql("UPDATE audit_auditevent SET seq = %s WHERE id = %s", [1_000_000, a.pk])
+    _sql("UPDATE audit_auditevent SET seq = %s WHERE id = %s", [a.seq, b.pk])
+    _sql("UPDATE audit_auditevent SET seq = %s WHERE id = %s", [b.seq, a.pk])
+    report = verify_chain()
+    assert not report.ok
+    assert report.problem_seq == a.seq
+
+
+@pytest.mark.django_db
+def test_recomputed_plain_hash_does_not_fool_the_check(history: list[AuditEvent]) -> None:
+    """Without the audit key an intruder cannot re-forge the link after an edit."""
+    import hashlib
+
+    victim = history[-1]
+    forged = hashlib.sha256(b"forged").hexdigest()
+    _sql("UPDATE audit_auditevent SET action = %s, hash = %s WHERE id = %s", ["user.enabled", forged, victim.pk])
+    AuditChainHead.objects.filter(pk=1).update(hash=forged)
+    assert not verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_events_cannot_be_changed_or_deleted_through_the_application(history: list[AuditEvent]) -> None:
+    event = history[0]
+    event.action = "something.else"
+    with pytest.raises(AuditLogIsAppendOnly):
+        event.save()
+    with pytest.raises(AuditLogIsAppendOnly):
+        event.delete()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_log_action_refuses_to_run_outside_a_transaction(olga: User) -> None:
+    with pytest.raises(AuditUsageError):
+        log_action(action="user.logged_in", actor=olga)
+
+
+@pytest.mark.django_db
+def test_details_hold_codes_not_free_text(olga: User) -> None:
+    with transaction.atomic(), pytest.raises(AuditUsageError):
+        log_action(action="note.added", actor=olga, details={"text": "Иванов Иван рассказал, что " * 10})
+    with transaction.atomic(), pytest.raises(AuditUsageError):
+        log_action(action="note.added", actor=olga, details={"nested": {"a": 1}})  # type: ignore[dict-item]
+
+
+@pytest.mark.django_db
+def test_admin_can_filter_the_log(
+    history: list[AuditEvent], olga: User, verified_client: Callable[[User], object]
+) -> None:
+    client = verified_client(olga)
+    page = client.get("/staff/audit/", {"action": "user.disabled"})  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert text.count("<code>user.disabled</code>") == 3
+    assert "<code>user.created</code>" not in text
+    by_actor = client.get("/staff/audit/", {"actor": olga.pk}).content.decode()  # type: ignore[attr-defined]
+    assert by_actor.count("<code>user.created</code>") == 3
+    bad = client.get("/staff/audit/", {"since": "2026-12-01", "until": "2026-01-01"})  # type: ignore[attr-defined]
+    assert bad.status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cli_audit_verify_reports_tampering(olga: User, clean_env: dict[str, str], settings: object) -> None:
+    with transaction.atomic():
+        log_action(action="user.logged_in", actor=olga)
+        log_action(action="user.logged_out", actor=olga)
+    if connection.vendor != "sqlite":
+        pytest.skip("the subprocess reads the SQLite file; on PostgreSQL the in-process check above covers it")
+    env = {**clean_env, "DEFENSOR_DATA_DIR": str(connection.settings_dict["NAME"]).rsplit("/", 1)[0]}
+    env["DEFENSOR_SQLITE_PATH"] = str(connection.settings_dict["NAME"])
+    command = [sys.executable, "-m", "defensor.cli", "audit", "verify"]
+    ok = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    assert "intact: 2 events" in ok.stdout
+    _sql("UPDATE audit_auditevent SET action = %s WHERE seq = 1", ["user.enabled"])
+    broken = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert broken.returncode != 0
+    assert "NOT intact: event #1" in broken.stderr

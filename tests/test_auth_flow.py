@@ -1,0 +1,187 @@
+"""The whole first login, as a new team member lives it, and the ways a session ends."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from defensor.accounts import services
+from defensor.accounts.models import Role, User
+from defensor.audit.models import AuditEvent
+from defensor.core.models import Organisation
+from tests.conftest import PASSWORD, current_token
+
+
+def _token_for(device: TOTPDevice, offset_steps: int = 0) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time += offset_steps * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+@pytest.mark.django_db
+def test_first_login_enrols_two_factor_then_forces_a_new_password(organisation: Organisation) -> None:
+    user, one_time_password = services.user_create(
+        organisation=organisation, username="vera", role=Role.PARALEGAL, created_by=None
+    )
+    client = Client()
+    response = client.post("/staff/login/", {"username": "vera", "password": one_time_password})
+    assert response.status_code == 302
+    assert response["Location"] == "/staff/2fa/setup/"
+
+    setup = client.get("/staff/2fa/setup/")
+    assert setup.status_code == 200
+    assert b"<svg" in setup.content
+    shown_secret = re.search(rb'data-testid="totp-secret">([A-Z2-7 ]+)<', setup.content)
+    assert shown_secret is not None
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    # What the person types by hand is the real key.
+    import base64
+
+    key = shown_secret.group(1).decode().replace(" ", "")
+    assert base64.b32decode(key + "=" * (-len(key) % 8)) == device.bin_key
+
+    wrong = client.post("/staff/2fa/setup/", {"token": "000000" if _token_for(device) != "000000" else "111111"})
+    assert wrong.status_code == 400
+    assert not TOTPDevice.objects.get(pk=device.pk).confirmed
+    time.sleep(1.1)  # a wrong code throttles the device for a second (django-otp back-off)
+
+    done = client.post("/staff/2fa/setup/", {"token": _token_for(device)})
+    assert done.status_code == 200
+    codes = re.findall(rb"<li><code>([a-z0-9-]+)</code></li>", done.content)
+    assert len(codes) == 10
+
+    # Verified now, but the administrator's password must be replaced before anything else.
+    assert client.get("/staff/")["Location"] == "/staff/account/password/"
+    weak = client.post(
+        "/staff/account/password/",
+        {"current_password": one_time_password, "new_password": "12345678", "new_password_again": "12345678"},
+    )
+    assert weak.status_code == 400
+    changed = client.post(
+        "/staff/account/password/",
+        {"current_password": one_time_password, "new_password": PASSWORD, "new_password_again": PASSWORD},
+    )
+    assert changed.status_code == 302
+    assert client.get("/staff/").status_code == 200
+
+    actions = list(AuditEvent.objects.filter(target_id=str(user.pk)).order_by("seq").values_list("action", flat=True))
+    assert actions == [
+        "user.created",
+        "user.logged_in",
+        "user.2fa_enrolment_started",
+        "user.2fa_failed",
+        "user.2fa_enrolled",
+        "user.password_changed",
+    ]
+
+
+@pytest.mark.django_db
+def test_login_with_authenticator_code(anna: User) -> None:
+    client = Client()
+    response = client.post("/staff/login/?next=/staff/account/", {"username": "anna", "password": PASSWORD,
+                                                                 "next": "/staff/account/"})
+    assert response["Location"] == "/staff/2fa/verify/?next=%2Fstaff%2Faccount%2F"
+    verified = client.post("/staff/2fa/verify/", {"token": current_token(anna), "next": "/staff/account/"})
+    assert verified.status_code == 302
+    assert verified["Location"] == "/staff/account/"
+    assert client.get("/staff/account/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_wrong_code_is_refused_in_russian_and_the_session_stays_unverified(anna: User) -> None:
+    client = Client()
+    client.post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    token = current_token(anna)
+    wrong = "000000" if token != "000000" else "111111"
+    response = client.post("/staff/2fa/verify/", {"token": wrong})
+    assert response.status_code == 400
+    assert "Код неверный" in response.content.decode()
+    assert client.get("/staff/")["Location"] == "/staff/2fa/verify/"
+
+
+@pytest.mark.django_db
+def test_recovery_code_works_once(anna: User) -> None:
+    codes = services.recovery_codes_regenerate(user=anna)
+    first = Client()
+    first.post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    assert first.post("/staff/2fa/verify/", {"token": codes[0].upper()}).status_code == 302
+    assert first.get("/staff/").status_code == 200
+    again = Client()
+    again.post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    assert again.post("/staff/2fa/verify/", {"token": codes[0]}).status_code == 400
+    assert AuditEvent.objects.filter(action="user.recovery_code_used", details__remaining=9).exists()
+
+
+@pytest.mark.django_db
+def test_logout_everywhere_ends_sessions_on_other_devices(
+    anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    laptop, phone = verified_client(anna), verified_client(anna)
+    assert phone.get("/staff/").status_code == 200
+    assert laptop.post("/staff/account/logout-everywhere/").status_code == 302
+    assert phone.get("/staff/")["Location"].startswith("/staff/login/")
+    assert laptop.get("/staff/")["Location"].startswith("/staff/login/")
+
+
+@pytest.mark.django_db
+def test_logout_ends_only_this_session(anna: User, verified_client: Callable[[User], Client]) -> None:
+    laptop, phone = verified_client(anna), verified_client(anna)
+    assert laptop.post("/staff/logout/").status_code == 302
+    assert laptop.get("/staff/")["Location"].startswith("/staff/login/")
+    assert phone.get("/staff/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_adds_a_member_who_gets_a_one_time_password(
+    olga: User, verified_client: Callable[[User], Client]
+) -> None:
+    client = verified_client(olga)
+    response = client.post("/staff/users/", {"username": "grigory", "role": "volunteer", "language": "ru"})
+    assert response.status_code == 200
+    password = re.search(rb'data-testid="one-time-password">([^<]+)<', response.content)
+    assert password is not None
+    newcomer = User.objects.get(username="grigory")
+    assert newcomer.membership.role == Role.VOLUNTEER
+    assert newcomer.must_change_password
+    assert newcomer.check_password(password.group(1).decode())
+    duplicate = client.post("/staff/users/", {"username": "GRIGORY", "role": "lawyer", "language": "ru"})
+    assert duplicate.status_code == 400
+    assert User.objects.filter(username__iexact="grigory").count() == 1
+
+
+@pytest.mark.django_db
+def test_role_change_takes_effect_on_the_next_request(
+    olga: User, anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    anna_client = verified_client(anna)
+    assert anna_client.get("/staff/users/").status_code == 403
+    verified_client(olga).post(f"/staff/users/{anna.pk}/", {"action": "role", "role": "admin"})
+    assert anna_client.get("/staff/users/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_reset_two_factor_sends_the_user_back_to_enrolment(
+    olga: User, anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    anna_client = verified_client(anna)
+    verified_client(olga).post(f"/staff/users/{anna.pk}/", {"action": "reset-2fa"})
+    assert anna_client.get("/staff/")["Location"].startswith("/staff/login/")
+    client = Client()
+    assert client.post("/staff/login/", {"username": "anna", "password": PASSWORD})["Location"] == "/staff/2fa/setup/"
+
+
+@pytest.mark.django_db
+def test_language_is_chosen_per_user(anna: User, boris: User, verified_client: Callable[[User], Client]) -> None:
+    assert 'lang="ru"' in verified_client(anna).get("/staff/").content.decode()
+    boris_client = verified_client(boris)
+    assert 'lang="en"' in boris_client.get("/staff/").content.decode()
+    boris_client.post("/staff/account/", {"language": "ru"})
+    page = boris_client.get("/staff/").content.decode()
+    assert 'lang="ru"' in page
+    assert "Обзор" in page

@@ -1,0 +1,100 @@
+"""The `defensor` command: init once, create users, and serve the app with `make run`'s server."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _defensor(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "defensor.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture
+def fresh_env(clean_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """An embedded set-up in an empty data directory (SQLite even when the suite runs on PostgreSQL)."""
+    env = {k: v for k, v in clean_env.items() if k != "DATABASE_URL"}
+    return {**env, "DEFENSOR_DATA_DIR": str(tmp_path / "var")}
+
+
+def test_init_runs_once_and_createuser_adds_members(fresh_env: dict[str, str]) -> None:
+    assert _defensor(["migrate", "--noinput", "-v0"], fresh_env).returncode == 0
+    first = _defensor(["init", "--organisation", "Группа защиты", "--admin", "lena"], fresh_env)
+    assert first.returncode == 0, first.stderr
+    assert "login name:         lena" in first.stdout
+    assert re.search(r"one-time password:\s+\S{19}", first.stdout)
+    again = _defensor(["init"], fresh_env)
+    assert again.returncode != 0
+    assert "already initialised" in again.stderr
+    created = _defensor(["createuser", "misha", "--role", "volunteer"], fresh_env)
+    assert created.returncode == 0, created.stderr
+    assert "misha (volunteer)" in created.stdout
+    bad_role = _defensor(["createuser", "sasha", "--role", "boss"], fresh_env)
+    assert bad_role.returncode != 0
+    verify = _defensor(["audit", "verify"], fresh_env)
+    assert verify.returncode == 0
+    assert "intact: 3 events" in verify.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_serve_prepares_a_fresh_data_directory_and_answers(fresh_env: dict[str, str]) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "defensor.cli", "serve", "--port", str(port), "--workers", "1"],
+        cwd=ROOT, env=fresh_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                status = _get(f"http://127.0.0.1:{port}/staff/login/")
+                break
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200
+        assert _get(f"http://127.0.0.1:{port}/") == 200
+        assert _get(f"http://127.0.0.1:{port}/static/defensor/app.css") == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/staff/", timeout=5) as response:
+            assert response.url.endswith("/staff/login/?next=/staff/")
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            output, _ = server.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            output, _ = server.communicate()
+    assert "one-time password:" in output
+    assert (Path(fresh_env["DEFENSOR_DATA_DIR"]) / "defensor.sqlite3").exists()
+    database = sqlite3.connect(Path(fresh_env["DEFENSOR_DATA_DIR"]) / "defensor.sqlite3")
+    try:
+        assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        database.close()

@@ -1,0 +1,76 @@
+"""Nothing about a client's network or device, and no exception message, reaches a log."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.test import Client
+
+from defensor.core.logging import RedactingFilter
+from defensor.core.middleware import ForgetClientMiddleware
+
+LOGGING: dict[str, Any] = settings.LOGGING
+CANARY = "CANARY-Иванов-+79161234567"
+
+
+@pytest.fixture
+def captured_log() -> Iterator[io.StringIO]:
+    """The production handler configuration (stderr handler with the redacting filter), into a buffer."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter(LOGGING["formatters"]["plain"]["format"]))
+    root = logging.getLogger()
+    django_logger = logging.getLogger("django")
+    root.addHandler(handler)
+    django_logger.addHandler(handler)
+    yield stream
+    root.removeHandler(handler)
+    django_logger.removeHandler(handler)
+
+
+def test_exception_messages_are_not_logged(captured_log: io.StringIO) -> None:
+    try:
+        raise ValueError(f"bad value {CANARY}")
+    except ValueError:
+        logging.getLogger("somelib").exception("failed on %s", CANARY)
+    output = captured_log.getvalue()
+    assert CANARY not in output
+    assert "ValueError: <redacted>" in output
+    assert "test_privacy_logging.py" in output  # where it happened is still useful
+
+
+def test_client_address_and_browser_are_removed_before_any_code_sees_them() -> None:
+    seen: dict[str, object] = {}
+
+    def view(request: HttpRequest) -> HttpResponse:
+        seen.update(request.META)
+        return HttpResponse("ok")
+
+    request = HttpRequest()
+    request.META = {"REMOTE_ADDR": "198.51.100.9", "HTTP_USER_AGENT": "TorBrowser", "HTTP_X_FORWARDED_FOR": "1.2.3.4"}
+    ForgetClientMiddleware(view)(request)
+    assert "REMOTE_ADDR" not in seen
+    assert "HTTP_USER_AGENT" not in seen
+    assert "HTTP_X_FORWARDED_FOR" not in seen
+
+
+@pytest.mark.django_db
+def test_a_failing_request_logs_no_query_or_address(captured_log: io.StringIO) -> None:
+    Client(REMOTE_ADDR="198.51.100.9", HTTP_USER_AGENT="CanaryAgent").get(f"/missing/?q={CANARY}")
+    output = captured_log.getvalue()
+    assert "198.51.100.9" not in output
+    assert "CanaryAgent" not in output
+    assert CANARY not in output
+
+
+def test_the_configured_handlers_redact() -> None:
+    handler_filters = LOGGING["handlers"]["stderr"]["filters"]
+    assert handler_filters == ["redact"]
+    assert LOGGING["loggers"]["django.server"]["handlers"] == []

@@ -1,0 +1,100 @@
+"""Each role can do exactly what docs/roles.md says, on every staff URL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from defensor.accounts.models import Role, User
+from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
+from tests.staff_urls import StaffUrl, staff_urls_behind_login
+
+ROLES_DOC = Path(__file__).resolve().parent.parent / "docs" / "roles.md"
+ROLE_COLUMNS = [Role.ADMIN, Role.LAWYER, Role.PARALEGAL, Role.VOLUNTEER]
+
+
+def _table_rows(section: str) -> list[list[str]]:
+    text = ROLES_DOC.read_text(encoding="utf-8").split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    rows = [
+        [cell.strip().strip("`") for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith("|")
+    ]
+    return [row for row in rows[1:] if not re.fullmatch(r"-+", row[0])]
+
+
+def documented_role_permissions() -> dict[str, set[Role]]:
+    table = {}
+    for row in _table_rows("Permissions by role"):
+        allowed = {role for role, cell in zip(ROLE_COLUMNS, row[2:], strict=True) if cell == "yes"}
+        assert all(cell in {"yes", "no"} for cell in row[2:]), row
+        table[row[0]] = allowed
+    return table
+
+
+def documented_url_permissions() -> dict[str, str]:
+    return {row[0]: row[1] for row in _table_rows("Staff pages and the permission each needs")}
+
+
+def test_document_and_code_grant_the_same_permissions() -> None:
+    documented = documented_role_permissions()
+    in_code = {perm.value: set(roles) for perm, roles in ROLE_PERMISSIONS.items()}
+    assert documented == in_code
+
+
+def test_every_staff_url_declares_the_documented_permission() -> None:
+    documented = documented_url_permissions()
+    urls = staff_urls_behind_login()
+    assert {u.route for u in urls} == set(documented), "docs/roles.md must list every staff URL"
+    for url in urls:
+        declared = getattr(url.view, "required_permission", None)
+        assert declared is not None, f"{url.route} has no @staff_view permission"
+        assert Perm(declared).value == documented[url.route], url.route
+
+
+def _request(client: Client, url: StaffUrl, target: User) -> int:
+    path = url.path(id=target.pk)
+    response = client.get(path)
+    if response.status_code == 405:  # a POST-only action: try it for real
+        response = client.post(path)
+    return response.status_code
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLE_COLUMNS, ids=lambda r: r.value)
+def test_each_role_reaches_exactly_the_documented_pages(
+    role: Role, team: dict[Role, User], verified_client: Callable[[User], Client]
+) -> None:
+    documented_urls = documented_url_permissions()
+    documented_roles = documented_role_permissions()
+    target = team[Role.VOLUNTEER] if role != Role.VOLUNTEER else team[Role.LAWYER]
+    # Destructive actions (logout everywhere) last, so they do not end the session early.
+    urls = sorted(staff_urls_behind_login(), key=lambda u: u.name == "logout-everywhere")
+    outcomes = {}
+    for url in urls:
+        client = verified_client(team[role])
+        status = _request(client, url, target)
+        allowed = role in documented_roles[documented_urls[url.route]]
+        outcomes[url.route] = (allowed, status)
+    wrong = {
+        route: status
+        for route, (allowed, status) in outcomes.items()
+        if (allowed and status in {403, 404, 500}) or (not allowed and status != 403)
+    }
+    assert not wrong, f"{role.value}: unexpected answers {wrong}"
+
+
+@pytest.mark.django_db
+def test_forbidden_page_is_translated_and_changes_nothing(
+    boris: User, anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    client = verified_client(anna)  # a lawyer, Russian interface
+    response = client.post(f"/staff/users/{boris.pk}/", {"action": "disable"})
+    assert response.status_code == 403
+    assert "Нет доступа" in response.content.decode()
+    boris.refresh_from_db()
+    assert boris.is_active
