@@ -200,7 +200,9 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 # --- security headers -----------------------------------------------------------------------
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# "same-origin", not "no-referrer": with no-referrer browsers send `Origin: null` on form posts,
+# which fails CSRF origin checking on every form; same-origin still sends nothing to other sites.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = (

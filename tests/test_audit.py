@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 
 from defensor.accounts import services
@@ -131,14 +133,17 @@ def test_admin_can_filter_the_log(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_cli_audit_verify_reports_tampering(olga: User, clean_env: dict[str, str], settings: object) -> None:
+def test_cli_audit_verify_reports_tampering(olga: User, clean_env: dict[str, str]) -> None:
     with transaction.atomic():
         log_action(action="user.logged_in", actor=olga)
         log_action(action="user.logged_out", actor=olga)
-    if connection.vendor != "sqlite":
-        pytest.skip("the subprocess reads the SQLite file; on PostgreSQL the in-process check above covers it")
-    env = {**clean_env, "DEFENSOR_DATA_DIR": str(connection.settings_dict["NAME"]).rsplit("/", 1)[0]}
-    env["DEFENSOR_SQLITE_PATH"] = str(connection.settings_dict["NAME"])
+    # The subprocess must open this test's database with this test's keys (the data directory).
+    env = {**clean_env, "DEFENSOR_DATA_DIR": str(settings.DATA_DIR)}
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        env["DEFENSOR_SQLITE_PATH"] = name
+    else:
+        env["DATABASE_URL"] = urlsplit(env["DATABASE_URL"])._replace(path=f"/{name}").geturl()
     command = [sys.executable, "-m", "defensor.cli", "audit", "verify"]
     ok = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stderr

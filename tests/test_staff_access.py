@@ -80,5 +80,5 @@ def test_staff_pages_are_never_cached_and_carry_a_strict_policy(
     response = verified_client(anna).get("/staff/")
     assert response["Cache-Control"] == "no-store, max-age=0"
     assert "default-src 'none'" in response["Content-Security-Policy"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"

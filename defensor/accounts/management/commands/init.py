@@ -15,6 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--organisation", default="Defensor", help="organisation name")
         parser.add_argument("--admin", default="admin", help="login name of the first administrator")
+        parser.add_argument("--url", default="http://127.0.0.1:8000/staff/", help="workspace address to print")
         parser.add_argument("--force", action="store_true", help="initialise again although already done")
         parser.add_argument(
             "--if-needed", action="store_true", help="do nothing (and succeed) if already initialised"
@@ -41,7 +42,7 @@ class Command(BaseCommand):
                     f"Organisation {organisation.name!r} is ready.",
                     "",
                     "Log in to the team workspace:",
-                    "  http://127.0.0.1:8000/staff/",
+                    f"  {options['url']}",
                     f"  login name:         {admin.username}",
                     f"  one-time password:  {password}",
                     "",

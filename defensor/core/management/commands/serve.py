@@ -23,10 +23,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-prepare", action="store_true", help="skip migrate/collectstatic/init")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        scheme = "https" if settings.PRODUCTION else "http"
+        base_url = f"{scheme}://{options['host']}:{options['port']}"
         if not options["no_prepare"]:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("collectstatic", interactive=False, verbosity=0)
-            call_command("init", if_needed=True, stdout=self.stdout)
+            call_command("init", if_needed=True, url=f"{base_url}/staff/", stdout=self.stdout)
         granian = shutil.which("granian") or os.path.join(os.path.dirname(sys.executable), "granian")
         if not os.path.exists(granian):
             raise CommandError("granian is not installed in this environment.")
@@ -44,10 +46,6 @@ class Command(BaseCommand):
             "--log-level", "warning",
             "config.wsgi:application",
         ]
-        scheme = "https" if settings.PRODUCTION else "http"
-        self.stdout.write(
-            f"Serving the public intake at {scheme}://{options['host']}:{options['port']}/ "
-            f"and the team workspace at {scheme}://{options['host']}:{options['port']}/staff/"
-        )
+        self.stdout.write(f"Serving the public intake at {base_url}/ and the team workspace at {base_url}/staff/")
         self.stdout.flush()
         os.execv(granian, argv)  # noqa: S606 - replacing ourselves with the server is the point
