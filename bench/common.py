@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -60,10 +61,8 @@ def versions() -> dict[str, str]:
     if connection.vendor == "sqlite":
         found["database"] = f"sqlite {connection.Database.sqlite_version}"
     for package in ["Django", "PyNaCl", "django-otp"]:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
     return found
 
 
