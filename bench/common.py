@@ -57,9 +57,13 @@ def machine() -> str:
 def versions() -> dict[str, str]:
     from django.db import connection
 
-    found = {"python": sys.version.split()[0], "database": f"{connection.vendor} {connection.Database.version}"}
-    if connection.vendor == "sqlite":
-        found["database"] = f"sqlite {connection.Database.sqlite_version}"
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+        else:
+            cursor.execute("show server_version")
+        row = cursor.fetchone()
+    found = {"python": sys.version.split()[0], "database": f"{connection.vendor} {row[0]}"}
     for package in ["Django", "PyNaCl", "django-otp"]:
         with contextlib.suppress(metadata.PackageNotFoundError):
             found[package] = metadata.version(package)
