@@ -73,3 +73,18 @@ def test_production_cookies_are_https_only(clean_env: dict[str, str], tmp_path: 
         capture_output=True, text=True, check=False,
     )
     assert result.stdout.split() == ["True", "True", "True", "True"], result.stderr
+
+
+def test_any_wsgi_server_refuses_to_load_with_a_weak_secret(clean_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**clean_env, "DEFENSOR_MODE": "production", "DEFENSOR_SECRET_KEY": "short"}
+    env["DEFENSOR_DATA_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "defensor.E002" in result.stderr
+    env["DEFENSOR_SECRET_KEY"] = secrets.token_urlsafe(50)
+    ok = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert ok.returncode == 0, ok.stderr
