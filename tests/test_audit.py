@@ -152,3 +152,17 @@ def test_cli_audit_verify_reports_tampering(olga: User, clean_env: dict[str, str
     broken = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert broken.returncode != 0
     assert "NOT intact: event #1" in broken.stderr
+
+
+def test_every_action_code_in_the_source_has_a_readable_name() -> None:
+    import re
+    from pathlib import Path
+
+    from defensor.audit.actions import ACTION_LABELS
+
+    package = Path(__file__).resolve().parent.parent / "defensor"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in package.rglob("*.py"))
+    codes = set(re.findall(r'action="([a-z0-9_]+\.[a-z0-9_]+)"', source))
+    codes |= set(re.findall(r'"(user\.(?:locked_out|login_failed))"', source))
+    assert "user.created" in codes
+    assert codes <= set(ACTION_LABELS), codes - set(ACTION_LABELS)

@@ -5,6 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from defensor.audit.actions import action_label
+
 
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
@@ -14,7 +16,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args: Any, actions: list[str], actors: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", _("All actions")), *[(a, a) for a in actions]]  # type: ignore[attr-defined]
+        self.fields["action"].choices = [("", _("All actions")), *[(a, action_label(a)) for a in actions]]  # type: ignore[attr-defined]
         self.fields["actor"].choices = [("", _("Everyone")), *actors]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:

@@ -41,6 +41,12 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
 
+    @property
+    def action_label(self) -> str:
+        from defensor.audit.actions import action_label
+
+        return action_label(self.action)
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditLogIsAppendOnly("audit events cannot be changed")
