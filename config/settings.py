@@ -8,11 +8,14 @@ weak secret. Secrets may also be read from ``NAME_FILE`` (Docker/systemd style).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,13 +46,27 @@ DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
 def _local_secret_key() -> str:
-    """In the embedded set-up, make a strong key once and keep it beside the database."""
+    """In the embedded set-up, make a strong key once and keep it beside the database.
+
+    Written to a temporary file and linked into place, so two processes starting at once agree
+    on one key and nobody ever reads a half-written file.
+    """
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    return key_file.read_text(encoding="utf-8").strip()
+        fd, temp_name = tempfile.mkstemp(dir=DATA_DIR, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_urlsafe(50))
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temp_name, key_file)
+        finally:
+            os.unlink(temp_name)
+    key = key_file.read_text(encoding="utf-8").strip()
+    if len(key) < 50:
+        raise ImproperlyConfigured(f"{key_file} is empty or too short; delete it to make a new one.")
+    return key
 
 
 SECRET_KEY = env("DEFENSOR_SECRET_KEY") or ("" if PRODUCTION else _local_secret_key())
@@ -172,7 +189,7 @@ LOGIN_REDIRECT_URL = "staff:home"
 
 # Sessions: a staff session ends after DEFENSOR_IDLE_TIMEOUT seconds without a request
 # (enforced in StaffSessionMiddleware) and in any case after SESSION_COOKIE_AGE.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "defensor.core.sessions"
 SESSION_COOKIE_AGE = env_int("DEFENSOR_SESSION_MAX_AGE", 12 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -190,6 +207,12 @@ AXES_COOLOFF_TIME = env_int("DEFENSOR_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_CLIENT_IP_CALLABLE = "defensor.core.middleware.no_client_address"
+AXES_USERNAME_CALLABLE = "defensor.accounts.lockout.lockout_name"
+# Values of these fields are masked in what axes stores (only the field names remain).
+AXES_SENSITIVE_PARAMETERS = [
+    "username", "password", "next", "token", "csrfmiddlewaretoken",
+    "current_password", "new_password", "new_password_again",
+]
 AXES_LOCKOUT_CALLABLE = "defensor.accounts.views.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False

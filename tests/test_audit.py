@@ -49,9 +49,17 @@ def test_edited_event_is_detected(history: list[AuditEvent]) -> None:
 
 
 @pytest.mark.django_db
-def test_edited_details_or_time_are_detected(history: list[AuditEvent]) -> None:
+def test_edited_details_are_detected(history: list[AuditEvent]) -> None:
     AuditEvent.objects.filter(pk=history[0].pk).update(details={"role": "admin"})
     assert verify_chain().problem_seq == history[0].seq
+
+
+@pytest.mark.django_db
+def test_edited_time_is_detected(history: list[AuditEvent]) -> None:
+    from datetime import timedelta
+
+    AuditEvent.objects.filter(pk=history[2].pk).update(created_at=history[2].created_at - timedelta(days=1))
+    assert verify_chain().problem_seq == history[2].seq
 
 
 @pytest.mark.django_db
@@ -70,6 +78,44 @@ def test_deleted_newest_event_is_detected(history: list[AuditEvent]) -> None:
 
 
 @pytest.mark.django_db
+def test_cut_off_tail_with_a_rewound_head_is_detected(history: list[AuditEvent]) -> None:
+    """The intruder deletes the newest events and winds the head back to the last one kept."""
+    kept = history[2]
+    _sql("DELETE FROM audit_auditevent WHERE seq > %s", [kept.seq])
+    _sql("UPDATE audit_auditchainhead SET seq = %s, hash = %s WHERE id = 1", [kept.seq, kept.hash])
+    report = verify_chain()
+    assert not report.ok
+    assert report.problem == "the head of the chain was changed"
+
+
+@pytest.mark.django_db
+def test_emptied_log_is_detected(history: list[AuditEvent]) -> None:
+    _sql("DELETE FROM audit_auditevent", [])
+    _sql("UPDATE audit_auditchainhead SET seq = 0, hash = %s, mac = '' WHERE id = 1", ["0" * 64])
+    assert not verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_anchor_catches_a_consistently_rewritten_chain(history: list[AuditEvent]) -> None:
+    anchor = (history[-1].seq, history[-1].hash)
+    assert verify_chain(anchor=anchor).ok
+    # Someone with the key rebuilt the chain from the third event on: still self-consistent...
+    _sql("DELETE FROM audit_auditevent WHERE seq >= %s", [history[2].seq])
+    _sql("UPDATE audit_auditchainhead SET seq = %s, hash = %s WHERE id = 1", [history[1].seq, history[1].hash])
+    from defensor.audit.services import head_mac
+
+    AuditChainHead.objects.filter(pk=1).update(mac=head_mac(history[1].seq, history[1].hash))
+    with transaction.atomic():
+        for _ in range(4):
+            log_action(action="user.logged_in", organisation=history[0].organisation)
+    assert verify_chain().ok
+    # ...but not what was recorded outside the server.
+    report = verify_chain(anchor=anchor)
+    assert not report.ok
+    assert report.problem_seq == anchor[0]
+
+
+@pytest.mark.django_db
 def test_reordered_events_are_detected(history: list[AuditEvent]) -> None:
     a, b = history[1], history[4]
     _sql("UPDATE audit_auditevent SET seq = %s WHERE id = %s", [1_000_000, a.pk])
@@ -81,15 +127,72 @@ def test_reordered_events_are_detected(history: list[AuditEvent]) -> None:
 
 
 @pytest.mark.django_db
-def test_recomputed_plain_hash_does_not_fool_the_check(history: list[AuditEvent]) -> None:
-    """Without the audit key an intruder cannot re-forge the link after an edit."""
+def test_a_keyless_reforge_does_not_fool_the_check(history: list[AuditEvent]) -> None:
+    """An intruder who knows the scheme but not the key recomputes the newest link after an edit."""
     import hashlib
+    import json
+
+    from defensor.audit.services import _timestamp
 
     victim = history[-1]
-    forged = hashlib.sha256(b"forged").hexdigest()
-    _sql("UPDATE audit_auditevent SET action = %s, hash = %s WHERE id = %s", ["user.enabled", forged, victim.pk])
-    AuditChainHead.objects.filter(pk=1).update(hash=forged)
-    assert not verify_chain().ok
+    record = json.dumps(
+        [victim.seq, victim.prev_hash, victim.organisation_id, victim.actor_id, "user.enabled",
+         victim.target_type, victim.target_id, _timestamp(victim.created_at), victim.details],
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    )
+    for forged in (hashlib.sha256(record.encode()).hexdigest(), hashlib.sha256(b"forged").hexdigest()):
+        _sql("UPDATE audit_auditevent SET action = %s, hash = %s WHERE id = %s", ["user.enabled", forged, victim.pk])
+        AuditChainHead.objects.filter(pk=1).update(hash=forged)
+        assert not verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_unbroken_chain(organisation: Organisation) -> None:
+    import threading
+
+    from django.db import connections
+
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for _ in range(15):
+                with transaction.atomic():
+                    log_action(action="user.logged_in", organisation=organisation)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    report = verify_chain()
+    assert report.ok
+    assert report.checked == 60
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 61))
+
+
+@pytest.mark.django_db
+def test_events_appended_during_a_check_are_not_taken_for_tampering(history: list[AuditEvent]) -> None:
+    from unittest import mock
+
+    real_filter = AuditEvent.objects.filter
+
+    def filter_then_append(*args: object, **kwargs: object) -> object:
+        result = real_filter(*args, **kwargs)
+        with transaction.atomic():
+            log_action(action="user.logged_in", organisation=history[0].organisation)
+        return result
+
+    with mock.patch.object(AuditEvent.objects, "filter", side_effect=filter_then_append):
+        report = verify_chain()
+    assert report.ok
+    assert report.checked == len(history)
+    assert verify_chain().checked == len(history) + 1
 
 
 @pytest.mark.django_db
@@ -130,6 +233,23 @@ def test_admin_can_filter_the_log(
     assert by_actor.count("<code>user.created</code>") == 3
     bad = client.get("/staff/audit/", {"since": "2026-12-01", "until": "2026-01-01"})  # type: ignore[attr-defined]
     assert bad.status_code == 400
+    for odd in ({"since": "0001-01-01"}, {"until": "9999-12-31"}, {"actor": "x"}, {"page": "last"}, {"page": "-3"}):
+        response = client.get("/staff/audit/", odd)  # type: ignore[attr-defined]
+        assert response.status_code in {200, 400}, odd
+
+
+@pytest.mark.django_db
+def test_another_organisations_log_and_people_stay_hidden(
+    history: list[AuditEvent], olga: User, verified_client: Callable[[User], object]
+) -> None:
+    other = Organisation.objects.create(name="Другая организация")
+    stranger, _ = services.user_create(organisation=other, username="stranger", role=Role.ADMIN, created_by=None)
+    client = verified_client(olga)
+    assert client.get(f"/staff/users/{stranger.pk}/").status_code == 404  # type: ignore[attr-defined]
+    assert "stranger" not in client.get("/staff/users/").content.decode()  # type: ignore[attr-defined]
+    log = client.get("/staff/audit/").content.decode()  # type: ignore[attr-defined]
+    assert f"accounts.user {stranger.pk}<" not in log
+    assert client.get("/staff/audit/", {"actor": stranger.pk}).status_code == 400  # type: ignore[attr-defined]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -148,6 +268,9 @@ def test_cli_audit_verify_reports_tampering(olga: User, clean_env: dict[str, str
     ok = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stderr
     assert "intact: 2 events" in ok.stdout
+    anchor = ok.stdout.strip().rsplit(" ", 1)[-1]
+    anchored = subprocess.run([*command, "--anchor", anchor], env=env, capture_output=True, text=True, check=False)
+    assert anchored.returncode == 0, anchored.stderr
     _sql("UPDATE audit_auditevent SET action = %s WHERE seq = 1", ["user.enabled"])
     broken = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert broken.returncode != 0

@@ -73,16 +73,20 @@ def test_first_login_enrols_two_factor_then_forces_a_new_password(organisation: 
     actions = list(AuditEvent.objects.filter(target_id=str(user.pk)).order_by("seq").values_list("action", flat=True))
     assert actions == [
         "user.created",
-        "user.logged_in",
+        "user.password_accepted",
         "user.2fa_enrolment_started",
         "user.2fa_failed",
         "user.2fa_enrolled",
+        "user.logged_in",
         "user.password_changed",
     ]
+    user.refresh_from_db()
+    assert user.last_login is not None
 
 
 @pytest.mark.django_db
 def test_login_with_authenticator_code(anna: User) -> None:
+    assert anna.last_login is None
     client = Client()
     response = client.post("/staff/login/?next=/staff/account/", {"username": "anna", "password": PASSWORD,
                                                                  "next": "/staff/account/"})
@@ -91,6 +95,18 @@ def test_login_with_authenticator_code(anna: User) -> None:
     assert verified.status_code == 302
     assert verified["Location"] == "/staff/account/"
     assert client.get("/staff/account/").status_code == 200
+    anna.refresh_from_db()
+    assert anna.last_login is not None
+    assert AuditEvent.objects.filter(action="user.logged_in", target_id=str(anna.pk), details__factor="totp").exists()
+
+
+@pytest.mark.django_db
+def test_password_alone_is_not_recorded_as_a_login(anna: User) -> None:
+    Client().post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    anna.refresh_from_db()
+    assert anna.last_login is None
+    assert not AuditEvent.objects.filter(action="user.logged_in").exists()
+    assert AuditEvent.objects.filter(action="user.password_accepted", target_id=str(anna.pk)).exists()
 
 
 @pytest.mark.django_db
@@ -166,14 +182,107 @@ def test_role_change_takes_effect_on_the_next_request(
 
 
 @pytest.mark.django_db
-def test_reset_two_factor_sends_the_user_back_to_enrolment(
+def test_reset_two_factor_needs_a_new_password_from_the_admin(
     olga: User, anna: User, verified_client: Callable[[User], Client]
 ) -> None:
     anna_client = verified_client(anna)
-    verified_client(olga).post(f"/staff/users/{anna.pk}/", {"action": "reset-2fa"})
+    reset = verified_client(olga).post(f"/staff/users/{anna.pk}/", {"action": "reset-2fa"})
+    new_password = re.search(rb'data-testid="one-time-password">([^<]+)<', reset.content)
+    assert new_password is not None
     assert anna_client.get("/staff/")["Location"].startswith("/staff/login/")
+    # Whoever found the lost phone and knows the old password cannot enrol a device of their own.
+    assert Client().post("/staff/login/", {"username": "anna", "password": PASSWORD}).status_code == 200
     client = Client()
-    assert client.post("/staff/login/", {"username": "anna", "password": PASSWORD})["Location"] == "/staff/2fa/setup/"
+    login = client.post("/staff/login/", {"username": "anna", "password": new_password.group(1).decode()})
+    assert login["Location"] == "/staff/2fa/setup/"
+
+
+@pytest.mark.django_db
+def test_each_session_enrolling_sees_its_own_secret(make_user: Callable[..., User]) -> None:
+    """Someone else with the one-time password never learns the secret the real user scans."""
+    make_user("nina", Role.LAWYER, with_totp=False)
+    first, second = Client(), Client()
+    for client in (first, second):
+        client.post("/staff/login/", {"username": "nina", "password": PASSWORD})
+    secret = re.compile(rb'data-testid="totp-secret">([A-Z2-7 ]+)<')
+    first_page = first.get("/staff/2fa/setup/")
+    second_page = second.get("/staff/2fa/setup/")
+    first_secret = secret.search(first_page.content)
+    second_secret = secret.search(second_page.content)
+    assert first_secret is not None
+    assert second_secret is not None
+    assert first_secret.group(1) != second_secret.group(1)
+    # The first session's secret was replaced: a code from it no longer confirms anything.
+    import base64
+
+    key = first_secret.group(1).decode().replace(" ", "")
+    first_key = base64.b32decode(key + "=" * (-len(key) % 8))
+    stale = TOTP(first_key).token()
+    assert first.post("/staff/2fa/setup/", {"token": f"{stale:06d}"}).status_code == 400
+    assert not TOTPDevice.objects.filter(user__username="nina", confirmed=True).exists()
+
+
+@pytest.mark.django_db
+def test_an_enrolled_user_cannot_replace_the_authenticator_from_the_setup_page(
+    anna: User, password_only_client: Callable[[User], Client], verified_client: Callable[[User], Client]
+) -> None:
+    assert password_only_client(anna).get("/staff/2fa/setup/")["Location"] == "/staff/2fa/verify/"
+    assert verified_client(anna).post("/staff/2fa/setup/", {"token": "123456"})["Location"] == "/staff/2fa/verify/"
+    assert TOTPDevice.objects.filter(user=anna).count() == 1
+
+
+@pytest.mark.django_db
+def test_new_recovery_codes_keep_a_session_verified_by_an_old_one(anna: User) -> None:
+    codes = services.recovery_codes_regenerate(user=anna)
+    client = Client()
+    client.post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    assert client.post("/staff/2fa/verify/", {"token": codes[0]}).status_code == 302
+    page = client.post("/staff/account/recovery-codes/")
+    assert page.status_code == 200
+    new_codes = re.findall(rb"<li><code>([a-z0-9-]+)</code></li>", page.content)
+    assert len(new_codes) == 10
+    assert client.get("/staff/").status_code == 200
+    late = Client()
+    late.post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    assert late.post("/staff/2fa/verify/", {"token": codes[1]}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_password_change_ends_the_other_sessions(anna: User, verified_client: Callable[[User], Client]) -> None:
+    laptop, phone = verified_client(anna), verified_client(anna)
+    changed = laptop.post(
+        "/staff/account/password/",
+        {"current_password": PASSWORD, "new_password": "another long passphrase 7", "new_password_again":
+         "another long passphrase 7"},
+    )
+    assert changed.status_code == 302
+    assert laptop.get("/staff/").status_code == 200
+    assert phone.get("/staff/")["Location"].startswith("/staff/login/")
+
+
+@pytest.mark.django_db
+def test_guessing_the_current_password_counts_towards_the_lockout(
+    anna: User, verified_client: Callable[[User], Client], settings: object
+) -> None:
+    from django.conf import settings as django_settings
+
+    client = verified_client(anna)
+    guess = {"current_password": "guess", "new_password": "x" * 20 + "9", "new_password_again": "x" * 20 + "9"}
+    for _ in range(django_settings.AXES_FAILURE_LIMIT - 1):
+        assert client.post("/staff/account/password/", guess).status_code == 400
+    locked = client.post("/staff/account/password/", guess)
+    assert locked.status_code == 429
+    assert "Слишком много неудачных попыток" in locked.content.decode()
+    # Locked now: even the right current password is refused, and a fresh login too.
+    response = client.post(
+        "/staff/account/password/",
+        {"current_password": PASSWORD, "new_password": "another long passphrase 7",
+         "new_password_again": "another long passphrase 7"},
+    )
+    assert response.status_code == 429
+    anna.refresh_from_db()
+    assert anna.check_password(PASSWORD)
+    assert Client().post("/staff/login/", {"username": "anna", "password": PASSWORD}).status_code == 429
 
 
 @pytest.mark.django_db

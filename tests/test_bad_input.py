@@ -60,9 +60,29 @@ def test_expired_session_sends_to_login_with_an_explanation(
     response = client.get("/staff/account/", follow=True)
     assert response.redirect_chain[0][0].startswith("/staff/login/?next=")
     html = response.content.decode()
-    assert "Сеанс завершён" in html or "сеанс" in html.lower()
+    assert "Сеанс завершён из-за отсутствия активности" in html
     assert 'lang="ru"' in html
     # and the session really ended: no way back in without logging in again
+    assert client.get("/staff/")["Location"].startswith("/staff/login/")
+
+
+@pytest.mark.django_db
+def test_a_busy_session_still_ends_at_its_maximum_length(
+    anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    from django.conf import settings as django_settings
+
+    from defensor.accounts.middleware import LOGIN_AT_KEY
+
+    client = verified_client(anna)
+    assert client.get("/staff/").status_code == 200
+    session = client.session
+    session[LOGIN_AT_KEY] = int(time.time()) - django_settings.SESSION_COOKIE_AGE - 1
+    session[LAST_SEEN_KEY] = int(time.time())  # active a moment ago
+    session.save()
+    response = client.get("/staff/", follow=True)
+    assert response.redirect_chain[0][0].startswith("/staff/login/")
+    assert "максимальной длительности" in response.content.decode() or "Сеанс" in response.content.decode()
     assert client.get("/staff/")["Location"].startswith("/staff/login/")
 
 

@@ -35,8 +35,15 @@ def test_init_runs_once_and_createuser_adds_members(fresh_env: dict[str, str]) -
     assert _defensor(["migrate", "--noinput", "-v0"], fresh_env).returncode == 0
     first = _defensor(["init", "--organisation", "Группа защиты", "--admin", "lena"], fresh_env)
     assert first.returncode == 0, first.stderr
-    assert "login name:         lena" in first.stdout
-    assert re.search(r"one-time password:\s+\S{19}", first.stdout)
+    # Not a terminal (as under a service manager): the password is not printed into a journal...
+    assert "one-time password:" not in first.stdout
+    note = Path(fresh_env["DEFENSOR_DATA_DIR"]) / "first-login-lena.txt"
+    assert str(note) in first.stdout
+    # ...but written where only this user can read it.
+    assert note.stat().st_mode & 0o777 == 0o600
+    text = note.read_text(encoding="utf-8")
+    assert "login name:         lena" in text
+    assert re.search(r"one-time password:\s+\S{19}", text)
     again = _defensor(["init"], fresh_env)
     assert again.returncode != 0
     assert "already initialised" in again.stderr
@@ -91,10 +98,44 @@ def test_serve_prepares_a_fresh_data_directory_and_answers(fresh_env: dict[str, 
         except subprocess.TimeoutExpired:
             server.kill()
             output, _ = server.communicate()
-    assert "one-time password:" in output
+    assert "first-login-admin.txt" in output
     assert (Path(fresh_env["DEFENSOR_DATA_DIR"]) / "defensor.sqlite3").exists()
     database = sqlite3.connect(Path(fresh_env["DEFENSOR_DATA_DIR"]) / "defensor.sqlite3")
     try:
         assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         database.close()
+
+
+@pytest.mark.django_db
+def test_init_on_a_terminal_prints_the_login_once_and_the_note_goes_with_the_password(settings: object) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    from defensor.accounts import first_login, services
+    from defensor.accounts.models import User
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    call_command("init", admin="dina", stdout=screen)
+    printed = screen.getvalue()
+    password = re.search(r"one-time password:\s+(\S+)", printed)
+    assert password is not None
+    assert not first_login.note_path("dina").exists()
+
+    call_command("init", admin="egor", force=True, stdout=io.StringIO())  # not a terminal: a note
+    note = first_login.note_path("egor")
+    written = re.search(r"one-time password:\s+(\S+)", note.read_text(encoding="utf-8"))
+    assert written is not None
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/staff/account/password/")
+    services.password_change(
+        request=request, user=User.objects.get(username="egor"), current_password=written.group(1),
+        new_password="a long new passphrase 11",
+    )
+    assert not note.exists()

@@ -62,10 +62,18 @@ def test_client_address_and_browser_are_removed_before_any_code_sees_them() -> N
 
 
 @pytest.mark.django_db
-def test_a_failing_request_logs_no_query_or_address(captured_log: io.StringIO) -> None:
-    Client(REMOTE_ADDR="198.51.100.9", HTTP_USER_AGENT="CanaryAgent").get(f"/missing/?q={CANARY}")
+def test_a_crashing_request_logs_no_query_address_or_exception_text(captured_log: io.StringIO) -> None:
+    from unittest import mock
+
+    client = Client(REMOTE_ADDR="198.51.100.9", HTTP_USER_AGENT="CanaryAgent", raise_request_exception=False)
+    with mock.patch("defensor.intake.views.render", side_effect=ValueError(f"could not render {CANARY}")):
+        response = client.get(f"/?q={CANARY}")
+    assert response.status_code == 500
+    assert CANARY not in response.content.decode()
     output = captured_log.getvalue()
-    assert "198.51.100.9" not in output
+    assert "Internal Server Error: /" in output  # the event itself is logged...
+    assert "ValueError: <redacted>" in output
+    assert "198.51.100.9" not in output  # ...without who, what was typed, or what the error said
     assert "CanaryAgent" not in output
     assert CANARY not in output
 

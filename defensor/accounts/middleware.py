@@ -1,4 +1,4 @@
-"""The gate in front of every staff page: login, verified 2FA, idle timeout, user's language."""
+"""The gate in front of every staff page: login, verified 2FA, session limits, user's language."""
 
 from __future__ import annotations
 
@@ -21,9 +21,29 @@ from defensor.accounts.permissions import is_two_factor_verified
 # Staff URLs a user may reach before finishing login (by URL name in the "staff" namespace).
 PRE_VERIFICATION_URLS = frozenset({"login", "logout", "2fa-setup", "2fa-verify"})
 PASSWORD_CHANGE_URLS = frozenset({"password", "logout"})
-STAFF_PREFIX = "/staff/"
 LAST_SEEN_KEY = "defensor_last_seen"
+LOGIN_AT_KEY = "defensor_login_at"
 LAST_SEEN_RESOLUTION = 30  # seconds: do not write the session on every request
+
+
+def session_started(request: HttpRequest) -> None:
+    """Mark the start of a login, from which the absolute session limit counts."""
+    now = int(time.time())
+    request.session[LOGIN_AT_KEY] = now
+    request.session[LAST_SEEN_KEY] = now
+
+
+def _session_ended_reason(request: HttpRequest) -> str | None:
+    now = int(time.time())
+    login_at = request.session.setdefault(LOGIN_AT_KEY, now)
+    last_seen = request.session.get(LAST_SEEN_KEY, now)
+    if now - login_at > settings.SESSION_COOKIE_AGE:
+        return _("Your session reached its maximum length. Please log in again.")
+    if now - last_seen > settings.IDLE_TIMEOUT_SECONDS:
+        return _("Your session ended after a period of inactivity. Please log in again.")
+    if now - last_seen >= LAST_SEEN_RESOLUTION or LAST_SEEN_KEY not in request.session:
+        request.session[LAST_SEEN_KEY] = now
+    return None
 
 
 class StaffSessionMiddleware:
@@ -33,35 +53,27 @@ class StaffSessionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if isinstance(user, User) and user.is_authenticated:
-            now = int(time.time())
-            last_seen = request.session.get(LAST_SEEN_KEY, now)
-            if now - last_seen > settings.IDLE_TIMEOUT_SECONDS:
-                language = user.language
+            language = user.language
+            reason = _session_ended_reason(request)
+            if reason is not None:
                 logout(request)
-                translation.activate(language)
-                request.LANGUAGE_CODE = language
-                messages.warning(request, _("Your session ended after a period of inactivity. Please log in again."))
-            elif now - last_seen >= LAST_SEEN_RESOLUTION or LAST_SEEN_KEY not in request.session:
-                request.session[LAST_SEEN_KEY] = now
-            if request.user.is_authenticated:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = user.language
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            if reason is not None:
+                messages.warning(request, reason)
         return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        if not request.path.startswith(STAFF_PREFIX):
-            return None
         match = request.resolver_match
-        name = match.url_name if match is not None and match.namespace == "staff" else None
-        if name in PRE_VERIFICATION_URLS:
+        if match is None or match.namespace != "staff" or match.url_name in PRE_VERIFICATION_URLS:
             return None
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not is_two_factor_verified(user):
             return redirect("staff:2fa-verify")
-        if getattr(user, "must_change_password", False) and name not in PASSWORD_CHANGE_URLS:
+        if getattr(user, "must_change_password", False) and match.url_name not in PASSWORD_CHANGE_URLS:
             return redirect("staff:password")
         return None

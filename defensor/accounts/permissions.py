@@ -92,6 +92,8 @@ def staff_view(perm: Perm) -> Callable[[ViewFunc], ViewFunc]:
                 return redirect_to_login(request)
             if not is_two_factor_verified(user):
                 return redirect("staff:2fa-verify")
+            if getattr(user, "must_change_password", False) and perm is not Perm.WORKSPACE:
+                return redirect("staff:password")
             require_permission(user, perm)
             return view(request, *args, **kwargs)
 

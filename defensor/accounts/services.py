@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import secrets
 import string
+from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from defensor.accounts import first_login
 from defensor.accounts.models import Membership, Role, User
+from defensor.audit.models import AuditEvent
 from defensor.audit.services import log_action
 from defensor.core.errors import AlreadyInitialised, InvalidOperation
 from defensor.core.models import Organisation
@@ -87,15 +95,26 @@ def user_create(
     return user, password
 
 
-def _active_admins(organisation: Organisation) -> int:
-    return Membership.objects.filter(
-        organisation=organisation, role=Role.ADMIN, user__is_active=True
-    ).count()
+def _end_all_sessions(user: User) -> None:
+    """Raise the session generation in the database (not from a stale copy): every session ends."""
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    user.refresh_from_db(fields=["session_generation"])
 
 
 def _ensure_other_admin_remains(user: User) -> None:
+    """Refuse to remove the organisation's last active administrator.
+
+    The administrators' rows are locked first, so two administrators removing each other at
+    the same moment are serialised and the second one is refused.
+    """
     membership = user.membership
-    if membership.role == Role.ADMIN and user.is_active and _active_admins(membership.organisation) <= 1:
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(organisation=membership.organisation, role=Role.ADMIN, user__is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if membership.role == Role.ADMIN and user.is_active and len(admins) <= 1:
         raise LastAdministrator()
 
 
@@ -107,8 +126,8 @@ def user_disable(*, user: User, disabled_by: User) -> None:
         return
     _ensure_other_admin_remains(user)
     user.is_active = False
-    user.session_generation += 1
-    user.save(update_fields=["is_active", "session_generation"])
+    user.save(update_fields=["is_active"])
+    _end_all_sessions(user)
     log_action(action="user.disabled", actor=disabled_by, target=user)
 
 
@@ -128,7 +147,7 @@ def user_set_role(*, user: User, role: Role, changed_by: User) -> None:
     if membership.role == role:
         return
     if membership.role == Role.ADMIN:
-        _ensure_other_admin_remains(user)
+        _ensure_other_admin_remains(membership.user)
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
@@ -138,34 +157,47 @@ def user_set_role(*, user: User, role: Role, changed_by: User) -> None:
 @transaction.atomic
 def user_reset_password(*, user: User, reset_by: User) -> str:
     """Give the user a new one-time password and end their sessions."""
-    password = generate_one_time_password()
-    user.set_password(password)
-    user.must_change_password = True
-    user.session_generation += 1
-    user.save(update_fields=["password", "must_change_password", "session_generation"])
+    password = _issue_one_time_password(user)
     log_action(action="user.password_reset", actor=reset_by, target=user)
     return password
 
 
+def _issue_one_time_password(user: User) -> str:
+    password = generate_one_time_password()
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    _end_all_sessions(user)
+    return password
+
+
 @transaction.atomic
-def user_reset_two_factor(*, user: User, reset_by: User) -> None:
-    """Remove the user's authenticator and recovery codes; they enrol again at next login."""
+def user_reset_two_factor(*, user: User, reset_by: User) -> str:
+    """Remove the user's authenticator and recovery codes and issue a new one-time password.
+
+    A lost phone is the usual reason. The new password is handed over in person, so that the
+    old password alone (perhaps known to whoever has the phone) cannot enrol a new device.
+    """
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    user.session_generation += 1
-    user.save(update_fields=["session_generation"])
+    password = _issue_one_time_password(user)
     log_action(action="user.2fa_reset", actor=reset_by, target=user)
+    return password
 
 
-@transaction.atomic
-def password_change(*, user: User, current_password: str, new_password: str) -> None:
-    if not user.check_password(current_password):
+def password_change(*, request: HttpRequest, user: User, current_password: str, new_password: str) -> None:
+    """Change one's own password. The current one is checked like a login, outside the change's
+    transaction, so wrong guesses count towards the lockout (a session left open cannot be used
+    to guess it) and are not rolled back with the refused change."""
+    if authenticate(request, username=user.username, password=current_password) is None:
         raise WrongPassword()
     validate_password(new_password, user=user)
-    user.set_password(new_password)
-    user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
-    log_action(action="user.password_changed", actor=user, target=user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        log_action(action="user.password_changed", actor=user, target=user)
+    first_login.remove_note(user.username)
 
 
 @transaction.atomic
@@ -178,14 +210,19 @@ def language_set(*, user: User, language: str) -> None:
 @transaction.atomic
 def logout_everywhere(*, user: User) -> None:
     """End every session of this user, on every device, including the current one."""
-    user.session_generation += 1
-    user.save(update_fields=["session_generation"])
+    _end_all_sessions(user)
     log_action(action="user.logged_out_everywhere", actor=user, target=user)
 
 
 @transaction.atomic
-def login_recorded(*, user: User) -> None:
-    log_action(action="user.logged_in", actor=user, target=user)
+def password_accepted(*, user: User) -> None:
+    """The password was right; the second factor is still to come (not yet a login)."""
+    log_action(action="user.password_accepted", actor=user, target=user)
+
+
+def _login_completed(user: User, factor: str) -> None:
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    log_action(action="user.logged_in", actor=user, target=user, details={"factor": factor})
 
 
 @transaction.atomic
@@ -194,30 +231,52 @@ def logout_recorded(*, user: User) -> None:
 
 
 @transaction.atomic
-def login_failed_recorded(*, user: User | None, locked_out: bool = False) -> None:
-    # The attempted name is not stored: a mistyped password is often typed into it.
+def login_failed_recorded(*, user: User, locked_out: bool = False) -> None:
+    """Record a failed login of a known account (the typed name itself is never stored: a
+    password is often typed into it by mistake). While an account is locked, only the first
+    refused attempt of each cool-off period is recorded, so nobody can flood the log."""
+    organisation = user.membership.organisation if hasattr(user, "membership") else None
+    if locked_out:
+        since = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
+        already = AuditEvent.objects.filter(
+            action="user.locked_out", target_id=str(user.pk), created_at__gte=since
+        ).exists()
+        if already:
+            return
     log_action(
-        action="user.locked_out" if locked_out else "user.login_failed",
-        organisation=user.membership.organisation if user is not None and hasattr(user, "membership") else None,
-        target=user,
+        action="user.locked_out" if locked_out else "user.login_failed", organisation=organisation, target=user
     )
+
+
+class AlreadyEnrolled(InvalidOperation):
+    user_message = _("Two-factor authentication is already set up for this account.")
 
 
 @transaction.atomic
 def totp_enrolment_start(*, user: User) -> TOTPDevice:
-    """An unconfirmed authenticator for the user (replacing any earlier unconfirmed one)."""
-    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    """A new unconfirmed authenticator, shown only to the session that asked for it.
+
+    Any earlier unconfirmed one is removed, so a secret seen by someone else cannot be
+    confirmed later.
+    """
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-        raise InvalidOperation(_("Two-factor authentication is already set up."))
+        raise AlreadyEnrolled()
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
     log_action(action="user.2fa_enrolment_started", actor=user, target=user)
     return device
 
 
 @transaction.atomic
-def totp_enrolment_confirm(*, user: User, token: str) -> tuple[TOTPDevice, list[str]] | None:
-    """Confirm the pending authenticator with a code from it; return it and fresh recovery codes."""
-    device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).first()
+def totp_enrolment_confirm(*, user: User, device_id: int, token: str) -> tuple[TOTPDevice, list[str]] | None:
+    """Confirm this session's pending authenticator with a code from it.
+
+    Returns the device and fresh recovery codes, or None if the code is wrong or the pending
+    device is gone (another session started its own enrolment).
+    """
+    if TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).exists():
+        raise AlreadyEnrolled()
+    device = TOTPDevice.objects.select_for_update().filter(user=user, pk=device_id, confirmed=False).first()
     if device is None or not device.verify_token(token.strip().replace(" ", "")):
         log_action(action="user.2fa_failed", actor=user, target=user, details={"stage": "enrolment"})
         return None
@@ -225,12 +284,14 @@ def totp_enrolment_confirm(*, user: User, token: str) -> tuple[TOTPDevice, list[
     device.save(update_fields=["confirmed"])
     codes = _recovery_codes_replace(user)
     log_action(action="user.2fa_enrolled", actor=user, target=user)
+    _login_completed(user, "totp")
     return device, codes
 
 
 def _recovery_codes_replace(user: User) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    """New codes on the user's recovery device (kept, so a session verified by it stays so)."""
+    device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_DEVICE_NAME, defaults={"confirmed": True})
+    device.token_set.all().delete()
     codes = [_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     return codes
@@ -249,7 +310,7 @@ def two_factor_check(*, user: User, token: str) -> TOTPDevice | StaticDevice | N
     token = token.strip().replace(" ", "").lower()
     for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
         if device.verify_is_allowed()[0] and device.verify_token(token):
-            log_action(action="user.2fa_verified", actor=user, target=user)
+            _login_completed(user, "totp")
             return device
     for static in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
         if static.verify_is_allowed()[0] and static.verify_token(token):
@@ -257,6 +318,7 @@ def two_factor_check(*, user: User, token: str) -> TOTPDevice | StaticDevice | N
             log_action(
                 action="user.recovery_code_used", actor=user, target=user, details={"remaining": remaining}
             )
+            _login_completed(user, "recovery_code")
             return static
     log_action(action="user.2fa_failed", actor=user, target=user, details={"stage": "login"})
     return None

@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from defensor.accounts import services
 from defensor.accounts.forms import (
@@ -26,9 +27,11 @@ from defensor.accounts.forms import (
     TokenForm,
     UserCreateForm,
 )
+from defensor.accounts.middleware import session_started
 from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import Perm, acting_user, is_two_factor_verified, permissions_for, staff_view
 from defensor.accounts.selectors import user_for, users_for
+from defensor.core.views import error_page
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -52,7 +55,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         auth_login(request, user)
-        services.login_recorded(user=user)
+        session_started(request)
+        services.password_accepted(user=user)
         target = "staff:2fa-verify" if services.has_confirmed_totp(user) else "staff:2fa-setup"
         response = redirect(target)
         if next_url := _safe_next(request):
@@ -64,9 +68,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
     """django-axes calls this instead of authenticating a locked-out account."""
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
-    form = LoginForm(request)
     message = _("Too many failed attempts. This account is locked for %(minutes)d minutes.") % {"minutes": minutes}
-    return render(request, "accounts/login.html", {"form": form, "locked_message": message}, status=429)
+    match = request.resolver_match
+    if match is not None and match.url_name == "login":
+        form = LoginForm(request)
+        return render(request, "accounts/login.html", {"form": form, "locked_message": message}, status=429)
+    return error_page(request, status=429, title=_("Account locked"), message=message)
+
+
+PENDING_DEVICE_KEY = "defensor_pending_totp"
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,24 +87,26 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     if services.has_confirmed_totp(user):
         return redirect("staff:2fa-verify")
     form = EnrolmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        result = services.totp_enrolment_confirm(user=user, token=form.cleaned_data["token"])
+    pending_id = request.session.get(PENDING_DEVICE_KEY)
+    if request.method == "POST" and form.is_valid() and pending_id is not None:
+        result = services.totp_enrolment_confirm(user=user, device_id=pending_id, token=form.cleaned_data["token"])
         if result is not None:
             device, codes = result
+            request.session.pop(PENDING_DEVICE_KEY, None)
             otp_login(request, device)
             return render(request, "accounts/recovery_codes.html", {"codes": codes, "first_time": True})
         form.add_error("token", _("This code is not right. Check the time on your phone and try the newest code."))
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    # Each session gets its own secret: one seen elsewhere (say, by someone else who had the
+    # one-time password) is replaced, never shared.
+    device = TOTPDevice.objects.filter(user=user, pk=pending_id, confirmed=False).first() if pending_id else None
     if device is None:
         device = services.totp_enrolment_start(user=user)
+        request.session[PENDING_DEVICE_KEY] = device.pk
     qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#111", light="#fff")
-    secret = _b32_secret(device.bin_key)
     return render(
         request,
         "accounts/two_factor_setup.html",
-        {"form": form, "qr_svg": qr_svg, "secret": secret},
+        {"form": form, "qr_svg": qr_svg, "secret": _b32_secret(device.bin_key)},
         status=400 if form.errors else 200,
     )
 
@@ -164,6 +176,7 @@ def password_view(request: HttpRequest) -> HttpResponse:
 
         try:
             services.password_change(
+                request=request,
                 user=user,
                 current_password=form.cleaned_data["current_password"],
                 new_password=form.cleaned_data["new_password"],
@@ -254,8 +267,9 @@ def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
             services.user_set_role(user=target, role=Role(role_form.cleaned_data["role"]), changed_by=actor)
             messages.success(request, _("The role is changed."))
         elif action == "reset-2fa":
-            services.user_reset_two_factor(user=target, reset_by=actor)
+            password = services.user_reset_two_factor(user=target, reset_by=actor)
             messages.success(request, _("Two-factor authentication is reset. The user sets it up again at next login."))
+            return render(request, "accounts/user_password.html", {"target": target, "password": password})
         elif action == "reset-password":
             password = services.user_reset_password(user=target, reset_by=actor)
             return render(request, "accounts/user_password.html", {"target": target, "password": password})

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from defensor.audit.actions import action_label
+
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 class AuditFilterForm(forms.Form):
@@ -21,6 +24,10 @@ class AuditFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("since", "until"):
+            value = data.get(name)
+            if value is not None and not (EARLIEST <= value <= LATEST):
+                self.add_error(name, _("Choose a date between 2000 and 2100."))
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise forms.ValidationError(_("The start date is after the end date."))
         return data

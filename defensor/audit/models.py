@@ -41,12 +41,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"
 
-    @property
-    def action_label(self) -> str:
-        from defensor.audit.actions import action_label
-
-        return action_label(self.action)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AuditLogIsAppendOnly("audit events cannot be changed")
@@ -55,12 +49,23 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AuditLogIsAppendOnly("audit events cannot be deleted")
 
+    @property
+    def action_label(self) -> str:
+        from defensor.audit.actions import action_label
+
+        return action_label(self.action)
+
 
 class AuditChainHead(models.Model):
-    """The newest link of the chain (a single row): serialises appends, exposes truncation."""
+    """The newest link of the chain (a single row): serialises appends, exposes truncation.
+
+    ``mac`` authenticates (seq, hash) with the audit key, so the head cannot be wound back to an
+    earlier event without the key.
+    """
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"head #{self.seq}"

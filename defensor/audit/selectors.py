@@ -44,3 +44,13 @@ def audit_action_codes(*, actor: User) -> list[str]:
         .values_list("action", flat=True)
         .distinct()
     )
+
+
+def audit_actor_choices(*, actor: User) -> list[tuple[int, str]]:
+    """Members of the actor's organisation, for the "who" filter."""
+    require_permission(actor, Perm.AUDIT_VIEW)
+    return list(
+        User.objects.filter(membership__organisation=actor.membership.organisation)
+        .order_by("username")
+        .values_list("pk", "username")
+    )

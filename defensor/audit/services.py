@@ -120,8 +120,12 @@ def log_action(
         prev_hash=head.hash,
         hash=digest,
     )
-    AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=digest)
+    AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=digest, mac=head_mac(seq, digest))
     return event
+
+
+def head_mac(seq: int, digest: str) -> str:
+    return hmac.new(_audit_key(), f"head|{seq}|{digest}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -133,14 +137,33 @@ class ChainReport:
     head_hash: str = GENESIS_HASH
 
 
-def verify_chain(*, batch_size: int = 2000) -> ChainReport:
-    """Walk the whole chain in order; report the first event that breaks it."""
+def verify_chain(*, anchor: tuple[int, str] | None = None, batch_size: int = 2000) -> ChainReport:
+    """Walk the chain up to its head; report the first event that breaks it.
+
+    The head is read first and only events up to it are checked, so events appended while the
+    check runs do not look like tampering. ``anchor`` is a (seq, hash) pair printed by an earlier
+    check and kept outside the database: it catches a chain rewritten by someone with the key.
+    """
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_seq, head_hash, mac = (head.seq, head.hash, head.mac) if head else (0, GENESIS_HASH, "")
+    if head_seq == 0:
+        from defensor.core.models import Organisation
+
+        if AuditEvent.objects.exists() or Organisation.objects.exists():
+            # An organisation is created with an audit event: an empty log was emptied.
+            return ChainReport(0, False, 1, "the log was emptied or its head reset")
+    elif not hmac.compare_digest(mac, head_mac(head_seq, head_hash)):
+        return ChainReport(0, False, head_seq, "the head of the chain was changed")
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
-    events = AuditEvent.objects.order_by("seq").values_list(
-        "seq", "prev_hash", "hash", "organisation_id", "actor_id", "action", "target_type", "target_id",
-        "created_at", "details",
+    events = (
+        AuditEvent.objects.filter(seq__lte=head_seq)
+        .order_by("seq")
+        .values_list(
+            "seq", "prev_hash", "hash", "organisation_id", "actor_id", "action", "target_type", "target_id",
+            "created_at", "details",
+        )
     )
     for seq, prev_hash, digest, org_id, actor_id, action, t_type, t_id, created_at, details in events.iterator(
         chunk_size=batch_size
@@ -155,11 +178,13 @@ def verify_chain(*, batch_size: int = 2000) -> ChainReport:
         )
         if not hmac.compare_digest(recomputed, digest):
             return ChainReport(checked, False, seq, "event content was changed")
+        if anchor is not None and seq == anchor[0] and digest != anchor[1]:
+            return ChainReport(checked, False, seq, "the chain differs from the recorded anchor")
         expected_prev = digest
         expected_seq += 1
         checked += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    if head_seq != checked or head_hash != expected_prev:
+    if checked != head_seq or expected_prev != head_hash:
         return ChainReport(checked, False, checked + 1, "events after the last one were removed")
+    if anchor is not None and anchor[0] > head_seq:
+        return ChainReport(checked, False, head_seq + 1, "events recorded in the anchor are missing")
     return ChainReport(checked, True, head_hash=expected_prev)

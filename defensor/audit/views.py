@@ -6,9 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from defensor.accounts.permissions import Perm, acting_user, staff_view
-from defensor.accounts.selectors import users_for
 from defensor.audit.forms import AuditFilterForm
-from defensor.audit.selectors import AuditFilter, audit_action_codes, audit_events_for
+from defensor.audit.selectors import AuditFilter, audit_action_codes, audit_actor_choices, audit_events_for
 
 PAGE_SIZE = 50
 
@@ -17,7 +16,7 @@ PAGE_SIZE = 50
 @require_GET
 def audit_log_view(request: HttpRequest) -> HttpResponse:
     actor = acting_user(request)
-    actors = [(u.pk, u.username) for u in users_for(actor=actor)]
+    actors = audit_actor_choices(actor=actor)
     form = AuditFilterForm(request.GET or None, actions=audit_action_codes(actor=actor), actors=actors)
     filters = AuditFilter()
     if form.is_bound and form.is_valid():

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 
 def error_page(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:
-    staff = request.path.startswith("/staff/")
+    staff = request.path_info.startswith("/staff/")
     context = {
         "title": title,
         "message": message,

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from defensor.accounts import services
+from defensor.accounts import first_login, services
 from defensor.core.errors import AlreadyInitialised
 from defensor.core.models import Organisation
 
@@ -34,23 +34,26 @@ class Command(BaseCommand):
             ) from error
         except services.UsernameTaken as error:
             raise CommandError(f"The login name {options['admin']!r} is already taken.") from error
+        instructions = "\n".join(
+            [
+                f"Organisation {organisation.name!r} is ready.",
+                "",
+                "Log in to the team workspace:",
+                f"  {options['url']}",
+                f"  login name:         {admin.username}",
+                f"  one-time password:  {password}",
+                "",
+                "This password is shown only once. At first login you will set up",
+                "two-factor authentication (an authenticator app on your phone) and",
+                "choose your own password. Add your team under 'Team' afterwards.",
+            ]
+        )
+        rule = "=" * 72
+        if self.stdout.isatty():
+            self.stdout.write(f"\n{rule}\n{instructions}\n{rule}\n")
+            return
+        note = first_login.write_note(admin.username, instructions + "\n")
         self.stdout.write(
-            "\n".join(
-                [
-                    "",
-                    "=" * 72,
-                    f"Organisation {organisation.name!r} is ready.",
-                    "",
-                    "Log in to the team workspace:",
-                    f"  {options['url']}",
-                    f"  login name:         {admin.username}",
-                    f"  one-time password:  {password}",
-                    "",
-                    "This password is shown only now. At first login you will set up",
-                    "two-factor authentication (an authenticator app on your phone) and",
-                    "choose your own password. Add your team under 'Team' afterwards.",
-                    "=" * 72,
-                    "",
-                ]
-            )
+            f"\n{rule}\nOrganisation {organisation.name!r} is ready. How to log in for the first time is in\n"
+            f"  {note}\n(readable only by this user; removed when the one-time password is changed)\n{rule}\n"
         )
