@@ -28,6 +28,7 @@ class Command(BaseCommand):
         if not options["no_prepare"]:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("collectstatic", interactive=False, verbosity=0)
+            call_command("clearsessions")  # expired sessions: nothing to keep
             call_command("init", if_needed=True, url=f"{base_url}/staff/", stdout=self.stdout)
         granian = shutil.which("granian") or os.path.join(os.path.dirname(sys.executable), "granian")
         if not os.path.exists(granian):
