@@ -95,6 +95,9 @@ INSTALLED_APPS = [
     "defensor.core",
     "defensor.audit",
     "defensor.accounts",
+    "defensor.keys",
+    "defensor.people",
+    "defensor.cases",
     "defensor.staff",
     "defensor.intake",
 ]
@@ -112,6 +115,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "defensor.accounts.middleware.StaffSessionMiddleware",
+    "defensor.keys.middleware.KeyRingCookieMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "defensor.core.middleware.DefensorErrorMiddleware",
@@ -173,8 +177,17 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
+    "defensor.accounts.hashers.DefensorArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+# Argon2id cost of the key that wraps each staff member's private key, and of the password
+# hash (which must be as costly: cracking it would yield the password, hence the key).
+# See docs/security.md; tests lower it, production never should.
+DEFENSOR_KDF = {
+    "opslimit": env_int("DEFENSOR_KDF_OPSLIMIT", 3),
+    "memlimit": env_int("DEFENSOR_KDF_MEMLIMIT", 128 * 1024 * 1024),
+}
+DEFENSOR_KDF_CONCURRENCY = env_int("DEFENSOR_KDF_CONCURRENCY", 2)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {

@@ -1,11 +1,13 @@
-"""Shared fixtures: an organisation with a team (olga the admin, anna the lawyer, pavel the
-paralegal, boris the volunteer) and clients logged in with verified two-factor authentication."""
+"""Shared fixtures: an organisation with its keys and a team (olga the admin, anna the lawyer,
+pavel the paralegal, boris the volunteer), and clients logged in with verified two-factor
+authentication and unlocked key rings."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from django.test import Client
@@ -13,8 +15,20 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from defensor.accounts.models import Membership, Role, User
+from defensor.accounts import services as accounts
+from defensor.accounts.middleware import session_started
+from defensor.accounts.models import Role, User
 from defensor.core.models import Organisation
+from defensor.keys import services as keys
+from defensor.keys.keyring import (
+    KEYRING_COOKIE,
+    SESSION_FIELD,
+    KeyRing,
+    cookie_value,
+    session_halves,
+    unwrap_private_key,
+)
+from defensor.keys.models import UserKeyPair
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -30,16 +44,46 @@ def require_tool(name: str) -> str:
     return path
 
 
-@pytest.fixture
-def organisation(db: None) -> Organisation:
-    return Organisation.objects.create(name="Правозащитная группа")
+@pytest.fixture(autouse=True)
+def fast_key_derivation(settings: object) -> None:
+    """Argon2id at its minimum cost in tests (the same code path; production cost is in bench/)."""
+    settings.DEFENSOR_KDF = {"opslimit": 1, "memlimit": 8 * 1024 * 1024}  # type: ignore[attr-defined]
+
+
+@dataclass
+class OrganisationKit:
+    organisation: Organisation
+    shares: list[str]
+
+    @property
+    def recovery_key(self) -> bytes:
+        return keys.recovery_private_key(organisation=self.organisation, shares=self.shares[:2])
 
 
 @pytest.fixture
-def make_user(organisation: Organisation) -> Callable[..., User]:
+def org_kit(db: None) -> OrganisationKit:
+    organisation = Organisation.objects.create(name="Правозащитная группа")
+    kit = keys.organisation_keys_create(organisation=organisation)
+    return OrganisationKit(organisation, kit.shares)
+
+
+@pytest.fixture
+def organisation(org_kit: OrganisationKit) -> Organisation:
+    return org_kit.organisation
+
+
+@pytest.fixture
+def make_user(org_kit: OrganisationKit) -> Callable[..., User]:
+    """A team member with PASSWORD, a key pair, the organisation keys their role entitles them
+    to (sealed from the recovery key, as `defensor recover` would), and a TOTP device."""
+    recovery_key = org_kit.recovery_key
+
     def make(username: str, role: Role, *, language: str = "ru", with_totp: bool = True) -> User:
-        user = User.objects.create_user(username=username, password=PASSWORD, language=language)
-        Membership.objects.create(user=user, organisation=organisation, role=role)
+        user, _ = accounts.user_create(
+            organisation=org_kit.organisation, username=username, role=role, created_by=None,
+            language=language, password=PASSWORD,
+        )
+        keys.grants_fill_from_recovery(organisation=org_kit.organisation, recovery_key=recovery_key, user=user)
         if with_totp:
             TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
         return user
@@ -72,38 +116,41 @@ def team(olga: User, anna: User, pavel: User, boris: User) -> dict[Role, User]:
     return {Role.ADMIN: olga, Role.LAWYER: anna, Role.PARALEGAL: pavel, Role.VOLUNTEER: boris}
 
 
+def keyring_of(user: User, password: str = PASSWORD) -> KeyRing:
+    return KeyRing(user.pk, unwrap_private_key(UserKeyPair.objects.get(user=user), password))
+
+
 def current_token(user: User) -> str:
     device = TOTPDevice.objects.get(user=user, confirmed=True)
     totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
     return f"{totp.token():0{device.digits}d}"
 
 
+def _logged_in_client(user: User, *, verified: bool) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    stored, secret = session_halves(user.pk, keyring_of(user)._private_key)
+    session[SESSION_FIELD] = stored
+    if verified:
+        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
+    session.save()
+    client.cookies[KEYRING_COOKIE] = cookie_value(secret)
+    client.cookies[KEYRING_COOKIE]["path"] = "/staff/"
+    return client
+
+
 @pytest.fixture
 def verified_client() -> Callable[[User], Client]:
-    """A client whose session passed password and TOTP (set up directly, not through the forms)."""
-
-    def make(user: User) -> Client:
-        client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        device = TOTPDevice.objects.get(user=user, confirmed=True)
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-        return client
-
-    return make
+    """A client whose session passed password and TOTP and holds an unlocked key ring
+    (set up directly, not through the forms; test_auth_flow covers the forms)."""
+    return lambda user: _logged_in_client(user, verified=True)
 
 
 @pytest.fixture
 def password_only_client() -> Callable[[User], Client]:
     """Logged in with the password but not yet through the second factor."""
-
-    def make(user: User) -> Client:
-        client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        return client
-
-    return make
+    return lambda user: _logged_in_client(user, verified=False)
 
 
 @pytest.fixture
@@ -111,3 +158,6 @@ def clean_env() -> dict[str, str]:
     """Environment for subprocesses: nothing of Defensor's or Django's from the developer's shell
     (DATABASE_URL stays, so subprocesses use the same database server)."""
     return {k: v for k, v in os.environ.items() if not k.startswith(("DEFENSOR_", "DJANGO_"))}
+
+
+__all__ = ["PASSWORD", "current_token", "keyring_of", "require_tool", "session_started"]

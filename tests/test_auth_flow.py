@@ -70,14 +70,20 @@ def test_first_login_enrols_two_factor_then_forces_a_new_password(organisation: 
     assert changed.status_code == 302
     assert client.get("/staff/").status_code == 200
 
-    actions = list(AuditEvent.objects.filter(target_id=str(user.pk)).order_by("seq").values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(target_type="accounts.user", target_id=str(user.pk))
+        .order_by("seq")
+        .values_list("action", flat=True)
+    )
     assert actions == [
         "user.created",
+        "keys.user_keypair_created",
         "user.password_accepted",
         "user.2fa_enrolment_started",
         "user.2fa_failed",
         "user.2fa_enrolled",
         "user.logged_in",
+        "keys.user_keypair_rewrapped",
         "user.password_changed",
     ]
     user.refresh_from_db()

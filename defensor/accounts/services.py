@@ -23,6 +23,9 @@ from defensor.audit.models import AuditEvent
 from defensor.audit.services import log_action
 from defensor.core.errors import AlreadyInitialised, InvalidOperation
 from defensor.core.models import Organisation
+from defensor.keys import services as keys
+from defensor.keys.keyring import KeyRing
+from defensor.keys.services import RecoveryKit
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "authenticator"
@@ -56,8 +59,11 @@ def _recovery_code() -> str:
 @transaction.atomic
 def organisation_initialise(
     *, name: str, admin_username: str, force: bool = False
-) -> tuple[Organisation, User, str]:
-    """Create the organisation and its first administrator with a one-time password."""
+) -> tuple[Organisation, User, str, RecoveryKit]:
+    """Create the organisation, its keys and its first administrator with a one-time password.
+
+    Returns the recovery kit too: its key exists nowhere else once the caller has shown it.
+    """
     if Organisation.objects.exists() and not force:
         raise AlreadyInitialised()
     organisation = Organisation.objects.create(name=name)
@@ -65,7 +71,8 @@ def organisation_initialise(
     admin, password = user_create(
         organisation=organisation, username=admin_username, role=Role.ADMIN, created_by=None
     )
-    return organisation, admin, password
+    kit = keys.organisation_keys_create(organisation=organisation)
+    return organisation, admin, password, kit
 
 
 @transaction.atomic
@@ -76,12 +83,15 @@ def user_create(
     role: Role,
     created_by: User | None,
     language: str = "ru",
+    password: str | None = None,
 ) -> tuple[User, str]:
-    """Create a staff user with a one-time password they must change after enrolling 2FA."""
+    """Create a staff user and their key pair, with a one-time password they must change after
+    enrolling 2FA (or, for fixtures and imports, a given password they need not change)."""
     if User.objects.filter(username__iexact=username).exists():
         raise UsernameTaken()
-    password = generate_one_time_password()
-    user = User(username=username, language=language, must_change_password=True)
+    must_change = password is None
+    password = password or generate_one_time_password()
+    user = User(username=username, language=language, must_change_password=must_change)
     user.set_password(password)
     user.save()
     Membership.objects.create(user=user, organisation=organisation, role=role)
@@ -92,6 +102,7 @@ def user_create(
         target=user,
         details={"role": role.value},
     )
+    keys.user_keys_create(user=user, password=password)
     return user, password
 
 
@@ -128,6 +139,7 @@ def user_disable(*, user: User, disabled_by: User) -> None:
     user.is_active = False
     user.save(update_fields=["is_active"])
     _end_all_sessions(user)
+    keys.user_access_removed(user=user)
     log_action(action="user.disabled", actor=disabled_by, target=user)
 
 
@@ -138,6 +150,7 @@ def user_enable(*, user: User, enabled_by: User) -> None:
         return
     user.is_active = True
     user.save(update_fields=["is_active"])
+    keys.entitlements_sync(user=user)
     log_action(action="user.enabled", actor=enabled_by, target=user)
 
 
@@ -151,6 +164,8 @@ def user_set_role(*, user: User, role: Role, changed_by: User) -> None:
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    user.membership = membership
+    keys.entitlements_sync(user=user)
     log_action(action="user.role_changed", actor=changed_by, target=user, details={"from": old, "to": role.value})
 
 
@@ -158,6 +173,7 @@ def user_set_role(*, user: User, role: Role, changed_by: User) -> None:
 def user_reset_password(*, user: User, reset_by: User) -> str:
     """Give the user a new one-time password and end their sessions."""
     password = _issue_one_time_password(user)
+    keys.user_keys_replace(user=user, password=password, replaced_by=reset_by)
     log_action(action="user.password_reset", actor=reset_by, target=user)
     return password
 
@@ -181,6 +197,7 @@ def user_reset_two_factor(*, user: User, reset_by: User) -> str:
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     password = _issue_one_time_password(user)
+    keys.user_keys_replace(user=user, password=password, replaced_by=reset_by)
     log_action(action="user.2fa_reset", actor=reset_by, target=user)
     return password
 
@@ -193,6 +210,7 @@ def password_change(*, request: HttpRequest, user: User, current_password: str, 
         raise WrongPassword()
     validate_password(new_password, user=user)
     with transaction.atomic():
+        keys.user_keys_rewrap(user=user, current_password=current_password, new_password=new_password)
         user.set_password(new_password)
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
@@ -220,9 +238,12 @@ def password_accepted(*, user: User) -> None:
     log_action(action="user.password_accepted", actor=user, target=user)
 
 
-def _login_completed(user: User, factor: str) -> None:
+def _login_completed(user: User, factor: str, keyring: KeyRing | None) -> None:
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
     log_action(action="user.logged_in", actor=user, target=user, details={"factor": factor})
+    if keyring is not None:
+        # Colleagues waiting for keys this user holds (newcomers, reset passwords) get them now.
+        keys.keys_distribute(keyring=keyring)
 
 
 @transaction.atomic
@@ -268,7 +289,9 @@ def totp_enrolment_start(*, user: User) -> TOTPDevice:
 
 
 @transaction.atomic
-def totp_enrolment_confirm(*, user: User, device_id: int, token: str) -> tuple[TOTPDevice, list[str]] | None:
+def totp_enrolment_confirm(
+    *, user: User, device_id: int, token: str, keyring: KeyRing | None = None
+) -> tuple[TOTPDevice, list[str]] | None:
     """Confirm this session's pending authenticator with a code from it.
 
     Returns the device and fresh recovery codes, or None if the code is wrong or the pending
@@ -284,7 +307,7 @@ def totp_enrolment_confirm(*, user: User, device_id: int, token: str) -> tuple[T
     device.save(update_fields=["confirmed"])
     codes = _recovery_codes_replace(user)
     log_action(action="user.2fa_enrolled", actor=user, target=user)
-    _login_completed(user, "totp")
+    _login_completed(user, "totp", keyring)
     return device, codes
 
 
@@ -305,12 +328,14 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
 
 
 @transaction.atomic
-def two_factor_check(*, user: User, token: str) -> TOTPDevice | StaticDevice | None:
+def two_factor_check(
+    *, user: User, token: str, keyring: KeyRing | None = None
+) -> TOTPDevice | StaticDevice | None:
     """Check a code from the authenticator, or a one-time recovery code. Throttled per device."""
     token = token.strip().replace(" ", "").lower()
     for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
         if device.verify_is_allowed()[0] and device.verify_token(token):
-            _login_completed(user, "totp")
+            _login_completed(user, "totp", keyring)
             return device
     for static in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
         if static.verify_is_allowed()[0] and static.verify_token(token):
@@ -318,7 +343,7 @@ def two_factor_check(*, user: User, token: str) -> TOTPDevice | StaticDevice | N
             log_action(
                 action="user.recovery_code_used", actor=user, target=user, details={"remaining": remaining}
             )
-            _login_completed(user, "recovery_code")
+            _login_completed(user, "recovery_code", keyring)
             return static
     log_action(action="user.2fa_failed", actor=user, target=user, details={"stage": "login"})
     return None

@@ -32,6 +32,7 @@ from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import Perm, acting_user, is_two_factor_verified, permissions_for, staff_view
 from defensor.accounts.selectors import user_for, users_for
 from defensor.core.views import error_page
+from defensor.keys.keyring import keyring_for, keyring_unlock
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -56,6 +57,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         user = form.get_user()
         auth_login(request, user)
         session_started(request)
+        keyring_unlock(request, user, form.cleaned_data["password"])
         services.password_accepted(user=user)
         target = "staff:2fa-verify" if services.has_confirmed_totp(user) else "staff:2fa-setup"
         response = redirect(target)
@@ -89,7 +91,9 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     form = EnrolmentForm(request.POST or None)
     pending_id = request.session.get(PENDING_DEVICE_KEY)
     if request.method == "POST" and form.is_valid() and pending_id is not None:
-        result = services.totp_enrolment_confirm(user=user, device_id=pending_id, token=form.cleaned_data["token"])
+        result = services.totp_enrolment_confirm(
+            user=user, device_id=pending_id, token=form.cleaned_data["token"], keyring=keyring_for(request)
+        )
         if result is not None:
             device, codes = result
             request.session.pop(PENDING_DEVICE_KEY, None)
@@ -129,7 +133,7 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect("staff:2fa-setup")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = services.two_factor_check(user=user, token=form.cleaned_data["token"])
+        device = services.two_factor_check(user=user, token=form.cleaned_data["token"], keyring=keyring_for(request))
         if device is not None:
             otp_login(request, device)
             return _after_verification(request, user)

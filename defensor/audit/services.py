@@ -44,7 +44,7 @@ def _check_scalar(key: str, value: Any) -> AuditScalar:
 def _clean_details(details: AuditDetails | None) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     for key, value in (details or {}).items():
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             clean[key] = [_check_scalar(key, item) for item in value]
         else:
             clean[key] = _check_scalar(key, value)

@@ -19,4 +19,5 @@ urlpatterns = [
     path("users/", accounts.users_view, name="users"),
     path("users/<int:user_id>/", accounts.user_detail_view, name="user"),
     path("audit/", audit.audit_log_view, name="audit"),
+    path("recovery-kit/delete/", staff.recovery_kit_delete_view, name="recovery-kit-delete"),
 ]

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from defensor.accounts import first_login, services
 from defensor.core.errors import AlreadyInitialised
 from defensor.core.models import Organisation
+from defensor.keys.services import recovery_kit_write
 
 
 class Command(BaseCommand):
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         if options["if_needed"] and Organisation.objects.exists():
             return
         try:
-            organisation, admin, password = services.organisation_initialise(
+            organisation, admin, password, kit = services.organisation_initialise(
                 name=options["organisation"], admin_username=options["admin"], force=options["force"]
             )
         except AlreadyInitialised as error:
@@ -34,6 +35,12 @@ class Command(BaseCommand):
             ) from error
         except services.UsernameTaken as error:
             raise CommandError(f"The login name {options['admin']!r} is already taken.") from error
+        kit_path = recovery_kit_write(organisation=organisation, kit=kit)
+        kit_notice = (
+            f"\nThe RECOVERY KIT is in {kit_path}\n"
+            "Print it, give its three shares to three trusted people, then delete it in the\n"
+            "workspace (Overview). Any two shares restore everything if every password is lost.\n"
+        )
         instructions = "\n".join(
             [
                 f"Organisation {organisation.name!r} is ready.",
@@ -50,10 +57,11 @@ class Command(BaseCommand):
         )
         rule = "=" * 72
         if self.stdout.isatty():
-            self.stdout.write(f"\n{rule}\n{instructions}\n{rule}\n")
+            self.stdout.write(f"\n{rule}\n{instructions}\n{kit_notice}{rule}\n")
             return
         note = first_login.write_note(admin.username, instructions + "\n")
         self.stdout.write(
             f"\n{rule}\nOrganisation {organisation.name!r} is ready. How to log in for the first time is in\n"
-            f"  {note}\n(readable only by this user; removed when the one-time password is changed)\n{rule}\n"
+            f"  {note}\n(readable only by this user; removed when the one-time password is changed)\n"
+            f"{kit_notice}{rule}\n"
         )

@@ -1,0 +1,129 @@
+"""The primitives, all from libsodium through PyNaCl. The only module of Defensor that imports nacl.
+
+Everything here takes and returns bytes; callers above it (keyring, records, services) never
+see a nonce or a key size. Every failure to open a ciphertext is a typed ``Tampered`` error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+
+import nacl.exceptions
+import nacl.pwhash
+import nacl.utils
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.secret import Aead
+
+from defensor.core.errors import DefensorError
+
+KEY_SIZE = Aead.KEY_SIZE  # 32
+NONCE_SIZE = Aead.NONCE_SIZE  # 24
+SALT_SIZE = nacl.pwhash.argon2id.SALTBYTES  # 16
+FORMAT_VERSION = b"\x01"
+
+
+class CryptoError(DefensorError):
+    user_message = _("The encrypted data could not be opened. Nothing was changed.")
+
+
+class Tampered(CryptoError):
+    """A ciphertext or wrapped key was altered, truncated, or opened with the wrong key."""
+
+
+class KeyDerivationBusy(CryptoError):
+    user_message = _("Too many people are logging in right now. Please try again in a minute.")
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    public: bytes
+    private: bytes
+
+
+def random_key() -> bytes:
+    return nacl.utils.random(KEY_SIZE)
+
+
+def random_bytes(size: int) -> bytes:
+    return nacl.utils.random(size)
+
+
+def generate_keypair() -> KeyPair:
+    private = PrivateKey.generate()
+    return KeyPair(public=bytes(private.public_key), private=bytes(private))
+
+
+def public_from_private(private: bytes) -> bytes:
+    return bytes(PrivateKey(private).public_key)
+
+
+def seal(recipient_public: bytes, plaintext: bytes) -> bytes:
+    """Anonymous public-key encryption (X25519 + XSalsa20-Poly1305 sealed box)."""
+    return bytes(SealedBox(PublicKey(recipient_public)).encrypt(plaintext))
+
+
+def unseal(recipient_private: bytes, ciphertext: bytes) -> bytes:
+    try:
+        return bytes(SealedBox(PrivateKey(recipient_private)).decrypt(ciphertext))
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as error:
+        raise Tampered() from error
+
+
+def encrypt(key: bytes, plaintext: bytes, *, aad: bytes) -> bytes:
+    """XChaCha20-Poly1305 with a random nonce: version || nonce || ciphertext+tag."""
+    nonce = nacl.utils.random(NONCE_SIZE)
+    return FORMAT_VERSION + bytes(Aead(key).encrypt(plaintext, aad, nonce))
+
+
+def decrypt(key: bytes, ciphertext: bytes, *, aad: bytes) -> bytes:
+    if not ciphertext or ciphertext[:1] != FORMAT_VERSION:
+        raise Tampered()
+    try:
+        return bytes(Aead(key).decrypt(ciphertext[1:], aad))
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as error:
+        raise Tampered() from error
+
+
+# --- password-derived keys ------------------------------------------------------------------
+
+# Each Argon2id derivation holds its memory (128 MiB by default) for its duration; the
+# semaphore caps how many run at once in one process, so a burst of logins cannot exhaust it.
+_derivations = threading.BoundedSemaphore(max(1, int(getattr(settings, "DEFENSOR_KDF_CONCURRENCY", 2))))
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    opslimit: int
+    memlimit: int
+
+
+def kdf_params() -> KdfParams:
+    return KdfParams(opslimit=settings.DEFENSOR_KDF["opslimit"], memlimit=settings.DEFENSOR_KDF["memlimit"])
+
+
+def derive_key(password: str, salt: bytes, params: KdfParams) -> bytes:
+    """Argon2id(password, salt) -> 32-byte key-encryption key."""
+    if not _derivations.acquire(timeout=30):
+        raise KeyDerivationBusy()
+    try:
+        return bytes(
+            nacl.pwhash.argon2id.kdf(
+                KEY_SIZE, password.encode(), salt, opslimit=params.opslimit, memlimit=params.memlimit
+            )
+        )
+    finally:
+        _derivations.release()
+
+
+# --- blind indexes --------------------------------------------------------------------------
+
+
+def keyed_digest(key: bytes, purpose: str, value: str) -> str:
+    """BLAKE2b keyed with the index key, personalised by purpose; 128 bits, hex."""
+    return hashlib.blake2b(
+        value.encode(), key=key, digest_size=16, person=purpose.encode()[:16].ljust(16, b"\0")
+    ).hexdigest()

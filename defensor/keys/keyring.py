@@ -1,0 +1,161 @@
+"""A staff member's unlocked keys for the length of one request.
+
+At login the private key is unwrapped with the password and re-encrypted under a random secret
+that lives only in the user's browser (an HttpOnly, SameSite=Strict cookie). The server-side
+session holds that ciphertext; neither half alone opens anything. Logout or session expiry
+deletes the ciphertext, and the cookie is then worthless.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from defensor.core.errors import DefensorError
+from defensor.keys import crypto
+from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial, UserKeyPair
+
+if TYPE_CHECKING:
+    from defensor.accounts.models import User
+
+KEYRING_COOKIE = "defensor_keyring"
+SESSION_FIELD = "defensor_keyring"
+NEW_SECRET_ATTR = "_defensor_keyring_secret"  # noqa: S105 - an attribute name, not a secret
+
+
+class KeyRingLocked(DefensorError):
+    user_message = _(
+        "Your keys are not unlocked in this browser session, so encrypted information cannot be shown. "
+        "Please log out and log in again."
+    )
+
+
+class NoAccess(DefensorError):
+    user_message = _("You have no key for this record. Ask a colleague with access to share it with you.")
+
+
+def _private_aad(user_id: int) -> bytes:
+    return f"defensor.user-private-key.{user_id}".encode()
+
+
+def _session_aad(user_id: int) -> bytes:
+    return f"defensor.session-keyring.{user_id}".encode()
+
+
+def unwrap_private_key(keypair: UserKeyPair, password: str) -> bytes:
+    """Open the user's private key with their password (raises Tampered if the password is wrong)."""
+    kek = crypto.derive_key(
+        password, bytes(keypair.kdf_salt), crypto.KdfParams(keypair.kdf_opslimit, keypair.kdf_memlimit)
+    )
+    return crypto.decrypt(kek, bytes(keypair.wrapped_private_key), aad=_private_aad(keypair.user_id))
+
+
+def wrap_private_key(user_id: int, private_key: bytes, password: str) -> tuple[bytes, bytes, crypto.KdfParams]:
+    salt = crypto.random_bytes(crypto.SALT_SIZE)
+    params = crypto.kdf_params()
+    kek = crypto.derive_key(password, salt, params)
+    return crypto.encrypt(kek, private_key, aad=_private_aad(user_id)), salt, params
+
+
+class KeyRing:
+    """The acting user's private key and whatever it opens, cached for one request."""
+
+    def __init__(self, user_id: int, private_key: bytes) -> None:
+        self.user_id = user_id
+        self._private_key = private_key
+        self._materials: dict[UUID, bytes] = {}
+
+    def __repr__(self) -> str:
+        return f"<KeyRing of user {self.user_id}>"
+
+    def open_sealed(self, ciphertext: bytes) -> bytes:
+        """Open something sealed to this user's public key."""
+        return crypto.unseal(self._private_key, ciphertext)
+
+    def material(self, material_id: UUID) -> bytes:
+        """The plaintext of a KeyMaterial this user holds a grant for."""
+        if material_id not in self._materials:
+            grant = (
+                KeyGrant.objects.filter(material_id=material_id, user_id=self.user_id, wrapped__isnull=False)
+                .only("wrapped")
+                .first()
+            )
+            if grant is None or grant.wrapped is None:
+                raise NoAccess()
+            self._materials[material_id] = crypto.unseal(self._private_key, bytes(grant.wrapped))
+        return self._materials[material_id]
+
+    def current(self, organisation_id: int, kind: KeyKind) -> tuple[KeyMaterial, bytes]:
+        """The organisation's current (not retired) intake or index key."""
+        material = KeyMaterial.objects.filter(
+            organisation_id=organisation_id, kind=kind, retired_at__isnull=True, destroyed_at__isnull=True
+        ).first()
+        if material is None:
+            raise NoAccess()
+        return material, self.material(material.id)
+
+
+def session_halves(user_id: int, private_key: bytes) -> tuple[str, bytes]:
+    """(what the session stores, what the cookie carries) for a private key."""
+    secret = crypto.random_key()
+    ciphertext = crypto.encrypt(secret, private_key, aad=_session_aad(user_id))
+    return base64.b64encode(ciphertext).decode(), secret
+
+
+def cookie_value(secret: bytes) -> str:
+    return base64.urlsafe_b64encode(secret).decode()
+
+
+def keyring_store(request: HttpRequest, user_id: int, private_key: bytes) -> KeyRing:
+    """Keep the private key for this session: ciphertext in the session, the key in the cookie."""
+    stored, secret = session_halves(user_id, private_key)
+    request.session[SESSION_FIELD] = stored
+    setattr(request, NEW_SECRET_ATTR, secret)
+    return KeyRing(user_id, private_key)
+
+
+def keyring_unlock(request: HttpRequest, user: User, password: str) -> KeyRing | None:
+    """At login: open the user's private key with the password and keep it for the session."""
+    keypair = UserKeyPair.objects.filter(user=user).first()
+    if keypair is None:
+        return None
+    private_key = unwrap_private_key(keypair, password)
+    return keyring_store(request, user.pk, private_key)
+
+
+def keyring_for(request: HttpRequest) -> KeyRing | None:
+    """The unlocked key ring of this request's user, or None."""
+    cached = getattr(request, "_defensor_keyring", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    stored = request.session.get(SESSION_FIELD)
+    secret: bytes | None = getattr(request, NEW_SECRET_ATTR, None)
+    if secret is None:
+        cookie = request.COOKIES.get(KEYRING_COOKIE, "")
+        try:
+            secret = base64.urlsafe_b64decode(cookie.encode())
+        except ValueError:
+            return None
+    if not stored or not secret or len(secret) != crypto.KEY_SIZE:
+        return None
+    try:
+        private_key = crypto.decrypt(secret, base64.b64decode(stored), aad=_session_aad(user.pk))
+    except crypto.Tampered:
+        return None
+    keyring = KeyRing(user.pk, private_key)
+    request._defensor_keyring = keyring  # type: ignore[attr-defined]
+    return keyring
+
+
+def keyring_required(request: HttpRequest) -> KeyRing:
+    keyring = keyring_for(request)
+    if keyring is None:
+        raise KeyRingLocked()
+    return keyring

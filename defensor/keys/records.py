@@ -1,0 +1,148 @@
+"""Encrypted fields on models: declare them, and other apps never touch bytes or keys.
+
+    class Person(EncryptedRecord):
+        full_name = EncryptedField()
+        birth_date = EncryptedField()
+
+    person.encrypt(sealer, full_name="…")     # services, with a RecordSealer from keys.services
+    person.decrypt(keyring).full_name           # views, with the acting user's KeyRing
+
+Each record has its own data key (``data_key``, a KeyMaterial). A field's ciphertext is bound to
+its model, field name and key id, so it cannot be moved to another field or record. Reading a
+field without the key ring raises ``FieldLocked`` — it is never silently blank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from uuid import UUID
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from defensor.core.errors import DefensorError
+from defensor.keys import crypto
+from defensor.keys.keyring import KeyRing
+from defensor.keys.models import KeyMaterial
+
+
+class FieldLocked(DefensorError):
+    user_message = _("This information is encrypted and cannot be shown without your unlocked keys.")
+
+
+class Ciphertext(bytes):
+    """What an encrypted field holds: bytes that refuse to be shown as text."""
+
+    def __str__(self) -> str:
+        raise FieldLocked()
+
+    def __repr__(self) -> str:
+        return f"<Ciphertext {len(self)} bytes>"
+
+
+class EncryptedField(models.BinaryField):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        kwargs["editable"] = False
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Ciphertext | None:
+        return None if value is None else Ciphertext(bytes(value))
+
+
+def _aad(model: type[models.Model], field: str, material_id: UUID) -> bytes:
+    return f"{model._meta.label_lower}.{field}.{material_id}".encode()
+
+
+@dataclass(frozen=True)
+class RecordSealer:
+    """A record's data key in the clear, held only by a service while it writes."""
+
+    material: KeyMaterial
+    key: bytes
+
+    def __repr__(self) -> str:
+        return f"<RecordSealer {self.material.pk}>"
+
+
+class Decrypted(Mapping[str, str | None]):
+    def __init__(self, values: dict[str, str | None]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> str | None:
+        try:
+            return self._values[name]
+        except KeyError as error:
+            raise AttributeError(name) from error
+
+    def __getitem__(self, name: str) -> str | None:
+        return self._values[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class EncryptedRecord(models.Model):
+    data_key = models.ForeignKey(KeyMaterial, on_delete=models.PROTECT, related_name="+")
+
+    # Blind indexes: index field -> (encrypted source field, normaliser in keys.blind.NORMALISERS).
+    # The index field's name is also the digest's purpose, so equal values in different indexes
+    # give different digests.
+    BLIND_INDEXES: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def encrypted_field_names(cls) -> list[str]:
+        return [f.name for f in cls._meta.get_fields() if isinstance(f, EncryptedField)]
+
+    def encrypt(self, sealer: RecordSealer, **values: str | None) -> None:
+        names = set(self.encrypted_field_names())
+        unknown = set(values) - names
+        if unknown:
+            raise TypeError(f"not encrypted fields of {type(self).__name__}: {sorted(unknown)}")
+        if self.data_key_id is not None and self.data_key_id != sealer.material.pk:
+            raise ValueError("a record's fields are all sealed under its one data key")
+        self.data_key = sealer.material
+        for name, value in values.items():
+            aad = _aad(type(self), name, sealer.material.pk)
+            sealed = None if value is None else Ciphertext(crypto.encrypt(sealer.key, value.encode(), aad=aad))
+            setattr(self, name, sealed)
+
+    def set_blind_indexes(self, index_key: bytes, values: Mapping[str, str | None]) -> None:
+        from defensor.keys.blind import NORMALISERS, index_with_key
+
+        for index_field, (source, normaliser) in self.BLIND_INDEXES.items():
+            raw = values.get(source)
+            normalised = NORMALISERS[normaliser](raw) if raw else None
+            setattr(self, index_field, index_with_key(index_key, index_field, normalised) if normalised else None)
+
+    def decrypt(self, keyring: KeyRing | None) -> Decrypted:
+        if keyring is None:
+            raise FieldLocked()
+        key = keyring.material(self.data_key_id)
+        return self.decrypt_with(key)
+
+    def decrypt_with(self, key: bytes) -> Decrypted:
+        values: dict[str, str | None] = {}
+        for name in self.encrypted_field_names():
+            stored = getattr(self, name)
+            values[name] = (
+                None
+                if stored is None
+                else crypto.decrypt(key, bytes(stored), aad=_aad(type(self), name, self.data_key_id)).decode()
+            )
+        return Decrypted(values)
+
+
+def encrypted_models() -> list[type[EncryptedRecord]]:
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if issubclass(m, EncryptedRecord)]

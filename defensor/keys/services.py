@@ -1,0 +1,406 @@
+"""Writes to the key store. Each runs in the caller's transaction (or its own) and is audited.
+
+Who holds what:
+- every staff member: their own key pair;
+- users with `intake.triage`: the intake private key;
+- users with `intake.triage` or `cases.open`: the blind-index key;
+- a record's data key: whoever was granted access to that record (per-record access list);
+- the recovery key: everything above except staff key pairs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from defensor.accounts.models import User
+from defensor.accounts.permissions import Perm, has_permission
+from defensor.audit.services import log_action
+from defensor.core.models import Organisation
+from defensor.keys import crypto, recovery
+from defensor.keys.keyring import KeyRing, NoAccess, unwrap_private_key, wrap_private_key
+from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial, RecoveryKey, UserKeyPair
+from defensor.keys.records import RecordSealer, encrypted_models
+
+
+@dataclass(frozen=True)
+class RecoveryKit:
+    shares: list[str]
+    text: str
+
+    def __repr__(self) -> str:
+        return "<RecoveryKit>"
+
+
+# --- staff key pairs ------------------------------------------------------------------------
+
+
+def _store_keypair(user: User, private_key: bytes, public_key: bytes, password: str) -> UserKeyPair:
+    wrapped, salt, params = wrap_private_key(user.pk, private_key, password)
+    keypair, _ = UserKeyPair.objects.update_or_create(
+        user=user,
+        defaults={
+            "public_key": public_key,
+            "wrapped_private_key": wrapped,
+            "kdf_salt": salt,
+            "kdf_opslimit": params.opslimit,
+            "kdf_memlimit": params.memlimit,
+        },
+    )
+    return keypair
+
+
+@transaction.atomic
+def user_keys_create(*, user: User, password: str) -> bytes:
+    """A new key pair for a new staff member; returns the private key (for an immediate session)."""
+    pair = crypto.generate_keypair()
+    _store_keypair(user, pair.private, pair.public, password)
+    entitlements_sync(user=user)
+    log_action(action="keys.user_keypair_created", target=user, organisation=user.membership.organisation)
+    return pair.private
+
+
+@transaction.atomic
+def user_keys_rewrap(*, user: User, current_password: str, new_password: str) -> None:
+    """Password change: the same private key, wrapped under the new password."""
+    keypair = UserKeyPair.objects.select_for_update().get(user=user)
+    private_key = unwrap_private_key(keypair, current_password)
+    _store_keypair(user, private_key, bytes(keypair.public_key), new_password)
+    log_action(action="keys.user_keypair_rewrapped", actor=user, target=user)
+
+
+@transaction.atomic
+def user_keys_replace(*, user: User, password: str, replaced_by: User | None) -> None:
+    """After an administrator set a new password, the old private key is out of reach.
+
+    A new key pair is made; every grant the user held becomes pending, to be re-sealed by the
+    next colleague online who holds the same key (keys_distribute) or by recovery.
+    """
+    pair = crypto.generate_keypair()
+    _store_keypair(user, pair.private, pair.public, password)
+    pending = KeyGrant.objects.filter(user=user).update(wrapped=None)
+    entitlements_sync(user=user)
+    log_action(
+        action="keys.user_keypair_replaced", actor=replaced_by, target=user,
+        organisation=user.membership.organisation, details={"grants_pending": pending},
+    )
+
+
+def _entitled_kinds(user: User) -> set[KeyKind]:
+    kinds: set[KeyKind] = set()
+    if has_permission(user, Perm.INTAKE_TRIAGE):
+        kinds.add(KeyKind.INTAKE)
+    if has_permission(user, Perm.INTAKE_TRIAGE) or has_permission(user, Perm.CASES_OPEN):
+        kinds.add(KeyKind.INDEX)
+    return kinds
+
+
+def entitlements_sync(*, user: User) -> None:
+    """Make the user's organisation-key grants match their role: add pending, drop unentitled.
+
+    Called inside the service that changed the role, state or key pair (which audits it).
+    """
+    organisation = user.membership.organisation
+    entitled = _entitled_kinds(user)
+    shared = KeyMaterial.objects.filter(organisation=organisation, kind__in=[KeyKind.INTAKE, KeyKind.INDEX])
+    KeyGrant.objects.filter(user=user, material__in=shared).exclude(material__kind__in=entitled).delete()
+    if not user.is_active:
+        return
+    for material in shared.filter(kind__in=entitled, destroyed_at__isnull=True):
+        KeyGrant.objects.get_or_create(material=material, user=user)
+
+
+@transaction.atomic
+def user_access_removed(*, user: User) -> None:
+    """A disabled account loses every key it held (re-enabling makes organisation keys pending)."""
+    KeyGrant.objects.filter(user=user).delete()
+
+
+def _seal_grant(material: KeyMaterial, plaintext: bytes, user: User) -> None:
+    keypair = UserKeyPair.objects.filter(user=user).first()
+    if keypair is None:
+        return
+    KeyGrant.objects.update_or_create(
+        material=material, user=user, defaults={"wrapped": crypto.seal(bytes(keypair.public_key), plaintext)}
+    )
+
+
+def _seal_recovery_grant(material: KeyMaterial, plaintext: bytes) -> None:
+    public = bytes(RecoveryKey.objects.get(organisation_id=material.organisation_id).public_key)
+    KeyGrant.objects.update_or_create(
+        material=material, for_recovery=True, user=None, defaults={"wrapped": crypto.seal(public, plaintext)}
+    )
+
+
+@transaction.atomic
+def keys_distribute(*, keyring: KeyRing) -> int:
+    """Seal every pending grant whose key this user holds, for its recipient. Returns the count.
+
+    Runs when a staff member completes login, so a newcomer (or someone whose password was
+    reset) receives their keys as soon as any colleague holding them is online.
+    """
+    held = KeyGrant.objects.filter(user_id=keyring.user_id, wrapped__isnull=False).values("material_id")
+    pending = (
+        KeyGrant.objects.select_for_update()
+        .filter(material_id__in=held, wrapped__isnull=True, user__isnull=False, user__is_active=True)
+        .select_related("material", "user")
+    )
+    count = 0
+    for grant in pending:
+        assert grant.user is not None  # noqa: S101 - guaranteed by the filter
+        keypair = UserKeyPair.objects.filter(user=grant.user).first()
+        if keypair is None:
+            continue
+        grant.wrapped = crypto.seal(bytes(keypair.public_key), keyring.material(grant.material_id))
+        grant.save(update_fields=["wrapped"])
+        count += 1
+    if count:
+        log_action(action="keys.distributed", actor=User.objects.get(pk=keyring.user_id), details={"grants": count})
+    return count
+
+
+# --- organisation keys and the recovery kit -------------------------------------------------
+
+
+@transaction.atomic
+def organisation_keys_create(*, organisation: Organisation) -> RecoveryKit:
+    """The recovery key, the intake key pair and the blind-index key of a new organisation.
+
+    Returns the recovery kit: the recovery private key exists nowhere else afterwards.
+    """
+    recovery_pair = crypto.generate_keypair()
+    RecoveryKey.objects.create(organisation=organisation, public_key=recovery_pair.public)
+    intake_pair = crypto.generate_keypair()
+    intake = KeyMaterial.objects.create(organisation=organisation, kind=KeyKind.INTAKE, public_key=intake_pair.public)
+    _seal_recovery_grant(intake, intake_pair.private)
+    index = KeyMaterial.objects.create(organisation=organisation, kind=KeyKind.INDEX)
+    index_key = crypto.random_key()
+    _seal_recovery_grant(index, index_key)
+    for member in User.objects.filter(membership__organisation=organisation, is_active=True):
+        entitled = _entitled_kinds(member)
+        if KeyKind.INTAKE in entitled:
+            _seal_grant(intake, intake_pair.private, member)
+        if KeyKind.INDEX in entitled:
+            _seal_grant(index, index_key, member)
+    shares = recovery.split(recovery_pair.private)
+    log_action(action="keys.organisation_keys_created", organisation=organisation, target=organisation)
+    return RecoveryKit(
+        shares=shares, text=recovery.kit_text(organisation.name, shares, timezone.now().date().isoformat())
+    )
+
+
+def recovery_private_key(*, organisation: Organisation, shares: list[str]) -> bytes:
+    return recovery.combine(shares, bytes(RecoveryKey.objects.get(organisation=organisation).public_key))
+
+
+@transaction.atomic
+def grants_fill_from_recovery(*, organisation: Organisation, recovery_key: bytes, user: User) -> int:
+    """Seal every key the recovery key holds and ``user`` is entitled to (pending grants)."""
+    count = 0
+    pending = KeyGrant.objects.filter(user=user, wrapped__isnull=True, material__organisation=organisation)
+    for grant in pending.select_related("material"):
+        source = KeyGrant.objects.filter(material=grant.material, for_recovery=True, wrapped__isnull=False).first()
+        if source is None or source.wrapped is None:
+            continue
+        _seal_grant(grant.material, crypto.unseal(recovery_key, bytes(source.wrapped)), user)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def recover_access(*, organisation: Organisation, shares: list[str], admin: User, password: str) -> int:
+    """Everyone forgot their password: give ``admin`` a new key pair and every key recovery holds.
+
+    ``password`` is the new one-time password the operator hands to the administrator.
+    Returns the number of keys restored.
+    """
+    recovery_key = recovery_private_key(organisation=organisation, shares=shares)
+    admin.set_password(password)
+    admin.must_change_password = True
+    admin.save(update_fields=["password", "must_change_password"])
+    User.objects.filter(pk=admin.pk).update(session_generation=admin.session_generation + 1)
+    pair = crypto.generate_keypair()
+    _store_keypair(admin, pair.private, pair.public, password)
+    restored = 0
+    grants = KeyGrant.objects.filter(
+        for_recovery=True,
+        wrapped__isnull=False,
+        material__organisation=organisation,
+        material__destroyed_at__isnull=True,
+    ).select_related("material")
+    for grant in grants:
+        assert grant.wrapped is not None  # noqa: S101 - guaranteed by the filter
+        KeyGrant.objects.update_or_create(
+            material=grant.material,
+            user=admin,
+            defaults={"wrapped": crypto.seal(pair.public, crypto.unseal(recovery_key, bytes(grant.wrapped)))},
+        )
+        restored += 1
+    log_action(action="keys.recovered", organisation=organisation, target=admin, details={"keys": restored})
+    return restored
+
+
+def recovery_kit_path(organisation: Organisation) -> Path:
+    return Path(settings.DATA_DIR) / f"recovery-kit-{organisation.pk}.txt"
+
+
+def recovery_kit_write(*, organisation: Organisation, kit: RecoveryKit) -> Path:
+    path = recovery_kit_path(organisation)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(kit.text)
+    return path
+
+
+@transaction.atomic
+def recovery_kit_delete(*, organisation: Organisation, deleted_by: User) -> bool:
+    """Overwrite and remove the kit file once it has been printed. Returns whether there was one."""
+    path = recovery_kit_path(organisation)
+    if not path.exists():
+        return False
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        handle.write(crypto.random_bytes(size))
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.unlink()
+    log_action(action="keys.recovery_kit_deleted", actor=deleted_by, organisation=organisation)
+    return True
+
+
+# --- record data keys -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_key_create(*, organisation: Organisation, keyring: KeyRing) -> RecordSealer:
+    """A fresh data key for a new person or case record, granted to its creator and to recovery."""
+    key = crypto.random_key()
+    material = KeyMaterial.objects.create(organisation=organisation, kind=KeyKind.RECORD)
+    _seal_grant(material, key, User.objects.get(pk=keyring.user_id))
+    _seal_recovery_grant(material, key)
+    return RecordSealer(material=material, key=key)
+
+
+def record_sealer(*, material: KeyMaterial, keyring: KeyRing) -> RecordSealer:
+    """The data key of an existing record, to write its fields (needs access)."""
+    return RecordSealer(material=material, key=keyring.material(material.pk))
+
+
+@transaction.atomic
+def record_access_grant(*, material: KeyMaterial, to_user: User, keyring: KeyRing) -> None:
+    """Share a record with a colleague: seal its data key to their public key."""
+    if to_user.membership.organisation_id != material.organisation_id or not to_user.is_active:
+        raise NoAccess()
+    _seal_grant(material, keyring.material(material.pk), to_user)
+    log_action(
+        action="keys.access_granted", actor=User.objects.get(pk=keyring.user_id), target=to_user,
+        details={"key": str(material.pk)},
+    )
+
+
+@transaction.atomic
+def record_access_revoke(*, material: KeyMaterial, user: User, revoked_by: User) -> bool:
+    """Take a record away from a colleague: delete their wrapped key (effective at once)."""
+    deleted, _ = KeyGrant.objects.filter(material=material, user=user).delete()
+    log_action(action="keys.access_revoked", actor=revoked_by, target=user, details={"key": str(material.pk)})
+    return deleted > 0
+
+
+@transaction.atomic
+def record_erase(*, material: KeyMaterial, erased_by: User | None) -> None:
+    """Crypto-shredding: destroy every wrapped copy of the data key, the recovery one included.
+
+    The ciphertexts may stay on disk and in backups; without the key they are noise.
+    """
+    KeyGrant.objects.filter(material=material).delete()
+    KeyMaterial.objects.filter(pk=material.pk).update(destroyed_at=timezone.now())
+    log_action(
+        action="keys.record_erased", actor=erased_by, organisation=material.organisation,
+        details={"key": str(material.pk)},
+    )
+
+
+# --- rotation -------------------------------------------------------------------------------
+
+
+def _copy_recipients(old: KeyMaterial, new: KeyMaterial, plaintext: bytes) -> None:
+    for grant in KeyGrant.objects.filter(material=old).select_related("user"):
+        if grant.for_recovery:
+            _seal_recovery_grant(new, plaintext)
+        elif grant.user is not None:
+            if grant.wrapped is None:
+                KeyGrant.objects.get_or_create(material=new, user=grant.user)
+            else:
+                _seal_grant(new, plaintext, grant.user)
+
+
+@transaction.atomic
+def rotate_record_key(*, material: KeyMaterial, recovery_key: bytes) -> KeyMaterial:
+    """Re-encrypt every field of the record(s) under ``material`` with a new data key.
+
+    The same people keep access; the old key's wrapped copies are destroyed.
+    """
+    source = KeyGrant.objects.get(material=material, for_recovery=True)
+    old_key = crypto.unseal(recovery_key, bytes(source.wrapped or b""))
+    new_key = crypto.random_key()
+    new = KeyMaterial.objects.create(organisation=material.organisation, kind=KeyKind.RECORD)
+    sealer = RecordSealer(material=new, key=new_key)
+    for model in encrypted_models():
+        for record in model._default_manager.filter(data_key=material):
+            values = dict(record.decrypt_with(old_key))
+            record.data_key = new
+            record.encrypt(sealer, **values)
+            record.save()
+    _copy_recipients(material, new, new_key)
+    KeyGrant.objects.filter(material=material).delete()
+    KeyMaterial.objects.filter(pk=material.pk).update(retired_at=timezone.now(), destroyed_at=timezone.now())
+    log_action(
+        action="keys.record_key_rotated", organisation=material.organisation,
+        details={"old": str(material.pk), "new": str(new.pk)},
+    )
+    return new
+
+
+@transaction.atomic
+def rotate_intake_key(*, organisation: Organisation, recovery_key: bytes) -> KeyMaterial:
+    """A new intake key pair for new submissions. The old private key is kept (retired) so that
+    submissions sealed to it stay readable; every ciphertext names the key that sealed it."""
+    old = KeyMaterial.objects.get(organisation=organisation, kind=KeyKind.INTAKE, retired_at__isnull=True)
+    pair = crypto.generate_keypair()
+    new = KeyMaterial.objects.create(organisation=organisation, kind=KeyKind.INTAKE, public_key=pair.public)
+    _copy_recipients(old, new, pair.private)
+    KeyMaterial.objects.filter(pk=old.pk).update(retired_at=timezone.now())
+    log_action(
+        action="keys.intake_key_rotated", organisation=organisation, details={"old": str(old.pk), "new": str(new.pk)}
+    )
+    return new
+
+
+@transaction.atomic
+def rotate_index_key(*, organisation: Organisation, recovery_key: bytes) -> KeyMaterial:
+    """A new blind-index key; every index is recomputed from the decrypted values."""
+    old = KeyMaterial.objects.get(organisation=organisation, kind=KeyKind.INDEX, retired_at__isnull=True)
+    new_key = crypto.random_key()
+    new = KeyMaterial.objects.create(organisation=organisation, kind=KeyKind.INDEX)
+    for model in encrypted_models():
+        if not model.BLIND_INDEXES:
+            continue
+        for record in model._default_manager.filter(data_key__organisation=organisation):
+            grant = KeyGrant.objects.filter(material_id=record.data_key_id, for_recovery=True).first()
+            if grant is None or grant.wrapped is None:
+                continue  # erased: nothing to index
+            values = record.decrypt_with(crypto.unseal(recovery_key, bytes(grant.wrapped)))
+            record.set_blind_indexes(new_key, values)
+            record.save(update_fields=list(model.BLIND_INDEXES))
+    _copy_recipients(old, new, new_key)
+    KeyGrant.objects.filter(material=old).delete()
+    KeyMaterial.objects.filter(pk=old.pk).update(retired_at=timezone.now(), destroyed_at=timezone.now())
+    log_action(
+        action="keys.index_key_rotated", organisation=organisation, details={"old": str(old.pk), "new": str(new.pk)}
+    )
+    return new
