@@ -93,6 +93,7 @@ def decrypt(key: bytes, ciphertext: bytes, *, aad: bytes) -> bytes:
 # Each Argon2id derivation holds its memory (128 MiB by default) for its duration; the
 # semaphore caps how many run at once in one process, so a burst of logins cannot exhaust it.
 _derivations = threading.BoundedSemaphore(max(1, int(getattr(settings, "DEFENSOR_KDF_CONCURRENCY", 2))))
+DERIVATION_WAIT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def kdf_params() -> KdfParams:
 
 def derive_key(password: str, salt: bytes, params: KdfParams) -> bytes:
     """Argon2id(password, salt) -> 32-byte key-encryption key."""
-    if not _derivations.acquire(timeout=30):
+    if not _derivations.acquire(timeout=DERIVATION_WAIT_SECONDS):
         raise KeyDerivationBusy()
     try:
         return bytes(

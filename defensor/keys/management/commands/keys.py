@@ -18,6 +18,8 @@ class Command(BaseCommand):
         f"{THRESHOLD} recovery shares on standard input, one per line."
     )
 
+    stealth_options = ("stdin",)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("subcommand", choices=["rotate"])
         parser.add_argument("--records", action="store_true", help="every person and case record key")
@@ -31,9 +33,10 @@ class Command(BaseCommand):
         organisation = Organisation.objects.order_by("pk").first()
         if organisation is None:
             raise CommandError("Run `defensor init` first.")
+        stream = options.get("stdin") or sys.stdin
         try:
             recovery_key = recovery_private_key(
-                organisation=organisation, shares=read_shares(sys.stdin, prompt=sys.stdin.isatty())
+                organisation=organisation, shares=read_shares(stream, prompt=stream.isatty())
             )
         except InvalidShares as error:
             raise CommandError("These shares do not restore this organisation's recovery key.") from error

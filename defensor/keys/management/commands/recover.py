@@ -32,6 +32,8 @@ class Command(BaseCommand):
         "line): the named administrator gets a new one-time password and every key the recovery key holds."
     )
 
+    stealth_options = ("stdin",)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--admin", required=True, help="login name of the administrator to restore")
 
@@ -39,7 +41,8 @@ class Command(BaseCommand):
         admin = User.objects.filter(username=options["admin"], membership__role=Role.ADMIN).first()
         if admin is None:
             raise CommandError(f"No administrator called {options['admin']!r}.")
-        shares = read_shares(sys.stdin, prompt=sys.stdin.isatty())
+        stream = options.get("stdin") or sys.stdin
+        shares = read_shares(stream, prompt=stream.isatty())
         if len(shares) < THRESHOLD:
             raise CommandError(f"{THRESHOLD} shares are needed.")
         password = generate_one_time_password()

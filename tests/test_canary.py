@@ -1,0 +1,127 @@
+"""P1: a copy of the data directory, logs, temp files or a database dump reveals no personal
+content and no unwrapped key. Canaries are planted through the real services and a real login."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+
+from defensor.accounts.models import Role, User
+from defensor.cases.services import case_note_add, case_open, case_share
+from defensor.core.logging import RedactingFilter
+from defensor.core.sessions import SessionStore
+from defensor.keys.keyring import KEYRING_COOKIE
+from defensor.keys.models import KeyKind
+from defensor.people.services import person_create, person_update
+from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, temp_files_since
+from tests.conftest import PASSWORD, OrganisationKit, current_token, keyring_of, require_tool
+
+
+@pytest.fixture
+def log_file() -> Iterator[Path]:
+    """What production sends to stderr, captured into the data directory like a journal would."""
+    path = Path(settings.DATA_DIR) / "logs" / f"defensor-{random.randrange(10**9)}.log"
+    path.parent.mkdir(exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.addFilter(RedactingFilter())
+    log_format: str = settings.LOGGING["formatters"]["plain"]["format"]  # type: ignore[index]
+    handler.setFormatter(logging.Formatter(log_format))
+    loggers = [logging.getLogger(), logging.getLogger("django"), logging.getLogger("axes")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield path
+    for logger in loggers:
+        logger.removeHandler(handler)
+    handler.close()
+
+
+def _login(username: str, user: User) -> Client:
+    client = Client()
+    assert client.post("/staff/login/", {"username": username, "password": PASSWORD}).status_code == 302
+    assert client.post("/staff/2fa/verify/", {"token": current_token(user)}).status_code == 302
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_personal_content_or_key_reaches_any_byte_written(
+    org_kit: OrganisationKit, make_user: Callable[..., User], log_file: Path
+) -> None:
+    started = now()
+    canaries = Canaries()
+    anna = make_user("anna", Role.LAWYER)
+    pavel = make_user("pavel", Role.PARALEGAL)
+    anna_client = _login("anna", anna)  # a real login: key ring unlocked into session + cookie
+    keyring = keyring_of(anna)
+
+    birth = (date(1970, 1, 1) + timedelta(days=random.randrange(15000))).isoformat()
+    canaries.strings.append(birth)
+    person = person_create(
+        created_by=anna, keyring=keyring, full_name=canaries.new("ФИО"), surname=canaries.new("Фамилия"),
+        birth_date=birth, phone=canaries.phone(), notes=canaries.new("заметка-о-человеке"),
+    )
+    person_update(person=person, updated_by=anna, keyring=keyring, notes=canaries.new("исправленная-заметка"))
+    case = case_open(
+        opened_by=anna, keyring=keyring, number="2026-001", title=canaries.new("название-дела"),
+        summary=canaries.new("суть-дела"),
+    )
+    case_note_add(case=case, author=anna, keyring=keyring, text=canaries.new("заметка-по-делу"))
+    case_share(case=case, to_user=pavel, shared_by=anna, keyring=keyring)
+    _login("pavel", pavel)
+
+    # A crash whose message and query string carry personal data, and a search in a URL.
+    crashing = Client(raise_request_exception=False)
+    with mock.patch("defensor.intake.views.render", side_effect=ValueError(canaries.new("в-исключении"))):
+        crashing.get("/", {"q": canaries.new("в-запросе")})
+    anna_client.get("/staff/no-such-page/", {"q": canaries.new("в-адресе")})
+
+    # The keys that must never be written unwrapped.
+    _, intake_private = keyring.current(org_kit.organisation.pk, KeyKind.INTAKE)
+    _, index_key = keyring.current(org_kit.organisation.pk, KeyKind.INDEX)
+    cookie_secret = base64.urlsafe_b64decode(anna_client.cookies[KEYRING_COOKIE].value)
+    canaries.secrets += [
+        keyring._private_key, keyring_of(pavel)._private_key, keyring.material(person.data_key_id),
+        keyring.material(case.data_key_id), intake_private, index_key, org_kit.recovery_key, cookie_secret,
+    ]
+
+    hits = scan(files_under(Path(settings.DATA_DIR)), canaries)
+    hits += scan(temp_files_since(started), canaries)
+    for row in Session.objects.all():  # session data is compressed: decode it before looking
+        hits += scan_bytes(f"session {row.pk}", json.dumps(SessionStore().decode(row.session_data)).encode(), canaries)
+    if connection.vendor == "postgresql":
+        dump = pg_dump(str(connection.settings_dict["NAME"]), connection.settings_dict, require_tool("pg_dump"))
+        hits += scan_bytes("pg_dump", dump, canaries)
+    assert log_file.read_text(encoding="utf-8"), "the log captured nothing: the scan would prove nothing"
+    assert not hits, "\n".join(hits)
+
+    # And the data is all there for those who hold the keys.
+    assert person.decrypt(keyring).notes is not None
+    assert case.decrypt(keyring_of(pavel)).title is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scanner_finds_what_it_looks_for(org_kit: OrganisationKit) -> None:
+    """The canary scan itself is not blind: a plaintext written to the data directory is found."""
+    canaries = Canaries()
+    leak = Path(settings.DATA_DIR) / "tmp" / f"leak-{random.randrange(10**9)}.txt"
+    leak.write_text(f"oops {canaries.new('утечка')}", encoding="utf-8")
+    canaries.secrets.append(org_kit.recovery_key)
+    (leak.with_suffix(".key")).write_bytes(base64.b64encode(org_kit.recovery_key))
+    try:
+        hits = scan(files_under(Path(settings.DATA_DIR)), canaries)
+    finally:
+        leak.unlink()
+        leak.with_suffix(".key").unlink()
+    assert any("утечка" in hit for hit in hits)
+    assert any("secret" in hit for hit in hits)
