@@ -139,3 +139,21 @@ def test_init_on_a_terminal_prints_the_login_once_and_the_note_goes_with_the_pas
         new_password="a long new passphrase 11",
     )
     assert not note.exists()
+
+
+def test_init_leaves_a_recovery_kit_that_restores_access(fresh_env: dict[str, str]) -> None:
+    assert _defensor(["migrate", "--noinput", "-v0"], fresh_env).returncode == 0
+    first = _defensor(["init", "--admin", "lena"], fresh_env)
+    assert first.returncode == 0, first.stderr
+    kit = next(Path(fresh_env["DEFENSOR_DATA_DIR"]).glob("recovery-kit-*.txt"))
+    assert str(kit) in first.stdout
+    assert kit.stat().st_mode & 0o777 == 0o600
+    shares = re.findall(r"\(one line\): (.+)", kit.read_text(encoding="utf-8"))
+    assert len(shares) == 3
+    recovered = subprocess.run(
+        [sys.executable, "-m", "defensor.cli", "recover", "--admin", "lena"],
+        cwd=ROOT, env=fresh_env, input=f"{shares[2]}\n{shares[0]}\n", capture_output=True, text=True, check=False,
+    )
+    assert recovered.returncode == 0, recovered.stderr
+    assert re.search(r"Restored 2 keys for lena", recovered.stdout)
+    assert "One-time password:" in recovered.stdout

@@ -84,3 +84,23 @@ def test_staff_pages_are_never_cached_and_carry_a_strict_policy(
     assert "default-src 'none'" in response["Content-Security-Policy"]
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_admins_are_reminded_to_delete_the_recovery_kit_until_it_is_gone(
+    olga: User, anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.audit.models import AuditEvent
+    from defensor.keys.services import RecoveryKit, recovery_kit_path, recovery_kit_write
+
+    organisation = olga.membership.organisation
+    path = recovery_kit_write(organisation=organisation, kit=RecoveryKit(shares=[], text="kit text " * 50))
+    admin = verified_client(olga)
+    assert "Комплект восстановления всё ещё на сервере" in admin.get("/staff/").content.decode()
+    assert "Комплект восстановления" not in verified_client(anna).get("/staff/").content.decode()
+    assert verified_client(anna).post("/staff/recovery-kit/delete/").status_code == 403
+    assert path.exists()
+    assert admin.post("/staff/recovery-kit/delete/").status_code == 302
+    assert not recovery_kit_path(organisation).exists()
+    assert "Комплект восстановления всё ещё" not in admin.get("/staff/").content.decode()
+    assert AuditEvent.objects.filter(action="keys.recovery_kit_deleted").count() == 1

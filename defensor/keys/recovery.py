@@ -50,5 +50,6 @@ def kit_text(organisation_name: str, shares: list[str], created: str) -> str:
         lines.append(f"--- share {number} of {SHARES} " + "-" * 50)
         for start in range(0, len(words), 6):
             lines.append("  " + " ".join(f"{start + i + 1:>2}.{w:<10}" for i, w in enumerate(words[start : start + 6])))
+        lines.append(f"  as typed into `defensor recover` (one line): {share}")
         lines.append("")
     return "\n".join(lines)
