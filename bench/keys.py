@@ -34,7 +34,7 @@ def main() -> dict[str, float | int]:
     from defensor.keys.models import UserKeyPair
 
     rounds = 7 if FULL else 3
-    password = "correct horse battery staple 42"
+    password = "correct horse battery staple 42"  # noqa: S105 - a benchmark input
     pair = crypto.generate_keypair()
     wrapped, salt, params = wrap_private_key(1, pair.private, password)
     keypair = UserKeyPair(

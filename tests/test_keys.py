@@ -369,3 +369,21 @@ def test_keyring_never_shows_its_key() -> None:
     ring = KeyRing(7, KEY)
     assert KEY.hex() not in repr(ring)
     assert str(KEY) not in repr(ring)
+
+
+@pytest.mark.django_db
+def test_rotate_command_reencrypts_every_record_with_two_shares(anna: User, org_kit: OrganisationKit) -> None:
+    keyring = keyring_of(anna)
+    cases = [case_open(opened_by=anna, keyring=keyring, number=f"2026-02{i}", title=f"Дело {i}") for i in range(3)]
+    before = {c.pk: c.data_key_id for c in cases}
+    out = io.StringIO()
+    call_command("keys", "rotate", "--records", stdin=io.StringIO("\n".join(org_kit.shares[1:]) + "\n"), stdout=out)
+    assert "Rotated 3 keys." in out.getvalue()
+    for case in cases:
+        case.refresh_from_db()
+        assert case.data_key_id != before[case.pk]
+        assert case.decrypt(keyring_of(anna)).title == f"Дело {case.number[-1]}"
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("keys", "rotate", "--records", stdin=io.StringIO(org_kit.shares[0] + "\n"))
