@@ -110,7 +110,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    "defensor.core.middleware.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -135,6 +135,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "defensor.staff.context_processors.staff",
+                "defensor.intake.context_processors.public",
             ],
         },
     },
@@ -211,6 +212,7 @@ SESSION_COOKIE_NAME = "defensor_session"
 IDLE_TIMEOUT_SECONDS = env_int("DEFENSOR_IDLE_TIMEOUT", 30 * 60)
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_AGE = 7 * 24 * 3600  # a week, not a year: a shared phone keeps less trace
 CSRF_FAILURE_VIEW = "defensor.core.views.csrf_failure"
 
 # Lockout: by account name only (we do not store client addresses, see ForgetClientMiddleware).
@@ -236,8 +238,9 @@ OTP_TOTP_THROTTLE_FACTOR = 1
 # --- security headers -----------------------------------------------------------------------
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# "same-origin", not "no-referrer": with no-referrer browsers send `Origin: null` on form posts,
-# which fails CSRF origin checking on every form; same-origin still sends nothing to other sites.
+# Staff pages: "same-origin". Intake pages: "no-referrer" (SecurityHeadersMiddleware), with which
+# browsers send `Origin: null` on form posts; our CsrfViewMiddleware accepts that on intake pages
+# only, where the CSRF token (and the SameSite=Strict cookie) still protect every form.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -255,8 +258,9 @@ if PRODUCTION:
     if env_bool("DEFENSOR_BEHIND_PROXY", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Request size: staff forms are small; the intake raises its own limit for attachments.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFENSOR_MAX_FORM_BYTES", 256 * 1024)
+# Request size (form fields, not files: the intake streams files encrypted to disk, capped per file).
+# The intake's encrypted form state grows with the answers, so the limit leaves room for it.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFENSOR_MAX_FORM_BYTES", 512 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
@@ -326,6 +330,18 @@ LOGGING = {
 # --- Defensor -------------------------------------------------------------------------------
 
 DEFENSOR_AUDIT_KEY = env("DEFENSOR_AUDIT_KEY")
+
+# Public intake.
+DEFENSOR_INTAKE_QUESTIONNAIRE = env("DEFENSOR_INTAKE_QUESTIONNAIRE", "refusal")
+DEFENSOR_INTAKE_MAX_FILE_BYTES = env_int("DEFENSOR_INTAKE_MAX_FILE_MB", 20) * 1024 * 1024
+DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST = env_int("DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST", 5)
+DEFENSOR_INTAKE_MAX_PER_MINUTE = env_int("DEFENSOR_INTAKE_MAX_PER_MINUTE", 20000)
+DEFENSOR_QUICK_EXIT_URL = env("DEFENSOR_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
+# Automatic acknowledgement shown to the submitter (empty: the built-in, translated text).
+DEFENSOR_INTAKE_ACKNOWLEDGEMENT = {
+    "ru": env("DEFENSOR_INTAKE_ACKNOWLEDGEMENT_RU"),
+    "en": env("DEFENSOR_INTAKE_ACKNOWLEDGEMENT_EN"),
+}
 
 # axes.W006 warns that lockout by account name alone ignores the client address. That is our
 # choice: we never hold client addresses (ForgetClientMiddleware), and a per-account lockout

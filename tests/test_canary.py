@@ -125,3 +125,44 @@ def test_the_scanner_finds_what_it_looks_for(org_kit: OrganisationKit) -> None:
         leak.with_suffix(".key").unlink()
     assert any("утечка" in hit for hit in hits)
     assert any("secret" in hit for hit in hits)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_intake_answers_attachments_and_messages_never_reach_disk_in_plaintext(
+    org_kit: OrganisationKit, make_user: Callable[..., User], log_file: Path
+) -> None:
+    from defensor.intake import services as intake
+    from defensor.intake.models import Submission
+    from tests.intake_visitor import DEFAULT_ANSWERS, IntakeVisitor
+
+    started = now()
+    canaries = Canaries()
+    anna = make_user("anna", Role.LAWYER)
+    answers = {step: dict(values) for step, values in DEFAULT_ANSWERS.items()}
+    answers["service"]["address_as"] = canaries.new("имя")
+    answers["service"]["unit"] = canaries.new("часть")[:100]
+    answers["order"]["order_description"] = canaries.new("приказ")
+    answers["contact"]["phone"] = canaries.phone()
+    answers["contact"]["safe_time"] = canaries.new("время")
+    file_canary = canaries.new("в-файле")
+    pdf = f"%PDF-1.4\n{file_canary}\n%%EOF\n".encode()
+
+    visitor = IntakeVisitor(language="en")
+    visitor.start()
+    visitor.fill_all(answers, files=[(f"{canaries.new('имя-файла')}.pdf", pdf)])
+    receipt = visitor.submit()
+    canaries.strings.append(receipt)
+    submission = Submission.objects.get()
+    visitor.client.post("/receipt/message/", {"receipt": receipt, "text": canaries.new("сообщение")})
+    intake.reply_send(submission=submission, author=anna, keyring=keyring_of(anna), text=canaries.new("ответ"))
+    canaries.secrets.append(intake.submission_data_key(submission=submission, keyring=keyring_of(anna)))
+
+    hits = scan(files_under(Path(settings.DATA_DIR)), canaries)
+    hits += scan(temp_files_since(started), canaries)
+    if connection.vendor == "postgresql":
+        dump = pg_dump(str(connection.settings_dict["NAME"]), connection.settings_dict, require_tool("pg_dump"))
+        hits += scan_bytes("pg_dump", dump, canaries)
+    assert not hits, "\n".join(hits)
+    # And the team reads all of it.
+    read = intake.submission_answers(submission=submission, keyring=keyring_of(anna))
+    assert read["order_description"] == answers["order"]["order_description"]

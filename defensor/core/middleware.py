@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
 
 # Everything that identifies a client's network or device. Removed before any other code
 # (axes, logging, error reports) can read it: what is never held cannot be stored or logged.
@@ -51,7 +52,23 @@ class SecurityHeadersMiddleware:
         if not request.path.startswith(settings.STATIC_URL):
             # Pages may show personal data: never store them in a browser or proxy cache.
             response.headers["Cache-Control"] = "no-store, max-age=0"
+        if not request.path_info.startswith("/staff/"):
+            response.headers["Referrer-Policy"] = "no-referrer"
         return response
+
+
+class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
+    """Django's CSRF check, except that intake pages accept `Origin: null`.
+
+    Intake pages send `Referrer-Policy: no-referrer` (a person's browser must not tell the next
+    site where they were), and browsers then post forms with `Origin: null` and no Referer. The
+    CSRF token and its SameSite=Strict cookie still have to match.
+    """
+
+    def _origin_verified(self, request: HttpRequest) -> bool:
+        if request.META.get("HTTP_ORIGIN") == "null" and not request.path_info.startswith("/staff/"):
+            return True
+        return bool(super()._origin_verified(request))  # type: ignore[misc]
 
 
 class DefensorErrorMiddleware:

@@ -1,11 +1,335 @@
+"""The public intake: no JavaScript, no external resources, nothing kept between steps.
+
+One view walks the questionnaire: every POST carries the encrypted state of the answers so far
+(see state.py), and the response is the next step. Views parse and hand off to services.
+"""
+
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from defensor.intake import services
+from defensor.intake.forms import StepForm, initial_from
+from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
+from defensor.intake.state import (
+    AttachedFile,
+    IntakeState,
+    StateUnreadable,
+    ensure_visit_key,
+    open_state,
+    seal_state,
+    set_visit_cookie,
+    visit_key,
+)
+from defensor.intake.uploads import EncryptedUpload, EncryptingUploadHandler, attachment_path
 
 
 @require_GET
 def landing_view(request: HttpRequest) -> HttpResponse:
     """The public front page: what this is, and how a person's safety is protected."""
-    return render(request, "intake/landing.html")
+    return render(request, "intake/landing.html", {"show_language_switch": True})
+
+
+def _language() -> str:
+    return (get_language() or settings.LANGUAGE_CODE)[:2]
+
+
+def _render_step(
+    request: HttpRequest, questionnaire: Questionnaire, state: IntakeState, step: Step,
+    form: StepForm | None = None, *, status: int = 200, upload_errors: list[str] | None = None,
+) -> HttpResponse:
+    state.step = step.id
+    form = form or StepForm(step=step, answers=state.answers, initial=initial_from(state.answers, step))
+    visible = questionnaire.visible_steps(state.answers)
+    position = next((i for i, s in enumerate(visible) if s.id == step.id), 0) + 1
+    context = {
+        "questionnaire": questionnaire,
+        "step": step,
+        "form": form,
+        "state": seal_state(ensure_visit_key(request), state),
+        "attached": {q.id: state.files.get(q.id, []) for q in form.attachment_questions},
+        "upload_errors": upload_errors or [],
+        "position": position,
+        "total": len(visible),
+        "has_previous": questionnaire.previous_step(state.answers, step.id) is not None,
+        "multipart": bool(form.attachment_questions),
+        "max_mb": settings.DEFENSOR_INTAKE_MAX_FILE_BYTES // (1024 * 1024),
+    }
+    return set_visit_cookie(request, render(request, "intake/step.html", context, status=status))
+
+
+def _render_review(
+    request: HttpRequest, questionnaire: Questionnaire, state: IntakeState, *, status: int = 200,
+    message: str = "",
+) -> HttpResponse:
+    state.step = "review"
+    answered = []
+    for step in questionnaire.visible_steps(state.answers):
+        rows = []
+        for question in step.questions:
+            if not question.visible(state.answers):
+                continue
+            if question.type == "attachment":
+                value: Any = ", ".join(f.name for f in state.files.get(question.id, [])) or None
+            else:
+                value = _display(question, state.answers.get(question.id))
+            rows.append((question.label, value))
+        answered.append((step, rows))
+    context = {
+        "questionnaire": questionnaire,
+        "answered": answered,
+        "state": seal_state(ensure_visit_key(request), state),
+        "message": message,
+    }
+    return set_visit_cookie(request, render(request, "intake/review.html", context, status=status))
+
+
+def _display(question: Any, value: Any) -> str | None:
+    if value in (None, "", []):
+        return None
+    labels = {o.value: str(o.label) for o in question.options}
+    if question.type == "yes_no":
+        labels = {"yes": _("Yes"), "no": _("No")}
+    if question.type == "consent":
+        return _("Yes")
+    if question.type == "region":
+        from defensor.intake.questionnaire import regions
+
+        labels = {r.code: str(r.name) for r in regions()}
+    if isinstance(value, list):
+        return ", ".join(str(labels.get(v, v)) for v in value)
+    return str(labels.get(value, value))
+
+
+def _expired(request: HttpRequest) -> HttpResponse:
+    return render(request, "intake/expired.html", status=400)
+
+
+def _first_incomplete_step(questionnaire: Questionnaire, state: IntakeState) -> Step | None:
+    for step in questionnaire.visible_steps(state.answers):
+        for question in step.questions:
+            if not (question.visible(state.answers) and question.required):
+                continue
+            present = state.files.get(question.id) if question.type == "attachment" else state.answers.get(question.id)
+            if not present:
+                return step
+    return None
+
+
+@csrf_exempt  # the upload handler must be installed before the body is read; CSRF is checked below
+@require_http_methods(["GET", "POST"])
+def request_view(request: HttpRequest) -> HttpResponse:
+    handler = EncryptingUploadHandler(request)
+    request.upload_handlers = [handler]
+    return _request_view(request, handler)
+
+
+@csrf_protect
+def _request_view(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
+    questionnaire = default_questionnaire()
+    if request.method == "GET":
+        state = IntakeState(questionnaire=questionnaire.id, version=questionnaire.version, nonce=str(uuid.uuid4()))
+        first = questionnaire.next_step(state.answers, None)
+        assert first is not None  # noqa: S101 - a questionnaire has at least one step (schema check)
+        return _render_step(request, questionnaire, state, first)
+    try:
+        state = open_state(visit_key(request), request.POST.get("state", ""))
+    except StateUnreadable:
+        return _expired(request)
+    if state.questionnaire != questionnaire.id or state.version != questionnaire.version:
+        return _expired(request)
+    action = request.POST.get("action", "next")
+    if state.step == "review":
+        return _review_action(request, questionnaire, state, action)
+    step = questionnaire.step(state.step)
+    if step is None:
+        return _expired(request)
+    if action.startswith("edit:"):
+        target = questionnaire.step(action.removeprefix("edit:"))
+        return _render_step(request, questionnaire, state, target or step)
+    form = StepForm(request.POST, step=step, answers=state.answers)
+    if action == "back":
+        if form.is_valid():
+            _merge(state, step, form)
+        previous = questionnaire.previous_step(state.answers, step.id)
+        return _render_step(request, questionnaire, state, previous or step)
+    uploads = [f for f in request.FILES.getlist("files") if isinstance(f, EncryptedUpload)]
+    _remove_files(state, request.POST.getlist("remove_file"))
+    errors = list(handler.errors)
+    if form.attachment_questions:
+        question = form.attachment_questions[0]
+        kept = state.files.setdefault(question.id, [])
+        for upload in uploads:
+            if len(kept) >= question.max_files:
+                errors.append(_("Please attach at most %(n)d files here.") % {"n": question.max_files})
+                attachment_path(upload.upload_id).unlink(missing_ok=True)
+                continue
+            kept.append(AttachedFile(id=upload.upload_id, key=upload.key, name=upload.name or "file",
+                                     type=upload.kind, size=upload.size or 0))
+        if question.required and not kept:
+            errors.append(_("Please attach at least one file."))
+    if not form.is_valid() or errors:
+        return _render_step(request, questionnaire, state, step, form, status=400, upload_errors=errors)
+    shown = {q.id for q in form.questions} | {q.id for q in form.attachment_questions}
+    _merge(state, step, form)
+    if any(q.visible(state.answers) and q.id not in shown for q in step.questions):
+        # An answer on this page opened a follow-up question on the same page: ask it now.
+        return _render_step(request, questionnaire, state, step)
+    following = questionnaire.next_step(state.answers, step.id)
+    if following is None:
+        return _render_review(request, questionnaire, state)
+    return _render_step(request, questionnaire, state, following)
+
+
+def _merge(state: IntakeState, step: Step, form: StepForm) -> None:
+    for question in step.questions:
+        if question.type != "attachment":
+            state.answers.pop(question.id, None)
+    state.answers.update(form.answers())
+    state.answers = dict(default_questionnaire().visible_answers(state.answers))
+
+
+def _remove_files(state: IntakeState, ids: list[str]) -> None:
+    for question_id, files in state.files.items():
+        state.files[question_id] = [f for f in files if f.id not in ids]
+    for file_id in ids:
+        try:
+            attachment_path(file_id).unlink(missing_ok=True)
+        except ValueError:
+            continue
+
+
+class SubmitForm(forms.Form):
+    digits = forms.BooleanField(required=False)
+
+
+def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: IntakeState, action: str) -> HttpResponse:
+    if action.startswith("edit:"):
+        target = questionnaire.step(action.removeprefix("edit:"))
+        if target is not None:
+            return _render_step(request, questionnaire, state, target)
+    if action != "submit":
+        return _render_review(request, questionnaire, state)
+    incomplete = _first_incomplete_step(questionnaire, state)
+    if incomplete is not None:
+        form = StepForm(step=incomplete, answers=state.answers, initial=initial_from(state.answers, incomplete))
+        form.is_bound = False
+        return _render_step(request, questionnaire, state, incomplete, status=400,
+                            upload_errors=[_("Some required questions are not answered yet.")])
+    try:
+        services.check_capacity()
+        received = services.submission_receive(
+            questionnaire=questionnaire,
+            answers=questionnaire.visible_answers(state.answers),
+            files=state.all_files(),
+            language=_language(),
+            digits_receipt=bool(request.POST.get("digits")),
+            submission_id=uuid.UUID(state.nonce),
+        )
+    except services.AlreadyReceived:
+        return render(request, "intake/already_received.html", status=409)
+    except (services.IntakeBusy, services.IntakeClosed) as error:
+        response = _render_review(request, questionnaire, state, status=503, message=str(error.user_message))
+        response["Retry-After"] = "120"
+        return response
+    return render(request, "intake/receipt.html", {"receipt": received.receipt, "words": " " in received.receipt})
+
+
+@require_POST
+def saved_view(request: HttpRequest) -> HttpResponse:
+    """The person confirms the receipt is written down (it is shown again until they do)."""
+    receipt = request.POST.get("receipt", "")
+    if not request.POST.get("saved"):
+        return render(
+            request, "intake/receipt.html",
+            {"receipt": receipt, "words": " " in receipt, "not_confirmed": True}, status=400,
+        )
+    return render(request, "intake/thanks.html")
+
+
+# --- coming back with the receipt ------------------------------------------------------------
+
+
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(
+        label=gettext_lazy("Your receipt phrase"), max_length=300,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+
+
+class MessageForm(forms.Form):
+    receipt = forms.CharField(widget=forms.HiddenInput, max_length=300)
+    text = forms.CharField(
+        label=gettext_lazy("Your message"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+
+
+class WithdrawForm(forms.Form):
+    receipt = forms.CharField(widget=forms.HiddenInput, max_length=300)
+    confirm = forms.BooleanField(label=gettext_lazy("Yes, erase my request and everything I sent"))
+
+
+def _not_found(request: HttpRequest, form: ReceiptForm) -> HttpResponse:
+    form.add_error(
+        "receipt", _("We found no request with this receipt phrase. Check the words (or digits) and try again.")
+    )
+    return render(request, "intake/receipt_form.html", {"form": form, "show_language_switch": True}, status=400)
+
+
+def _status(request: HttpRequest, submission: Any, receipt: str, *, status: int = 200, **forms_: Any) -> HttpResponse:
+    context = {
+        "messages_shown": services.receipt_messages(submission=submission, receipt=receipt),
+        "message_form": forms_.get("message_form") or MessageForm(initial={"receipt": receipt}),
+        "withdraw_form": forms_.get("withdraw_form") or WithdrawForm(initial={"receipt": receipt}),
+        "sent": forms_.get("sent", False),
+    }
+    return render(request, "intake/status.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def receipt_view(request: HttpRequest) -> HttpResponse:
+    form = ReceiptForm(request.POST or None)
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "intake/receipt_form.html", {"form": form, "show_language_switch": True},
+                      status=400 if form.errors else 200)
+    receipt = form.cleaned_data["receipt"]
+    submission = services.submission_by_receipt(receipt)
+    if submission is None:
+        return _not_found(request, form)
+    return _status(request, submission, receipt)
+
+
+@require_POST
+def receipt_message_view(request: HttpRequest) -> HttpResponse:
+    form = MessageForm(request.POST)
+    receipt = request.POST.get("receipt", "")
+    submission = services.submission_by_receipt(receipt)
+    if submission is None:
+        return _not_found(request, ReceiptForm())
+    if not form.is_valid():
+        return _status(request, submission, receipt, status=400, message_form=form)
+    services.submitter_message_add(submission=submission, text=form.cleaned_data["text"])
+    return _status(request, submission, receipt, sent=True)
+
+
+@require_POST
+def receipt_withdraw_view(request: HttpRequest) -> HttpResponse:
+    form = WithdrawForm(request.POST)
+    receipt = request.POST.get("receipt", "")
+    submission = services.submission_by_receipt(receipt)
+    if submission is None:
+        return _not_found(request, ReceiptForm())
+    if not form.is_valid():
+        return _status(request, submission, receipt, status=400, withdraw_form=form)
+    services.submission_withdraw(submission=submission)
+    return render(request, "intake/withdrawn.html")

@@ -15,6 +15,7 @@ import nacl.pwhash
 import nacl.utils
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from nacl import bindings as _b
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from nacl.secret import Aead
 
@@ -128,3 +129,55 @@ def keyed_digest(key: bytes, purpose: str, value: str) -> str:
     return hashlib.blake2b(
         value.encode(), key=key, digest_size=16, person=purpose.encode()[:16].ljust(16, b"\0")
     ).hexdigest()
+
+
+# --- streams (attachments): encrypted chunk by chunk as they arrive ----------------------------
+
+STREAM_HEADER_SIZE = _b.crypto_secretstream_xchacha20poly1305_HEADERBYTES
+_STREAM_ABYTES = _b.crypto_secretstream_xchacha20poly1305_ABYTES
+_LENGTH_PREFIX = 4
+
+
+class StreamEncryptor:
+    """XChaCha20-Poly1305 secretstream: header, then length-prefixed encrypted chunks; the last
+    chunk carries the FINAL tag, so truncation and reordering are detected."""
+
+    def __init__(self, key: bytes) -> None:
+        self._state = _b.crypto_secretstream_xchacha20poly1305_state()
+        self.header = bytes(_b.crypto_secretstream_xchacha20poly1305_init_push(self._state, key))
+
+    def push(self, chunk: bytes, *, final: bool = False) -> bytes:
+        tag = (
+            _b.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+            if final
+            else _b.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+        )
+        sealed = bytes(_b.crypto_secretstream_xchacha20poly1305_push(self._state, chunk, None, tag))
+        return len(sealed).to_bytes(_LENGTH_PREFIX, "big") + sealed
+
+
+def stream_decrypt(key: bytes, data: bytes) -> bytes:
+    """Open a whole stream written by StreamEncryptor (header + chunks)."""
+    if len(data) < STREAM_HEADER_SIZE:
+        raise Tampered()
+    state = _b.crypto_secretstream_xchacha20poly1305_state()
+    try:
+        _b.crypto_secretstream_xchacha20poly1305_init_pull(state, data[:STREAM_HEADER_SIZE], key)
+        position, parts, final = STREAM_HEADER_SIZE, [], False
+        while position < len(data):
+            if final:
+                raise Tampered()  # bytes after the final chunk
+            length = int.from_bytes(data[position : position + _LENGTH_PREFIX], "big")
+            position += _LENGTH_PREFIX
+            chunk = data[position : position + length]
+            if length < _STREAM_ABYTES or len(chunk) != length:
+                raise Tampered()
+            position += length
+            message, tag = _b.crypto_secretstream_xchacha20poly1305_pull(state, chunk, None)
+            parts.append(bytes(message))
+            final = tag == _b.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+    except (nacl.exceptions.CryptoError, ValueError, TypeError, RuntimeError) as error:
+        raise Tampered() from error
+    if not final:
+        raise Tampered()  # truncated
+    return b"".join(parts)

@@ -1,0 +1,123 @@
+"""A Django form for one questionnaire step, built from the questionnaire's data."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import phonenumbers
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensor.intake.questionnaire import Answers, Question, Step, regions
+
+EARLIEST_DATE = date(1940, 1, 1)
+
+
+def _region_choices() -> list[tuple[str, Any]]:
+    russia = [(r.code, str(r.name)) for r in regions() if not r.annexed and r.code != "OTHER"]
+    annexed = [(r.code, str(r.name)) for r in regions() if r.annexed]
+    other = [(r.code, str(r.name)) for r in regions() if r.code == "OTHER"]
+    return [
+        ("", "—"),
+        (str(_("Regions of Russia")), russia),
+        (str(_("Ukrainian territories annexed by Russia")), annexed),
+        *other,
+    ]
+
+
+class StepForm(forms.Form):
+    """Visible questions of one step; hidden ones are neither shown nor validated."""
+
+    def __init__(self, *args: Any, step: Step, answers: Answers, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.step = step
+        self.questions = [q for q in step.questions if q.visible(answers) and q.type != "attachment"]
+        self.attachment_questions = [q for q in step.questions if q.visible(answers) and q.type == "attachment"]
+        for question in self.questions:
+            self.fields[question.id] = self._field(question)
+
+    def _field(self, question: Question) -> forms.Field:
+        common: dict[str, Any] = {
+            "label": str(question.label),
+            "required": question.required,
+            "help_text": str(question.help) if question.help else "",
+        }
+        kind = question.type
+        if kind == "short_text":
+            return forms.CharField(max_length=question.max_length, **common)
+        if kind == "long_text":
+            return forms.CharField(
+                max_length=question.max_length, widget=forms.Textarea(attrs={"rows": 5}), **common
+            )
+        if kind == "single_choice":
+            return forms.ChoiceField(
+                choices=[(o.value, str(o.label)) for o in question.options], widget=forms.RadioSelect, **common
+            )
+        if kind == "multiple_choice":
+            return forms.MultipleChoiceField(
+                choices=[(o.value, str(o.label)) for o in question.options],
+                widget=forms.CheckboxSelectMultiple, **common,
+            )
+        if kind == "yes_no":
+            return forms.ChoiceField(
+                choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect, **common
+            )
+        if kind == "date":
+            return forms.DateField(
+                widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d", "%d.%m.%Y"],
+                error_messages={"invalid": _("Enter a date like 25.05.2022.")}, **common,
+            )
+        if kind == "phone":
+            return forms.CharField(
+                max_length=40, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}), **common
+            )
+        if kind == "region":
+            return forms.ChoiceField(choices=_region_choices(), **common)
+        if kind == "consent":
+            return forms.BooleanField(**common)
+        raise ValueError(kind)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for question in self.questions:
+            value = data.get(question.id)
+            latest = timezone.localdate().replace(year=timezone.localdate().year + 1)
+            if question.type == "date" and isinstance(value, date) and not EARLIEST_DATE <= value <= latest:
+                self.add_error(question.id, _("Please check the year of this date."))
+            if question.type == "phone" and value:
+                try:
+                    number = phonenumbers.parse(value, "RU")
+                    valid = phonenumbers.is_possible_number(number)
+                except phonenumbers.NumberParseException:
+                    valid = False
+                if not valid:
+                    self.add_error(question.id, _("This does not look like a phone number. Example: +7 916 123-45-67."))
+        return data
+
+    def answers(self) -> dict[str, Any]:
+        """The cleaned answers as plain JSON values (dates as ISO, phones as E.164, empty dropped)."""
+        result: dict[str, Any] = {}
+        for question in self.questions:
+            value: Any = self.cleaned_data.get(question.id)
+            if value in (None, "", [], False):
+                continue
+            if question.type == "date":
+                value = value.isoformat()
+            elif question.type == "phone":
+                number = phonenumbers.parse(str(value), "RU")
+                value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            elif question.type == "consent":
+                value = "yes"
+            result[question.id] = value
+        return result
+
+
+def initial_from(answers: Answers, step: Step) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    for question in step.questions:
+        if question.id in answers:
+            value = answers[question.id]
+            initial[question.id] = value == "yes" if question.type == "consent" else value
+    return initial

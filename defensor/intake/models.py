@@ -1,0 +1,75 @@
+"""What arrived at intake. Answers, attachments and messages are ciphertext; see docs/security.md
+for the plaintext operational fields (times, status, channel, questionnaire version)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from defensor.core.models import Organisation, ScopedQuerySet
+from defensor.keys.models import KeyMaterial
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("web form")
+    PHONE = "phone", _("phone call")
+
+
+class Submission(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="submissions")
+    intake_key = models.ForeignKey(KeyMaterial, on_delete=models.PROTECT, related_name="+")
+    # The submission's data key sealed to the intake public key, and what it encrypts.
+    sealed_key = models.BinaryField(null=True)
+    answers = models.BinaryField(null=True)
+    # The key that encrypts replies for the receipt holder, under the data key (so staff can write).
+    reply_key = models.BinaryField(null=True)
+    receipt_digest = models.CharField(max_length=64, unique=True, null=True)  # noqa: DJ001 - NULL once withdrawn
+    questionnaire = models.CharField(max_length=64)
+    questionnaire_version = models.PositiveIntegerField()
+    language = models.CharField(max_length=8)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.WEB)
+    held_for_review = models.BooleanField(default=False)
+    received_at = models.DateTimeField(db_index=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"submission {self.pk}"
+
+
+class Attachment(models.Model):
+    """A file, encrypted as it streamed in, stored under the data directory by a random name."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    submission = models.ForeignKey(Submission, null=True, on_delete=models.CASCADE, related_name="attachments")
+    # Until the submission is sent the file key lives only in the visitor's encrypted form state.
+    file_key = models.BinaryField(null=True)  # AEAD(submission data key, file key)
+    meta = models.BinaryField(null=True)  # AEAD(submission data key, {name, type, size})
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"attachment {self.pk}"
+
+
+class Message(models.Model):
+    """A reply from the team or a later message from the submitter."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="messages")
+    from_team = models.BooleanField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    automatic = models.BooleanField(default=False)
+    for_team = models.BinaryField()  # AEAD(data key) for replies; sealed to the intake key for submitters
+    for_submitter = models.BinaryField(null=True)  # AEAD(reply key): team replies only
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"message {self.pk}"

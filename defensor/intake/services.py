@@ -1,0 +1,266 @@
+"""Receiving, answering and withdrawing submissions.
+
+A submission is sealed the moment it arrives: a fresh data key encrypts the answers, attachment
+keys and the acknowledgement, and is itself sealed to the organisation's intake public key, so
+only staff with the intake key (or the recovery key) can open it. The receipt is returned once
+and only its keyed hash is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from defensor.accounts.models import User
+from defensor.audit.services import log_action
+from defensor.core.errors import DefensorError
+from defensor.core.models import Organisation
+from defensor.intake import receipts
+from defensor.intake.models import Attachment, Channel, Message, Submission
+from defensor.intake.questionnaire import Questionnaire
+from defensor.intake.state import AttachedFile
+from defensor.intake.uploads import attachment_path, shred
+from defensor.keys import crypto
+from defensor.keys.keyring import KeyRing
+from defensor.keys.models import KeyKind, KeyMaterial
+
+
+class IntakeBusy(DefensorError):
+    user_message = gettext_lazy("Very many people are writing right now. Please try again in a few minutes.")
+
+
+class AlreadyReceived(DefensorError):
+    user_message = gettext_lazy("This request was already sent.")
+
+
+class IntakeClosed(DefensorError):
+    user_message = gettext_lazy("The request form is not open yet. Please try again later.")
+
+
+def _aad(submission_id: object, what: str) -> bytes:
+    return f"defensor.submission.{submission_id}.{what}".encode()
+
+
+@dataclass(frozen=True)
+class Received:
+    submission: Submission
+    receipt: str
+
+    def __repr__(self) -> str:
+        return f"<Received {self.submission.pk}>"
+
+
+def acknowledgement_text(language: str) -> str:
+    with translation.override(language):
+        configured = settings.DEFENSOR_INTAKE_ACKNOWLEDGEMENT.get(language[:2])
+        return configured or _(
+            "We have received your request. A member of the legal team will read it and reply here, "
+            "usually within three working days. If you asked to be contacted another way, we will use "
+            "only the way you chose. Keep your receipt phrase safe: it is the only way to read our reply."
+        )
+
+
+def _intake_key(organisation: Organisation) -> KeyMaterial:
+    material = KeyMaterial.objects.filter(
+        organisation=organisation, kind=KeyKind.INTAKE, retired_at__isnull=True, destroyed_at__isnull=True
+    ).first()
+    if material is None or material.public_key is None:
+        raise IntakeClosed()
+    return material
+
+
+def intake_organisation() -> Organisation:
+    organisation = Organisation.objects.order_by("pk").first()
+    if organisation is None:
+        raise IntakeClosed()
+    return organisation
+
+
+def check_capacity() -> None:
+    """Answer a flood with 'try again' rather than accepting more than we can keep."""
+    limit = settings.DEFENSOR_INTAKE_MAX_PER_MINUTE
+    since = timezone.now() - timedelta(minutes=1)
+    if limit and Submission.objects.filter(received_at__gte=since).count() >= limit:
+        raise IntakeBusy()
+
+
+@transaction.atomic
+def submission_receive(
+    *,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    files: list[AttachedFile],
+    language: str,
+    digits_receipt: bool = False,
+    channel: Channel = Channel.WEB,
+    held_for_review: bool = False,
+    organisation: Organisation | None = None,
+    submission_id: uuid.UUID | None = None,
+) -> Received:
+    organisation = organisation or intake_organisation()
+    if submission_id is not None and Submission.objects.filter(pk=submission_id).exists():
+        raise AlreadyReceived()
+    intake_key = _intake_key(organisation)
+    data_key = crypto.random_key()
+    receipt = receipts.generate(language=language, digits=digits_receipt)
+    reply_key = receipts.reply_key(receipt)
+    submission = Submission(
+        id=submission_id or uuid.uuid4(),
+        organisation=organisation,
+        intake_key=intake_key,
+        questionnaire=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        language=language[:2],
+        channel=channel,
+        held_for_review=held_for_review,
+        received_at=timezone.now(),
+        receipt_digest=receipts.digest(receipt),
+    )
+    submission.sealed_key = crypto.seal(bytes(intake_key.public_key or b""), data_key)
+    payload = json.dumps({"answers": answers}, ensure_ascii=False).encode()
+    submission.answers = crypto.encrypt(data_key, payload, aad=_aad(submission.pk, "answers"))
+    submission.reply_key = crypto.encrypt(data_key, reply_key, aad=_aad(submission.pk, "reply_key"))
+    try:
+        with transaction.atomic():
+            submission.save(force_insert=True)
+    except IntegrityError as error:  # the same form sent twice at the same moment
+        raise AlreadyReceived() from error
+    for attached in files:
+        if not attachment_path(attached.id).exists():
+            continue  # cleaned up meanwhile: the person is told on the receipt page
+        meta = json.dumps({"name": attached.name, "type": attached.type, "size": attached.size}).encode()
+        Attachment.objects.create(
+            id=attached.id,
+            submission=submission,
+            size=attached.size,
+            file_key=crypto.encrypt(data_key, attached.key, aad=_aad(submission.pk, f"file.{attached.id}")),
+            meta=crypto.encrypt(data_key, meta, aad=_aad(submission.pk, f"meta.{attached.id}")),
+        )
+    text = acknowledgement_text(language).encode()
+    message = Message(submission=submission, from_team=True, automatic=True)
+    message.for_team = crypto.encrypt(data_key, text, aad=_aad(submission.pk, "message"))
+    message.for_submitter = crypto.encrypt(reply_key, text, aad=_aad(submission.pk, "reply"))
+    message.save()
+    log_action(
+        action="submission.received",
+        organisation=organisation,
+        target=submission,
+        details={"channel": channel.value, "attachments": len(files), "held": held_for_review},
+    )
+    return Received(submission=submission, receipt=receipt)
+
+
+def submission_by_receipt(receipt: str) -> Submission | None:
+    if not receipts.looks_complete(receipt):
+        return None
+    return Submission.objects.filter(receipt_digest=receipts.digest(receipt), withdrawn_at__isnull=True).first()
+
+
+@dataclass(frozen=True)
+class ReceiptMessage:
+    from_team: bool
+    created_at: Any
+    text: str | None
+
+
+def receipt_messages(*, submission: Submission, receipt: str) -> list[ReceiptMessage]:
+    """What the receipt holder may read: the team's replies, and the dates of their own messages.
+
+    Never the original answers, so a person forced to reveal the receipt reveals no more.
+    """
+    key = receipts.reply_key(receipt)
+    shown = []
+    for message in submission.messages.all():
+        text = None
+        if message.from_team and message.for_submitter is not None:
+            text = crypto.decrypt(key, bytes(message.for_submitter), aad=_aad(submission.pk, "reply")).decode()
+        shown.append(ReceiptMessage(from_team=message.from_team, created_at=message.created_at, text=text))
+    return shown
+
+
+@transaction.atomic
+def submitter_message_add(*, submission: Submission, text: str) -> Message:
+    """A later message from the receipt holder, sealed to the intake key: only the team reads it."""
+    intake_key = KeyMaterial.objects.get(pk=submission.intake_key_id)
+    message = Message(submission=submission, from_team=False)
+    message.for_team = crypto.seal(bytes(intake_key.public_key or b""), text.encode())
+    message.save()
+    log_action(action="submission.message_received", organisation=submission.organisation, target=submission)
+    return message
+
+
+@transaction.atomic
+def submission_withdraw(*, submission: Submission) -> None:
+    """The person withdraws: every key and ciphertext of the submission is destroyed."""
+    attachments = list(submission.attachments.values_list("id", flat=True))
+    submission.messages.all().delete()
+    submission.attachments.all().delete()
+    Submission.objects.filter(pk=submission.pk).update(
+        sealed_key=None, answers=None, reply_key=None, receipt_digest=None, withdrawn_at=timezone.now()
+    )
+    log_action(
+        action="submission.withdrawn", organisation=submission.organisation, target=submission,
+        details={"attachments": len(attachments)},
+    )
+    def shred_files() -> None:
+        for attachment_id in attachments:
+            shred(attachment_path(str(attachment_id)))
+
+    transaction.on_commit(shred_files)
+
+
+# --- the team's side (triage builds on these) -----------------------------------------------
+
+
+def submission_data_key(*, submission: Submission, keyring: KeyRing) -> bytes:
+    if submission.sealed_key is None:
+        raise crypto.Tampered()
+    return crypto.unseal(keyring.material(submission.intake_key_id), bytes(submission.sealed_key))
+
+
+def submission_answers(*, submission: Submission, keyring: KeyRing) -> dict[str, Any]:
+    key = submission_data_key(submission=submission, keyring=keyring)
+    payload = crypto.decrypt(key, bytes(submission.answers or b""), aad=_aad(submission.pk, "answers"))
+    return dict(json.loads(payload)["answers"])
+
+
+def submission_messages_for_team(*, submission: Submission, keyring: KeyRing) -> list[str]:
+    key = submission_data_key(submission=submission, keyring=keyring)
+    intake_private = keyring.material(submission.intake_key_id)
+    texts = []
+    for message in submission.messages.all():
+        if message.from_team:
+            texts.append(crypto.decrypt(key, bytes(message.for_team), aad=_aad(submission.pk, "message")).decode())
+        else:
+            texts.append(crypto.unseal(intake_private, bytes(message.for_team)).decode())
+    return texts
+
+
+def submission_attachment_content(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> bytes:
+    from defensor.intake.uploads import read_attachment
+
+    key = submission_data_key(submission=submission, keyring=keyring)
+    file_key = crypto.decrypt(key, bytes(attachment.file_key or b""), aad=_aad(submission.pk, f"file.{attachment.pk}"))
+    return read_attachment(str(attachment.pk), file_key)
+
+
+@transaction.atomic
+def reply_send(*, submission: Submission, author: User, keyring: KeyRing, text: str) -> Message:
+    """A reply from the team, readable by the team and by the receipt holder only."""
+    key = submission_data_key(submission=submission, keyring=keyring)
+    reply_key = crypto.decrypt(key, bytes(submission.reply_key or b""), aad=_aad(submission.pk, "reply_key"))
+    message = Message(submission=submission, from_team=True, author=author)
+    message.for_team = crypto.encrypt(key, text.encode(), aad=_aad(submission.pk, "message"))
+    message.for_submitter = crypto.encrypt(reply_key, text.encode(), aad=_aad(submission.pk, "reply"))
+    message.save()
+    log_action(action="submission.replied", actor=author, target=submission)
+    return message

@@ -1,0 +1,87 @@
+"""A person filling the public questionnaire, driven through the Django test client."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from django.test import Client
+
+# Answers to the default questionnaire, step by step (what a typical person writes).
+DEFAULT_ANSWERS: dict[str, dict[str, Any]] = {
+    "service": {"address_as": "Андрей", "service_category": "special_rank", "force": "rosgvardia",
+                "unit": "в/ч 12345", "service_region": "RU-KDA"},
+    "order": {"order_description": "Приказали ехать в командировку за пределы России, не сказали куда.",
+              "order_date": "2022-02-20", "told_destination": "no", "briefed_on_tasks": "no", "consented": "no"},
+    "refusal": {"refusal_method": "in_writing", "refusal_date": "2022-02-24"},
+    "consequences": {"dismissed": "yes", "dismissal_order_number": "45 л/с", "dismissal_order_date": "2022-03-15",
+                     "disciplinary_action": "no", "criminal_case": "threatened", "pressure": ["command", "family"]},
+    "contact": {"contact_methods": ["signal"], "phone": "8 916 123-45-67", "safe_time": "после 19:00"},
+    "goals": {"wanted_outcomes": ["reinstatement", "group_claim"]},
+    "final": {"consent": "on"},
+}
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+class IntakeVisitor:
+    def __init__(self, client: Client | None = None, language: str = "ru") -> None:
+        self.client = client or Client(HTTP_ACCEPT_LANGUAGE=language)
+        self.page = ""
+        self.status = 0
+
+    def _take(self, response: Any) -> str:
+        self.status = response.status_code
+        self.page = response.content.decode()
+        return self.page
+
+    @property
+    def state(self) -> str:
+        match = re.search(r'name="state" value="([^"]+)"', self.page)
+        assert match, "no form state on the page"
+        return match.group(1)
+
+    @property
+    def step_title(self) -> str:
+        match = re.search(r"<h1>(.*?)</h1>", self.page, re.S)
+        return html.unescape(match.group(1).strip()) if match else ""
+
+    def start(self) -> str:
+        return self._take(self.client.get("/request/"))
+
+    def post(self, data: dict[str, Any], files: dict[str, Any] | None = None, action: str = "next") -> str:
+        payload: dict[str, Any] = {"state": self.state, "action": action, **data}
+        if files:
+            payload.update(files)
+        return self._take(self.client.post("/request/", payload))
+
+    def current_step(self) -> str:
+        match = re.search(r'name="(\w+)"', self.page.split('name="state"', 1)[1])
+        return match.group(1) if match else ""
+
+    def fill_all(self, answers: dict[str, dict[str, Any]] | None = None, files: list[tuple[str, bytes]] = ()) -> str:
+        """Answer every step (looking at which questions the page shows) up to the review page."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        answers = answers or DEFAULT_ANSWERS
+        flat = {k: v for step in answers.values() for k, v in step.items()}
+        for _ in range(20):
+            if "Проверьте и отправьте" in self.page or "Check and send" in self.page:
+                return self.page
+            shown = set(re.findall(r'name="([a-z0-9_]+)"', self.page)) - {"state", "action", "csrfmiddlewaretoken"}
+            data = {name: flat[name] for name in shown if name in flat}
+            upload = None
+            if "files" in shown and files:
+                upload = {"files": [SimpleUploadedFile(name, content) for name, content in files]}
+                files = []
+            self.post(data, upload)
+            assert self.status == 200, self.page
+        raise AssertionError("the questionnaire did not reach the review page")
+
+    def submit(self, *, digits: bool = False) -> str:
+        data = {"digits": "1"} if digits else {}
+        self.post(data, action="submit")
+        match = re.search(r'data-testid="receipt">([^<]+)<', self.page)
+        assert match, self.page
+        return html.unescape(match.group(1)).strip()

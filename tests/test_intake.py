@@ -1,0 +1,317 @@
+"""The public intake, as a person at risk uses it: no JavaScript, nothing kept between steps,
+sealed on arrival, a receipt to come back with, replies, and withdrawal that erases."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from defensor.accounts.models import User
+from defensor.audit.models import AuditEvent
+from defensor.intake import services
+from defensor.intake.models import Attachment, Message, Submission
+from defensor.intake.questionnaire import QuestionnaireError, default_questionnaire, parse
+from defensor.intake.receipts import normalise
+from defensor.intake.uploads import attachment_path, attachments_dir
+from tests.conftest import keyring_of
+from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor
+
+pytestmark = pytest.mark.django_db
+
+
+def test_default_questionnaire_is_valid_and_bilingual() -> None:
+    questionnaire = default_questionnaire()
+    assert len(questionnaire.steps) >= 5
+    types = {q.type for q in questionnaire.questions()}
+    assert {"single_choice", "multiple_choice", "yes_no", "date", "phone", "region", "attachment", "consent",
+            "short_text", "long_text"} <= types
+
+
+def test_a_person_writes_gets_a_receipt_reads_the_reply_writes_again_and_withdraws(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    assert visitor.status == 200
+    assert 'lang="ru"' in visitor.page
+    visitor.fill_all(files=[("рапорт.pdf", PDF)])
+    assert "рапорт.pdf" in visitor.page  # the review shows what will be sent
+    receipt = visitor.submit()
+    assert len(receipt.split()) == 8
+    assert re.fullmatch(r"[а-я ]+", receipt)
+
+    submission = Submission.objects.get()
+    assert submission.language == "ru"
+    # Sealed on arrival: the team opens it with the intake key, and it is what the person wrote.
+    answers = services.submission_answers(submission=submission, keyring=keyring_of(anna))
+    assert answers["dismissal_order_number"] == "45 л/с"
+    assert answers["phone"] == "+79161234567"
+    attachment = Attachment.objects.get(submission=submission)
+    assert services.submission_attachment_content(submission=submission, attachment=attachment,
+                                                  keyring=keyring_of(anna)) == PDF
+    assert PDF not in attachment_path(str(attachment.pk)).read_bytes()
+    assert AuditEvent.objects.filter(action="submission.received", target_id=str(submission.pk)).exists()
+
+    # Coming back with the receipt (typed in capitals, with extra spaces): the acknowledgement.
+    person = Client()
+    status = person.post("/receipt/", {"receipt": "  " + receipt.upper().replace(" ", "   ")})
+    assert status.status_code == 200
+    page = status.content.decode()
+    assert "Мы получили ваше обращение" in page
+    assert "45 л/с" not in page  # the receipt never shows the original answers
+
+    services.reply_send(submission=submission, author=anna, keyring=keyring_of(anna), text="Позвоним в четверг.")
+    page = person.post("/receipt/", {"receipt": receipt}).content.decode()
+    assert "Позвоним в четверг." in page
+
+    sent = person.post("/receipt/message/", {"receipt": receipt, "text": "Лучше в пятницу."})
+    assert sent.status_code == 200
+    assert "Лучше в пятницу." not in sent.content.decode()  # not shown back, for their safety
+    assert "Лучше в пятницу." in services.submission_messages_for_team(submission=submission, keyring=keyring_of(anna))
+
+    refused = person.post("/receipt/withdraw/", {"receipt": receipt})
+    assert refused.status_code == 400  # needs the confirmation box
+    withdrawn = person.post("/receipt/withdraw/", {"receipt": receipt, "confirm": "on"})
+    assert withdrawn.status_code == 200
+    assert "стёрто" in withdrawn.content.decode()
+    submission.refresh_from_db()
+    assert submission.answers is None
+    assert submission.sealed_key is None
+    assert not Message.objects.filter(submission=submission).exists()
+    assert not attachment_path(str(attachment.pk)).exists()
+    again = person.post("/receipt/", {"receipt": receipt})
+    assert again.status_code == 400
+    assert "не нашли" in again.content.decode()
+
+
+def test_a_receipt_of_digits_on_request(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all()
+    receipt = visitor.submit(digits=True)
+    assert re.fullmatch(r"(\d{5} ){4}\d{5}", receipt)
+    assert Client().post("/receipt/", {"receipt": receipt.replace(" ", "-")}).status_code == 200
+
+
+def test_english_visitors_get_english_words_and_pages(anna: User) -> None:
+    visitor = IntakeVisitor(language="en")
+    visitor.start()
+    assert 'lang="en"' in visitor.page
+    visitor.fill_all()
+    receipt = visitor.submit()
+    assert re.fullmatch(r"[a-z ]+", receipt)
+    assert len(receipt.split()) == 8
+
+
+def test_nothing_is_stored_on_the_server_until_the_person_sends(anna: User) -> None:
+    from django.contrib.sessions.models import Session
+
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.post(DEFAULT_ANSWERS["service"])
+    visitor.post(DEFAULT_ANSWERS["order"])
+    assert Submission.objects.count() == 0
+    assert Session.objects.count() == 0
+    assert "в/ч 12345" not in visitor.page.split('name="state"', 1)[1][:2000]  # the state is ciphertext
+    # Back to the first step: what was typed is still there.
+    visitor.post({}, action="back")
+    visitor.post({}, action="back")
+    assert 'value="в/ч 12345"' in visitor.page
+
+
+def test_a_follow_up_question_appears_on_the_same_page(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.post(DEFAULT_ANSWERS["service"])
+    order = {**DEFAULT_ANSWERS["order"], "told_destination": "yes"}
+    visitor.post(order)
+    assert 'name="destination"' in visitor.page  # asked now, on the same step
+    visitor.post({**order, "destination": "Украина"})
+    assert 'name="refusal_method"' in visitor.page
+
+
+def test_bad_input_gets_clear_russian_messages_and_keeps_what_was_typed(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.post({**DEFAULT_ANSWERS["service"], "service_category": "general", "unit": "x" * 5000})
+    assert visitor.status == 400
+    assert "Выберите корректный вариант" in visitor.page
+    assert "не больше 100" in visitor.page or "100 символ" in visitor.page
+    visitor.post(DEFAULT_ANSWERS["service"])
+    visitor.post({**DEFAULT_ANSWERS["order"], "order_date": "31.02.2022"})
+    assert visitor.status == 400
+    assert "Введите дату" in visitor.page
+    assert "Приказали ехать" in visitor.page  # nothing typed is lost
+    visitor.post({**DEFAULT_ANSWERS["order"], "order_date": "1812-06-24"})
+    assert "Проверьте год" in visitor.page
+    visitor.post({k: v for k, v in DEFAULT_ANSWERS["order"].items() if k != "told_destination"})
+    assert visitor.status == 400
+    assert "Обязательное поле" in visitor.page
+    assert Submission.objects.count() == 0
+
+
+def test_a_file_whose_content_does_not_match_its_name_is_refused_and_not_kept(anna: User) -> None:
+    before = set(attachments_dir().iterdir())
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.post(DEFAULT_ANSWERS["service"])
+    visitor.post(DEFAULT_ANSWERS["order"])
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("приказ.pdf", png)]})
+    assert visitor.status == 400
+    assert "не похож на файл PDF" in visitor.page
+    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("вирус.exe", b"MZ\x90\x00")]})
+    assert "нельзя отправить" in visitor.page
+    assert set(attachments_dir().iterdir()) == before
+
+
+def test_a_file_over_the_size_limit_is_refused(anna: User, settings: object) -> None:
+    settings.DEFENSOR_INTAKE_MAX_FILE_BYTES = 1024 * 1024  # type: ignore[attr-defined]
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.post(DEFAULT_ANSWERS["service"])
+    visitor.post(DEFAULT_ANSWERS["order"])
+    big = b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024)
+    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("скан.pdf", big)]})
+    assert visitor.status == 400
+    assert "больше 1 МБ" in visitor.page
+
+
+def test_sending_the_same_form_twice_makes_one_submission(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all()
+    review_state = visitor.state
+    visitor.submit()
+    replay = visitor.client.post("/request/", {"state": review_state, "action": "submit"})
+    assert replay.status_code == 409
+    assert Submission.objects.count() == 1
+
+
+def test_a_form_from_another_browser_or_tampered_state_is_refused(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.post(DEFAULT_ANSWERS["service"])
+    stranger = Client()
+    response = stranger.post("/request/", {"state": visitor.state, "action": "next"})
+    assert response.status_code == 400
+    assert "нельзя продолжить" in response.content.decode()
+    tampered = visitor.state[:-6] + ("AAAAAA" if not visitor.state.endswith("AAAAAA") else "BBBBBB")
+    assert visitor.client.post("/request/", {"state": tampered}).status_code == 400
+
+
+def test_skipping_steps_to_send_is_refused_until_required_answers_are_given(anna: User) -> None:
+    """Even a state forged (with the visitor's own key) to jump to the end cannot send a request
+    with required answers missing: the person is taken to the first unanswered step."""
+    import base64
+
+    from defensor.intake.state import VISIT_COOKIE, open_state, seal_state
+
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.post(DEFAULT_ANSWERS["service"])
+    key = base64.urlsafe_b64decode(visitor.client.cookies[VISIT_COOKIE].value)
+    state = open_state(key, visitor.state)
+    state.step = "review"
+    response = visitor.client.post("/request/", {"state": seal_state(key, state), "action": "submit"})
+    assert response.status_code == 400
+    assert 'name="order_description"' in response.content.decode()
+    assert "обязательные вопросы" in response.content.decode()
+    assert Submission.objects.count() == 0
+
+
+def test_when_very_many_write_at_once_the_person_is_asked_to_retry_and_loses_nothing(
+    anna: User, settings: object
+) -> None:
+    settings.DEFENSOR_INTAKE_MAX_PER_MINUTE = 1  # type: ignore[attr-defined]
+    first = IntakeVisitor()
+    first.start()
+    first.fill_all()
+    first.submit()
+    second = IntakeVisitor()
+    second.start()
+    second.fill_all()
+    second.post({}, action="submit")
+    assert second.status == 503
+    assert "повторите через несколько минут" in second.page
+    assert 'name="state"' in second.page  # the answers are still in the page: "Send" again later
+    settings.DEFENSOR_INTAKE_MAX_PER_MINUTE = 0  # type: ignore[attr-defined]
+    second.post({}, action="submit")
+    assert re.search(r'data-testid="receipt"', second.page)
+
+
+def test_intake_pages_are_safe_for_a_person_at_risk() -> None:
+    for path in ["/", "/request/", "/receipt/"]:
+        response = Client().get(path)
+        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Cache-Control"] == "no-store, max-age=0"
+        assert "default-src 'none'" in response["Content-Security-Policy"]
+        page = response.content.decode()
+        assert "<script" not in page
+        external = re.findall(r'(?:src|href|action)="(https?://[^"]+)"', page)
+        assert external == [settings.DEFENSOR_QUICK_EXIT_URL]  # only the quick-exit link leaves the site
+        assert "<title>Информация</title>" in page  # neutral title in the browser's history
+
+
+def test_intake_forms_work_when_the_browser_sends_origin_null(anna: User) -> None:
+    """no-referrer makes browsers post with `Origin: null`: the intake must still accept its forms."""
+    client = Client(enforce_csrf_checks=True, HTTP_ORIGIN="null")
+    page = client.get("/receipt/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token is not None
+    response = client.post("/receipt/", {"csrfmiddlewaretoken": token.group(1), "receipt": "a b c d e f g h"})
+    assert response.status_code == 400  # not found — but the form was accepted
+    assert "не нашли" in response.content.decode()
+    staff = Client(enforce_csrf_checks=True, HTTP_ORIGIN="null")
+    staff.get("/staff/login/")
+    assert staff.post("/staff/login/", {"username": "anna", "password": "x"}).status_code == 403
+
+
+def test_receipts_normalise_case_letters_and_spacing() -> None:
+    assert normalise("  Ёлка   ЙОД\tдом ") == "елка иод дом"
+    assert normalise("12345-67890 12345") == "123456789012345"
+
+
+def test_a_malformed_questionnaire_is_rejected_with_file_and_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "id: test\nversion: 1\ntitle: {ru: Т, en: T}\nsteps:\n  - id: one\n    title: {ru: О, en: O}\n"
+        "    questions:\n      - id: q\n        type: colour\n        label: {ru: В, en: Q}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(QuestionnaireError) as caught:
+        parse(broken)
+    assert "broken.yaml:8" in str(caught.value)
+    assert "unknown type 'colour'" in str(caught.value)
+    missing_english = tmp_path / "missing.yaml"
+    missing_english.write_text(
+        "id: test\nversion: 1\ntitle: {ru: Т, en: T}\nsteps:\n  - id: one\n    title: {ru: О, en: O}\n"
+        "    questions:\n      - id: q\n        type: yes_no\n        label: {ru: Вопрос}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(QuestionnaireError, match=r"missing\.yaml:10: q\.label: missing en"):
+        parse(missing_english)
+    bad_condition = tmp_path / "cond.yaml"
+    bad_condition.write_text(
+        "id: t\nversion: 1\ntitle: {ru: Т, en: T}\nsteps:\n  - id: one\n    title: {ru: О, en: O}\n"
+        "    questions:\n      - id: a\n        type: yes_no\n        label: {ru: В, en: Q}\n"
+        "        show_if: {question: later, equals: 'yes'}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(QuestionnaireError, match="not an earlier question"):
+        parse(bad_condition)
+
+
+def test_the_start_up_check_names_the_broken_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from defensor.intake import checks, questionnaire
+
+    (tmp_path / "bad.yaml").write_text("id: [\n", encoding="utf-8")
+    monkeypatch.setattr(questionnaire, "QUESTIONNAIRE_DIR", tmp_path)
+    errors = checks.check_questionnaires(None)
+    assert errors
+    assert errors[0].id == "defensor.E010"
+    assert "bad.yaml" in errors[0].msg
+
