@@ -161,6 +161,9 @@ else:
                     "PRAGMA journal_mode=WAL;"
                     f"PRAGMA synchronous={env('DEFENSOR_SQLITE_SYNCHRONOUS', 'FULL')};"
                     "PRAGMA foreign_keys=ON;"
+                    # Deleted rows (erased keys, withdrawn submissions) are overwritten, not left.
+                    "PRAGMA secure_delete=ON;"
+                    "PRAGMA journal_size_limit=67108864;"
                 ),
             },
         }
@@ -331,6 +334,10 @@ LOGGING = {
 
 DEFENSOR_AUDIT_KEY = env("DEFENSOR_AUDIT_KEY")
 
+# Where `defensor init` leaves the recovery kit when it does not run on a terminal: never the data
+# directory (that is what gets backed up or seized; check defensor.E005). Printed, then deleted.
+DEFENSOR_RECOVERY_KIT_DIR = Path(env("DEFENSOR_RECOVERY_KIT_DIR", ".")).resolve()
+
 # Public intake.
 DEFENSOR_INTAKE_QUESTIONNAIRE = env("DEFENSOR_INTAKE_QUESTIONNAIRE", "refusal")
 DEFENSOR_INTAKE_MAX_FILE_BYTES = env_int("DEFENSOR_INTAKE_MAX_FILE_MB", 20) * 1024 * 1024
@@ -346,4 +353,6 @@ DEFENSOR_INTAKE_ACKNOWLEDGEMENT = {
 # axes.W006 warns that lockout by account name alone ignores the client address. That is our
 # choice: we never hold client addresses (ForgetClientMiddleware), and a per-account lockout
 # cannot be bypassed by rotating addresses or user agents.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# security.W003 looks for Django's own CSRF middleware by name; ours (defensor.core.middleware.
+# CsrfViewMiddleware) is a subclass that only accepts `Origin: null` on intake pages.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W003"]

@@ -8,6 +8,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -45,9 +46,11 @@ def require_tool(name: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def fast_key_derivation(settings: object) -> None:
-    """Argon2id at its minimum cost in tests (the same code path; production cost is in bench/)."""
+def fast_key_derivation(settings: object, tmp_path: Path) -> None:
+    """Argon2id at its minimum cost in tests (the same code path; production cost is in bench/),
+    and recovery kits written to the test's own directory."""
     settings.DEFENSOR_KDF = {"opslimit": 1, "memlimit": 8 * 1024 * 1024}  # type: ignore[attr-defined]
+    settings.DEFENSOR_RECOVERY_KIT_DIR = tmp_path  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -60,7 +60,9 @@ class IntakeVisitor:
         match = re.search(r'name="(\w+)"', self.page.split('name="state"', 1)[1])
         return match.group(1) if match else ""
 
-    def fill_all(self, answers: dict[str, dict[str, Any]] | None = None, files: list[tuple[str, bytes]] = ()) -> str:
+    def fill_all(
+        self, answers: dict[str, dict[str, Any]] | None = None, files: list[tuple[str, bytes]] | None = None
+    ) -> str:
         """Answer every step (looking at which questions the page shows) up to the review page."""
         from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -74,7 +76,7 @@ class IntakeVisitor:
             upload = None
             if "files" in shown and files:
                 upload = {"files": [SimpleUploadedFile(name, content) for name, content in files]}
-                files = []
+                files = None
             self.post(data, upload)
             assert self.status == 200, self.page
         raise AssertionError("the questionnaire did not reach the review page")

@@ -83,7 +83,7 @@ def test_first_login_enrols_two_factor_then_forces_a_new_password(organisation: 
         "user.2fa_failed",
         "user.2fa_enrolled",
         "user.logged_in",
-        "keys.user_keypair_rewrapped",
+        "keys.user_keypair_renewed",
         "user.password_changed",
     ]
     user.refresh_from_db()

@@ -28,7 +28,8 @@ def _defensor(args: list[str], env: dict[str, str]) -> subprocess.CompletedProce
 def fresh_env(clean_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """An embedded set-up in an empty data directory (SQLite even when the suite runs on PostgreSQL)."""
     env = {k: v for k, v in clean_env.items() if k != "DATABASE_URL"}
-    return {**env, "DEFENSOR_DATA_DIR": str(tmp_path / "var")}
+    (tmp_path / "kit").mkdir()
+    return {**env, "DEFENSOR_DATA_DIR": str(tmp_path / "var"), "DEFENSOR_RECOVERY_KIT_DIR": str(tmp_path / "kit")}
 
 
 def test_init_runs_once_and_createuser_adds_members(fresh_env: dict[str, str]) -> None:
@@ -145,7 +146,8 @@ def test_init_leaves_a_recovery_kit_that_restores_access(fresh_env: dict[str, st
     assert _defensor(["migrate", "--noinput", "-v0"], fresh_env).returncode == 0
     first = _defensor(["init", "--admin", "lena"], fresh_env)
     assert first.returncode == 0, first.stderr
-    kit = next(Path(fresh_env["DEFENSOR_DATA_DIR"]).glob("recovery-kit-*.txt"))
+    assert not list(Path(fresh_env["DEFENSOR_DATA_DIR"]).rglob("*kit*")), "never beside the data"
+    kit = next(Path(fresh_env["DEFENSOR_RECOVERY_KIT_DIR"]).glob("defensor-recovery-kit-*.txt"))
     assert str(kit) in first.stdout
     assert kit.stat().st_mode & 0o777 == 0o600
     shares = re.findall(r"\(one line\): (.+)", kit.read_text(encoding="utf-8"))

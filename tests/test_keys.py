@@ -229,9 +229,10 @@ def test_password_change_rewraps_the_key_and_keeps_every_record(
 
 
 @pytest.mark.django_db
-def test_after_an_admin_resets_a_password_keys_return_when_a_colleague_logs_in(
+def test_after_an_admin_resets_a_password_only_organisation_keys_return_by_themselves(
     olga: User, anna: User, pavel: User, verified_client: Callable[[User], Client]
 ) -> None:
+    """Whoever resets a password learns the new one: that must not hand them the user's cases."""
     case = case_open(opened_by=anna, keyring=keyring_of(anna), number="2026-013", title="Общее дело")
     case_share(case=case, to_user=pavel, shared_by=anna, keyring=keyring_of(anna))
     page = verified_client(olga).post(f"/staff/users/{pavel.pk}/", {"action": "reset-password"})
@@ -240,13 +241,75 @@ def test_after_an_admin_resets_a_password_keys_return_when_a_colleague_logs_in(
     new_ring = keyring_of(pavel, one_time.group(1).decode())
     with pytest.raises(NoAccess):
         case.decrypt(new_ring)  # the old key pair is gone with the old password
-    # anna logs in: what pavel was waiting for is sealed to his new key.
+    # anna logs in: the organisation keys pavel's role entitles him to are sealed to his new key...
     client = Client()
     client.post("/staff/login/", {"username": "anna", "password": PASSWORD})
     assert client.post("/staff/2fa/verify/", {"token": current_token(anna)}).status_code == 302
-    assert case.decrypt(new_ring).title == "Общее дело"
     _, intake = new_ring.current(anna.membership.organisation_id, KeyKind.INTAKE)
     assert len(intake) == 32
+    # ...but the case only when someone holding it shares it again.
+    with pytest.raises(NoAccess):
+        case.decrypt(new_ring)
+    case_share(case=case, to_user=pavel, shared_by=anna, keyring=keyring_of(anna))
+    assert case.decrypt(new_ring).title == "Общее дело"
+
+
+@pytest.mark.django_db
+def test_a_grant_the_role_does_not_justify_is_never_filled(anna: User, boris: User, org_kit: OrganisationKit) -> None:
+    intake = KeyMaterial.objects.get(organisation=org_kit.organisation, kind=KeyKind.INTAKE)
+    KeyGrant.objects.create(material=intake, user=boris)  # planted in the database: a volunteer
+    client = Client()
+    client.post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    client.post("/staff/2fa/verify/", {"token": current_token(anna)})
+    assert KeyGrant.objects.get(material=intake, user=boris).wrapped is None
+    from defensor.keys.services import record_access_grant
+
+    with pytest.raises(NoAccess):
+        record_access_grant(material=intake, to_user=boris, keyring=keyring_of(anna))
+
+
+@pytest.mark.django_db
+def test_ciphertexts_cannot_be_swapped_between_notes_or_cases(anna: User) -> None:
+    from defensor.cases.models import CaseNote
+
+    keyring = keyring_of(anna)
+    case = case_open(opened_by=anna, keyring=keyring, number="2026-030", title="Одно")
+    first = case_note_add(case=case, author=anna, keyring=keyring, text="первая")
+    second = case_note_add(case=case, author=anna, keyring=keyring, text="вторая")
+    CaseNote.objects.filter(pk=first.pk).update(text=bytes(CaseNote.objects.get(pk=second.pk).text or b""))
+    with pytest.raises(crypto.Tampered):
+        CaseNote.objects.get(pk=first.pk).decrypt(keyring)
+
+
+@pytest.mark.django_db
+def test_a_key_pair_the_password_cannot_open_is_replaced_at_login(anna: User) -> None:
+    """E.g. a password set outside Defensor: the login still works, with a fresh key pair."""
+    anna.set_password("set by hand outside the app 1")
+    anna.save()
+    old_public = bytes(UserKeyPair.objects.get(user=anna).public_key)
+    client = Client()
+    response = client.post("/staff/login/", {"username": "anna", "password": "set by hand outside the app 1"})
+    assert response.status_code == 302
+    assert bytes(UserKeyPair.objects.get(user=anna).public_key) != old_public
+    assert client.post("/staff/2fa/verify/", {"token": current_token(anna)}).status_code == 302
+    assert "не разблокированы" not in client.get("/staff/").content.decode()
+
+
+@pytest.mark.django_db
+def test_log_out_everywhere_deletes_the_stored_key_rings_at_once(
+    anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    phone = Client()
+    phone.post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    phone.post("/staff/2fa/verify/", {"token": current_token(anna)})
+    rows_before = Session.objects.count()
+    assert rows_before >= 1
+    laptop = verified_client(anna)
+    assert laptop.post("/staff/account/logout-everywhere/").status_code == 302
+    for row in Session.objects.all():
+        assert "defensor_keyring" not in row.get_decoded()
 
 
 @pytest.mark.django_db
@@ -333,6 +396,9 @@ def test_one_share_or_a_wrong_share_recovers_nothing(olga: User, org_kit: Organi
     foreign = recovery.split(other.private)
     with pytest.raises(CommandError):
         call_command("recover", admin="olga", stdin=io.StringIO("\n".join(foreign[:2]) + "\n"))
+    with pytest.raises(CommandError):  # the same share twice is not two shares
+        call_command("recover", admin="olga", stdin=io.StringIO(f"{org_kit.shares[0]}\n{org_kit.shares[0]}\n"))
+    olga.refresh_from_db()
     assert olga.check_password(PASSWORD)
 
 

@@ -53,3 +53,15 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.role}"
+
+
+class StaffSession(models.Model):
+    """Which stored session rows belong to whom, so that ending a user's sessions deletes them
+    (and the key-ring ciphertext in them) at once instead of at their next request."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="staff_sessions")
+    stored_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"session of user {self.user_id}"

@@ -18,13 +18,13 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from defensor.accounts import first_login
-from defensor.accounts.models import Membership, Role, User
+from defensor.accounts.models import Membership, Role, StaffSession, User
 from defensor.audit.models import AuditEvent
 from defensor.audit.services import log_action
 from defensor.core.errors import AlreadyInitialised, InvalidOperation
 from defensor.core.models import Organisation
 from defensor.keys import services as keys
-from defensor.keys.keyring import KeyRing
+from defensor.keys.keyring import KeyRing, keyring_store
 from defensor.keys.services import RecoveryKit
 
 RECOVERY_CODE_COUNT = 10
@@ -106,8 +106,17 @@ def user_create(
     return user, password
 
 
-def _end_all_sessions(user: User) -> None:
-    """Raise the session generation in the database (not from a stale copy): every session ends."""
+def _end_all_sessions(user: User, *, keep_session_key: str | None = None) -> None:
+    """Every session of the user ends: the stored rows (with their key rings) are deleted now, and
+    the session generation is raised (in the database, not from a stale copy) for any other."""
+    from django.contrib.sessions.models import Session
+
+    from defensor.core.sessions import stored_key
+
+    kept = stored_key(keep_session_key) if keep_session_key else None
+    rows = StaffSession.objects.filter(user=user).exclude(stored_key=kept)
+    Session.objects.filter(session_key__in=rows.values("stored_key")).delete()
+    rows.delete()
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
 
@@ -203,6 +212,7 @@ def user_reset_two_factor(*, user: User, reset_by: User) -> str:
 
 
 def password_change(*, request: HttpRequest, user: User, current_password: str, new_password: str) -> None:
+    # (returns nothing; the session's key ring is replaced by the renewed key pair)
     """Change one's own password. The current one is checked like a login, outside the change's
     transaction, so wrong guesses count towards the lockout (a session left open cannot be used
     to guess it) and are not rolled back with the refused change."""
@@ -210,11 +220,16 @@ def password_change(*, request: HttpRequest, user: User, current_password: str, 
         raise WrongPassword()
     validate_password(new_password, user=user)
     with transaction.atomic():
-        keys.user_keys_rewrap(user=user, current_password=current_password, new_password=new_password)
+        private_key = keys.user_keys_renew(user=user, current_password=current_password, new_password=new_password)
         user.set_password(new_password)
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
         log_action(action="user.password_changed", actor=user, target=user)
+        # Other sessions end now; this one continues with the renewed key.
+        session = getattr(request, "session", None)
+        _end_all_sessions(user, keep_session_key=session.session_key if session is not None else None)
+    if hasattr(request, "session"):
+        keyring_store(request, user.pk, private_key)
     first_login.remove_note(user.username)
 
 
@@ -233,8 +248,11 @@ def logout_everywhere(*, user: User) -> None:
 
 
 @transaction.atomic
-def password_accepted(*, user: User) -> None:
+def password_accepted(*, user: User, session_key: str) -> None:
     """The password was right; the second factor is still to come (not yet a login)."""
+    from defensor.core.sessions import stored_key
+
+    StaffSession.objects.get_or_create(user=user, stored_key=stored_key(session_key))
     log_action(action="user.password_accepted", actor=user, target=user)
 
 

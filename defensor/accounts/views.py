@@ -32,7 +32,9 @@ from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import Perm, acting_user, is_two_factor_verified, permissions_for, staff_view
 from defensor.accounts.selectors import user_for, users_for
 from defensor.core.views import error_page
-from defensor.keys.keyring import keyring_for, keyring_unlock
+from defensor.keys import services as keys
+from defensor.keys.crypto import KeyDerivationBusy
+from defensor.keys.keyring import keyring_for, keyring_store
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -55,10 +57,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
+        try:
+            # Keys first: a login whose keys cannot be opened must not half-happen.
+            private_key = keys.user_keys_unlock_at_login(user=user, password=form.cleaned_data["password"])
+        except KeyDerivationBusy as error:
+            form.add_error(None, str(error.user_message))
+            return render(request, "accounts/login.html", {"form": form}, status=503)
         auth_login(request, user)
         session_started(request)
-        keyring_unlock(request, user, form.cleaned_data["password"])
-        services.password_accepted(user=user)
+        keyring_store(request, user.pk, private_key)
+        request.session.save()
+        services.password_accepted(user=user, session_key=request.session.session_key or "")
         target = "staff:2fa-verify" if services.has_confirmed_totp(user) else "staff:2fa-setup"
         response = redirect(target)
         if next_url := _safe_next(request):

@@ -29,7 +29,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "user.language_changed": _("Language changed"),
     "keys.organisation_keys_created": _("Organisation keys and recovery kit made"),
     "keys.user_keypair_created": _("Personal key pair made"),
-    "keys.user_keypair_rewrapped": _("Personal key re-locked with the new password"),
+    "keys.user_keypair_renewed": _("Personal key pair renewed with the new password"),
     "keys.user_keypair_replaced": _("Personal key pair replaced after a password reset"),
     "keys.distributed": _("Keys passed on to colleagues waiting for them"),
     "keys.access_granted": _("Access to a record granted"),
@@ -48,6 +48,10 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "case.shared": _("Case shared with a colleague"),
     "case.unshared": _("Colleague's access to a case removed"),
     "case.erased": _("Case erased"),
+    "submission.received": _("Request received at intake"),
+    "submission.message_received": _("Message received from the person who wrote"),
+    "submission.replied": _("Reply sent to the person who wrote"),
+    "submission.withdrawn": _("Request withdrawn and erased by the person who wrote"),
 }
 
 

@@ -38,3 +38,6 @@ class CaseNote(EncryptedRecord):
 
     def __str__(self) -> str:
         return f"note {self.pk} on case {self.case_id}"
+
+    def aad_context(self) -> str:
+        return f"case:{self.case_id}"

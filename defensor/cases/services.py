@@ -16,6 +16,7 @@ from defensor.keys.services import (
     record_erase,
     record_key_create,
     record_sealer,
+    require_record_access,
 )
 
 
@@ -56,6 +57,8 @@ def case_unshare(*, case: Case, user: User, unshared_by: User) -> None:
 
 @transaction.atomic
 def case_erase(*, case: Case, erased_by: User) -> None:
+    require_permission(erased_by, Perm.CASES_OPEN)
+    require_record_access(user=erased_by, material=case.data_key)
     record_erase(material=case.data_key, erased_by=erased_by)
     CaseNote.objects.filter(case=case).update(text=None)
     Case.objects.filter(pk=case.pk).update(title=None, summary=None, erased_at=timezone.now())

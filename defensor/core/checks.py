@@ -73,6 +73,21 @@ def check_audit_key(app_configs: Any, **kwargs: Any) -> list[Error]:
     return []
 
 
+@register(Tags.security, deploy=False)
+def check_recovery_kit_outside_data(app_configs: Any, **kwargs: Any) -> list[Error]:
+    kit_dir = settings.DEFENSOR_RECOVERY_KIT_DIR
+    if kit_dir == settings.DATA_DIR or settings.DATA_DIR in kit_dir.parents:
+        return [
+            Error(
+                "DEFENSOR_RECOVERY_KIT_DIR is inside the data directory.",
+                hint="The recovery kit opens everything; it must never sit with the data it protects "
+                "(or its backups). Choose another directory.",
+                id="defensor.E005",
+            )
+        ]
+    return []
+
+
 @register(Tags.database, deploy=False)
 def check_sqlite_in_data_dir(app_configs: Any, **kwargs: Any) -> list[Warning]:
     if settings.PRODUCTION and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):

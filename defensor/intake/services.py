@@ -211,11 +211,9 @@ def submission_withdraw(*, submission: Submission) -> None:
         action="submission.withdrawn", organisation=submission.organisation, target=submission,
         details={"attachments": len(attachments)},
     )
-    def shred_files() -> None:
-        for attachment_id in attachments:
-            shred(attachment_path(str(attachment_id)))
-
-    transaction.on_commit(shred_files)
+    # Now, not on commit: the person asked for erasure, and the keys are gone in this transaction.
+    for attachment_id in attachments:
+        shred(attachment_path(str(attachment_id)))
 
 
 # --- the team's side (triage builds on these) -----------------------------------------------

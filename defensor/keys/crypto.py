@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import nacl.exceptions
 import nacl.pwhash
@@ -42,7 +42,7 @@ class KeyDerivationBusy(CryptoError):
 @dataclass(frozen=True)
 class KeyPair:
     public: bytes
-    private: bytes
+    private: bytes = field(repr=False)
 
 
 def random_key() -> bytes:

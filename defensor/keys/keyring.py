@@ -48,6 +48,8 @@ def _session_aad(user_id: int) -> bytes:
 
 def unwrap_private_key(keypair: UserKeyPair, password: str) -> bytes:
     """Open the user's private key with their password (raises Tampered if the password is wrong)."""
+    if not (1 <= keypair.kdf_opslimit <= 20 and 8 * 1024 * 1024 <= keypair.kdf_memlimit <= 2 * 1024**3):
+        raise crypto.Tampered()  # parameters nobody chose: refuse rather than hang or crash
     kek = crypto.derive_key(
         password, bytes(keypair.kdf_salt), crypto.KdfParams(keypair.kdf_opslimit, keypair.kdf_memlimit)
     )

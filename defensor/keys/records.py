@@ -14,6 +14,7 @@ field without the key ring raises ``FieldLocked`` — it is never silently blank
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -53,8 +54,10 @@ class EncryptedField(models.BinaryField):  # type: ignore[type-arg]
         return None if value is None else Ciphertext(bytes(value))
 
 
-def _aad(model: type[models.Model], field: str, material_id: UUID) -> bytes:
-    return f"{model._meta.label_lower}.{field}.{material_id}".encode()
+def _aad(record: EncryptedRecord, field: str, material_id: UUID) -> bytes:
+    """Binds a ciphertext to its model, field, key, row and (for notes) owning record: it cannot be
+    moved to another field, row or case and still open."""
+    return f"{record._meta.label_lower}.{field}.{material_id}.{record.record_uid}.{record.aad_context()}".encode()
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Decrypted(Mapping[str, str | None]):
 
 class EncryptedRecord(models.Model):
     data_key = models.ForeignKey(KeyMaterial, on_delete=models.PROTECT, related_name="+")
+    record_uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     # Blind indexes: index field -> (encrypted source field, normaliser in keys.blind.NORMALISERS).
     # The index field's name is also the digest's purpose, so equal values in different indexes
@@ -112,9 +116,13 @@ class EncryptedRecord(models.Model):
             raise ValueError("a record's fields are all sealed under its one data key")
         self.data_key = sealer.material
         for name, value in values.items():
-            aad = _aad(type(self), name, sealer.material.pk)
+            aad = _aad(self, name, sealer.material.pk)
             sealed = None if value is None else Ciphertext(crypto.encrypt(sealer.key, value.encode(), aad=aad))
             setattr(self, name, sealed)
+
+    def aad_context(self) -> str:
+        """What else a ciphertext is bound to (a note: its case). Override where rows share a key."""
+        return ""
 
     def set_blind_indexes(self, index_key: bytes, values: Mapping[str, str | None]) -> None:
         from defensor.keys.blind import NORMALISERS, index_with_key
@@ -137,7 +145,7 @@ class EncryptedRecord(models.Model):
             values[name] = (
                 None
                 if stored is None
-                else crypto.decrypt(key, bytes(stored), aad=_aad(type(self), name, self.data_key_id)).decode()
+                else crypto.decrypt(key, bytes(stored), aad=_aad(self, name, self.data_key_id)).decode()
             )
         return Decrypted(values)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from defensor.accounts.models import User
@@ -66,12 +67,26 @@ def user_keys_create(*, user: User, password: str) -> bytes:
 
 
 @transaction.atomic
-def user_keys_rewrap(*, user: User, current_password: str, new_password: str) -> None:
-    """Password change: the same private key, wrapped under the new password."""
-    keypair = UserKeyPair.objects.select_for_update().get(user=user)
-    private_key = unwrap_private_key(keypair, current_password)
-    _store_keypair(user, private_key, bytes(keypair.public_key), new_password)
-    log_action(action="keys.user_keypair_rewrapped", actor=user, target=user)
+def user_keys_renew(*, user: User, current_password: str, new_password: str) -> bytes:
+    """Password change: a NEW key pair under the new password, every grant re-sealed to it.
+
+    Not merely re-wrapping the old key: a one-time password was known to whoever handed it over,
+    and a copy of the database taken earlier would otherwise open today's key with it.
+    Returns the new private key (for the current session's key ring).
+    """
+    keypair = UserKeyPair.objects.select_for_update().filter(user=user).first()
+    old_private = unwrap_private_key(keypair, current_password) if keypair is not None else None
+    pair = crypto.generate_keypair()
+    resealed = 0
+    for grant in KeyGrant.objects.select_for_update().filter(user=user, wrapped__isnull=False):
+        if old_private is None or grant.wrapped is None:
+            continue
+        grant.wrapped = crypto.seal(pair.public, crypto.unseal(old_private, bytes(grant.wrapped)))
+        grant.save(update_fields=["wrapped"])
+        resealed += 1
+    _store_keypair(user, pair.private, pair.public, new_password)
+    log_action(action="keys.user_keypair_renewed", actor=user, target=user, details={"grants": resealed})
+    return pair.private
 
 
 @transaction.atomic
@@ -83,12 +98,43 @@ def user_keys_replace(*, user: User, password: str, replaced_by: User | None) ->
     """
     pair = crypto.generate_keypair()
     _store_keypair(user, pair.private, pair.public, password)
-    pending = KeyGrant.objects.filter(user=user).update(wrapped=None)
+    # Organisation keys return automatically (the role entitles the user to them); access to
+    # records does not: a colleague holding a case must share it again. Otherwise whoever can
+    # reset a password could read every case of the person whose password they reset.
+    dropped, _ = KeyGrant.objects.filter(user=user, material__kind=KeyKind.RECORD).delete()
+    KeyGrant.objects.filter(user=user).update(wrapped=None)
     entitlements_sync(user=user)
     log_action(
         action="keys.user_keypair_replaced", actor=replaced_by, target=user,
-        organisation=user.membership.organisation, details={"grants_pending": pending},
+        organisation=user.membership.organisation, details={"record_grants_dropped": dropped},
     )
+
+
+@transaction.atomic
+def user_keys_unlock_at_login(*, user: User, password: str) -> bytes:
+    """The user's private key at login, repaired if it cannot be used.
+
+    No key pair yet (an account from before encryption): one is made now. A key pair that the
+    right password does not open, or whose private half does not match its public half (changed
+    outside Defensor, or tampered with): it is replaced, audited, and record access must be
+    shared again.
+    """
+    keypair = UserKeyPair.objects.select_for_update().filter(user=user).first()
+    if keypair is None:
+        return user_keys_create(user=user, password=password)
+    try:
+        private_key = unwrap_private_key(keypair, password)
+    except crypto.Tampered:
+        private_key = b""
+    if private_key and crypto.public_from_private(private_key) == bytes(keypair.public_key):
+        return private_key
+    user_keys_replace(user=user, password=password, replaced_by=None)
+    return unwrap_private_key(UserKeyPair.objects.get(user=user), password)
+
+
+def require_record_access(*, user: User, material: KeyMaterial) -> None:
+    if not KeyGrant.objects.filter(material=material, user=user, wrapped__isnull=False).exists():
+        raise NoAccess()
 
 
 def _entitled_kinds(user: User) -> set[KeyKind]:
@@ -122,12 +168,10 @@ def user_access_removed(*, user: User) -> None:
 
 
 def _seal_grant(material: KeyMaterial, plaintext: bytes, user: User) -> None:
+    """Seal a key to the user; a user without a key pair yet gets a pending grant instead."""
     keypair = UserKeyPair.objects.filter(user=user).first()
-    if keypair is None:
-        return
-    KeyGrant.objects.update_or_create(
-        material=material, user=user, defaults={"wrapped": crypto.seal(bytes(keypair.public_key), plaintext)}
-    )
+    wrapped = crypto.seal(bytes(keypair.public_key), plaintext) if keypair is not None else None
+    KeyGrant.objects.update_or_create(material=material, user=user, defaults={"wrapped": wrapped})
 
 
 def _seal_recovery_grant(material: KeyMaterial, plaintext: bytes) -> None:
@@ -144,15 +188,22 @@ def keys_distribute(*, keyring: KeyRing) -> int:
     Runs when a staff member completes login, so a newcomer (or someone whose password was
     reset) receives their keys as soon as any colleague holding them is online.
     """
-    held = KeyGrant.objects.filter(user_id=keyring.user_id, wrapped__isnull=False).values("material_id")
+    held = KeyGrant.objects.filter(
+        user_id=keyring.user_id, wrapped__isnull=False, material__kind__in=[KeyKind.INTAKE, KeyKind.INDEX]
+    ).values("material_id")
     pending = (
-        KeyGrant.objects.select_for_update()
+        KeyGrant.objects.select_for_update(of=("self",))
         .filter(material_id__in=held, wrapped__isnull=True, user__isnull=False, user__is_active=True)
-        .select_related("material", "user")
+        .select_related("material", "user", "user__membership")
     )
     count = 0
     for grant in pending:
         assert grant.user is not None  # noqa: S101 - guaranteed by the filter
+        membership = getattr(grant.user, "membership", None)
+        if membership is None or membership.organisation_id != grant.material.organisation_id:
+            continue
+        if KeyKind(grant.material.kind) not in _entitled_kinds(grant.user):
+            continue  # a grant the role does not justify (planted, or left over) is never filled
         keypair = UserKeyPair.objects.filter(user=grant.user).first()
         if keypair is None:
             continue
@@ -220,10 +271,12 @@ def recover_access(*, organisation: Organisation, shares: list[str], admin: User
     Returns the number of keys restored.
     """
     recovery_key = recovery_private_key(organisation=organisation, shares=shares)
+    if not admin.is_active or admin.membership.organisation_id != organisation.pk:
+        raise NoAccess()
     admin.set_password(password)
     admin.must_change_password = True
     admin.save(update_fields=["password", "must_change_password"])
-    User.objects.filter(pk=admin.pk).update(session_generation=admin.session_generation + 1)
+    User.objects.filter(pk=admin.pk).update(session_generation=F("session_generation") + 1)
     pair = crypto.generate_keypair()
     _store_keypair(admin, pair.private, pair.public, password)
     restored = 0
@@ -246,7 +299,8 @@ def recover_access(*, organisation: Organisation, shares: list[str], admin: User
 
 
 def recovery_kit_path(organisation: Organisation) -> Path:
-    return Path(settings.DATA_DIR) / f"recovery-kit-{organisation.pk}.txt"
+    """Where a kit written without a terminal waits to be printed (never in the data directory)."""
+    return Path(settings.DEFENSOR_RECOVERY_KIT_DIR) / f"defensor-recovery-kit-{organisation.pk}.txt"
 
 
 def recovery_kit_write(*, organisation: Organisation, kit: RecoveryKit) -> Path:
@@ -287,14 +341,25 @@ def record_key_create(*, organisation: Organisation, keyring: KeyRing) -> Record
 
 
 def record_sealer(*, material: KeyMaterial, keyring: KeyRing) -> RecordSealer:
-    """The data key of an existing record, to write its fields (needs access)."""
-    return RecordSealer(material=material, key=keyring.material(material.pk))
+    """The data key of an existing record, to write its fields (needs access).
+
+    Locks the key row, so a rotation cannot run between reading the key and writing with it.
+    """
+    locked = KeyMaterial.objects.select_for_update().get(pk=material.pk)
+    if locked.destroyed_at is not None or locked.retired_at is not None:
+        raise NoAccess()
+    return RecordSealer(material=locked, key=keyring.material(locked.pk))
 
 
 @transaction.atomic
 def record_access_grant(*, material: KeyMaterial, to_user: User, keyring: KeyRing) -> None:
     """Share a record with a colleague: seal its data key to their public key."""
-    if to_user.membership.organisation_id != material.organisation_id or not to_user.is_active:
+    if (
+        material.kind != KeyKind.RECORD
+        or material.destroyed_at is not None
+        or to_user.membership.organisation_id != material.organisation_id
+        or not to_user.is_active
+    ):
         raise NoAccess()
     _seal_grant(material, keyring.material(material.pk), to_user)
     log_action(
@@ -318,11 +383,28 @@ def record_erase(*, material: KeyMaterial, erased_by: User | None) -> None:
     The ciphertexts may stay on disk and in backups; without the key they are noise.
     """
     KeyGrant.objects.filter(material=material).delete()
-    KeyMaterial.objects.filter(pk=material.pk).update(destroyed_at=timezone.now())
+    KeyMaterial.objects.filter(pk=material.pk, destroyed_at__isnull=True).update(destroyed_at=timezone.now())
+    forget_deleted_pages()
     log_action(
         action="keys.record_erased", actor=erased_by, organisation=material.organisation,
         details={"key": str(material.pk)},
     )
+
+
+def forget_deleted_pages() -> None:
+    """After an erase on SQLite, fold the write-ahead log back and truncate it, so the deleted
+    key copies do not linger in the -wal file (secure_delete overwrites them in the database).
+    Backups taken before the erase still hold them: see docs/security.md."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+
+    def checkpoint() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    transaction.on_commit(checkpoint)
 
 
 # --- rotation -------------------------------------------------------------------------------
@@ -345,8 +427,13 @@ def rotate_record_key(*, material: KeyMaterial, recovery_key: bytes) -> KeyMater
 
     The same people keep access; the old key's wrapped copies are destroyed.
     """
-    source = KeyGrant.objects.get(material=material, for_recovery=True)
-    old_key = crypto.unseal(recovery_key, bytes(source.wrapped or b""))
+    material = KeyMaterial.objects.select_for_update().get(pk=material.pk)
+    if material.kind != KeyKind.RECORD or material.destroyed_at is not None or material.retired_at is not None:
+        raise NoAccess()
+    source = KeyGrant.objects.filter(material=material, for_recovery=True, wrapped__isnull=False).first()
+    if source is None or source.wrapped is None:
+        raise NoAccess()
+    old_key = crypto.unseal(recovery_key, bytes(source.wrapped))
     new_key = crypto.random_key()
     new = KeyMaterial.objects.create(organisation=material.organisation, kind=KeyKind.RECORD)
     sealer = RecordSealer(material=new, key=new_key)

@@ -10,7 +10,7 @@ from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyKind
-from defensor.keys.services import record_erase, record_key_create, record_sealer
+from defensor.keys.services import record_erase, record_key_create, record_sealer, require_record_access
 from defensor.people.models import Person
 
 
@@ -51,8 +51,10 @@ def person_update(*, person: Person, updated_by: User, keyring: KeyRing, **value
 
 
 @transaction.atomic
-def person_erase(*, person: Person, erased_by: User | None) -> None:
+def person_erase(*, person: Person, erased_by: User) -> None:
     """Crypto-shred the person's data key and blank what is left of the record."""
+    require_permission(erased_by, Perm.CASES_OPEN)
+    require_record_access(user=erased_by, material=person.data_key)
     record_erase(material=person.data_key, erased_by=erased_by)
     Person.objects.filter(pk=person.pk).update(
         full_name=None, surname=None, birth_date=None, phone=None, notes=None,

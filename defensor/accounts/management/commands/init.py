@@ -35,12 +35,20 @@ class Command(BaseCommand):
             ) from error
         except services.UsernameTaken as error:
             raise CommandError(f"The login name {options['admin']!r} is already taken.") from error
-        kit_path = recovery_kit_write(organisation=organisation, kit=kit)
-        kit_notice = (
-            f"\nThe RECOVERY KIT is in {kit_path}\n"
-            "Print it, give its three shares to three trusted people, then delete it in the\n"
-            "workspace (Overview). Any two shares restore everything if every password is lost.\n"
-        )
+        if self.stdout.isatty():
+            # On a terminal the kit is shown, never written: nothing of it is left on a disk.
+            kit_notice = (
+                "\nThe RECOVERY KIT follows. Print this screen or copy it onto paper now: it is not kept\n"
+                "anywhere. Give its three shares to three trusted people; any two restore everything\n"
+                "if every password is lost.\n\n" + kit.text + "\n"
+            )
+        else:
+            kit_path = recovery_kit_write(organisation=organisation, kit=kit)
+            kit_notice = (
+                f"\nThe RECOVERY KIT is in {kit_path} (outside the data directory).\n"
+                "Print it, give its three shares to three trusted people, then delete it in the\n"
+                "workspace (Overview). Any two shares restore everything if every password is lost.\n"
+            )
         instructions = "\n".join(
             [
                 f"Organisation {organisation.name!r} is ready.",
