@@ -315,3 +315,35 @@ def test_the_start_up_check_names_the_broken_file(tmp_path: Path, monkeypatch: p
     assert errors[0].id == "defensor.E010"
     assert "bad.yaml" in errors[0].msg
 
+
+
+def test_many_requests_from_one_browser_are_kept_but_held_for_review(anna: User, settings: object) -> None:
+    settings.DEFENSOR_INTAKE_HOLD_AFTER = 2  # type: ignore[attr-defined]
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    for _ in range(3):
+        visitor = IntakeVisitor(client)
+        visitor.start()
+        visitor.fill_all()
+        visitor.submit()
+    held = list(Submission.objects.order_by("received_at").values_list("held_for_review", flat=True))
+    assert held == [False, False, True]  # nobody is refused; the third waits for a person to look
+
+
+def test_files_of_forms_never_sent_are_removed_later(anna: User) -> None:
+    import os
+    import time
+
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.post(DEFAULT_ANSWERS["service"])
+    visitor.post(DEFAULT_ANSWERS["order"])
+    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("скан.pdf", PDF)]})
+    leftovers = [p for p in attachments_dir().glob("*.bin") if p.stem not in
+                 {str(a) for a in Attachment.objects.values_list("id", flat=True)}]
+    assert leftovers
+    services.abandoned_uploads_remove(older_than_hours=24)
+    assert all(path.exists() for path in leftovers)  # fresh ones stay: the person may still send
+    for path in leftovers:
+        os.utime(path, (time.time() - 25 * 3600, time.time() - 25 * 3600))
+    assert services.abandoned_uploads_remove(older_than_hours=24) >= len(leftovers)
+    assert not any(path.exists() for path in leftovers)

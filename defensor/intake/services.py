@@ -262,3 +262,23 @@ def reply_send(*, submission: Submission, author: User, keyring: KeyRing, text: 
     message.save()
     log_action(action="submission.replied", actor=author, target=submission)
     return message
+
+
+def abandoned_uploads_remove(*, older_than_hours: int) -> int:
+    """Files uploaded into forms that were never sent (kept by nobody): shred them.
+
+    They are ciphertext whose key lived only in the abandoned page, so this is tidiness, not
+    secrecy; a request that is sent later than this finds its file gone and says so.
+    """
+    import time
+
+    from defensor.intake.uploads import attachments_dir
+
+    cutoff = time.time() - older_than_hours * 3600
+    kept = {str(pk) for pk in Attachment.objects.values_list("id", flat=True)}
+    removed = 0
+    for path in attachments_dir().glob("*.bin"):
+        if path.stem not in kept and path.stat().st_mtime < cutoff:
+            shred(path)
+            removed += 1
+    return removed

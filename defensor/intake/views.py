@@ -226,6 +226,7 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
         form.is_bound = False
         return _render_step(request, questionnaire, state, incomplete, status=400,
                             upload_errors=[_("Some required questions are not answered yet.")])
+    sent_before = _sent_from_this_browser(request)
     try:
         services.check_capacity()
         received = services.submission_receive(
@@ -235,6 +236,9 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
             language=_language(),
             digits_receipt=bool(request.POST.get("digits")),
             submission_id=uuid.UUID(state.nonce),
+            # Many requests from one browser are kept, not refused: a person may write again,
+            # and a shared phone serves a family; a reviewer looks before they enter the inbox.
+            held_for_review=sent_before >= settings.DEFENSOR_INTAKE_HOLD_AFTER,
         )
     except services.AlreadyReceived:
         return render(request, "intake/already_received.html", status=409)
@@ -242,7 +246,22 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
         response = _render_review(request, questionnaire, state, status=503, message=str(error.user_message))
         response["Retry-After"] = "120"
         return response
-    return render(request, "intake/receipt.html", {"receipt": received.receipt, "words": " " in received.receipt})
+    response = render(request, "intake/receipt.html", {"receipt": received.receipt, "words": " " in received.receipt})
+    response.set_signed_cookie(
+        SENT_COOKIE, str(sent_before + 1), salt=SENT_COOKIE, max_age=24 * 3600, httponly=True,
+        samesite="Strict", secure=settings.PRODUCTION,
+    )
+    return response
+
+
+SENT_COOKIE = "defensor_sent"
+
+
+def _sent_from_this_browser(request: HttpRequest) -> int:
+    try:
+        return int(request.get_signed_cookie(SENT_COOKIE, default="0", salt=SENT_COOKIE, max_age=24 * 3600) or 0)
+    except ValueError:
+        return 0
 
 
 @require_POST

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from defensor.intake.services import abandoned_uploads_remove
+
 
 class Command(BaseCommand):
     help = (
@@ -29,6 +31,7 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             call_command("collectstatic", interactive=False, verbosity=0)
             call_command("clearsessions")  # expired sessions: nothing to keep
+            abandoned_uploads_remove(older_than_hours=settings.DEFENSOR_INTAKE_ABANDONED_HOURS)
             call_command("init", if_needed=True, url=f"{base_url}/staff/", stdout=self.stdout)
         granian = shutil.which("granian") or os.path.join(os.path.dirname(sys.executable), "granian")
         if not os.path.exists(granian):
