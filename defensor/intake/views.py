@@ -15,9 +15,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from defensor.core.middleware import csrf_protect
 from defensor.intake import services
 from defensor.intake.forms import StepForm, initial_from
 from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
