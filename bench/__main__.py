@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.report import update_readme
 
-BENCHMARKS = ["bench.audit", "bench.keys"]
+BENCHMARKS = ["bench.audit", "bench.keys", "bench.intake"]
 
 
 def main() -> int:

@@ -1,0 +1,312 @@
+"""The public intake under load: a real server on loopback, a separate load generator, the full
+no-JS flow (GET the form, POST every step with its CSRF token and encrypted state, receive the
+receipt) against a bare view doing only the essential work, in the same run.
+
+Figures (bench/results/intake.json):
+  full_requests_per_s_c64   requests/s served on the full intake flow, 64 concurrent visitors
+  bare_requests_per_s_c64   requests/s of the bare view (parse, seal, insert, one line), same server
+  full_vs_bare_ratio_c64    the first divided by the second (the figure that matters)
+  submissions_per_s_c64     complete submissions per second (every step, fresh connections)
+  p50_ms_c64, p99_ms_c64    latency per request on the full flow
+  bare_p99_ms_c64           latency per request of the bare view
+  requests_per_submission   how many requests one person's submission takes
+  acknowledged / stored / lost_acknowledged   receipts received by clients vs submissions stored
+Quick mode runs 10 s per measurement; BENCH_FULL=1 runs 30 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL = os.environ.get("BENCH_FULL") == "1"
+DURATION = 30.0 if FULL else 10.0
+CONCURRENCY = 64
+HOST = "127.0.0.1"
+
+
+# --- a minimal HTTP/1.1 client: one fresh connection per request, as a new visitor has ---------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, list[str]]
+    body: str
+
+
+async def http(port: int, method: str, path: str, cookies: dict[str, str], form: list[tuple[str, Any]] | None = None,
+               origin: bool = True) -> Reply:
+    body = urllib.parse.urlencode(form or [], doseq=True).encode()
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: close",
+             "Accept-Language: ru", "User-Agent: defensor-bench"]
+    if cookies:
+        lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()))
+    if method == "POST":
+        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        if origin:
+            lines.append("Origin: null")
+    reader, writer = await asyncio.open_connection(HOST, port)
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    head, _, payload = raw.partition(b"\r\n\r\n")
+    head_lines = head.decode("latin-1").split("\r\n")
+    status = int(head_lines[0].split()[1])
+    headers: dict[str, list[str]] = {}
+    for line in head_lines[1:]:
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    if "chunked" in ",".join(headers.get("transfer-encoding", [])):
+        payload = _dechunk(payload)
+    for cookie in headers.get("set-cookie", []):
+        name, _, rest = cookie.partition("=")
+        cookies[name.strip()] = rest.split(";", 1)[0]
+    return Reply(status, headers, payload.decode("utf-8", "replace"))
+
+
+def _dechunk(data: bytes) -> bytes:
+    out, position = b"", 0
+    while position < len(data):
+        end = data.index(b"\r\n", position)
+        size = int(data[position:end].split(b";")[0], 16)
+        if size == 0:
+            break
+        out += data[end + 2 : end + 2 + size]
+        position = end + 2 + size + 2
+    return out
+
+
+# --- one person's whole flow ----------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    bare_latencies: list[float] = field(default_factory=list)
+    requests: int = 0
+    errors: int = 0
+    overloaded: int = 0
+    receipts: list[str] = field(default_factory=list)
+
+
+def _answers() -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    from tests.intake_visitor import DEFAULT_ANSWERS
+
+    return {k: v for step in DEFAULT_ANSWERS.values() for k, v in step.items()}
+
+
+ANSWERS = _answers()
+FIELD = re.compile(r'name="([a-z0-9_]+)"')
+
+
+async def timed(tally: Tally, coro: Any, *, bare: bool = False) -> Reply:
+    start = time.perf_counter()
+    reply: Reply = await coro
+    (tally.bare_latencies if bare else tally.latencies).append((time.perf_counter() - start) * 1000)
+    tally.requests += 1
+    return reply
+
+
+async def visitor(port: int, tally: Tally) -> None:
+    cookies: dict[str, str] = {}
+    page = await timed(tally, http(port, "GET", "/request/", cookies))
+    for _ in range(20):
+        if page.status == 503:
+            tally.overloaded += 1
+            return
+        if page.status != 200:
+            tally.errors += 1
+            return
+        receipt = re.search(r'data-testid="receipt">([^<]+)<', page.body)
+        if receipt:
+            tally.receipts.append(html.unescape(receipt.group(1)).strip())
+            return
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+        state = re.search(r'name="state" value="([^"]+)"', page.body)
+        if not token or not state:
+            tally.errors += 1
+            return
+        form: list[tuple[str, Any]] = [("csrfmiddlewaretoken", token.group(1)), ("state", state.group(1))]
+        if 'value="submit"' in page.body:
+            form.append(("action", "submit"))
+        else:
+            form.append(("action", "next"))
+            for name in set(FIELD.findall(page.body.split('name="state"', 1)[1])):
+                if name in ANSWERS:
+                    value = ANSWERS[name]
+                    form += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
+        page = await timed(tally, http(port, "POST", "/request/", cookies, form))
+    tally.errors += 1
+
+
+BARE_FORM = [(f"field_{i}", "Приказали ехать в командировку за пределы России, не сказали куда.") for i in range(20)]
+
+
+async def bare_client(port: int, tally: Tally) -> None:
+    reply = await timed(tally, http(port, "POST", "/bare/", {}, BARE_FORM, origin=False), bare=True)
+    if reply.status != 200:
+        tally.errors += 1
+
+
+async def load(port: int, work: Any, duration: float) -> tuple[Tally, float]:
+    tally = Tally()
+    deadline = time.perf_counter() + duration
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            try:
+                await work(port, tally)
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                tally.errors += 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return tally, time.perf_counter() - start
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+# --- the server -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare(data_dir: Path, env: dict[str, str]) -> None:
+    script = (
+        "import django, os; django.setup();"
+        "from django.core.management import call_command; call_command('migrate', verbosity=0);"
+        "from django.db import connection;"
+        "c = connection.cursor();"
+        "c.execute('CREATE TABLE IF NOT EXISTS bench_bare (id ' + "
+        "('INTEGER PRIMARY KEY AUTOINCREMENT' if connection.vendor == 'sqlite' else 'BIGSERIAL PRIMARY KEY') + "
+        "', body ' + ('BLOB' if connection.vendor == 'sqlite' else 'BYTEA') + ')');"
+        "from defensor.core.models import Organisation;"
+        "from defensor.keys.services import organisation_keys_create;"
+        "o = Organisation.objects.create(name='bench');"
+        "from django.db import transaction\n"
+        "with transaction.atomic(): organisation_keys_create(organisation=o)"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
+
+
+def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    granian = shutil.which("granian") or str(Path(sys.executable).parent / "granian")
+    command = [
+        granian, "--interface", "wsgi", "--host", HOST, "--port", str(port), "--workers", "2",
+        "--blocking-threads", "1", "--no-ws", "--no-access-log", "--log-level", "error", "bench.wsgi:application",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    for _ in range(200):
+        try:
+            with socket.create_connection((HOST, port), timeout=0.2):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def count_stored(receipts: list[str], env: dict[str, str]) -> tuple[int, int]:
+    script = (
+        "import django, json, sys; django.setup();"
+        "from defensor.intake.models import Submission; from defensor.intake.receipts import digest;"
+        "receipts = json.load(sys.stdin);"
+        "found = Submission.objects.filter(receipt_digest__in=[digest(r) for r in receipts]).count();"
+        "print(found, Submission.objects.count())"
+    )
+    import json
+
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, input=json.dumps(receipts),
+                            capture_output=True, text=True, check=True)
+    found, total = result.stdout.split()
+    return int(found), int(total)
+
+
+def run(database_url: str | None = None) -> dict[str, float | int]:
+    data_dir = Path(tempfile.mkdtemp(prefix="defensor-bench-intake-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEFENSOR_")}
+    env.pop("DATABASE_URL", None)
+    env.update({"DEFENSOR_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "config.settings",
+                "DEFENSOR_INTAKE_MAX_PER_MINUTE": "0", "DEFENSOR_INTAKE_HOLD_AFTER": "1000000",
+                "DEFENSOR_RECOVERY_KIT_DIR": str(data_dir.parent)})
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    prepare(data_dir, env)
+    port = free_port()
+    server = start_server(port, env)
+    try:
+        bare, bare_seconds = asyncio.run(load(port, bare_client, DURATION))
+        full, full_seconds = asyncio.run(load(port, visitor, DURATION))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    found, total = count_stored(full.receipts, env)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    full_rps = full.requests / full_seconds
+    bare_rps = bare.requests / bare_seconds
+    submissions = len(full.receipts)
+    return {
+        "full_requests_per_s_c64": round(full_rps, 1),
+        "bare_requests_per_s_c64": round(bare_rps, 1),
+        "full_vs_bare_ratio_c64": round(full_rps / bare_rps, 3) if bare_rps else 0.0,
+        "submissions_per_s_c64": round(submissions / full_seconds, 1),
+        "p50_ms_c64": round(statistics.median(full.latencies), 1) if full.latencies else 0.0,
+        "p99_ms_c64": round(_percentile(full.latencies, 0.99), 1),
+        "bare_p99_ms_c64": round(_percentile(bare.bare_latencies, 0.99), 1),
+        "requests_per_submission": round(full.requests / submissions, 1) if submissions else 0.0,
+        "errors": full.errors + bare.errors,
+        "overload_pages": full.overloaded,
+        "acknowledged": submissions,
+        "stored": total,
+        "lost_acknowledged": submissions - found,
+    }
+
+
+def main() -> dict[str, float | int]:
+    sys.path.insert(0, str(ROOT))
+    from bench.common import print_table, setup_django, write_results
+
+    figures = run()
+    pg_url = os.environ.get("BENCH_DATABASE_URL")
+    if pg_url:
+        for name, value in run(pg_url).items():
+            figures[f"{name}_pg"] = value
+    setup_django()  # for the versions recorded with the results
+    write_results("intake", figures)
+    print_table(f"intake flood ({CONCURRENCY} concurrent visitors, {DURATION:.0f} s each)",
+                [(k, str(v)) for k, v in figures.items()])
+    return figures
+
+
+if __name__ == "__main__":
+    main()
