@@ -347,3 +347,37 @@ def test_files_of_forms_never_sent_are_removed_later(anna: User) -> None:
         os.utime(path, (time.time() - 25 * 3600, time.time() - 25 * 3600))
     assert services.abandoned_uploads_remove(older_than_hours=24) >= len(leftovers)
     assert not any(path.exists() for path in leftovers)
+
+
+def test_a_file_added_later_with_the_receipt_reaches_only_the_team(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all()
+    receipt = visitor.submit()
+    submission = Submission.objects.get()
+    person = Client()
+    response = person.post(
+        "/receipt/message/",
+        {"receipt": receipt, "text": "Вот приказ об увольнении.", "files": [SimpleUploadedFile("приказ.pdf", PDF)]},
+    )
+    assert response.status_code == 200
+    added = Attachment.objects.get(submission=submission)
+    assert added.sealed_to_intake
+    assert services.submission_attachment_content(submission=submission, attachment=added,
+                                                  keyring=keyring_of(anna)) == PDF
+    bad = person.post(
+        "/receipt/message/",
+        {"receipt": receipt, "text": "ещё", "files": [SimpleUploadedFile("фото.jpg", PDF)]},
+    )
+    assert bad.status_code == 400
+    assert "не похож на файл JPEG" in bad.content.decode()
+    assert Attachment.objects.filter(submission=submission).count() == 1
+
+
+def test_an_oversized_intake_post_gets_a_clear_page_and_stores_nothing(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    response = visitor.client.post("/request/", {"state": visitor.state, "unit": "я" * (600 * 1024)})
+    assert response.status_code == 413
+    assert "Слишком много данных" in response.content.decode()
+    assert Submission.objects.count() == 0

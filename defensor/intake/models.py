@@ -48,8 +48,11 @@ class Attachment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     submission = models.ForeignKey(Submission, null=True, on_delete=models.CASCADE, related_name="attachments")
     # Until the submission is sent the file key lives only in the visitor's encrypted form state.
-    file_key = models.BinaryField(null=True)  # AEAD(submission data key, file key)
-    meta = models.BinaryField(null=True)  # AEAD(submission data key, {name, type, size})
+    # Sent with the questionnaire: AEAD under the submission's data key. Added later with the
+    # receipt (the server no longer holds the data key): sealed to the intake public key.
+    file_key = models.BinaryField(null=True)
+    meta = models.BinaryField(null=True)  # {name, type, size}, encrypted the same way
+    sealed_to_intake = models.BooleanField(default=False)
     size = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

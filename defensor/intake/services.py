@@ -188,13 +188,23 @@ def receipt_messages(*, submission: Submission, receipt: str) -> list[ReceiptMes
 
 
 @transaction.atomic
-def submitter_message_add(*, submission: Submission, text: str) -> Message:
-    """A later message from the receipt holder, sealed to the intake key: only the team reads it."""
-    intake_key = KeyMaterial.objects.get(pk=submission.intake_key_id)
+def submitter_message_add(*, submission: Submission, text: str, files: list[AttachedFile] | None = None) -> Message:
+    """A later message (and files) from the receipt holder, sealed to the intake key: only the
+    team reads them."""
+    public_key = bytes(KeyMaterial.objects.get(pk=submission.intake_key_id).public_key or b"")
     message = Message(submission=submission, from_team=False)
-    message.for_team = crypto.seal(bytes(intake_key.public_key or b""), text.encode())
+    message.for_team = crypto.seal(public_key, text.encode())
     message.save()
-    log_action(action="submission.message_received", organisation=submission.organisation, target=submission)
+    for attached in files or []:
+        meta = json.dumps({"name": attached.name, "type": attached.type, "size": attached.size}).encode()
+        Attachment.objects.create(
+            id=attached.id, submission=submission, size=attached.size, sealed_to_intake=True,
+            file_key=crypto.seal(public_key, attached.key), meta=crypto.seal(public_key, meta),
+        )
+    log_action(
+        action="submission.message_received", organisation=submission.organisation, target=submission,
+        details={"attachments": len(files or [])},
+    )
     return message
 
 
@@ -246,8 +256,13 @@ def submission_messages_for_team(*, submission: Submission, keyring: KeyRing) ->
 def submission_attachment_content(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> bytes:
     from defensor.intake.uploads import read_attachment
 
-    key = submission_data_key(submission=submission, keyring=keyring)
-    file_key = crypto.decrypt(key, bytes(attachment.file_key or b""), aad=_aad(submission.pk, f"file.{attachment.pk}"))
+    if attachment.sealed_to_intake:
+        file_key = crypto.unseal(keyring.material(submission.intake_key_id), bytes(attachment.file_key or b""))
+    else:
+        key = submission_data_key(submission=submission, keyring=keyring)
+        file_key = crypto.decrypt(
+            key, bytes(attachment.file_key or b""), aad=_aad(submission.pk, f"file.{attachment.pk}")
+        )
     return read_attachment(str(attachment.pk), file_key)
 
 

@@ -329,16 +329,31 @@ def receipt_view(request: HttpRequest) -> HttpResponse:
     return _status(request, submission, receipt)
 
 
+@csrf_exempt  # the upload handler must be installed before the body is read; CSRF is checked below
 @require_POST
 def receipt_message_view(request: HttpRequest) -> HttpResponse:
+    handler = EncryptingUploadHandler(request)
+    request.upload_handlers = [handler]
+    return _receipt_message(request, handler)
+
+
+@csrf_protect
+def _receipt_message(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
     form = MessageForm(request.POST)
     receipt = request.POST.get("receipt", "")
+    uploads = [f for f in request.FILES.getlist("files") if isinstance(f, EncryptedUpload)]
     submission = services.submission_by_receipt(receipt)
-    if submission is None:
-        return _not_found(request, ReceiptForm())
-    if not form.is_valid():
+    if submission is None or handler.errors or not form.is_valid():
+        for upload in uploads:  # nothing partial is kept
+            attachment_path(upload.upload_id).unlink(missing_ok=True)
+        if submission is None:
+            return _not_found(request, ReceiptForm())
+        for error in handler.errors:
+            form.add_error(None, error)
         return _status(request, submission, receipt, status=400, message_form=form)
-    services.submitter_message_add(submission=submission, text=form.cleaned_data["text"])
+    files = [AttachedFile(id=u.upload_id, key=u.key, name=u.name or "file", type=u.kind, size=u.size or 0)
+             for u in uploads]
+    services.submitter_message_add(submission=submission, text=form.cleaned_data["text"], files=files)
     return _status(request, submission, receipt, sent=True)
 
 
