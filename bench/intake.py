@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import os
 import re
 import shutil
@@ -198,7 +199,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def prepare(data_dir: Path, env: dict[str, str]) -> None:
+def prepare(data_dir: Path, env: dict[str, str]) -> list[str]:
+    """Migrate a fresh database, make the bench table and the organisation's keys; return the
+    recovery shares (to check afterwards that every stored submission opens)."""
     script = (
         "import django, os; django.setup();"
         "from django.core.management import call_command; call_command('migrate', verbosity=0);"
@@ -211,9 +214,13 @@ def prepare(data_dir: Path, env: dict[str, str]) -> None:
         "from defensor.keys.services import organisation_keys_create;"
         "o = Organisation.objects.create(name='bench');"
         "from django.db import transaction\n"
-        "with transaction.atomic(): organisation_keys_create(organisation=o)"
+        "with transaction.atomic(): kit = organisation_keys_create(organisation=o)\n"
+        "import json; print(json.dumps(kit.shares))"
     )
-    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    return list(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -233,24 +240,42 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     raise RuntimeError("the server did not start")
 
 
-def count_stored(receipts: list[str], env: dict[str, str]) -> tuple[int, int]:
-    script = (
-        "import django, json, sys; django.setup();"
-        "from defensor.intake.models import Submission; from defensor.intake.receipts import digest;"
-        "receipts = json.load(sys.stdin);"
-        "found = Submission.objects.filter(receipt_digest__in=[digest(r) for r in receipts]).count();"
-        "print(found, Submission.objects.count())"
-    )
-    import json
+VERIFY = """
+import django, json, sys
+django.setup()
+from defensor.core.models import Organisation
+from defensor.intake.models import Message, Submission
+from defensor.intake.receipts import digest
+from defensor.keys import crypto
+from defensor.keys.models import KeyGrant
+from defensor.keys.services import recovery_private_key
+given = json.load(sys.stdin)
+organisation = Organisation.objects.get()
+recovery = recovery_private_key(organisation=organisation, shares=given["shares"][:2])
+intake_keys = {g.material_id: crypto.unseal(recovery, bytes(g.wrapped))
+               for g in KeyGrant.objects.filter(for_recovery=True, material__kind="intake")}
+found = Submission.objects.filter(receipt_digest__in=[digest(r) for r in given["receipts"]])
+opened = 0
+for s in found:
+    key = crypto.unseal(intake_keys[s.intake_key_id], bytes(s.sealed_key))
+    crypto.decrypt(key, bytes(s.answers), aad=f"defensor.submission.{s.pk}.answers".encode())
+    opened += 1
+partial = sum(1 for s in Submission.objects.all()
+              if s.sealed_key is None or s.answers is None or s.reply_key is None
+              or not Message.objects.filter(submission=s, automatic=True).exists())
+print(json.dumps({"found": found.count(), "opened": opened, "total": Submission.objects.count(), "partial": partial}))
+"""
 
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, input=json.dumps(receipts),
+
+def verify_stored(receipts: list[str], shares: list[str], env: dict[str, str]) -> dict[str, int]:
+    """Every acknowledged receipt: stored, and its answers open with the organisation's keys."""
+    result = subprocess.run([sys.executable, "-c", VERIFY], cwd=ROOT, env=env,
+                            input=json.dumps({"receipts": receipts, "shares": shares}),
                             capture_output=True, text=True, check=True)
-    found, total = result.stdout.split()
-    return int(found), int(total)
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def run(database_url: str | None = None) -> dict[str, float | int]:
-    data_dir = Path(tempfile.mkdtemp(prefix="defensor-bench-intake-"))
+def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEFENSOR_")}
     env.pop("DATABASE_URL", None)
     env.update({"DEFENSOR_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -258,7 +283,64 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
                 "DEFENSOR_RECOVERY_KIT_DIR": str(data_dir.parent)})
     if database_url:
         env["DATABASE_URL"] = database_url
-    prepare(data_dir, env)
+    return env
+
+
+async def flood_with_kills(port: int, env: dict[str, str], server: list[subprocess.Popen[bytes]],
+                           duration: float, kills: int) -> Tally:
+    """Visitors write for ``duration`` seconds while the server is SIGKILLed ``kills`` times and
+    restarted; requests that fail while it is down simply fail (the visitor is not acknowledged)."""
+    tally = Tally()
+    deadline = time.perf_counter() + duration
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            try:
+                await visitor(port, tally)
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                tally.errors += 1
+                await asyncio.sleep(0.05)
+
+    async def killer() -> None:
+        for _ in range(kills):
+            await asyncio.sleep(duration / (kills + 1))
+            server[0].send_signal(signal.SIGKILL)
+            server[0].wait()
+            server[0] = await asyncio.to_thread(start_server, port, env)
+
+    await asyncio.gather(killer(), *(worker() for _ in range(16)))
+    return tally
+
+
+def run_with_kills(duration: float, kills: int, database_url: str | None = None) -> dict[str, int]:
+    data_dir = Path(tempfile.mkdtemp(prefix="defensor-bench-kill-"))
+    env = server_env(data_dir, database_url)
+    shares = prepare(data_dir, env)
+    port = free_port()
+    server = [start_server(port, env)]
+    try:
+        tally = asyncio.run(flood_with_kills(port, env, server, duration, kills))
+    finally:
+        server[0].send_signal(signal.SIGTERM)
+        try:
+            server[0].wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server[0].kill()
+    stored = verify_stored(tally.receipts, shares, env)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return {
+        "sigkill_restarts": kills,
+        "acknowledged": len(tally.receipts),
+        "lost_acknowledged": len(tally.receipts) - stored["opened"],
+        "partial_submissions": stored["partial"],
+        "stored": stored["total"],
+    }
+
+
+def run(database_url: str | None = None) -> dict[str, float | int]:
+    data_dir = Path(tempfile.mkdtemp(prefix="defensor-bench-intake-"))
+    env = server_env(data_dir, database_url)
+    shares = prepare(data_dir, env)
     port = free_port()
     server = start_server(port, env)
     try:
@@ -270,7 +352,7 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-    found, total = count_stored(full.receipts, env)
+    stored = verify_stored(full.receipts, shares, env)
     shutil.rmtree(data_dir, ignore_errors=True)
     full_rps = full.requests / full_seconds
     bare_rps = bare.requests / bare_seconds
@@ -287,8 +369,9 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
         "errors": full.errors + bare.errors,
         "overload_pages": full.overloaded,
         "acknowledged": submissions,
-        "stored": total,
-        "lost_acknowledged": submissions - found,
+        "stored": stored["total"],
+        "lost_acknowledged": submissions - stored["opened"],
+        "partial_submissions": stored["partial"],
     }
 
 
@@ -297,6 +380,13 @@ def main() -> dict[str, float | int]:
     from bench.common import print_table, setup_django, write_results
 
     figures = run()
+    killed = run_with_kills(duration=DURATION * 2, kills=5 if FULL else 3)
+    figures.update({
+        "sigkill_restarts": killed["sigkill_restarts"],
+        "sigkill_acknowledged": killed["acknowledged"],
+        "sigkill_lost_acknowledged": killed["lost_acknowledged"],
+        "sigkill_partial_submissions": killed["partial_submissions"],
+    })
     pg_url = os.environ.get("BENCH_DATABASE_URL")
     if pg_url:
         for name, value in run(pg_url).items():
