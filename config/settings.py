@@ -247,6 +247,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY_PUBLIC = (
+    "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -267,6 +271,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFENSOR_MAX_FORM_BYTES", 512 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
+# Files are refused everywhere except where a view installs the encrypting handler (the intake):
+# nothing uploaded may reach the disk in plaintext, not even a temp file.
+FILE_UPLOAD_HANDLERS = ["defensor.intake.uploads.RefuseFilesHandler"]
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True, mode=0o700)
 
 # --- languages ------------------------------------------------------------------------------
@@ -342,8 +349,11 @@ DEFENSOR_RECOVERY_KIT_DIR = Path(env("DEFENSOR_RECOVERY_KIT_DIR", ".")).resolve(
 DEFENSOR_INTAKE_QUESTIONNAIRE = env("DEFENSOR_INTAKE_QUESTIONNAIRE", "refusal")
 DEFENSOR_INTAKE_MAX_FILE_BYTES = env_int("DEFENSOR_INTAKE_MAX_FILE_MB", 20) * 1024 * 1024
 DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST = env_int("DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST", 5)
-DEFENSOR_INTAKE_MAX_PER_MINUTE = env_int("DEFENSOR_INTAKE_MAX_PER_MINUTE", 20000)
-DEFENSOR_INTAKE_HOLD_AFTER = env_int("DEFENSOR_INTAKE_HOLD_AFTER", 3)  # from one browser in a day
+DEFENSOR_INTAKE_MAX_PER_MINUTE = env_int("DEFENSOR_INTAKE_MAX_PER_MINUTE", 3000)
+# A request sent faster than a person could read and answer the questions is held for review.
+DEFENSOR_INTAKE_HOLD_FASTER_THAN = env_int("DEFENSOR_INTAKE_HOLD_FASTER_THAN_SECONDS", 20)
+DEFENSOR_INTAKE_FORM_HOURS = env_int("DEFENSOR_INTAKE_FORM_HOURS", 72)  # how long a started form can wait
+DEFENSOR_INTAKE_MAX_LATER_FILES = env_int("DEFENSOR_INTAKE_MAX_LATER_FILES", 20)
 DEFENSOR_INTAKE_ABANDONED_HOURS = env_int("DEFENSOR_INTAKE_ABANDONED_HOURS", 24)
 DEFENSOR_QUICK_EXIT_URL = env("DEFENSOR_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
 # Automatic acknowledgement shown to the submitter (empty: the built-in, translated text).

@@ -46,7 +46,9 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        staff = request.path_info.startswith("/staff/")
+        policy = settings.CONTENT_SECURITY_POLICY if staff else settings.CONTENT_SECURITY_POLICY_PUBLIC
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if not request.path.startswith(settings.STATIC_URL):

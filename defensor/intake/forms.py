@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import phonenumbers
@@ -83,7 +83,7 @@ class StepForm(forms.Form):
         data = super().clean() or {}
         for question in self.questions:
             value = data.get(question.id)
-            latest = timezone.localdate().replace(year=timezone.localdate().year + 1)
+            latest = timezone.localdate() + timedelta(days=366)
             if question.type == "date" and isinstance(value, date) and not EARLIEST_DATE <= value <= latest:
                 self.add_error(question.id, _("Please check the year of this date."))
             if question.type == "phone" and value:

@@ -37,12 +37,29 @@ def english_words() -> tuple[str, ...]:
     return tuple(ENGLISH_WORDS)
 
 
-def generate(*, language: str, digits: bool = False) -> str:
+SEED_BYTES = 11  # 88 random bits: 8 words use 80 of them, 25 digits about 83
+
+
+def new_seed() -> bytes:
+    return secrets.token_bytes(SEED_BYTES)
+
+
+def from_seed(seed: bytes, *, language: str, digits: bool = False) -> str:
+    """The receipt a seed stands for, as words of the person's language or as digits.
+
+    The seed is made when the form starts and travels in the encrypted form state, so sending the
+    form twice shows the same receipt again rather than losing it.
+    """
+    number = int.from_bytes(seed, "big")
     if digits:
-        groups = ["".join(secrets.choice("0123456789") for _ in range(DIGITS_PER_GROUP)) for _ in range(DIGIT_GROUPS)]
-        return " ".join(groups)
+        text = f"{number % 10 ** (DIGIT_GROUPS * DIGITS_PER_GROUP):0{DIGIT_GROUPS * DIGITS_PER_GROUP}d}"
+        return " ".join(text[i : i + DIGITS_PER_GROUP] for i in range(0, len(text), DIGITS_PER_GROUP))
     words = russian_words() if language.startswith("ru") else english_words()
-    return " ".join(secrets.choice(words) for _ in range(WORD_COUNT))
+    return " ".join(words[(number >> (10 * i)) & 0x3FF] for i in range(WORD_COUNT))
+
+
+def generate(*, language: str, digits: bool = False) -> str:
+    return from_seed(new_seed(), language=language, digits=digits)
 
 
 def normalise(receipt: str) -> str:

@@ -42,6 +42,17 @@ class AlreadyReceived(DefensorError):
     user_message = gettext_lazy("This request was already sent.")
 
 
+class Withdrawn(DefensorError):
+    user_message = gettext_lazy("This request was withdrawn and erased.")
+
+
+def rounded_size(size: int) -> int:
+    """What is kept in the clear about a file's size: rounded up to 64 KiB (an exact size can
+    identify a known document). The exact size is in the encrypted metadata."""
+    step = 64 * 1024
+    return -(-size // step) * step
+
+
 class IntakeClosed(DefensorError):
     user_message = gettext_lazy("The request form is not open yet. Please try again later.")
 
@@ -100,6 +111,7 @@ def submission_receive(
     answers: dict[str, Any],
     files: list[AttachedFile],
     language: str,
+    receipt: str | None = None,
     digits_receipt: bool = False,
     channel: Channel = Channel.WEB,
     held_for_review: bool = False,
@@ -111,7 +123,7 @@ def submission_receive(
         raise AlreadyReceived()
     intake_key = _intake_key(organisation)
     data_key = crypto.random_key()
-    receipt = receipts.generate(language=language, digits=digits_receipt)
+    receipt = receipt or receipts.generate(language=language, digits=digits_receipt)
     reply_key = receipts.reply_key(receipt)
     submission = Submission(
         id=submission_id or uuid.uuid4(),
@@ -135,13 +147,13 @@ def submission_receive(
     except IntegrityError as error:  # the same form sent twice at the same moment
         raise AlreadyReceived() from error
     for attached in files:
-        if not attachment_path(attached.id).exists():
-            continue  # cleaned up meanwhile: the person is told on the receipt page
+        if Attachment.objects.filter(pk=attached.id).exists() or not attachment_path(attached.id).exists():
+            continue  # not this person's file, or gone (the view checked just before; a race)
         meta = json.dumps({"name": attached.name, "type": attached.type, "size": attached.size}).encode()
         Attachment.objects.create(
             id=attached.id,
             submission=submission,
-            size=attached.size,
+            size=rounded_size(attached.size),
             file_key=crypto.encrypt(data_key, attached.key, aad=_aad(submission.pk, f"file.{attached.id}")),
             meta=crypto.encrypt(data_key, meta, aad=_aad(submission.pk, f"meta.{attached.id}")),
         )
@@ -191,6 +203,9 @@ def receipt_messages(*, submission: Submission, receipt: str) -> list[ReceiptMes
 def submitter_message_add(*, submission: Submission, text: str, files: list[AttachedFile] | None = None) -> Message:
     """A later message (and files) from the receipt holder, sealed to the intake key: only the
     team reads them."""
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if submission.withdrawn_at is not None:
+        raise Withdrawn()  # a message racing the erasure is not kept
     public_key = bytes(KeyMaterial.objects.get(pk=submission.intake_key_id).public_key or b"")
     message = Message(submission=submission, from_team=False)
     message.for_team = crypto.seal(public_key, text.encode())
@@ -198,7 +213,7 @@ def submitter_message_add(*, submission: Submission, text: str, files: list[Atta
     for attached in files or []:
         meta = json.dumps({"name": attached.name, "type": attached.type, "size": attached.size}).encode()
         Attachment.objects.create(
-            id=attached.id, submission=submission, size=attached.size, sealed_to_intake=True,
+            id=attached.id, submission=submission, size=rounded_size(attached.size), sealed_to_intake=True,
             file_key=crypto.seal(public_key, attached.key), meta=crypto.seal(public_key, meta),
         )
     log_action(
@@ -210,7 +225,14 @@ def submitter_message_add(*, submission: Submission, text: str, files: list[Atta
 
 @transaction.atomic
 def submission_withdraw(*, submission: Submission) -> None:
-    """The person withdraws: every key and ciphertext of the submission is destroyed."""
+    """The person withdraws: every key and ciphertext of the submission is destroyed.
+
+    What remains is the row's operational metadata (time, language, questionnaire version) and the
+    audit events, which hold counts and ids only (docs/security.md).
+    """
+    submission = Submission.objects.select_for_update().get(pk=submission.pk)
+    if submission.withdrawn_at is not None:
+        return
     attachments = list(submission.attachments.values_list("id", flat=True))
     submission.messages.all().delete()
     submission.attachments.all().delete()
@@ -221,9 +243,13 @@ def submission_withdraw(*, submission: Submission) -> None:
         action="submission.withdrawn", organisation=submission.organisation, target=submission,
         details={"attachments": len(attachments)},
     )
-    # Now, not on commit: the person asked for erasure, and the keys are gone in this transaction.
-    for attachment_id in attachments:
-        shred(attachment_path(str(attachment_id)))
+    # After commit: the keys are gone with the transaction; the files follow. (A crash in between
+    # leaves ciphertext whose key no longer exists: the abandoned-upload sweep removes it.)
+    def shred_files() -> None:
+        for attachment_id in attachments:
+            shred(attachment_path(str(attachment_id)))
+
+    transaction.on_commit(shred_files)
 
 
 # --- the team's side (triage builds on these) -----------------------------------------------

@@ -115,6 +115,19 @@ class EncryptedUpload(UploadedFile):
         return f"<EncryptedUpload {self.upload_id}>"
 
 
+class RefuseFilesHandler(FileUploadHandler):
+    """The default everywhere: a file part is skipped before a byte of it is stored."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        raise SkipFile()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        return None
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
 class EncryptingUploadHandler(FileUploadHandler):
     """Replaces Django's memory and temp-file handlers on intake pages."""
 
@@ -124,6 +137,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self.max_files = settings.DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST
         self.files_seen = 0
         self.errors: list[str] = []
+        self.created: list[Path] = []  # every file written, so the view can remove what it did not keep
         self._reset()
 
     def _reset(self) -> None:
@@ -150,8 +164,9 @@ class EncryptingUploadHandler(FileUploadHandler):
                  charset: str | None = None, content_type_extra: Any = None) -> None:
         super().new_file(field_name, file_name, content_type, content_length, charset, content_type_extra)
         self._reset()
-        if not file_name:
-            raise StopFutureHandlers()
+        if not file_name or field_name != "files":
+            self._skipped = True
+            raise SkipFile()
         self.files_seen += 1
         if self.files_seen > self.max_files:
             self.errors.append(_("Please send at most %(n)d files at a time.") % {"n": self.max_files})
@@ -161,6 +176,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._key = crypto.random_key()
         self._path = attachment_path(self._id)
         fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.created.append(self._path)
         self._handle = os.fdopen(fd, "wb")
         self._encryptor = crypto.StreamEncryptor(self._key)
         self._handle.write(self._encryptor.header)
@@ -223,3 +239,11 @@ class EncryptingUploadHandler(FileUploadHandler):
 
 def read_attachment(attachment_id: str, key: bytes) -> bytes:
     return crypto.stream_decrypt(key, attachment_path(attachment_id).read_bytes())
+
+
+def remove_unkept(handler: EncryptingUploadHandler, kept: set[str]) -> None:
+    """After a request: delete every file it wrote that did not end up in a form state or a
+    submission (refused CSRF, unreadable state, errors, a field nobody asked for)."""
+    for path in handler.created:
+        if path.stem not in kept:
+            path.unlink(missing_ok=True)

@@ -6,33 +6,38 @@ One view walks the questionnaire: every POST carries the encrypted state of the 
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensor.core.middleware import csrf_protect
-from defensor.intake import services
+from defensor.intake import receipts, services
 from defensor.intake.forms import StepForm, initial_from
+from defensor.intake.models import Attachment, Submission
 from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
 from defensor.intake.state import (
     AttachedFile,
     IntakeState,
     StateUnreadable,
     ensure_visit_key,
+    forget_visit,
     open_state,
     seal_state,
     set_visit_cookie,
     visit_key,
 )
-from defensor.intake.uploads import EncryptedUpload, EncryptingUploadHandler, attachment_path
+from defensor.intake.uploads import EncryptedUpload, EncryptingUploadHandler, attachment_path, remove_unkept
 
 
 @require_GET
@@ -116,14 +121,20 @@ def _expired(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/expired.html", status=400)
 
 
-def _first_incomplete_step(questionnaire: Questionnaire, state: IntakeState) -> Step | None:
+def _first_incomplete_step(questionnaire: Questionnaire, state: IntakeState) -> tuple[Step, StepForm] | None:
+    """The first visible step whose answers are missing or not valid (a forged or stale state)."""
     for step in questionnaire.visible_steps(state.answers):
+        data: MultiValueDict[str, Any] = MultiValueDict()
         for question in step.questions:
-            if not (question.visible(state.answers) and question.required):
-                continue
-            present = state.files.get(question.id) if question.type == "attachment" else state.answers.get(question.id)
-            if not present:
-                return step
+            value = state.answers.get(question.id)
+            if value is not None:
+                data.setlist(question.id, value if isinstance(value, list) else [value])
+        form = StepForm(data, step=step, answers=state.answers)
+        missing_file = any(
+            q.required and not state.files.get(q.id) for q in form.attachment_questions
+        )
+        if not form.is_valid() or missing_file:
+            return step, form
     return None
 
 
@@ -132,14 +143,18 @@ def _first_incomplete_step(questionnaire: Questionnaire, state: IntakeState) -> 
 def request_view(request: HttpRequest) -> HttpResponse:
     handler = EncryptingUploadHandler(request)
     request.upload_handlers = [handler]
-    return _request_view(request, handler)
+    kept: set[str] = set()
+    try:
+        return _request_view(request, handler, kept)
+    finally:
+        remove_unkept(handler, kept)
 
 
 @csrf_protect
-def _request_view(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
+def _request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: set[str]) -> HttpResponse:
     questionnaire = default_questionnaire()
     if request.method == "GET":
-        state = IntakeState(questionnaire=questionnaire.id, version=questionnaire.version, nonce=str(uuid.uuid4()))
+        state = IntakeState.new(questionnaire.id, questionnaire.version, receipts.new_seed())
         first = questionnaire.next_step(state.answers, None)
         assert first is not None  # noqa: S101 - a questionnaire has at least one step (schema check)
         return _render_step(request, questionnaire, state, first)
@@ -153,32 +168,19 @@ def _request_view(request: HttpRequest, handler: EncryptingUploadHandler) -> Htt
     if state.step == "review":
         return _review_action(request, questionnaire, state, action)
     step = questionnaire.step(state.step)
-    if step is None:
+    if step is None or not step.visible(state.answers):
         return _expired(request)
     if action.startswith("edit:"):
-        target = questionnaire.step(action.removeprefix("edit:"))
-        return _render_step(request, questionnaire, state, target or step)
+        return _render_step(request, questionnaire, state, _visible_step(questionnaire, state, action) or step)
     form = StepForm(request.POST, step=step, answers=state.answers)
+    _remove_files(state, request.POST.getlist("remove_file"))
+    errors = _take_uploads(request, handler, state, form, kept)
     if action == "back":
+        # Keep what is valid on this page (and any files just added), then go back.
         if form.is_valid():
             _merge(state, step, form)
         previous = questionnaire.previous_step(state.answers, step.id)
         return _render_step(request, questionnaire, state, previous or step)
-    uploads = [f for f in request.FILES.getlist("files") if isinstance(f, EncryptedUpload)]
-    _remove_files(state, request.POST.getlist("remove_file"))
-    errors = list(handler.errors)
-    if form.attachment_questions:
-        question = form.attachment_questions[0]
-        kept = state.files.setdefault(question.id, [])
-        for upload in uploads:
-            if len(kept) >= question.max_files:
-                errors.append(_("Please attach at most %(n)d files here.") % {"n": question.max_files})
-                attachment_path(upload.upload_id).unlink(missing_ok=True)
-                continue
-            kept.append(AttachedFile(id=upload.upload_id, key=upload.key, name=upload.name or "file",
-                                     type=upload.kind, size=upload.size or 0))
-        if question.required and not kept:
-            errors.append(_("Please attach at least one file."))
     if not form.is_valid() or errors:
         return _render_step(request, questionnaire, state, step, form, status=400, upload_errors=errors)
     shown = {q.id for q in form.questions} | {q.id for q in form.attachment_questions}
@@ -192,6 +194,34 @@ def _request_view(request: HttpRequest, handler: EncryptingUploadHandler) -> Htt
     return _render_step(request, questionnaire, state, following)
 
 
+def _visible_step(questionnaire: Questionnaire, state: IntakeState, action: str) -> Step | None:
+    target = questionnaire.step(action.removeprefix("edit:"))
+    return target if target is not None and target.visible(state.answers) else None
+
+
+def _take_uploads(
+    request: HttpRequest, handler: EncryptingUploadHandler, state: IntakeState, form: StepForm, kept: set[str]
+) -> list[str]:
+    """Files uploaded with this page go into the state (and are kept) if the page asks for files."""
+    kept.update(state.file_ids())
+    uploads = [f for f in request.FILES.getlist("files") if isinstance(f, EncryptedUpload)]
+    errors = list(handler.errors)
+    if not form.attachment_questions:
+        return errors
+    question = form.attachment_questions[0]
+    files = state.files.setdefault(question.id, [])
+    for upload in uploads:
+        if len(files) >= question.max_files:
+            errors.append(_("Please attach at most %(n)d files here.") % {"n": question.max_files})
+            continue
+        files.append(AttachedFile(id=upload.upload_id, key=upload.key, name=upload.name or "file",
+                                  type=upload.kind, size=upload.size or 0))
+        kept.add(upload.upload_id)
+    if question.required and not files:
+        errors.append(_("Please attach at least one file."))
+    return errors
+
+
 def _merge(state: IntakeState, step: Step, form: StepForm) -> None:
     for question in step.questions:
         if question.type != "attachment":
@@ -201,80 +231,92 @@ def _merge(state: IntakeState, step: Step, form: StepForm) -> None:
 
 
 def _remove_files(state: IntakeState, ids: list[str]) -> None:
-    for question_id, files in state.files.items():
-        state.files[question_id] = [f for f in files if f.id not in ids]
-    for file_id in ids:
+    """Remove files the person attached in this form — only those, never anyone else's."""
+    wanted = set()
+    for raw in ids:
         try:
-            attachment_path(file_id).unlink(missing_ok=True)
+            wanted.add(str(uuid.UUID(raw)))
         except ValueError:
             continue
+    wanted &= state.file_ids()
+    if not wanted:
+        return
+    for question_id, files in state.files.items():
+        state.files[question_id] = [f for f in files if f.id not in wanted]
+    already_sent = {str(pk) for pk in Attachment.objects.filter(id__in=wanted).values_list("id", flat=True)}
+    for file_id in wanted - already_sent:
+        attachment_path(file_id).unlink(missing_ok=True)
 
 
-class SubmitForm(forms.Form):
-    digits = forms.BooleanField(required=False)
+def _files_to_send(questionnaire: Questionnaire, state: IntakeState) -> list[AttachedFile]:
+    visible = {q.id for s in questionnaire.visible_steps(state.answers) for q in s.questions
+               if q.type == "attachment" and q.visible(state.answers)}
+    return [f for question_id, files in state.files.items() if question_id in visible for f in files]
 
 
 def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: IntakeState, action: str) -> HttpResponse:
     if action.startswith("edit:"):
-        target = questionnaire.step(action.removeprefix("edit:"))
+        target = _visible_step(questionnaire, state, action)
         if target is not None:
             return _render_step(request, questionnaire, state, target)
     if action != "submit":
         return _render_review(request, questionnaire, state)
+    digits = bool(request.POST.get("digits"))
+    receipt = receipts.from_seed(state.seed, language=_language(), digits=digits)
+    if Submission.objects.filter(pk=state.nonce).exists():
+        return _already_received(request, state, receipt)
     incomplete = _first_incomplete_step(questionnaire, state)
     if incomplete is not None:
-        form = StepForm(step=incomplete, answers=state.answers, initial=initial_from(state.answers, incomplete))
-        form.is_bound = False
-        return _render_step(request, questionnaire, state, incomplete, status=400,
+        step, form = incomplete
+        return _render_step(request, questionnaire, state, step, form, status=400,
                             upload_errors=[_("Some required questions are not answered yet.")])
-    sent_before = _sent_from_this_browser(request)
+    files = _files_to_send(questionnaire, state)
+    lost = [f.name for f in files if not attachment_path(f.id).exists()]
+    if lost:
+        state.files = {k: [f for f in v if f.name not in lost] for k, v in state.files.items()}
+        return _render_review(request, questionnaire, state, status=400, message=_(
+            "These files could not be kept and must be attached again: %(names)s."
+        ) % {"names": ", ".join(lost)})
     try:
         services.check_capacity()
-        received = services.submission_receive(
+        services.submission_receive(
             questionnaire=questionnaire,
             answers=questionnaire.visible_answers(state.answers),
-            files=state.all_files(),
+            files=files,
             language=_language(),
-            digits_receipt=bool(request.POST.get("digits")),
+            receipt=receipt,
             submission_id=uuid.UUID(state.nonce),
-            # Many requests from one browser are kept, not refused: a person may write again,
-            # and a shared phone serves a family; a reviewer looks before they enter the inbox.
-            held_for_review=sent_before >= settings.DEFENSOR_INTAKE_HOLD_AFTER,
+            # Sent faster than a person could read the questions: kept, but a person looks first.
+            held_for_review=time.time() - state.started < settings.DEFENSOR_INTAKE_HOLD_FASTER_THAN,
         )
     except services.AlreadyReceived:
-        return render(request, "intake/already_received.html", status=409)
-    except (services.IntakeBusy, services.IntakeClosed) as error:
-        response = _render_review(request, questionnaire, state, status=503, message=str(error.user_message))
+        return _already_received(request, state, receipt)
+    except (services.IntakeBusy, services.IntakeClosed, DatabaseError, OSError) as error:
+        message = getattr(error, "user_message", services.IntakeBusy.user_message)
+        response = _render_review(request, questionnaire, state, status=503, message=str(message))
         response["Retry-After"] = "120"
         return response
-    response = render(request, "intake/receipt.html", {"receipt": received.receipt, "words": " " in received.receipt})
-    response.set_signed_cookie(
-        SENT_COOKIE, str(sent_before + 1), salt=SENT_COOKIE, max_age=24 * 3600, httponly=True,
-        samesite="Strict", secure=settings.PRODUCTION,
-    )
-    return response
+    return forget_visit(render(request, "intake/receipt.html", {"receipt": receipt}))
 
 
-SENT_COOKIE = "defensor_sent"
-
-
-def _sent_from_this_browser(request: HttpRequest) -> int:
-    try:
-        return int(request.get_signed_cookie(SENT_COOKIE, default="0", salt=SENT_COOKIE, max_age=24 * 3600) or 0)
-    except ValueError:
-        return 0
+def _already_received(request: HttpRequest, state: IntakeState, receipt: str) -> HttpResponse:
+    """The same form sent twice (a double tap): show the same receipt again if it is this one."""
+    stored = Submission.objects.filter(pk=state.nonce).values_list("receipt_digest", flat=True).first()
+    if stored is not None and stored == receipts.digest(receipt):
+        return forget_visit(render(request, "intake/receipt.html", {"receipt": receipt}))
+    return forget_visit(render(request, "intake/already_received.html", status=409))
 
 
 @require_POST
 def saved_view(request: HttpRequest) -> HttpResponse:
     """The person confirms the receipt is written down (it is shown again until they do)."""
-    receipt = request.POST.get("receipt", "")
+    receipt = request.POST.get("receipt", "")[:300]
     if not request.POST.get("saved"):
-        return render(
-            request, "intake/receipt.html",
-            {"receipt": receipt, "words": " " in receipt, "not_confirmed": True}, status=400,
-        )
-    return render(request, "intake/thanks.html")
+        return render(request, "intake/receipt.html", {"receipt": receipt, "not_confirmed": True}, status=400)
+    response = render(request, "intake/thanks.html")
+    # Leave as little as possible on a device that may be checked.
+    response["Clear-Site-Data"] = '"cache", "cookies"'
+    return response
 
 
 # --- coming back with the receipt ------------------------------------------------------------
@@ -299,7 +341,9 @@ class WithdrawForm(forms.Form):
     confirm = forms.BooleanField(label=gettext_lazy("Yes, erase my request and everything I sent"))
 
 
-def _not_found(request: HttpRequest, form: ReceiptForm) -> HttpResponse:
+def _not_found(request: HttpRequest, receipt: str = "") -> HttpResponse:
+    form = ReceiptForm({"receipt": receipt[:300]})
+    form.is_valid()
     form.add_error(
         "receipt", _("We found no request with this receipt phrase. Check the words (or digits) and try again.")
     )
@@ -325,7 +369,7 @@ def receipt_view(request: HttpRequest) -> HttpResponse:
     receipt = form.cleaned_data["receipt"]
     submission = services.submission_by_receipt(receipt)
     if submission is None:
-        return _not_found(request, form)
+        return _not_found(request, receipt)
     return _status(request, submission, receipt)
 
 
@@ -334,26 +378,35 @@ def receipt_view(request: HttpRequest) -> HttpResponse:
 def receipt_message_view(request: HttpRequest) -> HttpResponse:
     handler = EncryptingUploadHandler(request)
     request.upload_handlers = [handler]
-    return _receipt_message(request, handler)
+    kept: set[str] = set()
+    try:
+        return _receipt_message(request, handler, kept)
+    finally:
+        remove_unkept(handler, kept)  # nothing partial is kept
 
 
 @csrf_protect
-def _receipt_message(request: HttpRequest, handler: EncryptingUploadHandler) -> HttpResponse:
+def _receipt_message(request: HttpRequest, handler: EncryptingUploadHandler, kept: set[str]) -> HttpResponse:
     form = MessageForm(request.POST)
     receipt = request.POST.get("receipt", "")
     uploads = [f for f in request.FILES.getlist("files") if isinstance(f, EncryptedUpload)]
     submission = services.submission_by_receipt(receipt)
-    if submission is None or handler.errors or not form.is_valid():
-        for upload in uploads:  # nothing partial is kept
-            attachment_path(upload.upload_id).unlink(missing_ok=True)
-        if submission is None:
-            return _not_found(request, ReceiptForm())
-        for error in handler.errors:
-            form.add_error(None, error)
+    if submission is None:
+        return _not_found(request, receipt)
+    valid = form.is_valid()
+    for error in handler.errors:
+        form.add_error(None, error)
+    if uploads and submission.attachments.count() + len(uploads) > settings.DEFENSOR_INTAKE_MAX_LATER_FILES:
+        form.add_error(None, _("No more files can be added to this request. Please write a new one."))
+    if not valid or form.errors:
         return _status(request, submission, receipt, status=400, message_form=form)
     files = [AttachedFile(id=u.upload_id, key=u.key, name=u.name or "file", type=u.kind, size=u.size or 0)
              for u in uploads]
-    services.submitter_message_add(submission=submission, text=form.cleaned_data["text"], files=files)
+    try:
+        services.submitter_message_add(submission=submission, text=form.cleaned_data["text"], files=files)
+    except services.Withdrawn:
+        return render(request, "intake/withdrawn.html")
+    kept.update(f.id for f in files)
     return _status(request, submission, receipt, sent=True)
 
 
@@ -363,7 +416,9 @@ def receipt_withdraw_view(request: HttpRequest) -> HttpResponse:
     receipt = request.POST.get("receipt", "")
     submission = services.submission_by_receipt(receipt)
     if submission is None:
-        return _not_found(request, ReceiptForm())
+        # Only the status page posts here, with a receipt that worked: a second click after
+        # the erasure lands here, and the answer is the same.
+        return render(request, "intake/withdrawn.html")
     if not form.is_valid():
         return _status(request, submission, receipt, status=400, withdraw_form=form)
     services.submission_withdraw(submission=submission)
