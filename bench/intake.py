@@ -279,7 +279,7 @@ def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEFENSOR_")}
     env.pop("DATABASE_URL", None)
     env.update({"DEFENSOR_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "config.settings",
-                "DEFENSOR_INTAKE_MAX_PER_MINUTE": "0", "DEFENSOR_INTAKE_HOLD_AFTER": "1000000",
+                "DEFENSOR_INTAKE_MAX_PER_MINUTE": "0", "DEFENSOR_INTAKE_HOLD_FASTER_THAN_SECONDS": "0",
                 "DEFENSOR_RECOVERY_KIT_DIR": str(data_dir.parent)})
     if database_url:
         env["DATABASE_URL"] = database_url

@@ -214,7 +214,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_NAME = "defensor_session"
 IDLE_TIMEOUT_SECONDS = env_int("DEFENSOR_IDLE_TIMEOUT", 30 * 60)
 CSRF_COOKIE_HTTPONLY = True
-CSRF_COOKIE_SAMESITE = "Strict"
+# Lax, not Strict: with Strict, a person arriving from a link in a messenger gets a new CSRF
+# cookie, and the form open in their other tab then fails. Cross-site POSTs carry no Lax cookie.
+CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_AGE = 7 * 24 * 3600  # a week, not a year: a shared phone keeps less trace
 CSRF_FAILURE_VIEW = "defensor.core.views.csrf_failure"
 
