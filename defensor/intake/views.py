@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
@@ -138,20 +140,31 @@ def _first_incomplete_step(questionnaire: Questionnaire, state: IntakeState) -> 
     return None
 
 
-@csrf_exempt  # the upload handler must be installed before the body is read; CSRF is checked below
+UploadView = Callable[[HttpRequest, EncryptingUploadHandler, set[str]], HttpResponse]
+
+
+def with_encrypted_uploads(view: UploadView) -> Callable[[HttpRequest], HttpResponse]:
+    """Install the encrypting upload handler before the body is read, then check CSRF (with our
+    middleware), and afterwards delete every file the request wrote but the view did not keep."""
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        handler = EncryptingUploadHandler(request)
+        request.upload_handlers = [handler]
+        kept: set[str] = set()
+        try:
+            return protected(request, handler, kept)
+        finally:
+            remove_unkept(handler, kept)
+
+    return wrapper
+
+
 @require_http_methods(["GET", "POST"])
-def request_view(request: HttpRequest) -> HttpResponse:
-    handler = EncryptingUploadHandler(request)
-    request.upload_handlers = [handler]
-    kept: set[str] = set()
-    try:
-        return _request_view(request, handler, kept)
-    finally:
-        remove_unkept(handler, kept)
-
-
-@csrf_protect
-def _request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: set[str]) -> HttpResponse:
+@with_encrypted_uploads
+def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: set[str]) -> HttpResponse:
     questionnaire = default_questionnaire()
     if request.method == "GET":
         state = IntakeState.new(questionnaire.id, questionnaire.version, receipts.new_seed())
@@ -373,20 +386,9 @@ def receipt_view(request: HttpRequest) -> HttpResponse:
     return _status(request, submission, receipt)
 
 
-@csrf_exempt  # the upload handler must be installed before the body is read; CSRF is checked below
 @require_POST
-def receipt_message_view(request: HttpRequest) -> HttpResponse:
-    handler = EncryptingUploadHandler(request)
-    request.upload_handlers = [handler]
-    kept: set[str] = set()
-    try:
-        return _receipt_message(request, handler, kept)
-    finally:
-        remove_unkept(handler, kept)  # nothing partial is kept
-
-
-@csrf_protect
-def _receipt_message(request: HttpRequest, handler: EncryptingUploadHandler, kept: set[str]) -> HttpResponse:
+@with_encrypted_uploads
+def receipt_message_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: set[str]) -> HttpResponse:
     form = MessageForm(request.POST)
     receipt = request.POST.get("receipt", "")
     uploads = [f for f in request.FILES.getlist("files") if isinstance(f, EncryptedUpload)]
