@@ -131,15 +131,23 @@ def test_nothing_is_stored_on_the_server_until_the_person_sends(anna: User) -> N
     assert 'value="в/ч 12345"' in visitor.page
 
 
-def test_a_follow_up_question_appears_on_the_same_page(anna: User) -> None:
+def test_a_follow_up_on_the_same_page_is_shown_at_once_and_kept_only_if_it_applies(anna: User) -> None:
+    import base64
+
+    from defensor.intake.state import VISIT_COOKIE, open_state
+
     visitor = IntakeVisitor()
     visitor.start()
     visitor.post(DEFAULT_ANSWERS["service"])
-    order = {**DEFAULT_ANSWERS["order"], "told_destination": "yes"}
-    visitor.post(order)
-    assert 'name="destination"' in visitor.page  # asked now, on the same step
-    visitor.post({**order, "destination": "Украина"})
+    assert 'name="destination"' in visitor.page  # no JavaScript: asked at once, "only if it applies"
+    assert "Только если это относится к вам" in visitor.page
+    visitor.post({**DEFAULT_ANSWERS["order"], "told_destination": "no", "destination": "Украина"})
     assert 'name="refusal_method"' in visitor.page
+    key = base64.urlsafe_b64decode(visitor.client.cookies[VISIT_COOKIE].value)
+    assert "destination" not in open_state(key, visitor.state).answers  # it did not apply: dropped
+    visitor.post({}, action="back")
+    visitor.post({**DEFAULT_ANSWERS["order"], "told_destination": "yes", "destination": "Украина"})
+    assert open_state(key, visitor.state).answers["destination"] == "Украина"
 
 
 def test_bad_input_gets_clear_russian_messages_and_keeps_what_was_typed(anna: User) -> None:

@@ -11,8 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensor.intake.questionnaire import Answers, Question, Step, regions
+from defensor.intake.widgets import FastCheckboxSelectMultiple, FastRadioSelect, FastSelect
 
 EARLIEST_DATE = date(1940, 1, 1)
+FOLLOW_UP_HINT = _("Only if it applies to you.")
 
 
 def _region_choices() -> list[tuple[str, Any]]:
@@ -33,16 +35,25 @@ class StepForm(forms.Form):
     def __init__(self, *args: Any, step: Step, answers: Answers, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.step = step
-        self.questions = [q for q in step.questions if q.visible(answers) and q.type != "attachment"]
-        self.attachment_questions = [q for q in step.questions if q.visible(answers) and q.type == "attachment"]
+        self.known_answers = answers
+        # A follow-up on an answer given on this same page cannot be decided before the page is
+        # sent (no JavaScript): it is shown at once, marked "only if it applies", and kept only
+        # if its condition holds once the page is sent.
+        shown = [q for q in step.questions if q.visible(answers) or q.follows_up_on(step)]
+        self.follow_ups = {q.id for q in shown if not q.visible(answers)}
+        self.questions = [q for q in shown if q.type != "attachment"]
+        self.attachment_questions = [q for q in shown if q.type == "attachment"]
         for question in self.questions:
-            self.fields[question.id] = self._field(question)
+            self.fields[question.id] = self._field(question, follow_up=question.id in self.follow_ups)
 
-    def _field(self, question: Question) -> forms.Field:
+    def _field(self, question: Question, *, follow_up: bool = False) -> forms.Field:
+        help_text = str(question.help) if question.help else ""
+        if follow_up:
+            help_text = f"{FOLLOW_UP_HINT} {help_text}".strip()
         common: dict[str, Any] = {
             "label": str(question.label),
-            "required": question.required,
-            "help_text": str(question.help) if question.help else "",
+            "required": question.required and not follow_up,
+            "help_text": help_text,
         }
         kind = question.type
         if kind == "short_text":
@@ -53,16 +64,16 @@ class StepForm(forms.Form):
             )
         if kind == "single_choice":
             return forms.ChoiceField(
-                choices=[(o.value, str(o.label)) for o in question.options], widget=forms.RadioSelect, **common
+                choices=[(o.value, str(o.label)) for o in question.options], widget=FastRadioSelect, **common
             )
         if kind == "multiple_choice":
             return forms.MultipleChoiceField(
                 choices=[(o.value, str(o.label)) for o in question.options],
-                widget=forms.CheckboxSelectMultiple, **common,
+                widget=FastCheckboxSelectMultiple, **common,
             )
         if kind == "yes_no":
             return forms.ChoiceField(
-                choices=[("yes", _("Yes")), ("no", _("No"))], widget=forms.RadioSelect, **common
+                choices=[("yes", _("Yes")), ("no", _("No"))], widget=FastRadioSelect, **common
             )
         if kind == "date":
             return forms.DateField(
@@ -74,14 +85,23 @@ class StepForm(forms.Form):
                 max_length=40, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}), **common
             )
         if kind == "region":
-            return forms.ChoiceField(choices=_region_choices(), **common)
+            return forms.ChoiceField(choices=_region_choices(), widget=FastSelect, **common)
         if kind == "consent":
             return forms.BooleanField(**common)
         raise ValueError(kind)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        page = {k: v for k, v in data.items() if v not in (None, "", [], False)}
         for question in self.questions:
+            if (
+                question.id in self.follow_ups
+                and question.required
+                and question.id not in page
+                and question.visible({**self.known_answers, **{k: str(v) if not isinstance(v, list) else v
+                                                               for k, v in page.items()}})
+            ):
+                self.add_error(question.id, forms.Field.default_error_messages["required"])
             value = data.get(question.id)
             latest = timezone.localdate() + timedelta(days=366)
             if question.type == "date" and isinstance(value, date) and not EARLIEST_DATE <= value <= latest:

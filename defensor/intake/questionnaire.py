@@ -58,6 +58,12 @@ class Condition:
     values: tuple[str, ...] = ()
     parts: tuple[Condition, ...] = ()
 
+    def questions(self) -> set[str]:
+        """The questions this condition looks at."""
+        if self.kind in {"all", "any"}:
+            return set().union(*(part.questions() for part in self.parts))
+        return {self.question}
+
     def holds(self, answers: Answers) -> bool:
         if self.kind == "all":
             return all(part.holds(answers) for part in self.parts)
@@ -90,6 +96,13 @@ class Question:
 
     def visible(self, answers: Answers) -> bool:
         return self.show_if is None or self.show_if.holds(answers)
+
+    def follows_up_on(self, step: Step) -> bool:
+        """Its condition looks at an answer given on the same page (not known before the page is sent)."""
+        if self.show_if is None:
+            return False
+        same_page = {q.id for q in step.questions}
+        return bool(self.show_if.questions() & same_page)
 
 
 @dataclass(frozen=True)
