@@ -3,12 +3,12 @@ no-JS flow (GET the form, POST every step with its CSRF token and encrypted stat
 receipt) against a bare view doing only the essential work, in the same run.
 
 Figures (bench/results/intake.json):
-  full_requests_per_s_c64   requests/s served on the full intake flow, 64 concurrent visitors
-  bare_requests_per_s_c64   requests/s of the bare view (parse, seal, insert, one line), same server
-  full_vs_bare_ratio_c64    the first divided by the second (the figure that matters)
-  submissions_per_s_c64     complete submissions per second (every step, fresh connections)
-  p50_ms_c64, p99_ms_c64    latency per request on the full flow
-  bare_p99_ms_c64           latency per request of the bare view
+  full_requests_per_s_cN    requests/s served on the full intake flow, N = 16, 64, 256 concurrent visitors
+  bare_requests_per_s_cN    requests/s of the bare view (parse, seal, insert, one line), same server
+  full_vs_bare_ratio_cN     the first divided by the second (the figure that matters)
+  submissions_per_s_cN      complete submissions per second (every step, fresh connections)
+  p50_ms_cN, p99_ms_cN      latency per request on the full flow
+  bare_p99_ms_cN            latency per request of the bare view
   requests_per_submission   how many requests one person's submission takes
   acknowledged / stored / lost_acknowledged   receipts received by clients vs submissions stored
 Quick mode runs 10 s per measurement; BENCH_FULL=1 runs 30 s.
@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 FULL = os.environ.get("BENCH_FULL") == "1"
 DURATION = 30.0 if FULL else 10.0
-CONCURRENCY = 64
+CONCURRENCY_LEVELS = (16, 64, 256)
 HOST = "127.0.0.1"
 
 
@@ -167,7 +167,7 @@ async def bare_client(port: int, tally: Tally) -> None:
         tally.errors += 1
 
 
-async def load(port: int, work: Any, duration: float) -> tuple[Tally, float]:
+async def load(port: int, work: Any, duration: float, concurrency: int) -> tuple[Tally, float]:
     tally = Tally()
     deadline = time.perf_counter() + duration
 
@@ -179,7 +179,7 @@ async def load(port: int, work: Any, duration: float) -> tuple[Tally, float]:
                 tally.errors += 1
 
     start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return tally, time.perf_counter() - start
 
 
@@ -343,36 +343,47 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
     shares = prepare(data_dir, env)
     port = free_port()
     server = start_server(port, env)
+    figures: dict[str, float | int] = {}
+    receipts: list[str] = []
+    errors = overloaded = requests = 0
     try:
-        bare, bare_seconds = asyncio.run(load(port, bare_client, DURATION))
-        full, full_seconds = asyncio.run(load(port, visitor, DURATION))
+        for concurrency in CONCURRENCY_LEVELS:
+            bare, bare_seconds = asyncio.run(load(port, bare_client, DURATION, concurrency))
+            full, full_seconds = asyncio.run(load(port, visitor, DURATION, concurrency))
+            full_rps = full.requests / full_seconds
+            bare_rps = bare.requests / bare_seconds
+            c = f"c{concurrency}"
+            figures.update({
+                f"full_requests_per_s_{c}": round(full_rps, 1),
+                f"bare_requests_per_s_{c}": round(bare_rps, 1),
+                f"full_vs_bare_ratio_{c}": round(full_rps / bare_rps, 3) if bare_rps else 0.0,
+                f"submissions_per_s_{c}": round(len(full.receipts) / full_seconds, 1),
+                f"p50_ms_{c}": round(statistics.median(full.latencies), 1) if full.latencies else 0.0,
+                f"p99_ms_{c}": round(_percentile(full.latencies, 0.99), 1),
+                f"bare_p99_ms_{c}": round(_percentile(bare.bare_latencies, 0.99), 1),
+            })
+            receipts += full.receipts
+            errors += full.errors + bare.errors
+            overloaded += full.overloaded
+            requests += full.requests
     finally:
         server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-    stored = verify_stored(full.receipts, shares, env)
+    stored = verify_stored(receipts, shares, env)
     shutil.rmtree(data_dir, ignore_errors=True)
-    full_rps = full.requests / full_seconds
-    bare_rps = bare.requests / bare_seconds
-    submissions = len(full.receipts)
-    return {
-        "full_requests_per_s_c64": round(full_rps, 1),
-        "bare_requests_per_s_c64": round(bare_rps, 1),
-        "full_vs_bare_ratio_c64": round(full_rps / bare_rps, 3) if bare_rps else 0.0,
-        "submissions_per_s_c64": round(submissions / full_seconds, 1),
-        "p50_ms_c64": round(statistics.median(full.latencies), 1) if full.latencies else 0.0,
-        "p99_ms_c64": round(_percentile(full.latencies, 0.99), 1),
-        "bare_p99_ms_c64": round(_percentile(bare.bare_latencies, 0.99), 1),
-        "requests_per_submission": round(full.requests / submissions, 1) if submissions else 0.0,
-        "errors": full.errors + bare.errors,
-        "overload_pages": full.overloaded,
-        "acknowledged": submissions,
+    figures.update({
+        "requests_per_submission": round(requests / len(receipts), 1) if receipts else 0.0,
+        "errors": errors,
+        "overload_pages": overloaded,
+        "acknowledged": len(receipts),
         "stored": stored["total"],
-        "lost_acknowledged": submissions - stored["opened"],
+        "lost_acknowledged": len(receipts) - stored["opened"],
         "partial_submissions": stored["partial"],
-    }
+    })
+    return figures
 
 
 def main() -> dict[str, float | int]:
@@ -393,7 +404,7 @@ def main() -> dict[str, float | int]:
             figures[f"{name}_pg"] = value
     setup_django()  # for the versions recorded with the results
     write_results("intake", figures)
-    print_table(f"intake flood ({CONCURRENCY} concurrent visitors, {DURATION:.0f} s each)",
+    print_table(f"intake flood ({'/'.join(map(str, CONCURRENCY_LEVELS))} concurrent visitors, {DURATION:.0f} s each)",
                 [(k, str(v)) for k, v in figures.items()])
     return figures
 
