@@ -53,11 +53,16 @@ MAX_SCANNED_FILE = 64 * 1024 * 1024
 
 
 def files_under(*roots: Path, since: float | None = None) -> list[Path]:
+    """Regular files below the roots. Other processes (a browser test's profile, say) may delete
+    directories while we walk: os.walk with errors ignored, and each file checked as we go."""
+    import os
+
     found = []
     for root in roots:
-        if not root.exists():
-            continue
-        for path in [root] if root.is_file() else root.rglob("*"):
+        candidates = [root] if root.is_file() else (
+            Path(folder) / name for folder, _, names in os.walk(root, onerror=lambda error: None) for name in names
+        )
+        for path in candidates:
             try:
                 if not path.is_file() or path.is_symlink():
                     continue

@@ -8,6 +8,8 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from defensor.intake.questionnaire import Answers, Question, Step, regions
@@ -132,6 +134,60 @@ class StepForm(forms.Form):
                 value = "yes"
             result[question.id] = value
         return result
+
+
+def render_fields(form: forms.Form) -> SafeString:
+    """The form's fields as HTML, without a template per field and widget.
+
+    Same markup as templates/form_fields.html (label, widget, errors, hint); on the intake this
+    is the page's main cost under a flood, so it is written out here (escaped by format_html).
+    """
+    parts: list[str] = []
+    if form.non_field_errors():
+        parts.append(_errors(form.non_field_errors()))
+    for bound in form.visible_fields():
+        parts.append(
+            format_html(
+                '<div class="field{}"><label for="{}">{}</label>\n{}{}{}</div>',
+                " has-error" if bound.errors else "",
+                bound.id_for_label,
+                bound.label,
+                _widget(bound),
+                _errors(bound.errors) if bound.errors else "",
+                format_html('<div class="hint">{}</div>', bound.help_text) if bound.help_text else "",
+            )
+        )
+    parts.extend(str(bound) for bound in form.hidden_fields())
+    return mark_safe("\n".join(parts))  # noqa: S308 - every part above is escaped
+
+
+def _errors(errors: Any) -> SafeString:
+    paragraphs = format_html_join("", "<p>{}</p>", ((e,) for e in errors))
+    return format_html('<div class="error" role="alert">{}</div>', paragraphs)
+
+
+def _widget(bound: forms.BoundField) -> SafeString:
+    widget = bound.field.widget
+    value = bound.value()
+    if isinstance(widget, FastRadioSelect | FastCheckboxSelectMultiple | FastSelect):
+        return widget.render(bound.html_name, value, {"id": bound.auto_id})
+    attrs = bound.build_widget_attrs(widget.attrs)
+    extra = format_html_join(
+        "", ' {}="{}"', ((k, v) for k, v in attrs.items() if k not in {"type", "required"} and v not in (None, False))
+    )
+    if isinstance(widget, forms.Textarea):
+        return format_html('<textarea name="{}" id="{}"{}>\n{}</textarea>', bound.html_name, bound.auto_id, extra,
+                           value or "")
+    if isinstance(widget, forms.CheckboxInput):
+        checked = mark_safe(" checked") if value else ""
+        return format_html(
+            '<input type="checkbox" name="{}" id="{}"{}{}>', bound.html_name, bound.auto_id, checked, extra
+        )
+    kind = attrs.get("type") or getattr(widget, "input_type", "text")
+    if isinstance(value, date):
+        value = value.isoformat()
+    return format_html('<input type="{}" name="{}" value="{}" id="{}"{}>', kind, bound.html_name, value or "",
+                       bound.auto_id, extra)
 
 
 def initial_from(answers: Answers, step: Step) -> dict[str, Any]:

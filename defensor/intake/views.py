@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from defensor.core.middleware import csrf_protect
 from defensor.intake import receipts, services
-from defensor.intake.forms import StepForm, initial_from
+from defensor.intake.forms import StepForm, initial_from, render_fields
 from defensor.intake.models import Attachment, Submission
 from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
 from defensor.intake.state import (
@@ -64,6 +64,7 @@ def _render_step(
         "questionnaire": questionnaire,
         "step": step,
         "form": form,
+        "fields": render_fields(form),
         "state": seal_state(ensure_visit_key(request), state),
         "attached": {q.id: state.files.get(q.id, []) for q in form.attachment_questions},
         "upload_errors": upload_errors or [],
