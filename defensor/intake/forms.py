@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 import phonenumbers
@@ -10,6 +11,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from defensor.intake.questionnaire import Answers, Question, Step, regions
@@ -20,6 +22,11 @@ FOLLOW_UP_HINT = _("Only if it applies to you.")
 
 
 def _region_choices() -> list[tuple[str, Any]]:
+    return _region_choices_in((get_language() or "ru")[:2])
+
+
+@cache
+def _region_choices_in(language: str) -> list[tuple[str, Any]]:
     russia = [(r.code, str(r.name)) for r in regions() if not r.annexed and r.code != "OTHER"]
     annexed = [(r.code, str(r.name)) for r in regions() if r.annexed]
     other = [(r.code, str(r.name)) for r in regions() if r.code == "OTHER"]
