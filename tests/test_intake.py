@@ -527,3 +527,26 @@ def test_the_state_in_the_page_is_ciphertext(anna: User) -> None:
     raw = base64.urlsafe_b64decode(visitor.state.encode())
     assert "в/ч 12345".encode() not in raw
     assert b"special_rank" not in raw
+
+
+def test_what_a_person_types_is_always_escaped(anna: User) -> None:
+    hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    visitor = IntakeVisitor(language="en")
+    visitor.start()
+    visitor.post({**DEFAULT_ANSWERS["service"], "unit": hostile[:100]})
+    visitor.post({}, action="back")
+    assert "<script>alert(1)" not in visitor.page
+    assert "&lt;script&gt;" in visitor.page or "&quot;&gt;&lt;script" in visitor.page
+    visitor.fill_all()
+    assert "<script>alert(1)" not in visitor.page
+    assert "onerror=alert" not in visitor.page.replace("&lt;img src=x onerror=alert(2)&gt;", "")
+
+
+def test_english_visitors_see_english_regions_and_russians_russian(anna: User) -> None:
+    english = IntakeVisitor(language="en")
+    english.start()
+    assert "Moscow" in english.page
+    russian = IntakeVisitor(language="ru")
+    russian.start()
+    assert "Москва" in russian.page
+    assert "Moscow" not in russian.page
