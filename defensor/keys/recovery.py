@@ -41,8 +41,8 @@ def kit_text(organisation_name: str, shares: list[str], created: str) -> str:
         "password (`defensor recover`). One share alone reveals nothing.",
         "",
         "Print this page, cut it into the three parts, and give each share to a different trusted",
-        "person who keeps it offline, away from the server. Then delete this file from the",
-        "server (the workspace reminds administrators until it is gone).",
+        "person who keeps it offline, away from the server. If it was saved to a file, delete",
+        "that file once printed (the workspace reminds administrators until it is gone).",
         "",
     ]
     for number, share in enumerate(shares, start=1):
