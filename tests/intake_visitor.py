@@ -42,11 +42,6 @@ class IntakeVisitor:
         assert match, "no form state on the page"
         return match.group(1)
 
-    @property
-    def step_title(self) -> str:
-        match = re.search(r"<h1>(.*?)</h1>", self.page, re.S)
-        return html.unescape(match.group(1).strip()) if match else ""
-
     def start(self) -> str:
         return self._take(self.client.get("/request/"))
 
@@ -55,10 +50,6 @@ class IntakeVisitor:
         if files:
             payload.update(files)
         return self._take(self.client.post("/request/", payload))
-
-    def current_step(self) -> str:
-        match = re.search(r'name="(\w+)"', self.page.split('name="state"', 1)[1])
-        return match.group(1) if match else ""
 
     def fill_all(
         self, answers: dict[str, dict[str, Any]] | None = None, files: list[tuple[str, bytes]] | None = None

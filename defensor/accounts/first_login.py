@@ -7,10 +7,11 @@ service's user can read, and the file is removed as soon as that password has be
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.conf import settings
+
+from defensor.core.files import write_private
 
 
 def note_path(username: str) -> Path:
@@ -18,11 +19,7 @@ def note_path(username: str) -> Path:
 
 
 def write_note(username: str, text: str) -> Path:
-    path = note_path(username)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    return path
+    return write_private(note_path(username), text)
 
 
 def remove_note(username: str) -> None:

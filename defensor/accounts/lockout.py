@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from defensor.core.secrets import derived_key
 
 
 def lockout_name(request: HttpRequest | None, credentials: dict[str, Any] | None = None) -> str:
@@ -21,5 +21,5 @@ def lockout_name(request: HttpRequest | None, credentials: dict[str, Any] | None
         name = str(credentials.get("username") or "")
     elif request is not None:
         name = str(request.POST.get("username", ""))
-    key = hmac.new(settings.SECRET_KEY.encode(), b"defensor.lockout.v1", hashlib.sha256).digest()
+    key = derived_key("lockout.v1")
     return hashlib.blake2b(name.strip().lower().encode(), key=key, digest_size=16).hexdigest()

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from defensor.core.models import Organisation, ScopedQuerySet
+from defensor.core.models import Organisation
 
 
 class Role(models.TextChoices):
@@ -44,8 +44,6 @@ class Membership(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("membership")

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from defensor.core.models import Organisation, ScopedQuerySet
+from defensor.core.models import Organisation
 
 
 class AuditLogIsAppendOnly(Exception):
@@ -30,8 +30,6 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
-
-    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-seq"]

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from defensor.audit.models import AuditChainHead, AuditEvent
 from defensor.core.models import Organisation
+from defensor.core.secrets import derived_key
 from defensor.core.types import AuditDetails, AuditScalar
 
 GENESIS_HASH = "0" * 64
@@ -30,7 +31,7 @@ def _audit_key() -> bytes:
     if configured:
         return configured.encode()
     # Derived, so a copy of the database alone cannot re-forge the chain after an edit.
-    return hmac.new(settings.SECRET_KEY.encode(), b"defensor.audit.chain.v1", hashlib.sha256).digest()
+    return derived_key("audit.chain.v1")
 
 
 def _check_scalar(key: str, value: Any) -> AuditScalar:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from defensor.core.models import Organisation, ScopedQuerySet
+from defensor.core.models import Organisation
 from defensor.keys.records import EncryptedField, EncryptedRecord
 
 
@@ -18,8 +18,6 @@ class Case(EncryptedRecord):
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     erased_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "number"], name="case_number_unique")]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from django.db.models.query import QuerySet
+    pass
 
 
 class Organisation(models.Model):
@@ -21,8 +21,3 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class ScopedQuerySet(models.QuerySet[Any]):
-    def for_organisation(self, organisation: Organisation) -> QuerySet[Any]:
-        return self.filter(organisation=organisation)

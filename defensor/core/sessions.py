@@ -8,23 +8,19 @@ session key: nobody can take over a logged-in, 2FA-verified session from a dump 
 from __future__ import annotations
 
 import hashlib
-import hmac
 from typing import Any
 
-from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.contrib.sessions.models import Session
 from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
 
-
-def _digest_key() -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), b"defensor.sessions.v1", hashlib.sha256).digest()
+from defensor.core.secrets import derived_key
 
 
 def stored_key(session_key: str) -> str:
     """The 40-character value kept in django_session.session_key for a cookie's session key."""
-    return hashlib.blake2b(session_key.encode(), key=_digest_key(), digest_size=20).hexdigest()
+    return hashlib.blake2b(session_key.encode(), key=derived_key("sessions.v1"), digest_size=20).hexdigest()
 
 
 class SessionStore(DatabaseSessionStore):

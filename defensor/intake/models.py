@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from defensor.core.models import Organisation, ScopedQuerySet
+from defensor.core.models import Organisation
 from defensor.keys.models import KeyMaterial
 
 
@@ -35,8 +35,6 @@ class Submission(models.Model):
     held_for_review = models.BooleanField(default=False)
     received_at = models.DateTimeField(db_index=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ScopedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"submission {self.pk}"

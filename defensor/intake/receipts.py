@@ -8,15 +8,14 @@ second of CPU under a flood (docs/security.md).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from functools import cache
 from pathlib import Path
 
-from django.conf import settings
 from shamir_mnemonic.wordlist import WORDLIST as ENGLISH_WORDS
 
+from defensor.core.secrets import derived_key
 from defensor.keys import crypto
 
 WORDS_RU_FILE = Path(__file__).resolve().parent / "data" / "words_ru.txt"
@@ -58,9 +57,6 @@ def from_seed(seed: bytes, *, language: str, digits: bool = False) -> str:
     return " ".join(words[(number >> (10 * i)) & 0x3FF] for i in range(WORD_COUNT))
 
 
-def generate(*, language: str, digits: bool = False) -> str:
-    return from_seed(new_seed(), language=language, digits=digits)
-
 
 def normalise(receipt: str) -> str:
     """The canonical form typed receipts are compared in: case, ё/й, spacing and dashes ignored."""
@@ -70,13 +66,9 @@ def normalise(receipt: str) -> str:
     return " ".join(re.findall(r"[a-zа-я]+", text))
 
 
-def _lookup_key() -> bytes:
-    return hmac.new(settings.SECRET_KEY.encode(), b"defensor.intake.receipt.v1", hashlib.sha256).digest()
-
-
 def digest(receipt: str) -> str:
     """What the database keeps to find the submission: a keyed hash, useless without the key."""
-    return crypto.keyed_digest(_lookup_key(), "receipt-lookup", normalise(receipt))
+    return crypto.keyed_digest(derived_key("intake.receipt.v1"), "receipt-lookup", normalise(receipt))
 
 
 def reply_key(receipt: str) -> bytes:

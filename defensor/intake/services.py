@@ -23,12 +23,13 @@ from django.utils.translation import gettext_lazy
 from defensor.accounts.models import User
 from defensor.audit.services import log_action
 from defensor.core.errors import DefensorError
+from defensor.core.files import shred
 from defensor.core.models import Organisation
 from defensor.intake import receipts
 from defensor.intake.models import Attachment, Channel, Message, Submission
 from defensor.intake.questionnaire import Questionnaire
 from defensor.intake.state import AttachedFile
-from defensor.intake.uploads import attachment_path, shred
+from defensor.intake.uploads import attachment_path
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyKind, KeyMaterial
@@ -111,19 +112,15 @@ def submission_receive(
     answers: dict[str, Any],
     files: list[AttachedFile],
     language: str,
-    receipt: str | None = None,
-    digits_receipt: bool = False,
+    receipt: str,
     channel: Channel = Channel.WEB,
     held_for_review: bool = False,
     organisation: Organisation | None = None,
     submission_id: uuid.UUID | None = None,
 ) -> Received:
     organisation = organisation or intake_organisation()
-    if submission_id is not None and Submission.objects.filter(pk=submission_id).exists():
-        raise AlreadyReceived()
     intake_key = _intake_key(organisation)
     data_key = crypto.random_key()
-    receipt = receipt or receipts.generate(language=language, digits=digits_receipt)
     reply_key = receipts.reply_key(receipt)
     submission = Submission(
         id=submission_id or uuid.uuid4(),

@@ -91,17 +91,6 @@ def attachment_path(attachment_id: str) -> Path:
     return attachments_dir() / f"{uuid.UUID(attachment_id)}.bin"
 
 
-def shred(path: Path) -> None:
-    """Overwrite, then remove (ciphertext, but a withdrawn request should leave nothing)."""
-    if path.exists():
-        size = path.stat().st_size
-        with path.open("r+b") as handle:
-            handle.write(crypto.random_bytes(size))
-            handle.flush()
-            os.fsync(handle.fileno())
-        path.unlink()
-
-
 class EncryptedUpload(UploadedFile):
     """What request.FILES holds: the stored file's id, key and checked kind — no content."""
 

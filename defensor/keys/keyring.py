@@ -20,7 +20,7 @@ from defensor.keys import crypto
 from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial, UserKeyPair
 
 if TYPE_CHECKING:
-    from defensor.accounts.models import User
+    pass
 
 KEYRING_COOKIE = "defensor_keyring"
 SESSION_FIELD = "defensor_keyring"
@@ -74,10 +74,6 @@ class KeyRing:
     def __repr__(self) -> str:
         return f"<KeyRing of user {self.user_id}>"
 
-    def open_sealed(self, ciphertext: bytes) -> bytes:
-        """Open something sealed to this user's public key."""
-        return crypto.unseal(self._private_key, ciphertext)
-
     def material(self, material_id: UUID) -> bytes:
         """The plaintext of a KeyMaterial this user holds a grant for."""
         if material_id not in self._materials:
@@ -120,15 +116,6 @@ def keyring_store(request: HttpRequest, user_id: int, private_key: bytes) -> Key
     return KeyRing(user_id, private_key)
 
 
-def keyring_unlock(request: HttpRequest, user: User, password: str) -> KeyRing | None:
-    """At login: open the user's private key with the password and keep it for the session."""
-    keypair = UserKeyPair.objects.filter(user=user).first()
-    if keypair is None:
-        return None
-    private_key = unwrap_private_key(keypair, password)
-    return keyring_store(request, user.pk, private_key)
-
-
 def keyring_for(request: HttpRequest) -> KeyRing | None:
     """The unlocked key ring of this request's user, or None."""
     cached = getattr(request, "_defensor_keyring", None)
@@ -153,11 +140,4 @@ def keyring_for(request: HttpRequest) -> KeyRing | None:
         return None
     keyring = KeyRing(user.pk, private_key)
     request._defensor_keyring = keyring  # type: ignore[attr-defined]
-    return keyring
-
-
-def keyring_required(request: HttpRequest) -> KeyRing:
-    keyring = keyring_for(request)
-    if keyring is None:
-        raise KeyRingLocked()
     return keyring

@@ -10,7 +10,6 @@ Who holds what:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from django.utils import timezone
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission
 from defensor.audit.services import log_action
+from defensor.core.files import shred, write_private
 from defensor.core.models import Organisation
 from defensor.keys import crypto, recovery
 from defensor.keys.keyring import KeyRing, NoAccess, unwrap_private_key, wrap_private_key
@@ -304,25 +304,14 @@ def recovery_kit_path(organisation: Organisation) -> Path:
 
 
 def recovery_kit_write(*, organisation: Organisation, kit: RecoveryKit) -> Path:
-    path = recovery_kit_path(organisation)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(kit.text)
-    return path
+    return write_private(recovery_kit_path(organisation), kit.text)
 
 
 @transaction.atomic
 def recovery_kit_delete(*, organisation: Organisation, deleted_by: User) -> bool:
     """Overwrite and remove the kit file once it has been printed. Returns whether there was one."""
-    path = recovery_kit_path(organisation)
-    if not path.exists():
+    if not shred(recovery_kit_path(organisation)):
         return False
-    size = path.stat().st_size
-    with path.open("r+b") as handle:
-        handle.write(crypto.random_bytes(size))
-        handle.flush()
-        os.fsync(handle.fileno())
-    path.unlink()
     log_action(action="keys.recovery_kit_deleted", actor=deleted_by, organisation=organisation)
     return True
 

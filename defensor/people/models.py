@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from django.db import models
 
-from defensor.core.models import Organisation, ScopedQuerySet
+from defensor.core.models import Organisation
 from defensor.keys.records import EncryptedField, EncryptedRecord
 
 
@@ -30,8 +30,6 @@ class Person(EncryptedRecord):
         "birth_date_index": ("birth_date", "birth_date"),
         "phone_index": ("phone", "phone"),
     }
-
-    objects = ScopedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"person {self.pk}"
