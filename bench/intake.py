@@ -11,6 +11,11 @@ Figures (bench/results/intake.json):
   bare_p99_ms_cN            latency per request of the bare view
   requests_per_submission   how many requests one person's submission takes
   acknowledged / stored / lost_acknowledged   receipts received by clients vs submissions stored
+  errors, overload_pages    answers that were neither a page of the flow nor the "try again" page
+                            (which must give the person's answers back), and "try again" pages
+  sigkill_*                 the same flood with the server SIGKILLed and restarted several times
+  overload_*                c256 with the organisation's per-minute limit set to 120: receipts,
+                            "try again" pages, errors (must be 0) and lost receipts (must be 0)
 Quick mode runs 10 s per measurement; BENCH_FULL=1 runs 30 s.
 """
 
@@ -116,6 +121,7 @@ def _answers() -> dict[str, Any]:
 
 ANSWERS = _answers()
 FIELD = re.compile(r'name="([a-z0-9_]+)"')
+TRY_AGAIN = "Сейчас пишет очень много людей"  # IntakeBusy.user_message in Russian (the visitor asks in ru)
 
 
 async def timed(tally: Tally, coro: Any, *, bare: bool = False) -> Reply:
@@ -131,7 +137,11 @@ async def visitor(port: int, tally: Tally) -> None:
     page = await timed(tally, http(port, "GET", "/request/", cookies))
     for _ in range(20):
         if page.status == 503:
-            tally.overloaded += 1
+            # The "try again" page must give the person their answers back (the state field).
+            if 'name="state"' in page.body and TRY_AGAIN in page.body:
+                tally.overloaded += 1
+            else:
+                tally.errors += 1
             return
         if page.status != 200:
             tally.errors += 1
@@ -224,11 +234,13 @@ def prepare(data_dir: Path, env: dict[str, str]) -> list[str]:
 
 
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    granian = shutil.which("granian") or str(Path(sys.executable).parent / "granian")
-    command = [
-        granian, "--interface", "wsgi", "--host", HOST, "--port", str(port), "--workers", "2",
-        "--blocking-threads", "1", "--no-ws", "--no-access-log", "--log-level", "error", "bench.wsgi:application",
-    ]
+    """The server `make run` starts (same command line, defensor.core.server), with the bare view added."""
+    from defensor.core.server import granian_path, server_argv
+
+    granian = granian_path()
+    if granian is None:
+        raise RuntimeError("granian is not installed")
+    command = server_argv(granian, host=HOST, port=port, workers=2, app="bench.wsgi:application", log_level="error")
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     for _ in range(200):
         try:
@@ -275,11 +287,11 @@ def verify_stored(receipts: list[str], shares: list[str], env: dict[str, str]) -
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def server_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
+def server_env(data_dir: Path, database_url: str | None = None, max_per_minute: int = 0) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEFENSOR_")}
     env.pop("DATABASE_URL", None)
     env.update({"DEFENSOR_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "config.settings",
-                "DEFENSOR_INTAKE_MAX_PER_MINUTE": "0", "DEFENSOR_INTAKE_HOLD_FASTER_THAN_SECONDS": "0",
+                "DEFENSOR_INTAKE_MAX_PER_MINUTE": str(max_per_minute), "DEFENSOR_INTAKE_HOLD_FASTER_THAN_SECONDS": "0",
                 "DEFENSOR_RECOVERY_KIT_DIR": str(data_dir.parent)})
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -386,6 +398,37 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
     return figures
 
 
+def run_overload(database_url: str | None = None, concurrency: int = 256) -> dict[str, float | int]:
+    """A flood beyond what the organisation accepts per minute (DEFENSOR_INTAKE_MAX_PER_MINUTE set
+    low): every answer must be a receipt or the "try again" page that keeps the person's answers,
+    never an error, and every receipt must be stored."""
+    data_dir = Path(tempfile.mkdtemp(prefix="defensor-bench-overload-"))
+    env = server_env(data_dir, database_url, max_per_minute=OVERLOAD_MAX_PER_MINUTE)
+    shares = prepare(data_dir, env)
+    port = free_port()
+    server = start_server(port, env)
+    try:
+        tally, _ = asyncio.run(load(port, visitor, DURATION, concurrency))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    stored = verify_stored(tally.receipts, shares, env)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return {
+        "overload_acknowledged": len(tally.receipts),
+        "overload_try_again_pages": tally.overloaded,
+        "overload_errors": tally.errors,
+        "overload_lost_acknowledged": len(tally.receipts) - stored["opened"],
+        "overload_p99_ms": round(_percentile(tally.latencies, 0.99), 1),
+    }
+
+
+OVERLOAD_MAX_PER_MINUTE = 120
+
+
 def main() -> dict[str, float | int]:
     sys.path.insert(0, str(ROOT))
     from bench.common import print_table, setup_django, write_results
@@ -398,6 +441,7 @@ def main() -> dict[str, float | int]:
         "sigkill_lost_acknowledged": killed["lost_acknowledged"],
         "sigkill_partial_submissions": killed["partial_submissions"],
     })
+    figures.update(run_overload())
     pg_url = os.environ.get("BENCH_DATABASE_URL")
     if pg_url:
         for name, value in run(pg_url).items():

@@ -550,3 +550,28 @@ def test_english_visitors_see_english_regions_and_russians_russian(anna: User) -
     russian.start()
     assert "Москва" in russian.page
     assert "Moscow" not in russian.page
+
+
+def test_one_visitors_answers_never_appear_on_the_next_visitors_page(anna: User) -> None:
+    """Empty step pages are made once and reused (for speed under a flood); what a person typed,
+    or the errors they were shown, must never reach anyone else's page."""
+    first = IntakeVisitor()
+    first.start()
+    first.post({**DEFAULT_ANSWERS["service"], "unit": "в/ч 77777-Ж"})
+    first.post({**DEFAULT_ANSWERS["order"], "order_date": "31.02.2022"})  # an error on the order step
+    assert "Введите дату" in first.page
+    first.post({}, action="back")
+    assert "в/ч 77777-Ж" in first.page  # the person's own answer is shown back to them
+
+    second = IntakeVisitor()
+    second.start()
+    assert "77777" not in second.page
+    second.post(DEFAULT_ANSWERS["service"])
+    assert 'name="order_description"' in second.page
+    assert "Введите дату" not in second.page
+    assert "Приказали ехать" not in second.page
+    english = IntakeVisitor(language="en")
+    english.start()
+    english.post(DEFAULT_ANSWERS["service"])
+    assert "Only if it applies to you." in english.page
+    assert "Только если" not in english.page

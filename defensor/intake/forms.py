@@ -143,12 +143,28 @@ class StepForm(forms.Form):
         return result
 
 
-def render_fields(form: forms.Form) -> SafeString:
+def render_fields(form: StepForm) -> SafeString:
     """The form's fields as HTML, without a template per field and widget.
 
     Same markup as templates/form_fields.html (label, widget, errors, hint); on the intake this
     is the page's main cost under a flood, so it is written out here (escaped by format_html).
+    A step shown for the first time (nothing typed, nothing to correct) is the same page for
+    every visitor, so that markup is made once per step, language and set of follow-ups.
     """
+    if form.is_bound or any(v not in (None, "", []) for v in form.initial.values()):
+        return _render_fields(form)
+    key = (form.step.id, (get_language() or "ru")[:2], tuple(sorted(form.follow_ups)))
+    cached = _pristine_pages.get(key)
+    if cached is None or cached[0] is not form.step:
+        cached = _pristine_pages[key] = (form.step, _render_fields(form))
+    return cached[1]
+
+
+# step id, language, follow-ups -> (the step object it was made from, its empty fields' markup)
+_pristine_pages: dict[tuple[str, str, tuple[str, ...]], tuple[Step, SafeString]] = {}
+
+
+def _render_fields(form: forms.Form) -> SafeString:
     parts: list[str] = []
     if form.non_field_errors():
         parts.append(_errors(form.non_field_errors()))

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from defensor.core.server import granian_path, server_argv
 from defensor.intake.services import abandoned_uploads_remove
 
 
@@ -33,23 +32,10 @@ class Command(BaseCommand):
             call_command("clearsessions")  # expired sessions: nothing to keep
             abandoned_uploads_remove(older_than_hours=settings.DEFENSOR_INTAKE_ABANDONED_HOURS)
             call_command("init", if_needed=True, url=f"{base_url}/staff/", stdout=self.stdout)
-        granian = shutil.which("granian") or os.path.join(os.path.dirname(sys.executable), "granian")
-        if not os.path.exists(granian):
+        granian = granian_path()
+        if granian is None:
             raise CommandError("granian is not installed in this environment.")
-        argv = [
-            granian,
-            "--interface", "wsgi",
-            "--host", options["host"],
-            "--port", str(options["port"]),
-            "--workers", str(options["workers"]),
-            # One thread per process: SQLite writes and the GIL punish threads (docs/decisions.md).
-            "--blocking-threads", "1",
-            "--no-ws",
-            "--no-access-log",
-            "--respawn-failed-workers",
-            "--log-level", "warning",
-            "config.wsgi:application",
-        ]
+        argv = server_argv(granian, host=options["host"], port=options["port"], workers=options["workers"])
         self.stdout.write(f"Serving the public intake at {base_url}/ and the team workspace at {base_url}/staff/")
         self.stdout.flush()
         os.execv(granian, argv)  # noqa: S606 - replacing ourselves with the server is the point

@@ -1,0 +1,33 @@
+"""The production server's command line, shared by `defensor serve` and the intake benchmark
+(so the benchmark measures exactly the server a user runs)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+
+def granian_path() -> str | None:
+    found = shutil.which("granian") or os.path.join(os.path.dirname(sys.executable), "granian")
+    return found if os.path.exists(found) else None
+
+
+def server_argv(
+    granian: str, *, host: str, port: int, workers: int, app: str = "config.wsgi:application",
+    log_level: str = "warning",
+) -> list[str]:
+    return [
+        granian,
+        "--interface", "wsgi",
+        "--host", host,
+        "--port", str(port),
+        "--workers", str(workers),
+        # One thread per process: SQLite writes and the GIL punish threads (docs/decisions.md).
+        "--blocking-threads", "1",
+        "--no-ws",
+        "--no-access-log",
+        "--respawn-failed-workers",
+        "--log-level", log_level,
+        app,
+    ]
