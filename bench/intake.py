@@ -10,6 +10,8 @@ Figures (bench/results/intake.json):
   p50_ms_cN, p99_ms_cN      latency per request on the full flow
   bare_p99_ms_cN            latency per request of the bare view
   requests_per_submission   how many requests one person's submission takes
+  server_cpu_ms_per_submission   server CPU time (all workers) per complete submission at c64, and
+  server_only_submissions_per_s  the submissions/s that implies with every core given to the server
   acknowledged / stored / lost_acknowledged   receipts received by clients vs submissions stored
   errors, overload_pages    answers that were neither a page of the flow nor the "try again" page
                             (which must give the person's answers back), and "try again" pages
@@ -203,6 +205,22 @@ def _percentile(values: list[float], share: float) -> float:
 # --- the server -----------------------------------------------------------------------------
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by the server process and its worker processes (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -361,7 +379,9 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
     try:
         for concurrency in CONCURRENCY_LEVELS:
             bare, bare_seconds = asyncio.run(load(port, bare_client, DURATION, concurrency))
+            cpu_before = server_cpu_seconds(server.pid)
             full, full_seconds = asyncio.run(load(port, visitor, DURATION, concurrency))
+            server_cpu = server_cpu_seconds(server.pid) - cpu_before
             full_rps = full.requests / full_seconds
             bare_rps = bare.requests / bare_seconds
             c = f"c{concurrency}"
@@ -374,6 +394,12 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
                 f"p99_ms_{c}": round(_percentile(full.latencies, 0.99), 1),
                 f"bare_p99_ms_{c}": round(_percentile(bare.bare_latencies, 0.99), 1),
             })
+            if concurrency == 64 and full.receipts:
+                # What one submission costs the server itself, and so what the server could take
+                # with both cores to itself (here the load generator shares them).
+                per_submission = server_cpu / len(full.receipts)
+                figures["server_cpu_ms_per_submission"] = round(per_submission * 1000, 1)
+                figures["server_only_submissions_per_s"] = round((os.cpu_count() or 1) / per_submission, 1)
             receipts += full.receipts
             errors += full.errors + bare.errors
             overloaded += full.overloaded
