@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -20,6 +21,9 @@ from defensor.accounts import services as accounts
 from defensor.accounts.middleware import session_started
 from defensor.accounts.models import Role, User
 from defensor.core.models import Organisation
+from defensor.intake import services as intake
+from defensor.intake.models import Channel, Submission
+from defensor.intake.questionnaire import default_questionnaire
 from defensor.keys import services as keys
 from defensor.keys.keyring import (
     KEYRING_COOKIE,
@@ -154,6 +158,30 @@ def verified_client() -> Callable[[User], Client]:
 def password_only_client() -> Callable[[User], Client]:
     """Logged in with the password but not yet through the second factor."""
     return lambda user: _logged_in_client(user, verified=False)
+
+
+@pytest.fixture
+def make_submission(org_kit: OrganisationKit) -> Callable[..., Submission]:
+    """A request as the public intake stores it (sealed), with the default answers changed by
+    ``changes`` (answers set to None are left out)."""
+    from tests.intake_visitor import DEFAULT_ANSWERS
+
+    count = iter(range(1, 10_000))
+
+    def make(
+        *, language: str = "ru", channel: Channel = Channel.WEB, receipt: str = "", **changes: Any
+    ) -> Submission:
+        answers = {k: v for step in DEFAULT_ANSWERS.values() for k, v in step.items()}
+        answers.update(changes)
+        answers = {k: v for k, v in answers.items() if v is not None}
+        receipt = receipt or f"{next(count):025d}"
+        received = intake.submission_receive(
+            questionnaire=default_questionnaire(), answers=answers, files=[], language=language,
+            receipt=receipt, channel=channel, organisation=org_kit.organisation,
+        )
+        return received.submission
+
+    return make
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ class StaffUrl:
     route: str  # as written in docs/roles.md, e.g. /staff/users/<id>/
     view: Any
 
-    def path(self, **ids: int) -> str:
+    def path(self, **ids: object) -> str:
         result = self.route
         for key, value in ids.items():
             result = result.replace(f"<{key}>", str(value))
@@ -30,6 +30,8 @@ def staff_urls_behind_login() -> list[StaffUrl]:
         assert isinstance(pattern, URLPattern)
         if pattern.name in PRE_VERIFICATION_URLS:
             continue
-        route = "/staff/" + str(pattern.pattern).replace("<int:user_id>", "<id>")
+        route = "/staff/" + str(pattern.pattern).replace("<int:user_id>", "<id>").replace(
+            "<uuid:submission_id>", "<submission>"
+        )
         found.append(StaffUrl(name=str(pattern.name), route=route, view=pattern.callback))
     return found

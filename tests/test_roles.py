@@ -11,6 +11,7 @@ from django.test import Client
 
 from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
+from defensor.intake.models import Submission
 from tests.staff_urls import StaffUrl, staff_urls_behind_login
 
 ROLES_DOC = Path(__file__).resolve().parent.parent / "docs" / "roles.md"
@@ -56,8 +57,8 @@ def test_every_staff_url_declares_the_documented_permission() -> None:
         assert Perm(declared).value == documented[url.route], url.route
 
 
-def _request(client: Client, url: StaffUrl, target: User) -> int:
-    path = url.path(id=target.pk)
+def _request(client: Client, url: StaffUrl, target: User, submission: Submission) -> int:
+    path = url.path(id=target.pk, submission=submission.pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -67,8 +68,10 @@ def _request(client: Client, url: StaffUrl, target: User) -> int:
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLE_COLUMNS, ids=lambda r: r.value)
 def test_each_role_reaches_exactly_the_documented_pages(
-    role: Role, team: dict[Role, User], verified_client: Callable[[User], Client]
+    role: Role, team: dict[Role, User], verified_client: Callable[[User], Client],
+    make_submission: Callable[..., Submission],
 ) -> None:
+    submission = make_submission()
     documented_urls = documented_url_permissions()
     documented_roles = documented_role_permissions()
     target = team[Role.VOLUNTEER] if role != Role.VOLUNTEER else team[Role.LAWYER]
@@ -77,7 +80,7 @@ def test_each_role_reaches_exactly_the_documented_pages(
     outcomes = {}
     for url in urls:
         client = verified_client(team[role])
-        status = _request(client, url, target)
+        status = _request(client, url, target, submission)
         allowed = role in documented_roles[documented_urls[url.route]]
         outcomes[url.route] = (allowed, status)
     wrong = {

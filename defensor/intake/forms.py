@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -14,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from defensor.intake.questionnaire import Answers, Question, Step, regions
+from defensor.intake.questionnaire import Answers, Question, Questionnaire, Step, regions
 from defensor.intake.widgets import FastCheckboxSelectMultiple, FastRadioSelect, FastSelect
 
 EARLIEST_DATE = date(1940, 1, 1)
@@ -220,3 +221,38 @@ def initial_from(answers: Answers, step: Step) -> dict[str, Any]:
             value = answers[question.id]
             initial[question.id] = value == "yes" if question.type == "consent" else value
     return initial
+
+
+def answer_rows(
+    questionnaire: Questionnaire, answers: Answers, *, files: Mapping[str, Sequence[Any]] | None = None
+) -> list[tuple[Step, list[tuple[str, str | None]]]]:
+    """The visible answers, step by step, as (question, answer) text in the current language: the
+    person's review page and the team's reading of a request show the same thing."""
+    answered = []
+    for step in questionnaire.visible_steps(answers):
+        rows: list[tuple[str, str | None]] = []
+        for question in step.questions:
+            if not question.visible(answers):
+                continue
+            if question.type == "attachment":
+                names = ", ".join(f.name for f in (files or {}).get(question.id, []))
+                rows.append((str(question.label), names or None))
+            else:
+                rows.append((str(question.label), display_answer(question, answers.get(question.id))))
+        answered.append((step, rows))
+    return answered
+
+
+def display_answer(question: Question, value: Any) -> str | None:
+    if value in (None, "", []):
+        return None
+    labels: dict[str, str] = {o.value: str(o.label) for o in question.options}
+    if question.type == "yes_no":
+        labels = {"yes": str(_("Yes")), "no": str(_("No"))}
+    if question.type == "consent":
+        return str(_("Yes"))
+    if question.type == "region":
+        labels = {r.code: str(r.name) for r in regions()}
+    if isinstance(value, list):
+        return ", ".join(str(labels.get(v, v)) for v in value)
+    return str(labels.get(value, value))

@@ -18,6 +18,26 @@ class Channel(models.TextChoices):
     PHONE = "phone", _("phone call")
 
 
+class Status(models.TextChoices):
+    NEW = "new", _("new")
+    IN_REVIEW = "in_review", _("in review")
+    NEEDS_INFO = "needs_info", _("needs information")
+    ACCEPTED = "accepted", _("accepted")
+    REFERRED = "referred", _("referred elsewhere")
+    REJECTED = "rejected", _("rejected")
+    SPAM = "spam", _("spam")
+
+
+OPEN_STATUSES = (Status.NEW, Status.IN_REVIEW, Status.NEEDS_INFO)
+
+
+class Urgency(models.IntegerChoices):
+    NORMAL = 0, _("normal")
+    SOON = 1, _("soon")
+    URGENT = 2, _("urgent")
+    CRITICAL = 3, _("critical")
+
+
 class Submission(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="submissions")
@@ -35,6 +55,22 @@ class Submission(models.Model):
     held_for_review = models.BooleanField(default=False)
     received_at = models.DateTimeField(db_index=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # Triage (plaintext operational metadata, docs/security.md). Urgency and respond-by date are
+    # assessed from the answers on arrival, so the inbox sorts without unsealing every request.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.NORMAL)
+    respond_by = models.DateField(null=True, blank=True, db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)  # first reply from the team
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organisation", "-urgency", "received_at"], name="submission_inbox_order"),
+            models.Index(fields=["organisation", "answered_at", "received_at"], name="submission_unanswered"),
+        ]
 
     def __str__(self) -> str:
         return f"submission {self.pk}"

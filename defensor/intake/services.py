@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from defensor.accounts.models import User
+from defensor.accounts.permissions import Perm, has_permission, require_permission
 from defensor.audit.services import log_action
 from defensor.core.errors import DefensorError
 from defensor.core.files import shred
 from defensor.core.models import Organisation
-from defensor.intake import receipts
-from defensor.intake.models import Attachment, Channel, Message, Submission
+from defensor.intake import receipts, urgency
+from defensor.intake.models import OPEN_STATUSES, Attachment, Channel, Message, Status, Submission, Urgency
 from defensor.intake.questionnaire import Questionnaire
 from defensor.intake.state import AttachedFile
 from defensor.intake.uploads import attachment_path
@@ -134,6 +135,8 @@ def submission_receive(
         received_at=timezone.now(),
         receipt_digest=receipts.digest(receipt),
     )
+    assessment = urgency.assess(answers, today=timezone.localdate())
+    submission.urgency, submission.respond_by = assessment.level, assessment.respond_by
     submission.sealed_key = crypto.seal(bytes(intake_key.public_key or b""), data_key)
     payload = json.dumps({"answers": answers}, ensure_ascii=False).encode()
     submission.answers = crypto.encrypt(data_key, payload, aad=_aad(submission.pk, "answers"))
@@ -276,6 +279,44 @@ def submission_messages_for_team(*, submission: Submission, keyring: KeyRing) ->
     return texts
 
 
+@dataclass(frozen=True)
+class ThreadMessage:
+    from_team: bool
+    automatic: bool
+    author: str
+    created_at: Any
+    text: str
+
+
+def submission_thread(*, submission: Submission, keyring: KeyRing) -> list[ThreadMessage]:
+    """The conversation with the person, oldest first, for the team."""
+    key = submission_data_key(submission=submission, keyring=keyring)
+    intake_private = keyring.material(submission.intake_key_id)
+    thread = []
+    for message in submission.messages.select_related("author"):
+        if message.from_team:
+            text = crypto.decrypt(key, bytes(message.for_team), aad=_aad(submission.pk, "message")).decode()
+        else:
+            text = crypto.unseal(intake_private, bytes(message.for_team)).decode()
+        thread.append(ThreadMessage(
+            from_team=message.from_team, automatic=message.automatic,
+            author=message.author.username if message.author else "", created_at=message.created_at, text=text,
+        ))
+    return thread
+
+
+@transaction.atomic
+def submissions_read(*, reader: User, submissions: list[Submission], where: str) -> None:
+    """Record that a team member read these requests (every read of personal data is audited)."""
+    if not submissions:
+        return
+    if len(submissions) == 1:
+        log_action(action="submission.read", actor=reader, target=submissions[0], details={"where": where})
+    else:
+        log_action(action="submission.read", actor=reader,
+                   details={"where": where, "submissions": [str(s.pk) for s in submissions]})
+
+
 def submission_attachment_content(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> bytes:
     from defensor.intake.uploads import read_attachment
 
@@ -292,14 +333,129 @@ def submission_attachment_content(*, submission: Submission, attachment: Attachm
 @transaction.atomic
 def reply_send(*, submission: Submission, author: User, keyring: KeyRing, text: str) -> Message:
     """A reply from the team, readable by the team and by the receipt holder only."""
+    require_permission(author, Perm.INTAKE_TRIAGE)
     key = submission_data_key(submission=submission, keyring=keyring)
     reply_key = crypto.decrypt(key, bytes(submission.reply_key or b""), aad=_aad(submission.pk, "reply_key"))
     message = Message(submission=submission, from_team=True, author=author)
     message.for_team = crypto.encrypt(key, text.encode(), aad=_aad(submission.pk, "message"))
     message.for_submitter = crypto.encrypt(reply_key, text.encode(), aad=_aad(submission.pk, "reply"))
     message.save()
+    if submission.answered_at is None:
+        Submission.objects.filter(pk=submission.pk).update(answered_at=message.created_at)
+        submission.answered_at = message.created_at
     log_action(action="submission.replied", actor=author, target=submission)
     return message
+
+
+# --- triage ---------------------------------------------------------------------------------
+
+
+class TransitionRefused(DefensorError):
+    user_message = gettext_lazy("This change of status is not possible for this request.")
+
+
+class AssigneeRefused(DefensorError):
+    user_message = gettext_lazy("This person cannot be assigned requests: they cannot read them.")
+
+
+# Which status may follow which. "Accepted" is reached only by accepting the request into a
+# person and a case (submission_accept); from there the work continues in the case.
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.NEW: frozenset({Status.IN_REVIEW, Status.NEEDS_INFO, Status.REFERRED, Status.REJECTED, Status.SPAM}),
+    Status.IN_REVIEW: frozenset({Status.NEW, Status.NEEDS_INFO, Status.REFERRED, Status.REJECTED, Status.SPAM}),
+    Status.NEEDS_INFO: frozenset({Status.IN_REVIEW, Status.REFERRED, Status.REJECTED, Status.SPAM}),
+    Status.REFERRED: frozenset({Status.IN_REVIEW}),
+    Status.REJECTED: frozenset({Status.IN_REVIEW}),
+    Status.SPAM: frozenset({Status.NEW}),
+    Status.ACCEPTED: frozenset(),
+}
+
+
+def _locked_for_triage(submission: Submission, user: User) -> Submission:
+    require_permission(user, Perm.INTAKE_TRIAGE)
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    if locked.organisation_id != user.membership.organisation_id or locked.withdrawn_at is not None:
+        raise TransitionRefused()
+    return locked
+
+
+@transaction.atomic
+def submission_status_set(*, submission: Submission, status: Status, changed_by: User) -> Submission:
+    locked = _locked_for_triage(submission, changed_by)
+    current = Status(locked.status)
+    if status == current:
+        return locked
+    if status not in TRANSITIONS[current]:
+        raise TransitionRefused()
+    locked.status, locked.status_changed_at = status, timezone.now()
+    locked.save(update_fields=["status", "status_changed_at"])
+    log_action(
+        action="submission.status_changed", actor=changed_by, target=locked,
+        details={"from": current.value, "to": status.value},
+    )
+    return locked
+
+
+@transaction.atomic
+def submission_assign(*, submission: Submission, assignee: User | None, assigned_by: User) -> Submission:
+    """Give a request to a team member who can read requests (or to nobody)."""
+    locked = _locked_for_triage(submission, assigned_by)
+    if assignee is not None and (
+        assignee.membership.organisation_id != locked.organisation_id
+        or not has_permission(assignee, Perm.INTAKE_TRIAGE)
+    ):
+        raise AssigneeRefused()
+    if locked.assigned_to_id == (assignee.pk if assignee else None):
+        return locked
+    locked.assigned_to = assignee
+    locked.save(update_fields=["assigned_to"])
+    log_action(
+        action="submission.assigned", actor=assigned_by, target=locked,
+        details={"to": assignee.pk if assignee else None},
+    )
+    return locked
+
+
+@transaction.atomic
+def submission_reply(
+    *, submission: Submission, author: User, keyring: KeyRing, text: str, needs_info: bool = False
+) -> Message:
+    """A reply, and (if the team asked a question) the request marked as waiting for the answer."""
+    locked = _locked_for_triage(submission, author)
+    message = reply_send(submission=locked, author=author, keyring=keyring, text=text)
+    if needs_info:
+        submission_status_set(submission=locked, status=Status.NEEDS_INFO, changed_by=author)
+    return message
+
+
+@transaction.atomic
+def submissions_bulk_status(*, submissions: list[Submission], status: Status, changed_by: User) -> int:
+    """All or nothing: one request that cannot take the status stops the whole change."""
+    for submission in submissions:
+        submission_status_set(submission=submission, status=status, changed_by=changed_by)
+    return len(submissions)
+
+
+@transaction.atomic
+def submissions_bulk_assign(*, submissions: list[Submission], assignee: User | None, assigned_by: User) -> int:
+    for submission in submissions:
+        submission_assign(submission=submission, assignee=assignee, assigned_by=assigned_by)
+    return len(submissions)
+
+
+@transaction.atomic
+def submissions_bulk_reply(
+    *, submissions: list[Submission], canned_id: str, author: User, keyring: KeyRing
+) -> int:
+    """The same prepared reply to many requests, each in the language its writer used."""
+    from defensor.intake.canned import canned_reply
+
+    require_permission(author, Perm.INTAKE_TRIAGE)
+    reply = canned_reply(canned_id)
+    for submission in submissions:
+        locked = _locked_for_triage(submission, author)
+        reply_send(submission=locked, author=author, keyring=keyring, text=reply.text_in(locked.language))
+    return len(submissions)
 
 
 def abandoned_uploads_remove(*, older_than_hours: int) -> int:
@@ -320,3 +476,18 @@ def abandoned_uploads_remove(*, older_than_hours: int) -> int:
             shred(path)
             removed += 1
     return removed
+
+
+@transaction.atomic
+def urgency_refresh(*, organisation: Organisation, today: date) -> int:
+    """Raise the urgency of open requests whose time limit has come closer since they arrived
+    (the level was assessed on arrival; the respond-by date says when the limit ends)."""
+    raised = 0
+    for level, within in ((Urgency.CRITICAL, urgency.CRITICAL_WITHIN), (Urgency.URGENT, urgency.URGENT_WITHIN)):
+        raised += Submission.objects.filter(
+            organisation=organisation, withdrawn_at__isnull=True, status__in=OPEN_STATUSES,
+            respond_by__lte=today + within, urgency__lt=level,
+        ).update(urgency=level)
+    if raised:
+        log_action(action="intake.urgency_raised", organisation=organisation, details={"submissions": raised})
+    return raised

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from defensor.core.middleware import csrf_protect
 from defensor.intake import receipts, services
-from defensor.intake.forms import StepForm, initial_from, render_fields
+from defensor.intake.forms import StepForm, answer_rows, initial_from, render_fields
 from defensor.intake.models import Attachment, Submission
 from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
 from defensor.intake.state import (
@@ -82,42 +82,13 @@ def _render_review(
     message: str = "",
 ) -> HttpResponse:
     state.step = "review"
-    answered = []
-    for step in questionnaire.visible_steps(state.answers):
-        rows = []
-        for question in step.questions:
-            if not question.visible(state.answers):
-                continue
-            if question.type == "attachment":
-                value: Any = ", ".join(f.name for f in state.files.get(question.id, [])) or None
-            else:
-                value = _display(question, state.answers.get(question.id))
-            rows.append((question.label, value))
-        answered.append((step, rows))
     context = {
         "questionnaire": questionnaire,
-        "answered": answered,
+        "answered": answer_rows(questionnaire, state.answers, files=state.files),
         "state": seal_state(ensure_visit_key(request), state),
         "message": message,
     }
     return set_visit_cookie(request, render(request, "intake/review.html", context, status=status))
-
-
-def _display(question: Any, value: Any) -> str | None:
-    if value in (None, "", []):
-        return None
-    labels = {o.value: str(o.label) for o in question.options}
-    if question.type == "yes_no":
-        labels = {"yes": _("Yes"), "no": _("No")}
-    if question.type == "consent":
-        return _("Yes")
-    if question.type == "region":
-        from defensor.intake.questionnaire import regions
-
-        labels = {r.code: str(r.name) for r in regions()}
-    if isinstance(value, list):
-        return ", ".join(str(labels.get(v, v)) for v in value)
-    return str(labels.get(value, value))
 
 
 def _expired(request: HttpRequest) -> HttpResponse:

@@ -14,6 +14,7 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         return {"nav": []}
     entries = [
         ("staff:home", "home", Perm.WORKSPACE),
+        ("staff:inbox", "inbox", Perm.INTAKE_TRIAGE),
         ("staff:users", "users", Perm.USERS_MANAGE),
         ("staff:audit", "audit", Perm.AUDIT_VIEW),
         ("staff:account", "account", Perm.WORKSPACE),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from defensor.accounts import views as accounts
 from defensor.audit import views as audit
+from defensor.intake import triage_views as triage
 from defensor.staff import views as staff
 
 app_name = "staff"
@@ -19,5 +20,11 @@ urlpatterns = [
     path("users/", accounts.users_view, name="users"),
     path("users/<int:user_id>/", accounts.user_detail_view, name="user"),
     path("audit/", audit.audit_log_view, name="audit"),
+    path("inbox/", triage.inbox_view, name="inbox"),
+    path("inbox/bulk/", triage.inbox_bulk_view, name="inbox-bulk"),
+    path("inbox/<uuid:submission_id>/", triage.submission_view, name="submission"),
+    path("inbox/<uuid:submission_id>/status/", triage.submission_status_view, name="submission-status"),
+    path("inbox/<uuid:submission_id>/assign/", triage.submission_assign_view, name="submission-assign"),
+    path("inbox/<uuid:submission_id>/reply/", triage.submission_reply_view, name="submission-reply"),
     path("recovery-kit/delete/", staff.recovery_kit_delete_view, name="recovery-kit-delete"),
 ]

@@ -1,0 +1,140 @@
+"""Reads of submissions for triage: only the acting user's organisation, only for those who may
+triage. Listing uses plaintext operational fields; what the person wrote is decrypted in memory
+for the page being shown, with the reader's key ring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from defensor.accounts.models import User
+from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm, require_permission
+from defensor.intake import services, urgency
+from defensor.intake.forms import display_answer
+from defensor.intake.models import OPEN_STATUSES, Status, Submission
+from defensor.intake.questionnaire import default_questionnaire
+from defensor.keys import crypto
+from defensor.keys.keyring import KeyRing
+
+ORDERS = {
+    "urgency": ("-urgency", "received_at"),
+    "oldest": ("received_at",),
+    "newest": ("-received_at",),
+}
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    statuses: tuple[str, ...] = tuple(s.value for s in OPEN_STATUSES)
+    assigned: str = ""  # "" anyone, "me", "nobody", or a user id
+    channel: str = ""
+    min_urgency: int = 0
+    held_only: bool = False
+    order: str = "urgency"
+
+
+def inbox_for(*, actor: User, filters: InboxFilter) -> QuerySet[Submission]:
+    require_permission(actor, Perm.INTAKE_TRIAGE)
+    submissions = Submission.objects.filter(
+        organisation=actor.membership.organisation, withdrawn_at__isnull=True
+    ).select_related("assigned_to")
+    if filters.statuses:
+        submissions = submissions.filter(status__in=filters.statuses)
+    if filters.assigned == "me":
+        submissions = submissions.filter(assigned_to=actor)
+    elif filters.assigned == "nobody":
+        submissions = submissions.filter(assigned_to__isnull=True)
+    elif filters.assigned.isdigit():
+        submissions = submissions.filter(assigned_to_id=int(filters.assigned))
+    if filters.channel:
+        submissions = submissions.filter(channel=filters.channel)
+    if filters.min_urgency:
+        submissions = submissions.filter(urgency__gte=filters.min_urgency)
+    if filters.held_only:
+        submissions = submissions.filter(held_for_review=True)
+    return submissions.order_by(*ORDERS.get(filters.order, ORDERS["urgency"]), "pk")
+
+
+def oldest_unanswered(*, actor: User) -> datetime | None:
+    """When the longest-waiting request arrived that nobody has answered or decided on yet."""
+    require_permission(actor, Perm.INTAKE_TRIAGE)
+    return (
+        Submission.objects.filter(
+            organisation=actor.membership.organisation, withdrawn_at__isnull=True, answered_at__isnull=True,
+            status__in=OPEN_STATUSES,
+        )
+        .order_by("received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+
+
+def submission_for(*, actor: User, submission_id: Any) -> Submission:
+    require_permission(actor, Perm.INTAKE_TRIAGE)
+    submission = (
+        Submission.objects.filter(organisation=actor.membership.organisation, pk=submission_id)
+        .select_related("assigned_to")
+        .first()
+    )
+    if submission is None:
+        raise Http404
+    return submission
+
+
+def submissions_by_ids(*, actor: User, ids: Iterable[str]) -> list[Submission]:
+    require_permission(actor, Perm.INTAKE_TRIAGE)
+    return list(
+        Submission.objects.filter(organisation=actor.membership.organisation, pk__in=list(ids)).order_by("pk")
+    )
+
+
+def assignable_users(*, actor: User) -> QuerySet[User]:
+    """Team members who can read requests (hold the intake key)."""
+    roles = [role.value for role in ROLE_PERMISSIONS[Perm.INTAKE_TRIAGE]]
+    return User.objects.filter(
+        membership__organisation=actor.membership.organisation, membership__role__in=roles, is_active=True
+    ).order_by("username")
+
+
+@dataclass
+class Summary:
+    """What a triager sees of a request in the inbox list."""
+
+    name: str = ""
+    category: str = ""
+    region: str = ""
+    reasons: list[str] = field(default_factory=list)
+    readable: bool = True
+
+
+def summaries(*, submissions: Iterable[Submission], keyring: KeyRing | None) -> dict[Any, Summary]:
+    """Decrypt the page's requests in memory (nothing is kept) for the list's short summaries."""
+    questionnaire = default_questionnaire()
+    questions = {q.id: q for q in questionnaire.questions()}
+    today = timezone.localdate()
+    shown: dict[Any, Summary] = {}
+    for submission in submissions:
+        if keyring is None or submission.sealed_key is None:
+            shown[submission.pk] = Summary(readable=False)
+            continue
+        try:
+            answers = services.submission_answers(submission=submission, keyring=keyring)
+        except (crypto.Tampered, KeyError):
+            shown[submission.pk] = Summary(readable=False)
+            continue
+        shown[submission.pk] = Summary(
+            name=str(answers.get("full_name") or answers.get("address_as") or ""),
+            category=display_answer(questions["service_category"], answers.get("service_category")) or "",
+            region=display_answer(questions["service_region"], answers.get("service_region")) or "",
+            reasons=urgency.assess(answers, today=today).reason_labels,
+        )
+    return shown
+
+
+STATUS_CHOICES = Status.choices

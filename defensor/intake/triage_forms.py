@@ -1,0 +1,85 @@
+"""Forms of the triage inbox (staff side of the intake)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from defensor.accounts.models import User
+from defensor.intake.canned import canned_replies
+from defensor.intake.models import Channel, Status, Urgency
+
+ORDER_CHOICES = [("urgency", _("most urgent first")), ("oldest", _("oldest first")), ("newest", _("newest first"))]
+
+
+class InboxFilterForm(forms.Form):
+    status = forms.MultipleChoiceField(
+        label=_("Status"), choices=Status.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    assigned = forms.ChoiceField(label=_("Assigned to"), required=False)
+    channel = forms.ChoiceField(label=_("Channel"), choices=[("", _("any")), *Channel.choices], required=False)
+    min_urgency = forms.TypedChoiceField(
+        label=_("Urgency at least"), choices=Urgency.choices, coerce=int, required=False, empty_value=None
+    )
+    held = forms.BooleanField(label=_("Only requests held for review"), required=False)
+    order = forms.ChoiceField(label=_("Order"), choices=ORDER_CHOICES, required=False)
+
+    def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assigned = self.fields["assigned"]
+        assert isinstance(assigned, forms.ChoiceField)  # noqa: S101 - declared above
+        assigned.choices = [
+            ("", _("anyone")), ("me", _("me")), ("nobody", _("nobody")),
+            *[(str(u.pk), u.username) for u in users],
+        ]
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[c for c in Status.choices if c[0] != Status.ACCEPTED]
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ChoiceField(label=_("Assign to"), required=False)
+
+    def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, forms.ChoiceField)  # noqa: S101 - declared above
+        assignee.choices = [("", _("nobody")), *[(str(u.pk), u.username) for u in users]]
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Reply"), max_length=4000, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("The person reads it with their receipt phrase. Write nothing that would harm them if "
+                    "someone else read it over their shoulder."),
+    )
+    needs_info = forms.BooleanField(label=_("and mark as “needs information”"), required=False)
+
+
+def canned_choices() -> list[tuple[str, str]]:
+    return [(r.id, r.title) for r in canned_replies()]
+
+
+class BulkForm(forms.Form):
+    """An action for the requests ticked on the inbox page (their ids are read by the view)."""
+
+    action = forms.ChoiceField(label=_("With the selected requests"))
+
+    def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        action = self.fields["action"]
+        assert isinstance(action, forms.ChoiceField)  # noqa: S101 - declared above
+        action.choices = [("", "—"), *bulk_actions(users)]
+
+
+def bulk_actions(users: list[User]) -> list[tuple[str, Any]]:
+    return [
+        (str(_("Set status")), [(f"status:{v}", label) for v, label in Status.choices if v != Status.ACCEPTED]),
+        (str(_("Assign to")), [("assign:", _("nobody")), *[(f"assign:{u.pk}", u.username) for u in users]]),
+        (str(_("Send a prepared reply")), [(f"reply:{i}", title) for i, title in canned_choices()]),
+    ]

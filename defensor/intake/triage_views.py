@@ -1,0 +1,254 @@
+"""The triage inbox: the team reads requests, decides on them, assigns and answers them.
+
+Views parse and hand off to services (intake.services) and selectors (intake.selectors). What a
+person wrote is decrypted with the reader's key ring for the page being shown, and every such read
+is audited.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import date
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from defensor.accounts.models import User
+from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.core.errors import DefensorError
+from defensor.intake import services
+from defensor.intake.canned import UnknownReply, canned_replies, canned_reply
+from defensor.intake.forms import answer_rows
+from defensor.intake.models import OPEN_STATUSES, Status, Submission
+from defensor.intake.questionnaire import default_questionnaire
+from defensor.intake.selectors import (
+    InboxFilter,
+    assignable_users,
+    inbox_for,
+    oldest_unanswered,
+    submission_for,
+    submissions_by_ids,
+    summaries,
+)
+from defensor.intake.triage_forms import AssignForm, BulkForm, InboxFilterForm, ReplyForm, StatusForm
+from defensor.intake.urgency import assess
+from defensor.keys import crypto
+from defensor.keys.keyring import keyring_for
+
+PAGE_SIZE = 25
+LONG_WAIT_HOURS = 48
+
+# Urgency is assessed on arrival; time limits come closer every day. Raised at most once a day per
+# server process, when someone opens the inbox.
+_urgency_refreshed: dict[int, date] = {}
+
+
+def _refresh_urgency(user: User) -> None:
+    organisation = user.membership.organisation
+    today = timezone.localdate()
+    if _urgency_refreshed.get(organisation.pk) != today:
+        services.urgency_refresh(organisation=organisation, today=today)
+        _urgency_refreshed[organisation.pk] = today
+
+
+def _filters(form: InboxFilterForm) -> InboxFilter:
+    if not (form.is_bound and form.is_valid()):
+        return InboxFilter()
+    data = form.cleaned_data
+    return InboxFilter(
+        statuses=tuple(data["status"]) or InboxFilter().statuses,
+        assigned=data["assigned"] or "",
+        channel=data["channel"] or "",
+        min_urgency=data["min_urgency"] or 0,
+        held_only=bool(data["held"]),
+        order=data["order"] or "urgency",
+    )
+
+
+@staff_view(Perm.INTAKE_TRIAGE)
+@require_GET
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    _refresh_urgency(actor)
+    users = list(assignable_users(actor=actor))
+    form = InboxFilterForm(request.GET or None, users=users)
+    page = Paginator(inbox_for(actor=actor, filters=_filters(form)), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    shown = summaries(submissions=rows, keyring=keyring)
+    services.submissions_read(reader=actor, submissions=[s for s in rows if shown[s.pk].readable], where="inbox")
+    oldest = oldest_unanswered(actor=actor)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "triage/inbox.html", {
+        "form": form,
+        "page": page,
+        "rows": [(s, shown[s.pk]) for s in rows],
+        "query": query.urlencode(),
+        "oldest_unanswered": oldest,
+        "long_wait": oldest is not None and (timezone.now() - oldest).total_seconds() > LONG_WAIT_HOURS * 3600,
+        "bulk_form": BulkForm(users=users),
+        "keys_locked": keyring is None,
+        "back": request.get_full_path(),
+    }, status=400 if form.errors else 200)
+
+
+@staff_view(Perm.INTAKE_TRIAGE)
+@require_POST
+def inbox_bulk_view(request: HttpRequest) -> HttpResponse:
+    actor = acting_user(request)
+    users = list(assignable_users(actor=actor))
+    form = BulkForm(request.POST, users=users)
+    ids = [raw for raw in request.POST.getlist("ids") if _is_uuid(raw)]
+    back = _safe_back(request.POST.get("back", ""))
+    if not ids:
+        messages.error(request, _("Select at least one request."))
+        return redirect(back)
+    if not form.is_valid() or not form.cleaned_data["action"]:
+        messages.error(request, _("Choose what to do with the selected requests."))
+        return redirect(back)
+    chosen = submissions_by_ids(actor=actor, ids=ids)
+    kind, _sep, value = form.cleaned_data["action"].partition(":")
+    try:
+        if kind == "status":
+            done = services.submissions_bulk_status(submissions=chosen, status=Status(value), changed_by=actor)
+        elif kind == "assign":
+            assignee = next((u for u in users if str(u.pk) == value), None)
+            done = services.submissions_bulk_assign(submissions=chosen, assignee=assignee, assigned_by=actor)
+        else:
+            keyring = keyring_for(request)
+            if keyring is None:
+                messages.error(request, _("Your keys are locked: log out and log in again to send replies."))
+                return redirect(back)
+            done = services.submissions_bulk_reply(submissions=chosen, canned_id=value, author=actor, keyring=keyring)
+    except DefensorError as error:
+        messages.error(request, _("Nothing was changed: %(reason)s") % {"reason": error.user_message})
+        return redirect(back)
+    messages.success(request, ngettext("Done for %(n)d request.", "Done for %(n)d requests.", done) % {"n": done})
+    return redirect(back)
+
+
+def _is_uuid(raw: str) -> bool:
+    try:
+        uuid.UUID(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def _safe_back(path: str) -> str:
+    """Only back to the inbox itself (never an address from elsewhere)."""
+    return path if path.startswith("/staff/inbox/") and "//" not in path else "/staff/inbox/"
+
+
+@staff_view(Perm.INTAKE_TRIAGE)
+@require_GET
+def submission_view(request: HttpRequest, submission_id: uuid.UUID) -> HttpResponse:
+    actor = acting_user(request)
+    submission = submission_for(actor=actor, submission_id=submission_id)
+    initial = {}
+    if request.GET.get("canned"):
+        with contextlib.suppress(UnknownReply):
+            initial = {"text": canned_reply(request.GET["canned"]).text_in(submission.language)}
+    return _submission_page(request, actor, submission, ReplyForm(initial=initial))
+
+
+def _submission_page(
+    request: HttpRequest, actor: User, submission: Submission, reply_form: ReplyForm, *, status: int = 200
+) -> HttpResponse:
+    keyring = keyring_for(request)
+    users = list(assignable_users(actor=actor))
+    answers = thread = None
+    reasons: list[str] = []
+    if keyring is not None and submission.withdrawn_at is None:
+        try:
+            decrypted = services.submission_answers(submission=submission, keyring=keyring)
+            thread = services.submission_thread(submission=submission, keyring=keyring)
+        except (crypto.Tampered, KeyError):
+            decrypted = None
+        if decrypted is not None:
+            answers = answer_rows(default_questionnaire(), decrypted)
+            reasons = assess(decrypted, today=timezone.localdate()).reason_labels
+            services.submissions_read(reader=actor, submissions=[submission], where="request")
+    return render(request, "triage/submission.html", {
+        "submission": submission,
+        "answers": answers,
+        "thread": thread,
+        "reasons": reasons,
+        "status_form": StatusForm(initial={"status": submission.status}),
+        "assign_form": AssignForm(initial={"assignee": submission.assigned_to_id or ""}, users=users),
+        "reply_form": reply_form,
+        "canned": canned_replies(),
+        "keys_locked": keyring is None,
+        "is_open": submission.status in OPEN_STATUSES and submission.withdrawn_at is None,
+    }, status=status)
+
+
+def _submission_or_404(request: HttpRequest, submission_id: uuid.UUID) -> tuple[User, Submission]:
+    actor = acting_user(request)
+    return actor, submission_for(actor=actor, submission_id=submission_id)
+
+
+@staff_view(Perm.INTAKE_TRIAGE)
+@require_POST
+def submission_status_view(request: HttpRequest, submission_id: uuid.UUID) -> HttpResponse:
+    actor, submission = _submission_or_404(request, submission_id)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a status."))
+    else:
+        try:
+            services.submission_status_set(
+                submission=submission, status=Status(form.cleaned_data["status"]), changed_by=actor
+            )
+            messages.success(request, _("Status changed."))
+        except DefensorError as error:
+            messages.error(request, str(error.user_message))
+    return redirect("staff:submission", submission_id=submission.pk)
+
+
+@staff_view(Perm.INTAKE_TRIAGE)
+@require_POST
+def submission_assign_view(request: HttpRequest, submission_id: uuid.UUID) -> HttpResponse:
+    actor, submission = _submission_or_404(request, submission_id)
+    users = list(assignable_users(actor=actor))
+    form = AssignForm(request.POST, users=users)
+    if not form.is_valid():
+        messages.error(request, _("Choose a team member."))
+    else:
+        assignee = next((u for u in users if str(u.pk) == form.cleaned_data["assignee"]), None)
+        try:
+            services.submission_assign(submission=submission, assignee=assignee, assigned_by=actor)
+            messages.success(request, _("Assigned."))
+        except DefensorError as error:
+            messages.error(request, str(error.user_message))
+    return redirect("staff:submission", submission_id=submission.pk)
+
+
+@staff_view(Perm.INTAKE_TRIAGE)
+@require_POST
+def submission_reply_view(request: HttpRequest, submission_id: uuid.UUID) -> HttpResponse:
+    actor, submission = _submission_or_404(request, submission_id)
+    keyring = keyring_for(request)
+    form = ReplyForm(request.POST)
+    if keyring is None:
+        messages.error(request, _("Your keys are locked: log out and log in again to send replies."))
+        return redirect("staff:submission", submission_id=submission.pk)
+    if not form.is_valid():
+        return _submission_page(request, actor, submission, form, status=400)  # what was typed is kept
+    try:
+        services.submission_reply(
+            submission=submission, author=actor, keyring=keyring, text=form.cleaned_data["text"],
+            needs_info=form.cleaned_data["needs_info"],
+        )
+        messages.success(request, _("Reply sent. The person reads it with their receipt phrase."))
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+    return redirect("staff:submission", submission_id=submission.pk)

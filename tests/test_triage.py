@@ -1,0 +1,326 @@
+"""Triage: the team turns a flood of requests into decisions — the most urgent first, nobody
+left unanswered, each request assigned, answered and decided, one at a time or many at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from defensor.accounts.models import User
+from defensor.audit.models import AuditEvent
+from defensor.intake import services
+from defensor.intake.models import Status, Submission, Urgency
+from defensor.intake.urgency import add_months, assess
+
+pytestmark = pytest.mark.django_db
+MakeSubmission = Callable[..., Submission]
+TODAY = date(2026, 11, 25)
+
+
+# --- urgency from what the person wrote ----------------------------------------------------
+
+
+def test_a_special_rank_employee_dismissed_three_weeks_ago_is_critical() -> None:
+    # One month to go to court (342-FZ art. 72): three weeks gone, a week left.
+    found = assess({"dismissed": "yes", "service_category": "special_rank",
+                    "dismissal_order_date": (TODAY - timedelta(days=21)).isoformat()}, today=TODAY)
+    assert found.level == Urgency.CRITICAL
+    assert found.reasons == ("limitation_ends_soon",)
+    assert found.respond_by == TODAY + timedelta(days=9)
+
+
+def test_a_serviceman_dismissed_three_weeks_ago_has_time_but_is_not_ignored() -> None:
+    found = assess({"dismissed": "yes", "service_category": "contract",
+                    "dismissal_order_date": (TODAY - timedelta(days=21)).isoformat()}, today=TODAY)
+    assert found.level == Urgency.SOON
+    assert found.respond_by == date(2027, 2, 4)
+
+
+def test_a_limit_that_may_have_passed_is_critical_not_dropped() -> None:
+    found = assess({"dismissed": "yes", "service_category": "special_rank", "dismissal_order_date": "2026-01-10"},
+                   today=TODAY)
+    assert found.level == Urgency.CRITICAL
+    assert found.reasons == ("limitation_passed",)
+
+
+def test_criminal_cases_deployment_and_pressure_raise_urgency() -> None:
+    assert assess({"criminal_case": "opened"}, today=TODAY).level == Urgency.CRITICAL
+    assert assess({"criminal_case": "threatened"}, today=TODAY).level == Urgency.URGENT
+    assert assess({"order_date": (TODAY + timedelta(days=3)).isoformat()}, today=TODAY).level == Urgency.URGENT
+    assert assess({"order_date": "2022-02-20"}, today=TODAY).level == Urgency.NORMAL
+    assert assess({"pressure": ["family"]}, today=TODAY).level == Urgency.SOON
+    assert assess({"pressure": ["none"]}, today=TODAY).level == Urgency.NORMAL
+    assert assess({}, today=TODAY).level == Urgency.NORMAL
+
+
+def test_months_end_on_the_last_day_when_the_day_does_not_exist() -> None:
+    assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert add_months(date(2025, 11, 30), 3) == date(2026, 2, 28)
+    assert add_months(date(2025, 12, 15), 1) == date(2026, 1, 15)
+
+
+def test_urgency_is_assessed_on_arrival_and_raised_as_the_limit_comes_closer(
+    anna: User, make_submission: MakeSubmission
+) -> None:
+    today = timezone.localdate()
+    dismissed = make_submission(dismissal_order_date=(today - timedelta(days=10)).isoformat(),
+                                service_category="contract", criminal_case="none", pressure=["none"])
+    assert dismissed.urgency == Urgency.SOON
+    assert dismissed.respond_by == add_months(today - timedelta(days=10), 3)
+    assert services.urgency_refresh(organisation=dismissed.organisation, today=today) == 0
+    later = dismissed.respond_by - timedelta(days=10)
+    assert services.urgency_refresh(organisation=dismissed.organisation, today=later) == 1
+    dismissed.refresh_from_db()
+    assert dismissed.urgency == Urgency.CRITICAL
+    assert AuditEvent.objects.filter(action="intake.urgency_raised").count() == 1
+
+
+# --- the inbox -------------------------------------------------------------------------------
+
+
+def _rows(page: str) -> list[str]:
+    return re.findall(r'<tr data-testid="inbox-row">(.*?)</tr>', page, re.S)
+
+
+def test_the_inbox_puts_the_most_urgent_first_and_says_how_long_the_oldest_waited(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    calm = make_submission(full_name="Спокойный Пётр", criminal_case="none", dismissed="no", pressure=["none"],
+                           dismissal_order_date=None, dismissal_order_number=None)
+    Submission.objects.filter(pk=calm.pk).update(received_at=timezone.now() - timedelta(days=3))
+    make_submission(full_name="Срочный Иван", criminal_case="opened")
+    client = verified_client(anna)
+    page = client.get("/staff/inbox/").content.decode()
+    rows = _rows(page)
+    assert len(rows) == 2
+    assert "Срочный Иван" in rows[0]
+    assert "Возбуждено уголовное дело" in rows[0]
+    assert "Спокойный Пётр" in rows[1]
+    assert re.search(r"Самый старый запрос без ответа ждёт 3\xa0дня", page)
+    oldest = client.get("/staff/inbox/?order=oldest").content.decode()
+    assert "Спокойный Пётр" in _rows(oldest)[0]
+    # Answering the oldest: now the newer one is the oldest unanswered.
+    client.post(f"/staff/inbox/{calm.pk}/reply/", {"text": "Здравствуйте, мы получили ваше письмо."})
+    page = client.get("/staff/inbox/").content.decode()
+    assert "ждёт 0\xa0минут" in page
+    reads = AuditEvent.objects.filter(action="submission.read", actor=anna)
+    assert reads.filter(details__where="inbox").exists()
+
+
+def test_the_inbox_filters_by_status_assignee_channel_and_urgency(
+    anna: User, pavel: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    mine = make_submission(full_name="Мой Клиент", criminal_case="opened")
+    services.submission_assign(submission=mine, assignee=anna, assigned_by=anna)
+    spam = make_submission(full_name="Реклама Казино")
+    services.submission_status_set(submission=spam, status=Status.SPAM, changed_by=anna)
+    from defensor.intake.models import Channel
+
+    make_submission(full_name="По Телефону", channel=Channel.PHONE, criminal_case="none", pressure=["none"],
+                    dismissed="no", dismissal_order_date=None, dismissal_order_number=None)
+    client = verified_client(anna)
+
+    def names(query: str) -> set[str]:
+        page = client.get("/staff/inbox/?" + query).content.decode()
+        return {n for n in ("Мой Клиент", "Реклама Казино", "По Телефону") if n in page}
+
+    assert names("") == {"Мой Клиент", "По Телефону"}  # spam is not in the open inbox
+    assert names("status=spam") == {"Реклама Казино"}
+    assert names("assigned=me") == {"Мой Клиент"}
+    assert names("assigned=nobody") == {"По Телефону"}
+    assert names("channel=phone") == {"По Телефону"}
+    assert names("min_urgency=3") == {"Мой Клиент"}
+    assert client.get("/staff/inbox/?min_urgency=9").status_code == 400  # a clear error, not a crash
+
+
+def test_the_inbox_pages_through_many_requests(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    for _ in range(27):
+        make_submission()
+    client = verified_client(anna)
+    first = client.get("/staff/inbox/").content.decode()
+    second = client.get("/staff/inbox/?page=2").content.decode()
+    assert len(_rows(first)) == 25
+    assert len(_rows(second)) == 2
+    assert "Страница 2 из 2" in second
+
+
+# --- statuses, assignment, replies ---------------------------------------------------------
+
+ALLOWED = [
+    (Status.NEW, Status.IN_REVIEW), (Status.NEW, Status.NEEDS_INFO), (Status.NEW, Status.REFERRED),
+    (Status.NEW, Status.REJECTED), (Status.NEW, Status.SPAM), (Status.IN_REVIEW, Status.NEW),
+    (Status.IN_REVIEW, Status.NEEDS_INFO), (Status.IN_REVIEW, Status.REFERRED), (Status.IN_REVIEW, Status.REJECTED),
+    (Status.IN_REVIEW, Status.SPAM), (Status.NEEDS_INFO, Status.IN_REVIEW), (Status.NEEDS_INFO, Status.REFERRED),
+    (Status.NEEDS_INFO, Status.REJECTED), (Status.NEEDS_INFO, Status.SPAM), (Status.REFERRED, Status.IN_REVIEW),
+    (Status.REJECTED, Status.IN_REVIEW), (Status.SPAM, Status.NEW),
+]
+REFUSED = [
+    (Status.NEW, Status.ACCEPTED), (Status.IN_REVIEW, Status.ACCEPTED), (Status.SPAM, Status.REJECTED),
+    (Status.REJECTED, Status.SPAM), (Status.REFERRED, Status.NEW), (Status.NEEDS_INFO, Status.NEW),
+    (Status.ACCEPTED, Status.NEW), (Status.ACCEPTED, Status.REJECTED), (Status.SPAM, Status.IN_REVIEW),
+]
+
+
+@pytest.mark.parametrize(("start", "to"), ALLOWED, ids=lambda s: str(s))
+def test_allowed_status_changes_are_made_and_audited(
+    start: Status, to: Status, anna: User, make_submission: MakeSubmission
+) -> None:
+    submission = make_submission()
+    Submission.objects.filter(pk=submission.pk).update(status=start)
+    changed = services.submission_status_set(submission=submission, status=to, changed_by=anna)
+    assert Submission.objects.get(pk=submission.pk).status == to == changed.status
+    event = AuditEvent.objects.get(action="submission.status_changed", target_id=str(submission.pk))
+    assert event.details == {"from": start.value, "to": to.value}
+    assert event.actor == anna
+
+
+@pytest.mark.parametrize(("start", "to"), REFUSED, ids=lambda s: str(s))
+def test_impossible_status_changes_are_refused_and_change_nothing(
+    start: Status, to: Status, anna: User, make_submission: MakeSubmission
+) -> None:
+    submission = make_submission()
+    Submission.objects.filter(pk=submission.pk).update(status=start)
+    with pytest.raises(services.TransitionRefused):
+        services.submission_status_set(submission=submission, status=to, changed_by=anna)
+    assert Submission.objects.get(pk=submission.pk).status == start
+    assert not AuditEvent.objects.filter(action="submission.status_changed").exists()
+
+
+def test_a_withdrawn_request_cannot_be_triaged(anna: User, make_submission: MakeSubmission) -> None:
+    submission = make_submission()
+    services.submission_withdraw(submission=submission)
+    with pytest.raises(services.TransitionRefused):
+        services.submission_status_set(submission=submission, status=Status.IN_REVIEW, changed_by=anna)
+
+
+def test_the_status_form_changes_the_status_and_explains_a_refusal(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission()
+    client = verified_client(anna)
+    page = client.post(f"/staff/inbox/{submission.pk}/status/", {"status": "in_review"}, follow=True)
+    assert '<strong data-testid="status">на рассмотрении</strong>' in page.content.decode()
+    page = client.post(f"/staff/inbox/{submission.pk}/status/", {"status": "accepted"}, follow=True)
+    assert "Выберите статус." in page.content.decode()
+    assert Submission.objects.get(pk=submission.pk).status == Status.IN_REVIEW
+
+
+def test_requests_are_assigned_only_to_those_who_can_read_them(
+    anna: User, pavel: User, boris: User, make_submission: MakeSubmission,
+    verified_client: Callable[[User], Client],
+) -> None:
+    submission = make_submission()
+    services.submission_assign(submission=submission, assignee=pavel, assigned_by=anna)
+    assert Submission.objects.get(pk=submission.pk).assigned_to == pavel
+    with pytest.raises(services.AssigneeRefused):
+        services.submission_assign(submission=submission, assignee=boris, assigned_by=anna)  # a volunteer
+    assert Submission.objects.get(pk=submission.pk).assigned_to == pavel
+    client = verified_client(anna)
+    client.post(f"/staff/inbox/{submission.pk}/assign/", {"assignee": ""})
+    assert Submission.objects.get(pk=submission.pk).assigned_to is None
+    assert [e.details["to"] for e in AuditEvent.objects.filter(action="submission.assigned").order_by("seq")] == [
+        pavel.pk, None,
+    ]
+
+
+def test_a_reply_reaches_the_receipt_holder_and_a_question_marks_the_request(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    receipt = "1234512345123451234512345"
+    submission = make_submission(receipt=receipt)
+    client = verified_client(anna)
+    empty = client.post(f"/staff/inbox/{submission.pk}/reply/", {"text": "", "needs_info": "on"})
+    assert empty.status_code == 400
+    assert "Обязательное поле" in empty.content.decode()
+    assert Submission.objects.get(pk=submission.pk).status == Status.NEW
+    client.post(f"/staff/inbox/{submission.pk}/reply/", {"text": "Пришлите, пожалуйста, копию приказа.",
+                                                         "needs_info": "on"})
+    stored = Submission.objects.get(pk=submission.pk)
+    assert stored.status == Status.NEEDS_INFO
+    assert stored.answered_at is not None
+    texts = [m.text for m in services.receipt_messages(submission=stored, receipt=receipt)]
+    assert texts[-1] == "Пришлите, пожалуйста, копию приказа."
+    page = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert "Пришлите, пожалуйста, копию приказа." in page
+    assert "Приказали ехать" in page
+    assert AuditEvent.objects.filter(action="submission.read", target_id=str(submission.pk)).exists()
+
+
+def test_a_prepared_reply_is_offered_in_the_language_the_person_wrote_in(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    english = make_submission(language="en")
+    client = verified_client(anna)
+    page = client.get(f"/staff/inbox/{english.pk}/?canned=needs_info").content.decode()
+    assert "To help you we need a little more information" in page
+    assert client.get(f"/staff/inbox/{english.pk}/?canned=nonsense").status_code == 200
+
+
+# --- bulk actions ----------------------------------------------------------------------------
+
+
+def test_bulk_actions_mark_assign_and_answer_many_requests_at_once(
+    anna: User, pavel: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    russian = make_submission(receipt="1111122222333334444455555")
+    english = make_submission(language="en", receipt="5555544444333332222211111")
+    third = make_submission()
+    client = verified_client(anna)
+    ids = [str(russian.pk), str(english.pk), str(third.pk)]
+    client.post("/staff/inbox/bulk/", {"ids": ids, "action": f"assign:{pavel.pk}", "back": "/staff/inbox/"})
+    assert set(Submission.objects.values_list("assigned_to", flat=True)) == {pavel.pk}
+    client.post("/staff/inbox/bulk/", {"ids": ids[:2], "action": "reply:received", "back": "/staff/inbox/"})
+    russian_texts = [m.text for m in services.receipt_messages(submission=russian, receipt="1111122222333334444455555")]
+    english_texts = [m.text for m in services.receipt_messages(submission=english, receipt="5555544444333332222211111")]
+    assert russian_texts[-1].startswith("Здравствуйте! Мы прочитали ваше обращение.")
+    assert english_texts[-1].startswith("Hello. We have read your request.")
+    page = client.post("/staff/inbox/bulk/", {"ids": ids, "action": "status:spam", "back": "/staff/inbox/"},
+                       follow=True).content.decode()
+    assert "Сделано для 3 обращений" in page
+    assert set(Submission.objects.values_list("status", flat=True)) == {Status.SPAM}
+
+
+def test_a_bulk_change_that_cannot_apply_to_one_request_changes_none(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    first, second = make_submission(), make_submission()
+    Submission.objects.filter(pk=second.pk).update(status=Status.ACCEPTED)
+    client = verified_client(anna)
+    page = client.post("/staff/inbox/bulk/", {"ids": [str(first.pk), str(second.pk)], "action": "status:rejected",
+                                              "back": "/staff/inbox/"}, follow=True).content.decode()
+    assert "Ничего не изменено" in page
+    assert Submission.objects.get(pk=first.pk).status == Status.NEW
+    assert not AuditEvent.objects.filter(action="submission.status_changed").exists()
+    nothing = client.post("/staff/inbox/bulk/", {"action": "status:spam", "back": "/staff/inbox/"}, follow=True)
+    assert "Выберите хотя бы одно обращение" in nothing.content.decode()
+
+
+def test_bulk_actions_never_reach_another_organisations_requests(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.core.models import Organisation
+
+    other = Organisation.objects.create(name="Другая группа")
+    ours = make_submission()
+    Submission.objects.filter(pk=ours.pk).update(organisation=other)
+    client = verified_client(anna)
+    client.post("/staff/inbox/bulk/", {"ids": [str(ours.pk)], "action": "status:spam", "back": "/staff/inbox/"})
+    assert Submission.objects.get(pk=ours.pk).status == Status.NEW
+    assert client.get(f"/staff/inbox/{ours.pk}/").status_code == 404
+
+
+def test_the_team_reads_a_request_in_full_with_its_reasons(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission(criminal_case="threatened")
+    page = verified_client(anna).get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert "Угрожали уголовным делом" in page
+    assert "в/ч 12345" in page
+    assert "Краснодарский край" in page
