@@ -16,6 +16,7 @@ from defensor.audit.models import AuditEvent
 from defensor.intake import services
 from defensor.intake.models import Status, Submission, Urgency
 from defensor.intake.urgency import add_months, assess
+from tests.conftest import keyring_of
 
 pytestmark = pytest.mark.django_db
 MakeSubmission = Callable[..., Submission]
@@ -279,8 +280,8 @@ def test_bulk_actions_mark_assign_and_answer_many_requests_at_once(
     client.post("/staff/inbox/bulk/", {"ids": ids[:2], "action": "reply:received", "back": "/staff/inbox/"})
     russian_texts = [m.text for m in services.receipt_messages(submission=russian, receipt="1111122222333334444455555")]
     english_texts = [m.text for m in services.receipt_messages(submission=english, receipt="5555544444333332222211111")]
-    assert russian_texts[-1].startswith("Здравствуйте! Мы прочитали ваше обращение.")
-    assert english_texts[-1].startswith("Hello. We have read your request.")
+    assert str(russian_texts[-1]).startswith("Здравствуйте! Мы прочитали ваше обращение.")
+    assert str(english_texts[-1]).startswith("Hello. We have read your request.")
     page = client.post("/staff/inbox/bulk/", {"ids": ids, "action": "status:spam", "back": "/staff/inbox/"},
                        follow=True).content.decode()
     assert "Сделано для 3 обращений" in page
@@ -324,3 +325,66 @@ def test_the_team_reads_a_request_in_full_with_its_reasons(
     assert "Угрожали уголовным делом" in page
     assert "в/ч 12345" in page
     assert "Краснодарский край" in page
+
+
+# --- hotline ----------------------------------------------------------------------------------
+
+
+def _hotline_data(**changes: object) -> dict[str, object]:
+    from tests.intake_visitor import DEFAULT_ANSWERS
+
+    data: dict[str, object] = {
+        f"{step}-{k}": v for step, answers in DEFAULT_ANSWERS.items() for k, v in answers.items()
+    }
+    data["service-full_name"] = "Петров Пётр Петрович"
+    data["language"] = "ru"
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_a_volunteer_takes_a_request_by_phone_and_it_reaches_the_inbox_sealed(
+    anna: User, boris: User, verified_client: Callable[[User], Client]
+) -> None:
+    client = verified_client(boris)
+    form = client.get("/staff/hotline/").content.decode()
+    assert "About your service" in form  # every step on one page, in the volunteer's language
+    assert "Your refusal" in form
+    assert 'name="consequences-dismissal_order_date"' in form  # follow-ups too, "only if it applies"
+    assert "Only if it applies to you." in form
+    page = client.post("/staff/hotline/", _hotline_data())
+    assert page.status_code == 200
+    receipt = re.search(r'data-testid="receipt">([^<]+)<', page.content.decode())
+    assert receipt is not None
+    assert "no-store" in page["Cache-Control"]
+    submission = Submission.objects.get()
+    assert submission.channel == "phone"
+    assert submission.held_for_review is False
+    event = AuditEvent.objects.get(action="submission.received")
+    assert event.actor == boris
+    assert event.details["channel"] == "phone"
+    assert client.get(f"/staff/inbox/{submission.pk}/").status_code == 403  # a volunteer cannot read it back
+    answers = services.submission_answers(submission=submission, keyring=keyring_of(anna))
+    assert answers["full_name"] == "Петров Пётр Петрович"
+    assert answers["phone"] == "+79161234567"
+    assert "destination" not in answers  # a follow-up that did not apply is not kept
+    # The caller reads replies with the phrase the volunteer read out.
+    assert services.submission_by_receipt(receipt.group(1).strip()) == submission
+    inbox = verified_client(anna).get("/staff/inbox/?channel=phone").content.decode()
+    assert "Петров Пётр Петрович" in inbox
+
+
+def test_a_phone_request_with_missing_answers_is_not_sent_and_nothing_typed_is_lost(
+    boris: User, verified_client: Callable[[User], Client]
+) -> None:
+    client = verified_client(boris)
+    page = client.post("/staff/hotline/", _hotline_data(**{"service-service_category": None,
+                                                            "service-unit": "в/ч 55555"}))
+    assert page.status_code == 400
+    text = page.content.decode()
+    assert "This field is required." in text
+    assert 'value="в/ч 55555"' in text
+    assert "Приказали ехать в командировку" in text
+    assert not Submission.objects.exists()
+    page = client.post("/staff/hotline/", _hotline_data(**{"final-consent": None}))
+    assert page.status_code == 400
+    assert not Submission.objects.exists()

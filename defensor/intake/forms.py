@@ -42,14 +42,18 @@ def _region_choices_in(language: str) -> list[tuple[str, Any]]:
 class StepForm(forms.Form):
     """Visible questions of one step; hidden ones are neither shown nor validated."""
 
-    def __init__(self, *args: Any, step: Step, answers: Answers, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, step: Step, answers: Answers, show_all: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.step = step
         self.known_answers = answers
         # A follow-up on an answer given on this same page cannot be decided before the page is
         # sent (no JavaScript): it is shown at once, marked "only if it applies", and kept only
-        # if its condition holds once the page is sent.
-        shown = [q for q in step.questions if q.visible(answers) or q.follows_up_on(step)]
+        # if its condition holds once the page is sent. ``show_all`` (the hotline's one-page form)
+        # shows every question that way, files excepted (none arrive by phone).
+        if show_all:
+            shown = [q for q in step.questions if q.type != "attachment"]
+        else:
+            shown = [q for q in step.questions if q.visible(answers) or q.follows_up_on(step)]
         self.follow_ups = {q.id for q in shown if not q.visible(answers)}
         self.questions = [q for q in shown if q.type != "attachment"]
         self.attachment_questions = [q for q in shown if q.type == "attachment"]
@@ -154,15 +158,15 @@ def render_fields(form: StepForm) -> SafeString:
     """
     if form.is_bound or any(v not in (None, "", []) for v in form.initial.values()):
         return _render_fields(form)
-    key = (form.step.id, (get_language() or "ru")[:2], tuple(sorted(form.follow_ups)))
+    key = (form.step.id, form.prefix or "", (get_language() or "ru")[:2], tuple(sorted(form.follow_ups)))
     cached = _pristine_pages.get(key)
     if cached is None or cached[0] is not form.step:
         cached = _pristine_pages[key] = (form.step, _render_fields(form))
     return cached[1]
 
 
-# step id, language, follow-ups -> (the step object it was made from, its empty fields' markup)
-_pristine_pages: dict[tuple[str, str, tuple[str, ...]], tuple[Step, SafeString]] = {}
+# step id, form prefix, language, follow-ups -> (the step object it was made from, its empty fields' markup)
+_pristine_pages: dict[tuple[str, str, str, tuple[str, ...]], tuple[Step, SafeString]] = {}
 
 
 def _render_fields(form: forms.Form) -> SafeString:

@@ -118,7 +118,12 @@ def submission_receive(
     held_for_review: bool = False,
     organisation: Organisation | None = None,
     submission_id: uuid.UUID | None = None,
+    taken_by: User | None = None,
 ) -> Received:
+    """Seal and store a request. ``taken_by``: the team member who took it by phone."""
+    if taken_by is not None:
+        require_permission(taken_by, Perm.INTAKE_HOTLINE)
+        organisation = taken_by.membership.organisation
     organisation = organisation or intake_organisation()
     intake_key = _intake_key(organisation)
     data_key = crypto.random_key()
@@ -164,6 +169,7 @@ def submission_receive(
     message.save()
     log_action(
         action="submission.received",
+        actor=taken_by,
         organisation=organisation,
         target=submission,
         details={"channel": channel.value, "attachments": len(files), "held": held_for_review},

@@ -83,3 +83,10 @@ def bulk_actions(users: list[User]) -> list[tuple[str, Any]]:
         (str(_("Assign to")), [("assign:", _("nobody")), *[(f"assign:{u.pk}", u.username) for u in users]]),
         (str(_("Send a prepared reply")), [(f"reply:{i}", title) for i, title in canned_choices()]),
     ]
+
+
+class HotlineForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language of the receipt phrase and of our replies"),
+        choices=[("ru", "Русский"), ("en", "English")], initial="ru",
+    )

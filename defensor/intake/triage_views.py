@@ -10,23 +10,25 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, acting_user, staff_view
 from defensor.core.errors import DefensorError
-from defensor.intake import services
+from defensor.intake import receipts, services
 from defensor.intake.canned import UnknownReply, canned_replies, canned_reply
-from defensor.intake.forms import answer_rows
-from defensor.intake.models import OPEN_STATUSES, Status, Submission
+from defensor.intake.forms import StepForm, answer_rows, render_fields
+from defensor.intake.models import OPEN_STATUSES, Channel, Status, Submission
 from defensor.intake.questionnaire import default_questionnaire
 from defensor.intake.selectors import (
     InboxFilter,
@@ -37,7 +39,7 @@ from defensor.intake.selectors import (
     submissions_by_ids,
     summaries,
 )
-from defensor.intake.triage_forms import AssignForm, BulkForm, InboxFilterForm, ReplyForm, StatusForm
+from defensor.intake.triage_forms import AssignForm, BulkForm, HotlineForm, InboxFilterForm, ReplyForm, StatusForm
 from defensor.intake.urgency import assess
 from defensor.keys import crypto
 from defensor.keys.keyring import keyring_for
@@ -252,3 +254,56 @@ def submission_reply_view(request: HttpRequest, submission_id: uuid.UUID) -> Htt
     except DefensorError as error:
         messages.error(request, str(error.user_message))
     return redirect("staff:submission", submission_id=submission.pk)
+
+
+# --- hotline: a request taken by phone ------------------------------------------------------
+
+
+def _hotline_forms(data: Any = None) -> tuple[list[StepForm], dict[str, Any]]:
+    """Every step of the questionnaire on one page; answers are gathered step by step so a
+    follow-up's condition sees the answers before it."""
+    questionnaire = default_questionnaire()
+    answers: dict[str, Any] = {}
+    forms = []
+    for step in questionnaire.steps:
+        form = StepForm(data, step=step, answers=dict(answers), show_all=True, prefix=step.id)
+        if data is not None and form.is_valid():
+            answers.update(form.answers())
+        forms.append(form)
+    return forms, questionnaire.visible_answers(answers)
+
+
+def _hotline_page(request: HttpRequest, forms: list[StepForm], language_form: HotlineForm, *, status: int = 200
+                  ) -> HttpResponse:
+    return render(request, "triage/hotline.html", {
+        "steps": [(form.step, render_fields(form)) for form in forms],
+        "language_form": language_form,
+        "has_errors": any(form.errors for form in forms) or bool(language_form.errors),
+    }, status=status)
+
+
+@staff_view(Perm.INTAKE_HOTLINE)
+@require_http_methods(["GET", "POST"])
+def hotline_view(request: HttpRequest) -> HttpResponse:
+    """A team member on the phone fills the public questionnaire for the caller. The request is
+    sealed like any other (the person taking it cannot read it back afterwards unless they may
+    triage) and enters the inbox marked as a phone call."""
+    actor = acting_user(request)
+    if request.method == "GET":
+        forms, _answers = _hotline_forms()
+        return _hotline_page(request, forms, HotlineForm())
+    forms, answers = _hotline_forms(request.POST)
+    language_form = HotlineForm(request.POST)
+    if not language_form.is_valid() or any(not form.is_valid() for form in forms):
+        return _hotline_page(request, forms, language_form, status=400)  # nothing typed is lost
+    language = language_form.cleaned_data["language"]
+    receipt = receipts.from_seed(receipts.new_seed(), language=language)
+    try:
+        services.submission_receive(
+            questionnaire=default_questionnaire(), answers=answers, files=[], language=language,
+            receipt=receipt, channel=Channel.PHONE, taken_by=actor,
+        )
+    except (services.IntakeBusy, services.IntakeClosed, DatabaseError) as error:
+        messages.error(request, str(getattr(error, "user_message", services.IntakeBusy.user_message)))
+        return _hotline_page(request, forms, language_form, status=503)
+    return render(request, "triage/hotline_receipt.html", {"receipt": receipt})  # staff pages are no-store

@@ -21,6 +21,7 @@ urlpatterns = [
     path("users/<int:user_id>/", accounts.user_detail_view, name="user"),
     path("audit/", audit.audit_log_view, name="audit"),
     path("inbox/", triage.inbox_view, name="inbox"),
+    path("hotline/", triage.hotline_view, name="hotline"),
     path("inbox/bulk/", triage.inbox_bulk_view, name="inbox-bulk"),
     path("inbox/<uuid:submission_id>/", triage.submission_view, name="submission"),
     path("inbox/<uuid:submission_id>/status/", triage.submission_status_view, name="submission-status"),
