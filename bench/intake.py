@@ -24,6 +24,7 @@ Quick mode runs 10 s per measurement; BENCH_FULL=1 runs 30 s.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import os
@@ -221,6 +222,21 @@ def server_cpu_seconds(pid: int) -> float:
     return total
 
 
+def crash(server: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the server and every worker process at once, as a power cut would."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=20)
+    crash(server)  # whatever did not stop
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -259,14 +275,16 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     if granian is None:
         raise RuntimeError("granian is not installed")
     command = server_argv(granian, host=HOST, port=port, workers=2, app="bench.wsgi:application", log_level="error")
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    # A session of its own, so a crash takes the server's worker processes down with it.
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     for _ in range(200):
         try:
             with socket.create_connection((HOST, port), timeout=0.2):
                 return server
         except OSError:
             time.sleep(0.1)
-    server.kill()
+    crash(server)
     raise RuntimeError("the server did not start")
 
 
@@ -334,8 +352,7 @@ async def flood_with_kills(port: int, env: dict[str, str], server: list[subproce
     async def killer() -> None:
         for _ in range(kills):
             await asyncio.sleep(duration / (kills + 1))
-            server[0].send_signal(signal.SIGKILL)
-            server[0].wait()
+            crash(server[0])
             server[0] = await asyncio.to_thread(start_server, port, env)
 
     await asyncio.gather(killer(), *(worker() for _ in range(16)))
@@ -351,11 +368,7 @@ def run_with_kills(duration: float, kills: int, database_url: str | None = None)
     try:
         tally = asyncio.run(flood_with_kills(port, env, server, duration, kills))
     finally:
-        server[0].send_signal(signal.SIGTERM)
-        try:
-            server[0].wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server[0].kill()
+        stop(server[0])
     stored = verify_stored(tally.receipts, shares, env)
     shutil.rmtree(data_dir, ignore_errors=True)
     return {
@@ -405,11 +418,7 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
             overloaded += full.overloaded
             requests += full.requests
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
     stored = verify_stored(receipts, shares, env)
     shutil.rmtree(data_dir, ignore_errors=True)
     figures.update({
@@ -436,11 +445,7 @@ def run_overload(database_url: str | None = None, concurrency: int = 256) -> dic
     try:
         tally, _ = asyncio.run(load(port, visitor, DURATION, concurrency))
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
     stored = verify_stored(tally.receipts, shares, env)
     shutil.rmtree(data_dir, ignore_errors=True)
     return {

@@ -24,7 +24,9 @@ from defensor.core.logging import RedactingFilter
 from defensor.core.sessions import SessionStore
 from defensor.keys.keyring import KEYRING_COOKIE
 from defensor.keys.models import KeyKind
-from defensor.people.services import person_create, person_update
+from defensor.people.matching import Identity
+from defensor.people.selectors import match_candidates
+from defensor.people.services import HandleInput, handle_add, handle_update_safety, person_create, person_update
 from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, temp_files_since
 from tests.conftest import PASSWORD, OrganisationKit, current_token, keyring_of, require_tool
 
@@ -69,9 +71,21 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
     canaries.strings.append(birth)
     person = person_create(
         created_by=anna, keyring=keyring, full_name=canaries.new("ФИО"), surname=canaries.new("Фамилия"),
-        birth_date=birth, phone=canaries.phone(), notes=canaries.new("заметка-о-человеке"),
+        birth_date=birth, unit=canaries.new("в/ч"), notes=canaries.new("заметка-о-человеке"),
+        handles=[HandleInput(kind="phone", value=canaries.phone(), safe_times=canaries.new("когда-звонить"))],
     )
     person_update(person=person, updated_by=anna, keyring=keyring, notes=canaries.new("исправленная-заметка"))
+    telegram = handle_add(
+        person=person, added_by=anna, keyring=keyring, handle=HandleInput(kind="telegram", value=canaries.new("ник"))
+    )
+    handle_update_safety(
+        handle=telegram, updated_by=anna, keyring=keyring, safe_to_contact=True, safe_times=canaries.new("время")
+    )
+    # Duplicate matching with what a new request says: only keyed digests go to the database.
+    assert match_candidates(actor=anna, keyring=keyring, identity=Identity(
+        full_name=canaries.new("новое-ФИО"), surname=canaries.new("новая-фамилия"), unit=canaries.new("часть"),
+        phones=(canaries.phone(),), handles=(canaries.new("новый-ник"),),
+    )) == []
     case = case_open(
         opened_by=anna, keyring=keyring, number="2026-001", title=canaries.new("название-дела"),
         summary=canaries.new("суть-дела"),

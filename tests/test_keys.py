@@ -25,9 +25,9 @@ from defensor.keys.keyring import KeyRing, NoAccess, unwrap_private_key
 from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial, UserKeyPair
 from defensor.keys.records import Ciphertext, FieldLocked
 from defensor.keys.services import rotate_index_key, rotate_intake_key, rotate_record_key
-from defensor.people.models import Person
+from defensor.people.models import Handle, Person
 from defensor.people.selectors import people_with_phone, people_with_surname
-from defensor.people.services import person_create, person_erase
+from defensor.people.services import HandleInput, person_create, person_erase
 from tests.conftest import PASSWORD, OrganisationKit, current_token, keyring_of
 
 KEY = bytes(range(32))
@@ -134,7 +134,7 @@ def test_blind_indexes_find_a_person_by_phone_in_any_written_form_and_by_transli
 ) -> None:
     keyring = keyring_of(anna)
     person = person_create(created_by=anna, keyring=keyring, full_name="Иванов Иван", surname="Иванов",
-                           phone="8 (916) 123-45-67")
+                           handles=[HandleInput(kind="phone", value="8 (916) 123-45-67")])
     assert list(people_with_phone(actor=anna, keyring=keyring, phone="+79161234567")) == [person]
     assert list(people_with_phone(actor=anna, keyring=keyring, phone="916 123 45 67")) == [person]
     assert list(people_with_surname(actor=anna, keyring=keyring, surname="Ivanov")) == [person]
@@ -142,8 +142,9 @@ def test_blind_indexes_find_a_person_by_phone_in_any_written_form_and_by_transli
     # The index is no plain hash: without the organisation's index key, a known number tells nothing.
     import hashlib
 
-    stored = Person.objects.get(pk=person.pk)
-    assert stored.phone_index not in {hashlib.sha256(b"+79161234567").hexdigest()[:32], "+79161234567"}
+    stored = Handle.objects.get(person=person)
+    assert stored.value_index is not None
+    assert stored.value_index not in {hashlib.sha256(b"+79161234567").hexdigest()[:32], "+79161234567"}
     # pavel holds the index key but not this person's record key: the person is not his to see.
     assert list(people_with_phone(actor=pavel, keyring=keyring_of(pavel), phone="+79161234567")) == []
 
@@ -200,11 +201,12 @@ def test_erasing_a_case_shreds_it_for_everyone_including_recovery(
 def test_erasing_a_person_blanks_the_record_and_its_indexes(anna: User) -> None:
     keyring = keyring_of(anna)
     person = person_create(created_by=anna, keyring=keyring, full_name="Сидоров", surname="Сидоров",
-                           phone="+79990001122")
+                           handles=[HandleInput(kind="phone", value="+79990001122")])
     person_erase(person=person, erased_by=anna)
     stored = Person.objects.get(pk=person.pk)
     assert stored.full_name is None
-    assert stored.phone_index is None
+    assert stored.surname_index is None
+    assert Handle.objects.get(person=person).value_index is None
     assert stored.erased_at is not None
     assert list(people_with_phone(actor=anna, keyring=keyring, phone="+79990001122")) == []
 
@@ -351,10 +353,10 @@ def test_index_and_intake_rotation_keep_search_and_old_submissions_working(
 ) -> None:
     organisation = org_kit.organisation
     person = person_create(created_by=anna, keyring=keyring_of(anna), full_name="Петров", surname="Петров",
-                           phone="+79161112233")
-    old_index = Person.objects.get(pk=person.pk).phone_index
+                           handles=[HandleInput(kind="phone", value="+79161112233")])
+    old_index = Handle.objects.get(person=person).value_index
     rotate_index_key(organisation=organisation, recovery_key=org_kit.recovery_key)
-    assert Person.objects.get(pk=person.pk).phone_index != old_index
+    assert Handle.objects.get(person=person).value_index not in {old_index, None}
     assert list(people_with_phone(actor=anna, keyring=keyring_of(anna), phone="+79161112233")) == [person]
 
     old_intake = KeyMaterial.objects.get(organisation=organisation, kind=KeyKind.INTAKE, retired_at__isnull=True)

@@ -12,6 +12,10 @@ from django.test import Client
 from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
 from defensor.intake.models import Submission
+from defensor.keys.services import record_access_grant
+from defensor.people.models import Person
+from defensor.people.services import person_create
+from tests.conftest import keyring_of
 from tests.staff_urls import StaffUrl, staff_urls_behind_login
 
 ROLES_DOC = Path(__file__).resolve().parent.parent / "docs" / "roles.md"
@@ -57,8 +61,8 @@ def test_every_staff_url_declares_the_documented_permission() -> None:
         assert Perm(declared).value == documented[url.route], url.route
 
 
-def _request(client: Client, url: StaffUrl, target: User, submission: Submission) -> int:
-    path = url.path(id=target.pk, submission=submission.pk)
+def _request(client: Client, url: StaffUrl, target: User, submission: Submission, person: Person) -> int:
+    path = url.path(id=target.pk, submission=submission.pk, person=person.pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -72,6 +76,10 @@ def test_each_role_reaches_exactly_the_documented_pages(
     make_submission: Callable[..., Submission],
 ) -> None:
     submission = make_submission()
+    # A person record every role that may open cases can read (records are per-key; see test_keys).
+    person = person_create(created_by=team[Role.LAWYER], keyring=keyring_of(team[Role.LAWYER]), full_name="Тест")
+    for user in (team[Role.ADMIN], team[Role.PARALEGAL]):
+        record_access_grant(material=person.data_key, to_user=user, keyring=keyring_of(team[Role.LAWYER]))
     documented_urls = documented_url_permissions()
     documented_roles = documented_role_permissions()
     target = team[Role.VOLUNTEER] if role != Role.VOLUNTEER else team[Role.LAWYER]
@@ -80,7 +88,7 @@ def test_each_role_reaches_exactly_the_documented_pages(
     outcomes = {}
     for url in urls:
         client = verified_client(team[role])
-        status = _request(client, url, target, submission)
+        status = _request(client, url, target, submission, person)
         allowed = role in documented_roles[documented_urls[url.route]]
         outcomes[url.route] = (allowed, status)
     wrong = {

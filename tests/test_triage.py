@@ -323,6 +323,7 @@ def test_the_team_reads_a_request_in_full_with_its_reasons(
     submission = make_submission(criminal_case="threatened")
     page = verified_client(anna).get(f"/staff/inbox/{submission.pk}/").content.decode()
     assert "Угрожали уголовным делом" in page
+    assert "15.03.2022" in page  # dates as Russian readers write them
     assert "в/ч 12345" in page
     assert "Краснодарский край" in page
 
@@ -388,3 +389,135 @@ def test_a_phone_request_with_missing_answers_is_not_sent_and_nothing_typed_is_l
     page = client.post("/staff/hotline/", _hotline_data(**{"final-consent": None}))
     assert page.status_code == 400
     assert not Submission.objects.exists()
+
+
+# --- accepting: a person and a case in one step ----------------------------------------------
+
+
+def test_accepting_a_request_creates_the_person_with_contacts_and_opens_a_case(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.cases.models import Claimant
+    from defensor.people.models import Person
+
+    submission = make_submission(full_name="Сидоров Алексей Иванович", birth_date="1990-05-17",
+                                 contact_methods=["call", "telegram"], other_contact="@sidorov_a")
+    client = verified_client(anna)
+    page = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert "Ни один известный человек не похож" in page
+    done = client.post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new"}, follow=True)
+    assert "Принято в дело" in done.content.decode()
+    stored = Submission.objects.get(pk=submission.pk)
+    assert stored.status == Status.ACCEPTED
+    person = Person.objects.get()
+    assert stored.person == person
+    values = person.decrypt(keyring_of(anna))
+    assert values.full_name == "Сидоров Алексей Иванович"
+    assert values.surname == "Сидоров"
+    assert values.birth_date == "1990-05-17"
+    assert values.unit == "в/ч 12345"
+    handles = {(h.kind, h.decrypt(keyring_of(anna)).value) for h in person.handles.all()}
+    assert handles == {("phone", "+79161234567"), ("telegram", "@sidorov_a")}
+    claimant = Claimant.objects.get()
+    assert claimant.case == stored.case
+    assert claimant.person == person
+    assert claimant.submission == stored
+    assert stored.case is not None
+    assert re.fullmatch(r"\d{4}-0001", stored.case.number)
+    assert stored.case.decrypt(keyring_of(anna)).title == "Обращение: Сидоров Алексей Иванович"
+    event = AuditEvent.objects.get(action="submission.accepted")
+    assert event.details == {"person": person.pk, "case": stored.case.pk, "new_person": True, "new_case": True}
+
+
+def test_a_second_request_from_the_same_person_joins_their_record_and_an_existing_group_claim(
+    anna: User, pavel: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.cases.models import Claimant
+    from defensor.cases.services import case_open, case_share
+    from defensor.people.models import Person
+
+    group = case_open(opened_by=anna, keyring=keyring_of(anna), title="Двенадцать росгвардейцев", group=True)
+    case_share(case=group, to_user=pavel, shared_by=anna, keyring=keyring_of(anna))
+    first = make_submission(full_name="Сидоров Алексей Иванович", phone="+7 916 123-45-67")
+    services.submission_accept(submission=first, accepted_by=anna, keyring=keyring_of(anna), case=group)
+    # The same man writes again, from a form where he spelled his name in Latin letters.
+    second = make_submission(full_name="Sidorov Aleksei", phone="8 (916) 123 45 67", birth_date="1990-05-17")
+    client = verified_client(anna)
+    page = client.get(f"/staff/inbox/{second.pk}/").content.decode()
+    candidates = re.search(r'<table data-testid="candidates">(.*?)</table>', page, re.S)
+    assert candidates is not None
+    assert "Сидоров Алексей Иванович" in candidates.group(1)
+    assert "Тот же номер телефона" in candidates.group(1)
+    person = Person.objects.get()
+    client.post(f"/staff/inbox/{second.pk}/accept/", {"person": str(person.pk), "case": str(group.pk)})
+    assert Person.objects.count() == 1  # one person, one record
+    assert Claimant.objects.filter(case=group).count() == 1  # already a claimant: not added twice
+    person.refresh_from_db()
+    values = person.decrypt(keyring_of(anna))
+    assert values.birth_date == "1990-05-17"  # what the second request adds is kept
+    assert values.full_name == "Сидоров Алексей Иванович"  # what was known is not overwritten
+    assert Submission.objects.get(pk=second.pk).case == group
+    # Pavel works on the group claim: he can read its claimants' records.
+    assert person.decrypt(keyring_of(pavel)).full_name == "Сидоров Алексей Иванович"
+
+
+def test_a_new_claimant_joins_a_group_claim_and_its_whole_team_can_read_them(
+    anna: User, pavel: User, make_submission: MakeSubmission
+) -> None:
+    from defensor.cases.services import case_open, case_share
+
+    group = case_open(opened_by=anna, keyring=keyring_of(anna), title="Группа", group=True)
+    case_share(case=group, to_user=pavel, shared_by=anna, keyring=keyring_of(anna))
+    for name in ("Первый Иван", "Второй Пётр"):
+        submission = make_submission(full_name=name, phone=None, contact_methods=["site_only"])
+        services.submission_accept(submission=submission, accepted_by=anna, keyring=keyring_of(anna), case=group)
+    assert sorted(c.person.decrypt(keyring_of(pavel)).full_name or "" for c in group.claimants.all()) == [
+        "Второй Пётр", "Первый Иван",
+    ]
+
+
+def test_a_decided_request_cannot_be_accepted_and_a_single_case_takes_no_second_claimant(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.cases.services import NotAGroupCase
+
+    spam = make_submission()
+    services.submission_status_set(submission=spam, status=Status.SPAM, changed_by=anna)
+    with pytest.raises(services.AcceptRefused):
+        services.submission_accept(submission=spam, accepted_by=anna, keyring=keyring_of(anna))
+    first = services.submission_accept(submission=make_submission(full_name="Один Человек"), accepted_by=anna,
+                                       keyring=keyring_of(anna))
+    other = make_submission(full_name="Другой Человек", phone="+79990001122")
+    with pytest.raises(NotAGroupCase):
+        services.submission_accept(submission=other, accepted_by=anna, keyring=keyring_of(anna), case=first.case)
+    assert Submission.objects.get(pk=other.pk).status == Status.NEW  # nothing half-done
+    client = verified_client(anna)
+    refused = client.post(f"/staff/inbox/{other.pk}/accept/", {"person": "new", "case": "999999"})
+    assert refused.status_code == 400
+    assert "Выберите корректный вариант" in refused.content.decode()
+
+
+def test_a_number_that_resolves_to_kazakhstan_is_flagged_before_anyone_calls(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    kazakh = make_submission(phone="+7 701 123 45 67")
+    russian = make_submission(phone="+7 916 123 45 67")
+    client = verified_client(anna)
+    assert "Номер Казахстана" in client.get(f"/staff/inbox/{kazakh.pk}/").content.decode()
+    assert 'data-testid="checks"' not in client.get(f"/staff/inbox/{russian.pk}/").content.decode()
+
+
+def test_a_request_the_reader_holds_no_key_for_is_listed_as_encrypted_not_an_error(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.keys.models import KeyGrant
+
+    submission = make_submission(full_name="Закрытый Человек")
+    KeyGrant.objects.filter(user=anna, material_id=submission.intake_key_id).delete()
+    client = verified_client(anna)
+    page = client.get("/staff/inbox/")
+    assert page.status_code == 200
+    assert "зашифровано" in page.content.decode()
+    assert "Закрытый Человек" not in page.content.decode()
+    detail = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert "У вас нет ключа, которым запечатано это обращение" in detail

@@ -52,6 +52,17 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "submission.message_received": _("Message received from the person who wrote"),
     "submission.replied": _("Reply sent to the person who wrote"),
     "submission.withdrawn": _("Request withdrawn and erased by the person who wrote"),
+    "person.handle_added": _("Contact added to a person record"),
+    "person.handle_safety_changed": _("Safe-contact note of a person record changed"),
+    "person.merged": _("Person record merged into another (duplicate)"),
+    "person.unmerged": _("Merge of a person record undone"),
+    "person.read": _("Person records read"),
+    "submission.read": _("Request read"),
+    "submission.status_changed": _("Status of a request changed"),
+    "submission.assigned": _("Request assigned"),
+    "submission.accepted": _("Request accepted into a person record and a case"),
+    "intake.urgency_raised": _("Urgency of requests raised as time limits came closer"),
+    "case.claimant_added": _("Claimant added to a case"),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from defensor.core.models import Organisation
 from defensor.keys.records import EncryptedField, EncryptedRecord
@@ -15,6 +16,8 @@ class Case(EncryptedRecord):
     number = models.CharField(max_length=32)
     title = EncryptedField()
     summary = EncryptedField()
+    # A group claim: many claimants, each with their own dates and fate (requests are accepted into it).
+    group = models.BooleanField(default=False)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -39,3 +42,31 @@ class CaseNote(EncryptedRecord):
 
     def aad_context(self) -> str:
         return f"case:{self.case_id}"
+
+
+class ClaimantStatus(models.TextChoices):
+    ACTIVE = "active", _("active")
+    PAUSED = "paused", _("paused")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+    REINSTATED = "reinstated", _("reinstated")
+    DISMISSED = "dismissed", _("dismissed")
+
+
+class Claimant(models.Model):
+    """A person's membership in a case. Withdrawing ends the membership, not the person."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="claimants")
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="claims")
+    status = models.CharField(max_length=16, choices=ClaimantStatus.choices, default=ClaimantStatus.ACTIVE)
+    # The request the person was accepted from, if any (its answers stay sealed in the submission).
+    submission = models.ForeignKey(
+        "intake.Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "person"], name="claimant_once_per_case")]
+
+    def __str__(self) -> str:
+        return f"claimant {self.pk} in case {self.case_id}"

@@ -7,6 +7,7 @@ from django.http import Http404
 
 from defensor.accounts.models import User
 from defensor.cases.models import Case
+from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyGrant
 
 
@@ -20,3 +21,10 @@ def case_for(*, actor: User, case_id: int) -> Case:
     if case is None:
         raise Http404
     return case
+
+
+def group_cases_for(*, actor: User, keyring: KeyRing) -> list[tuple[Case, str]]:
+    """Group claims the actor works on, with their decrypted titles (for choosing where a
+    request goes)."""
+    cases = cases_for(actor=actor).filter(group=True).order_by("-created_at")[:200]
+    return [(case, case.decrypt(keyring).title or "") for case in cases]

@@ -4,32 +4,80 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
-from defensor.cases.models import Case, CaseNote
+from defensor.cases.models import Case, CaseNote, Claimant
+from defensor.core.errors import DefensorError
+from defensor.core.models import Organisation
+from defensor.intake.models import Submission
 from defensor.keys.keyring import KeyRing
 from defensor.keys.services import (
+    has_record_access,
     record_access_grant,
     record_access_revoke,
     record_erase,
+    record_holders,
     record_key_create,
     record_sealer,
     require_record_access,
 )
+from defensor.people.models import Person
+
+
+class NotAGroupCase(DefensorError):
+    user_message = _("Requests can be added only to a group claim.")
 
 
 @transaction.atomic
-def case_open(*, opened_by: User, keyring: KeyRing, number: str, title: str, summary: str = "") -> Case:
+def case_open(
+    *, opened_by: User, keyring: KeyRing, title: str, number: str = "", summary: str = "", group: bool = False
+) -> Case:
+    """Open a case; without a number it gets the next one of the year (2026-0001, 2026-0002, …)."""
     require_permission(opened_by, Perm.CASES_OPEN)
     organisation = opened_by.membership.organisation
     sealer = record_key_create(organisation=organisation, keyring=keyring)
-    case = Case(organisation=organisation, number=number, opened_by=opened_by)
+    case = Case(organisation=organisation, number=number or _next_number(organisation), opened_by=opened_by,
+                group=group)
     case.encrypt(sealer, title=title, summary=summary)
     case.save()
-    log_action(action="case.opened", actor=opened_by, target=case)
+    log_action(action="case.opened", actor=opened_by, target=case, details={"group": group})
     return case
+
+
+def _next_number(organisation: Organisation) -> str:
+    year = timezone.localdate().year
+    # Serialised by the organisation row lock (two acceptances at once must not take one number).
+    Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
+    taken = Case.objects.filter(organisation=organisation, number__startswith=f"{year}-").values_list(
+        "number", flat=True
+    )
+    highest = max((int(n.split("-", 1)[1]) for n in taken if n.split("-", 1)[1].isdigit()), default=0)
+    return f"{year}-{highest + 1:04d}"
+
+
+@transaction.atomic
+def claimant_add(
+    *, case: Case, person: Person, added_by: User, keyring: KeyRing, submission: Submission | None = None
+) -> Claimant:
+    """Add a person to a case. Everyone who works on the case may read the person's record."""
+    require_permission(added_by, Perm.CASES_OPEN)
+    require_record_access(user=added_by, material=case.data_key)
+    require_record_access(user=added_by, material=person.data_key)
+    existing = Claimant.objects.filter(case=case, person=person).first()
+    if existing is not None:
+        return existing
+    if case.claimants.exists() and not case.group:
+        raise NotAGroupCase()
+    claimant = Claimant.objects.create(case=case, person=person, added_by=added_by, submission=submission)
+    for user in record_holders(material=case.data_key):
+        if not has_record_access(user=user, material=person.data_key):
+            record_access_grant(material=person.data_key, to_user=user, keyring=keyring)
+    log_action(action="case.claimant_added", actor=added_by, target=case,
+               details={"claimant": claimant.pk, "person": person.pk})
+    return claimant
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from typing import Any
 
 import phonenumbers
 from django import forms
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -37,6 +37,12 @@ def _region_choices_in(language: str) -> list[tuple[str, Any]]:
         (str(_("Ukrainian territories annexed by Russia")), annexed),
         *other,
     ]
+
+
+@cache
+def _region_names_in(language: str) -> dict[str, str]:
+    with translation.override(language):
+        return {r.code: str(r.name) for r in regions()}
 
 
 class StepForm(forms.Form):
@@ -255,8 +261,13 @@ def display_answer(question: Question, value: Any) -> str | None:
         labels = {"yes": str(_("Yes")), "no": str(_("No"))}
     if question.type == "consent":
         return str(_("Yes"))
+    if question.type == "date" and isinstance(value, str):
+        try:
+            return date.fromisoformat(value).strftime("%d.%m.%Y")  # as Russian readers write dates
+        except ValueError:
+            return value
     if question.type == "region":
-        labels = {r.code: str(r.name) for r in regions()}
+        labels = _region_names_in((get_language() or "ru")[:2])
     if isinstance(value, list):
         return ", ".join(str(labels.get(v, v)) for v in value)
     return str(labels.get(value, value))

@@ -65,10 +65,22 @@ class Submission(models.Model):
     urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.NORMAL)
     respond_by = models.DateField(null=True, blank=True, db_index=True)
     answered_at = models.DateTimeField(null=True, blank=True)  # first reply from the team
+    # Accepted: the person and the case the request became (their content is in those records).
+    person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         indexes = [
-            models.Index(fields=["organisation", "-urgency", "received_at"], name="submission_inbox_order"),
+            # Status and withdrawal in the index: the inbox filters on them without reading the
+            # (large, encrypted) rows it skips, and counts its pages from the index alone.
+            models.Index(
+                fields=["organisation", "-urgency", "received_at", "id", "status", "withdrawn_at"],
+                name="submission_inbox_order",
+            ),
+            models.Index(
+                fields=["organisation", "received_at", "id", "status", "withdrawn_at"], name="submission_inbox_age"
+            ),
+            models.Index(fields=["organisation", "status", "withdrawn_at"], name="submission_inbox_count"),
             models.Index(fields=["organisation", "answered_at", "received_at"], name="submission_unanswered"),
         ]
 

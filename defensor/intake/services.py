@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission, require_permission
 from defensor.audit.services import log_action
+from defensor.cases.models import Case, Claimant
+from defensor.cases.services import case_open, claimant_add
 from defensor.core.errors import DefensorError
 from defensor.core.files import shred
 from defensor.core.models import Organisation
@@ -32,8 +34,12 @@ from defensor.intake.questionnaire import Questionnaire
 from defensor.intake.state import AttachedFile
 from defensor.intake.uploads import attachment_path
 from defensor.keys import crypto
+from defensor.keys.blind import normalise_phone
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyKind, KeyMaterial
+from defensor.people.matching import Identity
+from defensor.people.models import Person
+from defensor.people.services import HandleInput, handle_add, person_create, person_update
 
 
 class IntakeBusy(DefensorError):
@@ -323,6 +329,14 @@ def submissions_read(*, reader: User, submissions: list[Submission], where: str)
                    details={"where": where, "submissions": [str(s.pk) for s in submissions]})
 
 
+@transaction.atomic
+def people_matched(*, reader: User, submission: Submission, people: list[int]) -> None:
+    """Record that these person records were decrypted to suggest who wrote a request."""
+    if people:
+        log_action(action="person.read", actor=reader, target=submission,
+                   details={"where": "identity_match", "people": people})
+
+
 def submission_attachment_content(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> bytes:
     from defensor.intake.uploads import read_attachment
 
@@ -497,3 +511,126 @@ def urgency_refresh(*, organisation: Organisation, today: date) -> int:
     if raised:
         log_action(action="intake.urgency_raised", organisation=organisation, details={"submissions": raised})
     return raised
+
+
+# --- accepting a request: a person and a case ------------------------------------------------
+
+
+class AcceptRefused(DefensorError):
+    user_message = gettext_lazy("This request cannot be accepted: it is already decided or was withdrawn.")
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    """What a request says about who wrote it, as a person record wants it."""
+
+    full_name: str
+    surname: str | None
+    birth_date: str | None
+    unit: str | None
+    notes: str | None
+    handles: tuple[HandleInput, ...]
+
+    def fields(self) -> dict[str, str | None]:
+        return {"full_name": self.full_name, "surname": self.surname, "birth_date": self.birth_date,
+                "unit": self.unit, "notes": self.notes}
+
+    def identity(self) -> Identity:
+        return Identity(
+            full_name=self.full_name, surname=self.surname, birth_date=self.birth_date, unit=self.unit,
+            phones=tuple(h.value for h in self.handles if h.kind in PHONE_KINDS),
+            handles=tuple(h.value for h in self.handles if h.kind not in PHONE_KINDS),
+        )
+
+
+PHONE_KINDS = {"phone", "signal", "whatsapp"}
+MESSENGERS = ("signal", "telegram", "whatsapp")
+
+
+def person_details(answers: dict[str, Any]) -> PersonDetails:
+    methods = [str(m) for m in answers.get("contact_methods") or []]
+    safe_times = str(answers.get("safe_time") or "")
+    handles = []
+    phone = answers.get("phone")
+    if phone:
+        kind = "phone" if "call" in methods or not methods else next((m for m in methods if m in MESSENGERS), "phone")
+        number = normalise_phone(str(phone)) or str(phone)
+        handles.append(HandleInput(kind=kind, value=number, safe_times=safe_times, safe_to_contact=True))
+    other = str(answers.get("other_contact") or "").strip()
+    if other:
+        if "@" in other.strip("@") and "email" in methods:
+            kind = "email"
+        else:
+            kind = next((m for m in methods if m in ("telegram", "signal", "whatsapp")), "other")
+        handles.append(HandleInput(kind=kind, value=other, safe_times=safe_times, safe_to_contact=True))
+    real_name = str(answers.get("full_name") or "").strip()
+    address_as = str(answers.get("address_as") or "").strip()
+    notes = None
+    if not real_name and address_as:
+        notes = _("Gave no full name; asked to be addressed as “%(name)s”.") % {"name": address_as}
+    return PersonDetails(
+        full_name=real_name or address_as or _("(no name given)"),
+        surname=real_name.split()[0] if real_name else None,
+        birth_date=answers.get("birth_date"),
+        unit=answers.get("unit"),
+        notes=notes,
+        handles=tuple(handles),
+    )
+
+
+@dataclass(frozen=True)
+class Accepted:
+    person: Person
+    case: Case
+    claimant: Claimant
+    new_person: bool
+    new_case: bool
+
+
+@transaction.atomic
+def submission_accept(
+    *,
+    submission: Submission,
+    accepted_by: User,
+    keyring: KeyRing,
+    person: Person | None = None,
+    case: Case | None = None,
+    case_title: str = "",
+    group: bool = False,
+) -> Accepted:
+    """In one step: the request's writer becomes a person record (a new one, or the existing
+    ``person`` completed with what the request adds), and a claimant in ``case`` (a group claim)
+    or in a newly opened case."""
+    require_permission(accepted_by, Perm.CASES_OPEN)
+    locked = _locked_for_triage(submission, accepted_by)
+    if locked.status not in OPEN_STATUSES:
+        raise AcceptRefused()
+    details = person_details(submission_answers(submission=locked, keyring=keyring))
+    new_person = person is None
+    if person is None:
+        person = person_create(
+            created_by=accepted_by, keyring=keyring, full_name=details.full_name, surname=details.surname,
+            birth_date=details.birth_date, unit=details.unit, notes=details.notes, handles=details.handles,
+        )
+    else:
+        while person.merged_into_id is not None:  # accepted into the record it was merged into
+            person = Person.objects.get(pk=person.merged_into_id)
+        current = person.decrypt(keyring)
+        missing = {k: v for k, v in details.fields().items() if v and not current.get(k) and k != "notes"}
+        if missing:
+            person = person_update(person=person, updated_by=accepted_by, keyring=keyring, **missing)
+        for handle in details.handles:
+            handle_add(person=person, added_by=accepted_by, keyring=keyring, handle=handle)
+    new_case = case is None
+    if case is None:
+        title = case_title.strip() or _("Request of %(name)s") % {"name": details.full_name}
+        case = case_open(opened_by=accepted_by, keyring=keyring, title=title, group=group)
+    claimant = claimant_add(case=case, person=person, added_by=accepted_by, keyring=keyring, submission=locked)
+    locked.status, locked.status_changed_at = Status.ACCEPTED, timezone.now()
+    locked.person, locked.case = person, case
+    locked.save(update_fields=["status", "status_changed_at", "person", "case"])
+    log_action(
+        action="submission.accepted", actor=accepted_by, target=locked,
+        details={"person": person.pk, "case": case.pk, "new_person": new_person, "new_case": new_case},
+    )
+    return Accepted(person=person, case=case, claimant=claimant, new_person=new_person, new_case=new_case)

@@ -11,6 +11,14 @@ from defensor.accounts.models import User
 from defensor.intake.canned import canned_replies
 from defensor.intake.models import Channel, Status, Urgency
 
+
+def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(name)
+    field.choices = choices
+
+
 ORDER_CHOICES = [("urgency", _("most urgent first")), ("oldest", _("oldest first")), ("newest", _("newest first"))]
 
 
@@ -28,12 +36,10 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        assigned = self.fields["assigned"]
-        assert isinstance(assigned, forms.ChoiceField)  # noqa: S101 - declared above
-        assigned.choices = [
+        _set_choices(self, "assigned", [
             ("", _("anyone")), ("me", _("me")), ("nobody", _("nobody")),
             *[(str(u.pk), u.username) for u in users],
-        ]
+        ])
 
 
 class StatusForm(forms.Form):
@@ -47,9 +53,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        assignee = self.fields["assignee"]
-        assert isinstance(assignee, forms.ChoiceField)  # noqa: S101 - declared above
-        assignee.choices = [("", _("nobody")), *[(str(u.pk), u.username) for u in users]]
+        _set_choices(self, "assignee", [("", _("nobody")), *[(str(u.pk), u.username) for u in users]])
 
 
 class ReplyForm(forms.Form):
@@ -72,9 +76,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        action = self.fields["action"]
-        assert isinstance(action, forms.ChoiceField)  # noqa: S101 - declared above
-        action.choices = [("", "—"), *bulk_actions(users)]
+        _set_choices(self, "action", [("", "—"), *bulk_actions(users)])
 
 
 def bulk_actions(users: list[User]) -> list[tuple[str, Any]]:
@@ -90,3 +92,22 @@ class HotlineForm(forms.Form):
         label=_("Language of the receipt phrase and of our replies"),
         choices=[("ru", "Русский"), ("en", "English")], initial="ru",
     )
+
+
+class AcceptForm(forms.Form):
+    """Accept a request: who the person is (new or a known record) and where the work goes."""
+
+    person = forms.ChoiceField(label=_("The person"), widget=forms.RadioSelect)
+    case = forms.ChoiceField(label=_("The case"))
+    case_title = forms.CharField(
+        label=_("Title of the new case"), max_length=200, required=False,
+        help_text=_("Leave empty to name it after the person."),
+    )
+    group = forms.BooleanField(label=_("The new case is a group claim"), required=False)
+
+    def __init__(
+        self, *args: Any, people: list[tuple[str, str]], cases: list[tuple[str, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "person", [("new", _("a new person record")), *people])
+        _set_choices(self, "case", [("new", _("open a new case")), *cases])

@@ -23,7 +23,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensor.accounts.models import User
-from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.accounts.permissions import Perm, acting_user, require_permission, staff_view
+from defensor.cases.selectors import case_for, group_cases_for
 from defensor.core.errors import DefensorError
 from defensor.intake import receipts, services
 from defensor.intake.canned import UnknownReply, canned_replies, canned_reply
@@ -38,11 +39,22 @@ from defensor.intake.selectors import (
     submission_for,
     submissions_by_ids,
     summaries,
+    team_names,
 )
-from defensor.intake.triage_forms import AssignForm, BulkForm, HotlineForm, InboxFilterForm, ReplyForm, StatusForm
+from defensor.intake.triage_forms import (
+    AcceptForm,
+    AssignForm,
+    BulkForm,
+    HotlineForm,
+    InboxFilterForm,
+    ReplyForm,
+    StatusForm,
+)
 from defensor.intake.urgency import assess
 from defensor.keys import crypto
-from defensor.keys.keyring import keyring_for
+from defensor.keys.keyring import KeyRing, NoAccess, keyring_for
+from defensor.people.matching import PHONE_FLAG_LABELS, REASON_LABELS, phone_flags
+from defensor.people.selectors import match_candidates, person_for
 
 PAGE_SIZE = 25
 LONG_WAIT_HOURS = 48
@@ -87,12 +99,13 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     shown = summaries(submissions=rows, keyring=keyring)
     services.submissions_read(reader=actor, submissions=[s for s in rows if shown[s.pk].readable], where="inbox")
     oldest = oldest_unanswered(actor=actor)
+    names = team_names(actor=actor)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "triage/inbox.html", {
         "form": form,
         "page": page,
-        "rows": [(s, shown[s.pk]) for s in rows],
+        "rows": [(s, shown[s.pk], names.get(s.assigned_to_id or 0, "")) for s in rows],
         "query": query.urlencode(),
         "oldest_unanswered": oldest,
         "long_wait": oldest is not None and (timezone.now() - oldest).total_seconds() > LONG_WAIT_HOURS * 3600,
@@ -163,27 +176,37 @@ def submission_view(request: HttpRequest, submission_id: uuid.UUID) -> HttpRespo
 
 
 def _submission_page(
-    request: HttpRequest, actor: User, submission: Submission, reply_form: ReplyForm, *, status: int = 200
+    request: HttpRequest, actor: User, submission: Submission, reply_form: ReplyForm, *, status: int = 200,
+    accept_form: AcceptForm | None = None,
 ) -> HttpResponse:
     keyring = keyring_for(request)
     users = list(assignable_users(actor=actor))
     answers = thread = None
     reasons: list[str] = []
+    checks: list[str] = []  # things to check before calling (a Kazakhstan number, say)
     if keyring is not None and submission.withdrawn_at is None:
         try:
             decrypted = services.submission_answers(submission=submission, keyring=keyring)
             thread = services.submission_thread(submission=submission, keyring=keyring)
-        except (crypto.Tampered, KeyError):
+        except (crypto.Tampered, NoAccess, KeyError):
             decrypted = None
         if decrypted is not None:
             answers = answer_rows(default_questionnaire(), decrypted)
             reasons = assess(decrypted, today=timezone.localdate()).reason_labels
+            if decrypted.get("phone"):
+                checks = [str(PHONE_FLAG_LABELS[f]) for f in sorted(phone_flags(str(decrypted["phone"])))]
             services.submissions_read(reader=actor, submissions=[submission], where="request")
+    accept = None
+    if answers is not None and keyring is not None and submission.status in OPEN_STATUSES:
+        accept = accept_form or _accept_form(actor, keyring, submission)
     return render(request, "triage/submission.html", {
         "submission": submission,
         "answers": answers,
+        "accept_form": accept,
+        "candidates": getattr(accept, "candidates", []),
         "thread": thread,
         "reasons": reasons,
+        "checks": checks,
         "status_form": StatusForm(initial={"status": submission.status}),
         "assign_form": AssignForm(initial={"assignee": submission.assigned_to_id or ""}, users=users),
         "reply_form": reply_form,
@@ -307,3 +330,54 @@ def hotline_view(request: HttpRequest) -> HttpResponse:
         messages.error(request, str(getattr(error, "user_message", services.IntakeBusy.user_message)))
         return _hotline_page(request, forms, language_form, status=503)
     return render(request, "triage/hotline_receipt.html", {"receipt": receipt})  # staff pages are no-store
+
+
+
+# --- accepting a request ----------------------------------------------------------------------
+
+
+def _accept_form(actor: User, keyring: KeyRing, submission: Submission, data: Any = None) -> AcceptForm:
+    """The accept form, with the people the request may come from (found through the blind
+    indexes, scored on the decrypted values) and the group claims the actor works on."""
+    details = services.person_details(services.submission_answers(submission=submission, keyring=keyring))
+    candidates = match_candidates(actor=actor, keyring=keyring, identity=details.identity())
+    readable = [c for c in candidates if c.accessible]
+    services.people_matched(reader=actor, submission=submission, people=[c.person_id for c in readable])
+    groups = group_cases_for(actor=actor, keyring=keyring)
+    form = AcceptForm(
+        data,
+        people=[(str(c.person_id), c.display or "") for c in readable],
+        cases=[(str(case.pk), f"{case.number} — {title}") for case, title in groups],
+        initial={"person": "new", "case": "new"},
+    )
+    form.candidates = [  # type: ignore[attr-defined]
+        (c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS]) for c in candidates
+    ]
+    return form
+
+
+@staff_view(Perm.INTAKE_TRIAGE)
+@require_POST
+def submission_accept_view(request: HttpRequest, submission_id: uuid.UUID) -> HttpResponse:
+    actor, submission = _submission_or_404(request, submission_id)
+    keyring = keyring_for(request)
+    if keyring is None:
+        messages.error(request, _("Your keys are locked: log out and log in again to accept requests."))
+        return redirect("staff:submission", submission_id=submission.pk)
+    require_permission(actor, Perm.CASES_OPEN)
+    form = _accept_form(actor, keyring, submission, request.POST)
+    if not form.is_valid():
+        return _submission_page(request, actor, submission, ReplyForm(), status=400, accept_form=form)
+    data = form.cleaned_data
+    person = None if data["person"] == "new" else person_for(actor=actor, person_id=int(data["person"]))
+    case = None if data["case"] == "new" else case_for(actor=actor, case_id=int(data["case"]))
+    try:
+        accepted = services.submission_accept(
+            submission=submission, accepted_by=actor, keyring=keyring, person=person, case=case,
+            case_title=data["case_title"], group=data["group"],
+        )
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+        return redirect("staff:submission", submission_id=submission.pk)
+    messages.success(request, _("Accepted into case %(number)s.") % {"number": accepted.case.number})
+    return redirect("staff:submission", submission_id=submission.pk)

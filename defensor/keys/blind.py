@@ -62,10 +62,49 @@ def normalise_birth_date(value: date | str) -> str | None:
         return None
 
 
+SURNAME_PREFIX_LENGTH = 3
+
+
+def normalise_surname_prefix(raw: str) -> str | None:
+    """The first letters of the surname skeleton: a block that still meets a typo later in the word."""
+    skeleton = normalise_surname(raw)
+    return skeleton[:SURNAME_PREFIX_LENGTH] if skeleton else None
+
+
+def normalise_unit(raw: str) -> str | None:
+    """The number of a military unit however it is written ("в/ч 12345", "вч12345", "12345").
+
+    The longest run of digits, so a battalion or company number written alongside does not count.
+    """
+    runs = re.findall(r"\d+", unicodedata.normalize("NFKC", raw))
+    return max(runs, key=len) if runs else None
+
+
+_TELEGRAM_LINK = re.compile(r"^(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me)/")
+
+
+def normalise_handle(raw: str) -> str | None:
+    """A phone number (also a Signal/WhatsApp/Telegram one) as E.164; any other handle case-folded,
+    without spaces, a leading "@" or a t.me link, so "@Ivan_P" and "ivan_p" meet."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    # Letters mean it is not a phone number, even if it holds enough digits to parse as one
+    # (an e-mail address such as ivan1234567890@mail.ru).
+    if text and not any(ch.isalpha() for ch in text):
+        phone = normalise_phone(text)
+        if phone is not None:
+            return phone
+    folded = "".join(text.casefold().split())
+    folded = _TELEGRAM_LINK.sub("", folded).lstrip("@")
+    return folded or None
+
+
 NORMALISERS: dict[str, Callable[[str], str | None]] = {
     "phone": normalise_phone,
     "surname": normalise_surname,
+    "surname_prefix": normalise_surname_prefix,
     "birth_date": normalise_birth_date,
+    "unit": normalise_unit,
+    "handle": normalise_handle,
 }
 
 

@@ -132,9 +132,22 @@ def user_keys_unlock_at_login(*, user: User, password: str) -> bytes:
     return unwrap_private_key(UserKeyPair.objects.get(user=user), password)
 
 
+def has_record_access(*, user: User, material: KeyMaterial) -> bool:
+    return KeyGrant.objects.filter(material=material, user=user, wrapped__isnull=False).exists()
+
+
 def require_record_access(*, user: User, material: KeyMaterial) -> None:
-    if not KeyGrant.objects.filter(material=material, user=user, wrapped__isnull=False).exists():
+    if not has_record_access(user=user, material=material):
         raise NoAccess()
+
+
+def record_holders(*, material: KeyMaterial) -> list[User]:
+    """Active team members who hold a record's key (its access list)."""
+    return list(
+        User.objects.filter(
+            is_active=True, key_grants__material=material, key_grants__wrapped__isnull=False
+        ).distinct().order_by("pk")
+    )
 
 
 def _entitled_kinds(user: User) -> set[KeyKind]:

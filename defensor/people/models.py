@@ -1,10 +1,14 @@
-"""A person the team helps or talks to. Everything personal is encrypted under the record's key."""
+"""A person the team helps or talks to, and the ways to reach them. Everything personal is
+encrypted under the person's own data key; handles share it."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from defensor.core.models import Organisation
 from defensor.keys.records import EncryptedField, EncryptedRecord
@@ -14,22 +18,82 @@ class Person(EncryptedRecord):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="people")
     full_name = EncryptedField()
     surname = EncryptedField()
-    birth_date = EncryptedField()
-    phone = EncryptedField()
+    birth_date = EncryptedField()  # ISO date as written down
+    unit = EncryptedField()  # military unit as written ("в/ч 12345")
     notes = EncryptedField()
     # Blind indexes (keyed digests, see keys.blind) for exact-match search and de-duplication.
     # NULL means "no value": an empty string would make every missing value match another.
     surname_index = models.CharField(max_length=32, null=True, blank=True, db_index=True)  # noqa: DJ001
-    birth_date_index = models.CharField(max_length=32, null=True, blank=True, db_index=True)  # noqa: DJ001
-    phone_index = models.CharField(max_length=32, null=True, blank=True, db_index=True)  # noqa: DJ001
+    # These three are searched through the composite indexes in Meta.
+    surname_prefix_index = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
+    birth_date_index = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
+    unit_index = models.CharField(max_length=32, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # A duplicate folded into another record. Nothing is moved or deleted, so un-merging restores
+    # the record exactly. A merged person is hidden from lists; in duplicate matching, what it
+    # matches counts for the record it was merged into.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_people"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     BLIND_INDEXES: ClassVar[dict[str, tuple[str, str]]] = {
         "surname_index": ("surname", "surname"),
+        "surname_prefix_index": ("surname", "surname_prefix"),
         "birth_date_index": ("birth_date", "birth_date"),
-        "phone_index": ("phone", "phone"),
+        "unit_index": ("unit", "unit"),
     }
+
+    class Meta:
+        # Duplicate matching asks for two index values at once (selectors._blocks): a surname
+        # prefix or a unit alone would make the database read thousands of rows.
+        indexes = [
+            models.Index(fields=["birth_date_index", "surname_prefix_index"], name="person_born_prefix"),
+            models.Index(fields=["birth_date_index", "unit_index"], name="person_born_unit"),
+            models.Index(fields=["unit_index", "surname_prefix_index"], name="person_unit_prefix"),
+        ]
 
     def __str__(self) -> str:
         return f"person {self.pk}"
+
+
+class Handle(EncryptedRecord):
+    """A way to reach a person (phone, messenger id, e-mail), sealed under the person's data key."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("phone")
+        SIGNAL = "signal", _("Signal")
+        TELEGRAM = "telegram", _("Telegram")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        EMAIL = "email", _("e-mail")
+        OTHER = "other", _("other")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="handles")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = EncryptedField()
+    safe_times = EncryptedField()  # when a call or message does not endanger them ("после 19:00")
+    # Off until someone on the team confirms it: a call at the wrong moment can expose a client.
+    safe_to_contact = models.BooleanField(default=False)
+    value_index = models.CharField(max_length=32, null=True, blank=True, db_index=True)  # noqa: DJ001
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    BLIND_INDEXES: ClassVar[dict[str, tuple[str, str]]] = {
+        "value_index": ("value", "handle"),
+    }
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "value_index"], condition=Q(value_index__isnull=False), name="handle_once_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} handle {self.pk} of person {self.person_id}"
+
+    def aad_context(self) -> str:
+        return f"person:{self.person_id}"

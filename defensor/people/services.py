@@ -1,17 +1,80 @@
-"""Writes to person records. The acting user's key ring seals; the audit log records ids only."""
+"""Writes to person records and their handles. The acting user's key ring seals; the audit log
+records ids, kinds and flags only."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
-from defensor.keys.keyring import KeyRing
+from defensor.core.errors import InvalidOperation
+from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.models import KeyKind
+from defensor.keys.records import RecordSealer
 from defensor.keys.services import record_erase, record_key_create, record_sealer, require_record_access
-from defensor.people.models import Person
+from defensor.people.models import Handle, Person
+
+
+class EmptyHandle(InvalidOperation):
+    user_message = _("Enter a phone number, an account name or an address.")
+
+
+class MergeRefused(InvalidOperation):
+    user_message = _("These records cannot be merged.")
+
+
+class MergeIntoSelf(MergeRefused):
+    user_message = _("A record cannot be merged into itself.")
+
+
+class MergeIntoMerged(MergeRefused):
+    user_message = _("That record has itself been merged into another one. Merge into that one instead.")
+
+
+class AlreadyMerged(MergeRefused):
+    user_message = _("This record is already merged into another one. Undo that merge first.")
+
+
+class NotMerged(InvalidOperation):
+    user_message = _("This record is not merged into another one.")
+
+
+@dataclass(frozen=True)
+class HandleInput:
+    """A handle as entered, before it is sealed. ``kind`` is one of ``Handle.Kind``."""
+
+    kind: str
+    value: str
+    safe_times: str = ""
+    safe_to_contact: bool = False
+
+    def __repr__(self) -> str:
+        return f"<HandleInput {self.kind}>"  # the value is personal: never in a log or traceback
+
+
+def _handle_store(
+    *, person: Person, sealer: RecordSealer, index_key: bytes, handle: HandleInput
+) -> tuple[Handle, bool]:
+    """Seal and save a handle: (the handle, True); or (the existing one, False) if the person
+    already has the same number or account, however it was written."""
+    value = handle.value.strip()
+    if not value:
+        raise EmptyHandle()
+    stored = Handle(person=person, kind=Handle.Kind(handle.kind), safe_to_contact=handle.safe_to_contact)
+    stored.set_blind_indexes(index_key, {"value": value})
+    if stored.value_index is not None:
+        existing = Handle.objects.filter(person=person, value_index=stored.value_index).first()
+        if existing is not None:
+            return existing, False
+    stored.encrypt(sealer, value=value, safe_times=handle.safe_times.strip() or None)
+    stored.save()
+    return stored, True
 
 
 @transaction.atomic
@@ -22,24 +85,30 @@ def person_create(
     full_name: str,
     surname: str | None = None,
     birth_date: str | None = None,
-    phone: str | None = None,
+    unit: str | None = None,
     notes: str | None = None,
+    handles: Sequence[HandleInput] = (),
 ) -> Person:
     require_permission(created_by, Perm.CASES_OPEN)
     organisation = created_by.membership.organisation
     sealer = record_key_create(organisation=organisation, keyring=keyring)
-    values = {"full_name": full_name, "surname": surname, "birth_date": birth_date, "phone": phone, "notes": notes}
+    values = {"full_name": full_name, "surname": surname, "birth_date": birth_date, "unit": unit, "notes": notes}
     person = Person(organisation=organisation)
     person.encrypt(sealer, **values)
     _, index_key = keyring.current(organisation.pk, KeyKind.INDEX)
     person.set_blind_indexes(index_key, values)
     person.save()
-    log_action(action="person.created", actor=created_by, target=person)
+    added = [_handle_store(person=person, sealer=sealer, index_key=index_key, handle=h) for h in handles]
+    log_action(
+        action="person.created", actor=created_by, target=person,
+        details={"handles": [h.pk for h, created in added if created]},
+    )
     return person
 
 
 @transaction.atomic
 def person_update(*, person: Person, updated_by: User, keyring: KeyRing, **values: str | None) -> Person:
+    require_permission(updated_by, Perm.CASES_OPEN)
     current = dict(person.decrypt(keyring))
     current.update(values)
     person.encrypt(record_sealer(material=person.data_key, keyring=keyring), **current)
@@ -51,13 +120,101 @@ def person_update(*, person: Person, updated_by: User, keyring: KeyRing, **value
 
 
 @transaction.atomic
+def handle_add(*, person: Person, added_by: User, keyring: KeyRing, handle: HandleInput) -> Handle:
+    """Add a way to reach the person; the same number or account written differently is not
+    added twice (the existing handle is returned)."""
+    require_permission(added_by, Perm.CASES_OPEN)
+    # Locks the person's key row: two colleagues adding the same number at once add it once.
+    sealer = record_sealer(material=person.data_key, keyring=keyring)
+    _, index_key = keyring.current(person.organisation_id, KeyKind.INDEX)
+    stored, created = _handle_store(person=person, sealer=sealer, index_key=index_key, handle=handle)
+    if not created:
+        return stored
+    log_action(
+        action="person.handle_added", actor=added_by, target=person, details={"handle": stored.pk, "kind": stored.kind}
+    )
+    return stored
+
+
+@transaction.atomic
+def handle_update_safety(
+    *, handle: Handle, updated_by: User, keyring: KeyRing, safe_to_contact: bool, safe_times: str
+) -> Handle:
+    """Record whether the team confirmed it is safe to use this handle, and when."""
+    require_permission(updated_by, Perm.CASES_OPEN)
+    sealer = record_sealer(material=handle.person.data_key, keyring=keyring)
+    handle.encrypt(sealer, safe_times=safe_times.strip() or None)
+    handle.safe_to_contact = safe_to_contact
+    handle.save(update_fields=["safe_times", "safe_to_contact"])
+    log_action(
+        action="person.handle_safety_changed", actor=updated_by, target=handle.person,
+        details={"handle": handle.pk, "safe_to_contact": safe_to_contact},
+    )
+    return handle
+
+
+@transaction.atomic
+def person_merge(*, source: Person, into: Person, merged_by: User, keyring: KeyRing) -> Person:
+    """Fold a duplicate (``source``) into the record to keep (``into``). Nothing is moved or
+    deleted: ``source`` is hidden and points at ``into``, so ``person_unmerge`` restores it exactly.
+
+    ``into`` may itself be merged later (A into B, then B into C): the chain is followed by
+    ``selectors.merge_root``. Only records that are not merged themselves take part, so no
+    chain can loop.
+    """
+    require_permission(merged_by, Perm.CASES_OPEN)
+    if source.pk == into.pk:
+        raise MergeIntoSelf()
+    locked = {p.pk: p for p in Person.objects.select_for_update().filter(pk__in=[source.pk, into.pk])}
+    kept, duplicate = locked[into.pk], locked[source.pk]
+    for person in (kept, duplicate):
+        if person.organisation_id != merged_by.membership.organisation_id or person.erased_at is not None:
+            raise NoAccess()
+        require_record_access(user=merged_by, material=person.data_key)
+        keyring.material(person.data_key_id)  # the acting key ring really opens both
+    if kept.merged_into_id is not None:
+        raise MergeIntoMerged()
+    if duplicate.merged_into_id is not None:
+        raise AlreadyMerged()
+    Person.objects.filter(pk=duplicate.pk).update(merged_into=kept, merged_at=timezone.now(), merged_by=merged_by)
+    source.refresh_from_db(fields=["merged_into", "merged_at", "merged_by"])
+    log_action(action="person.merged", actor=merged_by, target=source, details={"into": kept.pk})
+    return source
+
+
+@transaction.atomic
+def person_unmerge(*, person: Person, unmerged_by: User) -> Person:
+    """Undo a merge: the record is listed and matched again, exactly as before."""
+    require_permission(unmerged_by, Perm.CASES_OPEN)
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    if locked.organisation_id != unmerged_by.membership.organisation_id:
+        raise NoAccess()
+    require_record_access(user=unmerged_by, material=locked.data_key)
+    if locked.merged_into_id is None:
+        raise NotMerged()
+    Person.objects.filter(pk=locked.pk).update(merged_into=None, merged_at=None, merged_by=None)
+    person.refresh_from_db(fields=["merged_into", "merged_at", "merged_by"])
+    log_action(action="person.unmerged", actor=unmerged_by, target=person, details={"from": locked.merged_into_id})
+    return person
+
+
+@transaction.atomic
 def person_erase(*, person: Person, erased_by: User) -> None:
-    """Crypto-shred the person's data key and blank what is left of the record."""
+    """Crypto-shred the person's data key and blank what is left of the record and its handles."""
     require_permission(erased_by, Perm.CASES_OPEN)
     require_record_access(user=erased_by, material=person.data_key)
     record_erase(material=person.data_key, erased_by=erased_by)
+    Handle.objects.filter(person=person).update(value=None, safe_times=None, value_index=None)
     Person.objects.filter(pk=person.pk).update(
-        full_name=None, surname=None, birth_date=None, phone=None, notes=None,
-        surname_index=None, birth_date_index=None, phone_index=None, erased_at=timezone.now(),
+        full_name=None, surname=None, birth_date=None, unit=None, notes=None,
+        surname_index=None, surname_prefix_index=None, birth_date_index=None, unit_index=None,
+        erased_at=timezone.now(),
     )
     log_action(action="person.erased", actor=erased_by, organisation=person.organisation, target=person)
+
+
+@transaction.atomic
+def people_read(*, reader: User, people: list[int], where: str) -> None:
+    """Record that a team member read these person records (every read of personal data is audited)."""
+    if people:
+        log_action(action="person.read", actor=reader, details={"where": where, "people": people})

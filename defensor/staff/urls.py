@@ -3,6 +3,7 @@ from django.urls import path
 from defensor.accounts import views as accounts
 from defensor.audit import views as audit
 from defensor.intake import triage_views as triage
+from defensor.people import views as people
 from defensor.staff import views as staff
 
 app_name = "staff"
@@ -22,10 +23,14 @@ urlpatterns = [
     path("audit/", audit.audit_log_view, name="audit"),
     path("inbox/", triage.inbox_view, name="inbox"),
     path("hotline/", triage.hotline_view, name="hotline"),
+    path("people/<int:person_id>/", people.person_view, name="person"),
+    path("people/<int:person_id>/merge/", people.person_merge_view, name="person-merge"),
+    path("people/<int:person_id>/unmerge/", people.person_unmerge_view, name="person-unmerge"),
     path("inbox/bulk/", triage.inbox_bulk_view, name="inbox-bulk"),
     path("inbox/<uuid:submission_id>/", triage.submission_view, name="submission"),
     path("inbox/<uuid:submission_id>/status/", triage.submission_status_view, name="submission-status"),
     path("inbox/<uuid:submission_id>/assign/", triage.submission_assign_view, name="submission-assign"),
     path("inbox/<uuid:submission_id>/reply/", triage.submission_reply_view, name="submission-reply"),
+    path("inbox/<uuid:submission_id>/accept/", triage.submission_accept_view, name="submission-accept"),
     path("recovery-kit/delete/", staff.recovery_kit_delete_view, name="recovery-kit-delete"),
 ]

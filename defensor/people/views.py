@@ -1,0 +1,97 @@
+"""A person's record for the team: what is known, how to reach them safely, their cases, and
+duplicates to merge (or merges to undo). Views parse and hand off to services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.cases.models import Claimant
+from defensor.core.errors import DefensorError
+from defensor.keys.keyring import keyring_for
+from defensor.people import services
+from defensor.people.matching import REASON_LABELS, Identity
+from defensor.people.selectors import (
+    match_candidates,
+    people_merged_into,
+    person_for,
+    person_handles,
+)
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_GET
+def person_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    person = person_for(actor=actor, person_id=person_id, include_merged=True)
+    if keyring is None:
+        return render(request, "people/person.html", {"person": person, "keys_locked": True})
+    values = person.decrypt(keyring)
+    handles = [(h, h.decrypt(keyring)) for h in person_handles(actor=actor, person=person)]
+    merged = [(p, p.decrypt(keyring).full_name) for p in people_merged_into(actor=actor, person=person)]
+    duplicates = []
+    if person.merged_into_id is None:
+        identity = Identity(
+            full_name=values.full_name, surname=values.surname, birth_date=values.birth_date, unit=values.unit,
+            phones=tuple(v.value or "" for h, v in handles if h.kind in {"phone", "signal", "whatsapp"}),
+            handles=tuple(v.value or "" for h, v in handles if h.kind not in {"phone", "signal", "whatsapp"}),
+        )
+        duplicates = [
+            (c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS])
+            for c in match_candidates(actor=actor, keyring=keyring, identity=identity)
+            if c.person_id != person.pk
+        ]
+    services.people_read(reader=actor, people=[person.pk, *(c.person_id for c, _r in duplicates if c.accessible)],
+                         where="person")
+    claims = Claimant.objects.filter(person=person, case__erased_at__isnull=True).select_related("case")
+    return render(request, "people/person.html", {
+        "person": person,
+        "values": values,
+        "handles": handles,
+        "merged": merged,
+        "duplicates": duplicates,
+        "claims": claims,
+    })
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_POST
+def person_merge_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Merge this record (a duplicate) into the one chosen as the person's record."""
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    source = person_for(actor=actor, person_id=person_id)
+    try:
+        into = person_for(actor=actor, person_id=int(request.POST.get("into", "")))
+    except (ValueError, Http404):
+        messages.error(request, _("Choose the record this one duplicates."))
+        return redirect("staff:person", person_id=source.pk)
+    if keyring is None:
+        messages.error(request, _("Your keys are locked: log out and log in again."))
+        return redirect("staff:person", person_id=source.pk)
+    try:
+        services.person_merge(source=source, into=into, merged_by=actor, keyring=keyring)
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+        return redirect("staff:person", person_id=source.pk)
+    messages.success(request, _("Merged. The duplicate is kept and can be separated again."))
+    return redirect("staff:person", person_id=into.pk)
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_POST
+def person_unmerge_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    person = person_for(actor=actor, person_id=person_id, include_merged=True)
+    try:
+        services.person_unmerge(person=person, unmerged_by=actor)
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+    else:
+        messages.success(request, _("The records are separate again."))
+    return redirect("staff:person", person_id=person.pk)
