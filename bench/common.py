@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FULL = os.environ.get("BENCH_FULL") == "1"
@@ -70,7 +69,8 @@ def versions() -> dict[str, str]:
     return found
 
 
-def write_results(name: str, figures: dict[str, float | int], notes: dict[str, Any] | None = None) -> Path:
+def write_results(name: str, figures: dict[str, float | int]) -> Path:
+    """Every results file has the same shape: machine, date, versions, figures."""
     RESULTS.mkdir(exist_ok=True)
     document = {
         "machine": machine(),
@@ -78,8 +78,6 @@ def write_results(name: str, figures: dict[str, float | int], notes: dict[str, A
         "versions": versions(),
         "figures": figures,
     }
-    if notes:
-        document["notes"] = notes
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from defensor.core.server import granian_path, server_argv
@@ -28,6 +29,11 @@ class Command(BaseCommand):
         base_url = f"{scheme}://{options['host']}:{options['port']}"
         if not options["no_prepare"]:
             call_command("migrate", interactive=False, verbosity=0)
+            if connection.vendor == "sqlite":
+                # Table statistics, so SQLite picks the blind indexes rather than walking every
+                # row of an organisation (PostgreSQL's autovacuum keeps its own).
+                with connection.cursor() as cursor:
+                    cursor.execute("PRAGMA optimize")
             call_command("collectstatic", interactive=False, verbosity=0)
             call_command("clearsessions")  # expired sessions: nothing to keep
             abandoned_uploads_remove(older_than_hours=settings.DEFENSOR_INTAKE_ABANDONED_HOURS)
