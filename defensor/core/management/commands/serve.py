@@ -5,8 +5,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 from defensor.core.server import granian_path, server_argv
 from defensor.intake.services import abandoned_uploads_remove
