@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -221,6 +222,17 @@ def _submission_or_404(request: HttpRequest, submission_id: uuid.UUID) -> tuple[
     return actor, submission_for(actor=actor, submission_id=submission_id)
 
 
+def _act(request: HttpRequest, submission: Submission, action: Callable[[], object], done: str) -> HttpResponse:
+    """Run one service for the request page, then show the page again with what happened."""
+    try:
+        action()
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+    else:
+        messages.success(request, done)
+    return redirect("staff:submission", submission_id=submission.pk)
+
+
 @staff_view(Perm.INTAKE_TRIAGE)
 @require_POST
 def submission_status_view(request: HttpRequest, submission_id: uuid.UUID) -> HttpResponse:
@@ -228,15 +240,10 @@ def submission_status_view(request: HttpRequest, submission_id: uuid.UUID) -> Ht
     form = StatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a status."))
-    else:
-        try:
-            services.submission_status_set(
-                submission=submission, status=Status(form.cleaned_data["status"]), changed_by=actor
-            )
-            messages.success(request, _("Status changed."))
-        except DefensorError as error:
-            messages.error(request, str(error.user_message))
-    return redirect("staff:submission", submission_id=submission.pk)
+        return redirect("staff:submission", submission_id=submission.pk)
+    status = Status(form.cleaned_data["status"])
+    return _act(request, submission, lambda: services.submission_status_set(
+        submission=submission, status=status, changed_by=actor), _("Status changed."))
 
 
 @staff_view(Perm.INTAKE_TRIAGE)
@@ -247,14 +254,10 @@ def submission_assign_view(request: HttpRequest, submission_id: uuid.UUID) -> Ht
     form = AssignForm(request.POST, users=users)
     if not form.is_valid():
         messages.error(request, _("Choose a team member."))
-    else:
-        assignee = next((u for u in users if str(u.pk) == form.cleaned_data["assignee"]), None)
-        try:
-            services.submission_assign(submission=submission, assignee=assignee, assigned_by=actor)
-            messages.success(request, _("Assigned."))
-        except DefensorError as error:
-            messages.error(request, str(error.user_message))
-    return redirect("staff:submission", submission_id=submission.pk)
+        return redirect("staff:submission", submission_id=submission.pk)
+    assignee = next((u for u in users if str(u.pk) == form.cleaned_data["assignee"]), None)
+    return _act(request, submission, lambda: services.submission_assign(
+        submission=submission, assignee=assignee, assigned_by=actor), _("Assigned."))
 
 
 @staff_view(Perm.INTAKE_TRIAGE)
@@ -268,15 +271,10 @@ def submission_reply_view(request: HttpRequest, submission_id: uuid.UUID) -> Htt
         return redirect("staff:submission", submission_id=submission.pk)
     if not form.is_valid():
         return _submission_page(request, actor, submission, form, status=400)  # what was typed is kept
-    try:
-        services.submission_reply(
-            submission=submission, author=actor, keyring=keyring, text=form.cleaned_data["text"],
-            needs_info=form.cleaned_data["needs_info"],
-        )
-        messages.success(request, _("Reply sent. The person reads it with their receipt phrase."))
-    except DefensorError as error:
-        messages.error(request, str(error.user_message))
-    return redirect("staff:submission", submission_id=submission.pk)
+    return _act(request, submission, lambda: services.submission_reply(
+        submission=submission, author=actor, keyring=keyring, text=form.cleaned_data["text"],
+        needs_info=form.cleaned_data["needs_info"],
+    ), _("Reply sent. The person reads it with their receipt phrase."))
 
 
 # --- hotline: a request taken by phone ------------------------------------------------------
