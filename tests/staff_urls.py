@@ -20,8 +20,9 @@ class StaffUrl:
     def path(self, **ids: object) -> str:
         """The route with its ids filled in (ids not given: ones that exist nowhere)."""
         result = self.route
-        for key, value in {"id": 999999, "person": 999999, "submission": "00000000-0000-0000-0000-000000000000",
-                           **ids}.items():
+        nowhere = {"id": 999999, "person": 999999, "handle": 999999,
+                   "submission": "00000000-0000-0000-0000-000000000000"}
+        for key, value in {**nowhere, **ids}.items():
             result = result.replace(f"<{key}>", str(value))
         return result
 
@@ -34,6 +35,8 @@ def staff_urls_behind_login() -> list[StaffUrl]:
             continue
         route = "/staff/" + str(pattern.pattern).replace("<int:user_id>", "<id>").replace(
             "<uuid:submission_id>", "<submission>"
-        ).replace("<int:person_id>", "<person>")
+        ).replace("<int:person_id>", "<person>").replace(
+            "<int:handle_id>", "<handle>"
+        )
         found.append(StaffUrl(name=str(pattern.name), route=route, view=pattern.callback))
     return found

@@ -86,3 +86,39 @@ def test_someone_without_the_key_gets_nothing_about_the_person(
 ) -> None:
     accepted = services.submission_accept(submission=make_submission(), accepted_by=anna, keyring=keyring_of(anna))
     assert verified_client(pavel).get(f"/staff/people/{accepted.person.pk}/").status_code == 404
+
+
+def test_a_contact_is_safe_only_when_the_person_or_the_team_said_so(
+    anna: User, pavel: User, make_submission: Callable[..., Submission], verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.cases.services import case_open, case_share
+
+    said_no = services.submission_accept(
+        submission=make_submission(contact_methods=["call"], safe_to_leave_messages="no"),
+        accepted_by=anna, keyring=keyring_of(anna),
+    )
+    handle = said_no.person.handles.get()
+    assert handle.safe_to_contact is False
+    said_yes = services.submission_accept(
+        submission=make_submission(full_name="Другой Человек", phone="+79990001122", contact_methods=["call"],
+                                   safe_to_leave_messages="yes"),
+        accepted_by=anna, keyring=keyring_of(anna),
+    )
+    assert said_yes.person.handles.get().safe_to_contact is True
+    client = verified_client(anna)
+    assert "нет — не связываться" in client.get(f"/staff/people/{said_no.person.pk}/").content.decode()
+    client.post(f"/staff/people/handles/{handle.pk}/safety/", {"safe_to_contact": "1", "safe_times": "по будням"})
+    handle.refresh_from_db()
+    assert handle.safe_to_contact is True
+    assert handle.decrypt(keyring_of(anna)).safe_times == "по будням"
+    assert AuditEvent.objects.filter(action="person.handle_safety_changed").count() == 1
+    # Someone who cannot read the person cannot change their contacts.
+    assert verified_client(pavel).post(f"/staff/people/handles/{handle.pk}/safety/", {}).status_code == 404
+    # A colleague who shares one case with the person sees only that case's number.
+    group = case_open(opened_by=anna, keyring=keyring_of(anna), title="Группа", group=True)
+    case_share(case=group, to_user=pavel, shared_by=anna, keyring=keyring_of(anna))
+    services.submission_accept(submission=make_submission(), accepted_by=anna, keyring=keyring_of(anna),
+                               person=said_no.person, case=group)
+    page = verified_client(pavel).get(f"/staff/people/{said_no.person.pk}/").content.decode()
+    assert group.number in page
+    assert said_no.case.number not in page

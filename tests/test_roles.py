@@ -14,7 +14,7 @@ from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
 from defensor.intake.models import Submission
 from defensor.keys.services import record_access_grant
 from defensor.people.models import Person
-from defensor.people.services import person_create
+from defensor.people.services import HandleInput, person_create
 from tests.conftest import keyring_of
 from tests.staff_urls import StaffUrl, staff_urls_behind_login
 
@@ -62,7 +62,7 @@ def test_every_staff_url_declares_the_documented_permission() -> None:
 
 
 def _request(client: Client, url: StaffUrl, target: User, submission: Submission, person: Person) -> int:
-    path = url.path(id=target.pk, submission=submission.pk, person=person.pk)
+    path = url.path(id=target.pk, submission=submission.pk, person=person.pk, handle=person.handles.get().pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -77,7 +77,8 @@ def test_each_role_reaches_exactly_the_documented_pages(
 ) -> None:
     submission = make_submission()
     # A person record every role that may open cases can read (records are per-key; see test_keys).
-    person = person_create(created_by=team[Role.LAWYER], keyring=keyring_of(team[Role.LAWYER]), full_name="Тест")
+    person = person_create(created_by=team[Role.LAWYER], keyring=keyring_of(team[Role.LAWYER]), full_name="Тест",
+                           handles=[HandleInput(kind="phone", value="+79161234567")])
     for user in (team[Role.ADMIN], team[Role.PARALEGAL]):
         record_access_grant(material=person.data_key, to_user=user, keyring=keyring_of(team[Role.LAWYER]))
     documented_urls = documented_url_permissions()

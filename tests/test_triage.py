@@ -448,6 +448,8 @@ def test_a_second_request_from_the_same_person_joins_their_record_and_an_existin
     assert candidates is not None
     assert "Сидоров Алексей Иванович" in candidates.group(1)
     assert "Тот же номер телефона" in candidates.group(1)
+    read = AuditEvent.objects.filter(action="case.read", actor=anna, target_id=str(second.pk)).get()
+    assert read.details["cases"] == [group.pk]  # the group claims offered were decrypted: audited
     person = Person.objects.get()
     client.post(f"/staff/inbox/{second.pk}/accept/", {"person": str(person.pk), "case": str(group.pk)})
     assert Person.objects.count() == 1  # one person, one record

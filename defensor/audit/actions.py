@@ -63,6 +63,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "submission.accepted": _("Request accepted into a person record and a case"),
     "intake.urgency_raised": _("Urgency of requests raised as time limits came closer"),
     "case.claimant_added": _("Claimant added to a case"),
+    "case.read": _("Case titles read"),
 }
 
 

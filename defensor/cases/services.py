@@ -66,6 +66,8 @@ def claimant_add(
     require_permission(added_by, Perm.CASES_OPEN)
     require_record_access(user=added_by, material=case.data_key)
     require_record_access(user=added_by, material=person.data_key)
+    # Two colleagues accepting two requests of one person into one case at once: one waits.
+    case = Case.objects.select_for_update().get(pk=case.pk)
     existing = Claimant.objects.filter(case=case, person=person).first()
     if existing is not None:
         return existing

@@ -18,7 +18,7 @@ from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm, require_permis
 from defensor.intake import services, urgency
 from defensor.intake.forms import display_answer
 from defensor.intake.models import OPEN_STATUSES, Status, Submission
-from defensor.intake.questionnaire import default_questionnaire
+from defensor.intake.questionnaire import Question, default_questionnaire
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing, NoAccess
 
@@ -137,11 +137,15 @@ def summaries(*, submissions: Iterable[Submission], keyring: KeyRing | None) -> 
             continue
         shown[submission.pk] = Summary(
             name=str(answers.get("full_name") or answers.get("address_as") or ""),
-            category=display_answer(questions["service_category"], answers.get("service_category")) or "",
-            region=display_answer(questions["service_region"], answers.get("service_region")) or "",
+            category=_shown(questions.get("service_category"), answers.get("service_category")),
+            region=_shown(questions.get("service_region"), answers.get("service_region")),
             reasons=urgency.assess(answers, today=today).reason_labels,
         )
     return shown
+
+
+def _shown(question: Question | None, value: Any) -> str:
+    return (display_answer(question, value) or "") if question is not None else ""
 
 
 STATUS_CHOICES = Status.choices

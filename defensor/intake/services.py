@@ -37,6 +37,7 @@ from defensor.keys import crypto
 from defensor.keys.blind import normalise_phone
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyKind, KeyMaterial
+from defensor.keys.services import require_record_access
 from defensor.people.matching import Identity
 from defensor.people.models import Person
 from defensor.people.services import HandleInput, handle_add, person_create, person_update
@@ -330,11 +331,15 @@ def submissions_read(*, reader: User, submissions: list[Submission], where: str)
 
 
 @transaction.atomic
-def people_matched(*, reader: User, submission: Submission, people: list[int]) -> None:
-    """Record that these person records were decrypted to suggest who wrote a request."""
+def people_matched(*, reader: User, submission: Submission, people: list[int], cases: list[int]) -> None:
+    """Record that these person records (to suggest who wrote a request) and case titles (to
+    choose where it goes) were decrypted for the reader."""
     if people:
         log_action(action="person.read", actor=reader, target=submission,
                    details={"where": "identity_match", "people": people})
+    if cases:
+        log_action(action="case.read", actor=reader, target=submission,
+                   details={"where": "accept_form", "cases": cases})
 
 
 def submission_attachment_content(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> bytes:
@@ -531,6 +536,9 @@ class PersonDetails:
     notes: str | None
     handles: tuple[HandleInput, ...]
 
+    def __repr__(self) -> str:
+        return "<PersonDetails>"  # never personal data in a traceback or log
+
     def fields(self) -> dict[str, str | None]:
         return {"full_name": self.full_name, "surname": self.surname, "birth_date": self.birth_date,
                 "unit": self.unit, "notes": self.notes}
@@ -550,19 +558,22 @@ MESSENGERS = ("signal", "telegram", "whatsapp")
 def person_details(answers: dict[str, Any]) -> PersonDetails:
     methods = [str(m) for m in answers.get("contact_methods") or []]
     safe_times = str(answers.get("safe_time") or "")
+    # Safe only if the person said so ("is it safe to leave you messages and say who we are?");
+    # otherwise the team confirms before anyone calls.
+    safe = answers.get("safe_to_leave_messages") == "yes"
     handles = []
     phone = answers.get("phone")
     if phone:
         kind = "phone" if "call" in methods or not methods else next((m for m in methods if m in MESSENGERS), "phone")
         number = normalise_phone(str(phone)) or str(phone)
-        handles.append(HandleInput(kind=kind, value=number, safe_times=safe_times, safe_to_contact=True))
+        handles.append(HandleInput(kind=kind, value=number, safe_times=safe_times, safe_to_contact=safe))
     other = str(answers.get("other_contact") or "").strip()
     if other:
         if "@" in other.strip("@") and "email" in methods:
             kind = "email"
         else:
             kind = next((m for m in methods if m in ("telegram", "signal", "whatsapp")), "other")
-        handles.append(HandleInput(kind=kind, value=other, safe_times=safe_times, safe_to_contact=True))
+        handles.append(HandleInput(kind=kind, value=other, safe_times=safe_times, safe_to_contact=safe))
     real_name = str(answers.get("full_name") or "").strip()
     address_as = str(answers.get("address_as") or "").strip()
     notes = None
@@ -613,8 +624,10 @@ def submission_accept(
             birth_date=details.birth_date, unit=details.unit, notes=details.notes, handles=details.handles,
         )
     else:
+        person = Person.objects.select_for_update().get(pk=person.pk, organisation=locked.organisation)
         while person.merged_into_id is not None:  # accepted into the record it was merged into
-            person = Person.objects.get(pk=person.merged_into_id)
+            person = Person.objects.select_for_update().get(pk=person.merged_into_id, organisation=locked.organisation)
+        require_record_access(user=accepted_by, material=person.data_key)
         current = person.decrypt(keyring)
         missing = {k: v for k, v in details.fields().items() if v and not current.get(k) and k != "notes"}
         if missing:

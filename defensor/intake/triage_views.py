@@ -340,8 +340,9 @@ def _accept_form(actor: User, keyring: KeyRing, submission: Submission, data: An
     details = services.person_details(services.submission_answers(submission=submission, keyring=keyring))
     candidates = match_candidates(actor=actor, keyring=keyring, identity=details.identity())
     readable = [c for c in candidates if c.accessible]
-    services.people_matched(reader=actor, submission=submission, people=[c.person_id for c in readable])
     groups = group_cases_for(actor=actor, keyring=keyring)
+    services.people_matched(reader=actor, submission=submission, people=[c.person_id for c in readable],
+                            cases=[case.pk for case, _title in groups])
     form = AcceptForm(
         data,
         people=[(str(c.person_id), c.display or "") for c in readable],

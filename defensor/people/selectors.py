@@ -84,7 +84,15 @@ def merge_root(*, person: Person) -> Person:
 
 def person_handles(*, actor: User, person: Person) -> QuerySet[Handle]:
     """The handles of a person the actor can read, oldest first."""
-    return Handle.objects.filter(person__in=people_for(actor=actor).filter(pk=person.pk)).order_by("created_at", "pk")
+    return Handle.objects.filter(person__in=_readable(actor).filter(pk=person.pk)).order_by("created_at", "pk")
+
+
+def handle_for(*, actor: User, handle_id: int) -> Handle:
+    """One handle of a person the actor can read."""
+    handle = Handle.objects.filter(pk=handle_id, person__in=_readable(actor)).select_related("person").first()
+    if handle is None:
+        raise Http404
+    return handle
 
 
 def people_with_phone(*, actor: User, keyring: KeyRing, phone: str) -> QuerySet[Person]:

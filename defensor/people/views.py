@@ -11,11 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from defensor.accounts.permissions import Perm, acting_user, staff_view
 from defensor.cases.models import Claimant
+from defensor.cases.selectors import cases_for
 from defensor.core.errors import DefensorError
 from defensor.keys.keyring import keyring_for
 from defensor.people import services
 from defensor.people.matching import REASON_LABELS, Identity
 from defensor.people.selectors import (
+    handle_for,
     match_candidates,
     people_merged_into,
     person_for,
@@ -46,9 +48,13 @@ def person_view(request: HttpRequest, person_id: int) -> HttpResponse:
             for c in match_candidates(actor=actor, keyring=keyring, identity=identity)
             if c.person_id != person.pk
         ]
-    services.people_read(reader=actor, people=[person.pk, *(c.person_id for c, _r in duplicates if c.accessible)],
-                         where="person")
-    claims = Claimant.objects.filter(person=person, case__erased_at__isnull=True).select_related("case")
+    services.people_read(
+        reader=actor,
+        people=[person.pk, *(p.pk for p, _n in merged), *(c.person_id for c, _r in duplicates if c.accessible)],
+        where="person",
+    )
+    # Only the cases the reader may open: the others' numbers are not theirs to see.
+    claims = Claimant.objects.filter(person=person, case__in=cases_for(actor=actor)).select_related("case")
     return render(request, "people/person.html", {
         "person": person,
         "values": values,
@@ -95,3 +101,26 @@ def person_unmerge_view(request: HttpRequest, person_id: int) -> HttpResponse:
     else:
         messages.success(request, _("The records are separate again."))
     return redirect("staff:person", person_id=person.pk)
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_POST
+def handle_safety_view(request: HttpRequest, handle_id: int) -> HttpResponse:
+    """The team confirms (or withdraws) that contacting the person this way is safe, and when."""
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    handle = handle_for(actor=actor, handle_id=handle_id)
+    if keyring is None:
+        messages.error(request, _("Your keys are locked: log out and log in again."))
+        return redirect("staff:person", person_id=handle.person_id)
+    try:
+        services.handle_update_safety(
+            handle=handle, updated_by=actor, keyring=keyring,
+            safe_to_contact=bool(request.POST.get("safe_to_contact")),
+            safe_times=request.POST.get("safe_times", "")[:200],
+        )
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("staff:person", person_id=handle.person_id)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("people/<int:person_id>/", people.person_view, name="person"),
     path("people/<int:person_id>/merge/", people.person_merge_view, name="person-merge"),
     path("people/<int:person_id>/unmerge/", people.person_unmerge_view, name="person-unmerge"),
+    path("people/handles/<int:handle_id>/safety/", people.handle_safety_view, name="handle-safety"),
     path("inbox/bulk/", triage.inbox_bulk_view, name="inbox-bulk"),
     path("inbox/<uuid:submission_id>/", triage.submission_view, name="submission"),
     path("inbox/<uuid:submission_id>/status/", triage.submission_status_view, name="submission-status"),
