@@ -451,6 +451,8 @@ def test_a_second_request_from_the_same_person_joins_their_record_and_an_existin
     read = AuditEvent.objects.filter(action="case.read", actor=anna, target_id=str(second.pk)).get()
     assert read.details["cases"] == [group.pk]  # the group claims offered were decrypted: audited
     person = Person.objects.get()
+    opened = AuditEvent.objects.filter(action="person.read", actor=anna, target_id=str(second.pk)).get()
+    assert opened.details["people"] == [person.pk]  # every record decrypted for the match is on record
     client.post(f"/staff/inbox/{second.pk}/accept/", {"person": str(person.pk), "case": str(group.pk)})
     assert Person.objects.count() == 1  # one person, one record
     assert Claimant.objects.filter(case=group).count() == 1  # already a claimant: not added twice

@@ -338,10 +338,11 @@ def _accept_form(actor: User, keyring: KeyRing, submission: Submission, data: An
     """The accept form, with the people the request may come from (found through the blind
     indexes, scored on the decrypted values) and the group claims the actor works on."""
     details = services.person_details(services.submission_answers(submission=submission, keyring=keyring))
-    candidates = match_candidates(actor=actor, keyring=keyring, identity=details.identity())
+    opened: list[int] = []
+    candidates = match_candidates(actor=actor, keyring=keyring, identity=details.identity(), decrypted=opened)
     readable = [c for c in candidates if c.accessible]
     groups = group_cases_for(actor=actor, keyring=keyring)
-    services.people_matched(reader=actor, submission=submission, people=[c.person_id for c in readable],
+    services.people_matched(reader=actor, submission=submission, people=opened,
                             cases=[case.pk for case, _title in groups])
     form = AcceptForm(
         data,

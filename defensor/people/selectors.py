@@ -275,7 +275,8 @@ def _identity(person: Person, handles: list[Handle], keyring: KeyRing) -> Identi
 
 
 def match_candidates(
-    *, actor: User, keyring: KeyRing, identity: Identity, limit: int = 10, min_score: float = SUGGEST_THRESHOLD
+    *, actor: User, keyring: KeyRing, identity: Identity, limit: int = 10, min_score: float = SUGGEST_THRESHOLD,
+    decrypted: list[int] | None = None,
 ) -> list[Candidate]:
     """Known people who may be the person ``identity`` describes, best first.
 
@@ -283,7 +284,7 @@ def match_candidates(
     merged records as the record they were merged into). Candidates the actor holds a key for
     are decrypted in memory and scored in full; the others are scored on what the indexes
     prove. A fixed number of queries per call, plus one per key the actor opens (at most
-    MAX_SCORED).
+    MAX_SCORED). ``decrypted``, if given, receives the ids of every record opened (to audit the read).
     """
     organisation_id = actor.membership.organisation_id
     _, key = keyring.current(organisation_id, KeyKind.INDEX)
@@ -322,6 +323,8 @@ def match_candidates(
     for handle in Handle.objects.filter(person_id__in=decrypt_ids, value__isnull=False).order_by("pk"):
         handles[handle.person_id].append(handle)
     known = {pk: _identity(person, handles[pk], keyring) for pk, person in people.items()}
+    if decrypted is not None:
+        decrypted.extend(sorted(known))
     against = scorer(identity)
     for root in readable:
         if root not in known:

@@ -37,6 +37,7 @@ def person_view(request: HttpRequest, person_id: int) -> HttpResponse:
     handles = [(h, h.decrypt(keyring)) for h in person_handles(actor=actor, person=person)]
     merged = [(p, p.decrypt(keyring).full_name) for p in people_merged_into(actor=actor, person=person)]
     duplicates = []
+    opened: list[int] = []  # every record decrypted to look for duplicates (audited)
     if person.merged_into_id is None:
         identity = Identity(
             full_name=values.full_name, surname=values.surname, birth_date=values.birth_date, unit=values.unit,
@@ -45,13 +46,11 @@ def person_view(request: HttpRequest, person_id: int) -> HttpResponse:
         )
         duplicates = [
             (c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS])
-            for c in match_candidates(actor=actor, keyring=keyring, identity=identity)
+            for c in match_candidates(actor=actor, keyring=keyring, identity=identity, decrypted=opened)
             if c.person_id != person.pk
         ]
     services.people_read(
-        reader=actor,
-        people=[person.pk, *(p.pk for p, _n in merged), *(c.person_id for c, _r in duplicates if c.accessible)],
-        where="person",
+        reader=actor, people=sorted({person.pk, *(p.pk for p, _n in merged), *opened}), where="person"
     )
     # Only the cases the reader may open: the others' numbers are not theirs to see.
     claims = Claimant.objects.filter(person=person, case__in=cases_for(actor=actor)).select_related("case")
