@@ -104,6 +104,8 @@ def test_serve_prepares_a_fresh_data_directory_and_answers(fresh_env: dict[str, 
     database = sqlite3.connect(Path(fresh_env["DEFENSOR_DATA_DIR"]) / "defensor.sqlite3")
     try:
         assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # The query planner's statistics were gathered at start (ANALYZE makes this table).
+        assert database.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()[0] == 1
     finally:
         database.close()
 
