@@ -75,7 +75,8 @@ def test_a_person_writes_gets_a_receipt_reads_the_reply_writes_again_and_withdra
     sent = person.post("/receipt/message/", {"receipt": receipt, "text": "Лучше в пятницу."})
     assert sent.status_code == 200
     assert "Лучше в пятницу." not in sent.content.decode()  # not shown back, for their safety
-    assert "Лучше в пятницу." in services.submission_messages_for_team(submission=submission, keyring=keyring_of(anna))
+    thread = services.submission_thread(submission=submission, keyring=keyring_of(anna))
+    assert "Лучше в пятницу." in [message.text for message in thread]
 
     refused = person.post("/receipt/withdraw/", {"receipt": receipt})
     assert refused.status_code == 400  # needs the confirmation box

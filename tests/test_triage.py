@@ -525,3 +525,16 @@ def test_a_request_the_reader_holds_no_key_for_is_listed_as_encrypted_not_an_err
     assert "Закрытый Человек" not in page.content.decode()
     detail = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
     assert "У вас нет ключа, которым запечатано это обращение" in detail
+
+
+def test_cases_are_numbered_after_the_highest_number_of_the_year(anna: User) -> None:
+    from defensor.cases.services import case_open
+
+    year = timezone.localdate().year
+    keyring = keyring_of(anna)
+    case_open(opened_by=anna, keyring=keyring, title="Вручную", number=f"{year}-0009")
+    case_open(opened_by=anna, keyring=keyring, title="Другая серия", number=f"{year}-А-17")
+    assert case_open(opened_by=anna, keyring=keyring, title="Следующее").number == f"{year}-0010"
+    case_open(opened_by=anna, keyring=keyring, title="Очень много", number=f"{year}-9999")
+    assert case_open(opened_by=anna, keyring=keyring, title="Дальше").number == f"{year}-10000"
+    assert case_open(opened_by=anna, keyring=keyring, title="И ещё").number == f"{year}-10001"

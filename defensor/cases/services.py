@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,7 +16,6 @@ from defensor.core.models import Organisation
 from defensor.intake.models import Submission
 from defensor.keys.keyring import KeyRing
 from defensor.keys.services import (
-    has_record_access,
     record_access_grant,
     record_access_revoke,
     record_erase,
@@ -51,10 +51,14 @@ def _next_number(organisation: Organisation) -> str:
     year = timezone.localdate().year
     # Serialised by the organisation row lock (two acceptances at once must not take one number).
     Organisation.objects.select_for_update().filter(pk=organisation.pk).first()
-    taken = Case.objects.filter(organisation=organisation, number__startswith=f"{year}-").values_list(
-        "number", flat=True
+    # The highest number of the year (longer is higher: 2026-10000 after 2026-9999), one row read.
+    last = (
+        Case.objects.filter(organisation=organisation, number__regex=rf"^{year}-[0-9]+$")
+        .order_by(Length("number").desc(), "-number")
+        .values_list("number", flat=True)
+        .first()
     )
-    highest = max((int(n.split("-", 1)[1]) for n in taken if n.split("-", 1)[1].isdigit()), default=0)
+    highest = int(last.split("-", 1)[1]) if last else 0
     return f"{year}-{highest + 1:04d}"
 
 
@@ -74,8 +78,9 @@ def claimant_add(
     if case.claimants.exists() and not case.group:
         raise NotAGroupCase()
     claimant = Claimant.objects.create(case=case, person=person, added_by=added_by, submission=submission)
+    can_read = {user.pk for user in record_holders(material=person.data_key)}
     for user in record_holders(material=case.data_key):
-        if not has_record_access(user=user, material=person.data_key):
+        if user.pk not in can_read:
             record_access_grant(material=person.data_key, to_user=user, keyring=keyring)
     log_action(action="case.claimant_added", actor=added_by, target=case,
                details={"claimant": claimant.pk, "person": person.pk})

@@ -27,22 +27,24 @@ def _region_choices() -> list[tuple[str, Any]]:
 
 
 @cache
-def _region_choices_in(language: str) -> list[tuple[str, Any]]:
-    russia = [(r.code, str(r.name)) for r in regions() if not r.annexed and r.code != "OTHER"]
-    annexed = [(r.code, str(r.name)) for r in regions() if r.annexed]
-    other = [(r.code, str(r.name)) for r in regions() if r.code == "OTHER"]
-    return [
-        ("", "—"),
-        (str(_("Regions of Russia")), russia),
-        (str(_("Ukrainian territories annexed by Russia")), annexed),
-        *other,
-    ]
-
-
-@cache
 def _region_names_in(language: str) -> dict[str, str]:
     with translation.override(language):
         return {r.code: str(r.name) for r in regions()}
+
+
+@cache
+def _region_choices_in(language: str) -> list[tuple[str, Any]]:
+    names = _region_names_in(language)
+    russia = [(r.code, names[r.code]) for r in regions() if not r.annexed and r.code != "OTHER"]
+    annexed = [(r.code, names[r.code]) for r in regions() if r.annexed]
+    other = [(r.code, names[r.code]) for r in regions() if r.code == "OTHER"]
+    with translation.override(language):
+        return [
+            ("", "—"),
+            (str(_("Regions of Russia")), russia),
+            (str(_("Ukrainian territories annexed by Russia")), annexed),
+            *other,
+        ]
 
 
 class StepForm(forms.Form):

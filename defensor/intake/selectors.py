@@ -17,7 +17,7 @@ from defensor.accounts.models import User
 from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm, require_permission
 from defensor.intake import services, urgency
 from defensor.intake.forms import display_answer
-from defensor.intake.models import OPEN_STATUSES, Status, Submission
+from defensor.intake.models import OPEN_STATUSES, Submission
 from defensor.intake.questionnaire import Question, default_questionnaire
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing, NoAccess
@@ -113,7 +113,7 @@ def assignable_users(*, actor: User) -> QuerySet[User]:
 class Summary:
     """What a triager sees of a request in the inbox list."""
 
-    name: str = ""
+    name: str = field(default="", repr=False)  # personal: never in a traceback
     category: str = ""
     region: str = ""
     reasons: list[str] = field(default_factory=list)
@@ -146,6 +146,3 @@ def summaries(*, submissions: Iterable[Submission], keyring: KeyRing | None) -> 
 
 def _shown(question: Question | None, value: Any) -> str:
     return (display_answer(question, value) or "") if question is not None else ""
-
-
-STATUS_CHOICES = Status.choices

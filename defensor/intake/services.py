@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -38,8 +38,9 @@ from defensor.keys.blind import normalise_phone
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyKind, KeyMaterial
 from defensor.keys.services import require_record_access
-from defensor.people.matching import Identity
+from defensor.people.matching import Identity, identity_of
 from defensor.people.models import Person
+from defensor.people.selectors import merge_root
 from defensor.people.services import HandleInput, handle_add, person_create, person_update
 
 
@@ -280,25 +281,13 @@ def submission_answers(*, submission: Submission, keyring: KeyRing) -> dict[str,
     return dict(json.loads(payload)["answers"])
 
 
-def submission_messages_for_team(*, submission: Submission, keyring: KeyRing) -> list[str]:
-    key = submission_data_key(submission=submission, keyring=keyring)
-    intake_private = keyring.material(submission.intake_key_id)
-    texts = []
-    for message in submission.messages.all():
-        if message.from_team:
-            texts.append(crypto.decrypt(key, bytes(message.for_team), aad=_aad(submission.pk, "message")).decode())
-        else:
-            texts.append(crypto.unseal(intake_private, bytes(message.for_team)).decode())
-    return texts
-
-
 @dataclass(frozen=True)
 class ThreadMessage:
     from_team: bool
     automatic: bool
     author: str
     created_at: Any
-    text: str
+    text: str = field(repr=False)  # what the person or the team wrote: never in a traceback
 
 
 def submission_thread(*, submission: Submission, keyring: KeyRing) -> list[ThreadMessage]:
@@ -475,11 +464,9 @@ def submissions_bulk_reply(
     """The same prepared reply to many requests, each in the language its writer used."""
     from defensor.intake.canned import canned_reply
 
-    require_permission(author, Perm.INTAKE_TRIAGE)
     reply = canned_reply(canned_id)
     for submission in submissions:
-        locked = _locked_for_triage(submission, author)
-        reply_send(submission=locked, author=author, keyring=keyring, text=reply.text_in(locked.language))
+        submission_reply(submission=submission, author=author, keyring=keyring, text=reply.text_in(submission.language))
     return len(submissions)
 
 
@@ -544,14 +531,9 @@ class PersonDetails:
                 "unit": self.unit, "notes": self.notes}
 
     def identity(self) -> Identity:
-        return Identity(
-            full_name=self.full_name, surname=self.surname, birth_date=self.birth_date, unit=self.unit,
-            phones=tuple(h.value for h in self.handles if h.kind in PHONE_KINDS),
-            handles=tuple(h.value for h in self.handles if h.kind not in PHONE_KINDS),
-        )
+        return identity_of(self.fields(), (h.value for h in self.handles))
 
 
-PHONE_KINDS = {"phone", "signal", "whatsapp"}
 MESSENGERS = ("signal", "telegram", "whatsapp")
 
 
@@ -572,7 +554,7 @@ def person_details(answers: dict[str, Any]) -> PersonDetails:
         if "@" in other.strip("@") and "email" in methods:
             kind = "email"
         else:
-            kind = next((m for m in methods if m in ("telegram", "signal", "whatsapp")), "other")
+            kind = next((m for m in methods if m in MESSENGERS), "other")
         handles.append(HandleInput(kind=kind, value=other, safe_times=safe_times, safe_to_contact=safe))
     real_name = str(answers.get("full_name") or "").strip()
     address_as = str(answers.get("address_as") or "").strip()
@@ -624,9 +606,9 @@ def submission_accept(
             birth_date=details.birth_date, unit=details.unit, notes=details.notes, handles=details.handles,
         )
     else:
-        person = Person.objects.select_for_update().get(pk=person.pk, organisation=locked.organisation)
-        while person.merged_into_id is not None:  # accepted into the record it was merged into
-            person = Person.objects.select_for_update().get(pk=person.merged_into_id, organisation=locked.organisation)
+        # Into the record a merged person ended up in, locked, and only if it is the reader's to write.
+        root = merge_root(person=person)
+        person = Person.objects.select_for_update().get(pk=root.pk, organisation=locked.organisation)
         require_record_access(user=accepted_by, material=person.data_key)
         current = person.decrypt(keyring)
         missing = {k: v for k, v in details.fields().items() if v and not current.get(k) and k != "notes"}

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from defensor.accounts.models import User
 from defensor.intake.canned import canned_replies
 from defensor.intake.models import Channel, Status, Urgency
+from defensor.people.selectors import Candidate
 
 
 def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
@@ -106,8 +107,10 @@ class AcceptForm(forms.Form):
     group = forms.BooleanField(label=_("The new case is a group claim"), required=False)
 
     def __init__(
-        self, *args: Any, people: list[tuple[str, str]], cases: list[tuple[str, str]], **kwargs: Any
+        self, *args: Any, people: list[tuple[str, str]], cases: list[tuple[str, str]],
+        candidates: list[tuple[Candidate, list[str]]], **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.candidates = candidates  # every match found (with reasons), readable or not
         _set_choices(self, "person", [("new", _("a new person record")), *people])
         _set_choices(self, "case", [("new", _("open a new case")), *cases])

@@ -182,7 +182,7 @@ def _submission_page(
 ) -> HttpResponse:
     keyring = keyring_for(request)
     users = list(assignable_users(actor=actor))
-    answers = thread = None
+    answers = thread = decrypted = None
     reasons: list[str] = []
     checks: list[str] = []  # things to check before calling (a Kazakhstan number, say)
     if keyring is not None and submission.withdrawn_at is None:
@@ -190,7 +190,7 @@ def _submission_page(
             decrypted = services.submission_answers(submission=submission, keyring=keyring)
             thread = services.submission_thread(submission=submission, keyring=keyring)
         except (crypto.Tampered, NoAccess, KeyError):
-            decrypted = None
+            decrypted = thread = None
         if decrypted is not None:
             answers = answer_rows(default_questionnaire(), decrypted)
             reasons = assess(decrypted, today=timezone.localdate()).reason_labels
@@ -198,13 +198,13 @@ def _submission_page(
                 checks = [str(PHONE_FLAG_LABELS[f]) for f in sorted(phone_flags(str(decrypted["phone"])))]
             services.submissions_read(reader=actor, submissions=[submission], where="request")
     accept = None
-    if answers is not None and keyring is not None and submission.status in OPEN_STATUSES:
-        accept = accept_form or _accept_form(actor, keyring, submission)
+    if decrypted is not None and keyring is not None and submission.status in OPEN_STATUSES:
+        accept = accept_form or _accept_form(actor, keyring, submission, decrypted)
     return render(request, "triage/submission.html", {
         "submission": submission,
         "answers": answers,
         "accept_form": accept,
-        "candidates": getattr(accept, "candidates", []),
+        "candidates": accept.candidates if accept else [],
         "thread": thread,
         "reasons": reasons,
         "checks": checks,
@@ -330,30 +330,28 @@ def hotline_view(request: HttpRequest) -> HttpResponse:
     return render(request, "triage/hotline_receipt.html", {"receipt": receipt})  # staff pages are no-store
 
 
-
 # --- accepting a request ----------------------------------------------------------------------
 
 
-def _accept_form(actor: User, keyring: KeyRing, submission: Submission, data: Any = None) -> AcceptForm:
+def _accept_form(
+    actor: User, keyring: KeyRing, submission: Submission, answers: dict[str, Any], data: Any = None
+) -> AcceptForm:
     """The accept form, with the people the request may come from (found through the blind
     indexes, scored on the decrypted values) and the group claims the actor works on."""
-    details = services.person_details(services.submission_answers(submission=submission, keyring=keyring))
+    details = services.person_details(answers)
     opened: list[int] = []
     candidates = match_candidates(actor=actor, keyring=keyring, identity=details.identity(), decrypted=opened)
     readable = [c for c in candidates if c.accessible]
     groups = group_cases_for(actor=actor, keyring=keyring)
     services.people_matched(reader=actor, submission=submission, people=opened,
                             cases=[case.pk for case, _title in groups])
-    form = AcceptForm(
+    return AcceptForm(
         data,
         people=[(str(c.person_id), c.display or "") for c in readable],
         cases=[(str(case.pk), f"{case.number} — {title}") for case, title in groups],
+        candidates=[(c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS]) for c in candidates],
         initial={"person": "new", "case": "new"},
     )
-    form.candidates = [  # type: ignore[attr-defined]
-        (c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS]) for c in candidates
-    ]
-    return form
 
 
 @staff_view(Perm.INTAKE_TRIAGE)
@@ -365,7 +363,8 @@ def submission_accept_view(request: HttpRequest, submission_id: uuid.UUID) -> Ht
         messages.error(request, _("Your keys are locked: log out and log in again to accept requests."))
         return redirect("staff:submission", submission_id=submission.pk)
     require_permission(actor, Perm.CASES_OPEN)
-    form = _accept_form(actor, keyring, submission, request.POST)
+    answers = services.submission_answers(submission=submission, keyring=keyring)
+    form = _accept_form(actor, keyring, submission, answers, request.POST)
     if not form.is_valid():
         return _submission_page(request, actor, submission, ReplyForm(), status=400, accept_form=form)
     data = form.cleaned_data

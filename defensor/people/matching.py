@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -114,6 +114,16 @@ class Identity:
 
     def __repr__(self) -> str:
         return "<Identity>"  # never personal data in a log line or a traceback
+
+
+def identity_of(values: Mapping[str, str | None], contacts: Iterable[str]) -> Identity:
+    """The identity of a record (or of a request) for matching: its fields and every way to reach
+    it. Phones and accounts are told apart by their normalised form, not by the kind they were
+    filed under, so they all go in ``handles``."""
+    return Identity(
+        full_name=values.get("full_name"), surname=values.get("surname"), birth_date=values.get("birth_date"),
+        unit=values.get("unit"), handles=tuple(c for c in contacts if c),
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from defensor.people.matching import (
     SUGGEST_THRESHOLD,
     Identity,
     Match,
+    identity_of,
     index_reason,
     ordered,
     score_reasons,
@@ -261,17 +262,7 @@ def _roots(*, organisation_id: int, hits: dict[int, _Hits]) -> dict[int, tuple[i
 
 
 def _identity(person: Person, handles: list[Handle], keyring: KeyRing) -> Identity:
-    values = person.decrypt(keyring)
-    phones: list[str] = []
-    others: list[str] = []
-    for handle in handles:
-        value = handle.decrypt(keyring).value
-        if value:
-            (phones if handle.kind == Handle.Kind.PHONE else others).append(value)
-    return Identity(
-        full_name=values.full_name, surname=values.surname, birth_date=values.birth_date, unit=values.unit,
-        phones=tuple(phones), handles=tuple(others),
-    )
+    return identity_of(person.decrypt(keyring), (h.decrypt(keyring).value or "" for h in handles))
 
 
 def match_candidates(

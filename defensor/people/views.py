@@ -15,7 +15,7 @@ from defensor.cases.selectors import cases_for
 from defensor.core.errors import DefensorError
 from defensor.keys.keyring import keyring_for
 from defensor.people import services
-from defensor.people.matching import REASON_LABELS, Identity
+from defensor.people.matching import REASON_LABELS, identity_of
 from defensor.people.selectors import (
     handle_for,
     match_candidates,
@@ -39,11 +39,7 @@ def person_view(request: HttpRequest, person_id: int) -> HttpResponse:
     duplicates = []
     opened: list[int] = []  # every record decrypted to look for duplicates (audited)
     if person.merged_into_id is None:
-        identity = Identity(
-            full_name=values.full_name, surname=values.surname, birth_date=values.birth_date, unit=values.unit,
-            phones=tuple(v.value or "" for h, v in handles if h.kind in {"phone", "signal", "whatsapp"}),
-            handles=tuple(v.value or "" for h, v in handles if h.kind not in {"phone", "signal", "whatsapp"}),
-        )
+        identity = identity_of(values, (v.value or "" for _h, v in handles))
         duplicates = [
             (c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS])
             for c in match_candidates(actor=actor, keyring=keyring, identity=identity, decrypted=opened)
