@@ -281,7 +281,7 @@ def _typo(word: str, rng: random.Random) -> str:
 
 def _digit_off(day: date, rng: random.Random) -> date:
     for _ in range(50):
-        digits = list(day.strftime("%Y%m%d"))
+        digits = list(f"{day.year:04d}{day.month:02d}{day.day:02d}")
         position = rng.randrange(8)
         digits[position] = rng.choice([d for d in "0123456789" if d != digits[position]])
         text = "".join(digits)

@@ -144,6 +144,11 @@ def test_unrelated_people_namesakes_and_relatives_are_not_suggested() -> None:
     match = score(brother, PETROV)
     assert "same_phone" in match.reasons
     assert match.score < SUGGEST_THRESHOLD
+    # Even when neither gave a date of birth: the family phone, surname and patronymic agree, the
+    # first name does not.
+    undated = score(replace(brother, birth_date=None), replace(PETROV, birth_date=None))
+    assert undated.reasons == ("same_phone", "same_surname", "same_patronymic")
+    assert undated.score < SUGGEST_THRESHOLD
 
 
 def test_the_same_person_scores_higher_than_a_near_miss() -> None:
@@ -179,3 +184,45 @@ def test_every_reason_has_a_label_and_nothing_personal_shows_in_a_repr() -> None
 def test_an_empty_identity_asks_for_nothing() -> None:
     assert all(not terms for terms in search_terms(Identity()).values())
     assert score(Identity(), PETROV).reasons == ()
+
+
+def test_a_date_of_birth_with_a_three_digit_year_is_compared_not_a_crash() -> None:
+    """0994 for 1994 (strftime writes that year with three digits, and comparing digit by digit
+    once raised an error instead of a score)."""
+    known = Identity(full_name="Полевенко Полина", surname="Полевенко", birth_date="1994-02-18")
+    slipped = score(Identity(full_name="Полевенко Полина", surname="Полевенко", birth_date="0994-02-18"), known)
+    assert "close_birth_date" in slipped.reasons
+    assert "close_birth_date" in score(known, Identity(surname="Полевенко", birth_date="0994-02-18")).reasons
+
+
+def test_tse_written_c_or_ts_is_the_same_surname() -> None:
+    """"Синицин" is "Sinitsin" in a passport and "Sinicin" in many other spellings."""
+    for latin in ("Sinicin", "Sinitsin"):
+        match = score(Identity(surname=latin), Identity(surname="Синицин"))
+        assert match.reasons == ("same_surname_transliterated",)
+    assert score(Identity(surname="Cvetkov"), Identity(surname="Цветков")).reasons == ("same_surname_transliterated",)
+    assert search_terms(Identity(surname="Sinicin"))["surname_index"] >= search_terms(Identity(surname="Синицин"))[
+        "surname_index"
+    ]
+
+
+def test_a_surname_misspelt_in_latin_letters_is_not_held_against_the_rest() -> None:
+    """"Kiupustin" for "Капустин": no table of spellings meets it, but the first name, the patronymic
+    and the date of birth all agree; a Cyrillic surname that differs still counts against."""
+    known = Identity(full_name="Капустин Игорь Русланович", surname="Капустин", birth_date="1976-02-13")
+    latin = score(Identity(full_name="Kiupustin Игорь Русланович", surname="Kiupustin", birth_date="1976-02-13"), known)
+    assert latin.reasons == ("same_first_name", "same_patronymic", "same_birth_date")
+    assert latin.score >= SUGGEST_THRESHOLD
+    cyrillic = score(Identity(full_name="Лапин Игорь Русланович", surname="Лапин", birth_date="1976-02-13"), known)
+    assert cyrillic.score < latin.score
+
+
+def test_a_typo_in_the_surname_with_the_rest_agreeing_is_suggested() -> None:
+    """A repeat request without a phone or a date of birth: the first name, patronymic and unit
+    agree, the surname is one letter off."""
+    known = Identity(full_name="Александров Роман Григорьевич", surname="Александров", birth_date="1999-03-22",
+                     unit="в/ч 75725", phones=("+7 922 047 60 95",))
+    again = Identity(full_name="Алексадров Роман Григорьевич", surname="Алексадров", unit="в/ч-75725")
+    match = score(again, known)
+    assert match.reasons == ("close_surname", "same_first_name", "same_patronymic", "same_unit")
+    assert match.score >= SUGGEST_THRESHOLD

@@ -134,6 +134,8 @@ def test_matching_reads_people_and_handles_in_bounded_queries(anna: User) -> Non
     person_queries = [q for q in queries.captured_queries if 'FROM "people_person"' in q["sql"]]
     assert len(handle_queries) == 1  # handles of every candidate at once (no phone asked: no index query)
     assert len(person_queries) == 2  # the index query and the candidates themselves
+    grant_queries = [q for q in queries.captured_queries if 'FROM "keys_keygrant"' in q["sql"]]
+    assert len(grant_queries) == 3  # the keys the actor holds, the index key, the six records' keys at once
     assert found[0].reasons == ("same_surname", "same_first_name", "same_patronymic", "same_birth_date", "same_unit")
 
 

@@ -62,6 +62,20 @@ def normalise_birth_date(value: date | str) -> str | None:
         return None
 
 
+# "ц" is written "ts" in passports and "c" in many other spellings ("Sinicin", "Zaicev").
+_TSE_AS_C = re.compile(r"c(?!h)")
+
+
+def surname_spellings(raw: str) -> set[str]:
+    """Every skeleton under which this surname may have been filed: its own, and the one with
+    "ц" spelt the other way ("ts" or "c"). The stored index holds each record's own skeleton, so a
+    search asks for all of them; the normaliser itself is unchanged, and stored indexes stay valid."""
+    skeleton = normalise_surname(raw)
+    if skeleton is None:
+        return set()
+    return {skeleton, _TSE_AS_C.sub("ts", skeleton), skeleton.replace("ts", "c")}
+
+
 SURNAME_PREFIX_LENGTH = 3
 
 

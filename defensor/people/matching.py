@@ -23,11 +23,12 @@ from django.utils.translation import gettext_lazy as _
 from rapidfuzz.distance import OSA
 
 from defensor.keys.blind import (
+    SURNAME_PREFIX_LENGTH,
     normalise_birth_date,
     normalise_handle,
     normalise_surname,
-    normalise_surname_prefix,
     normalise_unit,
+    surname_spellings,
 )
 
 # At or above this, a candidate is suggested to the triager as a possible duplicate.
@@ -72,7 +73,8 @@ _GROUPS: list[dict[str, float]] = [
     {SAME_PHONE: 0.55, SAME_HANDLE: 0.55},
     {SAME_SURNAME: 0.25, SAME_SURNAME_TRANSLITERATED: 0.25, CLOSE_SURNAME: 0.15},
     {SAME_FIRST_NAME: 0.15, CLOSE_FIRST_NAME: 0.1},
-    {SAME_PATRONYMIC: 0.05},  # many fathers share a first name: it tells namesakes apart, little more
+    # As telling as a first name among strangers, but brothers and sisters share it.
+    {SAME_PATRONYMIC: 0.1},
     {SAME_BIRTH_DATE: 0.3, CLOSE_BIRTH_DATE: 0.15},
     {SAME_UNIT: 0.1},  # a whole unit may write in: weak on its own
 ]
@@ -84,10 +86,12 @@ _WEIGHTS = {reason: weight for group in _GROUPS for reason, weight in group.item
 _ONE_DIGIT_OFF = 0.08
 
 # Disagreement, when both records hold the value. A different first name weighs most: a family
-# shares a phone and a surname, so those two agreeing say "same family" more than "same person".
-# A different unit weighs least: people are transferred.
+# shares a phone, a surname and (brothers and sisters) a patronymic, so those agreeing say "same
+# family" more than "same person". A different unit weighs least: people are transferred.
+# A surname in Latin letters that meets no Cyrillic one is not held against a candidate: people
+# spell their names in Latin letters in more ways than any table lists.
 _DIFFERENT_SURNAME = 0.15
-_DIFFERENT_FIRST_NAME = 0.4
+_DIFFERENT_FIRST_NAME = 0.45
 _DIFFERENT_PATRONYMIC = 0.3
 _DIFFERENT_BIRTH_DATE = 0.25
 _DIFFERENT_UNIT = 0.07
@@ -237,9 +241,14 @@ def _swapped(day: date) -> date | None:
     return date(day.year, day.day, day.month)
 
 
+def _digits(day: date) -> str:
+    """YYYYMMDD, the year always four digits (strftime writes the year 994 as "994")."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
+
+
 def _one_digit_off(day: date) -> set[date]:
     """Every real date one digit away from ``day`` as written YYYYMMDD (years 1900-2099)."""
-    digits = day.strftime("%Y%m%d")
+    digits = _digits(day)
     found = set()
     for position, current in enumerate(digits):
         for digit in "0123456789":
@@ -285,8 +294,8 @@ def search_terms(identity: Identity) -> dict[str, set[str]]:
     The date of birth is also looked up with the usual slips (day and month swapped, one digit
     off): a hit on one of those proves a close date of birth.
     """
-    surnames = {s for s in (normalise_surname(raw) for raw in _surname_candidates(identity)) if s}
-    prefixes = {p for p in (normalise_surname_prefix(raw) for raw in _surname_candidates(identity)) if p}
+    surnames = {spelling for raw in _surname_candidates(identity) for spelling in surname_spellings(raw)}
+    prefixes = {spelling[:SURNAME_PREFIX_LENGTH] for spelling in surnames}
     born = _parse_date(identity.birth_date)
     dates: set[str] = set()
     if born is not None:
@@ -337,6 +346,7 @@ def ordered(reasons: Iterable[str]) -> tuple[str, ...]:
 @dataclass(frozen=True, repr=False)
 class _Surname:
     skeleton: str
+    spellings: frozenset[str]
     folded: str
     script: str
 
@@ -360,7 +370,8 @@ def _features(identity: Identity) -> _Features:
     for raw in _surname_candidates(identity):
         skeleton = normalise_surname(raw)
         if skeleton:
-            surnames.append(_Surname(skeleton, raw.casefold().replace("ё", "е"), _script(raw)))
+            folded = raw.casefold().replace("ё", "е")
+            surnames.append(_Surname(skeleton, frozenset(surname_spellings(raw)), folded, _script(raw)))
     first = _first_name(identity)
     return _Features(
         surnames=tuple(surnames),
@@ -377,9 +388,10 @@ def _features(identity: Identity) -> _Features:
 def _surname_verdict(new: _Features, candidate: _Features) -> str | None:
     """A surname reason, "different", or None when one side has no surname to compare."""
     best: str | None = None
+    across_scripts = False
     for a in new.surnames:
         for b in candidate.surnames:
-            if a.skeleton == b.skeleton:
+            if a.spellings & b.spellings:
                 scripts = {a.script, b.script}
                 return SAME_SURNAME_TRANSLITERATED if scripts == {"cyrillic", "latin"} else SAME_SURNAME
             same_script = a.script == b.script
@@ -387,8 +399,10 @@ def _surname_verdict(new: _Features, candidate: _Features) -> str | None:
                 best = CLOSE_SURNAME
             elif best is None:
                 best = "different"
-    # Without a surname field, a full name's other words are not evidence of a different surname.
-    if best == "different" and not (new.surname_given and candidate.surname_given):
+                across_scripts = not same_script
+    # Without a surname field, a full name's other words are not evidence of a different surname;
+    # nor is a Latin spelling we cannot tell from a typo.
+    if best == "different" and (across_scripts or not (new.surname_given and candidate.surname_given)):
         return None
     return best
 
@@ -414,7 +428,7 @@ def _birth_date_verdict(new: _Features, candidate: _Features) -> str | None:
         return SAME_BIRTH_DATE
     if _swapped(a) == b:
         return "swapped"
-    digits_a, digits_b = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
+    digits_a, digits_b = _digits(a), _digits(b)
     if sum(x != y for x, y in zip(digits_a, digits_b, strict=True)) == 1:
         return "digit"
     return "different"

@@ -274,8 +274,9 @@ def match_candidates(
     Found through the blind indexes within the actor's organisation (erased records never,
     merged records as the record they were merged into). Candidates the actor holds a key for
     are decrypted in memory and scored in full; the others are scored on what the indexes
-    prove. A fixed number of queries per call, plus one per key the actor opens (at most
-    MAX_SCORED). ``decrypted``, if given, receives the ids of every record opened (to audit the read).
+    prove. A fixed number of queries per call, however many records are opened (at most
+    MAX_SCORED, their keys fetched at once). ``decrypted``, if given, receives the ids of every
+    record opened (to audit the read).
     """
     organisation_id = actor.membership.organisation_id
     _, key = keyring.current(organisation_id, KeyKind.INDEX)
@@ -313,6 +314,8 @@ def match_candidates(
     handles: dict[int, list[Handle]] = defaultdict(list)
     for handle in Handle.objects.filter(person_id__in=decrypt_ids, value__isnull=False).order_by("pk"):
         handles[handle.person_id].append(handle)
+    keyring.prefetch({person.data_key_id for person in people.values()} |
+                     {h.data_key_id for found in handles.values() for h in found})  # one query, not one per key
     known = {pk: _identity(person, handles[pk], keyring) for pk, person in people.items()}
     if decrypted is not None:
         decrypted.extend(sorted(known))
