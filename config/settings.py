@@ -362,6 +362,8 @@ DEFENSOR_INTAKE_FORM_HOURS = env_int("DEFENSOR_INTAKE_FORM_HOURS", 72)  # how lo
 DEFENSOR_INTAKE_MAX_LATER_FILES = env_int("DEFENSOR_INTAKE_MAX_LATER_FILES", 20)
 DEFENSOR_INTAKE_ABANDONED_HOURS = env_int("DEFENSOR_INTAKE_ABANDONED_HOURS", 24)
 DEFENSOR_QUICK_EXIT_URL = env("DEFENSOR_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
+# Cases: a claimant no one has spoken with for this many days is listed for a follow-up call.
+DEFENSOR_FOLLOW_UP_DAYS = env_int("DEFENSOR_FOLLOW_UP_DAYS", 14)
 # Automatic acknowledgement shown to the submitter (empty: the built-in, translated text).
 DEFENSOR_INTAKE_ACKNOWLEDGEMENT = {
     "ru": env("DEFENSOR_INTAKE_ACKNOWLEDGEMENT_RU"),

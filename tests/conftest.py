@@ -119,8 +119,14 @@ def boris(make_user: Callable[..., User]) -> User:
 
 
 @pytest.fixture
-def team(olga: User, anna: User, pavel: User, boris: User) -> dict[Role, User]:
-    return {Role.ADMIN: olga, Role.LAWYER: anna, Role.PARALEGAL: pavel, Role.VOLUNTEER: boris}
+def petra(make_user: Callable[..., User]) -> User:
+    """A lawyer of a partner organisation: sees only the cases shared with her."""
+    return make_user("petra", Role.PARTNER)
+
+
+@pytest.fixture
+def team(olga: User, anna: User, pavel: User, boris: User, petra: User) -> dict[Role, User]:
+    return {Role.ADMIN: olga, Role.LAWYER: anna, Role.PARALEGAL: pavel, Role.VOLUNTEER: boris, Role.PARTNER: petra}
 
 
 def keyring_of(user: User, password: str = PASSWORD) -> KeyRing:

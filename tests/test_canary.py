@@ -19,7 +19,16 @@ from django.db import connection
 from django.test import Client
 
 from defensor.accounts.models import Role, User
-from defensor.cases.services import case_note_add, case_open, case_share
+from defensor.cases.models import ClaimantStatus, EventKind, WithdrawalReason
+from defensor.cases.services import (
+    case_event_add,
+    case_note_add,
+    case_open,
+    case_share,
+    case_task_add,
+    claimant_add,
+    claimants_status_set,
+)
 from defensor.core.logging import RedactingFilter
 from defensor.core.sessions import SessionStore
 from defensor.keys.keyring import KEYRING_COOKIE
@@ -88,10 +97,21 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
     )) == []
     case = case_open(
         opened_by=anna, keyring=keyring, number="2026-001", title=canaries.new("название-дела"),
-        summary=canaries.new("суть-дела"),
+        summary=canaries.new("суть-дела"), group=True, court=canaries.new("суд"),
+        court_number=canaries.new("номер-в-суде"),
     )
     case_note_add(case=case, author=anna, keyring=keyring, text=canaries.new("заметка-по-делу"))
+    claimant = claimant_add(case=case, person=person, added_by=anna, keyring=keyring)
+    case_event_add(case=case, recorded_by=anna, keyring=keyring, kind=EventKind.DISMISSAL_ORDER,
+                   happened_on=date(2026, 11, 2), text=canaries.new("о-приказе"), claimant=claimant)
+    case_task_add(case=case, created_by=anna, keyring=keyring, title=canaries.new("задача"), assignee=anna)
+    claimants_status_set(case=case, claimant_ids=[claimant.pk], recorded_by=anna, keyring=keyring,
+                         status=ClaimantStatus.WITHDRAWN, effective_on=date(2026, 11, 20),
+                         reason=WithdrawalReason.CRIMINAL_THREAT, note=canaries.new("угрожали"), incident=True)
     case_share(case=case, to_user=pavel, shared_by=anna, keyring=keyring)
+    for page in (f"/staff/cases/{case.pk}/", f"/staff/cases/{case.pk}/roster/", "/staff/", "/staff/cases/",
+                 f"/staff/cases/{case.pk}/claimants/{claimant.pk}/"):
+        assert anna_client.get(page).status_code == 200  # the pages show it: read, audited, never stored
     _login("pavel", pavel)
 
     # A crash whose message and query string carry personal data, and a search in a URL.

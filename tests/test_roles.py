@@ -11,6 +11,8 @@ from django.test import Client
 
 from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
+from defensor.cases.models import Case
+from defensor.cases.services import case_open, case_share, case_task_add, claimant_add
 from defensor.intake.models import Submission
 from defensor.keys.services import record_access_grant
 from defensor.people.models import Person
@@ -19,7 +21,7 @@ from tests.conftest import keyring_of
 from tests.staff_urls import StaffUrl, staff_urls_behind_login
 
 ROLES_DOC = Path(__file__).resolve().parent.parent / "docs" / "roles.md"
-ROLE_COLUMNS = [Role.ADMIN, Role.LAWYER, Role.PARALEGAL, Role.VOLUNTEER]
+ROLE_COLUMNS = [Role.ADMIN, Role.LAWYER, Role.PARALEGAL, Role.VOLUNTEER, Role.PARTNER]
 
 
 def _table_rows(section: str) -> list[list[str]]:
@@ -61,8 +63,10 @@ def test_every_staff_url_declares_the_documented_permission() -> None:
         assert Perm(declared).value == documented[url.route], url.route
 
 
-def _request(client: Client, url: StaffUrl, target: User, submission: Submission, person: Person) -> int:
-    path = url.path(id=target.pk, submission=submission.pk, person=person.pk, handle=person.handles.get().pk)
+def _request(client: Client, url: StaffUrl, target: User, submission: Submission, person: Person,
+             case: Case) -> int:
+    path = url.path(id=target.pk, submission=submission.pk, person=person.pk, handle=person.handles.get().pk,
+                    case=case.pk, claimant=case.claimants.get().pk, task=case.tasks.get().pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -81,6 +85,13 @@ def test_each_role_reaches_exactly_the_documented_pages(
                            handles=[HandleInput(kind="phone", value="+79161234567")])
     for user in (team[Role.ADMIN], team[Role.PARALEGAL]):
         record_access_grant(material=person.data_key, to_user=user, keyring=keyring_of(team[Role.LAWYER]))
+    # A case shared with everyone whose role works on cases (access to a case is per case: test_cases).
+    lawyer_keys = keyring_of(team[Role.LAWYER])
+    case = case_open(opened_by=team[Role.LAWYER], keyring=lawyer_keys, title="Тест", group=True)
+    claimant_add(case=case, person=person, added_by=team[Role.LAWYER], keyring=lawyer_keys)
+    case_task_add(case=case, created_by=team[Role.LAWYER], keyring=lawyer_keys, title="Позвонить")
+    for user in (team[Role.ADMIN], team[Role.PARALEGAL], team[Role.PARTNER]):
+        case_share(case=case, to_user=user, shared_by=team[Role.LAWYER], keyring=lawyer_keys)
     documented_urls = documented_url_permissions()
     documented_roles = documented_role_permissions()
     target = team[Role.VOLUNTEER] if role != Role.VOLUNTEER else team[Role.LAWYER]
@@ -89,7 +100,7 @@ def test_each_role_reaches_exactly_the_documented_pages(
     outcomes = {}
     for url in urls:
         client = verified_client(team[role])
-        status = _request(client, url, target, submission, person)
+        status = _request(client, url, target, submission, person, case)
         allowed = role in documented_roles[documented_urls[url.route]]
         outcomes[url.route] = (allowed, status)
     wrong = {

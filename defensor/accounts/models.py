@@ -16,6 +16,8 @@ class Role(models.TextChoices):
     LAWYER = "lawyer", _("Lawyer")
     PARALEGAL = "paralegal", _("Paralegal")
     VOLUNTEER = "volunteer", _("Volunteer")
+    # A lawyer of a partner organisation: works only on the cases shared with them.
+    PARTNER = "partner", _("Partner lawyer")
 
 
 class User(AbstractUser):

@@ -25,7 +25,8 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"  # browse the audit log
     INTAKE_TRIAGE = "intake.triage"  # read and triage submissions
     INTAKE_HOTLINE = "intake.hotline"  # enter a phone request
-    CASES_OPEN = "cases.open"  # open a case, add claimants
+    CASES_WORK = "cases.work"  # read the cases shared with one; add notes, events and tasks
+    CASES_OPEN = "cases.open"  # open and edit cases, add claimants, change their status
     CASES_SHARE = "cases.share"  # grant and revoke access to a case
     DOCUMENTS_GENERATE = "documents.generate"
     TEMPLATES_MANAGE = "templates.manage"
@@ -33,14 +34,15 @@ class Perm(StrEnum):
     REPORTS_VIEW = "reports.view"
 
 
-_EVERYONE = {Role.ADMIN, Role.LAWYER, Role.PARALEGAL, Role.VOLUNTEER}
+_TEAM = {Role.ADMIN, Role.LAWYER, Role.PARALEGAL, Role.VOLUNTEER}
 
 ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
-    Perm.WORKSPACE: frozenset(_EVERYONE),
+    Perm.WORKSPACE: frozenset(_TEAM | {Role.PARTNER}),
     Perm.USERS_MANAGE: frozenset({Role.ADMIN}),
     Perm.AUDIT_VIEW: frozenset({Role.ADMIN}),
     Perm.INTAKE_TRIAGE: frozenset({Role.ADMIN, Role.LAWYER, Role.PARALEGAL}),
-    Perm.INTAKE_HOTLINE: frozenset(_EVERYONE),
+    Perm.INTAKE_HOTLINE: frozenset(_TEAM),
+    Perm.CASES_WORK: frozenset({Role.ADMIN, Role.LAWYER, Role.PARALEGAL, Role.PARTNER}),
     Perm.CASES_OPEN: frozenset({Role.ADMIN, Role.LAWYER, Role.PARALEGAL}),
     Perm.CASES_SHARE: frozenset({Role.ADMIN, Role.LAWYER}),
     Perm.DOCUMENTS_GENERATE: frozenset({Role.ADMIN, Role.LAWYER, Role.PARALEGAL}),

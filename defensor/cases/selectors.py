@@ -1,14 +1,37 @@
-"""Reads of cases: only those the acting user holds the key for; others do not exist for them."""
+"""Reads of cases: only those the acting user holds the key for; others do not exist for them
+(404 on every page, absent from every list and count). Pages read a fixed number of queries
+whatever their size, and open every record key they need at once (KeyRing.prefetch)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from defensor.accounts.models import User
-from defensor.cases.models import Case
+from defensor.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseEvent,
+    CaseNote,
+    Claimant,
+    ClaimantStatus,
+    ClaimantStatusChange,
+    EventKind,
+    Task,
+    WithdrawalReason,
+)
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyGrant
+
+CASES_PER_PAGE = 25
+ROSTER_LIMIT = 1000  # one page: a lawyer scans a whole group claim at a glance
 
 
 def cases_for(*, actor: User) -> QuerySet[Case]:
@@ -26,5 +49,237 @@ def case_for(*, actor: User, case_id: int) -> Case:
 def group_cases_for(*, actor: User, keyring: KeyRing) -> list[tuple[Case, str]]:
     """Group claims the actor works on, with their decrypted titles (for choosing where a
     request goes)."""
-    cases = cases_for(actor=actor).filter(group=True).order_by("-created_at")[:200]
+    cases = list(cases_for(actor=actor).filter(group=True).order_by("-created_at")[:200])
+    keyring.prefetch(case.data_key_id for case in cases)
     return [(case, case.decrypt(keyring).title or "") for case in cases]
+
+
+# --- the case list ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class CaseRow:
+    case: Case
+    title: str | None  # None: not readable (keys locked)
+    open_claimants: int
+    claimants: int
+
+
+def case_list(
+    *, actor: User, keyring: KeyRing | None, page: int = 1, kind: str = "", stage: str = "", number: str = "",
+) -> tuple[Page[Any], list[CaseRow]]:
+    """A page of the actor's cases, most recently changed first, with claimant counts."""
+    cases = cases_for(actor=actor)
+    if kind:
+        cases = cases.filter(kind=kind)
+    if stage:
+        cases = cases.filter(stage=stage)
+    if number:
+        cases = cases.filter(number__icontains=number.strip())
+    cases = cases.annotate(
+        claimant_count=Count("claimants"),
+        open_count=Count("claimants", filter=Q(claimants__status__in=OPEN_STATUSES)),
+    ).order_by("-updated_at", "-id")
+    found = Paginator(cases, CASES_PER_PAGE).get_page(page)
+    rows = list(found.object_list)
+    if keyring is not None:
+        keyring.prefetch(case.data_key_id for case in rows)
+    return found, [
+        CaseRow(case, case.decrypt(keyring).title if keyring is not None else None,
+                getattr(case, "open_count", 0), getattr(case, "claimant_count", 0))
+        for case in rows
+    ]
+
+
+# --- the roster ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class RosterRow:
+    claimant: Claimant
+    name: str | None  # None: the person's record is not readable by the actor
+    unit: str | None
+    reason: str  # of the current status, if it is a withdrawal
+    dismissal_on: date | None  # their own dismissal order
+    needs_contact: bool
+
+    @property
+    def reason_label(self) -> str:
+        """Why they withdrew (only while withdrawn)."""
+        if self.claimant.status != ClaimantStatus.WITHDRAWN or not self.reason:
+            return ""
+        return str(WithdrawalReason(self.reason).label)
+
+
+def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant | None = None) -> list[RosterRow]:
+    """Every claimant of the case on one page, in the order they joined: status and since when,
+    why they withdrew, their own dismissal order date, and whether they are due a call
+    (``only``: that claimant's row alone)."""
+    latest_change = ClaimantStatusChange.objects.filter(claimant=OuterRef("pk")).order_by("-effective_on", "-id")
+    dismissal = CaseEvent.objects.filter(claimant=OuterRef("pk"), kind=EventKind.DISMISSAL_ORDER).order_by(
+        "-happened_on", "-id"
+    )
+    members = Claimant.objects.filter(case=case)
+    if only is not None:
+        members = members.filter(pk=only.pk)
+    claimants = list(
+        members
+        .select_related("person")
+        .annotate(reason=Subquery(latest_change.values("reason")[:1]),
+                  dismissal_on=Subquery(dismissal.values("happened_on")[:1]))
+        .order_by("added_at", "id")[:ROSTER_LIMIT]
+    )
+    readable: set[object] = set()
+    if keyring is not None:
+        keys = {c.person.data_key_id for c in claimants}
+        readable = set(
+            KeyGrant.objects.filter(user=actor, wrapped__isnull=False, material_id__in=keys).values_list(
+                "material_id", flat=True
+            )
+        )
+        keyring.prefetch(readable)  # type: ignore[arg-type]
+    due = follow_up_before()
+    rows = []
+    for claimant in claimants:
+        person = claimant.person
+        values = person.decrypt(keyring) if keyring is not None and person.data_key_id in readable else None
+        rows.append(RosterRow(
+            claimant=claimant,
+            name=(values.full_name or "—") if values is not None and person.erased_at is None else None,
+            unit=values.unit if values is not None else None,
+            reason=getattr(claimant, "reason", "") or "",
+            dismissal_on=getattr(claimant, "dismissal_on", None),
+            needs_contact=claimant.is_open and _contact_due(claimant, due),
+        ))
+    return rows
+
+
+def follow_up_before() -> date:
+    """Claimants last spoken with before this date are due a call."""
+    return timezone.localdate() - timedelta(days=settings.DEFENSOR_FOLLOW_UP_DAYS)
+
+
+def _contact_due(claimant: Claimant, before: date) -> bool:
+    last = claimant.last_contact_on or timezone.localtime(claimant.added_at).date()
+    return last < before
+
+
+def claimant_for(*, case: Case, claimant_id: int) -> Claimant:
+    claimant = Claimant.objects.filter(case=case, pk=claimant_id).select_related("person").first()
+    if claimant is None:
+        raise Http404
+    return claimant
+
+
+# --- the timeline ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class TimelineEntry:
+    """One line of a case's (or a claimant's) story, decrypted for the reader."""
+
+    on: date
+    at: datetime  # when it was recorded (orders entries of one day)
+    kind: str  # "event", "status", "note"
+    label: str
+    text: str | None
+    claimant_id: int | None = None
+    who: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def timeline(*, case: Case, keyring: KeyRing | None, claimant: Claimant | None = None) -> list[TimelineEntry]:
+    """Events, status changes and notes of the case (or of one claimant), oldest first."""
+    events = CaseEvent.objects.filter(case=case).select_related("recorded_by")
+    changes = ClaimantStatusChange.objects.filter(claimant__case=case).select_related("recorded_by")
+    notes = CaseNote.objects.filter(case=case).select_related("author")
+    if claimant is not None:
+        events = events.filter(claimant=claimant)
+        changes = changes.filter(claimant=claimant)
+        notes = notes.none()
+
+    def text_of(record: CaseEvent | ClaimantStatusChange | CaseNote, name: str) -> str | None:
+        if keyring is None:
+            return None
+        return record.decrypt(keyring)[name]
+
+    entries = [
+        TimelineEntry(e.happened_on, e.recorded_at, "event", e.get_kind_display(), text_of(e, "text"),
+                      e.claimant_id, e.recorded_by.get_username())
+        for e in events
+    ]
+    entries += [
+        TimelineEntry(c.effective_on, c.recorded_at, "status", c.get_status_display(), text_of(c, "note"),
+                      c.claimant_id, c.recorded_by.get_username(),
+                      {"reason": c.get_reason_display() if c.reason else "",
+                       "previous": c.get_previous_display() if c.previous else ""})
+        for c in changes
+    ]
+    entries += [
+        TimelineEntry(timezone.localtime(n.created_at).date(), n.created_at, "note", "", text_of(n, "text"),
+                      None, n.author.get_username())
+        for n in notes
+    ]
+    entries.sort(key=lambda entry: (entry.on, entry.at))
+    return entries
+
+
+def tasks_of(*, case: Case) -> QuerySet[Task]:
+    return Task.objects.filter(case=case).select_related("assignee", "done_by").order_by(
+        "done_at", "due_on", "id"
+    )
+
+
+# --- the dashboard ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class Dashboard:
+    cases: list[CaseRow]
+    tasks: list[tuple[Task, str | None]]
+    follow_ups: list[tuple[Claimant, str | None]]
+    overdue_tasks: int
+
+
+DASHBOARD_ROWS = 10
+
+
+def dashboard(*, actor: User, keyring: KeyRing | None) -> Dashboard:
+    """My cases, the tasks due (mine, within a week or late), and the claimants of my cases no one
+    has spoken with for DEFENSOR_FOLLOW_UP_DAYS. Only cases the actor holds count."""
+    _, my_cases = case_list(actor=actor, keyring=keyring)
+    mine = cases_for(actor=actor)
+    today = timezone.localdate()
+    tasks = list(
+        Task.objects.filter(case__in=mine, assignee=actor, done_at__isnull=True)
+        .filter(Q(due_on__isnull=True) | Q(due_on__lte=today + timedelta(days=7)))
+        .select_related("case")
+        .order_by("due_on", "id")[:DASHBOARD_ROWS]
+    )
+    overdue = Task.objects.filter(case__in=mine, assignee=actor, done_at__isnull=True, due_on__lt=today).count()
+    before = follow_up_before()
+    follow_ups = list(
+        Claimant.objects.filter(case__in=mine, status__in=OPEN_STATUSES)
+        .filter(Q(last_contact_on__lt=before) | Q(last_contact_on__isnull=True, added_at__date__lt=before))
+        .select_related("case", "person")
+        .order_by("last_contact_on", "added_at", "id")[:DASHBOARD_ROWS]
+    )
+    readable: set[object] = set()
+    if keyring is not None:
+        keys = {t.case.data_key_id for t in tasks} | {c.person.data_key_id for c in follow_ups}
+        readable = set(KeyGrant.objects.filter(user=actor, wrapped__isnull=False, material_id__in=keys)
+                       .values_list("material_id", flat=True))
+        keyring.prefetch(readable)  # type: ignore[arg-type]
+
+    def opened(record: Task | Claimant, key_id: object, name: str) -> str | None:
+        if keyring is None or key_id not in readable:
+            return None
+        target = record if isinstance(record, Task) else record.person
+        return target.decrypt(keyring)[name]
+
+    return Dashboard(
+        cases=my_cases[:DASHBOARD_ROWS],
+        tasks=[(t, opened(t, t.case.data_key_id, "title")) for t in tasks],
+        follow_ups=[(c, opened(c, c.person.data_key_id, "full_name")) for c in follow_ups],
+        overdue_tasks=overdue,
+    )

@@ -1,21 +1,43 @@
-"""Writes to cases and their notes (the cases issue builds the rest on these)."""
+"""Writes to cases: the case itself (with optimistic locking), its events, notes and tasks,
+its claimants and their status history, and who may read it. Every write is audited in its own
+transaction; texts are sealed under the case's data key."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from collections.abc import Sequence
+from datetime import date
+
+from django.db import models, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensor.accounts.models import User
-from defensor.accounts.permissions import Perm, require_permission
+from defensor.accounts.permissions import Perm, has_permission, require_permission
 from defensor.audit.services import log_action
-from defensor.cases.models import Case, CaseNote, Claimant
-from defensor.core.errors import DefensorError
+from defensor.cases.models import (
+    PRESSURE_REASONS,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseNote,
+    CaseOutcome,
+    CaseStage,
+    Claimant,
+    ClaimantStatus,
+    ClaimantStatusChange,
+    EventKind,
+    Task,
+    WithdrawalReason,
+)
+from defensor.core.errors import DefensorError, InvalidOperation
 from defensor.core.models import Organisation
 from defensor.intake.models import Submission
 from defensor.keys.keyring import KeyRing
+from defensor.keys.models import KeyGrant
+from defensor.keys.records import RecordSealer
 from defensor.keys.services import (
+    has_record_access,
     record_access_grant,
     record_access_revoke,
     record_erase,
@@ -31,20 +53,87 @@ class NotAGroupCase(DefensorError):
     user_message = _("Requests can be added only to a group claim.")
 
 
+class StaleCase(DefensorError):
+    user_message = _(
+        "Someone else changed this case while you were editing it. Their version is shown; "
+        "what you typed is kept below — check it and save again."
+    )
+
+
+class StatusUnchanged(DefensorError):
+    user_message = _("The claimant already has this status.")
+
+
+class ReasonRequired(DefensorError):
+    user_message = _("Say why the claimant withdraws: of their own will, or under which pressure.")
+
+
+class NoClaimantsChosen(DefensorError):
+    user_message = _("Choose at least one claimant.")
+
+
+class DuplicateCaseNumber(DefensorError):
+    user_message = _("A case with this number already exists.")
+
+
 @transaction.atomic
 def case_open(
-    *, opened_by: User, keyring: KeyRing, title: str, number: str = "", summary: str = "", group: bool = False
+    *, opened_by: User, keyring: KeyRing, title: str, number: str = "", summary: str = "", group: bool = False,
+    kind: str = CaseKind.OTHER, court: str = "", court_number: str = "",
 ) -> Case:
     """Open a case; without a number it gets the next one of the year (2026-0001, 2026-0002, …)."""
     require_permission(opened_by, Perm.CASES_OPEN)
     organisation = opened_by.membership.organisation
+    if number and Case.objects.filter(organisation=organisation, number=number).exists():
+        raise DuplicateCaseNumber()
     sealer = record_key_create(organisation=organisation, keyring=keyring)
     case = Case(organisation=organisation, number=number or _next_number(organisation), opened_by=opened_by,
-                group=group)
-    case.encrypt(sealer, title=title, summary=summary)
+                group=group, kind=CaseKind(kind))
+    case.encrypt(sealer, title=title, summary=summary, court=court or None, court_number=court_number or None)
     case.save()
-    log_action(action="case.opened", actor=opened_by, target=case, details={"group": group})
+    log_action(action="case.opened", actor=opened_by, target=case, details={"group": group, "kind": case.kind})
     return case
+
+
+@transaction.atomic
+def case_update(
+    *, case: Case, edited_by: User, keyring: KeyRing, version: int, title: str, summary: str, kind: str,
+    stage: str, outcome: str, court: str, court_number: str, group: bool,
+) -> Case:
+    """Save an edit made on ``version`` of the case. If someone saved another edit since, nothing
+    is written and StaleCase is raised: the editor sees their colleague's version and their own."""
+    require_permission(edited_by, Perm.CASES_OPEN)
+    require_record_access(user=edited_by, material=case.data_key)
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    if current.version != version:
+        raise StaleCase()
+    changed = [
+        name for name, value in (("kind", kind), ("stage", stage), ("outcome", outcome), ("group", group))
+        if getattr(current, name) != value
+    ]
+    if not group and current.group and current.claimants.count() > 1:
+        raise InvalidOperation(_("A case with several claimants stays a group claim."))
+    current.kind, current.stage, current.outcome, current.group = (
+        CaseKind(kind), CaseStage(stage), CaseOutcome(outcome), group,
+    )
+    current.encrypt(record_sealer(material=current.data_key, keyring=keyring), title=title, summary=summary,
+                    court=court or None, court_number=court_number or None)
+    current.version += 1
+    current.save()
+    log_action(action="case.edited", actor=edited_by, target=current,
+               details={"version": current.version, "changed": changed})
+    return current
+
+
+def _touch(case: Case) -> None:
+    """Something happened in the case: it goes to the top of the lists (most recently changed first)."""
+    Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def case_read(*, reader: User, case: Case, where: str) -> None:
+    """Record that a team member (or a partner) opened a case's pages: every read is audited."""
+    log_action(action="case.read", actor=reader, target=case, details={"where": where})
 
 
 def _next_number(organisation: Organisation) -> str:
@@ -77,11 +166,18 @@ def claimant_add(
         return existing
     if case.claimants.exists() and not case.group:
         raise NotAGroupCase()
-    claimant = Claimant.objects.create(case=case, person=person, added_by=added_by, submission=submission)
+    today = timezone.localdate()
+    claimant = Claimant.objects.create(case=case, person=person, added_by=added_by, submission=submission,
+                                       status_on=today)
+    ClaimantStatusChange.objects.create(
+        claimant=claimant, status=ClaimantStatus.ACTIVE, effective_on=today, recorded_by=added_by,
+        data_key=case.data_key,
+    )
     can_read = {user.pk for user in record_holders(material=person.data_key)}
     for user in record_holders(material=case.data_key):
         if user.pk not in can_read:
             record_access_grant(material=person.data_key, to_user=user, keyring=keyring)
+    _touch(case)
     log_action(action="case.claimant_added", actor=added_by, target=case,
                details={"claimant": claimant.pk, "person": person.pk})
     return claimant
@@ -89,24 +185,169 @@ def claimant_add(
 
 @transaction.atomic
 def case_note_add(*, case: Case, author: User, keyring: KeyRing, text: str) -> CaseNote:
+    require_permission(author, Perm.CASES_WORK)
+    require_record_access(user=author, material=case.data_key)
     note = CaseNote(case=case, author=author)
     note.encrypt(record_sealer(material=case.data_key, keyring=keyring), text=text)
     note.save()
+    _touch(case)
     log_action(action="case.note_added", actor=author, target=case, details={"note": note.pk})
     return note
 
 
 @transaction.atomic
+def case_event_add(
+    *, case: Case, recorded_by: User, keyring: KeyRing, kind: str, happened_on: date, text: str = "",
+    claimant: Claimant | None = None,
+) -> CaseEvent:
+    """Record what happened (to the case, or to one claimant). Speaking with a claimant moves
+    their last contact date, which the dashboard's follow-ups are counted from."""
+    require_permission(recorded_by, Perm.CASES_WORK)
+    require_record_access(user=recorded_by, material=case.data_key)
+    if claimant is not None and claimant.case_id != case.pk:
+        raise InvalidOperation()
+    event = CaseEvent(case=case, claimant=claimant, kind=EventKind(kind), happened_on=happened_on,
+                      recorded_by=recorded_by)
+    event.encrypt(record_sealer(material=case.data_key, keyring=keyring), text=text or None)
+    event.save()
+    if event.kind == EventKind.CONTACT and claimant is not None:
+        _contact_moved(claimant, happened_on)
+    _touch(case)
+    log_action(action="case.event_added", actor=recorded_by, target=case,
+               details={"event": event.pk, "kind": event.kind,
+                        "claimant": claimant.pk if claimant is not None else None})
+    return event
+
+
+def _contact_moved(claimant: Claimant, on: date) -> None:
+    Claimant.objects.filter(pk=claimant.pk).filter(
+        models.Q(last_contact_on__isnull=True) | models.Q(last_contact_on__lt=on)
+    ).update(last_contact_on=on)
+
+
+@transaction.atomic
+def case_task_add(
+    *, case: Case, created_by: User, keyring: KeyRing, title: str, assignee: User | None = None,
+    due_on: date | None = None,
+) -> Task:
+    require_permission(created_by, Perm.CASES_WORK)
+    require_record_access(user=created_by, material=case.data_key)
+    if assignee is not None and not has_record_access(user=assignee, material=case.data_key):
+        raise InvalidOperation(_("Tasks can be given only to people who work on the case."))
+    task = Task(case=case, assignee=assignee, due_on=due_on, created_by=created_by)
+    task.encrypt(record_sealer(material=case.data_key, keyring=keyring), title=title)
+    task.save()
+    _touch(case)
+    log_action(action="case.task_added", actor=created_by, target=case,
+               details={"task": task.pk, "assignee": assignee.pk if assignee is not None else None})
+    return task
+
+
+@transaction.atomic
+def case_task_done(*, task: Task, done_by: User) -> Task:
+    require_permission(done_by, Perm.CASES_WORK)
+    require_record_access(user=done_by, material=task.case.data_key)
+    updated = Task.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=timezone.now(), done_by=done_by)
+    if updated:
+        log_action(action="case.task_done", actor=done_by, target=task.case, details={"task": task.pk})
+    task.refresh_from_db()
+    return task
+
+
+# --- claimants -----------------------------------------------------------------------------------
+
+
+def _status_change(
+    claimant: Claimant, *, recorded_by: User, status: ClaimantStatus, effective_on: date, reason: str, note: str,
+    incident: bool, sealer: RecordSealer,
+) -> ClaimantStatusChange:
+    """One claimant's change (the caller holds the case lock and has checked access)."""
+    if claimant.status == status:
+        raise StatusUnchanged()
+    if status == ClaimantStatus.WITHDRAWN and not reason:
+        raise ReasonRequired()
+    kept_reason = WithdrawalReason(reason) if status == ClaimantStatus.WITHDRAWN else ""
+    change = ClaimantStatusChange(claimant=claimant, status=status, previous=claimant.status,
+                                  effective_on=effective_on, reason=kept_reason, recorded_by=recorded_by)
+    change.encrypt(sealer, note=note or None)
+    change.save()
+    Claimant.objects.filter(pk=claimant.pk).update(status=status, status_on=effective_on)
+    claimant.status, claimant.status_on = status, effective_on
+    if incident and kept_reason in PRESSURE_REASONS:
+        event = CaseEvent(case_id=claimant.case_id, claimant=claimant, kind=EventKind.PRESSURE,
+                          happened_on=effective_on, status_change=change, recorded_by=recorded_by)
+        event.encrypt(sealer, text=note or None)
+        event.save()
+    return change
+
+
+@transaction.atomic
+def claimants_status_set(
+    *, case: Case, claimant_ids: Sequence[int], recorded_by: User, keyring: KeyRing, status: str,
+    effective_on: date, reason: str = "", note: str = "", incident: bool = False,
+) -> list[ClaimantStatusChange]:
+    """Change the status of one or many claimants of a case, all or none: a claimant of another
+    case, or one who already has the status, refuses the whole change. A withdrawal needs its
+    reason; under pressure, it can also be recorded as an incident (an event of the case)."""
+    require_permission(recorded_by, Perm.CASES_OPEN)
+    require_record_access(user=recorded_by, material=case.data_key)
+    if not claimant_ids:
+        raise NoClaimantsChosen()
+    target = ClaimantStatus(status)
+    Case.objects.select_for_update().filter(pk=case.pk).first()
+    claimants = list(Claimant.objects.filter(case=case, pk__in=set(claimant_ids)).order_by("pk"))
+    if len(claimants) != len(set(claimant_ids)):
+        raise InvalidOperation()
+    sealer = record_sealer(material=case.data_key, keyring=keyring)
+    changes = [
+        _status_change(claimant, recorded_by=recorded_by, status=target, effective_on=effective_on, reason=reason,
+                       note=note, incident=incident, sealer=sealer)
+        for claimant in claimants
+    ]
+    _touch(case)
+    log_action(action="case.claimant_status", actor=recorded_by, target=case, details={
+        "claimants": [c.pk for c in claimants], "status": target.value, "reason": reason if reason else None,
+        "effective_on": effective_on.isoformat(), "incident": bool(incident and reason in PRESSURE_REASONS),
+    })
+    return changes
+
+
+# --- who may read the case ------------------------------------------------------------------------
+
+
+@transaction.atomic
 def case_share(*, case: Case, to_user: User, shared_by: User, keyring: KeyRing) -> None:
+    """Give a colleague (or a partner lawyer) the case and its claimants' records."""
     require_permission(shared_by, Perm.CASES_SHARE)
+    require_record_access(user=shared_by, material=case.data_key)
+    if not has_permission(to_user, Perm.CASES_WORK):
+        raise InvalidOperation(_("This person's role does not work on cases."))
     record_access_grant(material=case.data_key, to_user=to_user, keyring=keyring)
+    people = Person.objects.filter(claims__case=case, erased_at__isnull=True).select_related("data_key")
+    held = set(KeyGrant.objects.filter(user=to_user, wrapped__isnull=False,
+                                       material__in=[p.data_key_id for p in people]).values_list("material_id",
+                                                                                                flat=True))
+    for person in people:
+        if person.data_key_id not in held:
+            record_access_grant(material=person.data_key, to_user=to_user, keyring=keyring)
     log_action(action="case.shared", actor=shared_by, target=case, details={"user": to_user.pk})
 
 
 @transaction.atomic
 def case_unshare(*, case: Case, user: User, unshared_by: User) -> None:
+    """Take the case away at once (their next request no longer finds it), and the records of its
+    claimants, except those the user still reaches through another case."""
     require_permission(unshared_by, Perm.CASES_SHARE)
+    require_record_access(user=unshared_by, material=case.data_key)
+    if user.pk == unshared_by.pk:
+        raise InvalidOperation(_("You cannot take a case away from yourself."))
     record_access_revoke(material=case.data_key, user=user, revoked_by=unshared_by)
+    other_cases = KeyGrant.objects.filter(user=user, wrapped__isnull=False).values("material_id")
+    still_reached = Claimant.objects.filter(
+        case__data_key_id__in=other_cases, case__erased_at__isnull=True
+    ).exclude(case=case).values("person_id")
+    for person in Person.objects.filter(claims__case=case).exclude(pk__in=still_reached).select_related("data_key"):
+        record_access_revoke(material=person.data_key, user=user, revoked_by=unshared_by)
     log_action(action="case.unshared", actor=unshared_by, target=case, details={"user": user.pk})
 
 

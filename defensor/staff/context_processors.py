@@ -16,6 +16,7 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         ("staff:home", "home", Perm.WORKSPACE),
         ("staff:inbox", "inbox", Perm.INTAKE_TRIAGE),
         ("staff:hotline", "hotline", Perm.INTAKE_HOTLINE),
+        ("staff:cases", "cases", Perm.CASES_WORK),
         ("staff:users", "users", Perm.USERS_MANAGE),
         ("staff:audit", "audit", Perm.AUDIT_VIEW),
         ("staff:account", "account", Perm.WORKSPACE),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from defensor.accounts import views as accounts
 from defensor.audit import views as audit
+from defensor.cases import views as cases
 from defensor.intake import triage_views as triage
 from defensor.people import views as people
 from defensor.staff import views as staff
@@ -34,4 +35,18 @@ urlpatterns = [
     path("inbox/<uuid:submission_id>/reply/", triage.submission_reply_view, name="submission-reply"),
     path("inbox/<uuid:submission_id>/accept/", triage.submission_accept_view, name="submission-accept"),
     path("recovery-kit/delete/", staff.recovery_kit_delete_view, name="recovery-kit-delete"),
+    path("cases/", cases.case_list_view, name="cases"),
+    path("cases/new/", cases.case_new_view, name="case-new"),
+    path("cases/<int:case_id>/", cases.case_view, name="case"),
+    path("cases/<int:case_id>/edit/", cases.case_edit_view, name="case-edit"),
+    path("cases/<int:case_id>/events/", cases.case_event_view, name="case-event"),
+    path("cases/<int:case_id>/notes/", cases.case_note_view, name="case-note"),
+    path("cases/<int:case_id>/tasks/", cases.case_task_view, name="case-task"),
+    path("cases/<int:case_id>/tasks/<int:task_id>/done/", cases.case_task_done_view, name="case-task-done"),
+    path("cases/<int:case_id>/access/", cases.case_access_view, name="case-access"),
+    path("cases/<int:case_id>/roster/", cases.case_roster_view, name="case-roster"),
+    path("cases/<int:case_id>/roster/status/", cases.case_roster_status_view, name="case-roster-status"),
+    path("cases/<int:case_id>/claimants/<int:claimant_id>/", cases.claimant_view, name="case-claimant"),
+    path("cases/<int:case_id>/claimants/<int:claimant_id>/status/", cases.claimant_status_view,
+         name="case-claimant-status"),
 ]

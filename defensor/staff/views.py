@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -8,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from defensor.accounts.models import Role
 from defensor.accounts.permissions import Perm, acting_user, has_permission, staff_view
+from defensor.cases.selectors import dashboard
 from defensor.keys.keyring import keyring_for
 from defensor.keys.services import recovery_kit_delete, recovery_kit_path
 
@@ -17,6 +19,8 @@ from defensor.keys.services import recovery_kit_delete, recovery_kit_path
 def home_view(request: HttpRequest) -> HttpResponse:
     user = acting_user(request)
     organisation = user.membership.organisation
+    keyring = keyring_for(request)
+    works_on_cases = has_permission(user, Perm.CASES_WORK)
     return render(
         request,
         "staff/home.html",
@@ -25,7 +29,9 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "role": Role(user.membership.role),
             "recovery_kit_on_disk": has_permission(user, Perm.USERS_MANAGE)
             and recovery_kit_path(organisation).exists(),
-            "keys_locked": keyring_for(request) is None,
+            "keys_locked": keyring is None,
+            "dashboard": dashboard(actor=user, keyring=keyring) if works_on_cases else None,
+            "follow_up_days": settings.DEFENSOR_FOLLOW_UP_DAYS,
         },
     )
 

@@ -1,0 +1,108 @@
+"""Forms of the case pages. Views parse with these and hand the cleaned values to services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensor.accounts.models import User
+from defensor.cases.models import CaseKind, CaseOutcome, CaseStage, ClaimantStatus, EventKind, WithdrawalReason
+
+DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
+DATE_ERRORS = {"invalid": _("Enter a date like 25.05.2022.")}
+
+
+def _date_field(label: Any, *, required: bool = True) -> forms.DateField:
+    return forms.DateField(label=label, required=required, input_formats=DATE_FORMATS, error_messages=DATE_ERRORS,
+                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+
+def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(name)
+    field.choices = choices
+
+
+class CaseForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=300)
+    kind = forms.ChoiceField(label=_("Kind of case"), choices=CaseKind.choices)
+    group = forms.BooleanField(label=_("Group claim (several claimants)"), required=False)
+    stage = forms.ChoiceField(label=_("Stage"), choices=CaseStage.choices, initial=CaseStage.PREPARATION)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CaseOutcome.choices, initial=CaseOutcome.PENDING)
+    court = forms.CharField(label=_("Court"), max_length=300, required=False)
+    court_number = forms.CharField(label=_("Court case number"), max_length=100, required=False)
+    summary = forms.CharField(label=_("Summary"), max_length=20000, required=False,
+                              widget=forms.Textarea(attrs={"rows": 5}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class CaseOpenForm(CaseForm):
+    number = forms.CharField(
+        label=_("Our case number"), max_length=32, required=False,
+        help_text=_("Leave empty for the next number of the year."),
+    )
+    field_order = ["title", "number", "kind", "group", "stage", "outcome", "court", "court_number", "summary"]
+
+
+class CaseFilterForm(forms.Form):
+    number = forms.CharField(label=_("Case number"), max_length=32, required=False)
+    kind = forms.ChoiceField(label=_("Kind of case"), choices=[("", _("any")), *CaseKind.choices], required=False)
+    stage = forms.ChoiceField(label=_("Stage"), choices=[("", _("any")), *CaseStage.choices], required=False)
+
+
+class EventForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What happened"), choices=EventKind.choices)
+    happened_on = _date_field(_("Date"))
+    claimant = forms.TypedChoiceField(label=_("Claimant"), coerce=int, required=False, empty_value=None)
+    text = forms.CharField(label=_("Details"), max_length=20000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, claimants: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "claimant", [("", _("the whole case")), *claimants])
+        self.fields["happened_on"].initial = timezone.localdate()
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=500)
+    assignee = forms.TypedChoiceField(label=_("Who"), coerce=int, required=False, empty_value=None)
+    due_on = _date_field(_("Due"), required=False)
+
+    def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "assignee", [("", _("nobody yet")), *[(u.pk, u.get_username()) for u in users]])
+
+
+class ClaimantStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=ClaimantStatus.choices)
+    effective_on = _date_field(_("Since"))
+    reason = forms.ChoiceField(label=_("Why they withdraw"), choices=[("", "—"), *WithdrawalReason.choices],
+                               required=False)
+    incident = forms.BooleanField(label=_("Record the pressure as an incident"), required=False)
+    note = forms.CharField(label=_("Note"), max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["effective_on"].initial = timezone.localdate()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("status") == ClaimantStatus.WITHDRAWN and not data.get("reason"):
+            self.add_error("reason", _("Say why the claimant withdraws: of their own will, or under which pressure."))
+        return data
+
+
+class ShareForm(forms.Form):
+    user = forms.TypedChoiceField(label=_("Team member or partner"), coerce=int)
+
+    def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _set_choices(self, "user", [(u.pk, u.get_username()) for u in users])

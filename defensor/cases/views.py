@@ -1,0 +1,399 @@
+"""The case pages: list, a case with its timeline and tasks, the roster of a group claim, one
+claimant's history. A case the user holds no key for is 404 on every one of them. Views parse
+and hand off to services; every page that shows a case is an audited read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from defensor.accounts.models import User
+from defensor.accounts.permissions import Perm, acting_user, has_permission, staff_view
+from defensor.cases import services
+from defensor.cases.forms import (
+    CaseFilterForm,
+    CaseForm,
+    CaseOpenForm,
+    ClaimantStatusForm,
+    EventForm,
+    NoteForm,
+    ShareForm,
+    TaskForm,
+)
+from defensor.cases.models import Case, Claimant, ClaimantStatus, Task
+from defensor.cases.procedures import procedure_for
+from defensor.cases.selectors import case_for, case_list, claimant_for, roster, tasks_of, timeline
+from defensor.core.errors import DefensorError
+from defensor.keys.keyring import KeyRing, keyring_for
+from defensor.keys.services import record_holders
+
+
+def _keys_locked(request: HttpRequest, back: str) -> HttpResponse:
+    messages.error(request, _("Your keys are locked: log out and log in again."))
+    return redirect(back)
+
+
+@staff_view(Perm.CASES_WORK)
+@require_GET
+def case_list_view(request: HttpRequest) -> HttpResponse:
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    filters = CaseFilterForm(request.GET or None)
+    values = filters.cleaned_data if filters.is_valid() else {}
+    page, rows = case_list(actor=actor, keyring=keyring, page=_page(request), kind=values.get("kind", ""),
+                           stage=values.get("stage", ""), number=values.get("number", ""))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/list.html", {
+        "filters": filters, "page": page, "rows": rows, "query": query.urlencode(), "keys_locked": keyring is None,
+        "can_open": has_permission(actor, Perm.CASES_OPEN),
+    })
+
+
+def _page(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_http_methods(["GET", "POST"])
+def case_new_view(request: HttpRequest) -> HttpResponse:
+    actor = acting_user(request)
+    form = CaseOpenForm(request.POST or None)
+    keyring = keyring_for(request)
+    if request.method == "POST" and form.is_valid():
+        if keyring is None:
+            messages.error(request, _("Your keys are locked: log out and log in again."))
+        else:
+            data = form.cleaned_data
+            try:
+                case = services.case_open(
+                    opened_by=actor, keyring=keyring, title=data["title"], number=data["number"],
+                    summary=data["summary"], group=data["group"], kind=data["kind"], court=data["court"],
+                    court_number=data["court_number"],
+                )
+            except DefensorError as error:
+                form.add_error("number", str(error.user_message))
+            else:
+                messages.success(request, _("Case %(number)s opened.") % {"number": case.number})
+                return redirect("staff:case", case_id=case.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "cases/new.html", {"form": form}, status=status)
+
+
+def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None = None, stale: bool = False,
+               status: int = 200, bound: dict[str, Any] | None = None) -> HttpResponse:
+    """The case page; ``bound`` holds a form sent with a mistake, shown again with what was typed."""
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    values = case.decrypt(keyring) if keyring is not None else None
+    names = _claimant_names(actor, case, keyring)
+    holders = record_holders(material=case.data_key)
+    if edit_form is None:
+        edit_form = CaseForm(initial={
+            "title": values.title if values else "", "summary": values.summary if values else "",
+            "court": values.court if values else "", "court_number": values.court_number if values else "",
+            "kind": case.kind, "stage": case.stage, "outcome": case.outcome, "group": case.group,
+            "version": case.version,
+        })
+    with transaction.atomic():
+        services.case_read(reader=actor, case=case, where="case")
+    can_share = has_permission(actor, Perm.CASES_SHARE)
+    return render(request, "cases/case.html", {**{
+        "case": case, "values": values, "keys_locked": keyring is None, "procedure": procedure_for(case.kind),
+        "timeline": timeline(case=case, keyring=keyring), "names": names,
+        "tasks": [(t, t.decrypt(keyring).title if keyring is not None else None) for t in tasks_of(case=case)],
+        "edit_form": edit_form, "stale": stale,
+        "event_form": EventForm(claimants=list(names.items())), "note_form": NoteForm(),
+        "task_form": TaskForm(users=holders),
+        "holders": holders, "can_edit": has_permission(actor, Perm.CASES_OPEN), "can_share": can_share,
+        "share_form": ShareForm(users=_shareable(actor, holders)) if can_share else None,
+        "claimant_count": len(names),
+    }, **(bound or {})}, status=status)
+
+
+def _claimant_names(actor: User, case: Case, keyring: KeyRing | None) -> dict[int, str]:
+    """Claimant id -> name (or a placeholder), for the case page's choices and timeline."""
+    return {
+        row.claimant.pk: row.name or _("claimant %(n)s") % {"n": row.claimant.pk}
+        for row in roster(actor=actor, case=case, keyring=keyring)
+    }
+
+
+def _shareable(actor: User, holders: list[User]) -> list[User]:
+    held = {u.pk for u in holders}
+    team = User.objects.filter(membership__organisation=actor.membership.organisation, is_active=True)
+    return [u for u in team.order_by("username") if u.pk not in held and has_permission(u, Perm.CASES_WORK)]
+
+
+@staff_view(Perm.CASES_WORK)
+@require_GET
+def case_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _case_page(request, case_for(actor=acting_user(request), case_id=case_id))
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_POST
+def case_edit_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    keyring = keyring_for(request)
+    form = CaseForm(request.POST)
+    if keyring is None:
+        return _keys_locked(request, reverse("staff:case", args=[case.pk]))
+    if not form.is_valid():
+        return _case_page(request, case, edit_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        services.case_update(
+            case=case, edited_by=actor, keyring=keyring, version=data["version"] or 0, title=data["title"],
+            summary=data["summary"], kind=data["kind"], stage=data["stage"], outcome=data["outcome"],
+            court=data["court"], court_number=data["court_number"], group=data["group"],
+        )
+    except services.StaleCase as error:
+        messages.error(request, str(error.user_message))
+        return _case_page(request, case_for(actor=actor, case_id=case_id), edit_form=form, stale=True, status=409)
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+        return _case_page(request, case, edit_form=form, status=400)
+    messages.success(request, _("Saved."))
+    return redirect("staff:case", case_id=case.pk)
+
+
+def _claimant_of(case: Case, claimant_id: int | None) -> Any:
+    return claimant_for(case=case, claimant_id=claimant_id) if claimant_id is not None else None
+
+
+@staff_view(Perm.CASES_WORK)
+@require_POST
+def case_event_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    keyring = keyring_for(request)
+    names = _claimant_names(actor, case, keyring)
+    form = EventForm(request.POST, claimants=list(names.items()))
+    back = _back(request, reverse("staff:case", args=[case.pk]))
+    if keyring is None:
+        return _keys_locked(request, back)
+    if not form.is_valid():
+        return _case_page(request, case, status=400, bound={"event_form": form})
+    data = form.cleaned_data
+    try:
+        services.case_event_add(case=case, recorded_by=actor, keyring=keyring, kind=data["kind"],
+                                happened_on=data["happened_on"], text=data["text"],
+                                claimant=_claimant_of(case, data["claimant"]))
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+    else:
+        messages.success(request, _("Event recorded."))
+    return redirect(back)
+
+
+@staff_view(Perm.CASES_WORK)
+@require_POST
+def case_note_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    keyring = keyring_for(request)
+    form = NoteForm(request.POST)
+    if keyring is None:
+        return _keys_locked(request, reverse("staff:case", args=[case.pk]))
+    if not form.is_valid():
+        return _case_page(request, case, status=400, bound={"note_form": form})
+    services.case_note_add(case=case, author=actor, keyring=keyring, text=form.cleaned_data["text"])
+    messages.success(request, _("Note added."))
+    return redirect("staff:case", case_id=case.pk)
+
+
+@staff_view(Perm.CASES_WORK)
+@require_POST
+def case_task_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    keyring = keyring_for(request)
+    holders = record_holders(material=case.data_key)
+    form = TaskForm(request.POST, users=holders)
+    if keyring is None:
+        return _keys_locked(request, reverse("staff:case", args=[case.pk]))
+    if not form.is_valid():
+        return _case_page(request, case, status=400, bound={"task_form": form})
+    data = form.cleaned_data
+    assignee = next((u for u in holders if u.pk == data["assignee"]), None)
+    try:
+        services.case_task_add(case=case, created_by=actor, keyring=keyring, title=data["title"], assignee=assignee,
+                               due_on=data["due_on"])
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+    else:
+        messages.success(request, _("Task added."))
+    return redirect("staff:case", case_id=case.pk)
+
+
+@staff_view(Perm.CASES_WORK)
+@require_POST
+def case_task_done_view(request: HttpRequest, case_id: int, task_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    task = Task.objects.filter(case=case, pk=task_id).first()
+    if task is None:
+        raise Http404
+    services.case_task_done(task=task, done_by=actor)
+    messages.success(request, _("Task done."))
+    return redirect(_back(request, reverse("staff:case", args=[case.pk])))
+
+
+@staff_view(Perm.CASES_WORK)
+@require_GET
+def case_roster_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _roster_page(request, case_for(actor=acting_user(request), case_id=case_id))
+
+
+def _roster_page(request: HttpRequest, case: Case, *, form: ClaimantStatusForm | None = None,
+                 ticked: list[int] | None = None, status: int = 200) -> HttpResponse:
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    rows = roster(actor=actor, case=case, keyring=keyring)
+    with transaction.atomic():
+        services.case_read(reader=actor, case=case, where="roster")
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.claimant.status] = counts.get(row.claimant.status, 0) + 1
+    can_change = has_permission(actor, Perm.CASES_OPEN)
+    return render(request, "cases/roster.html", {
+        "case": case, "rows": rows, "keys_locked": keyring is None,
+        "title": case.decrypt(keyring).title if keyring is not None else None,
+        "counts": [(label, counts.get(value, 0)) for value, label in ClaimantStatus.choices],
+        "status_form": (form or ClaimantStatusForm()) if can_change else None, "ticked": set(ticked or []),
+    }, status=status)
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_POST
+def case_roster_status_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The same status for the claimants ticked on the roster, all or none."""
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    ticked = _ids(request.POST.getlist("claimants"))
+    form = ClaimantStatusForm(request.POST)
+    if _status_change(request, case, ticked, form):
+        return redirect("staff:case-roster", case_id=case.pk)
+    return _roster_page(request, case, form=form, ticked=ticked, status=400)
+
+
+def _ids(raw: list[str]) -> list[int]:
+    ids = []
+    for value in raw:
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    return ids
+
+
+def _status_change(request: HttpRequest, case: Case, claimant_ids: list[int], form: ClaimantStatusForm) -> bool:
+    """Apply a status form; False (with the reason in the page's messages or the form) if not."""
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    if keyring is None:
+        messages.error(request, _("Your keys are locked: log out and log in again."))
+        return False
+    if not form.is_valid():
+        return False
+    data = form.cleaned_data
+    try:
+        changes = services.claimants_status_set(
+            case=case, claimant_ids=claimant_ids, recorded_by=actor, keyring=keyring, status=data["status"],
+            effective_on=data["effective_on"], reason=data["reason"], note=data["note"], incident=data["incident"],
+        )
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+        return False
+    messages.success(request, _("Status changed for %(count)d claimant(s).") % {"count": len(changes)})
+    return True
+
+
+@staff_view(Perm.CASES_WORK)
+@require_GET
+def claimant_view(request: HttpRequest, case_id: int, claimant_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    return _claimant_page(request, case, claimant_for(case=case, claimant_id=claimant_id))
+
+
+def _claimant_page(request: HttpRequest, case: Case, claimant: Claimant, *, form: ClaimantStatusForm | None = None,
+                   status: int = 200) -> HttpResponse:
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    row = roster(actor=actor, case=case, keyring=keyring, only=claimant)[0]
+    with transaction.atomic():
+        services.case_read(reader=actor, case=case, where="claimant")
+    can_change = has_permission(actor, Perm.CASES_OPEN)
+    return render(request, "cases/claimant.html", {
+        "case": case, "claimant": claimant, "row": row, "keys_locked": keyring is None,
+        "history": timeline(case=case, keyring=keyring, claimant=claimant),
+        "status_form": (form or ClaimantStatusForm()) if can_change else None,
+        "event_form": EventForm(claimants=[(claimant.pk, row.name or str(claimant.pk))],
+                                initial={"claimant": claimant.pk}),
+        "can_open_person": can_change,
+    }, status=status)
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_POST
+def claimant_status_view(request: HttpRequest, case_id: int, claimant_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    claimant = claimant_for(case=case, claimant_id=claimant_id)
+    form = ClaimantStatusForm(request.POST)
+    if _status_change(request, case, [claimant.pk], form):
+        return redirect("staff:case-claimant", case_id=case.pk, claimant_id=claimant.pk)
+    return _claimant_page(request, case, claimant_for(case=case, claimant_id=claimant_id), form=form, status=400)
+
+
+@staff_view(Perm.CASES_SHARE)
+@require_POST
+def case_access_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Share the case with a colleague or partner, or take it away (at once)."""
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    keyring = keyring_for(request)
+    if keyring is None:
+        return _keys_locked(request, reverse("staff:case", args=[case.pk]))
+    team = list(User.objects.filter(membership__organisation=actor.membership.organisation, is_active=True))
+    form = ShareForm(request.POST, users=team)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("staff:case", case_id=case.pk)
+    user = next(u for u in team if u.pk == form.cleaned_data["user"])
+    try:
+        if request.POST.get("action") == "revoke":
+            services.case_unshare(case=case, user=user, unshared_by=actor)
+            messages.success(request, _("%(user)s no longer has access to this case.") % {"user": user.username})
+        else:
+            services.case_share(case=case, to_user=user, shared_by=actor, keyring=keyring)
+            messages.success(request, _("%(user)s now has access to this case.") % {"user": user.username})
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+    return redirect("staff:case", case_id=case.pk)
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    """Where to go after a form: a page of this site given by the form, else ``default``."""
+    back = request.POST.get("back", "")
+    return back if back.startswith("/staff/cases/") and "//" not in back else default
+
+
+def _form_errors(request: HttpRequest, form: Any) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else str(error))
