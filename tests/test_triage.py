@@ -405,9 +405,15 @@ def test_accepting_a_request_creates_the_person_with_contacts_and_opens_a_case(
     client = verified_client(anna)
     page = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
     assert "Ни один известный человек не похож" in page
-    done = client.post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new"}, follow=True)
+    # A Rosgvardia officer with a special rank: the new case is offered as a service dispute.
+    assert '<option value="special_rank" selected>' in page
+    done = client.post(f"/staff/inbox/{submission.pk}/accept/",
+                       {"person": "new", "case": "new", "case_kind": "special_rank"}, follow=True)
     assert "Принято в дело" in done.content.decode()
     stored = Submission.objects.get(pk=submission.pk)
+    assert stored.case is not None
+    assert stored.case.kind == "special_rank"
+    assert client.get(f"/staff/cases/{stored.case.pk}/").status_code == 200  # the page links to it
     assert stored.status == Status.ACCEPTED
     person = Person.objects.get()
     assert stored.person == person

@@ -46,7 +46,6 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "case.opened": _("Case opened"),
     "case.note_added": _("Note added to a case"),
     "case.edited": _("Case details changed"),
-    "case.read": _("Case opened for reading"),
     "case.event_added": _("Event recorded in a case"),
     "case.task_added": _("Task added to a case"),
     "case.task_done": _("Task of a case done"),
@@ -69,7 +68,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "submission.accepted": _("Request accepted into a person record and a case"),
     "intake.urgency_raised": _("Urgency of requests raised as time limits came closer"),
     "case.claimant_added": _("Claimant added to a case"),
-    "case.read": _("Case titles read"),
+    "case.read": _("Case read"),
 }
 
 

@@ -5,7 +5,9 @@ lawyer can read it: docs/decisions.md says where each rule comes from."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.utils.functional import Promise
@@ -57,3 +59,17 @@ PROCEDURES: dict[str, Procedure] = {
 
 def procedure_for(kind: str) -> Procedure:
     return PROCEDURES.get(kind, PROCEDURES[CaseKind.OTHER])
+
+
+# The intake questionnaire's "where do you serve" answer -> the kind of case it usually becomes
+# (the triager can choose another when accepting).
+_KIND_BY_SERVICE = {
+    "contract": CaseKind.MILITARY_ADMIN,
+    "mobilised": CaseKind.MILITARY_ADMIN,
+    "conscript": CaseKind.MILITARY_ADMIN,
+    "special_rank": CaseKind.SPECIAL_RANK,
+}
+
+
+def suggested_kind(answers: Mapping[str, Any]) -> str:
+    return _KIND_BY_SERVICE.get(str(answers.get("service_category", "")), CaseKind.OTHER)

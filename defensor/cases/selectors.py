@@ -115,7 +115,8 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
     """Every claimant of the case on one page, in the order they joined: status and since when,
     why they withdrew, their own dismissal order date, and whether they are due a call
     (``only``: that claimant's row alone)."""
-    latest_change = ClaimantStatusChange.objects.filter(claimant=OuterRef("pk")).order_by("-effective_on", "-id")
+    # The change recorded last is the current status, even when it was dated back (learnt of late).
+    latest_change = ClaimantStatusChange.objects.filter(claimant=OuterRef("pk")).order_by("-id")
     dismissal = CaseEvent.objects.filter(claimant=OuterRef("pk"), kind=EventKind.DISMISSAL_ORDER).order_by(
         "-happened_on", "-id"
     )

@@ -136,6 +136,15 @@ def case_read(*, reader: User, case: Case, where: str) -> None:
     log_action(action="case.read", actor=reader, target=case, details={"where": where})
 
 
+@transaction.atomic
+def cases_listed(*, reader: User, cases: Sequence[int], people: Sequence[int] = (), where: str) -> None:
+    """Record a list that showed case titles (and claimants' names): one event per page."""
+    if cases:
+        log_action(action="case.read", actor=reader, details={"where": where, "cases": sorted(set(cases))})
+    if people:
+        log_action(action="person.read", actor=reader, details={"where": where, "people": sorted(set(people))})
+
+
 def _next_number(organisation: Organisation) -> str:
     year = timezone.localdate().year
     # Serialised by the organisation row lock (two acceptances at once must not take one number).

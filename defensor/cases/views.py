@@ -49,6 +49,8 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     values = filters.cleaned_data if filters.is_valid() else {}
     page, rows = case_list(actor=actor, keyring=keyring, page=_page(request), kind=values.get("kind", ""),
                            stage=values.get("stage", ""), number=values.get("number", ""))
+    if keyring is not None:
+        services.cases_listed(reader=actor, cases=[row.case.pk for row in rows], where="case_list")
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "cases/list.html", {
@@ -161,12 +163,24 @@ def case_edit_view(request: HttpRequest, case_id: int) -> HttpResponse:
         )
     except services.StaleCase as error:
         messages.error(request, str(error.user_message))
-        return _case_page(request, case_for(actor=actor, case_id=case_id), edit_form=form, stale=True, status=409)
+        current = case_for(actor=actor, case_id=case_id)
+        # What they typed stays; saving it again now means "over my colleague's version, knowingly".
+        retyped = request.POST.copy()
+        retyped["version"] = str(current.version)
+        return _case_page(request, current, edit_form=CaseForm(retyped), stale=True, status=409)
     except DefensorError as error:
         messages.error(request, str(error.user_message))
         return _case_page(request, case, edit_form=form, status=400)
     messages.success(request, _("Saved."))
     return redirect("staff:case", case_id=case.pk)
+
+
+def _claimant_of_post(case: Case, form: EventForm) -> Claimant | None:
+    """The claimant whose page sent an event form (even when the form has mistakes)."""
+    try:
+        return claimant_for(case=case, claimant_id=int(form.data.get("claimant", "")))
+    except (ValueError, Http404):
+        return None
 
 
 def _claimant_of(case: Case, claimant_id: int | None) -> Any:
@@ -185,6 +199,8 @@ def case_event_view(request: HttpRequest, case_id: int) -> HttpResponse:
     if keyring is None:
         return _keys_locked(request, back)
     if not form.is_valid():
+        if form.data.get("claimant_page") and isinstance(claimant := _claimant_of_post(case, form), Claimant):
+            return _claimant_page(request, case, claimant, event_form=form, status=400)
         return _case_page(request, case, status=400, bound={"event_form": form})
     data = form.cleaned_data
     try:
@@ -330,7 +346,7 @@ def claimant_view(request: HttpRequest, case_id: int, claimant_id: int) -> HttpR
 
 
 def _claimant_page(request: HttpRequest, case: Case, claimant: Claimant, *, form: ClaimantStatusForm | None = None,
-                   status: int = 200) -> HttpResponse:
+                   event_form: EventForm | None = None, status: int = 200) -> HttpResponse:
     actor = acting_user(request)
     keyring = keyring_for(request)
     row = roster(actor=actor, case=case, keyring=keyring, only=claimant)[0]
@@ -341,8 +357,8 @@ def _claimant_page(request: HttpRequest, case: Case, claimant: Claimant, *, form
         "case": case, "claimant": claimant, "row": row, "keys_locked": keyring is None,
         "history": timeline(case=case, keyring=keyring, claimant=claimant),
         "status_form": (form or ClaimantStatusForm()) if can_change else None,
-        "event_form": EventForm(claimants=[(claimant.pk, row.name or str(claimant.pk))],
-                                initial={"claimant": claimant.pk}),
+        "event_form": event_form or EventForm(claimants=[(claimant.pk, row.name or str(claimant.pk))],
+                                              initial={"claimant": claimant.pk}),
         "can_open_person": can_change,
     }, status=status)
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission, require_permission
 from defensor.audit.services import log_action
-from defensor.cases.models import Case, Claimant
+from defensor.cases.models import Case, CaseKind, Claimant
 from defensor.cases.services import case_open, claimant_add
 from defensor.core.errors import DefensorError
 from defensor.core.files import shred
@@ -590,6 +590,7 @@ def submission_accept(
     case: Case | None = None,
     case_title: str = "",
     group: bool = False,
+    case_kind: str = "",
 ) -> Accepted:
     """In one step: the request's writer becomes a person record (a new one, or the existing
     ``person`` completed with what the request adds), and a claimant in ``case`` (a group claim)
@@ -619,7 +620,8 @@ def submission_accept(
     new_case = case is None
     if case is None:
         title = case_title.strip() or _("Request of %(name)s") % {"name": details.full_name}
-        case = case_open(opened_by=accepted_by, keyring=keyring, title=title, group=group)
+        case = case_open(opened_by=accepted_by, keyring=keyring, title=title, group=group,
+                         kind=case_kind or CaseKind.OTHER)
     claimant = claimant_add(case=case, person=person, added_by=accepted_by, keyring=keyring, submission=locked)
     locked.status, locked.status_changed_at = Status.ACCEPTED, timezone.now()
     locked.person, locked.case = person, case

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from defensor.accounts.models import User
+from defensor.cases.models import CaseKind
 from defensor.intake.canned import canned_replies
 from defensor.intake.models import Channel, Status, Urgency
 from defensor.people.selectors import Candidate
@@ -105,6 +106,7 @@ class AcceptForm(forms.Form):
         help_text=_("Leave empty to name it after the person."),
     )
     group = forms.BooleanField(label=_("The new case is a group claim"), required=False)
+    case_kind = forms.ChoiceField(label=_("Kind of the new case"), choices=CaseKind.choices, required=False)
 
     def __init__(
         self, *args: Any, people: list[tuple[str, str]], cases: list[tuple[str, str]],

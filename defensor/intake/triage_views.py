@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, acting_user, require_permission, staff_view
+from defensor.cases.procedures import suggested_kind
 from defensor.cases.selectors import case_for, group_cases_for
 from defensor.core.errors import DefensorError
 from defensor.intake import receipts, services
@@ -350,7 +351,7 @@ def _accept_form(
         people=[(str(c.person_id), c.display or "") for c in readable],
         cases=[(str(case.pk), f"{case.number} — {title}") for case, title in groups],
         candidates=[(c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS]) for c in candidates],
-        initial={"person": "new", "case": "new"},
+        initial={"person": "new", "case": "new", "case_kind": suggested_kind(answers)},
     )
 
 
@@ -373,7 +374,7 @@ def submission_accept_view(request: HttpRequest, submission_id: uuid.UUID) -> Ht
     try:
         accepted = services.submission_accept(
             submission=submission, accepted_by=actor, keyring=keyring, person=person, case=case,
-            case_title=data["case_title"], group=data["group"],
+            case_title=data["case_title"], group=data["group"], case_kind=data["case_kind"],
         )
     except DefensorError as error:
         messages.error(request, str(error.user_message))

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from defensor.accounts.models import Role
 from defensor.accounts.permissions import Perm, acting_user, has_permission, staff_view
 from defensor.cases.selectors import dashboard
+from defensor.cases.services import cases_listed
 from defensor.keys.keyring import keyring_for
 from defensor.keys.services import recovery_kit_delete, recovery_kit_path
 
@@ -21,6 +22,13 @@ def home_view(request: HttpRequest) -> HttpResponse:
     organisation = user.membership.organisation
     keyring = keyring_for(request)
     works_on_cases = has_permission(user, Perm.CASES_WORK)
+    board = dashboard(actor=user, keyring=keyring) if works_on_cases and keyring is not None else None
+    if board is not None:  # the overview shows case titles, task titles and claimants' names: audited
+        cases_listed(
+            reader=user, where="overview",
+            cases=[row.case.pk for row in board.cases] + [task.case_id for task, _title in board.tasks],
+            people=[claimant.person_id for claimant, name in board.follow_ups if name is not None],
+        )
     return render(
         request,
         "staff/home.html",
@@ -30,7 +38,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "recovery_kit_on_disk": has_permission(user, Perm.USERS_MANAGE)
             and recovery_kit_path(organisation).exists(),
             "keys_locked": keyring is None,
-            "dashboard": dashboard(actor=user, keyring=keyring) if works_on_cases else None,
+            "dashboard": board,
             "follow_up_days": settings.DEFENSOR_FOLLOW_UP_DAYS,
         },
     )
