@@ -362,6 +362,9 @@ DEFENSOR_INTAKE_FORM_HOURS = env_int("DEFENSOR_INTAKE_FORM_HOURS", 72)  # how lo
 DEFENSOR_INTAKE_MAX_LATER_FILES = env_int("DEFENSOR_INTAKE_MAX_LATER_FILES", 20)
 DEFENSOR_INTAKE_ABANDONED_HOURS = env_int("DEFENSOR_INTAKE_ABANDONED_HOURS", 24)
 DEFENSOR_QUICK_EXIT_URL = env("DEFENSOR_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
+# Flash messages ("Case 2026-0001 opened.") live in the server-side session, never in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 # Cases: a claimant no one has spoken with for this many days is listed for a follow-up call.
 DEFENSOR_FOLLOW_UP_DAYS = env_int("DEFENSOR_FOLLOW_UP_DAYS", 14)
 # Automatic acknowledgement shown to the submitter (empty: the built-in, translated text).

@@ -33,7 +33,9 @@ from defensor.cases.models import (
     EventKind,
     Task,
 )
+from defensor.core.errors import InvalidOperation
 from defensor.keys.models import KeyGrant
+from defensor.keys.services import record_holders
 from defensor.people.services import person_create
 from tests.conftest import keyring_of
 
@@ -274,7 +276,7 @@ def test_nine_of_twelve_claimants_withdraw_under_pressure_and_one_comes_back(
     assert sum("Pressure (incident)" in _text(e) for e in _elements(case_page, "timeline-event")) == 6
 
     # Each claimant's history holds exactly their own lines.
-    joined = f"{_day(today)} active lev"
+    joined = f"{_day(today)} added to the claim lev"
     for claimant in twelve:
         history = _history(client, claimant)
         if claimant.pk not in reason_of:
@@ -857,3 +859,85 @@ def test_titles_notes_events_and_withdrawal_notes_are_not_stored_in_the_clear(
         # The whole text and each longer word of it (short ASCII runs occur in hashes by chance).
         for needle in [text, *(word for word in text.split() if len(word) >= 6)]:
             assert needle.encode() not in stored, needle
+
+
+# --- 8. found in review: nobody loses a case, nobody is called by mistake ----------------------------------
+
+
+def test_a_case_a_paralegal_opens_is_the_lawyers_too(
+    anna: User, pavel: User, olga: User, boris: User, verified_client: ClientFor
+) -> None:
+    """Paralegals may not share cases: if only they held the key, no lawyer would ever see the case."""
+    response = verified_client(pavel).post(_url("case-new"), {
+        "title": "Обращение Гусева", "kind": "military_admin", "stage": "preparation", "outcome": "pending",
+    })
+    assert response.status_code == 302
+    case = Case.objects.get()
+    for user in (anna, olga):
+        assert verified_client(user).get(_url("case", case.pk)).status_code == 200
+    assert verified_client(boris).get(_url("case", case.pk)).status_code == 403  # a volunteer: no cases at all
+    assert not KeyGrant.objects.filter(material=case.data_key, user=boris).exists()
+
+
+def test_a_claimant_who_left_can_only_be_reinstated_and_changes_go_in_date_order(anna: User) -> None:
+    case, (claimant,) = _group_case(anna, "Группа", ["Гусев Андрей Ильич"])
+    keyring = keyring_of(anna)
+    today = timezone.localdate()
+
+    def change(status: str, on: date, reason: str = "") -> None:
+        cases.claimants_status_set(case=case, claimant_ids=[claimant.pk], recorded_by=anna, keyring=keyring,
+                                   status=status, effective_on=on, reason=reason)
+
+    with pytest.raises(cases.StatusNotAllowed):
+        change("reinstated", today)  # active people are not reinstated
+    with pytest.raises(cases.StatusDateInFuture):
+        change("paused", today + timedelta(days=1))
+    change("withdrawn", today - timedelta(days=10), reason="criminal_threat")  # learnt of late: allowed
+    with pytest.raises(cases.StatusNotAllowed):
+        change("paused", today - timedelta(days=20))  # would bring someone who left under threat back
+    with pytest.raises(cases.StatusDateBeforeCurrent):
+        change("reinstated", today - timedelta(days=11))
+    claimant.refresh_from_db()
+    assert (claimant.status, claimant.status_on) == ("withdrawn", today - timedelta(days=10))
+    change("reinstated", today)
+    claimant.refresh_from_db()
+    assert claimant.status == "reinstated"
+
+
+def test_the_audit_says_what_was_kept(anna: User) -> None:
+    """A reason or an incident sent with a change that is not a withdrawal is not kept, nor claimed."""
+    case, (claimant,) = _group_case(anna, "Группа", ["Гусев Андрей Ильич"])
+    cases.claimants_status_set(case=case, claimant_ids=[claimant.pk], recorded_by=anna, keyring=keyring_of(anna),
+                               status="paused", effective_on=timezone.localdate(), reason="criminal_threat",
+                               incident=True)
+    event = AuditEvent.objects.get(action="case.claimant_status")
+    assert (event.details["reason"], event.details["incident"]) == (None, False)
+    assert not CaseEvent.objects.exists()
+
+
+def test_the_names_on_a_roster_are_audited_person_reads(anna: User, verified_client: ClientFor) -> None:
+    case, claimants = _group_case(anna, "Группа", ["Гусев Андрей Ильич", "Титов Иван Петрович"])
+    assert verified_client(anna).get(_url("case-roster", case.pk)).status_code == 200
+    read = AuditEvent.objects.get(action="person.read", details__where="roster")
+    assert sorted(read.details["people"]) == sorted(c.person_id for c in claimants)
+
+
+def test_nobody_locks_the_team_out_of_a_case(
+    anna: User, olga: User, make_user: MakeUser, verified_client: ClientFor
+) -> None:
+    lev = make_user("lev", Role.LAWYER, language="en")
+    case, _ = _group_case(anna, "Группа", ["Гусев Андрей Ильич"])
+    cases.case_share(case=case, to_user=lev, shared_by=anna, keyring=keyring_of(anna))
+    refused = verified_client(lev).post(_url("case-access", case.pk), {"user": anna.pk, "action": "revoke"})
+    assert refused.status_code == 302
+    assert KeyGrant.objects.filter(material=case.data_key, user=anna).exists()  # the opener keeps it
+    # An administrator may take it from the opener; the one revoking always keeps it.
+    cases.case_share(case=case, to_user=olga, shared_by=anna, keyring=keyring_of(anna))
+    cases.case_unshare(case=case, user=lev, unshared_by=olga)
+    cases.case_unshare(case=case, user=anna, unshared_by=olga)
+    assert not KeyGrant.objects.filter(material=case.data_key, user=anna).exists()
+    cases.case_share(case=case, to_user=lev, shared_by=olga, keyring=keyring_of(olga))
+    with pytest.raises(InvalidOperation):
+        cases.case_unshare(case=case, user=olga, unshared_by=olga)  # not oneself
+    cases.case_unshare(case=case, user=lev, unshared_by=olga)
+    assert [u.username for u in record_holders(material=case.data_key)] == ["olga"]

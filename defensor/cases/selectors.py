@@ -13,6 +13,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from defensor.accounts.models import User
 from defensor.cases.models import (
@@ -210,7 +211,8 @@ def timeline(*, case: Case, keyring: KeyRing | None, claimant: Claimant | None =
         for e in events
     ]
     entries += [
-        TimelineEntry(c.effective_on, c.recorded_at, "status", c.get_status_display(), text_of(c, "note"),
+        TimelineEntry(c.effective_on, c.recorded_at, "status",
+                      c.get_status_display() if c.previous else str(_("added to the claim")), text_of(c, "note"),
                       c.claimant_id, c.recorded_by.get_username(),
                       {"reason": c.get_reason_display() if c.reason else "",
                        "previous": c.get_previous_display() if c.previous else ""})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +64,34 @@ class StatusUnchanged(DefensorError):
     user_message = _("The claimant already has this status.")
 
 
+class StatusNotAllowed(DefensorError):
+    user_message = _(
+        "This change is not possible from the claimant's current status (someone who withdrew or was "
+        "dismissed can only be reinstated)."
+    )
+
+
+class StatusDateInFuture(DefensorError):
+    user_message = _("A status change cannot be dated in the future.")
+
+
+class StatusDateBeforeCurrent(DefensorError):
+    user_message = _(
+        "The claimant's current status is dated later than this. Record changes in the order they happened."
+    )
+
+
+# From each status, where a claimant can go. Leaving (withdrawn, dismissed) is undone only by
+# reinstating; "reinstated" is in the claim again, like "active".
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    ClaimantStatus.ACTIVE: frozenset({ClaimantStatus.PAUSED, ClaimantStatus.WITHDRAWN, ClaimantStatus.DISMISSED}),
+    ClaimantStatus.PAUSED: frozenset({ClaimantStatus.ACTIVE, ClaimantStatus.WITHDRAWN, ClaimantStatus.DISMISSED}),
+    ClaimantStatus.WITHDRAWN: frozenset({ClaimantStatus.REINSTATED}),
+    ClaimantStatus.DISMISSED: frozenset({ClaimantStatus.REINSTATED}),
+    ClaimantStatus.REINSTATED: frozenset({ClaimantStatus.PAUSED, ClaimantStatus.WITHDRAWN, ClaimantStatus.DISMISSED}),
+}
+
+
 class ReasonRequired(DefensorError):
     user_message = _("Say why the claimant withdraws: of their own will, or under which pressure.")
 
@@ -90,8 +118,21 @@ def case_open(
     case = Case(organisation=organisation, number=number or _next_number(organisation), opened_by=opened_by,
                 group=group, kind=CaseKind(kind))
     case.encrypt(sealer, title=title, summary=summary, court=court or None, court_number=court_number or None)
-    case.save()
-    log_action(action="case.opened", actor=opened_by, target=case, details={"group": group, "kind": case.kind})
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError as error:  # a colleague took the same number a moment earlier
+        raise DuplicateCaseNumber() from error
+    shared_with = []
+    if not has_permission(opened_by, Perm.CASES_SHARE):
+        # A paralegal's case is also the lawyers' (and administrators'): otherwise nobody who may
+        # share it would ever see it, and it would be lost with the paralegal's account.
+        for user in User.objects.filter(membership__organisation=organisation, is_active=True).order_by("pk"):
+            if user.pk != opened_by.pk and has_permission(user, Perm.CASES_SHARE):
+                record_access_grant(material=sealer.material, to_user=user, keyring=keyring)
+                shared_with.append(user.pk)
+    log_action(action="case.opened", actor=opened_by, target=case,
+               details={"group": group, "kind": case.kind, "shared_with": shared_with})
     return case
 
 
@@ -268,11 +309,20 @@ def case_task_done(*, task: Task, done_by: User) -> Task:
 
 def _status_change(
     claimant: Claimant, *, recorded_by: User, status: ClaimantStatus, effective_on: date, reason: str, note: str,
-    incident: bool, sealer: RecordSealer,
+    incident: bool, sealer: RecordSealer, joined_only: bool,
 ) -> ClaimantStatusChange:
     """One claimant's change (the caller holds the case lock and has checked access)."""
     if claimant.status == status:
         raise StatusUnchanged()
+    if status not in STATUS_TRANSITIONS[claimant.status]:
+        raise StatusNotAllowed()
+    if effective_on > timezone.localdate():
+        raise StatusDateInFuture()
+    # Changes go in the order they happened, so the one recorded last is the current status. Only
+    # the line that says when they were added to the claim may be older than what is recorded next
+    # (the team often hears of a withdrawal after the fact, or enters a claim after people joined).
+    if claimant.status_on is not None and effective_on < claimant.status_on and not joined_only:
+        raise StatusDateBeforeCurrent()
     if status == ClaimantStatus.WITHDRAWN and not reason:
         raise ReasonRequired()
     kept_reason = WithdrawalReason(reason) if status == ClaimantStatus.WITHDRAWN else ""
@@ -308,15 +358,22 @@ def claimants_status_set(
     if len(claimants) != len(set(claimant_ids)):
         raise InvalidOperation()
     sealer = record_sealer(material=case.data_key, keyring=keyring)
+    changed_before = set(
+        ClaimantStatusChange.objects.filter(claimant__in=claimants).exclude(previous="").values_list(
+            "claimant_id", flat=True
+        )
+    )
     changes = [
         _status_change(claimant, recorded_by=recorded_by, status=target, effective_on=effective_on, reason=reason,
-                       note=note, incident=incident, sealer=sealer)
+                       note=note, incident=incident, sealer=sealer, joined_only=claimant.pk not in changed_before)
         for claimant in claimants
     ]
     _touch(case)
+    kept_reason = changes[0].reason if changes else ""
     log_action(action="case.claimant_status", actor=recorded_by, target=case, details={
-        "claimants": [c.pk for c in claimants], "status": target.value, "reason": reason if reason else None,
-        "effective_on": effective_on.isoformat(), "incident": bool(incident and reason in PRESSURE_REASONS),
+        "claimants": [c.pk for c in claimants], "status": target.value, "reason": kept_reason or None,
+        "effective_on": effective_on.isoformat(),
+        "incident": CaseEvent.objects.filter(status_change__in=changes).exists(),
     })
     return changes
 
@@ -329,6 +386,7 @@ def case_share(*, case: Case, to_user: User, shared_by: User, keyring: KeyRing) 
     """Give a colleague (or a partner lawyer) the case and its claimants' records."""
     require_permission(shared_by, Perm.CASES_SHARE)
     require_record_access(user=shared_by, material=case.data_key)
+    Case.objects.select_for_update().filter(pk=case.pk).first()  # a claimant added meanwhile is not missed
     if not has_permission(to_user, Perm.CASES_WORK):
         raise InvalidOperation(_("This person's role does not work on cases."))
     record_access_grant(material=case.data_key, to_user=to_user, keyring=keyring)
@@ -350,6 +408,11 @@ def case_unshare(*, case: Case, user: User, unshared_by: User) -> None:
     require_record_access(user=unshared_by, material=case.data_key)
     if user.pk == unshared_by.pk:
         raise InvalidOperation(_("You cannot take a case away from yourself."))
+    Case.objects.select_for_update().filter(pk=case.pk).first()  # two revocations at once: one waits
+    if user.pk == case.opened_by_id and not has_permission(unshared_by, Perm.USERS_MANAGE):
+        raise InvalidOperation(_("Only an administrator can take a case away from the person who opened it."))
+    # The one revoking holds the case and may share it, and cannot revoke themselves: the case
+    # always keeps someone who can give it on.
     record_access_revoke(material=case.data_key, user=user, revoked_by=unshared_by)
     other_cases = KeyGrant.objects.filter(user=user, wrapped__isnull=False).values("material_id")
     still_reached = Claimant.objects.filter(

@@ -29,7 +29,7 @@ from defensor.cases.forms import (
 )
 from defensor.cases.models import Case, Claimant, ClaimantStatus, Task
 from defensor.cases.procedures import procedure_for
-from defensor.cases.selectors import case_for, case_list, claimant_for, roster, tasks_of, timeline
+from defensor.cases.selectors import RosterRow, case_for, case_list, claimant_for, roster, tasks_of, timeline
 from defensor.core.errors import DefensorError
 from defensor.keys.keyring import KeyRing, keyring_for
 from defensor.keys.services import record_holders
@@ -98,7 +98,8 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
     actor = acting_user(request)
     keyring = keyring_for(request)
     values = case.decrypt(keyring) if keyring is not None else None
-    names = _claimant_names(actor, case, keyring)
+    rows = roster(actor=actor, case=case, keyring=keyring)
+    names = _names(rows)
     holders = record_holders(material=case.data_key)
     if edit_form is None:
         edit_form = CaseForm(initial={
@@ -109,6 +110,7 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
         })
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="case")
+        services.cases_listed(reader=actor, cases=[], people=_people_shown(rows), where="case")
     can_share = has_permission(actor, Perm.CASES_SHARE)
     return render(request, "cases/case.html", {**{
         "case": case, "values": values, "keys_locked": keyring is None, "procedure": procedure_for(case.kind),
@@ -119,16 +121,22 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
         "task_form": TaskForm(users=holders),
         "holders": holders, "can_edit": has_permission(actor, Perm.CASES_OPEN), "can_share": can_share,
         "share_form": ShareForm(users=_shareable(actor, holders)) if can_share else None,
-        "claimant_count": len(names),
+        "claimant_count": case.claimants.count(),
     }, **(bound or {})}, status=status)
 
 
 def _claimant_names(actor: User, case: Case, keyring: KeyRing | None) -> dict[int, str]:
+    return _names(roster(actor=actor, case=case, keyring=keyring))
+
+
+def _names(rows: list[RosterRow]) -> dict[int, str]:
     """Claimant id -> name (or a placeholder), for the case page's choices and timeline."""
-    return {
-        row.claimant.pk: row.name or _("claimant %(n)s") % {"n": row.claimant.pk}
-        for row in roster(actor=actor, case=case, keyring=keyring)
-    }
+    return {row.claimant.pk: row.name or _("claimant %(n)s") % {"n": row.claimant.pk} for row in rows}
+
+
+def _people_shown(rows: list[RosterRow]) -> list[int]:
+    """The person records whose names a page showed (each one an audited read)."""
+    return [row.claimant.person_id for row in rows if row.name is not None]
 
 
 def _shareable(actor: User, holders: list[User]) -> list[User]:
@@ -280,12 +288,13 @@ def _roster_page(request: HttpRequest, case: Case, *, form: ClaimantStatusForm |
     rows = roster(actor=actor, case=case, keyring=keyring)
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="roster")
+        services.cases_listed(reader=actor, cases=[], people=_people_shown(rows), where="roster")
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.claimant.status] = counts.get(row.claimant.status, 0) + 1
     can_change = has_permission(actor, Perm.CASES_OPEN)
     return render(request, "cases/roster.html", {
-        "case": case, "rows": rows, "keys_locked": keyring is None,
+        "case": case, "rows": rows, "keys_locked": keyring is None, "total": case.claimants.count(),
         "title": case.decrypt(keyring).title if keyring is not None else None,
         "counts": [(label, counts.get(value, 0)) for value, label in ClaimantStatus.choices],
         "status_form": (form or ClaimantStatusForm()) if can_change else None, "ticked": set(ticked or []),
@@ -352,6 +361,7 @@ def _claimant_page(request: HttpRequest, case: Case, claimant: Claimant, *, form
     row = roster(actor=actor, case=case, keyring=keyring, only=claimant)[0]
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="claimant")
+        services.cases_listed(reader=actor, cases=[], people=_people_shown([row]), where="claimant")
     can_change = has_permission(actor, Perm.CASES_OPEN)
     return render(request, "cases/claimant.html", {
         "case": case, "claimant": claimant, "row": row, "keys_locked": keyring is None,
