@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.report import update_readme
 
-BENCHMARKS = ["bench.audit", "bench.keys", "bench.intake", "bench.inbox", "bench.dedupe"]
+BENCHMARKS = ["bench.audit", "bench.keys", "bench.intake", "bench.inbox", "bench.dedupe", "bench.cases"]
 
 
 def main() -> int:

@@ -416,7 +416,8 @@ def test_a_case_one_cannot_open_is_in_no_list_and_no_count(
     group, (claimant,) = _group_case(anna, "Группа Анны", ["Гусев Андрей Ильич"])
     annas.append(group)
     # Nobody has spoken with him for a month: a follow-up on Anna's dashboard, on nobody else's.
-    Claimant.objects.filter(pk=claimant.pk).update(added_at=timezone.now() - timedelta(days=30))
+    Claimant.objects.filter(pk=claimant.pk).update(added_at=timezone.now() - timedelta(days=30),
+                                                   last_contact_on=timezone.localdate() - timedelta(days=30))
     cases.case_task_add(case=group, created_by=anna, keyring=anna_keys, title="Позвонить Гусеву", assignee=anna,
                         due_on=timezone.localdate() - timedelta(days=1))
     own = cases.case_open(opened_by=vera, keyring=keyring_of(vera), title="Vera's own case")
@@ -434,7 +435,8 @@ def test_a_case_one_cannot_open_is_in_no_list_and_no_count(
     rows = _elements(page, "case-row")
     assert len(rows) == 1
     assert own.number in rows[0]
-    assert "Page 1 of 1" in _text(page)  # 26 cases in the organisation would make two pages
+    assert _text(_element(page, "page-number")) == "Page 1"
+    assert "Next" not in _text(page)  # 26 cases in the organisation would make a second page
     for case in annas:
         assert case.number not in page
     searched = client.get(_url("cases"), {"number": group.number}).content.decode()
@@ -571,7 +573,8 @@ def test_the_case_list_and_the_dashboard_are_audited_reads_too(
     marta = make_user("marta", Role.PARTNER, language="en")
     case, (claimant,) = _group_case(anna, "Совместное дело с партнёрами", ["Гусев Андрей Ильич"])
     cases.case_share(case=case, to_user=marta, shared_by=anna, keyring=keyring_of(anna))
-    Claimant.objects.filter(pk=claimant.pk).update(added_at=timezone.now() - timedelta(days=30))
+    Claimant.objects.filter(pk=claimant.pk).update(added_at=timezone.now() - timedelta(days=30),
+                                                   last_contact_on=timezone.localdate() - timedelta(days=30))
     client = verified_client(marta)
 
     before = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
@@ -692,7 +695,7 @@ def test_an_event_with_an_impossible_date_is_refused_and_keeps_the_text(
     kept = _form(refused.content.decode(), action)
     assert (kept["kind"], kept["claimant"], kept["text"]) == (["contact"], [str(claimant.pk)], ["Говорили по Signal"])
     assert not CaseEvent.objects.exists()
-    assert Claimant.objects.get(pk=claimant.pk).last_contact_on is None
+    assert Claimant.objects.get(pk=claimant.pk).last_contact_on == timezone.localdate()  # the day added, unchanged
 
 
 # --- 5. a bulk change is all or nothing ------------------------------------------------------------------
@@ -755,8 +758,14 @@ def test_the_dashboard_shows_my_tasks_due_and_who_needs_a_call_until_someone_cal
     cases.case_share(case=case, to_user=anna, shared_by=lev, keyring=keyring_of(lev))
     days = settings.DEFENSOR_FOLLOW_UP_DAYS
     assert days == 14
-    Claimant.objects.filter(pk__in=[silent.pk, gone.pk]).update(added_at=timezone.now() - timedelta(days=days + 1))
-    Claimant.objects.filter(pk=recent.pk).update(added_at=timezone.now() - timedelta(days=days - 1))
+    Claimant.objects.filter(pk__in=[silent.pk, gone.pk]).update(
+        added_at=timezone.now() - timedelta(days=days + 1),
+        last_contact_on=timezone.localdate() - timedelta(days=days + 1),
+    )
+    Claimant.objects.filter(pk=recent.pk).update(
+        added_at=timezone.now() - timedelta(days=days - 1),
+        last_contact_on=timezone.localdate() - timedelta(days=days - 1),
+    )
     cases.claimants_status_set(case=case, claimant_ids=[gone.pk], recorded_by=lev, keyring=keyring_of(lev),
                                status="withdrawn", effective_on=timezone.localdate(), reason="family")
     client = verified_client(lev)

@@ -321,6 +321,11 @@ def test_role_change_and_disabling_follow_the_keys(olga: User, boris: User, anna
     accounts.user_set_role(user=boris, role=Role.VOLUNTEER, changed_by=olga)
     assert not KeyGrant.objects.filter(user=boris).exists()
     case = case_open(opened_by=anna, keyring=keyring_of(anna), number="2026-014", title="x")
+    # A paralegal who becomes a volunteer keeps no case: volunteers work on none.
+    accounts.user_set_role(user=boris, role=Role.PARALEGAL, changed_by=olga)
+    case_share(case=case, to_user=boris, shared_by=anna, keyring=keyring_of(anna))
+    accounts.user_set_role(user=boris, role=Role.VOLUNTEER, changed_by=olga)
+    assert not KeyGrant.objects.filter(user=boris, material=case.data_key).exists()
     accounts.user_disable(user=anna, disabled_by=olga)
     assert not KeyGrant.objects.filter(user=anna).exists()
     with pytest.raises(NoAccess):

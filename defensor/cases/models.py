@@ -66,7 +66,7 @@ class Case(EncryptedRecord):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "number"], name="case_number_unique")]
-        indexes = [models.Index(fields=["organisation", "-updated_at", "id"], name="case_list_order")]
+        indexes = [models.Index(fields=["organisation", "-updated_at", "-id"], name="case_list_recent")]
 
     def __str__(self) -> str:
         return f"case {self.number}"
@@ -123,7 +123,8 @@ class Claimant(models.Model):
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="claims")
     status = models.CharField(max_length=16, choices=ClaimantStatus.choices, default=ClaimantStatus.ACTIVE)
     status_on = models.DateField(null=True, blank=True)  # since when (the date the change took effect)
-    # The last time the team spoke with them (a "contact" event); follow-ups are due when it is old.
+    # The last time the team spoke with them (a "contact" event, or the day they were added to the
+    # claim); follow-ups are due when it is old.
     last_contact_on = models.DateField(null=True, blank=True)
     # The request the person was accepted from, if any (its answers stay sealed in the submission).
     submission = models.ForeignKey(
@@ -134,7 +135,10 @@ class Claimant(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "person"], name="claimant_once_per_case")]
-        indexes = [models.Index(fields=["case", "id"], name="claimant_roster")]
+        indexes = [
+            models.Index(fields=["case", "id"], name="claimant_roster"),
+            models.Index(fields=["last_contact_on", "id"], name="claimant_follow_up"),
+        ]
 
     def __str__(self) -> str:
         return f"claimant {self.pk} in case {self.case_id}"

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,9 +33,15 @@ CASES_PER_PAGE = 25
 ROSTER_LIMIT = 1000  # one page: a lawyer scans a whole group claim at a glance
 
 
+def held_by(actor: User, key_field: str = "data_key_id") -> Exists:
+    """The row's key is sealed to the actor. Written as EXISTS, so each row probes the grant's
+    (material, user) index: "IN (the actor's grants)" makes SQLite read every grant the actor
+    holds (100,000 and more) on every request."""
+    return Exists(KeyGrant.objects.filter(material_id=OuterRef(key_field), user=actor, wrapped__isnull=False))
+
+
 def cases_for(*, actor: User) -> QuerySet[Case]:
-    held = KeyGrant.objects.filter(user=actor, wrapped__isnull=False).values("material_id")
-    return Case.objects.filter(organisation=actor.membership.organisation, data_key_id__in=held, erased_at__isnull=True)
+    return Case.objects.filter(held_by(actor), organisation=actor.membership.organisation, erased_at__isnull=True)
 
 
 def case_for(*, actor: User, case_id: int) -> Case:
@@ -66,10 +70,27 @@ class CaseRow:
     claimants: int
 
 
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the case list. No total: counting every case a user holds would cost a probe
+    per case of the organisation on every page view; the list is filtered, not leafed through."""
+
+    number: int
+    rows: list[CaseRow]
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
 def case_list(
     *, actor: User, keyring: KeyRing | None, page: int = 1, kind: str = "", stage: str = "", number: str = "",
-) -> tuple[Page[Any], list[CaseRow]]:
-    """A page of the actor's cases, most recently changed first, with claimant counts."""
+    per_page: int = CASES_PER_PAGE,
+) -> CasePage:
+    """A page of the actor's cases, most recently changed first, with claimant counts. The page's
+    cases are found first (walking the list index), then their claimants counted: two queries
+    whatever the number of cases."""
     cases = cases_for(actor=actor)
     if kind:
         cases = cases.filter(kind=kind)
@@ -77,19 +98,23 @@ def case_list(
         cases = cases.filter(stage=stage)
     if number:
         cases = cases.filter(number__icontains=number.strip())
-    cases = cases.annotate(
-        claimant_count=Count("claimants"),
-        open_count=Count("claimants", filter=Q(claimants__status__in=OPEN_STATUSES)),
-    ).order_by("-updated_at", "-id")
-    found = Paginator(cases, CASES_PER_PAGE).get_page(page)
-    rows = list(found.object_list)
+    start = (max(page, 1) - 1) * per_page
+    found = list(cases.order_by("-updated_at", "-id")[start:start + per_page + 1])
+    shown = found[:per_page]
+    counts = {
+        row["case_id"]: row
+        for row in Claimant.objects.filter(case__in=[c.pk for c in shown]).values("case_id").annotate(
+            total=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES))
+        )
+    }
     if keyring is not None:
-        keyring.prefetch(case.data_key_id for case in rows)
-    return found, [
+        keyring.prefetch(case.data_key_id for case in shown)
+    rows = [
         CaseRow(case, case.decrypt(keyring).title if keyring is not None else None,
-                getattr(case, "open_count", 0), getattr(case, "claimant_count", 0))
-        for case in rows
+                counts.get(case.pk, {}).get("open", 0), counts.get(case.pk, {}).get("total", 0))
+        for case in shown
     ]
+    return CasePage(number=max(page, 1), rows=rows, has_next=len(found) > per_page)
 
 
 # --- the roster ------------------------------------------------------------------------------------------
@@ -129,17 +154,13 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
         .select_related("person")
         .annotate(reason=Subquery(latest_change.values("reason")[:1]),
                   dismissal_on=Subquery(dismissal.values("happened_on")[:1]))
-        .order_by("added_at", "id")[:ROSTER_LIMIT]
+        .order_by("id")[:ROSTER_LIMIT]  # the order they joined
     )
     readable: set[object] = set()
     if keyring is not None:
         keys = {c.person.data_key_id for c in claimants}
-        readable = set(
-            KeyGrant.objects.filter(user=actor, wrapped__isnull=False, material_id__in=keys).values_list(
-                "material_id", flat=True
-            )
-        )
-        keyring.prefetch(readable)  # type: ignore[arg-type]
+        keyring.prefetch(keys)
+        readable = {key for key in keys if keyring.opened(key)}
     due = follow_up_before()
     rows = []
     for claimant in claimants:
@@ -250,29 +271,30 @@ DASHBOARD_ROWS = 10
 def dashboard(*, actor: User, keyring: KeyRing | None) -> Dashboard:
     """My cases, the tasks due (mine, within a week or late), and the claimants of my cases no one
     has spoken with for DEFENSOR_FOLLOW_UP_DAYS. Only cases the actor holds count."""
-    _, my_cases = case_list(actor=actor, keyring=keyring)
-    mine = cases_for(actor=actor)
+    my_cases = case_list(actor=actor, keyring=keyring, per_page=DASHBOARD_ROWS).rows
+    organisation = actor.membership.organisation
     today = timezone.localdate()
+    mine = Task.objects.filter(held_by(actor, "case__data_key_id"), case__organisation=organisation,
+                               case__erased_at__isnull=True, assignee=actor, done_at__isnull=True)
     tasks = list(
-        Task.objects.filter(case__in=mine, assignee=actor, done_at__isnull=True)
-        .filter(Q(due_on__isnull=True) | Q(due_on__lte=today + timedelta(days=7)))
+        mine.filter(Q(due_on__isnull=True) | Q(due_on__lte=today + timedelta(days=7)))
         .select_related("case")
         .order_by("due_on", "id")[:DASHBOARD_ROWS]
     )
-    overdue = Task.objects.filter(case__in=mine, assignee=actor, done_at__isnull=True, due_on__lt=today).count()
-    before = follow_up_before()
+    overdue = mine.filter(due_on__lt=today).count()
+    # Walks the claimants in order of their last contact (its index) and stops at the tenth due.
     follow_ups = list(
-        Claimant.objects.filter(case__in=mine, status__in=OPEN_STATUSES)
-        .filter(Q(last_contact_on__lt=before) | Q(last_contact_on__isnull=True, added_at__date__lt=before))
+        Claimant.objects.filter(held_by(actor, "case__data_key_id"), case__organisation=organisation,
+                                case__erased_at__isnull=True, status__in=OPEN_STATUSES,
+                                last_contact_on__lt=follow_up_before())
         .select_related("case", "person")
-        .order_by("last_contact_on", "added_at", "id")[:DASHBOARD_ROWS]
+        .order_by("last_contact_on", "id")[:DASHBOARD_ROWS]
     )
     readable: set[object] = set()
     if keyring is not None:
         keys = {t.case.data_key_id for t in tasks} | {c.person.data_key_id for c in follow_ups}
-        readable = set(KeyGrant.objects.filter(user=actor, wrapped__isnull=False, material_id__in=keys)
-                       .values_list("material_id", flat=True))
-        keyring.prefetch(readable)  # type: ignore[arg-type]
+        keyring.prefetch(keys)
+        readable = {key for key in keys if keyring.opened(key)}
 
     def opened(record: Task | Claimant, key_id: object, name: str) -> str | None:
         if keyring is None or key_id not in readable:
@@ -281,7 +303,7 @@ def dashboard(*, actor: User, keyring: KeyRing | None) -> Dashboard:
         return target.decrypt(keyring)[name]
 
     return Dashboard(
-        cases=my_cases[:DASHBOARD_ROWS],
+        cases=my_cases,
         tasks=[(t, opened(t, t.case.data_key_id, "title")) for t in tasks],
         follow_ups=[(c, opened(c, c.person.data_key_id, "full_name")) for c in follow_ups],
         overdue_tasks=overdue,

@@ -218,7 +218,7 @@ def claimant_add(
         raise NotAGroupCase()
     today = timezone.localdate()
     claimant = Claimant.objects.create(case=case, person=person, added_by=added_by, submission=submission,
-                                       status_on=today)
+                                       status_on=today, last_contact_on=today)
     ClaimantStatusChange.objects.create(
         claimant=claimant, status=ClaimantStatus.ACTIVE, effective_on=today, recorded_by=added_by,
         data_key=case.data_key,

@@ -47,8 +47,9 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     keyring = keyring_for(request)
     filters = CaseFilterForm(request.GET or None)
     values = filters.cleaned_data if filters.is_valid() else {}
-    page, rows = case_list(actor=actor, keyring=keyring, page=_page(request), kind=values.get("kind", ""),
-                           stage=values.get("stage", ""), number=values.get("number", ""))
+    page = case_list(actor=actor, keyring=keyring, page=_page(request), kind=values.get("kind", ""),
+                     stage=values.get("stage", ""), number=values.get("number", ""))
+    rows = page.rows
     if keyring is not None:
         services.cases_listed(reader=actor, cases=[row.case.pk for row in rows], where="case_list")
     query = request.GET.copy()

@@ -100,6 +100,10 @@ class KeyRing:
             if wrapped is not None:
                 self._materials[material_id] = crypto.unseal(self._private_key, bytes(wrapped))
 
+    def opened(self, material_id: UUID) -> bool:
+        """Whether this key is already open in the ring (after ``prefetch``: whether the user holds it)."""
+        return material_id in self._materials
+
     def current(self, organisation_id: int, kind: KeyKind) -> tuple[KeyMaterial, bytes]:
         """The organisation's current (not retired) intake or index key."""
         material = KeyMaterial.objects.filter(

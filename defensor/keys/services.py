@@ -168,6 +168,9 @@ def entitlements_sync(*, user: User) -> None:
     entitled = _entitled_kinds(user)
     shared = KeyMaterial.objects.filter(organisation=organisation, kind__in=[KeyKind.INTAKE, KeyKind.INDEX])
     KeyGrant.objects.filter(user=user, material__in=shared).exclude(material__kind__in=entitled).delete()
+    if not has_permission(user, Perm.CASES_WORK):
+        # A role that works on no case (a volunteer) keeps no record's key.
+        KeyGrant.objects.filter(user=user, material__kind=KeyKind.RECORD).delete()
     if not user.is_active:
         return
     for material in shared.filter(kind__in=entitled, destroyed_at__isnull=True):

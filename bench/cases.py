@@ -1,0 +1,333 @@
+"""The case pages with 100,000 cases: server time of the case list and of a 500-claimant roster,
+and queries per page.
+
+A lawyer's session (password, TOTP and an unlocked key ring, production key-derivation cost) asks
+for the pages through the whole middleware stack. The case list decrypts its 25 titles (each case
+under its own data key) and counts the claimants of those 25; the roster decrypts every claimant's
+name from their own person record, reads each claimant's latest status change and dismissal
+order, and records the read in the audit log.
+
+Cases are written in bulk the way case_open and claimant_add write them (bench.dedupe.bulk_people
+does the same for people): each case has its own data key (a RECORD KeyMaterial) sealed to the
+lawyer and to the recovery key, its title, summary and court sealed under it; each claimant has a
+status history (an ACTIVE line, then any withdrawal, pause, reinstatement or dismissal, sealed
+notes under the case's key). A tenth of the cases are group claims of 2-8 claimants, most others
+have one; claimants are drawn from a pool of people. The two roster cases (500 and 12 claimants)
+have their own people, a mix of statuses, reasons and dismissal orders.
+
+Figures (bench/results/cases.json):
+  case_list_ms_1k             median server time of the first page of the case list at 1,000 cases
+  case_list_ms_100k           the same at 100,000 cases (most recently changed first, 25 a page)
+  case_list_ms_100k_deep      page 2,000 at 100,000 cases (OFFSET pagination far down the list)
+  roster_ms_12                the roster of a 12-claimant group claim (at 100,000 cases)
+  roster_ms_500               the roster of a 500-claimant group claim (at 100,000 cases)
+  home_page_ms                the staff overview page through the same stack (the baseline of the
+                              other benchmarks; it now shows the lawyer's dashboard, which reads
+                              their cases too, so it grows with them)
+  case_list_vs_home_ratio     case_list_ms_100k / home_page_ms
+  roster_vs_home_ratio        roster_ms_500 / home_page_ms
+  account_page_ms             the account page through the same stack (reads no case: a baseline
+                              that does not grow with the cases)
+  case_list_vs_account_ratio  case_list_ms_100k / account_page_ms
+  roster_vs_account_ratio     roster_ms_500 / account_page_ms
+  queries_per_page            database queries for one case list page at 100,000 cases
+  queries_per_page_1k         the same at 1,000 cases (must be equal: no query per row)
+  queries_per_page_roster_500 queries for the 500-claimant roster
+  queries_per_page_roster_12  the same for 12 claimants (must be equal: no query per claimant)
+  build_s_100k                time to write the 100,000 cases (bulk, with all the crypto)
+Quick mode: 7 timed requests a page; BENCH_FULL=1: 15.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bench.common import FULL, cleanup, print_table, setup_django, write_results
+from bench.dedupe import Population, Team, bulk_people, make_team, stored_identity
+from bench.inbox import _page_ms, _queries
+
+if TYPE_CHECKING:
+    from django.db.models import Model
+    from django.test import Client
+
+SEED = 20261130
+SIZES = (1_000, 100_000)
+ROSTERS = (12, 500)
+POOL = 5_000  # people the ordinary cases' claimants are drawn from
+GROUP_SHARE = 0.1
+BATCH = 5_000
+
+COURTS = ["235-й гарнизонный военный суд", "Московский гарнизонный военный суд", "2-й Западный окружной военный суд",
+          "Ленинградский окружной военный суд", "Южный окружной военный суд", "Центральный окружной военный суд"]
+TITLES = ["Обжалование отказа в увольнении с военной службы", "Оспаривание приказа о продлении контракта",
+          "Обжалование отказа в замене военной службы альтернативной гражданской",
+          "Защита по делу об оставлении части", "Оспаривание решения аттестационной комиссии",
+          "Взыскание невыплаченного денежного довольствия", "Обжалование отказа в предоставлении отпуска"]
+NOTES = ["Сообщил, что командир угрожал уголовным делом.", "Родственники настаивают на отзыве иска.",
+         "Отказался без объяснения причин.", "Переведён в другую часть, связь через сестру."]
+
+
+@dataclass
+class ClaimantPlan:
+    person_id: int
+    # (status, since, withdrawal reason, sealed note), oldest first; the first line is ACTIVE.
+    history: list[tuple[str, date, str, str | None]]
+    last_contact_on: date
+    dismissal_on: date | None
+
+
+@dataclass
+class CasePlan:
+    number: str
+    kind: str
+    stage: str
+    group: bool
+    title: str
+    summary: str
+    court: str | None
+    court_number: str | None
+    updated_at: datetime
+    claimants: list[ClaimantPlan] = field(default_factory=list)
+
+
+def claimant_plan(person_id: int, rng: random.Random, today: date, *, group: bool) -> ClaimantPlan:
+    """A claimant's story: in a group claim a quarter leave, pause, come back or are dismissed."""
+    from defensor.cases.models import PRESSURE_REASONS, ClaimantStatus, WithdrawalReason
+
+    joined = today - timedelta(days=rng.randrange(30, 900))
+    history: list[tuple[str, date, str, str | None]] = [(ClaimantStatus.ACTIVE, joined, "", None)]
+    roll = rng.random() if group else 1.0
+    since = joined + timedelta(days=rng.randrange(1, 29))
+    if roll < 0.12:
+        reason = rng.choice([WithdrawalReason.VOLUNTARY, *PRESSURE_REASONS])
+        note = rng.choice(NOTES) if rng.random() < 0.5 else None
+        history.append((ClaimantStatus.WITHDRAWN, since, reason, note))
+    elif roll < 0.16:
+        history.append((ClaimantStatus.WITHDRAWN, since, WithdrawalReason.COMMAND, rng.choice(NOTES)))
+        history.append((ClaimantStatus.REINSTATED, since + timedelta(days=rng.randrange(1, 60)), "", None))
+    elif roll < 0.21:
+        history.append((ClaimantStatus.PAUSED, since, "", None))
+    elif roll < 0.27:
+        history.append((ClaimantStatus.DISMISSED, since, "", None))
+    dismissal = joined - timedelta(days=rng.randrange(1, 90)) if group and rng.random() < 0.4 else None
+    # Spoken with since, or never since they were added (which counts as their last contact).
+    contact = today - timedelta(days=rng.randrange(0, 120)) if rng.random() < 0.8 else joined
+    return ClaimantPlan(person_id, history, max(contact, joined), dismissal)
+
+
+def case_plan(serial: int, rng: random.Random, today: date, people: list[int], claimants: int | None = None
+              ) -> CasePlan:
+    """An ordinary case (``claimants`` None: a tenth are group claims of 2-8, most others one
+    claimant, some none yet) or a group claim of exactly ``claimants`` of ``people``."""
+    from django.utils import timezone
+
+    from defensor.cases.models import CaseKind, CaseStage
+
+    if claimants is None:
+        group = rng.random() < GROUP_SHARE
+        count = rng.randint(2, 8) if group else (1 if rng.random() < 0.9 else 0)
+        chosen = rng.sample(people, count)
+    else:
+        group, chosen = True, people[:claimants]
+    year = 2019 + serial % 8
+    court = rng.choice(COURTS) if rng.random() < 0.7 else None
+    return CasePlan(
+        number=f"{year}-{serial // 8 + 1:04d}",
+        kind=rng.choice([CaseKind.MILITARY_ADMIN] * 5 + [CaseKind.SPECIAL_RANK, CaseKind.CRIMINAL, CaseKind.OBJECTION,
+                                                         CaseKind.OTHER]),
+        stage=rng.choice(list(CaseStage)),
+        group=group,
+        title=f"{rng.choice(TITLES)}{' (групповой иск)' if group else ''}, в/ч {rng.randrange(10000, 99999)}",
+        summary=" ".join(rng.choice(NOTES) for _ in range(3)),
+        court=court,
+        court_number=f"2а-{rng.randrange(1, 3000)}/{year}" if court else None,
+        updated_at=timezone.now() - timedelta(seconds=rng.randrange(3 * 365 * 86400)),
+        claimants=[claimant_plan(pk, rng, today, group=group) for pk in chosen],
+    )
+
+
+@contextmanager
+def _history_kept(model: type[Model], name: str) -> Iterator[None]:
+    """Insert the value given to an auto_now field (a case last changed months ago), not "now":
+    bulk_create would stamp every case with the moment of the insert, and a bulk_update after it
+    costs a quarter of the build."""
+    from django.db.models import DateTimeField
+
+    stamp = model._meta.get_field(name)
+    assert isinstance(stamp, DateTimeField)
+    stamp.auto_now = False
+    try:
+        yield
+    finally:
+        stamp.auto_now = True
+
+
+def bulk_cases(team: Team, plans: list[CasePlan]) -> list[int]:
+    """Case, Claimant, ClaimantStatusChange and CaseEvent rows, each case under its own data key
+    sealed to the lawyer and to recovery (as case_open, claimant_add, claimants_status_set and
+    case_event_add write them, without the audit log). Returns the case ids, in order."""
+    from django.db import transaction
+
+    from defensor.cases.models import Case, CaseEvent, Claimant, ClaimantStatusChange, EventKind
+    from defensor.keys import crypto
+    from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial
+    from defensor.keys.records import RecordSealer
+
+    materials, grants, cases, sealers = [], [], [], []
+    for plan in plans:
+        key = crypto.random_key()
+        material = KeyMaterial(id=uuid.uuid4(), organisation=team.organisation, kind=KeyKind.RECORD)
+        materials.append(material)
+        grants.append(KeyGrant(material=material, user=team.lawyer, wrapped=crypto.seal(team.user_public, key)))
+        grants.append(KeyGrant(material=material, for_recovery=True, wrapped=crypto.seal(team.recovery_public, key)))
+        case = Case(organisation=team.organisation, number=plan.number, opened_by=team.lawyer, group=plan.group,
+                    kind=plan.kind, stage=plan.stage)
+        sealer = RecordSealer(material=material, key=key)
+        case.encrypt(sealer, title=plan.title, summary=plan.summary, court=plan.court, court_number=plan.court_number)
+        case.updated_at = plan.updated_at
+        cases.append(case)
+        sealers.append(sealer)
+    with transaction.atomic():
+        KeyMaterial.objects.bulk_create(materials, batch_size=2000)
+        KeyGrant.objects.bulk_create(grants, batch_size=2000)
+        with _history_kept(Case, "updated_at"):
+            Case.objects.bulk_create(cases, batch_size=2000)
+        claimants, stories = [], []
+        for case, plan in zip(cases, plans, strict=True):
+            for story in plan.claimants:
+                status, since, _, _ = story.history[-1]
+                claimants.append(Claimant(case=case, person_id=story.person_id, status=status, status_on=since,
+                                          last_contact_on=story.last_contact_on, added_by=team.lawyer))
+                stories.append(story)
+        Claimant.objects.bulk_create(claimants, batch_size=2000)
+        changes, events = [], []
+        sealer_of = {case.pk: sealer for case, sealer in zip(cases, sealers, strict=True)}
+        for claimant, story in zip(claimants, stories, strict=True):
+            sealer = sealer_of[claimant.case_id]
+            previous = ""
+            for status, since, reason, note in story.history:
+                change = ClaimantStatusChange(claimant=claimant, status=status, previous=previous, effective_on=since,
+                                              reason=reason, recorded_by=team.lawyer)
+                change.encrypt(sealer, note=note)
+                changes.append(change)
+                previous = status
+            if story.dismissal_on is not None:
+                event = CaseEvent(case_id=claimant.case_id, claimant=claimant, kind=EventKind.DISMISSAL_ORDER,
+                                  happened_on=story.dismissal_on, recorded_by=team.lawyer)
+                event.encrypt(sealer, text="Приказ об исключении из списков части")
+                events.append(event)
+        ClaimantStatusChange.objects.bulk_create(changes, batch_size=2000)
+        CaseEvent.objects.bulk_create(events, batch_size=2000)
+    return [case.pk for case in cases]
+
+
+def new_people(team: Team, population: Population, count: int) -> list[int]:
+    ids: list[int] = []
+    while len(ids) < count:
+        batch = min(BATCH, count - len(ids))
+        ids += bulk_people(team, [stored_identity(population.person(), population.rng) for _ in range(batch)])
+    return ids
+
+
+def signed_in(team: Team) -> Client:
+    """A client logged in as the lawyer with a TOTP device and the key ring unlocked (the
+    private key opened with the password, as at login), like bench.inbox."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from defensor.keys.keyring import KEYRING_COOKIE, SESSION_FIELD, cookie_value, session_halves
+
+    device = TOTPDevice.objects.create(user=team.lawyer, name="bench", confirmed=True)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(team.lawyer, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    stored, secret = session_halves(team.lawyer.pk, team.lawyer_private)
+    session[SESSION_FIELD] = stored
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    client.cookies[KEYRING_COOKIE] = cookie_value(secret)
+    client.cookies[KEYRING_COOKIE]["path"] = "/staff/"
+    return client
+
+
+def _all_shown(client: Client, path: str, rows: int, team: Team) -> None:
+    """The page really shows what is measured: every row, decrypted (no placeholder where a title
+    or a name should be)."""
+    from django.utils import translation
+
+    text = client.get(path).content.decode()
+    shown = text.count('data-testid="roster-row"') + text.count('data-testid="case-row"')
+    with translation.override(team.lawyer.language):
+        placeholders = [translation.gettext("record not shared with you"),
+                        f'<span class="kv">{translation.gettext("encrypted")}</span>']
+    if shown != rows or any(p in text for p in placeholders):
+        raise RuntimeError(f"{path}: {shown} rows shown of {rows}, or some not decrypted")
+
+
+def main() -> dict[str, float | int]:
+    data_dir = setup_django()
+    from django.utils import timezone
+
+    rounds = 15 if FULL else 7
+    rng = random.Random(SEED)
+    population = Population(rng)
+    today = timezone.localdate()
+    started = time.perf_counter()
+    team = make_team()
+    client = signed_in(team)
+    pool = new_people(team, population, POOL)
+    serial = 0
+    rosters: dict[int, int] = {}
+    for size in ROSTERS:
+        people = new_people(team, population, size)
+        (rosters[size],) = bulk_cases(team, [case_plan(serial, rng, today, people, claimants=size)])
+        serial += 1
+    print(f"people and roster cases written in {time.perf_counter() - started:.0f} s", flush=True)
+    figures: dict[str, float | int] = {}
+    for size in SIZES:
+        start = time.perf_counter()
+        while serial < size:
+            count = min(BATCH, size - serial)
+            bulk_cases(team, [case_plan(serial + n, rng, today, pool) for n in range(count)])
+            serial += count
+        label = "1k" if size == 1_000 else "100k"
+        if size == 100_000:
+            figures["build_s_100k"] = round(time.perf_counter() - start, 1)
+        print(f"{size} cases written in {time.perf_counter() - start:.0f} s", flush=True)
+        _all_shown(client, "/staff/cases/", 25, team)
+        figures[f"queries_per_page_{label}"] = _queries(client, "/staff/cases/")
+        figures[f"case_list_ms_{label}"] = round(_page_ms(client, "/staff/cases/", rounds), 1)
+    figures["case_list_ms_100k_deep"] = round(_page_ms(client, "/staff/cases/?page=2000", rounds), 1)
+    for size, case_id in rosters.items():
+        path = f"/staff/cases/{case_id}/roster/"
+        _all_shown(client, path, size, team)
+        figures[f"queries_per_page_roster_{size}"] = _queries(client, path)
+        figures[f"roster_ms_{size}"] = round(_page_ms(client, path, rounds), 1)
+    figures["queries_per_page"] = figures.pop("queries_per_page_100k")
+    for baseline, path in (("home", "/staff/"), ("account", "/staff/account/")):
+        page_ms = figures[f"{baseline}_page_ms"] = round(_page_ms(client, path, rounds), 1)
+        figures[f"case_list_vs_{baseline}_ratio"] = round(figures["case_list_ms_100k"] / page_ms, 1)
+        figures[f"roster_vs_{baseline}_ratio"] = round(figures["roster_ms_500"] / page_ms, 1)
+    write_results("cases", figures)
+    print_table("case pages (100,000 cases, 25 a page; rosters of 12 and 500 claimants)",
+                [(k, str(v)) for k, v in figures.items()])
+    print(f"whole run: {time.perf_counter() - started:.0f} s")
+    if (figures["queries_per_page"], figures["queries_per_page_roster_500"]) != (
+        figures["queries_per_page_1k"], figures["queries_per_page_roster_12"]
+    ):
+        print("queries per page grow with the rows: a query runs once per row", file=sys.stderr)
+    cleanup(data_dir)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
