@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -283,10 +283,12 @@ def dashboard(*, actor: User, keyring: KeyRing | None) -> Dashboard:
     )
     overdue = mine.filter(due_on__lt=today).count()
     # Walks the claimants in order of their last contact (its index) and stops at the tenth due.
+    # The organisation is compared as "organisation + 0" so that SQLite, without statistics, does
+    # not start from the organisation's cases instead (every case, then a sort: 1 s at 100,000).
     follow_ups = list(
-        Claimant.objects.filter(held_by(actor, "case__data_key_id"), case__organisation=organisation,
-                                case__erased_at__isnull=True, status__in=OPEN_STATUSES,
-                                last_contact_on__lt=follow_up_before())
+        Claimant.objects.alias(scope=F("case__organisation_id") + 0)
+        .filter(held_by(actor, "case__data_key_id"), scope=organisation.pk, case__erased_at__isnull=True,
+                status__in=OPEN_STATUSES, last_contact_on__lt=follow_up_before())
         .select_related("case", "person")
         .order_by("last_contact_on", "id")[:DASHBOARD_ROWS]
     )
