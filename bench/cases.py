@@ -50,9 +50,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bench.common import FULL, cleanup, print_table, setup_django, write_results
+from bench.common import FULL, cleanup, page_ms, page_queries, print_table, setup_django, write_results
 from bench.dedupe import Population, Team, bulk_people, make_team, stored_identity
-from bench.inbox import _page_ms, _queries
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -304,19 +303,19 @@ def main() -> dict[str, float | int]:
             figures["build_s_100k"] = round(time.perf_counter() - start, 1)
         print(f"{size} cases written in {time.perf_counter() - start:.0f} s", flush=True)
         _all_shown(client, "/staff/cases/", 25, team)
-        figures[f"queries_per_page_{label}"] = _queries(client, "/staff/cases/")
-        figures[f"case_list_ms_{label}"] = round(_page_ms(client, "/staff/cases/", rounds), 1)
-    figures["case_list_ms_100k_deep"] = round(_page_ms(client, "/staff/cases/?page=2000", rounds), 1)
+        figures[f"queries_per_page_{label}"] = page_queries(client, "/staff/cases/")
+        figures[f"case_list_ms_{label}"] = round(page_ms(client, "/staff/cases/", rounds), 1)
+    figures["case_list_ms_100k_deep"] = round(page_ms(client, "/staff/cases/?page=2000", rounds), 1)
     for size, case_id in rosters.items():
         path = f"/staff/cases/{case_id}/roster/"
         _all_shown(client, path, size, team)
-        figures[f"queries_per_page_roster_{size}"] = _queries(client, path)
-        figures[f"roster_ms_{size}"] = round(_page_ms(client, path, rounds), 1)
+        figures[f"queries_per_page_roster_{size}"] = page_queries(client, path)
+        figures[f"roster_ms_{size}"] = round(page_ms(client, path, rounds), 1)
     figures["queries_per_page"] = figures.pop("queries_per_page_100k")
     for baseline, path in (("home", "/staff/"), ("account", "/staff/account/")):
-        page_ms = figures[f"{baseline}_page_ms"] = round(_page_ms(client, path, rounds), 1)
-        figures[f"case_list_vs_{baseline}_ratio"] = round(figures["case_list_ms_100k"] / page_ms, 1)
-        figures[f"roster_vs_{baseline}_ratio"] = round(figures["roster_ms_500"] / page_ms, 1)
+        baseline_ms = figures[f"{baseline}_page_ms"] = round(page_ms(client, path, rounds), 1)
+        figures[f"case_list_vs_{baseline}_ratio"] = round(figures["case_list_ms_100k"] / baseline_ms, 1)
+        figures[f"roster_vs_{baseline}_ratio"] = round(figures["roster_ms_500"] / baseline_ms, 1)
     write_results("cases", figures)
     print_table("case pages (100,000 cases, 25 a page; rosters of 12 and 500 claimants)",
                 [(k, str(v)) for k, v in figures.items()])

@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FULL = os.environ.get("BENCH_FULL") == "1"
@@ -89,3 +91,26 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
     print("-" * (width + 20))
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
+
+
+def page_ms(client: Any, path: str, rounds: int) -> float:
+    """Median server time of a page (ms), through the whole middleware stack of a test client."""
+    client.get(path)  # warm: templates, caches, the day's urgency refresh
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: {response.status_code}")
+    return statistics.median(times)
+
+
+def page_queries(client: Any, path: str) -> int:
+    """Database queries for one page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(path)
+    return len(captured.captured_queries)

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
 import time
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from bench.common import FULL, cleanup, print_table, setup_django, write_results
+from bench.common import FULL, cleanup, page_ms, page_queries, print_table, setup_django, write_results
 
 PASSWORD = "correct horse battery staple 42"  # noqa: S105 - a benchmark input
 SIZES = (1_000, 100_000)
@@ -95,27 +94,6 @@ def _lawyer(organisation: Any, shares: list[str]) -> tuple[Any, Any]:
     return user, client
 
 
-def _page_ms(client: Any, path: str, rounds: int) -> float:
-    client.get(path)  # warm: templates, the day's urgency refresh
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - start) * 1000)
-        if response.status_code != 200:
-            raise RuntimeError(f"{path}: {response.status_code}")
-    return statistics.median(times)
-
-
-def _queries(client: Any, path: str) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        client.get(path)
-    return len(captured.captured_queries)
-
-
 def main() -> dict[str, float | int]:
     data_dir = setup_django()
     import sys
@@ -143,13 +121,13 @@ def main() -> dict[str, float | int]:
         print(f"sealed {size} requests in {time.perf_counter() - start:.0f} s", flush=True)
         suffix = "1k" if size == 1_000 else "100k"
         client.get("/staff/inbox/")  # the first page of the day also raises urgencies: not counted
-        figures[f"queries_per_page_{suffix}"] = _queries(client, "/staff/inbox/")
+        figures[f"queries_per_page_{suffix}"] = page_queries(client, "/staff/inbox/")
         if size == 100_000:
-            figures["inbox_page_ms_100k"] = round(_page_ms(client, "/staff/inbox/", rounds), 1)
-            figures["inbox_page_ms_100k_deep"] = round(_page_ms(client, "/staff/inbox/?page=1000", rounds), 1)
-            figures["inbox_page_ms_100k_mine"] = round(_page_ms(client, "/staff/inbox/?assigned=me", rounds), 1)
-            figures["inbox_page_ms_100k_oldest"] = round(_page_ms(client, "/staff/inbox/?order=oldest", rounds), 1)
-            figures["home_page_ms"] = round(_page_ms(client, "/staff/", rounds), 1)
+            figures["inbox_page_ms_100k"] = round(page_ms(client, "/staff/inbox/", rounds), 1)
+            figures["inbox_page_ms_100k_deep"] = round(page_ms(client, "/staff/inbox/?page=1000", rounds), 1)
+            figures["inbox_page_ms_100k_mine"] = round(page_ms(client, "/staff/inbox/?assigned=me", rounds), 1)
+            figures["inbox_page_ms_100k_oldest"] = round(page_ms(client, "/staff/inbox/?order=oldest", rounds), 1)
+            figures["home_page_ms"] = round(page_ms(client, "/staff/", rounds), 1)
     figures["queries_per_page"] = figures.pop("queries_per_page_100k")
     figures["inbox_vs_home_ratio"] = round(figures["inbox_page_ms_100k"] / figures["home_page_ms"], 1)
     write_results("inbox", figures)
