@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "defensor.keys",
     "defensor.people",
     "defensor.cases",
+    "defensor.deadlines",
     "defensor.staff",
     "defensor.intake",
 ]

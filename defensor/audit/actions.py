@@ -68,6 +68,8 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "submission.accepted": _("Request accepted into a person record and a case"),
     "intake.urgency_raised": _("Urgency of requests raised as time limits came closer"),
     "case.claimant_added": _("Claimant added to a case"),
+    "calendar.day_set": _("Working-day calendar: a day changed"),
+    "calendar.year_published": _("Working-day calendar: a year confirmed as published"),
     "case.read": _("Case read"),
 }
 

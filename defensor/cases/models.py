@@ -180,6 +180,8 @@ class EventKind(models.TextChoices):
     HEARING = "hearing", _("Hearing")
     DECISION = "decision", _("Decision")
     APPEAL = "appeal", _("Appeal")
+    IN_FORCE = "in_force", _("Decision entered into force")
+    LAWYER_REQUEST = "lawyer_request", _("Lawyer's request sent")
     CONTACT = "contact", _("Spoke with the client")
     PRESSURE = "pressure", _("Pressure (incident)")
     OTHER = "other", _("Other")
