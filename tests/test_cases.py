@@ -158,8 +158,9 @@ def _roster(page: str) -> list[RosterLine]:
     lines = []
     for row in _elements(page, "roster-row"):
         cells = [_text(cell) for cell in re.findall(r"<td\b[^>]*>(.*?)</td>", row, re.S)]
-        # … name, unit, status, since, why, dismissal order, last contact (a tick box first, if any)
-        lines.append(RosterLine(name=cells[-7], status=cells[-5], since=cells[-4], why=cells[-3]))
+        # … name, unit, status, since, why, dismissal order, next deadline, last contact (a tick box
+        # first, if any)
+        lines.append(RosterLine(name=cells[-8], status=cells[-6], since=cells[-5], why=cells[-4]))
     return lines
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
 
-from defensor.accounts.models import User
+from defensor.accounts.models import Role, User
 from defensor.audit.models import AuditEvent
 from defensor.cases.models import EventKind
 from defensor.core.errors import PermissionDenied
@@ -108,3 +111,69 @@ def test_every_rule_is_complete_and_starts_from_an_event_the_team_can_record() -
         assert found.title_en
         assert found.citation
     assert {r.id for r in rules().values() if r.verify} >= {"fz342-72", "upk-389.4"}
+
+
+@pytest.mark.django_db
+def test_changing_one_claimants_dismissal_date_moves_only_their_deadlines(anna: User) -> None:
+    from defensor.cases import services as cases
+    from defensor.deadlines.models import Deadline
+    from defensor.people.services import person_create
+    from tests.conftest import keyring_of
+
+    keyring = keyring_of(anna)
+    case = cases.case_open(opened_by=anna, keyring=keyring, title="Группа", group=True, kind="military_admin")
+    events = {}
+    for name in ("Гусев Андрей Ильич", "Титов Иван Петрович"):
+        person = person_create(created_by=anna, keyring=keyring, full_name=name, surname=name.split()[0])
+        claimant = cases.claimant_add(case=case, person=person, added_by=anna, keyring=keyring)
+        events[name] = cases.case_event_add(case=case, recorded_by=anna, keyring=keyring,
+                                            kind=EventKind.DISMISSAL_ORDER, happened_on=date(2024, 9, 30),
+                                            claimant=claimant)
+    # A serviceman's claim (CAS ch. 22): three months to challenge the dismissal, each on their own.
+    # 30.12.2024 was a day off, and the New Year days off follow: the due date is 9 January.
+    assert sorted(Deadline.objects.values_list("rule_id", "nominal_on", "due_on")) == [
+        ("kas-219", date(2024, 12, 30), date(2025, 1, 9)), ("kas-219", date(2024, 12, 30), date(2025, 1, 9)),
+    ]
+    guseva = Deadline.objects.get(event=events["Гусев Андрей Ильич"])
+    titova = Deadline.objects.get(event=events["Титов Иван Петрович"])
+    assert guseva.due_on == date(2025, 1, 9)
+
+    cases.case_event_update(event=events["Гусев Андрей Ильич"], edited_by=anna, keyring=keyring,
+                            happened_on=date(2024, 10, 14))
+    moved = Deadline.objects.get(event=events["Гусев Андрей Ильич"])
+    assert (moved.claimant_id, moved.due_on) == (guseva.claimant_id, date(2025, 1, 14))
+    unchanged = Deadline.objects.get(event=events["Титов Иван Петрович"])
+    assert (unchanged.due_on, unchanged.computed_at) == (titova.due_on, titova.computed_at)
+    event = AuditEvent.objects.get(action="case.event_changed")
+    assert event.details["from"] == "2024-09-30"
+    assert event.details["to"] == "2024-10-14"
+
+
+@pytest.mark.django_db
+def test_the_case_and_the_roster_show_each_claimants_deadlines_and_what_to_verify(
+    make_user: Callable[..., User], verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.cases import services as cases
+    from defensor.people.services import person_create
+    from tests.conftest import keyring_of
+
+    lev = make_user("lev", Role.LAWYER, language="en")
+    keyring = keyring_of(lev)
+    # A Rosgvardia officer's service dispute: Labour Code art. 392 and 342-FZ art. 72 (unconfirmed).
+    case = cases.case_open(opened_by=lev, keyring=keyring, title="Спор", group=True, kind="special_rank")
+    person = person_create(created_by=lev, keyring=keyring, full_name="Гусев Андрей Ильич", surname="Гусев")
+    claimant = cases.claimant_add(case=case, person=person, added_by=lev, keyring=keyring)
+    today = timezone.localdate()
+    cases.case_event_add(case=case, recorded_by=lev, keyring=keyring, kind=EventKind.DISMISSAL_ORDER,
+                         happened_on=today, claimant=claimant)
+    client = verified_client(lev)
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    deadlines = page.split('data-testid="deadlines"', 1)[1].split("</section>", 1)[0]
+    assert deadlines.count('data-testid="deadline"') == 2
+    assert "Dismissal dispute (reinstatement claim)" in deadlines
+    assert "verify with counsel" in deadlines  # 342-FZ art. 72, and only that one
+    assert deadlines.count("verify with counsel") == 1
+    assert "Гусев Андрей Ильич" in deadlines
+    roster = client.get(f"/staff/cases/{case.pk}/roster/").content.decode()
+    cell = roster.split('data-testid="roster-next-deadline">', 1)[1].split("</td>", 1)[0]
+    assert "fz342-72" in cell or "tk-392" in cell

@@ -68,6 +68,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "submission.accepted": _("Request accepted into a person record and a case"),
     "intake.urgency_raised": _("Urgency of requests raised as time limits came closer"),
     "case.claimant_added": _("Claimant added to a case"),
+    "case.event_changed": _("Date of an event in a case corrected"),
     "calendar.day_set": _("Working-day calendar: a day changed"),
     "calendar.year_published": _("Working-day calendar: a year confirmed as published"),
     "case.read": _("Case read"),

@@ -26,6 +26,7 @@ from defensor.cases.models import (
     Task,
     WithdrawalReason,
 )
+from defensor.deadlines.models import Deadline
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyGrant
 
@@ -128,6 +129,8 @@ class RosterRow:
     reason: str  # of the current status, if it is a withdrawal
     dismissal_on: date | None  # their own dismissal order
     needs_contact: bool
+    next_due_on: date | None = None  # their nearest deadline still to come
+    next_due_rule: str = ""
 
     @property
     def reason_label(self) -> str:
@@ -146,6 +149,9 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
     dismissal = CaseEvent.objects.filter(claimant=OuterRef("pk"), kind=EventKind.DISMISSAL_ORDER).order_by(
         "-happened_on", "-id"
     )
+    next_due = Deadline.objects.filter(claimant=OuterRef("pk"), due_on__gte=timezone.localdate()).order_by(
+        "due_on", "id"
+    )
     members = Claimant.objects.filter(case=case)
     if only is not None:
         members = members.filter(pk=only.pk)
@@ -153,7 +159,9 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
         members
         .select_related("person")
         .annotate(reason=Subquery(latest_change.values("reason")[:1]),
-                  dismissal_on=Subquery(dismissal.values("happened_on")[:1]))
+                  dismissal_on=Subquery(dismissal.values("happened_on")[:1]),
+                  next_due_on=Subquery(next_due.values("due_on")[:1]),
+                  next_due_rule=Subquery(next_due.values("rule_id")[:1]))
         .order_by("id")[:ROSTER_LIMIT]  # the order they joined
     )
     readable: set[object] = set()
@@ -173,6 +181,8 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
             reason=getattr(claimant, "reason", "") or "",
             dismissal_on=getattr(claimant, "dismissal_on", None),
             needs_contact=claimant.is_open and _contact_due(claimant, due),
+            next_due_on=getattr(claimant, "next_due_on", None) if claimant.is_open else None,
+            next_due_rule=(getattr(claimant, "next_due_rule", "") or "") if claimant.is_open else "",
         ))
     return rows
 
@@ -310,3 +320,23 @@ def dashboard(*, actor: User, keyring: KeyRing | None) -> Dashboard:
         follow_ups=[(c, opened(c, c.person.data_key_id, "full_name")) for c in follow_ups],
         overdue_tasks=overdue,
     )
+
+
+@dataclass(frozen=True, repr=False)
+class DeadlineRow:
+    deadline: Deadline
+    title: str  # the rule's title in the reader's language
+    citation: str
+
+
+def deadlines_of(*, case: Case, language: str) -> list[DeadlineRow]:
+    """The case's due dates (its own and each claimant's), soonest first."""
+    from defensor.deadlines.rules import rules
+
+    known = rules()
+    found = Deadline.objects.filter(case=case).select_related("event").order_by("due_on", "id")
+    return [
+        DeadlineRow(d, known[d.rule_id].title(language) if d.rule_id in known else d.rule_id,
+                    known[d.rule_id].citation if d.rule_id in known else "")
+        for d in found
+    ]

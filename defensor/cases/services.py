@@ -32,6 +32,7 @@ from defensor.cases.models import (
 )
 from defensor.core.errors import DefensorError, InvalidOperation
 from defensor.core.models import Organisation
+from defensor.deadlines.services import case_deadlines_recompute, event_deadlines_recompute
 from defensor.intake.models import Submission
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyGrant
@@ -161,6 +162,8 @@ def case_update(
                     court=court or None, court_number=court_number or None)
     current.version += 1
     current.save()
+    if "kind" in changed:  # another procedure: other deadline rules
+        case_deadlines_recompute(case=current)
     log_action(action="case.edited", actor=edited_by, target=current,
                details={"version": current.version, "changed": changed})
     return current
@@ -262,11 +265,38 @@ def case_event_add(
     event.save()
     if event.kind == EventKind.CONTACT and claimant is not None:
         _contact_moved(claimant, happened_on)
+    deadlines = event_deadlines_recompute(event=event)
     _touch(case)
     log_action(action="case.event_added", actor=recorded_by, target=case,
                details={"event": event.pk, "kind": event.kind,
-                        "claimant": claimant.pk if claimant is not None else None})
+                        "claimant": claimant.pk if claimant is not None else None,
+                        "deadlines": [d.rule_id for d in deadlines]})
     return event
+
+
+@transaction.atomic
+def case_event_update(
+    *, event: CaseEvent, edited_by: User, keyring: KeyRing, happened_on: date, text: str | None = None,
+) -> CaseEvent:
+    """Correct when something happened (and, optionally, what): its due dates are computed again,
+    for its claimant only."""
+    require_permission(edited_by, Perm.CASES_WORK)
+    require_record_access(user=edited_by, material=event.case.data_key)
+    locked = CaseEvent.objects.select_for_update().select_related("case").get(pk=event.pk)
+    previous = locked.happened_on
+    locked.happened_on = happened_on
+    if text is not None:
+        locked.encrypt(record_sealer(material=locked.case.data_key, keyring=keyring), text=text or None)
+    locked.save()
+    if locked.kind == EventKind.CONTACT and locked.claimant is not None:
+        _contact_moved(locked.claimant, happened_on)
+    deadlines = event_deadlines_recompute(event=locked)
+    _touch(locked.case)
+    log_action(action="case.event_changed", actor=edited_by, target=locked.case, details={
+        "event": locked.pk, "from": previous.isoformat(), "to": happened_on.isoformat(),
+        "deadlines": [d.rule_id for d in deadlines],
+    })
+    return locked
 
 
 def _contact_moved(claimant: Claimant, on: date) -> None:

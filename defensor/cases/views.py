@@ -11,6 +11,8 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +31,16 @@ from defensor.cases.forms import (
 )
 from defensor.cases.models import Case, Claimant, ClaimantStatus, Task
 from defensor.cases.procedures import procedure_for
-from defensor.cases.selectors import RosterRow, case_for, case_list, claimant_for, roster, tasks_of, timeline
+from defensor.cases.selectors import (
+    RosterRow,
+    case_for,
+    case_list,
+    claimant_for,
+    deadlines_of,
+    roster,
+    tasks_of,
+    timeline,
+)
 from defensor.core.errors import DefensorError
 from defensor.keys.keyring import KeyRing, keyring_for
 from defensor.keys.services import record_holders
@@ -123,6 +134,7 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
         "holders": holders, "can_edit": has_permission(actor, Perm.CASES_OPEN), "can_share": can_share,
         "share_form": ShareForm(users=_shareable(actor, holders)) if can_share else None,
         "claimant_count": case.claimants.count(),
+        "deadlines": deadlines_of(case=case, language=get_language() or "ru"), "today": timezone.localdate(),
     }, **(bound or {})}, status=status)
 
 

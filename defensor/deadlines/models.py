@@ -33,3 +33,27 @@ class PublishedYear(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+class Deadline(models.Model):
+    """A due date computed from one event by one rule: for the case, or for one claimant (from
+    their own events). Recomputed whenever the event's date changes; never typed by hand."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="deadlines")
+    claimant = models.ForeignKey("cases.Claimant", null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="deadlines")
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.CASCADE, related_name="deadlines")
+    rule_id = models.CharField(max_length=64)
+    rules_version = models.PositiveIntegerField()
+    due_on = models.DateField()
+    nominal_on = models.DateField()  # before moving off a non-working day
+    verify = models.BooleanField(default=False)  # the rule's text is not confirmed: "verify with counsel"
+    unpublished = models.BooleanField(default=False)  # a year without a published calendar: check by hand
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event", "rule_id"], name="deadline_once_per_event_rule")]
+        indexes = [models.Index(fields=["due_on", "id"], name="deadline_due_order")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} due {self.due_on.isoformat()} (case {self.case_id})"

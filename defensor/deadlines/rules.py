@@ -21,6 +21,7 @@ class RuleError(ValueError):
 @dataclass(frozen=True)
 class Rule:
     id: str
+    sets: tuple[str, ...]  # the rule sets (cases.procedures) it belongs to
     title_ru: str
     title_en: str
     citation: str
@@ -47,7 +48,8 @@ def _rule(raw: dict[str, object], version: int) -> Rule:
         if not isinstance(title, dict):
             raise RuleError(f"{raw.get('id')}: title must have ru and en")
         rule = Rule(
-            id=str(raw["id"]), title_ru=str(title["ru"]), title_en=str(title["en"]), citation=str(raw["citation"]),
+            id=str(raw["id"]), sets=tuple(str(name) for name in raw["sets"]),  # type: ignore[attr-defined]
+            title_ru=str(title["ru"]), title_en=str(title["en"]), citation=str(raw["citation"]),
             effective_from=_date(raw["effective_from"]),
             effective_to=_date(raw["effective_to"]) if raw.get("effective_to") else None,
             triggers=tuple(str(t) for t in raw["triggers"]),  # type: ignore[attr-defined]
@@ -77,6 +79,11 @@ def rules() -> dict[str, Rule]:
             raise RuleError(f"{rule.id}: twice")
         found[rule.id] = rule
     return found
+
+
+def rules_for(rule_set: str, event_kind: str) -> list[Rule]:
+    """The rules of a case's rule set that an event of this kind starts."""
+    return [r for r in rules().values() if rule_set in r.sets and event_kind in r.triggers]
 
 
 def rule(rule_id: str) -> Rule:
