@@ -177,3 +177,27 @@ def test_the_case_and_the_roster_show_each_claimants_deadlines_and_what_to_verif
     roster = client.get(f"/staff/cases/{case.pk}/roster/").content.decode()
     cell = roster.split('data-testid="roster-next-deadline">', 1)[1].split("</td>", 1)[0]
     assert "fz342-72" in cell or "tk-392" in cell
+
+
+@pytest.mark.django_db
+def test_correcting_an_event_date_on_the_case_page_moves_its_deadline(
+    anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.cases import services as cases
+    from defensor.deadlines.models import Deadline
+    from tests.conftest import keyring_of
+
+    keyring = keyring_of(anna)
+    case = cases.case_open(opened_by=anna, keyring=keyring, title="Решение", kind="military_admin")
+    other = cases.case_open(opened_by=anna, keyring=keyring, title="Другое", kind="military_admin")
+    decision = cases.case_event_add(case=case, recorded_by=anna, keyring=keyring, kind=EventKind.DECISION,
+                                    happened_on=date(2024, 11, 28))
+    assert Deadline.objects.get(event=decision).due_on == date(2024, 12, 28)  # a working Saturday
+    client = verified_client(anna)
+    response = client.post(f"/staff/cases/{case.pk}/events/{decision.pk}/date/", {"happened_on": "29.11.2024"})
+    assert response.status_code == 302
+    assert Deadline.objects.get(event=decision).due_on == date(2025, 1, 9)
+    # An event of another case, through this case's address: not found, nothing moved.
+    assert client.post(f"/staff/cases/{other.pk}/events/{decision.pk}/date/",
+                       {"happened_on": "2024-10-01"}).status_code == 404
+    assert Deadline.objects.get(event=decision).due_on == date(2025, 1, 9)

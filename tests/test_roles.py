@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from django.test import Client
 from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
 from defensor.cases.models import Case
-from defensor.cases.services import case_open, case_share, case_task_add, claimant_add
+from defensor.cases.services import case_event_add, case_open, case_share, case_task_add, claimant_add
 from defensor.intake.models import Submission
 from defensor.keys.services import record_access_grant
 from defensor.people.models import Person
@@ -66,7 +67,8 @@ def test_every_staff_url_declares_the_documented_permission() -> None:
 def _request(client: Client, url: StaffUrl, target: User, submission: Submission, person: Person,
              case: Case) -> int:
     path = url.path(id=target.pk, submission=submission.pk, person=person.pk, handle=person.handles.get().pk,
-                    case=case.pk, claimant=case.claimants.get().pk, task=case.tasks.get().pk)
+                    case=case.pk, claimant=case.claimants.get().pk, task=case.tasks.get().pk,
+                    event=case.events.get().pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -90,6 +92,8 @@ def test_each_role_reaches_exactly_the_documented_pages(
     case = case_open(opened_by=team[Role.LAWYER], keyring=lawyer_keys, title="Тест", group=True)
     claimant_add(case=case, person=person, added_by=team[Role.LAWYER], keyring=lawyer_keys)
     case_task_add(case=case, created_by=team[Role.LAWYER], keyring=lawyer_keys, title="Позвонить")
+    case_event_add(case=case, recorded_by=team[Role.LAWYER], keyring=lawyer_keys, kind="hearing",
+                   happened_on=date(2026, 11, 2))
     for user in (team[Role.ADMIN], team[Role.PARALEGAL], team[Role.PARTNER]):
         case_share(case=case, to_user=user, shared_by=team[Role.LAWYER], keyring=lawyer_keys)
     documented_urls = documented_url_permissions()

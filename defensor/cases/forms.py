@@ -106,3 +106,7 @@ class ShareForm(forms.Form):
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _set_choices(self, "user", [(u.pk, u.get_username()) for u in users])
+
+
+class EventDateForm(forms.Form):
+    happened_on = _date_field(_("Correct date"))

@@ -219,6 +219,7 @@ class TimelineEntry:
     claimant_id: int | None = None
     who: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    event_id: int | None = None  # an event's date can be corrected
 
 
 def timeline(*, case: Case, keyring: KeyRing | None, claimant: Claimant | None = None) -> list[TimelineEntry]:
@@ -238,7 +239,7 @@ def timeline(*, case: Case, keyring: KeyRing | None, claimant: Claimant | None =
 
     entries = [
         TimelineEntry(e.happened_on, e.recorded_at, "event", e.get_kind_display(), text_of(e, "text"),
-                      e.claimant_id, e.recorded_by.get_username())
+                      e.claimant_id, e.recorded_by.get_username(), event_id=e.pk)
         for e in events
     ]
     entries += [

@@ -24,12 +24,13 @@ from defensor.cases.forms import (
     CaseForm,
     CaseOpenForm,
     ClaimantStatusForm,
+    EventDateForm,
     EventForm,
     NoteForm,
     ShareForm,
     TaskForm,
 )
-from defensor.cases.models import Case, Claimant, ClaimantStatus, Task
+from defensor.cases.models import Case, CaseEvent, Claimant, ClaimantStatus, Task
 from defensor.cases.procedures import procedure_for
 from defensor.cases.selectors import (
     RosterRow,
@@ -232,6 +233,29 @@ def case_event_view(request: HttpRequest, case_id: int) -> HttpResponse:
         messages.error(request, str(error.user_message))
     else:
         messages.success(request, _("Event recorded."))
+    return redirect(back)
+
+
+@staff_view(Perm.CASES_WORK)
+@require_POST
+def case_event_date_view(request: HttpRequest, case_id: int, event_id: int) -> HttpResponse:
+    """Correct when an event happened: its due dates (that claimant's only) are computed again."""
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    event = CaseEvent.objects.filter(case=case, pk=event_id).first()
+    if event is None:
+        raise Http404
+    keyring = keyring_for(request)
+    back = _back(request, reverse("staff:case", args=[case.pk]))
+    if keyring is None:
+        return _keys_locked(request, back)
+    form = EventDateForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(back)
+    services.case_event_update(event=event, edited_by=actor, keyring=keyring,
+                               happened_on=form.cleaned_data["happened_on"])
+    messages.success(request, _("Date corrected; the deadlines were computed again."))
     return redirect(back)
 
 

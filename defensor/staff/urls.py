@@ -40,6 +40,7 @@ urlpatterns = [
     path("cases/<int:case_id>/", cases.case_view, name="case"),
     path("cases/<int:case_id>/edit/", cases.case_edit_view, name="case-edit"),
     path("cases/<int:case_id>/events/", cases.case_event_view, name="case-event"),
+    path("cases/<int:case_id>/events/<int:event_id>/date/", cases.case_event_date_view, name="case-event-date"),
     path("cases/<int:case_id>/notes/", cases.case_note_view, name="case-note"),
     path("cases/<int:case_id>/tasks/", cases.case_task_view, name="case-task"),
     path("cases/<int:case_id>/tasks/<int:task_id>/done/", cases.case_task_done_view, name="case-task-done"),
