@@ -201,3 +201,21 @@ def test_correcting_an_event_date_on_the_case_page_moves_its_deadline(
     assert client.post(f"/staff/cases/{other.pk}/events/{decision.pk}/date/",
                        {"happened_on": "2024-10-01"}).status_code == 404
     assert Deadline.objects.get(event=decision).due_on == date(2025, 1, 9)
+
+
+def test_a_server_with_a_russian_locale_still_knows_which_years_are_published(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The package names days off in the server's language; "published" must not depend on it."""
+    from defensor.deadlines import calendar as working_calendar
+
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")
+    monkeypatch.setenv("LANGUAGE", "ru")
+    working_calendar._package_year.cache_clear()
+    try:
+        # 2023 and 2026 moved days off but made no Saturday a working day: only the names tell.
+        assert WorkingCalendar().is_published(2023)
+        assert WorkingCalendar().is_published(2026)
+        assert not WorkingCalendar().is_published(2030)
+    finally:
+        working_calendar._package_year.cache_clear()

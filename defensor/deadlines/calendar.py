@@ -18,7 +18,9 @@ SATURDAY = 5
 @cache
 def _package_year(year: int) -> tuple[frozenset[date], frozenset[date], bool]:
     """(days off, working weekend days, transfers published) for one year, from `holidays`."""
-    russia = holidays.country_holidays("RU", years=year)
+    # The names are only read for "substituted": asked in English, so the server's locale (a
+    # Russian one names them in Russian) cannot make every year look unpublished.
+    russia = holidays.country_holidays("RU", years=year, language="en_US")
     days_off = frozenset(day for day in russia if day.year == year)
     workdays = frozenset(day for day in getattr(russia, "weekend_workdays", set()) if day.year == year)
     # A year's decree moves days off (or makes a Saturday a working day); without either, the
