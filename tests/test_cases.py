@@ -697,6 +697,7 @@ def test_an_event_with_an_impossible_date_is_refused_and_keeps_the_text(
     assert (kept["kind"], kept["happened_on"], kept["text"]) == (
         ["hearing"], ["31.02.2026"], ["Заседание перенесли на месяц"]
     )
+    assert f'<option value="{claimant.pk}">Гусев Андрей Ильич</option>' in page  # named, not numbered
 
     # From a claimant's page: the text and the claimant are kept.
     refused = client.post(action, {"kind": "contact", "happened_on": "вчера", "claimant": str(claimant.pk),

@@ -63,8 +63,11 @@ class EventForm(forms.Form):
 
     def __init__(self, *args: Any, claimants: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "claimant", [("", _("the whole case")), *claimants])
+        self.name_claimants(dict(claimants))
         self.fields["happened_on"].initial = timezone.localdate()
+
+    def name_claimants(self, names: dict[int, str]) -> None:
+        _set_choices(self, "claimant", [("", _("the whole case")), *names.items()])
 
 
 class NoteForm(forms.Form):

@@ -193,8 +193,8 @@ def follow_up_before() -> date:
 
 
 def _contact_due(claimant: Claimant, before: date) -> bool:
-    last = claimant.last_contact_on or timezone.localtime(claimant.added_at).date()
-    return last < before
+    """The dashboard's rule (its query says the same): last spoken with, or added, before ``before``."""
+    return claimant.last_contact_on is not None and claimant.last_contact_on < before
 
 
 def claimant_for(*, case: Case, claimant_id: int) -> Claimant:

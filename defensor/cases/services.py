@@ -30,6 +30,7 @@ from defensor.cases.models import (
     Task,
     WithdrawalReason,
 )
+from defensor.cases.selectors import held_by
 from defensor.core.errors import DefensorError, InvalidOperation
 from defensor.core.models import Organisation
 from defensor.deadlines.services import case_deadlines_recompute, event_deadlines_recompute
@@ -181,12 +182,10 @@ def case_read(*, reader: User, case: Case, where: str) -> None:
 
 
 @transaction.atomic
-def cases_listed(*, reader: User, cases: Sequence[int], people: Sequence[int] = (), where: str) -> None:
-    """Record a list that showed case titles (and claimants' names): one event per page."""
+def cases_listed(*, reader: User, cases: Sequence[int], where: str) -> None:
+    """Record a list that showed case titles: one event per page (names shown go to people_read)."""
     if cases:
         log_action(action="case.read", actor=reader, details={"where": where, "cases": sorted(set(cases))})
-    if people:
-        log_action(action="person.read", actor=reader, details={"where": where, "people": sorted(set(people))})
 
 
 def _next_number(organisation: Organisation) -> str:
@@ -444,9 +443,8 @@ def case_unshare(*, case: Case, user: User, unshared_by: User) -> None:
     # The one revoking holds the case and may share it, and cannot revoke themselves: the case
     # always keeps someone who can give it on.
     record_access_revoke(material=case.data_key, user=user, revoked_by=unshared_by)
-    other_cases = KeyGrant.objects.filter(user=user, wrapped__isnull=False).values("material_id")
     still_reached = Claimant.objects.filter(
-        case__data_key_id__in=other_cases, case__erased_at__isnull=True
+        held_by(user, "case__data_key_id"), case__erased_at__isnull=True
     ).exclude(case=case).values("person_id")
     for person in Person.objects.filter(claims__case=case).exclude(pk__in=still_reached).select_related("data_key"):
         record_access_revoke(material=person.data_key, user=user, revoked_by=unshared_by)
@@ -458,6 +456,11 @@ def case_erase(*, case: Case, erased_by: User) -> None:
     require_permission(erased_by, Perm.CASES_OPEN)
     require_record_access(user=erased_by, material=case.data_key)
     record_erase(material=case.data_key, erased_by=erased_by)
+    # The key is gone (crypto-shredding); the ciphertexts under it are blanked as well.
     CaseNote.objects.filter(case=case).update(text=None)
-    Case.objects.filter(pk=case.pk).update(title=None, summary=None, erased_at=timezone.now())
+    CaseEvent.objects.filter(case=case).update(text=None)
+    Task.objects.filter(case=case).update(title=None)
+    ClaimantStatusChange.objects.filter(claimant__case=case).update(note=None)
+    Case.objects.filter(pk=case.pk).update(title=None, summary=None, court=None, court_number=None,
+                                           erased_at=timezone.now())
     log_action(action="case.erased", actor=erased_by, target=case)

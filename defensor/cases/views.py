@@ -43,8 +43,9 @@ from defensor.cases.selectors import (
     timeline,
 )
 from defensor.core.errors import DefensorError
-from defensor.keys.keyring import KeyRing, keyring_for
+from defensor.keys.keyring import keyring_for
 from defensor.keys.services import record_holders
+from defensor.people.services import people_read
 
 
 def _keys_locked(request: HttpRequest, back: str) -> HttpResponse:
@@ -114,6 +115,9 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
     rows = roster(actor=actor, case=case, keyring=keyring)
     names = _names(rows)
     holders = record_holders(material=case.data_key)
+    sent_event = (bound or {}).get("event_form")
+    if isinstance(sent_event, EventForm):
+        sent_event.name_claimants(names)
     if edit_form is None:
         edit_form = CaseForm(initial={
             "title": values.title if values else "", "summary": values.summary if values else "",
@@ -123,7 +127,7 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
         })
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="case")
-        services.cases_listed(reader=actor, cases=[], people=_people_shown(rows), where="case")
+        people_read(reader=actor, people=_people_shown(rows), where="case")
     can_share = has_permission(actor, Perm.CASES_SHARE)
     return render(request, "cases/case.html", {**{
         "case": case, "values": values, "keys_locked": keyring is None, "procedure": procedure_for(case.kind),
@@ -137,10 +141,6 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
         "claimant_count": case.claimants.count(),
         "deadlines": deadlines_of(case=case, language=get_language() or "ru"), "today": timezone.localdate(),
     }, **(bound or {})}, status=status)
-
-
-def _claimant_names(actor: User, case: Case, keyring: KeyRing | None) -> dict[int, str]:
-    return _names(roster(actor=actor, case=case, keyring=keyring))
 
 
 def _names(rows: list[RosterRow]) -> dict[int, str]:
@@ -215,8 +215,8 @@ def case_event_view(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = acting_user(request)
     case = case_for(actor=actor, case_id=case_id)
     keyring = keyring_for(request)
-    names = _claimant_names(actor, case, keyring)
-    form = EventForm(request.POST, claimants=list(names.items()))
+    # Checked against the case's claimant ids: their names are decrypted only if the page is shown again.
+    form = EventForm(request.POST, claimants=[(pk, str(pk)) for pk in case.claimants.values_list("pk", flat=True)])
     back = _back(request, reverse("staff:case", args=[case.pk]))
     if keyring is None:
         return _keys_locked(request, back)
@@ -325,7 +325,7 @@ def _roster_page(request: HttpRequest, case: Case, *, form: ClaimantStatusForm |
     rows = roster(actor=actor, case=case, keyring=keyring)
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="roster")
-        services.cases_listed(reader=actor, cases=[], people=_people_shown(rows), where="roster")
+        people_read(reader=actor, people=_people_shown(rows), where="roster")
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.claimant.status] = counts.get(row.claimant.status, 0) + 1
@@ -398,7 +398,7 @@ def _claimant_page(request: HttpRequest, case: Case, claimant: Claimant, *, form
     row = roster(actor=actor, case=case, keyring=keyring, only=claimant)[0]
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="claimant")
-        services.cases_listed(reader=actor, cases=[], people=_people_shown([row]), where="claimant")
+        people_read(reader=actor, people=_people_shown([row]), where="claimant")
     can_change = has_permission(actor, Perm.CASES_OPEN)
     return render(request, "cases/claimant.html", {
         "case": case, "claimant": claimant, "row": row, "keys_locked": keyring is None,

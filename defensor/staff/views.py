@@ -13,6 +13,7 @@ from defensor.cases.selectors import dashboard
 from defensor.cases.services import cases_listed
 from defensor.keys.keyring import keyring_for
 from defensor.keys.services import recovery_kit_delete, recovery_kit_path
+from defensor.people.services import people_read
 
 
 @staff_view(Perm.WORKSPACE)
@@ -24,11 +25,10 @@ def home_view(request: HttpRequest) -> HttpResponse:
     works_on_cases = has_permission(user, Perm.CASES_WORK)
     board = dashboard(actor=user, keyring=keyring) if works_on_cases and keyring is not None else None
     if board is not None:  # the overview shows case titles, task titles and claimants' names: audited
-        cases_listed(
-            reader=user, where="overview",
-            cases=[row.case.pk for row in board.cases] + [task.case_id for task, _title in board.tasks],
-            people=[claimant.person_id for claimant, name in board.follow_ups if name is not None],
-        )
+        cases_listed(reader=user, where="overview",
+                     cases=[row.case.pk for row in board.cases] + [task.case_id for task, _title in board.tasks])
+        people_read(reader=user, where="overview",
+                    people=[claimant.person_id for claimant, name in board.follow_ups if name is not None])
     return render(
         request,
         "staff/home.html",
