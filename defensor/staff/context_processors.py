@@ -19,6 +19,7 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         ("staff:cases", "cases", Perm.CASES_WORK),
         ("staff:users", "users", Perm.USERS_MANAGE),
         ("staff:audit", "audit", Perm.AUDIT_VIEW),
+        ("staff:calendar", "calendar", Perm.CALENDAR_MANAGE),
         ("staff:account", "account", Perm.WORKSPACE),
     ]
     return {"nav": [(url, key) for url, key, perm in entries if has_permission(user, perm)]}
