@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "defensor.deadlines",
     "defensor.staff",
     "defensor.intake",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -324,6 +326,28 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # Logs go to stderr only; the redacting filter strips exception messages (they can
 # carry values) and never formats a request. See docs/security.md.
+# Background work (deadline reminders, document generation) in the same database, run by the worker
+# `defensor serve` starts beside the web server (or `defensor db_worker` on its own). Task
+# arguments are ids and dates only: they are stored in the clear.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+DEFENSOR_TASK_WORKER = env_bool("DEFENSOR_TASK_WORKER", default=True)
+
+# Deadline reminders: how many days before a due date the responsible lawyer is reminded, and at
+# what hour (server's time zone) the daily run happens.
+DEFENSOR_REMIND_DAYS = sorted(
+    {int(part) for part in env("DEFENSOR_REMIND_DAYS", "7,3,1").split(",") if part.strip()}, reverse=True
+)
+DEFENSOR_REMIND_HOUR = env_int("DEFENSOR_REMIND_HOUR", 8)
+
+# E-mail, only for "a due date is near, sign in to see it" (no case, name or date in the message).
+# Without EMAIL_HOST no mail is sent; reminders still appear on the overview and in the feed.
+EMAIL_HOST = env("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "defensor@localhost")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -4,6 +4,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", include("defensor.intake.urls")),
     path("staff/", include("defensor.staff.urls")),
+    path("feeds/", include("defensor.deadlines.urls")),
     path("language/", set_language, name="set_language"),
 ]
 

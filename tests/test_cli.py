@@ -72,6 +72,19 @@ def _get(url: str) -> int:
         return error.code
 
 
+def _workers_of(data_dir: str) -> list[int]:
+    """Processes running `db_worker` for this data directory."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if b"db_worker" in (proc / "cmdline").read_bytes() and \
+                    f"DEFENSOR_DATA_DIR={data_dir}".encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def test_serve_prepares_a_fresh_data_directory_and_answers(fresh_env: dict[str, str]) -> None:
     port = _free_port()
     server = subprocess.Popen(
@@ -88,6 +101,7 @@ def test_serve_prepares_a_fresh_data_directory_and_answers(fresh_env: dict[str, 
             except OSError:
                 time.sleep(0.3)
         assert status == 200
+        assert _workers_of(fresh_env["DEFENSOR_DATA_DIR"])  # the background worker runs beside it
         assert _get(f"http://127.0.0.1:{port}/") == 200
         assert _get(f"http://127.0.0.1:{port}/static/defensor/app.css") == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/staff/", timeout=5) as response:
@@ -100,10 +114,21 @@ def test_serve_prepares_a_fresh_data_directory_and_answers(fresh_env: dict[str, 
             server.kill()
             output, _ = server.communicate()
     assert "first-login-admin.txt" in output
+    assert "Background worker started" in output
     assert (Path(fresh_env["DEFENSOR_DATA_DIR"]) / "defensor.sqlite3").exists()
+    # The worker went with the server (nothing left polling the data directory).
+    stop = time.monotonic() + 10
+    while _workers_of(fresh_env["DEFENSOR_DATA_DIR"]) and time.monotonic() < stop:
+        time.sleep(0.2)
+    assert not _workers_of(fresh_env["DEFENSOR_DATA_DIR"])
     database = sqlite3.connect(Path(fresh_env["DEFENSOR_DATA_DIR"]) / "defensor.sqlite3")
     try:
         assert database.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # Tomorrow's reminder run waits in the task queue.
+        assert database.execute(
+            "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'READY' AND task_path = ?",
+            ("defensor.deadlines.tasks.deadline_reminders",),
+        ).fetchone()[0] == 1
         # The query planner's statistics were gathered at start (ANALYZE makes this table).
         assert database.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()[0] == 1
     finally:

@@ -85,7 +85,8 @@ def test_a_day_off_declared_by_a_one_off_decree_moves_the_deadline(olga: User, a
     with pytest.raises(PermissionDenied):
         calendar_day_set(day=date(2025, 3, 17), working=False, reason="Указ (пример)", set_by=anna)
     calendar_day_set(day=date(2025, 3, 17), working=False, reason="Указ (пример)", set_by=olga)
-    assert AuditEvent.objects.get(action="calendar.day_set").details == {"day": "2025-03-17", "working": False}
+    assert AuditEvent.objects.get(action="calendar.day_set").details == {
+        "day": "2025-03-17", "working": False, "recomputed": 0}
     out = StringIO()
     call_command("deadlines", "compute", "tk-392", "2025-02-17", stdout=out)
     assert out.getvalue().splitlines()[-1] == "2025-03-18"
@@ -107,6 +108,7 @@ def test_every_rule_is_complete_and_starts_from_an_event_the_team_can_record() -
     assert required <= set(rules())
     for found in rules().values():
         assert set(found.triggers) <= kinds, found.id
+        assert set(found.met_by) <= kinds, found.id
         assert found.title_ru
         assert found.title_en
         assert found.citation

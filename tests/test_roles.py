@@ -14,6 +14,7 @@ from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
 from defensor.cases.models import Case
 from defensor.cases.services import case_event_add, case_open, case_share, case_task_add, claimant_add
+from defensor.deadlines.models import Reminder
 from defensor.intake.models import Submission
 from defensor.keys.services import record_access_grant
 from defensor.people.models import Person
@@ -65,10 +66,10 @@ def test_every_staff_url_declares_the_documented_permission() -> None:
 
 
 def _request(client: Client, url: StaffUrl, target: User, submission: Submission, person: Person,
-             case: Case) -> int:
+             case: Case, reminder: Reminder) -> int:
     path = url.path(id=target.pk, submission=submission.pk, person=person.pk, handle=person.handles.get().pk,
                     case=case.pk, claimant=case.claimants.get().pk, task=case.tasks.get().pk,
-                    event=case.events.get().pk)
+                    event=case.events.get().pk, deadline=case.deadlines.get().pk, reminder=reminder.pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -89,10 +90,12 @@ def test_each_role_reaches_exactly_the_documented_pages(
         record_access_grant(material=person.data_key, to_user=user, keyring=keyring_of(team[Role.LAWYER]))
     # A case shared with everyone whose role works on cases (access to a case is per case: test_cases).
     lawyer_keys = keyring_of(team[Role.LAWYER])
-    case = case_open(opened_by=team[Role.LAWYER], keyring=lawyer_keys, title="Тест", group=True)
+    case = case_open(opened_by=team[Role.LAWYER], keyring=lawyer_keys, title="Тест", group=True,
+                     kind="military_admin")
     claimant_add(case=case, person=person, added_by=team[Role.LAWYER], keyring=lawyer_keys)
     case_task_add(case=case, created_by=team[Role.LAWYER], keyring=lawyer_keys, title="Позвонить")
-    case_event_add(case=case, recorded_by=team[Role.LAWYER], keyring=lawyer_keys, kind="hearing",
+    # A lawyer's request: its reply is due in 30 days (a deadline for the deadline pages).
+    case_event_add(case=case, recorded_by=team[Role.LAWYER], keyring=lawyer_keys, kind="lawyer_request",
                    happened_on=date(2026, 11, 2))
     for user in (team[Role.ADMIN], team[Role.PARALEGAL], team[Role.PARTNER]):
         case_share(case=case, to_user=user, shared_by=team[Role.LAWYER], keyring=lawyer_keys)
@@ -101,10 +104,12 @@ def test_each_role_reaches_exactly_the_documented_pages(
     target = team[Role.VOLUNTEER] if role != Role.VOLUNTEER else team[Role.LAWYER]
     # Destructive actions (logout everywhere) last, so they do not end the session early.
     urls = sorted(staff_urls_behind_login(), key=lambda u: u.name == "logout-everywhere")
+    reminder = Reminder.objects.create(user=team[role], case=case, rule_id="advocate-request-reply",
+                                       due_on=date(2026, 12, 2), days_before=7)
     outcomes = {}
     for url in urls:
         client = verified_client(team[role])
-        status = _request(client, url, target, submission, person, case)
+        status = _request(client, url, target, submission, person, case, reminder)
         allowed = role in documented_roles[documented_urls[url.route]]
         outcomes[url.route] = (allowed, status)
     wrong = {

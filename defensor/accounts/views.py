@@ -29,9 +29,17 @@ from defensor.accounts.forms import (
 )
 from defensor.accounts.middleware import session_started
 from defensor.accounts.models import Role, User
-from defensor.accounts.permissions import Perm, acting_user, is_two_factor_verified, permissions_for, staff_view
+from defensor.accounts.permissions import (
+    Perm,
+    acting_user,
+    has_permission,
+    is_two_factor_verified,
+    permissions_for,
+    staff_view,
+)
 from defensor.accounts.selectors import user_for, users_for
 from defensor.core.views import error_page
+from defensor.deadlines.models import CalendarFeed
 from defensor.keys import services as keys
 from defensor.keys.crypto import KeyDerivationBusy
 from defensor.keys.keyring import keyring_for, keyring_store
@@ -219,7 +227,9 @@ def account_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/account.html",
-        {"form": form, "role": Role(user.membership.role), "permissions": permissions_for(Role(user.membership.role))},
+        {"form": form, "role": Role(user.membership.role), "permissions": permissions_for(Role(user.membership.role)),
+         "works_on_cases": has_permission(user, Perm.CASES_WORK),
+         "feed": CalendarFeed.objects.filter(user=user).first()},
     )
 
 

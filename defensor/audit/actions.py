@@ -72,6 +72,12 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "calendar.day_set": _("Working-day calendar: a day changed"),
     "calendar.year_published": _("Working-day calendar: a year confirmed as published"),
     "case.read": _("Case read"),
+    "calendar.day_removed": _("Working-day calendar: a one-off day taken back"),
+    "deadline.met": _("Due date marked as met"),
+    "deadline.reopened": _("Due date marked as pending again"),
+    "deadline.reminders_sent": _("Reminders of due dates sent"),
+    "feed.issued": _("Calendar feed address issued"),
+    "feed.revoked": _("Calendar feed address revoked"),
 }
 
 

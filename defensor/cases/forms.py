@@ -37,10 +37,19 @@ class CaseForm(forms.Form):
     court_number = forms.CharField(label=_("Court case number"), max_length=100, required=False)
     summary = forms.CharField(label=_("Summary"), max_length=20000, required=False,
                               widget=forms.Textarea(attrs={"rows": 5}))
+    lead = forms.TypedChoiceField(label=_("Responsible lawyer (deadline reminders go to them)"), coerce=int,
+                                  required=False, empty_value=None)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, users: list[User] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.users = users or []
+        if "lead" in self.fields:
+            _set_choices(self, "lead", [(u.pk, u.get_username()) for u in users or []])
 
 
 class CaseOpenForm(CaseForm):
+    lead = None  # type: ignore[assignment]  # whoever opens the case, until they name someone else
     number = forms.CharField(
         label=_("Our case number"), max_length=32, required=False,
         help_text=_("Leave empty for the next number of the year."),
@@ -113,3 +122,13 @@ class ShareForm(forms.Form):
 
 class EventDateForm(forms.Form):
     happened_on = _date_field(_("Correct date"))
+
+
+class DeadlineMetForm(forms.Form):
+    met_on = _date_field(_("Met on"))
+
+    def clean_met_on(self) -> Any:
+        met_on = self.cleaned_data["met_on"]
+        if met_on > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."))
+        return met_on

@@ -57,6 +57,10 @@ class Case(EncryptedRecord):
     # A group claim: many claimants, each with their own dates and fate (requests are accepted into it).
     group = models.BooleanField(default=False)
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who answers for the case's due dates: deadline reminders go to them (to everyone who works on
+    # the case when no one is named or they no longer hold it).
+    lead = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name=_("responsible lawyer"))
     created_at = models.DateTimeField(auto_now_add=True)
     # Raised by every edit of the case's own fields: an edit made on an older version is refused
     # (two people editing one case never silently overwrite each other).
@@ -182,6 +186,7 @@ class EventKind(models.TextChoices):
     APPEAL = "appeal", _("Appeal")
     IN_FORCE = "in_force", _("Decision entered into force")
     LAWYER_REQUEST = "lawyer_request", _("Lawyer's request sent")
+    REPLY_RECEIVED = "reply_received", _("Reply to a request received")
     CONTACT = "contact", _("Spoke with the client")
     PRESSURE = "pressure", _("Pressure (incident)")
     OTHER = "other", _("Other")

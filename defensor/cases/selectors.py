@@ -328,6 +328,12 @@ class DeadlineRow:
     deadline: Deadline
     title: str  # the rule's title in the reader's language
     citation: str
+    restorable: bool  # if missed, the court may restore the period on a motion
+    left: bool  # the claimant left the claim: nothing to keep
+
+    @property
+    def overdue(self) -> bool:
+        return self.deadline.met_on is None and not self.left and self.deadline.due_on < timezone.localdate()
 
 
 def deadlines_of(*, case: Case, language: str) -> list[DeadlineRow]:
@@ -335,9 +341,14 @@ def deadlines_of(*, case: Case, language: str) -> list[DeadlineRow]:
     from defensor.deadlines.rules import rules
 
     known = rules()
-    found = Deadline.objects.filter(case=case).select_related("event").order_by("due_on", "id")
-    return [
-        DeadlineRow(d, known[d.rule_id].title(language) if d.rule_id in known else d.rule_id,
-                    known[d.rule_id].citation if d.rule_id in known else "")
-        for d in found
-    ]
+    found = (Deadline.objects.filter(case=case).select_related("event", "met_event", "met_by", "claimant")
+             .order_by("due_on", "id"))
+    rows = []
+    for d in found:
+        rule = known.get(d.rule_id)
+        rows.append(DeadlineRow(
+            d, rule.title(language) if rule else d.rule_id, rule.citation if rule else "",
+            restorable=bool(rule and rule.restorable),
+            left=d.claimant is not None and d.claimant.status not in OPEN_STATUSES,
+        ))
+    return rows

@@ -118,7 +118,7 @@ def case_open(
         raise DuplicateCaseNumber()
     sealer = record_key_create(organisation=organisation, keyring=keyring)
     case = Case(organisation=organisation, number=number or _next_number(organisation), opened_by=opened_by,
-                group=group, kind=CaseKind(kind))
+                lead=opened_by, group=group, kind=CaseKind(kind))
     case.encrypt(sealer, title=title, summary=summary, court=court or None, court_number=court_number or None)
     try:
         with transaction.atomic():
@@ -141,10 +141,11 @@ def case_open(
 @transaction.atomic
 def case_update(
     *, case: Case, edited_by: User, keyring: KeyRing, version: int, title: str, summary: str, kind: str,
-    stage: str, outcome: str, court: str, court_number: str, group: bool,
+    stage: str, outcome: str, court: str, court_number: str, group: bool, lead_id: int | None = None,
 ) -> Case:
     """Save an edit made on ``version`` of the case. If someone saved another edit since, nothing
-    is written and StaleCase is raised: the editor sees their colleague's version and their own."""
+    is written and StaleCase is raised: the editor sees their colleague's version and their own.
+    ``lead_id``: the responsible lawyer (None: unchanged), one who holds the case and works on cases."""
     require_permission(edited_by, Perm.CASES_OPEN)
     require_record_access(user=edited_by, material=case.data_key)
     current = Case.objects.select_for_update().get(pk=case.pk)
@@ -156,6 +157,12 @@ def case_update(
     ]
     if not group and current.group and current.claimants.count() > 1:
         raise InvalidOperation(_("A case with several claimants stays a group claim."))
+    if lead_id is not None and lead_id != current.lead_id:
+        lead = next((u for u in record_holders(material=current.data_key) if u.pk == lead_id), None)
+        if lead is None or not has_permission(lead, Perm.CASES_WORK):
+            raise InvalidOperation(_("The responsible lawyer must be someone who works on this case."))
+        current.lead = lead
+        changed.append("lead")
     current.kind, current.stage, current.outcome, current.group = (
         CaseKind(kind), CaseStage(stage), CaseOutcome(outcome), group,
     )

@@ -123,8 +123,8 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
             "title": values.title if values else "", "summary": values.summary if values else "",
             "court": values.court if values else "", "court_number": values.court_number if values else "",
             "kind": case.kind, "stage": case.stage, "outcome": case.outcome, "group": case.group,
-            "version": case.version,
-        })
+            "lead": case.lead_id, "version": case.version,
+        }, users=_case_workers(holders))
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="case")
         people_read(reader=actor, people=_people_shown(rows), where="case")
@@ -153,6 +153,11 @@ def _people_shown(rows: list[RosterRow]) -> list[int]:
     return [row.claimant.person_id for row in rows if row.name is not None]
 
 
+def _case_workers(holders: list[User]) -> list[User]:
+    """Who can be the case's responsible lawyer: those who hold it and work on cases."""
+    return [user for user in holders if has_permission(user, Perm.CASES_WORK)]
+
+
 def _shareable(actor: User, holders: list[User]) -> list[User]:
     held = {u.pk for u in holders}
     team = User.objects.filter(membership__organisation=actor.membership.organisation, is_active=True)
@@ -171,7 +176,7 @@ def case_edit_view(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = acting_user(request)
     case = case_for(actor=actor, case_id=case_id)
     keyring = keyring_for(request)
-    form = CaseForm(request.POST)
+    form = CaseForm(request.POST, users=_case_workers(record_holders(material=case.data_key)))
     if keyring is None:
         return _keys_locked(request, reverse("staff:case", args=[case.pk]))
     if not form.is_valid():
@@ -181,7 +186,7 @@ def case_edit_view(request: HttpRequest, case_id: int) -> HttpResponse:
         services.case_update(
             case=case, edited_by=actor, keyring=keyring, version=data["version"] or 0, title=data["title"],
             summary=data["summary"], kind=data["kind"], stage=data["stage"], outcome=data["outcome"],
-            court=data["court"], court_number=data["court_number"], group=data["group"],
+            court=data["court"], court_number=data["court_number"], group=data["group"], lead_id=data["lead"],
         )
     except services.StaleCase as error:
         messages.error(request, str(error.user_message))
@@ -189,7 +194,8 @@ def case_edit_view(request: HttpRequest, case_id: int) -> HttpResponse:
         # What they typed stays; saving it again now means "over my colleague's version, knowingly".
         retyped = request.POST.copy()
         retyped["version"] = str(current.version)
-        return _case_page(request, current, edit_form=CaseForm(retyped), stale=True, status=409)
+        return _case_page(request, current, edit_form=CaseForm(retyped, users=form.users), stale=True,
+                          status=409)
     except DefensorError as error:
         messages.error(request, str(error.user_message))
         return _case_page(request, case, edit_form=form, status=400)

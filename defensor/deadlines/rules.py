@@ -28,6 +28,7 @@ class Rule:
     effective_from: date
     effective_to: date | None
     triggers: tuple[str, ...]
+    met_by: tuple[str, ...]  # event kinds that meet the period (the claim filed, the appeal lodged)
     length: int
     unit: str
     counting: str
@@ -53,6 +54,7 @@ def _rule(raw: dict[str, object], version: int) -> Rule:
             effective_from=_date(raw["effective_from"]),
             effective_to=_date(raw["effective_to"]) if raw.get("effective_to") else None,
             triggers=tuple(str(t) for t in raw["triggers"]),  # type: ignore[attr-defined]
+            met_by=tuple(str(t) for t in raw.get("met_by") or ()),  # type: ignore[attr-defined]
             length=int(raw["length"]),  # type: ignore[call-overload]
             unit=str(raw["unit"]), counting=str(raw["counting"]), restorable=bool(raw["restorable"]),
             verify=bool(raw.get("verify", False)), version=version,

@@ -3,6 +3,8 @@ from django.urls import path
 from defensor.accounts import views as accounts
 from defensor.audit import views as audit
 from defensor.cases import views as cases
+from defensor.deadlines import calendar_views
+from defensor.deadlines import staff_views as deadlines
 from defensor.intake import triage_views as triage
 from defensor.people import views as people
 from defensor.staff import views as staff
@@ -50,4 +52,12 @@ urlpatterns = [
     path("cases/<int:case_id>/claimants/<int:claimant_id>/", cases.claimant_view, name="case-claimant"),
     path("cases/<int:case_id>/claimants/<int:claimant_id>/status/", cases.claimant_status_view,
          name="case-claimant-status"),
+    path("cases/<int:case_id>/deadlines/<int:deadline_id>/met/", deadlines.deadline_met_view, name="deadline-met"),
+    path("cases/<int:case_id>/deadlines/<int:deadline_id>/reopen/", deadlines.deadline_reopen_view,
+         name="deadline-reopen"),
+    path("account/feed/", deadlines.feed_view, name="feed"),
+    path("reminders/<int:reminder_id>/seen/", deadlines.reminder_seen_view, name="reminder-seen"),
+    path("calendar/", calendar_views.calendar_view, name="calendar"),
+    path("calendar/remove/", calendar_views.calendar_remove_view, name="calendar-remove"),
+    path("calendar/years/", calendar_views.calendar_year_view, name="calendar-year"),
 ]

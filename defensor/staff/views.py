@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -11,6 +12,7 @@ from defensor.accounts.models import Role
 from defensor.accounts.permissions import Perm, acting_user, has_permission, staff_view
 from defensor.cases.selectors import dashboard
 from defensor.cases.services import cases_listed
+from defensor.deadlines.selectors import OVERVIEW_DAYS, overview_due, unseen_reminders
 from defensor.keys.keyring import keyring_for
 from defensor.keys.services import recovery_kit_delete, recovery_kit_path
 from defensor.people.services import people_read
@@ -24,6 +26,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     keyring = keyring_for(request)
     works_on_cases = has_permission(user, Perm.CASES_WORK)
     board = dashboard(actor=user, keyring=keyring) if works_on_cases and keyring is not None else None
+    language = get_language() or settings.LANGUAGE_CODE
     if board is not None:  # the overview shows case titles, task titles and claimants' names: audited
         cases_listed(reader=user, where="overview",
                      cases=[row.case.pk for row in board.cases] + [task.case_id for task, _title in board.tasks])
@@ -39,6 +42,9 @@ def home_view(request: HttpRequest) -> HttpResponse:
             and recovery_kit_path(organisation).exists(),
             "keys_locked": keyring is None,
             "dashboard": board,
+            "due": overview_due(actor=user, language=language) if board is not None else [],
+            "reminders": unseen_reminders(actor=user, language=language) if board is not None else [],
+            "due_days": OVERVIEW_DAYS,
             "follow_up_days": settings.DEFENSOR_FOLLOW_UP_DAYS,
         },
     )

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +15,13 @@ from django.db import connection
 
 from defensor.core.server import granian_path, server_argv
 from defensor.intake.services import abandoned_uploads_remove
+
+
+def _die_with_parent() -> None:
+    """The worker ends when the server does, however the server ends (Linux: PR_SET_PDEATHSIG;
+    elsewhere the service manager's process group does it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
 
 
 class Command(BaseCommand):
@@ -23,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("DEFENSOR_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("DEFENSOR_WORKERS", "2")))
         parser.add_argument("--no-prepare", action="store_true", help="skip migrate/collectstatic/init")
+        parser.add_argument("--no-worker", action="store_true",
+                            help="do not start the background task worker (run `defensor db_worker` yourself)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         scheme = "https" if settings.PRODUCTION else "http"
@@ -40,6 +54,15 @@ class Command(BaseCommand):
             call_command("clearsessions")  # expired sessions: nothing to keep
             abandoned_uploads_remove(older_than_hours=settings.DEFENSOR_INTAKE_ABANDONED_HOURS)
             call_command("init", if_needed=True, url=f"{base_url}/staff/", stdout=self.stdout)
+        from defensor.deadlines.tasks import reminders_schedule
+
+        reminders_schedule()
+        if settings.DEFENSOR_TASK_WORKER and not options["no_worker"]:
+            # The worker lives beside the server and ends with it (however it ends). It runs
+            # deadline reminders and document generation.
+            subprocess.Popen([sys.executable, "-m", "defensor.cli", "db_worker", "--interval", "5"],
+                             preexec_fn=_die_with_parent)
+            self.stdout.write("Background worker started (deadline reminders, documents).")
         granian = granian_path()
         if granian is None:
             raise CommandError("granian is not installed in this environment.")

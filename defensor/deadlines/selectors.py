@@ -1,0 +1,85 @@
+"""Reads of due dates across the cases a team member holds: the overview's "overdue and next 14
+days", and the calendar feed. One row per case, rule and date (a group claim's nine claimants
+dismissed on one day share one due date): the case's number and the rule, never a name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, IntegerField, Max, Q, QuerySet
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from defensor.accounts.models import User
+from defensor.cases.models import OPEN_STATUSES, CaseStage
+from defensor.cases.selectors import held_by
+from defensor.deadlines.models import Deadline, Reminder
+from defensor.deadlines.rules import rules
+
+OVERVIEW_DAYS = 14
+OVERVIEW_ROWS = 30
+
+
+@dataclass(frozen=True)
+class DueGroup:
+    case_id: int
+    case_number: str
+    rule_id: str
+    title: str
+    citation: str
+    due_on: date
+    claimants: int  # 0: a due date of the whole case
+    verify: bool
+    unpublished: bool
+    restorable: bool
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_on < timezone.localdate()
+
+
+def pending_for(actor: User) -> QuerySet[Deadline]:
+    """Due dates not met, in the cases the actor holds that are still going, of claimants still in
+    the claim (someone who withdrew has no period to keep). Read from the deadline_pending_due
+    index ("met_on IS NULL" and the dates), not from the organisation's cases: see the model."""
+    return Deadline.objects.filter(
+        held_by(actor, "case__data_key_id"),
+        Q(claimant__isnull=True) | Q(claimant__status__in=OPEN_STATUSES),
+        case__organisation=actor.membership.organisation, case__erased_at__isnull=True, met_on__isnull=True,
+    ).exclude(case__stage=CaseStage.CLOSED)
+
+
+def due_groups(*, actor: User, through: date, since: date | None = None, language: str,
+               limit: int = OVERVIEW_ROWS) -> list[DueGroup]:
+    found = pending_for(actor).filter(due_on__lte=through)
+    if since is not None:
+        found = found.filter(due_on__gte=since)
+    rows = (found.values("case_id", "case__number", "rule_id", "due_on")
+            .annotate(claimants=Count("claimant"), unpublished=Max(Cast("unpublished", IntegerField())))
+            .order_by("due_on", "case__number", "rule_id")[:limit])
+    known = rules()
+    groups = []
+    for row in rows:
+        rule = known.get(row["rule_id"])
+        groups.append(DueGroup(
+            case_id=row["case_id"], case_number=row["case__number"], rule_id=row["rule_id"],
+            title=rule.title(language) if rule else row["rule_id"], citation=rule.citation if rule else "",
+            due_on=row["due_on"], claimants=row["claimants"], verify=bool(rule and rule.verify),
+            unpublished=bool(row["unpublished"]), restorable=bool(rule and rule.restorable),
+        ))
+    return groups
+
+
+def overview_due(*, actor: User, language: str) -> list[DueGroup]:
+    """Overdue (not met) and due within the next OVERVIEW_DAYS days, soonest first."""
+    return due_groups(actor=actor, through=timezone.localdate() + timedelta(days=OVERVIEW_DAYS),
+                      language=language)
+
+
+def unseen_reminders(*, actor: User, language: str) -> list[tuple[Reminder, str]]:
+    """The actor's reminders not yet dismissed, of cases they still hold, with the rule's title."""
+    known = rules()
+    found = (Reminder.objects.filter(held_by(actor, "case__data_key_id"), user=actor, seen_at__isnull=True)
+             .select_related("case").order_by("due_on", "id")[:OVERVIEW_ROWS])
+    return [(r, known[r.rule_id].title(language) if r.rule_id in known else r.rule_id) for r in found]
