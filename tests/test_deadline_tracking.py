@@ -127,10 +127,11 @@ def test_the_overview_lists_what_is_missed_and_due_within_two_weeks_by_case_numb
 
     page = verified_client(anna).get("/staff/").content.decode()
     due = _section(page, "due-dates")
-    rows = due.split('data-testid="due-date"')[1:]
-    assert len(rows) == 2
-    assert "overdue" in rows[0]  # the missed one first, marked as such
-    assert f"Case {case.number}" in rows[0] or f"Дело {case.number}" in rows[0]
+    upcoming, overdue = due.split('data-testid="overdue"', 1)
+    assert upcoming.count('data-testid="due-date"') == 1
+    assert f"Дело {case.number}" in upcoming
+    assert overdue.count('data-testid="due-date"') == 1  # the missed one, in its own list
+    assert 'class="overdue"' in overdue
     assert hidden.number not in due
     for name in names:
         assert name.split()[0] not in due
@@ -302,3 +303,18 @@ def test_the_responsible_lawyer_must_work_on_the_case(
     assert response.status_code == 400
     case.refresh_from_db()
     assert case.lead == anna
+
+
+@pytest.mark.django_db
+def test_old_missed_dates_never_push_the_coming_ones_off_the_overview(
+    anna: User, verified_client: Callable[[User], Client],
+) -> None:
+    case, _claimants = _group(anna, ["Гусев Андрей Ильич"])
+    for weeks in range(12):  # a dozen requests long unanswered, never marked
+        _event(anna, case, EventKind.LAWYER_REQUEST, TODAY() - timedelta(days=100 + 7 * weeks))
+    _event(anna, case, EventKind.LAWYER_REQUEST, TODAY() - timedelta(days=29))
+    due = _section(verified_client(anna).get("/staff/").content.decode(), "due-dates")
+    upcoming, overdue = due.split('data-testid="overdue"', 1)
+    assert upcoming.count('data-testid="due-date"') == 1
+    assert overdue.count('data-testid="due-date"') == 10
+    assert "Показаны только последние" in overdue or "Only the most recent" in overdue

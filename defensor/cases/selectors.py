@@ -149,9 +149,9 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
     dismissal = CaseEvent.objects.filter(claimant=OuterRef("pk"), kind=EventKind.DISMISSAL_ORDER).order_by(
         "-happened_on", "-id"
     )
-    next_due = Deadline.objects.filter(claimant=OuterRef("pk"), due_on__gte=timezone.localdate()).order_by(
-        "due_on", "id"
-    )
+    # Their next due date not yet met (a met one is kept, not pending).
+    next_due = Deadline.objects.filter(claimant=OuterRef("pk"), due_on__gte=timezone.localdate(),
+                                       met_on__isnull=True).order_by("due_on", "id")
     members = Claimant.objects.filter(case=case)
     if only is not None:
         members = members.filter(pk=only.pk)

@@ -67,11 +67,12 @@ def _event(group: DueGroup, *, case_url: str, stamp: datetime, today: date) -> E
     event.add("description", feed_description(group))
     event.add("url", case_url.replace("/0/", f"/{group.case_id}/"))
     event.add("transp", "TRANSPARENT")
-    if group.due_on >= today:
-        for days in settings.DEFENSOR_REMIND_DAYS:
-            alarm = Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("description", feed_summary(group))
-            alarm.add("trigger", timedelta(days=-days, hours=settings.DEFENSOR_REMIND_HOUR))
-            event.add_component(alarm)
+    if group.due_on >= today and settings.DEFENSOR_REMIND_DAYS:
+        # One alarm, at the earliest reminder step: the overview and the daily reminders do the
+        # rest (every alarm repeats the title, and a feed of hundreds of dates must stay quick).
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", feed_summary(group))
+        alarm.add("trigger", timedelta(days=-max(settings.DEFENSOR_REMIND_DAYS), hours=settings.DEFENSOR_REMIND_HOUR))
+        event.add_component(alarm)
     return event

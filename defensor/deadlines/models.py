@@ -67,6 +67,8 @@ class Deadline(models.Model):
             # the years of met ones, and SQLite (without statistics) starts from it rather than
             # from every case of the organisation (600 ms at 100,000 cases: bench.cases).
             models.Index(fields=["met_on", "due_on"], name="deadline_pending_due"),
+            # A claimant's next due date on the roster: one probe per claimant.
+            models.Index(fields=["claimant", "due_on"], name="deadline_claimant_due"),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from defensor.deadlines.rules import rules
 
 OVERVIEW_DAYS = 14
 OVERVIEW_ROWS = 30
+OVERDUE_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,14 @@ def pending_for(actor: User) -> QuerySet[Deadline]:
 
 
 def due_groups(*, actor: User, through: date, since: date | None = None, language: str,
-               limit: int = OVERVIEW_ROWS) -> list[DueGroup]:
+               limit: int = OVERVIEW_ROWS, latest_first: bool = False) -> list[DueGroup]:
     found = pending_for(actor).filter(due_on__lte=through)
     if since is not None:
         found = found.filter(due_on__gte=since)
+    order = ("-due_on", "case__number", "rule_id") if latest_first else ("due_on", "case__number", "rule_id")
     rows = (found.values("case_id", "case__number", "rule_id", "due_on")
             .annotate(claimants=Count("claimant"), unpublished=Max(Cast("unpublished", IntegerField())))
-            .order_by("due_on", "case__number", "rule_id")[:limit])
+            .order_by(*order)[:limit])
     known = rules()
     groups = []
     for row in rows:
@@ -71,10 +73,22 @@ def due_groups(*, actor: User, through: date, since: date | None = None, languag
     return groups
 
 
-def overview_due(*, actor: User, language: str) -> list[DueGroup]:
-    """Overdue (not met) and due within the next OVERVIEW_DAYS days, soonest first."""
-    return due_groups(actor=actor, through=timezone.localdate() + timedelta(days=OVERVIEW_DAYS),
-                      language=language)
+@dataclass(frozen=True)
+class OverviewDue:
+    upcoming: list[DueGroup]  # due today or within OVERVIEW_DAYS days, soonest first
+    overdue: list[DueGroup]  # missed and not marked met, the most recent first
+    overdue_more: bool  # more missed ones than shown
+
+
+def overview_due(*, actor: User, language: str) -> OverviewDue:
+    """What is due in the next OVERVIEW_DAYS days, and what was missed. Two lists, so that a few
+    old dates left unmarked never push the coming ones off the page."""
+    today = timezone.localdate()
+    upcoming = due_groups(actor=actor, since=today, through=today + timedelta(days=OVERVIEW_DAYS),
+                          language=language)
+    overdue = due_groups(actor=actor, through=today - timedelta(days=1), language=language,
+                         limit=OVERDUE_ROWS + 1, latest_first=True)
+    return OverviewDue(upcoming=upcoming, overdue=overdue[:OVERDUE_ROWS], overdue_more=len(overdue) > OVERDUE_ROWS)
 
 
 def unseen_reminders(*, actor: User, language: str) -> list[tuple[Reminder, str]]:

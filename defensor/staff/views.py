@@ -42,7 +42,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             and recovery_kit_path(organisation).exists(),
             "keys_locked": keyring is None,
             "dashboard": board,
-            "due": overview_due(actor=user, language=language) if board is not None else [],
+            "due": overview_due(actor=user, language=language) if board is not None else None,
             "reminders": unseen_reminders(actor=user, language=language) if board is not None else [],
             "due_days": OVERVIEW_DAYS,
             "follow_up_days": settings.DEFENSOR_FOLLOW_UP_DAYS,
