@@ -8,7 +8,8 @@ from pathlib import Path
 
 from bench.report import update_readme
 
-BENCHMARKS = ["bench.audit", "bench.keys", "bench.intake", "bench.inbox", "bench.dedupe", "bench.cases"]
+BENCHMARKS = ["bench.audit", "bench.keys", "bench.intake", "bench.inbox", "bench.dedupe", "bench.cases",
+              "bench.documents"]
 
 
 def main() -> int:

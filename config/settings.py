@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "defensor.people",
     "defensor.cases",
     "defensor.deadlines",
+    "defensor.documents",
     "defensor.staff",
     "defensor.intake",
     "django_tasks",
@@ -331,6 +332,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # arguments are ids and dates only: they are stored in the clear.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DEFENSOR_TASK_WORKER = env_bool("DEFENSOR_TASK_WORKER", default=True)
+
+# Documents are also converted to PDF when LibreOffice is installed (0: DOCX only).
+DEFENSOR_DOCUMENTS_PDF = env_bool("DEFENSOR_DOCUMENTS_PDF", default=True)
 
 # Deadline reminders: how many days before a due date the responsible lawyer is reminded, and at
 # what hour (server's time zone) the daily run happens.

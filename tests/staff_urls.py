@@ -21,8 +21,8 @@ class StaffUrl:
         """The route with its ids filled in (ids not given: ones that exist nowhere)."""
         result = self.route
         nowhere = {"id": 999999, "person": 999999, "handle": 999999, "case": 999999, "claimant": 999999,
-                   "task": 999999, "event": 999999, "deadline": 999999, "reminder": 999999,
-                   "submission": "00000000-0000-0000-0000-000000000000"}
+                   "task": 999999, "event": 999999, "deadline": 999999, "reminder": 999999, "document": 999999,
+                   "template": 999999, "submission": "00000000-0000-0000-0000-000000000000"}
         for key, value in {**nowhere, **ids}.items():
             result = result.replace(f"<{key}>", str(value))
         return result
@@ -42,6 +42,6 @@ def staff_urls_behind_login() -> list[StaffUrl]:
             "<int:task_id>", "<task>"
         ).replace("<int:event_id>", "<event>").replace("<int:deadline_id>", "<deadline>").replace(
             "<int:reminder_id>", "<reminder>"
-        )
+        ).replace("<int:document_id>", "<document>").replace("<int:template_id>", "<template>")
         found.append(StaffUrl(name=str(pattern.name), route=route, view=pattern.callback))
     return found

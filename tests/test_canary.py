@@ -15,6 +15,7 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
@@ -31,11 +32,22 @@ from defensor.cases.services import (
 )
 from defensor.core.logging import RedactingFilter
 from defensor.core.sessions import SessionStore
+from defensor.documents.catalogue import uploaded_info
+from defensor.documents.models import DocumentStatus
+from defensor.documents.services import document_request, template_upload
 from defensor.keys.keyring import KEYRING_COOKIE
 from defensor.keys.models import KeyKind
+from defensor.keys.worker import worker_identity_start, worker_identity_stop
 from defensor.people.matching import Identity
 from defensor.people.selectors import match_candidates
-from defensor.people.services import HandleInput, handle_add, handle_update_safety, person_create, person_update
+from defensor.people.services import (
+    HandleInput,
+    handle_add,
+    handle_update_safety,
+    person_create,
+    person_name_forms_set,
+    person_update,
+)
 from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, temp_files_since
 from tests.conftest import PASSWORD, OrganisationKit, current_token, keyring_of, require_tool
 
@@ -58,6 +70,19 @@ def log_file() -> Iterator[Path]:
     handler.close()
 
 
+def _docx(*paragraphs: str) -> bytes:
+    import io
+
+    from docx import Document
+
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
 def _login(username: str, user: User) -> Client:
     client = Client()
     assert client.post("/staff/login/", {"username": username, "password": PASSWORD}).status_code == 302
@@ -73,6 +98,7 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
     canaries = Canaries()
     anna = make_user("anna", Role.LAWYER)
     pavel = make_user("pavel", Role.PARALEGAL)
+    olga = make_user("olga", Role.ADMIN)
     anna_client = _login("anna", anna)  # a real login: key ring unlocked into session + cookie
     keyring = keyring_of(anna)
 
@@ -109,6 +135,23 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
                          status=ClaimantStatus.WITHDRAWN, effective_on=date(2026, 11, 20),
                          reason=WithdrawalReason.CRIMINAL_THREAT, note=canaries.new("угрожали"), incident=True)
     case_share(case=case, to_user=pavel, shared_by=anna, keyring=keyring)
+    # A court document: the lawyer's own form of the name, the work handed to the background worker
+    # in an envelope, the DOCX (and the PDF, where LibreOffice converts it in memory) sealed.
+    person_name_forms_set(person=person, edited_by=anna, keyring=keyring, forms={"dative": canaries.new("кому")})
+    template = template_upload(uploaded_by=olga, slug="canary", title="Проверка", content=_docx(
+        "{%p for c in claimants %}", "{{ c.name }} / {{ c.dative }} / {{ c.unit }}", "{%p endfor %}",
+        "{{ case.court }} {{ case.court_number }}"))
+    identity = worker_identity_start()
+    try:
+        document = document_request(case=case, requested_by=anna, keyring=keyring, template=uploaded_info(template),
+                                    inputs={}, include_withdrawn=True)
+        call_command("db_worker", batch=True, verbosity=0)
+        canaries.secrets.append(identity.keypair.private)
+    finally:
+        worker_identity_stop()
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.DONE
+    assert anna_client.get(f"/staff/cases/{case.pk}/documents/{document.pk}/docx/").status_code == 200
     for page in (f"/staff/cases/{case.pk}/", f"/staff/cases/{case.pk}/roster/", "/staff/", "/staff/cases/",
                  f"/staff/cases/{case.pk}/claimants/{claimant.pk}/"):
         assert anna_client.get(page).status_code == 200  # the pages show it: read, audited, never stored

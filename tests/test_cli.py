@@ -73,11 +73,11 @@ def _get(url: str) -> int:
 
 
 def _workers_of(data_dir: str) -> list[int]:
-    """Processes running `db_worker` for this data directory."""
+    """Processes running `defensor worker` for this data directory."""
     found = []
     for proc in Path("/proc").iterdir():
         try:
-            if b"db_worker" in (proc / "cmdline").read_bytes() and \
+            if b"defensor.cli\x00worker" in (proc / "cmdline").read_bytes() and \
                     f"DEFENSOR_DATA_DIR={data_dir}".encode() in (proc / "environ").read_bytes():
                 found.append(int(proc.name))
         except (OSError, ValueError):

@@ -15,12 +15,28 @@ from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
 from defensor.cases.models import Case
 from defensor.cases.services import case_event_add, case_open, case_share, case_task_add, claimant_add
 from defensor.deadlines.models import Reminder
+from defensor.documents.catalogue import uploaded_info
+from defensor.documents.models import DocumentTemplate
+from defensor.documents.services import document_request, template_upload
 from defensor.intake.models import Submission
 from defensor.keys.services import record_access_grant
 from defensor.people.models import Person
 from defensor.people.services import HandleInput, person_create
 from tests.conftest import keyring_of
 from tests.staff_urls import StaffUrl, staff_urls_behind_login
+
+
+def _docx_with(text: str) -> bytes:
+    import io
+
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
 
 ROLES_DOC = Path(__file__).resolve().parent.parent / "docs" / "roles.md"
 ROLE_COLUMNS = [Role.ADMIN, Role.LAWYER, Role.PARALEGAL, Role.VOLUNTEER, Role.PARTNER]
@@ -69,7 +85,8 @@ def _request(client: Client, url: StaffUrl, target: User, submission: Submission
              case: Case, reminder: Reminder) -> int:
     path = url.path(id=target.pk, submission=submission.pk, person=person.pk, handle=person.handles.get().pk,
                     case=case.pk, claimant=case.claimants.get().pk, task=case.tasks.get().pk,
-                    event=case.events.get().pk, deadline=case.deadlines.get().pk, reminder=reminder.pk)
+                    event=case.events.get().pk, deadline=case.deadlines.get().pk, reminder=reminder.pk,
+                    document=case.documents.get().pk, template=DocumentTemplate.objects.get().pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -99,6 +116,11 @@ def test_each_role_reaches_exactly_the_documented_pages(
                    happened_on=date(2026, 11, 2))
     for user in (team[Role.ADMIN], team[Role.PARALEGAL], team[Role.PARTNER]):
         case_share(case=case, to_user=user, shared_by=team[Role.LAWYER], keyring=lawyer_keys)
+    # A template the administrators uploaded, and a document drafted from it (no worker: at once).
+    template = template_upload(uploaded_by=team[Role.ADMIN], slug="test", title="Тест",
+                               content=_docx_with("{{ case.number }}"))
+    document_request(case=case, requested_by=team[Role.LAWYER], keyring=lawyer_keys, template=uploaded_info(template),
+                     inputs={})
     documented_urls = documented_url_permissions()
     documented_roles = documented_role_permissions()
     target = team[Role.VOLUNTEER] if role != Role.VOLUNTEER else team[Role.LAWYER]

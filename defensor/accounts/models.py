@@ -30,6 +30,10 @@ class User(AbstractUser):
     # ("log out everywhere"): it is part of the session auth hash Django checks.
     session_generation = models.PositiveIntegerField(default=0)
     must_change_password = models.BooleanField(default=False)
+    # How documents the user generates name them as representative (staff, not client data).
+    document_name = models.CharField(_("full name for documents"), max_length=200, blank=True)
+    document_credentials = models.CharField(_("status and credentials"), max_length=300, blank=True)
+    document_contacts = models.TextField(_("address for correspondence, phone, e-mail"), blank=True)
 
     def get_session_auth_hash(self) -> str:
         return salted_hmac(

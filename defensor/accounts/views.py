@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from defensor.accounts import services
 from defensor.accounts.forms import (
+    DocumentProfileForm,
     EnrolmentForm,
     LanguageForm,
     LoginForm,
@@ -38,8 +39,10 @@ from defensor.accounts.permissions import (
     staff_view,
 )
 from defensor.accounts.selectors import user_for, users_for
+from defensor.core.errors import DefensorError
 from defensor.core.views import error_page
 from defensor.deadlines.models import CalendarFeed
+from defensor.documents.grammar import GrammaticalCase, decline_full_name, normalise
 from defensor.keys import services as keys
 from defensor.keys.crypto import KeyDerivationBusy
 from defensor.keys.keyring import keyring_for, keyring_store
@@ -224,13 +227,50 @@ def account_view(request: HttpRequest) -> HttpResponse:
         services.language_set(user=user, language=form.cleaned_data["language"])
         messages.success(request, _("Language saved."))
         return redirect("staff:account")
-    return render(
-        request,
-        "accounts/account.html",
-        {"form": form, "role": Role(user.membership.role), "permissions": permissions_for(Role(user.membership.role)),
-         "works_on_cases": has_permission(user, Perm.CASES_WORK),
-         "feed": CalendarFeed.objects.filter(user=user).first()},
-    )
+    return _account_page(request, form=form)
+
+
+def _account_page(
+    request: HttpRequest, *, form: LanguageForm | None = None, documents_form: DocumentProfileForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = acting_user(request)
+    context: dict[str, Any] = {
+        "form": form or LanguageForm(initial={"language": user.language}),
+        "role": Role(user.membership.role), "permissions": permissions_for(Role(user.membership.role)),
+        "works_on_cases": has_permission(user, Perm.CASES_WORK),
+        "feed": CalendarFeed.objects.filter(user=user).first(),
+    }
+    if has_permission(user, Perm.DOCUMENTS_GENERATE):
+        context["documents_form"] = documents_form or DocumentProfileForm(initial={
+            "name": user.document_name, "credentials": user.document_credentials, "contacts": user.document_contacts,
+        })
+        # As the heading of a document writes it: «от Смирновой Анны Викторовны».
+        context["document_name_genitive"] = (
+            decline_full_name(user.document_name, GrammaticalCase.GENITIVE) if normalise(user.document_name) else ""
+        )
+    return render(request, "accounts/account.html", context, status=status)
+
+
+@staff_view(Perm.DOCUMENTS_GENERATE)
+@require_POST
+def account_documents_view(request: HttpRequest) -> HttpResponse:
+    """How the documents the user generates name them as representative."""
+    user = acting_user(request)
+    form = DocumentProfileForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, documents_form=form, status=400)
+    try:
+        changed = services.document_profile_set(
+            user=user, name=form.cleaned_data["name"], credentials=form.cleaned_data["credentials"],
+            contacts=form.cleaned_data["contacts"],
+        )
+    except DefensorError as error:
+        form.add_error(None, str(error.user_message))
+        return _account_page(request, documents_form=form, status=400)
+    messages.success(request, _("Saved. Documents you make from now on name you this way.") if changed
+                     else _("Nothing to change: documents already name you this way."))
+    return redirect("staff:account")
 
 
 @staff_view(Perm.WORKSPACE)

@@ -78,6 +78,14 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "deadline.reminders_sent": _("Reminders of due dates sent"),
     "feed.issued": _("Calendar feed address issued"),
     "feed.revoked": _("Calendar feed address revoked"),
+    "document.requested": _("Document asked for"),
+    "document.generated": _("Document written"),
+    "document.failed": _("Document could not be written"),
+    "document.downloaded": _("Document downloaded"),
+    "template.uploaded": _("Document template uploaded"),
+    "template.retired": _("Document template no longer offered"),
+    "person.name_forms_set": _("Forms of a person's name in documents corrected"),
+    "account.document_profile_set": _("How documents name the user changed"),
 }
 
 

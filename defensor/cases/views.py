@@ -43,6 +43,7 @@ from defensor.cases.selectors import (
     timeline,
 )
 from defensor.core.errors import DefensorError
+from defensor.documents.models import GeneratedDocument
 from defensor.keys.keyring import keyring_for
 from defensor.keys.services import record_holders
 from defensor.people.services import people_read
@@ -137,6 +138,8 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
         "event_form": EventForm(claimants=list(names.items())), "note_form": NoteForm(),
         "task_form": TaskForm(users=holders),
         "holders": holders, "can_edit": has_permission(actor, Perm.CASES_OPEN), "can_share": can_share,
+        "can_draft": has_permission(actor, Perm.DOCUMENTS_GENERATE),
+        "documents": GeneratedDocument.objects.filter(case=case).select_related("requested_by").order_by("-id")[:20],
         "share_form": ShareForm(users=_shareable(actor, holders)) if can_share else None,
         "claimant_count": case.claimants.count(),
         "deadlines": deadlines_of(case=case, language=get_language() or "ru"), "today": timezone.localdate(),

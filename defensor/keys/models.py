@@ -89,3 +89,16 @@ class KeyGrant(models.Model):
 
     def __str__(self) -> str:
         return f"grant of {self.material_id} to {'recovery' if self.for_recovery else self.user_id}"
+
+
+class WorkerKey(models.Model):
+    """The public half of a running background worker's key pair. The private half exists only in
+    that worker's memory: work a request hands over (a case's data key and what to render) is
+    sealed to it, so a copy of the database cannot open it. Gone when the worker stops."""
+
+    public_key = models.BinaryField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"worker key {self.pk}"

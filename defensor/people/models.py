@@ -21,6 +21,7 @@ class Person(EncryptedRecord):
     birth_date = EncryptedField()  # ISO date as written down
     unit = EncryptedField()  # military unit as written ("в/ч 12345")
     notes = EncryptedField()
+    name_forms = EncryptedField()  # JSON: the lawyer's own text of the name per grammatical case
     # Blind indexes (keyed digests, see keys.blind) for exact-match search and de-duplication.
     # NULL means "no value": an empty string would make every missing value match another.
     surname_index = models.CharField(max_length=32, null=True, blank=True, db_index=True)  # noqa: DJ001

@@ -3,7 +3,8 @@ records ids, kinds and flags only."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.core.errors import InvalidOperation
+from defensor.documents.grammar import GrammaticalCase, decline_full_name, normalise
 from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.models import KeyKind
 from defensor.keys.records import RecordSealer
@@ -43,6 +45,14 @@ class AlreadyMerged(MergeRefused):
 
 class NotMerged(InvalidOperation):
     user_message = _("This record is not merged into another one.")
+
+
+class NameFormTooLong(InvalidOperation):
+    user_message = _("A form of the name can be at most 200 characters long.")
+
+
+class NoFullNameToDecline(InvalidOperation):
+    user_message = _("This record has no full name, so there is nothing to decline. Record the name first.")
 
 
 @dataclass(frozen=True)
@@ -198,6 +208,75 @@ def person_unmerge(*, person: Person, unmerged_by: User) -> Person:
     return person
 
 
+# The forms of a name documents print besides the nominative, in the order grammars list them.
+NAME_FORM_CASES: tuple[GrammaticalCase, ...] = (
+    GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE, GrammaticalCase.ACCUSATIVE,
+    GrammaticalCase.INSTRUMENTAL, GrammaticalCase.PREPOSITIONAL,
+)
+NAME_FORM_MAX_LENGTH = 200
+
+
+def name_forms_computed(full_name: str) -> dict[str, str]:
+    """The full name in each case as the library declines it (no corrections by the lawyer);
+    nothing for a name with no word in it."""
+    if not normalise(full_name):
+        return {}
+    return {case.value: decline_full_name(full_name, case) for case in NAME_FORM_CASES}
+
+
+def name_form_overrides(stored: str | None) -> dict[str, str]:
+    """The lawyer's own forms from a person's decrypted ``name_forms`` (JSON), by case name."""
+    loaded = json.loads(stored) if stored else {}
+    if not isinstance(loaded, dict):
+        return {}
+    known = {case.value for case in NAME_FORM_CASES}
+    return {case: text for case, text in loaded.items() if case in known and isinstance(text, str) and text.strip()}
+
+
+@transaction.atomic
+def person_name_forms_set(
+    *, person: Person, edited_by: User, keyring: KeyRing, forms: Mapping[str, str]
+) -> list[str]:
+    """Correct how documents write the person's name in some cases. ``forms``: case name →
+    the text typed; an empty text means "computed by the library again"; a case not given is
+    left as it is. Only a text that differs from what the library computes is kept.
+
+    Returns the case names whose stored form changed (empty: nothing was written)."""
+    require_permission(edited_by, Perm.CASES_OPEN)
+    known = {case.value for case in NAME_FORM_CASES}
+    if unknown := set(forms) - known:
+        raise ValueError(f"not a form of a name: {sorted(unknown)}")  # case names only, never the text
+    typed = {case: " ".join(text.split()) for case, text in forms.items()}
+    if any(len(text) > NAME_FORM_MAX_LENGTH for text in typed.values()):
+        raise NameFormTooLong()
+    # Locks the person's key row, then reads afresh: two colleagues correcting different forms
+    # at once keep both corrections.
+    sealer = record_sealer(material=person.data_key, keyring=keyring)
+    person.refresh_from_db(fields=["full_name", "name_forms"])
+    values = person.decrypt(keyring)
+    computed = name_forms_computed(values.full_name or "")
+    if not computed:
+        raise NoFullNameToDecline()
+    before = name_form_overrides(values.name_forms)
+    after = dict(before)
+    for case, text in typed.items():
+        if text and text != computed[case]:
+            after[case] = text
+        else:
+            after.pop(case, None)
+    changed = [case.value for case in NAME_FORM_CASES if before.get(case.value) != after.get(case.value)]
+    if not changed:
+        return []
+    stored = json.dumps(after, ensure_ascii=False, sort_keys=True) if after else None
+    person.encrypt(sealer, name_forms=stored)
+    person.save(update_fields=["name_forms"])
+    log_action(
+        action="person.name_forms_set", actor=edited_by, target=person,
+        details={"person": person.pk, "forms": changed},
+    )
+    return changed
+
+
 @transaction.atomic
 def person_erase(*, person: Person, erased_by: User) -> None:
     """Crypto-shred the person's data key and blank what is left of the record and its handles."""
@@ -206,7 +285,7 @@ def person_erase(*, person: Person, erased_by: User) -> None:
     record_erase(material=person.data_key, erased_by=erased_by)
     Handle.objects.filter(person=person).update(value=None, safe_times=None, value_index=None)
     Person.objects.filter(pk=person.pk).update(
-        full_name=None, surname=None, birth_date=None, unit=None, notes=None,
+        full_name=None, surname=None, birth_date=None, unit=None, notes=None, name_forms=None,
         surname_index=None, surname_prefix_index=None, birth_date_index=None, unit_index=None,
         erased_at=timezone.now(),
     )

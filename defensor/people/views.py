@@ -1,7 +1,10 @@
-"""A person's record for the team: what is known, how to reach them safely, their cases, and
-duplicates to merge (or merges to undo). Views parse and hand off to services."""
+"""A person's record for the team: what is known, how to reach them safely, their cases,
+duplicates to merge (or merges to undo), and how documents write their name. Views parse and
+hand off to services."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -14,8 +17,11 @@ from defensor.cases.models import Claimant
 from defensor.cases.selectors import cases_for
 from defensor.core.errors import DefensorError
 from defensor.keys.keyring import keyring_for
+from defensor.keys.records import Decrypted
 from defensor.people import services
+from defensor.people.forms import NAME_FORM_LABELS, NameFormsForm
 from defensor.people.matching import REASON_LABELS, identity_of
+from defensor.people.models import Person
 from defensor.people.selectors import (
     handle_for,
     match_candidates,
@@ -29,10 +35,37 @@ from defensor.people.selectors import (
 @require_GET
 def person_view(request: HttpRequest, person_id: int) -> HttpResponse:
     actor = acting_user(request)
-    keyring = keyring_for(request)
     person = person_for(actor=actor, person_id=person_id, include_merged=True)
+    return _person_page(request, person)
+
+
+def _name_forms_section(values: Decrypted, form: NameFormsForm | None) -> dict[str, Any]:
+    """The name in each case as documents will print it (the lawyer's text marked), and the form
+    to correct it: unbound, the stored corrections; bound, what was typed."""
+    overrides = services.name_form_overrides(values.name_forms)
+    computed = services.name_forms_computed(values.full_name or "")
+    if form is None:
+        form = NameFormsForm(initial=overrides, computed=computed)
+    rows = [
+        {
+            "case": case.value,
+            "label": NAME_FORM_LABELS[case.value],
+            "printed": overrides.get(case.value) or computed.get(case.value, ""),
+            "own": case.value in overrides,
+            "field": form[case.value],
+        }
+        for case in services.NAME_FORM_CASES
+    ]
+    return {"name_forms_form": form, "name_forms": rows, "name_to_decline": bool(computed)}
+
+
+def _person_page(
+    request: HttpRequest, person: Person, *, name_forms_form: NameFormsForm | None = None, status: int = 200
+) -> HttpResponse:
+    actor = acting_user(request)
+    keyring = keyring_for(request)
     if keyring is None:
-        return render(request, "people/person.html", {"person": person, "keys_locked": True})
+        return render(request, "people/person.html", {"person": person, "keys_locked": True}, status=status)
     values = person.decrypt(keyring)
     handles = [(h, h.decrypt(keyring)) for h in person_handles(actor=actor, person=person)]
     merged = [(p, p.decrypt(keyring).full_name) for p in people_merged_into(actor=actor, person=person)]
@@ -57,7 +90,35 @@ def person_view(request: HttpRequest, person_id: int) -> HttpResponse:
         "merged": merged,
         "duplicates": duplicates,
         "claims": claims,
-    })
+        **_name_forms_section(values, name_forms_form),
+    }, status=status)
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_POST
+def person_name_forms_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Correct how documents write the person's name in the cases the library gets wrong."""
+    actor = acting_user(request)
+    keyring = keyring_for(request)
+    person = person_for(actor=actor, person_id=person_id, include_merged=True)
+    form = NameFormsForm(request.POST)
+    if keyring is None:
+        messages.error(request, _("Your keys are locked: log out and log in again."))
+        return redirect("staff:person", person_id=person.pk)
+    if not form.is_valid():
+        return _person_page(request, person, name_forms_form=form, status=400)
+    try:
+        changed = services.person_name_forms_set(
+            person=person, edited_by=actor, keyring=keyring, forms=form.typed_forms()
+        )
+    except DefensorError as error:
+        form.add_error(None, str(error.user_message))
+        return _person_page(request, person, name_forms_form=form, status=400)
+    if changed:
+        messages.success(request, _("Saved. Documents made from now on write the name this way."))
+    else:
+        messages.success(request, _("Nothing to change: documents already write the name this way."))
+    return redirect("staff:person", person_id=person.pk)
 
 
 @staff_view(Perm.CASES_OPEN)

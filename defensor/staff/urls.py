@@ -5,6 +5,7 @@ from defensor.audit import views as audit
 from defensor.cases import views as cases
 from defensor.deadlines import calendar_views
 from defensor.deadlines import staff_views as deadlines
+from defensor.documents import views as documents
 from defensor.intake import triage_views as triage
 from defensor.people import views as people
 from defensor.staff import views as staff
@@ -56,8 +57,17 @@ urlpatterns = [
     path("cases/<int:case_id>/deadlines/<int:deadline_id>/reopen/", deadlines.deadline_reopen_view,
          name="deadline-reopen"),
     path("account/feed/", deadlines.feed_view, name="feed"),
+    path("cases/<int:case_id>/documents/new/", documents.document_new_view, name="document-new"),
+    path("cases/<int:case_id>/documents/<int:document_id>/", documents.document_view, name="document"),
+    path("cases/<int:case_id>/documents/<int:document_id>/docx/", documents.document_docx_view,
+         name="document-docx"),
+    path("cases/<int:case_id>/documents/<int:document_id>/pdf/", documents.document_pdf_view, name="document-pdf"),
+    path("templates/", documents.templates_view, name="templates"),
+    path("templates/<int:template_id>/retire/", documents.template_retire_view, name="template-retire"),
     path("reminders/<int:reminder_id>/seen/", deadlines.reminder_seen_view, name="reminder-seen"),
     path("calendar/", calendar_views.calendar_view, name="calendar"),
     path("calendar/remove/", calendar_views.calendar_remove_view, name="calendar-remove"),
     path("calendar/years/", calendar_views.calendar_year_view, name="calendar-year"),
+    path("people/<int:person_id>/name-forms/", people.person_name_forms_view, name="person-name-forms"),
+    path("account/documents/", accounts.account_documents_view, name="account-documents"),
 ]

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("DEFENSOR_WORKERS", "2")))
         parser.add_argument("--no-prepare", action="store_true", help="skip migrate/collectstatic/init")
         parser.add_argument("--no-worker", action="store_true",
-                            help="do not start the background task worker (run `defensor db_worker` yourself)")
+                            help="do not start the background task worker (run `defensor worker` yourself)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         scheme = "https" if settings.PRODUCTION else "http"
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         if settings.DEFENSOR_TASK_WORKER and not options["no_worker"]:
             # The worker lives beside the server and ends with it (however it ends). It runs
             # deadline reminders and document generation.
-            subprocess.Popen([sys.executable, "-m", "defensor.cli", "db_worker", "--interval", "5"],
+            subprocess.Popen([sys.executable, "-m", "defensor.cli", "worker", "--interval", "5"],
                              preexec_fn=_die_with_parent)
             self.stdout.write("Background worker started (deadline reminders, documents).")
         granian = granian_path()

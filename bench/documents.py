@@ -1,0 +1,110 @@
+"""Drafting the group claim (the built-in administrative claim, CAS ch. 22) for 115 claimants: the
+whole path a lawyer's request takes — every claimant's record decrypted, each name declined, the
+DOCX filled in, sealed under the case's key and saved — against the same claim for one claimant.
+
+Figures (bench/results/documents.json):
+  group_claim_115_s        median seconds to draft the claim for 115 claimants (target: under 2 s)
+  group_claim_1_s          the same for one claimant (the baseline)
+  group_claim_115_vs_1     the ratio
+  render_115_s             of the 115-claimant time, filling the DOCX alone (docxtpl)
+  snapshot_115_s           of it, gathering and declining the data (decrypting 115 records)
+  pdf_115_s                converting the 115-claimant DOCX to PDF with LibreOffice (-1: not installed)
+  docx_kb_115              size of the 115-claimant document
+Quick mode: 5 rounds; BENCH_FULL=1: 11.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from datetime import date, timedelta
+
+from bench.common import FULL, cleanup, print_table, setup_django, write_results
+from bench.dedupe import Population, make_team
+
+SEED = 20261130
+SIZES = (1, 115)
+
+
+def main() -> dict[str, float | int]:
+    data_dir = setup_django()
+    from django.conf import settings
+    from django.db import transaction
+
+    from defensor.cases import services as cases
+    from defensor.documents.catalogue import builtin_templates
+    from defensor.documents.context import document_snapshot
+    from defensor.documents.models import DocumentStatus, GeneratedDocument
+    from defensor.documents.render import pdf_converter, pdf_from_docx, render_docx
+    from defensor.documents.services import document_request
+    from defensor.keys.keyring import KeyRing
+    from defensor.keys.worker import worker_identity_stop
+    from defensor.people.services import person_create
+
+    worker_identity_stop()  # no worker: the document is written in the request, timed whole
+    settings.DEFENSOR_DOCUMENTS_PDF = False  # the PDF (the worker's, optional) is timed on its own
+    rounds = 11 if FULL else 5
+    rng = random.Random(SEED)
+    population = Population(rng)
+    team = make_team()
+    team.lawyer.document_name = "Смирнова Анна Викторовна"
+    team.lawyer.document_credentials = "адвокат Адвокатской палаты Курской области, рег. № 46/123"
+    team.lawyer.document_contacts = "305000, г. Курск, ул. Ленина, д. 1"
+    team.lawyer.save()
+    keyring = KeyRing(team.lawyer.pk, team.lawyer_private)
+    claim = next(t for t in builtin_templates() if t.key == "builtin:kas22-claim")
+    inputs = {field.name: "Командир войсковой части 12345" for field in claim.inputs if field.kind != "amount"}
+    figures: dict[str, float | int] = {}
+    for size in SIZES:
+        case = cases.case_open(opened_by=team.lawyer, keyring=keyring, title="Отказ от командировки", group=size > 1,
+                               kind="military_admin", court="Курский гарнизонный военный суд")
+        for _ in range(size):
+            persona = population.person()
+            person = person_create(created_by=team.lawyer, keyring=keyring,
+                                   full_name=f"{persona.surname} {persona.first} {persona.patronymic}",
+                                   surname=persona.surname, birth_date=persona.born.isoformat(),
+                                   unit=f"в/ч {persona.unit or '12345'}")
+            claimant = cases.claimant_add(case=case, person=person, added_by=team.lawyer, keyring=keyring)
+            cases.case_event_add(case=case, recorded_by=team.lawyer, keyring=keyring, kind="dismissal_order",
+                                 happened_on=date(2024, 9, 2) + timedelta(days=rng.randrange(60)), claimant=claimant)
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            document = document_request(case=case, requested_by=team.lawyer, keyring=keyring, template=claim,
+                                        inputs=inputs)
+            times.append(time.perf_counter() - start)
+            if document.status != DocumentStatus.DONE:
+                raise RuntimeError(f"the claim for {size} was not written: {document.failure}")
+        figures[f"group_claim_{size}_s"] = round(statistics.median(times), 3)
+        if size == 115:
+            with transaction.atomic():
+                start = time.perf_counter()
+                snapshot, _people = document_snapshot(case=case, keyring=keyring, representative=team.lawyer,
+                                                      include_withdrawn=False, inputs=inputs, template=claim)
+                figures["snapshot_115_s"] = round(time.perf_counter() - start, 3)
+            start = time.perf_counter()
+            docx = render_docx(claim.content(), snapshot, claim)
+            figures["render_115_s"] = round(time.perf_counter() - start, 3)
+            figures["docx_kb_115"] = round(len(docx) / 1024, 1)
+            settings.DEFENSOR_DOCUMENTS_PDF = True
+            if pdf_converter() is None:
+                figures["pdf_115_s"] = -1
+            else:
+                start = time.perf_counter()
+                pdf_from_docx(docx)
+                figures["pdf_115_s"] = round(time.perf_counter() - start, 2)
+            written = GeneratedDocument.objects.filter(case=case, status=DocumentStatus.DONE).count()
+            if written != rounds:
+                raise RuntimeError(f"{written} documents written of {rounds}")
+    figures["group_claim_115_vs_1"] = round(figures["group_claim_115_s"] / figures["group_claim_1_s"], 1)
+    write_results("documents", figures)
+    print_table("documents (the group claim, CAS ch. 22)", [(k, str(v)) for k, v in figures.items()])
+    if figures["group_claim_115_s"] >= 2:
+        print("the group claim for 115 claimants took 2 s or more: over the target")
+    cleanup(data_dir)
+    return figures
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,948 @@
+"""Writes the built-in court-document templates (DOCX with docxtpl tags) next to this file:
+
+    .venv/bin/python -m defensor.documents.builtin.make_templates
+
+The wording lives here, so a change to a template is read as text in a diff; the DOCX files are
+never edited by hand (tests/test_builtin_templates.py fails when they differ from what this
+writes). Court style: A4, margins 3 / 1.5 / 2 / 2 cm, Times New Roman 14, body justified with a
+1.25 cm first-line indent and 1.5 line spacing; the addressee and parties in a block on the right
+half of the page, single-spaced; title centred and bold; lists numbered by Word, so a list keeps
+its order when the lawyer deletes or adds an item, and repeated or optional items never leave a
+gap in the numbers.
+
+docxtpl reads a tag only when it lies in one run, so every segment below is one run and no tag
+crosses segments; a paragraph holding a ``{%p ... %}`` tag holds nothing else. The context the
+templates read is described in templates.yaml and built by defensor.documents.context.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Pt
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+HERE = Path(__file__).resolve().parent
+
+FONT = "Times New Roman"
+TEXT_WIDTH = Cm(21 - 3 - 1.5)
+BLOCK_INDENT = Cm(8)  # the addressee and parties: the right half of the page
+FIRST_LINE = Cm(1.25)
+# Fixed, so that building twice writes the same bytes (the files are committed).
+BUILT = datetime(2026, 1, 1, tzinfo=UTC)
+ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+Segment = str | tuple[str, bool]  # text, or (text, bold)
+
+# --- Jinja fragments used by several templates (each stays inside one run) -----------------------
+
+FEMALE = "{% if claimant.female %}а{% endif %}"  # проходил{FEMALE}
+GENITIVE_LIST = "{% for c in claimants %}{{ c.genitive }}{% if not loop.last %}, {% endif %}{% endfor %}"
+ACCUSATIVE_LIST = "{% for c in claimants %}{{ c.accusative }}{% if not loop.last %}, {% endif %}{% endfor %}"
+# The Code of Administrative Procedure: a group of 20 or more can file a collective claim
+# (art. 42); fewer file together as co-claimants (art. 41).
+COLLECTIVE = "{%p set collective = claimants_count >= 20 %}"
+KAS_PLAINTIFF_GEN = "{% if group %}административных истцов{% else %}административного истца{% endif %}"
+KAS_PLAINTIFF_DAT = "{% if group %}административным истцам{% else %}административному истцу{% endif %}"
+KAS_REPRESENTATIVE = (
+    "{% if collective %}Лицо, которому поручено ведение административного дела в интересах группы лиц"
+    "{% elif group %}Представитель административных истцов{% else %}Представитель административного истца{% endif %}"
+)
+GPK_PLAINTIFF_GEN = "{% if group %}истцов{% else %}истца{% endif %}"
+
+
+def typeset(text: str) -> str:
+    """No line break after «№», «ст.», «ч.», «п.» before a number, between a number and «г.» or
+    «руб.», inside «КАС РФ», nor before a dash."""
+    text = re.sub(r"(№|\bст\.|\bч\.|\bп\.|\bподп\.|\bгл\.) (?=[\d{])", "\\1\u00a0", text)
+    text = re.sub(r"(?<=[\d}]) (?=г\.|руб\.)", "\u00a0", text)
+    text = re.sub(r"\b(КАС|ГПК|КоАП|ТК|НК) (?=РФ)", "\\1\u00a0", text)
+    return text.replace(" — ", "\u00a0— ")  # a dash never starts a line
+
+
+class Template:
+    """One court document being written, paragraph by paragraph."""
+
+    def __init__(self, title: str) -> None:
+        self.doc: DocxDocument = Document()
+        self._abstract_num = self._add_abstract_numbering()
+        section = self.doc.sections[0]
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.left_margin, section.right_margin = Cm(3), Cm(1.5)
+        section.top_margin, section.bottom_margin = Cm(2), Cm(2)
+        section.footer_distance = Cm(1)
+        normal = self.doc.styles["Normal"]
+        font = normal.font
+        font.name, font.size = FONT, Pt(14)
+        fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
+        for attribute in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+            fonts.set(qn(attribute), FONT)
+        normal.element.get_or_add_rPr().append(parse_xml(f'<w:lang {nsdecls("w")} w:val="ru-RU"/>'))
+        paragraph_format = normal.paragraph_format
+        paragraph_format.space_before, paragraph_format.space_after = Pt(0), Pt(0)
+        paragraph_format.line_spacing = 1.5
+        paragraph_format.widow_control = True
+        self._page_numbers(section.footer.paragraphs[0])
+        properties = self.doc.core_properties
+        properties.title, properties.author, properties.last_modified_by = title, "Defensor", "Defensor"
+        properties.created = properties.modified = BUILT
+        properties.revision = 1
+
+    # --- numbering ---------------------------------------------------------------------------
+
+    def _add_abstract_numbering(self) -> int:
+        """A one-level decimal list «1. », the number at the first-line indent like a paragraph."""
+        numbering = self.doc.part.numbering_part.element
+        abstracts = numbering.findall(qn("w:abstractNum"))
+        abstract_id = 1 + max((int(a.get(qn("w:abstractNumId"))) for a in abstracts), default=-1)
+        abstract = parse_xml(
+            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">'
+            '<w:multiLevelType w:val="singleLevel"/>'
+            '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:suff w:val="space"/>'
+            '<w:lvlText w:val="%1."/><w:lvlJc w:val="left"/>'
+            f'<w:pPr><w:ind w:left="0" w:firstLine="{FIRST_LINE.twips}"/></w:pPr></w:lvl>'
+            "</w:abstractNum>"
+        )
+        if abstracts:
+            abstracts[-1].addnext(abstract)
+        else:
+            numbering.insert(0, abstract)
+        return abstract_id
+
+    def new_list(self) -> int:
+        """A list numbered from 1 (its own w:num, restarted)."""
+        num = self.doc.part.numbering_part.element.add_num(self._abstract_num)
+        num.add_lvlOverride(ilvl=0).add_startOverride(1)
+        return int(num.numId)
+
+    # --- paragraphs --------------------------------------------------------------------------
+
+    def _paragraph(self, segments: Sequence[Segment]) -> Paragraph:
+        paragraph = self.doc.add_paragraph()
+        for segment in segments:
+            text, bold = (segment, False) if isinstance(segment, str) else segment
+            run = paragraph.add_run(typeset(text))
+            if bold:
+                run.bold = True
+        return paragraph
+
+    def tag(self, tag: str) -> None:
+        """A paragraph-level docxtpl tag ({%p if … %}, {%p for … %}, {%p endif %}): alone in its
+        paragraph, which docxtpl removes."""
+        if not (tag.startswith("{%p ") and tag.endswith(" %}")):
+            raise ValueError(tag)
+        self.doc.add_paragraph().add_run(tag)
+
+    def block(self, *segments: Segment, gap: bool = False) -> None:
+        """A line of the addressee-and-parties block; ``gap`` ends an entry."""
+        paragraph = self._paragraph(segments)
+        paragraph_format = paragraph.paragraph_format
+        paragraph_format.left_indent = BLOCK_INDENT
+        paragraph_format.line_spacing = 1.0
+        paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        if gap:
+            paragraph_format.space_after = Pt(8)
+
+    def title(self, text: str, *, subtitle: str = "") -> None:
+        paragraph = self._paragraph([(text, True)])
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.space_before = Pt(18)
+        paragraph.paragraph_format.keep_with_next = True
+        if subtitle:
+            sub = self._paragraph([(subtitle, True)])
+            sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            sub.paragraph_format.line_spacing = 1.0
+            sub.paragraph_format.keep_with_next = True
+            sub.paragraph_format.space_after = Pt(12)
+        else:
+            paragraph.paragraph_format.space_after = Pt(12)
+
+    def gap(self) -> None:
+        """The space that ends an entry of the block, after a list of claimants."""
+        paragraph = self.doc.add_paragraph()
+        paragraph.paragraph_format.line_spacing = Pt(8)
+
+    def heading(self, text: str, *, centred: bool = True) -> None:
+        paragraph = self._paragraph([(text, True)])
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if centred else WD_ALIGN_PARAGRAPH.LEFT
+        paragraph.paragraph_format.space_before = Pt(6)
+        paragraph.paragraph_format.keep_with_next = True
+
+    def text(self, *segments: Segment, after_table: bool = False, keep_with_next: bool = False) -> None:
+        """A body paragraph: justified, first-line indent."""
+        paragraph = self._paragraph(segments)
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        paragraph_format = paragraph.paragraph_format
+        paragraph_format.first_line_indent = FIRST_LINE
+        if after_table:
+            paragraph_format.space_before = Pt(8)
+        if keep_with_next:
+            paragraph_format.keep_with_next = True
+
+    def item(self, list_id: int, *segments: Segment) -> None:
+        """An item of a numbered list (demands, attachments, requested documents)."""
+        paragraph = self._paragraph(segments)
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+        num_pr.get_or_add_ilvl().val = 0
+        num_pr.get_or_add_numId().val = list_id
+
+    def lines(self, source: str, *, numbered: int | None = None, ending: str = "") -> None:
+        """One paragraph (or list item) per non-empty line of a multiline input. ``ending``: ";."
+        ends each line with «;» and the last with «.», "." ends each with «.», "" keeps the
+        lawyer's own punctuation."""
+        self.tag("{%p for line in " + source + ".splitlines() if line.strip() %}")
+        if ending == ";.":
+            line = "{{ line.strip().rstrip('.;,') }}{% if loop.last %}.{% else %};{% endif %}"
+        elif ending == ".":
+            line = "{{ line.strip().rstrip('.;,') }}."
+        else:
+            line = "{{ line.strip() }}"
+        if numbered is None:
+            self.text(line)
+        else:
+            self.item(numbered, line)
+        self.tag("{%p endfor %}")
+
+    def table(self, headers: Sequence[str], cells: Sequence[str], widths: Sequence[float]) -> None:
+        """A bordered table: a header row, then one row per claimant."""
+        table = self.doc.add_table(rows=4, cols=len(headers))
+        table.style = self.doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        rows = table.rows
+        for column, header in enumerate(headers):
+            self._cell(table, 0, column, header, bold=True)
+        self._cell(table, 1, 0, "{%tr for c in claimants %}")
+        for column, cell in enumerate(cells):
+            self._cell(table, 2, column, cell, centred=column == 0)
+        self._cell(table, 3, 0, "{%tr endfor %}")
+        for column, width in enumerate(widths):
+            table.columns[column].width = Cm(width)  # the grid, which LibreOffice reads
+            for row in rows:
+                row.cells[column].width = Cm(width)  # each cell, which Word reads
+        header_row = rows[0]._tr.get_or_add_trPr()
+        header_row.append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))  # repeated on each page
+
+    @staticmethod
+    def _cell(table: Table, row: int, column: int, text: str, *, bold: bool = False, centred: bool = False) -> None:
+        paragraph = table.cell(row, column).paragraphs[0]
+        paragraph.paragraph_format.line_spacing = 1.0
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if bold or centred else WD_ALIGN_PARAGRAPH.LEFT
+        run = paragraph.add_run(typeset(text))
+        run.font.size = Pt(12)
+        run.bold = bold or None
+
+    def attachments(self) -> int:
+        self.heading("Приложение:", centred=False)
+        return self.new_list()
+
+    def signature(self, role: str, *, date_first: bool = True) -> None:
+        """The date, then «role ____ /Фамилия И. О./» with the signature at the right margin."""
+        if date_first:
+            date = self._paragraph(["{{ today }}"])
+            date.paragraph_format.space_before = Pt(18)
+        paragraph = self._paragraph([role, "\t", "_______________ /{{ representative.initials }}/"])
+        paragraph.paragraph_format.space_before = Pt(18)
+        paragraph.paragraph_format.line_spacing = 1.0
+        paragraph.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
+
+    @staticmethod
+    def _page_numbers(paragraph: Paragraph) -> None:
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.paragraph_format.line_spacing = 1.0
+        paragraph._p.append(
+            parse_xml(
+                f'<w:fldSimple {nsdecls("w")} w:instr="PAGE">'
+                '<w:r><w:rPr><w:sz w:val="24"/></w:rPr><w:t>1</w:t></w:r></w:fldSimple>'
+            )
+        )
+
+    def docx_bytes(self) -> bytes:
+        """The DOCX, with fixed zip timestamps so that the same wording gives the same file."""
+        written = io.BytesIO()
+        self.doc.save(written)
+        out = io.BytesIO()
+        with zipfile.ZipFile(written) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for info in source.infolist():
+                entry = zipfile.ZipInfo(info.filename, ZIP_TIME)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                target.writestr(entry, source.read(info.filename))
+        return out.getvalue()
+
+
+# --- shared parts ----------------------------------------------------------------------------------
+
+
+def court_address(doc: Template) -> None:
+    doc.block(("В {{ case.court }}", True), gap=True)
+
+
+def representative_block(doc: Template, role: str) -> None:
+    doc.block((role + ": ", True), "{{ representative.name }},")
+    doc.block("{{ representative.credentials }};")
+    doc.block("документ о полномочиях: {{ inputs.authority }};")
+    doc.block("адрес для корреспонденции: {{ representative.contacts }}", gap=True)
+
+
+def extra_attachments(doc: Template, list_id: int) -> None:
+    doc.tag("{%p if inputs.attachments %}")
+    doc.lines("inputs.attachments", numbered=list_id, ending=".")
+    doc.tag("{%p endif %}")
+
+
+# --- 1. Административное исковое заявление (гл. 22 КАС РФ) -------------------------------------
+
+
+def kas22_claim() -> Template:
+    doc = Template("Административное исковое заявление об оспаривании приказа об исключении из списков")
+    doc.tag(COLLECTIVE)
+    court_address(doc)
+
+    doc.tag("{%p if group %}")
+    doc.block(("Административные истцы:", True))
+    doc.tag("{%p for c in claimants %}")
+    doc.block("{{ loop.index }}. {{ c.name }}{% if loop.last %}{% else %};{% endif %}")
+    doc.tag("{%p endfor %}")
+    doc.block("(сведения об административных истцах приведены в таблице в тексте заявления)", gap=True)
+    doc.tag("{%p else %}")
+    doc.block(("Административный истец: ", True), "{{ claimant.name }},")
+    doc.block("дата рождения: {{ claimant.birth_date }}, место рождения: _______________,")
+    doc.block("место жительства: _______________,")
+    doc.block("место военной службы: {{ claimant.unit }}", gap=True)
+    doc.tag("{%p endif %}")
+    representative_block(doc, KAS_REPRESENTATIVE)
+    doc.block(("Административный ответчик: ", True), "{{ inputs.respondent }},")
+    doc.block("адрес: {{ inputs.respondent_address }}", gap=True)
+    doc.tag("{%p if inputs.interested_party %}")
+    doc.block(("Заинтересованное лицо: ", True), "{{ inputs.interested_party }}", gap=True)
+    doc.tag("{%p endif %}")
+    doc.tag("{%p if inputs.state_fee %}")
+    doc.block(("Государственная пошлина: ", True), "{{ inputs.state_fee.figures }} руб.", gap=True)
+    doc.tag("{%p endif %}")
+
+    doc.title(
+        "{% if collective %}КОЛЛЕКТИВНОЕ {% endif %}АДМИНИСТРАТИВНОЕ ИСКОВОЕ ЗАЯВЛЕНИЕ",
+        subtitle="об оспаривании приказа об исключении из списков личного состава воинской части "
+        "(увольнении с военной службы)",
+    )
+
+    doc.tag("{%p if collective %}")
+    doc.text(
+        "Настоящее коллективное административное исковое заявление подаётся в защиту прав и законных "
+        "интересов группы лиц в порядке ст. 42 КАС РФ. К требованию присоединились лица, указанные "
+        "в таблице ниже (всего — {{ claimants_count }}). У членов группы общий административный ответчик "
+        "и общий предмет спора (однородные права), в основании их прав и обязанностей административного "
+        "ответчика лежат схожие фактические обстоятельства, все члены группы избрали одинаковый способ "
+        "защиты своих прав. Ведение административного дела в интересах группы лиц поручено "
+        "{{ representative.dative }}."
+    )
+    doc.tag("{%p elif group %}")
+    doc.text(
+        "Административное исковое заявление подаётся совместно несколькими административными истцами "
+        "(процессуальное соучастие, ст. 41 КАС РФ): предметом административного спора являются "
+        "однородные права административных истцов, оспариваемые решения приняты одним административным "
+        "ответчиком по схожим основаниям."
+    )
+    doc.tag("{%p endif %}")
+    doc.tag("{%p if group %}")
+    doc.text("Сведения об административных истцах:", keep_with_next=True)
+    doc.table(
+        ["№ п/п", "Фамилия, имя, отчество", "Дата рождения", "Место рождения, место жительства",
+         "Воинская часть", "Дата приказа об увольнении"],
+        ["{{ loop.index }}", "{{ c.name }}", "{{ c.birth_date }}", "", "{{ c.unit }}", "{{ c.dismissal_date }}"],
+        [1.0, 4.3, 2.4, 3.6, 2.4, 2.8],
+    )
+    doc.text(
+        "Административные истцы проходили военную службу в воинских частях, указанных в таблице. "
+        "В отношении административных истцов издан {{ inputs.order }} (далее — оспариваемый приказ), "
+        "которым они уволены с военной службы и исключены из списков личного состава "
+        "воинской части; дата приказа в отношении каждого из них указана в таблице.",
+        after_table=True,
+    )
+    doc.tag("{%p else %}")
+    doc.text(
+        "Административный истец {{ claimant.name }} проходил" + FEMALE + " военную службу "
+        "(место военной службы — {{ claimant.unit }})."
+    )
+    doc.text(
+        "В отношении административного истца издан {{ inputs.order }} (далее — оспариваемый приказ), "
+        "которым {% if claimant.female %}она уволена с военной службы и исключена{% else %}он уволен с "
+        "военной службы и исключён{% endif %} из списков личного состава воинской части."
+    )
+    doc.tag("{%p endif %}")
+    doc.lines("inputs.facts")
+    doc.text(
+        "Оспариваемый приказ является незаконным, нарушает права " + KAS_PLAINTIFF_GEN + " на прохождение "
+        "военной службы и на обеспечение денежным и иными видами довольствия, гарантированные "
+        "Федеральным законом от 27.05.1998 № 76-ФЗ «О статусе военнослужащих», и издан с нарушением "
+        "Федерального закона от 28.03.1998 № 53-ФЗ «О воинской обязанности и военной службе» и "
+        "Положения о порядке прохождения военной службы, утверждённого Указом Президента Российской "
+        "Федерации от 16.09.1999 № 1237."
+    )
+    doc.text(
+        "В соответствии с ч. 1 ст. 218 КАС РФ гражданин может обратиться в суд с требованиями об "
+        "оспаривании решений, действий (бездействия) органа государственной власти, иного органа, "
+        "должностного лица, если полагает, что нарушены или оспорены его права, свободы и законные "
+        "интересы, созданы препятствия к осуществлению его прав, свобод и реализации законных интересов "
+        "или на него незаконно возложены какие-либо обязанности."
+    )
+    doc.text(
+        "В силу ч. 9 и 11 ст. 226 КАС РФ обязанность доказывания соблюдения требований нормативных "
+        "правовых актов, устанавливающих полномочия на принятие оспариваемого решения, порядок и "
+        "основания его принятия, а также соответствия его содержания нормативным правовым актам, "
+        "регулирующим спорные отношения, возлагается на административного ответчика."
+    )
+    doc.text(
+        "Административное дело подсудно военному суду в силу ст. 7 Федерального конституционного закона "
+        "от 23.06.1999 № 1-ФКЗ «О военных судах Российской Федерации»: заявлены требования о защите прав "
+        "военнослужащих от действий воинского должностного лица."
+    )
+    doc.tag("{%p if group %}")
+    doc.text(
+        "Срок обращения в суд, установленный ч. 1 ст. 219 КАС РФ (три месяца со дня, когда гражданину "
+        "стало известно о нарушении его прав, свобод и законных интересов), административными истцами "
+        "не пропущен: о нарушении своих прав каждый из них узнал не ранее даты издания приказа в отношении "
+        "него, указанной в таблице."
+    )
+    doc.tag("{%p else %}")
+    doc.text(
+        "Срок обращения в суд, установленный ч. 1 ст. 219 КАС РФ (три месяца со дня, когда гражданину "
+        "стало известно о нарушении его прав, свобод и законных интересов), административным истцом "
+        "не пропущен: оспариваемый приказ издан {{ claimant.dismissal_date_words }}, о нём "
+        "административному истцу стало известно не ранее этой даты."
+    )
+    doc.tag("{%p endif %}")
+    doc.text(
+        "{% if inputs.superior_complaint %}Жалоба по тому же предмету в вышестоящий в порядке подчинённости "
+        "орган (вышестоящему должностному лицу) подавалась: {{ inputs.superior_complaint.rstrip('.') }}."
+        "{% else %}Жалоба по тому же предмету в вышестоящий в порядке подчинённости орган (вышестоящему "
+        "должностному лицу) не подавалась.{% endif %}"
+    )
+    doc.text(
+        "На основании изложенного, руководствуясь ст. {% if collective %}42, {% elif group %}41, {% endif %}"
+        "218–220, 227 КАС РФ,"
+    )
+    doc.heading("ПРОШУ СУД:")
+    demands = doc.new_list()
+    doc.item(
+        demands,
+        "Признать незаконным {{ inputs.order }} в части увольнения с военной службы и исключения из "
+        "списков личного состава воинской части {% if group %}" + GENITIVE_LIST + "{% else %}"
+        "{{ claimant.genitive }}{% endif %}.",
+    )
+    doc.item(
+        demands,
+        "Обязать административного ответчика отменить оспариваемый приказ в указанной части, восстановить "
+        "{% if group %}административных истцов{% else %}{{ claimant.accusative }}{% endif %} на военной "
+        "службе, в списках личного состава воинской части и в прежней воинской должности{% if group %} "
+        "(прежних воинских должностях){% endif %} и обеспечить {% if group %}их{% elif claimant.female %}её"
+        "{% else %}его{% endif %} всеми положенными видами довольствия за период со дня исключения из "
+        "списков личного состава воинской части до дня восстановления в этих списках.",
+    )
+    doc.item(
+        demands,
+        "Обязать административного ответчика сообщить об исполнении решения суда в суд и "
+        + KAS_PLAINTIFF_DAT + " в течение одного месяца со дня вступления решения суда в законную силу.",
+    )
+    doc.tag("{%p if inputs.state_fee %}")
+    doc.item(
+        demands,
+        "Взыскать с административного ответчика в пользу " + KAS_PLAINTIFF_GEN + " судебные расходы "
+        "по уплате государственной пошлины (ст. 111 КАС РФ).",
+    )
+    doc.tag("{%p endif %}")
+    doc.tag("{%p if inputs.evidence_request %}")
+    doc.text(
+        "В соответствии со ст. 63 КАС РФ прошу истребовать у административного ответчика следующие "
+        "доказательства, которые {% if group %}административные истцы не могут{% else %}административный "
+        "истец не может{% endif %} получить самостоятельно:"
+    )
+    doc.lines("inputs.evidence_request", numbered=doc.new_list(), ending=";.")
+    doc.tag("{%p endif %}")
+
+    attached = doc.attachments()
+    doc.item(attached, "Копия оспариваемого приказа (выписка из приказа).")
+    extra_attachments(doc, attached)
+    doc.item(
+        attached,
+        "Документ об уплате государственной пошлины{% if inputs.state_fee %} в размере "
+        "{{ inputs.state_fee.figures }} руб.{% else %}.{% endif %}",
+    )
+    doc.item(
+        attached,
+        "{% if collective %}Документы, подтверждающие присоединение членов группы к требованию и поручение "
+        "ведения административного дела в интересах группы лиц{% else %}Документ, подтверждающий "
+        "полномочия представителя{% endif %} ({{ inputs.authority }}).",
+    )
+    doc.item(
+        attached,
+        "Копия документа о высшем юридическом образовании {{ representative.genitive }} либо "
+        "удостоверения адвоката.",
+    )
+    doc.item(
+        attached,
+        "Копии административного искового заявления и приложенных к нему документов для "
+        "административного ответчика{% if inputs.interested_party %} и заинтересованного лица{% endif %}.",
+    )
+    doc.signature(KAS_REPRESENTATIVE)
+    return doc
+
+
+# --- 2. Исковое заявление о восстановлении на службе (сотрудник со специальным званием) ---------
+
+
+def reinstatement_claim() -> Template:
+    doc = Template("Исковое заявление о восстановлении на службе")
+    court_address(doc)
+    doc.tag("{%p if group %}")
+    doc.block(("Истцы:", True))
+    doc.tag("{%p for c in claimants %}")
+    doc.block(
+        "{{ loop.index }}. {{ c.name }}, дата рождения: {{ c.birth_date }}, место рождения: ____________, "
+        "место жительства: ____________, идентификатор: ____________{% if loop.last %}{% else %};{% endif %}"
+    )
+    doc.tag("{%p endfor %}")
+    doc.gap()
+    doc.tag("{%p else %}")
+    doc.block(("Истец: ", True), "{{ claimant.name }},")
+    doc.block("дата рождения: {{ claimant.birth_date }}, место рождения: _______________,")
+    doc.block("место жительства: _______________,")
+    doc.block("идентификатор (СНИЛС, ИНН или серия и номер паспорта): _______________", gap=True)
+    doc.tag("{%p endif %}")
+    representative_block(doc, "Представитель " + GPK_PLAINTIFF_GEN)
+    doc.block(("Ответчик: ", True), "{{ inputs.respondent }},")
+    doc.block(
+        "адрес: {{ inputs.respondent_address }}{% if inputs.respondent_ids %}, {{ inputs.respondent_ids }}"
+        "{% endif %}",
+        gap=True,
+    )
+    doc.tag("{%p if inputs.back_pay %}")
+    doc.block(("Цена иска: ", True), "{{ inputs.back_pay.figures }} руб.", gap=True)
+    doc.tag("{%p endif %}")
+    doc.block(
+        ("Государственная пошлина: ", True),
+        "{% if group %}истцы освобождены{% else %}истец освобождён{% endif %} от её уплаты "
+        "(подп. 1 п. 1 ст. 333.36 НК РФ, ст. 393 ТК РФ)",
+        gap=True,
+    )
+
+    doc.title(
+        "ИСКОВОЕ ЗАЯВЛЕНИЕ",
+        subtitle="о признании увольнения незаконным и восстановлении на службе в войсках национальной "
+        "гвардии Российской Федерации",
+    )
+    doc.tag("{%p if group %}")
+    doc.text(
+        "Истцы проходили службу в войсках национальной гвардии Российской Федерации и имели специальные "
+        "звания полиции."
+    )
+    doc.text(
+        "В отношении истцов издан {{ inputs.order }} (далее — оспариваемый приказ), которым контракты с "
+        "ними расторгнуты и они уволены со службы (даты увольнения: {% for c in claimants %}"
+        "{{ c.initials_genitive }} — {{ c.dismissal_date }}{% if not loop.last %}; {% endif %}{% endfor %})."
+    )
+    doc.tag("{%p else %}")
+    doc.text(
+        "Истец {{ claimant.name }} проходил" + FEMALE + " службу в войсках национальной гвардии Российской "
+        "Федерации{% if claimant.unit %} (место службы — {{ claimant.unit }}){% endif %}"
+        "{% if inputs.position %}, замещал" + FEMALE + " должность {{ inputs.position }}{% endif %}, "
+        "имел" + FEMALE + " специальное звание полиции."
+    )
+    doc.text(
+        "В отношении истца издан {{ inputs.order }} (далее — оспариваемый приказ), которым контракт с "
+        "{% if claimant.female %}ней расторгнут и она уволена{% else %}ним расторгнут и он уволен{% endif %} "
+        "со службы."
+    )
+    doc.tag("{%p endif %}")
+    doc.lines("inputs.facts")
+    doc.text(
+        "Служба сотрудников войск национальной гвардии Российской Федерации, имеющих специальные звания "
+        "полиции, регулируется Федеральным законом от 30.11.2011 № 342-ФЗ «О службе в органах внутренних "
+        "дел Российской Федерации и внесении изменений в отдельные законодательные акты Российской "
+        "Федерации» (далее — Федеральный закон № 342-ФЗ) с учётом особенностей, установленных "
+        "Федеральным законом от 03.07.2016 № 226-ФЗ «О войсках национальной гвардии Российской "
+        "Федерации». В силу ч. 2 ст. 3 Федерального закона № 342-ФЗ в случаях, не урегулированных "
+        "специальными нормативными правовыми актами, к правоотношениям, связанным со службой, применяются "
+        "нормы трудового законодательства Российской Федерации."
+    )
+    doc.text(
+        "Увольнение " + GPK_PLAINTIFF_GEN + " является незаконным по изложенным выше основаниям. Согласно "
+        "ч. 1 ст. 394 ТК РФ в случае признания увольнения незаконным работник должен быть восстановлен "
+        "на прежней работе органом, рассматривающим индивидуальный трудовой спор; по ч. 2 той же статьи "
+        "этот орган принимает решение о выплате среднего заработка за всё время вынужденного прогула. "
+        "Восстановление на службе сотрудника, увольнение которого признано незаконным, и выплата ему "
+        "денежного довольствия за время вынужденного прогула предусмотрены также ст. 74 Федерального "
+        "закона № 342-ФЗ."
+    )
+    doc.tag("{%p if inputs.back_pay %}")
+    doc.text(
+        "Размер денежного довольствия за время вынужденного прогула по состоянию на день подачи искового "
+        "заявления составляет {{ inputs.back_pay.figures }} руб. ({{ inputs.back_pay.words }}) "
+        "{% if group %}в общей сумме, в отношении каждого из истцов {% endif %}согласно прилагаемому расчёту."
+    )
+    doc.tag("{%p endif %}")
+    doc.tag("{%p if inputs.moral_damages %}")
+    doc.text(
+        "Незаконным увольнением {% if group %}истцам{% else %}истцу{% endif %} причинён моральный вред: "
+        "нравственные страдания, вызванные лишением возможности проходить службу и средств к "
+        "существованию. В силу ст. 237 и ч. 9 ст. 394 ТК РФ моральный вред, причинённый увольнением без "
+        "законного основания или с нарушением установленного порядка увольнения, подлежит компенсации. "
+        "Размер компенсации {% if group %}истцы оценивают в {{ inputs.moral_damages.figures }} руб. "
+        "({{ inputs.moral_damages.words }}) в пользу каждого из них{% else %}истец оценивает в "
+        "{{ inputs.moral_damages.figures }} руб. ({{ inputs.moral_damages.words }}){% endif %}."
+    )
+    doc.tag("{%p endif %}")
+    doc.text(
+        "Срок обращения в суд по спору об увольнении — один месяц со дня ознакомления с приказом об "
+        "увольнении (ч. 4 ст. 72 Федерального закона № 342-ФЗ, ч. 1 ст. 392 ТК РФ) — не пропущен: "
+        "{% if group %}с приказами об увольнении истцы ознакомлены не ранее дат их издания, указанных выше"
+        "{% else %}оспариваемый приказ издан {{ claimant.dismissal_date_words }}, с ним истец ознакомлен "
+        "не ранее этой даты{% endif %}."
+    )
+    doc.text(
+        "На основании изложенного, руководствуясь ст. 3, 72, 74 Федерального закона № 342-ФЗ, ст. 237, "
+        "392, 394 ТК РФ, ст. 131, 132 ГПК РФ,"
+    )
+    doc.heading("ПРОШУ СУД:")
+    demands = doc.new_list()
+    doc.item(
+        demands,
+        "Признать незаконным {{ inputs.order }} в части увольнения {% if group %}" + GENITIVE_LIST
+        + "{% else %}{{ claimant.genitive }}{% endif %} со службы в войсках национальной гвардии Российской "
+        "Федерации.",
+    )
+    doc.item(
+        demands,
+        "Восстановить {% if group %}" + ACCUSATIVE_LIST + "{% else %}{{ claimant.accusative }}{% endif %} "
+        "на службе в войсках национальной гвардии Российской Федерации {% if group %}в ранее замещаемых "
+        "должностях{% else %}в ранее замещаемой должности{% if inputs.position %} {{ inputs.position }}"
+        "{% endif %}{% endif %} со дня, следующего за днём увольнения.",
+    )
+    doc.item(
+        demands,
+        "Взыскать с ответчика в пользу {% if group %}каждого из истцов{% else %}{{ claimant.genitive }}"
+        "{% endif %} денежное довольствие за время вынужденного прогула{% if inputs.back_pay %} согласно "
+        "прилагаемому расчёту{% if group %} (всего — {% else %} в размере {% endif %}"
+        "{{ inputs.back_pay.figures }} руб. ({{ inputs.back_pay.words }}){% if group %}){% endif %} по "
+        "состоянию на день подачи искового заявления, а также за период с этого дня по день вынесения "
+        "решения суда{% else %} со дня, следующего за днём увольнения, по день вынесения решения суда"
+        "{% endif %}.",
+    )
+    doc.tag("{%p if inputs.moral_damages %}")
+    doc.item(
+        demands,
+        "Взыскать с ответчика в пользу {% if group %}каждого из истцов{% else %}{{ claimant.genitive }}"
+        "{% endif %} компенсацию морального вреда в размере {{ inputs.moral_damages.figures }} руб. "
+        "({{ inputs.moral_damages.words }}).",
+    )
+    doc.tag("{%p endif %}")
+    doc.item(demands, "Обратить решение суда в части восстановления на службе к немедленному исполнению "
+             "(ст. 211 ГПК РФ).")
+    doc.tag("{%p if inputs.evidence_request %}")
+    doc.text(
+        "В соответствии со ст. 57 ГПК РФ прошу истребовать у ответчика следующие доказательства, "
+        "представление которых для {% if group %}истцов{% else %}истца{% endif %} затруднительно:"
+    )
+    doc.lines("inputs.evidence_request", numbered=doc.new_list(), ending=";.")
+    doc.tag("{%p endif %}")
+
+    attached = doc.attachments()
+    doc.item(attached, "Копия оспариваемого приказа (выписка из приказа).")
+    doc.tag("{%p if inputs.back_pay %}")
+    doc.item(attached, "Расчёт взыскиваемой суммы денежного довольствия за время вынужденного прогула.")
+    doc.tag("{%p endif %}")
+    extra_attachments(doc, attached)
+    doc.item(
+        attached,
+        "Документ, подтверждающий направление ответчику копий искового заявления и приложенных к нему "
+        "документов, которые у него отсутствуют.",
+    )
+    doc.item(
+        attached,
+        "Документ, подтверждающий полномочия представителя ({{ inputs.authority }}), и копия документа о "
+        "высшем юридическом образовании {{ representative.genitive }} либо удостоверения адвоката.",
+    )
+    doc.signature("Представитель " + GPK_PLAINTIFF_GEN)
+    return doc
+
+
+# --- 3. Адвокатский запрос (ст. 6.1 Федерального закона № 63-ФЗ) --------------------------------
+
+
+def lawyer_request() -> Template:
+    doc = Template("Адвокатский запрос")
+    doc.block(("{{ inputs.addressee }}", True))
+    doc.block("{{ inputs.addressee_address }}", gap=True)
+    doc.block("{{ representative.name }},")
+    doc.block("{{ representative.credentials }},")
+    doc.block("{{ inputs.law_office }};")
+    doc.block("ордер {{ inputs.warrant }};")
+    doc.block("адрес для ответа: {{ representative.contacts }}", gap=True)
+
+    doc.title("АДВОКАТСКИЙ ЗАПРОС", subtitle="№ {{ inputs.request_number }} от {{ today }}")
+    doc.tag("{%p if group %}")
+    doc.text(
+        "Я, {{ representative.name }}, {{ representative.credentials }}, оказываю юридическую помощь "
+        "следующим доверителям (ордер {{ inputs.warrant }}):"
+    )
+    doc.tag("{%p for c in claimants %}")
+    doc.text(
+        "{{ c.dative }}{% if c.birth_date %}, {{ c.birth_date }} года рождения{% endif %}"
+        "{% if c.unit %}, место службы — {{ c.unit }}{% endif %}{% if loop.last %}.{% else %};{% endif %}"
+    )
+    doc.tag("{%p endfor %}")
+    doc.tag("{%p else %}")
+    doc.text(
+        "Я, {{ representative.name }}, {{ representative.credentials }}, оказываю юридическую помощь "
+        "{{ claimant.dative }}{% if claimant.birth_date %}, {{ claimant.birth_date }} года рождения"
+        "{% endif %}{% if claimant.unit %}, место службы — {{ claimant.unit }}{% endif %} "
+        "(ордер {{ inputs.warrant }})."
+    )
+    doc.tag("{%p endif %}")
+    doc.text(
+        "Руководствуясь подп. 1 п. 3 ст. 6 и ст. 6.1 Федерального закона от 31.05.2002 № 63-ФЗ "
+        "«Об адвокатской деятельности и адвокатуре в Российской Федерации» (далее — Федеральный закон "
+        "№ 63-ФЗ), в целях оказания квалифицированной юридической помощи "
+        "{% if group %}доверителям{% else %}доверителю{% endif %}"
+        "{% if inputs.purpose %} ({{ inputs.purpose }}){% endif %} прошу предоставить следующие сведения "
+        "и документы (их надлежащим образом заверенные копии):"
+    )
+    doc.lines("inputs.documents", numbered=doc.new_list(), ending=";.")
+    doc.text(
+        "Согласно п. 2 ст. 6.1 Федерального закона № 63-ФЗ органы государственной власти, органы "
+        "местного самоуправления, общественные объединения и иные организации, которым направлен "
+        "адвокатский запрос, должны дать на него ответ в письменной форме в тридцатидневный срок со дня "
+        "его получения."
+    )
+    doc.text(
+        "Неправомерный отказ в предоставлении информации адвокату в связи с поступившим от него "
+        "адвокатским запросом, несвоевременное её предоставление либо предоставление заведомо "
+        "недостоверной информации влекут административную ответственность по ст. 5.39 КоАП РФ."
+    )
+    doc.text("Ответ прошу направить по адресу: {{ representative.contacts.rstrip('.') }}.")
+    attached = doc.attachments()
+    doc.item(attached, "Копия ордера {{ inputs.warrant }}.")
+    extra_attachments(doc, attached)
+    doc.signature("Адвокат", date_first=False)
+    return doc
+
+
+# --- 4. Жалоба военному прокурору ---------------------------------------------------------------
+
+
+def prosecutor_complaint() -> Template:
+    doc = Template("Жалоба прокурору")
+    doc.block(("{{ inputs.prosecutor }}", True))
+    doc.tag("{%p if inputs.prosecutor_address %}")
+    doc.block("{{ inputs.prosecutor_address }}")
+    doc.tag("{%p endif %}")
+    doc.gap()
+    doc.block(("Заявитель: ", True), "{{ representative.name }} ({{ representative.credentials }}),")
+    doc.tag("{%p if group %}")
+    doc.block("представитель граждан, указанных в жалобе;")
+    doc.tag("{%p else %}")
+    doc.block("представитель {{ claimant.genitive }};")
+    doc.tag("{%p endif %}")
+    doc.block("документ о полномочиях: {{ inputs.authority }};")
+    doc.block("адрес для ответа: {{ representative.contacts }}", gap=True)
+
+    doc.title("ЖАЛОБА", subtitle="о нарушении прав и законных интересов и о проведении прокурорской проверки")
+    doc.tag("{%p if group %}")
+    doc.text("Я представляю интересы следующих лиц:")
+    doc.tag("{%p for c in claimants %}")
+    doc.text(
+        "{{ c.genitive }}{% if c.birth_date %}, {{ c.birth_date }} года рождения{% endif %}"
+        "{% if c.unit %}, место службы — {{ c.unit }}{% endif %}{% if loop.last %}.{% else %};{% endif %}"
+    )
+    doc.tag("{%p endfor %}")
+    doc.tag("{%p else %}")
+    doc.text(
+        "Я представляю интересы {{ claimant.genitive }}{% if claimant.birth_date %}, {{ claimant.birth_date }} "
+        "года рождения{% endif %}{% if claimant.unit %}, место службы — {{ claimant.unit }}{% endif %}."
+    )
+    doc.tag("{%p endif %}")
+    doc.text("Сообщаю о следующих нарушениях {% if group %}их{% elif claimant.female %}её{% else %}его"
+             "{% endif %} прав и законных интересов.")
+    doc.lines("inputs.facts")
+    doc.text(
+        "В соответствии с п. 1 ст. 10 Федерального закона от 17.01.1992 № 2202-1 «О прокуратуре "
+        "Российской Федерации» (далее — Закон о прокуратуре) в органах прокуратуры в соответствии с их "
+        "полномочиями разрешаются заявления, жалобы и иные обращения, содержащие сведения о нарушении "
+        "законов. Предметом прокурорского надзора является, в частности, соблюдение прав и свобод человека "
+        "и гражданина органами военного управления и их должностными лицами (ст. 26 Закона о прокуратуре)."
+    )
+    doc.text(
+        "Согласно п. 1 ст. 27 Закона о прокуратуре прокурор рассматривает и проверяет заявления, жалобы и "
+        "иные сообщения о нарушении прав и свобод человека и гражданина, принимает меры по предупреждению "
+        "и пресечению нарушений прав и свобод человека и гражданина, привлечению к ответственности лиц, "
+        "нарушивших закон, и возмещению причинённого ущерба, использует полномочия, предусмотренные ст. 22 "
+        "Закона о прокуратуре."
+    )
+    doc.text("На основании изложенного, руководствуясь ст. 10, 22, 26–28 Закона о прокуратуре,")
+    doc.heading("ПРОШУ:")
+    demands = doc.new_list()
+    doc.item(
+        demands,
+        "Провести проверку изложенных в жалобе обстоятельств и законности действий (решений) указанных в "
+        "ней должностных лиц.",
+    )
+    doc.item(
+        demands,
+        "При выявлении нарушений закона принять меры прокурорского реагирования: внести представление об "
+        "устранении нарушений закона, принести протест на незаконные правовые акты, решить вопрос о "
+        "возбуждении дела об административном правонарушении и о направлении материалов в органы "
+        "предварительного расследования (ст. 22–25, 27, 28 Закона о прокуратуре).",
+    )
+    doc.item(
+        demands,
+        "При наличии оснований обратиться в суд в защиту прав и законных интересов "
+        "{% if group %}лиц, указанных в жалобе{% else %}{{ claimant.genitive }}{% endif %} (ст. 35 Закона о "
+        "прокуратуре).",
+    )
+    doc.item(
+        demands,
+        "Не направлять настоящую жалобу для рассмотрения в орган или должностному лицу, решения либо "
+        "действия (бездействие) которых обжалуются (п. 5 ст. 10 Закона о прокуратуре, ч. 6 ст. 8 "
+        "Федерального закона от 02.05.2006 № 59-ФЗ «О порядке рассмотрения обращений граждан Российской "
+        "Федерации»).",
+    )
+    doc.item(
+        demands,
+        "О результатах рассмотрения жалобы и принятых мерах сообщить в письменной форме в установленный "
+        "срок (ч. 1 ст. 12 Федерального закона от 02.05.2006 № 59-ФЗ) по адресу: "
+        "{{ representative.contacts.rstrip('.') }}.",
+    )
+    attached = doc.attachments()
+    doc.item(attached, "Копия документа, подтверждающего полномочия представителя ({{ inputs.authority }}).")
+    extra_attachments(doc, attached)
+    doc.signature("Представитель")
+    return doc
+
+
+# --- 5. Апелляционная жалоба (ст. 295–299 КАС РФ) -----------------------------------------------
+
+
+def appeal() -> Template:
+    doc = Template("Апелляционная жалоба")
+    doc.tag(COLLECTIVE)
+    doc.block(("В {{ inputs.appeal_court }}", True))
+    doc.block("через {{ case.court }}", gap=True)
+    doc.block(("Административное дело № {{ case.court_number }}", True), gap=True)
+    doc.tag("{%p if group %}")
+    doc.block(("Административные истцы:", True))
+    doc.tag("{%p for c in claimants %}")
+    doc.block("{{ loop.index }}. {{ c.name }}{% if loop.last %}{% else %};{% endif %}")
+    doc.tag("{%p endfor %}")
+    doc.gap()
+    doc.tag("{%p else %}")
+    doc.block(("Административный истец: ", True), "{{ claimant.name }}", gap=True)
+    doc.tag("{%p endif %}")
+    representative_block(doc, KAS_REPRESENTATIVE)
+    doc.block(("Административный ответчик: ", True), "{{ inputs.respondent }}", gap=True)
+    doc.tag("{%p if inputs.state_fee %}")
+    doc.block(("Государственная пошлина: ", True), "{{ inputs.state_fee.figures }} руб.", gap=True)
+    doc.tag("{%p endif %}")
+
+    doc.title(
+        "АПЕЛЛЯЦИОННАЯ ЖАЛОБА",
+        subtitle="на решение суда от {{ case.decision_date }} по административному делу № {{ case.court_number }}",
+    )
+    doc.text(
+        "{{ case.decision_date }} {{ case.court }} вынес решение по административному делу "
+        "№ {{ case.court_number }} по {% if collective %}коллективному {% endif %}административному "
+        "исковому заявлению {% if group %}" + GENITIVE_LIST + "{% else %}{{ claimant.genitive }}{% endif %} "
+        "(административный ответчик — {{ inputs.respondent }}). Указанным решением {% if inputs.decision_summary %}"
+        "{{ inputs.decision_summary.rstrip('.') }}{% else %}в удовлетворении административного искового заявления "
+        "отказано{% endif %}."
+    )
+    doc.text(
+        "{% if group %}Административные истцы с решением суда не согласны, считают{% else %}"
+        "Административный истец с решением суда не согласен, считает{% endif %} его незаконным и "
+        "необоснованным, подлежащим отмене по следующим основаниям."
+    )
+    doc.heading("Доводы жалобы")
+    doc.lines("inputs.arguments")
+    doc.text(
+        "Согласно ч. 2 ст. 310 КАС РФ основаниями для отмены или изменения решения суда в апелляционном "
+        "порядке являются неправильное определение обстоятельств, имеющих значение для административного "
+        "дела; недоказанность установленных судом первой инстанции обстоятельств, имеющих значение для "
+        "административного дела; несоответствие выводов суда первой инстанции, изложенных в решении суда, "
+        "обстоятельствам административного дела; нарушение или неправильное применение норм материального "
+        "права или норм процессуального права."
+    )
+    doc.text(
+        "Срок апелляционного обжалования, установленный ч. 1 ст. 298 КАС РФ (один месяц со дня принятия "
+        "решения суда в окончательной форме), не пропущен{% if inputs.final_form_date %} (решение в "
+        "окончательной форме изготовлено {{ inputs.final_form_date }}){% endif %}."
+    )
+    doc.text("На основании изложенного, руководствуясь ст. 295–299, 308–310 КАС РФ,")
+    doc.heading("ПРОШУ СУД:")
+    demands = doc.new_list()
+    doc.item(
+        demands,
+        "Отменить решение суда первой инстанции ({{ case.court }}) от {{ case.decision_date }} по "
+        "административному делу № {{ case.court_number }}.",
+    )
+    doc.item(
+        demands,
+        "Принять по административному делу новое решение, которым административные исковые требования "
+        "удовлетворить в полном объёме.",
+    )
+    attached = doc.attachments()
+    doc.item(
+        attached,
+        "Документ об уплате государственной пошлины{% if inputs.state_fee %} в размере "
+        "{{ inputs.state_fee.figures }} руб.{% else %}.{% endif %}",
+    )
+    doc.item(
+        attached,
+        "Копии апелляционной жалобы и приложенных к ней документов по числу лиц, участвующих в деле.",
+    )
+    doc.item(
+        attached,
+        "Документ, подтверждающий полномочия {% if collective %}лица, которому поручено ведение "
+        "административного дела в интересах группы лиц{% else %}представителя{% endif %} "
+        "({{ inputs.authority }}), и копия документа о высшем юридическом образовании "
+        "{{ representative.genitive }} либо удостоверения адвоката.",
+    )
+    extra_attachments(doc, attached)
+    doc.signature(KAS_REPRESENTATIVE)
+    return doc
+
+
+TEMPLATES = {
+    "kas22_claim.docx": kas22_claim,
+    "reinstatement_claim.docx": reinstatement_claim,
+    "lawyer_request.docx": lawyer_request,
+    "prosecutor_complaint.docx": prosecutor_complaint,
+    "appeal.docx": appeal,
+}
+
+
+def build(directory: Path = HERE) -> list[Path]:
+    written = []
+    for name, write in TEMPLATES.items():
+        path = directory / name
+        path.write_bytes(write().docx_bytes())
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in build():
+        print(path.name)

@@ -1,0 +1,131 @@
+"""The templates a case can use: the built-in ones (builtin/templates.yaml and its DOCX files) and
+the ones administrators uploaded (DocumentTemplate, newest version of each slug). Each says what
+data it needs, so what is missing is listed before generation, not found in the output."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+from docxtpl import DocxTemplate
+
+from defensor.core.models import Organisation
+from defensor.documents.models import DocumentTemplate
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
+INPUT_KINDS = ("text", "multiline", "amount")
+CONTEXT_NAMES = frozenset({"today", "case", "claimants", "claimant", "group", "claimants_count", "representative",
+                           "organisation", "inputs"})
+# Data a template may need that can be missing (typed inputs are checked by the form).
+NEEDABLE = frozenset({
+    "case.number", "case.court", "case.court_number", "case.decision_date", "case.decision_date_short",
+    "representative.name", "representative.credentials", "representative.contacts", "organisation.name",
+    "claimant.name", "claimant.birth_date", "claimant.unit", "claimant.dismissal_date",
+    "claimant.dismissal_date_words",
+})
+CLAIMANT_ATTRIBUTES = ("birth_date", "unit", "dismissal_date", "dismissal_date_words")
+
+
+@dataclass(frozen=True)
+class TemplateInput:
+    name: str
+    label_ru: str
+    label_en: str
+    required: bool
+    kind: str
+
+    def label(self, language: str) -> str:
+        return self.label_ru if language.startswith("ru") else self.label_en
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    key: str  # "builtin:<id>" or "upload:<slug>"
+    version: int
+    title_ru: str
+    title_en: str
+    kinds: tuple[str, ...]  # case kinds it suits (empty: any)
+    needs: tuple[str, ...]
+    inputs: tuple[TemplateInput, ...]
+    builtin: bool
+    upload_id: int | None = None
+
+    def title(self, language: str) -> str:
+        return self.title_ru if language.startswith("ru") else self.title_en
+
+    def content(self) -> bytes:
+        if self.builtin:
+            return _builtin_bytes(self.key.removeprefix("builtin:"))
+        return bytes(DocumentTemplate.objects.values_list("content", flat=True).get(pk=self.upload_id or 0))
+
+
+@cache
+def _manifest() -> dict[str, tuple[TemplateInfo, str]]:
+    data = yaml.safe_load((BUILTIN_DIR / "templates.yaml").read_text(encoding="utf-8"))
+    found: dict[str, tuple[TemplateInfo, str]] = {}
+    for raw in data["templates"]:
+        inputs = tuple(
+            TemplateInput(name=str(i["name"]), label_ru=str(i["label"]["ru"]), label_en=str(i["label"]["en"]),
+                          required=bool(i.get("required", False)), kind=str(i.get("kind", "text")))
+            for i in raw.get("inputs") or []
+        )
+        info = TemplateInfo(
+            key=f"builtin:{raw['id']}", version=int(raw["version"]), title_ru=str(raw["title"]["ru"]),
+            title_en=str(raw["title"]["en"]), kinds=tuple(raw.get("kinds") or ()),
+            needs=tuple(raw.get("needs") or ()), inputs=inputs, builtin=True,
+        )
+        found[str(raw["id"])] = (info, str(raw["file"]))
+    return found
+
+
+@cache
+def _builtin_bytes(template_id: str) -> bytes:
+    return (BUILTIN_DIR / _manifest()[template_id][1]).read_bytes()
+
+
+def builtin_templates() -> list[TemplateInfo]:
+    return [info for info, _file in _manifest().values()]
+
+
+def uploaded_info(template: DocumentTemplate) -> TemplateInfo:
+    return TemplateInfo(
+        key=f"upload:{template.slug}", version=template.version, title_ru=template.title, title_en=template.title,
+        kinds=(), needs=tuple(template.uses), inputs=(), builtin=False,
+        upload_id=template.pk,
+    )
+
+
+def templates_for(organisation: Organisation) -> list[TemplateInfo]:
+    """Built-in templates, then the organisation's uploads (the newest version of each)."""
+    newest: dict[str, DocumentTemplate] = {}
+    for template in DocumentTemplate.objects.filter(organisation=organisation, retired_at__isnull=True).order_by(
+        "slug", "version"
+    ):
+        newest[template.slug] = template
+    return builtin_templates() + [uploaded_info(t) for t in newest.values()]
+
+
+def template_for(organisation: Organisation, key: str) -> TemplateInfo | None:
+    return next((t for t in templates_for(organisation) if t.key == key), None)
+
+
+def template_source(content: bytes) -> str:
+    """The text of a DOCX template's body with its tags (for finding what it uses)."""
+    document = DocxTemplate(io.BytesIO(content))
+    document.init_docx()
+    return str(document.patch_xml(document.get_xml()))  # tags as docxtpl reads them
+
+
+_USE = re.compile(r"\b(case|representative|organisation)\.([a-z_]+)")
+
+
+def needs_of_source(source: str) -> list[str]:
+    """What an uploaded template uses that the case's data may lack."""
+    plain = re.sub(r"<[^>]+>", "", source)
+    needs = {f"{owner}.{name}" for owner, name in _USE.findall(plain) if f"{owner}.{name}" in NEEDABLE}
+    needs |= {f"claimant.{name}" for name in CLAIMANT_ATTRIBUTES if re.search(rf"\.{name}\b", plain)}
+    return sorted(needs)

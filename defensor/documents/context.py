@@ -1,0 +1,198 @@
+"""What a template is filled with: the case, its claimants (names declined, the lawyer's own forms
+first), the representative, the typed inputs. Built in the request from decrypted data (the
+acting user's key ring); the result is the document's snapshot, kept sealed under the case's key.
+Every value is a string, a number, a flag or a list of those: JSON in, JSON out."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from defensor.accounts.models import User
+from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, Claimant, EventKind
+from defensor.cases.procedures import procedure_for
+from defensor.documents.catalogue import NEEDABLE, TemplateInfo
+from defensor.documents.grammar import (
+    Gender,
+    GrammaticalCase,
+    amount_in_words,
+    court_date,
+    decline_full_name,
+    detect_gender,
+    initials,
+    initials_declined,
+)
+from defensor.keys.keyring import KeyRing
+
+Snapshot = dict[str, Any]
+DECLINED = (GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE, GrammaticalCase.ACCUSATIVE,
+            GrammaticalCase.INSTRUMENTAL, GrammaticalCase.PREPOSITIONAL)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Something the template needs that the case does not have yet, and where to fill it in."""
+
+    what: str
+    where: str
+
+
+def _short(day: date | None) -> str:
+    return day.strftime("%d.%m.%Y") if day else ""
+
+
+def _birth_date(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return _short(date.fromisoformat(value))
+    except ValueError:
+        return value  # as written down
+
+
+def name_forms(full_name: str, overrides: dict[str, str], *, gender: Gender | None = None) -> dict[str, Any]:
+    """A full name in every case a template asks for, the lawyer's own text first."""
+    name = " ".join(full_name.split())
+    try:
+        gender = gender or detect_gender(full_name)
+        forms: dict[str, Any] = {"name": name}
+        for case in DECLINED:
+            forms[case.value] = decline_full_name(full_name, case, gender=gender, overrides=overrides)
+        forms["initials"] = initials(full_name)
+        for case in (GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE):
+            forms[f"initials_{case.value}"] = initials_declined(full_name, case, gender=gender, overrides=overrides)
+    except ValueError:  # no letters to decline (a name not written down): printed as it is
+        return {"name": name, **{case.value: name for case in DECLINED}, "initials": name,
+                "initials_genitive": name, "initials_dative": name, "female": False}
+    forms["female"] = gender == Gender.FEMALE
+    return forms
+
+
+def parse_amount(text: str) -> Decimal | None:
+    cleaned = text.replace("\u00a0", "").replace(" ", "").replace(",", ".").removesuffix("руб.").strip()
+    if not cleaned:
+        return None
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(text)
+    return amount
+
+
+def _amount(amount: Decimal) -> dict[str, str]:
+    roubles, kopecks = divmod(int(amount * 100), 100)
+    return {"figures": f"{roubles:,}".replace(",", "\u00a0") + f",{kopecks:02d}", "words": amount_in_words(amount)}
+
+
+def document_snapshot(
+    *, case: Case, keyring: KeyRing, representative: User, include_withdrawn: bool,
+    inputs: dict[str, str], template: TemplateInfo, today: date | None = None,
+) -> tuple[Snapshot, list[int]]:
+    """The data of one document, and the person records it read (to audit)."""
+    values = case.decrypt(keyring)
+    claimants = list(Claimant.objects.filter(case=case).select_related("person").order_by("id"))  # as they joined
+    if not include_withdrawn:
+        claimants = [c for c in claimants if c.status in OPEN_STATUSES]
+    keyring.prefetch(c.person.data_key_id for c in claimants)
+    events = CaseEvent.objects.filter(case=case, kind__in=[EventKind.DISMISSAL_ORDER, EventKind.DECISION])
+    dismissal_of: dict[int | None, date] = {}
+    decision_on: date | None = None
+    for event in events.order_by("happened_on", "id"):
+        if event.kind == EventKind.DISMISSAL_ORDER:
+            dismissal_of[event.claimant_id] = event.happened_on
+        elif event.claimant_id is None:
+            decision_on = event.happened_on
+    people = []
+    for claimant in claimants:
+        person = claimant.person.decrypt(keyring)
+        overrides = json.loads(person.name_forms) if person.name_forms else {}
+        dismissed = dismissal_of.get(claimant.pk) or dismissal_of.get(None)
+        people.append({
+            **name_forms(person.full_name or "", overrides),
+            "birth_date": _birth_date(person.birth_date), "unit": person.unit or "",
+            "dismissal_date": _short(dismissed), "dismissal_date_words": court_date(dismissed) if dismissed else "",
+            "status": claimant.status,
+        })
+    typed: dict[str, Any] = {}
+    for field in template.inputs:
+        raw = inputs.get(field.name, "").strip()
+        if field.kind == "amount":
+            amount = parse_amount(raw) if raw else None
+            typed[field.name] = _amount(amount) if amount is not None else ""
+        else:
+            typed[field.name] = raw
+    today = today or timezone.localdate()
+    snapshot: Snapshot = {
+        "today": court_date(today),
+        "case": {
+            "number": case.number, "court": values.court or "", "court_number": values.court_number or "",
+            "kind": str(procedure_for(case.kind).law) if case.kind else "",
+            "decision_date": court_date(decision_on) if decision_on else "", "decision_date_short": _short(decision_on),
+        },
+        "claimants": people, "claimant": people[0] if people else {}, "group": len(people) > 1,
+        "claimants_count": len(people),
+        "representative": {
+            **(name_forms(representative.document_name, {}) if representative.document_name else {"name": ""}),
+            "credentials": representative.document_credentials, "contacts": representative.document_contacts,
+        },
+        "organisation": {"name": case.organisation.name},
+        "inputs": typed,
+    }
+    return snapshot, [c.person_id for c in claimants]
+
+
+def missing_data(snapshot: Snapshot, template: TemplateInfo) -> list[Missing]:
+    """What the template needs that is empty, each with where to fill it in (never in the output)."""
+    found: list[Missing] = []
+    labels = _labels()
+    for need in template.needs:
+        if need not in NEEDABLE:
+            continue
+        owner, name = need.split(".", 1)
+        if owner == "claimant":
+            if not snapshot["claimants"]:
+                found.append(Missing(_("claimants"), _("add a claimant to the case")))
+                continue
+            for person in snapshot["claimants"]:
+                if not person.get(name):
+                    what, where = labels[need]
+                    found.append(Missing(f"{what}: {person['initials'] or person['name']}", where))
+        elif not snapshot[owner].get(name):
+            found.append(Missing(*labels[need]))
+    return found
+
+
+def needed_labels(template: TemplateInfo) -> list[str]:
+    """What the template takes from the case, in words (the generation page lists it)."""
+    labels = _labels()
+    return list(dict.fromkeys(labels[need][0] for need in template.needs if need in labels))
+
+
+def _labels() -> dict[str, tuple[str, str]]:
+    case_page, account, person = _("the case page, Edit the case"), _("My account"), _("the person's page")
+    return {
+        "case.number": (_("our case number"), case_page),
+        "case.court": (_("the court"), case_page),
+        "case.court_number": (_("the court's case number"), case_page),
+        "case.decision_date": (_("the date of the decision"), _("the case's timeline: record the decision")),
+        "case.decision_date_short": (_("the date of the decision"), _("the case's timeline: record the decision")),
+        "representative.name": (_("your full name for documents"), account),
+        "representative.credentials": (_("your status and credentials (e.g. advocate, registry number)"), account),
+        "representative.contacts": (_("your address for correspondence"), account),
+        "organisation.name": (_("the organisation's name"), _("the administrator")),
+        "claimant.name": (_("the claimant's name"), person),
+        "claimant.birth_date": (_("date of birth"), person),
+        "claimant.unit": (_("military unit"), person),
+        "claimant.dismissal_date": (_("date of the dismissal order"),
+                                    _("the claimant's page: record their dismissal order")),
+        "claimant.dismissal_date_words": (_("date of the dismissal order"),
+                                          _("the claimant's page: record their dismissal order")),
+    }

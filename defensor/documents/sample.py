@@ -1,0 +1,37 @@
+"""Invented data in the shape of a real snapshot: an uploaded template is filled with it before it
+is accepted, and the page that lists templates shows what each name gives."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from defensor.documents.context import name_forms
+from defensor.documents.grammar import court_date
+
+_CLAIMANTS = (
+    ("Гусев Андрей Ильич", "1994-03-12", "в/ч 12345", date(2024, 9, 30)),
+    ("Титова Мария Петровна", "1990-11-02", "в/ч 12345", date(2024, 10, 1)),
+    ("Черных Олег Сергеевич", "1988-07-21", "в/ч 54321", date(2024, 10, 1)),
+)
+
+
+def sample_snapshot() -> dict[str, Any]:
+    claimants = [
+        {**name_forms(name, {}), "birth_date": date.fromisoformat(born).strftime("%d.%m.%Y"), "unit": unit,
+         "dismissal_date": dismissed.strftime("%d.%m.%Y"), "dismissal_date_words": court_date(dismissed),
+         "status": "active"}
+        for name, born, unit, dismissed in _CLAIMANTS
+    ]
+    return {
+        "today": court_date(date(2026, 11, 30)),
+        "case": {"number": "2026-0001", "court": "Курский гарнизонный военный суд", "court_number": "2а-123/2026",
+                 "kind": "КАС РФ, гл. 22", "decision_date": court_date(date(2026, 10, 5)),
+                 "decision_date_short": "05.10.2026"},
+        "claimants": claimants, "claimant": claimants[0], "group": True, "claimants_count": len(claimants),
+        "representative": {**name_forms("Смирнова Анна Викторовна", {}),
+                           "credentials": "адвокат Адвокатской палаты Курской области, рег. № 46/123",
+                           "contacts": "305000, г. Курск, ул. Ленина, д. 1; +7 900 000-00-00"},
+        "organisation": {"name": "Правозащитная группа"},
+        "inputs": {},
+    }

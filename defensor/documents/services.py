@@ -1,0 +1,243 @@
+"""Writes of the documents app: asking for a document (its data gathered and sealed in the
+request, the writing handed to the background worker in an envelope only it can open), writing
+it, reading it back, and the templates administrators upload. Every write audited."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from defensor.accounts.models import User
+from defensor.accounts.permissions import Perm, require_permission
+from defensor.audit.services import log_action
+from defensor.cases.models import Case
+from defensor.core.errors import DefensorError
+from defensor.documents.catalogue import (
+    CONTEXT_NAMES,
+    TemplateInfo,
+    needs_of_source,
+    template_source,
+    uploaded_info,
+)
+from defensor.documents.context import Missing, document_snapshot, missing_data
+from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
+from defensor.documents.render import RenderFailed, pdf_from_docx, render_docx
+from defensor.keys.keyring import KeyRing
+from defensor.keys.records import RecordSealer
+from defensor.keys.services import record_sealer, require_record_access
+from defensor.keys.worker import EnvelopeUnreadable, envelope_seal, live_worker_keys, worker_identity
+from defensor.people.services import people_read
+
+MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+
+
+class MissingData(DefensorError):
+    user_message = _("Some data the template needs is missing.")
+
+    def __init__(self, missing: list[Missing]) -> None:
+        super().__init__()
+        self.missing = missing
+
+
+class TemplateRejected(DefensorError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.user_message = reason
+
+
+@dataclass(frozen=True)
+class Work:
+    """What the writer needs: the template and the data (opened from the envelope, or in hand)."""
+
+    template_key: str
+    template_version: int
+    upload_id: int | None
+    snapshot: dict[str, Any]
+
+    def encode(self) -> bytes:
+        return json.dumps({"template_key": self.template_key, "template_version": self.template_version,
+                           "upload_id": self.upload_id, "snapshot": self.snapshot}).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Work:
+        data = json.loads(raw)
+        return cls(template_key=data["template_key"], template_version=data["template_version"],
+                   upload_id=data["upload_id"], snapshot=data["snapshot"])
+
+
+@transaction.atomic
+def document_request(
+    *, case: Case, requested_by: User, keyring: KeyRing, template: TemplateInfo, inputs: dict[str, str],
+    include_withdrawn: bool = False,
+) -> GeneratedDocument:
+    """Gather the case's data for the template and hand the writing to the background worker (the
+    request returns at once). Without a running worker, it is written here and now."""
+    require_permission(requested_by, Perm.DOCUMENTS_GENERATE)
+    require_record_access(user=requested_by, material=case.data_key)
+    snapshot, people = document_snapshot(case=case, keyring=keyring, representative=requested_by,
+                                         include_withdrawn=include_withdrawn, inputs=inputs, template=template)
+    missing = missing_data(snapshot, template)
+    if missing:
+        raise MissingData(missing)
+    sealer = record_sealer(material=case.data_key, keyring=keyring)
+    document = GeneratedDocument(case=case, template_key=template.key, template_version=template.version,
+                                 include_withdrawn=include_withdrawn, claimants_count=len(snapshot["claimants"]),
+                                 requested_by=requested_by)
+    document.encrypt(sealer, snapshot=json.dumps(snapshot, ensure_ascii=False))
+    work = Work(template_key=template.key, template_version=template.version, upload_id=template.upload_id,
+                snapshot=snapshot)
+    workers = live_worker_keys()
+    if workers:
+        key_and_work = json.dumps({"key": base64.b64encode(sealer.key).decode(), "work": work.encode().decode()})
+        document.envelope = envelope_seal(key_and_work.encode(), workers)
+    document.save()
+    people_read(reader=requested_by, people=people, where="document")
+    log_action(action="document.requested", actor=requested_by, target=case, details={
+        "document": document.pk, "template": template.key, "version": template.version,
+        "claimants": len(snapshot["claimants"]), "include_withdrawn": include_withdrawn,
+        "background": bool(workers),
+    })
+    if workers:
+        from defensor.documents.tasks import document_generate
+
+        pk = document.pk
+        transaction.on_commit(lambda: document_generate.enqueue(pk))
+    else:
+        _write(document, sealer, work)
+    return document
+
+
+def document_from_envelope(*, document_id: int) -> GeneratedDocument | None:
+    """The worker's side: open the envelope with this worker's in-memory key and write."""
+    document = GeneratedDocument.objects.select_related("case__data_key").filter(pk=document_id).first()
+    if document is None or document.status != DocumentStatus.QUEUED:
+        return document
+    identity = worker_identity()
+    try:
+        if identity is None:
+            raise EnvelopeUnreadable()
+        opened = json.loads(identity.open(document.envelope))
+    except EnvelopeUnreadable:
+        _failed(document, "worker_restarted")
+        return document
+    sealer = RecordSealer(material=document.case.data_key, key=base64.b64decode(opened["key"]))
+    _write(document, sealer, Work.decode(opened["work"].encode()))
+    return document
+
+
+def _template_content(work: Work) -> tuple[bytes, TemplateInfo]:
+    from defensor.documents.catalogue import builtin_templates
+
+    if work.upload_id is not None:
+        uploaded = DocumentTemplate.objects.get(pk=work.upload_id)
+        return bytes(uploaded.content), uploaded_info(uploaded)
+    info = next(t for t in builtin_templates() if t.key == work.template_key)
+    return info.content(), info
+
+
+@transaction.atomic
+def _write(document: GeneratedDocument, sealer: RecordSealer, work: Work) -> None:
+    content, template = _template_content(work)
+    try:
+        docx = render_docx(content, work.snapshot, template)
+    except RenderFailed:
+        _failed(document, "template_error")
+        return
+    pdf = pdf_from_docx(docx)
+    document.encrypt(sealer, docx=base64.b64encode(docx).decode(),
+                     pdf=base64.b64encode(pdf).decode() if pdf is not None else None)
+    document.status, document.envelope, document.finished_at = DocumentStatus.DONE, "", timezone.now()
+    document.save()
+    log_action(action="document.generated", organisation=document.case.organisation, target=document.case,
+               details={"document": document.pk, "pdf": pdf is not None})
+
+
+@transaction.atomic
+def _failed(document: GeneratedDocument, code: str) -> None:
+    GeneratedDocument.objects.filter(pk=document.pk).update(status=DocumentStatus.FAILED, failure=code, envelope="",
+                                                            finished_at=timezone.now())
+    document.refresh_from_db()
+    log_action(action="document.failed", organisation=document.case.organisation, target=document.case,
+               details={"document": document.pk, "failure": code})
+
+
+@transaction.atomic
+def document_read(*, document: GeneratedDocument, reader: User, keyring: KeyRing, kind: str) -> bytes:
+    """The file (``docx`` or ``pdf``), for a download: audited."""
+    require_permission(reader, Perm.CASES_WORK)
+    require_record_access(user=reader, material=document.case.data_key)
+    value = document.decrypt(keyring)[kind]
+    if not value:
+        raise DefensorError()
+    log_action(action="document.downloaded", actor=reader, target=document.case,
+               details={"document": document.pk, "kind": kind})
+    return base64.b64decode(value)
+
+
+# --- uploaded templates --------------------------------------------------------------------------
+
+
+def template_check(content: bytes) -> list[str]:
+    """Why a DOCX cannot be a template (an empty list: it can). Filled with sample data, as a
+    case's would be: a misspelt name or a broken tag is found now, not in a court document."""
+    from defensor.documents.sample import sample_snapshot
+
+    if len(content) > MAX_TEMPLATE_BYTES:
+        return [str(_("The file is larger than 5 MB."))]
+    if not zipfile.is_zipfile(io.BytesIO(content)):
+        return [str(_("This is not a DOCX file (save it from Word as .docx)."))]
+    try:
+        source = template_source(content)
+        from docxtpl import DocxTemplate
+
+        used = DocxTemplate(io.BytesIO(content)).get_undeclared_template_variables()
+    except Exception as error:
+        return [str(_("The template cannot be read: %(reason)s")) % {"reason": type(error).__name__}]
+    unknown = sorted(set(used) - CONTEXT_NAMES)
+    if unknown:
+        return [str(_("Unknown names in the template: %(names)s. Known: %(known)s.")) % {
+            "names": ", ".join(unknown), "known": ", ".join(sorted(CONTEXT_NAMES))}]
+    info = TemplateInfo(key="upload:check", version=0, title_ru="", title_en="", kinds=(), needs=(), inputs=(),
+                        builtin=False)
+    try:
+        render_docx(content, sample_snapshot(), info)
+    except RenderFailed as error:
+        return [str(_("The template does not fill in: %(reason)s")) % {"reason": error.reason}]
+    if "{{" not in source and "{%" not in source:
+        return [str(_("The template has no placeholders: it would be the same document for every case."))]
+    return []
+
+
+@transaction.atomic
+def template_upload(*, uploaded_by: User, slug: str, title: str, content: bytes) -> DocumentTemplate:
+    require_permission(uploaded_by, Perm.TEMPLATES_MANAGE)
+    problems = template_check(content)
+    if problems:
+        raise TemplateRejected(" ".join(problems))
+    organisation = uploaded_by.membership.organisation
+    latest = DocumentTemplate.objects.filter(organisation=organisation, slug=slug).aggregate(v=Max("version"))["v"]
+    template = DocumentTemplate.objects.create(
+        organisation=organisation, slug=slug, version=(latest or 0) + 1, title=title.strip(), content=content,
+        uses=needs_of_source(template_source(content)), uploaded_by=uploaded_by,
+    )
+    log_action(action="template.uploaded", actor=uploaded_by, target=template,
+               details={"slug": slug, "version": template.version})
+    return template
+
+
+@transaction.atomic
+def template_retire(*, template: DocumentTemplate, retired_by: User) -> None:
+    """No longer offered (documents made from it keep naming its version)."""
+    require_permission(retired_by, Perm.TEMPLATES_MANAGE)
+    DocumentTemplate.objects.filter(organisation=template.organisation, slug=template.slug,
+                                    retired_at__isnull=True).update(retired_at=timezone.now())
+    log_action(action="template.retired", actor=retired_by, target=template, details={"slug": template.slug})

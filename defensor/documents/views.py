@@ -1,0 +1,264 @@
+"""Document pages: choose a template for a case (what it needs and what is missing shown first),
+follow its writing, download it; administrators' templates page. A case the user does not hold
+is 404 here as everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.cases.models import Case
+from defensor.cases.selectors import case_for
+from defensor.core.middleware import csrf_protect
+from defensor.documents import services
+from defensor.documents.catalogue import TemplateInfo, builtin_templates, template_for, templates_for
+from defensor.documents.context import document_snapshot, missing_data, needed_labels, parse_amount
+from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
+from defensor.documents.render import pdf_converter
+from defensor.keys.keyring import keyring_for
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _language() -> str:
+    return get_language() or "ru"
+
+
+class DocumentForm(forms.Form):
+    """The template's own inputs, and whether withdrawn claimants go in too."""
+
+    include_withdrawn = forms.BooleanField(
+        label=gettext_lazy("Include claimants who withdrew or were dismissed from the claim"), required=False)
+
+    def __init__(self, *args: object, template: TemplateInfo, group: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        language = _language()
+        for field in template.inputs:
+            widget = forms.Textarea(attrs={"rows": 4}) if field.kind == "multiline" else forms.TextInput()
+            self.fields[f"input_{field.name}"] = forms.CharField(
+                label=field.label(language), required=field.required, max_length=5000, widget=widget,
+                help_text=_("A sum in roubles, e.g. 123456.78") if field.kind == "amount" else "",
+            )
+        self.amounts = {f"input_{f.name}" for f in template.inputs if f.kind == "amount"}
+        if not group:
+            del self.fields["include_withdrawn"]
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        for name in self.amounts:
+            value = str(cleaned.get(name) or "")
+            try:
+                parse_amount(value)
+            except ValueError:
+                self.add_error(name, _("Enter a sum in roubles, e.g. 123456.78"))
+        return cleaned
+
+    def inputs(self) -> dict[str, str]:
+        return {name.removeprefix("input_"): str(value or "") for name, value in self.cleaned_data.items()
+                if name.startswith("input_")}
+
+
+def _documents_of(case: Case) -> list[GeneratedDocument]:
+    return list(GeneratedDocument.objects.filter(case=case).select_related("requested_by").order_by("-id")[:50])
+
+
+@staff_view(Perm.DOCUMENTS_GENERATE)
+@require_http_methods(["GET", "POST"])
+def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    keyring = keyring_for(request)
+    language = _language()
+    available = templates_for(actor.membership.organisation)
+    suited = [t for t in available if not t.kinds or case.kind in t.kinds]
+    key = request.POST.get("template") or request.GET.get("template")
+    template = template_for(actor.membership.organisation, key) if key else None
+    context: dict[str, object] = {
+        "case": case, "suited": [(t, t.title(language)) for t in suited],
+        "others": [(t, t.title(language)) for t in available if t not in suited],
+        "template": template, "keys_locked": keyring is None, "pdf_available": pdf_converter() is not None,
+    }
+    if template is None or keyring is None:
+        return render(request, "documents/new.html", context, status=400 if request.method == "POST" else 200)
+    form = DocumentForm(request.POST or None, template=template, group=case.group)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = services.document_request(
+                case=case, requested_by=actor, keyring=keyring, template=template, inputs=form.inputs(),
+                include_withdrawn=bool(form.cleaned_data.get("include_withdrawn")),
+            )
+        except services.MissingData:
+            status = 400
+        else:
+            return redirect("staff:document", case_id=case.pk, document_id=document.pk)
+    elif request.method == "POST":
+        status = 400
+    # What is missing, shown before anything is generated (and again if someone asked anyway).
+    snapshot, _people = document_snapshot(case=case, keyring=keyring, representative=actor,
+                                          include_withdrawn=bool(request.POST.get("include_withdrawn")),
+                                          inputs={}, template=template)
+    context.update({"form": form, "title": template.title(language), "missing": missing_data(snapshot, template),
+                    "needs": needed_labels(template),
+                    "claimants_count": snapshot["claimants_count"]})
+    return render(request, "documents/new.html", context, status=status)
+
+
+def _document(request: HttpRequest, case_id: int, document_id: int) -> GeneratedDocument:
+    case = case_for(actor=acting_user(request), case_id=case_id)
+    document = GeneratedDocument.objects.filter(case=case, pk=document_id).select_related(
+        "case__data_key", "requested_by").first()
+    if document is None:
+        raise Http404
+    return document
+
+
+def _title(document: GeneratedDocument) -> str:
+    found = next((t for t in builtin_templates() if t.key == document.template_key), None)
+    if found is not None:
+        return found.title(_language())
+    slug = document.template_key.removeprefix("upload:")
+    uploaded = DocumentTemplate.objects.filter(organisation=document.case.organisation, slug=slug,
+                                               version=document.template_version).first()
+    return uploaded.title if uploaded else slug
+
+
+@staff_view(Perm.CASES_WORK)
+@require_GET
+def document_view(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
+    document = _document(request, case_id, document_id)
+    pending = document.status in {DocumentStatus.QUEUED, DocumentStatus.RUNNING}
+    return render(request, "documents/document.html", {
+        "document": document, "case": document.case, "title": _title(document), "pending": pending,
+        "has_pdf": document.pdf is not None, "pdf_available": pdf_converter() is not None,
+    })
+
+
+def _download(request: HttpRequest, case_id: int, document_id: int, kind: str) -> HttpResponse:
+    document = _document(request, case_id, document_id)
+    keyring = keyring_for(request)
+    back = redirect("staff:document", case_id=case_id, document_id=document_id)
+    if keyring is None:
+        messages.error(request, _("Your keys are locked: log out and log in again."))
+        return back
+    if document.status != DocumentStatus.DONE or getattr(document, kind) is None:
+        messages.error(request, _("This document has no such file."))
+        return back
+    content = services.document_read(document=document, reader=acting_user(request), keyring=keyring, kind=kind)
+    name = f"{slugify(document.case.number) or 'case'}-{document.template_key.split(':', 1)[1]}-{document.pk}.{kind}"
+    response = HttpResponse(content, content_type=DOCX_TYPE if kind == "docx" else "application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@staff_view(Perm.CASES_WORK)
+@require_GET
+def document_docx_view(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
+    return _download(request, case_id, document_id, "docx")
+
+
+@staff_view(Perm.CASES_WORK)
+@require_GET
+def document_pdf_view(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
+    return _download(request, case_id, document_id, "pdf")
+
+
+class TemplateUploadHandler(FileUploadHandler):
+    """A template is read into memory (never a temp file), at most one byte over the limit, so the
+    size check can say it is too large."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.buffer = bytearray()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        room = services.MAX_TEMPLATE_BYTES + 1 - len(self.buffer)
+        if room > 0:
+            self.buffer += raw_data[:room]
+
+    def file_complete(self, file_size: int) -> SimpleUploadedFile:
+        return SimpleUploadedFile(self.file_name or "template.docx", bytes(self.buffer),
+                                  content_type=self.content_type or "application/octet-stream")
+
+
+def _template_uploads(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Files are refused everywhere by default: this page takes one template, in memory. The
+    handler must be in place before the body is read, so CSRF is checked after it."""
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        request.upload_handlers = [TemplateUploadHandler(request)]
+        return protected(request)
+
+    return wrapper
+
+
+class TemplateUploadForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    slug = forms.SlugField(label=gettext_lazy("Short name (a new upload under the same name is a new version)"),
+                           max_length=64, required=False)
+    file = forms.FileField(label=gettext_lazy("DOCX file"))
+
+
+@staff_view(Perm.TEMPLATES_MANAGE)
+@_template_uploads
+@require_http_methods(["GET", "POST"])
+def templates_view(request: HttpRequest) -> HttpResponse:
+    actor = acting_user(request)
+    form = TemplateUploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            slug = form.cleaned_data["slug"] or slugify(form.cleaned_data["title"]) or "template"
+            try:
+                template = services.template_upload(uploaded_by=actor, slug=slug, title=form.cleaned_data["title"],
+                                                    content=upload.read(services.MAX_TEMPLATE_BYTES + 1))
+            except services.TemplateRejected as error:
+                form.add_error("file", str(error.user_message))
+            else:
+                messages.success(request, _("Template “%(title)s” saved as version %(version)d.") % {
+                    "title": template.title, "version": template.version})
+                return redirect("staff:templates")
+    organisation = actor.membership.organisation
+    language = _language()
+    uploads = DocumentTemplate.objects.filter(organisation=organisation).select_related("uploaded_by").order_by(
+        "slug", "-version")
+    return render(request, "documents/templates.html", {
+        "form": form, "builtin": [(t, t.title(language)) for t in builtin_templates()], "uploads": uploads,
+        "names": sorted(["today", "case.number", "case.court", "case.court_number", "case.decision_date",
+                         "claimants (c.name, c.genitive, c.dative, c.accusative, c.instrumental, c.prepositional, "
+                         "c.initials, c.initials_genitive, c.birth_date, c.unit, c.dismissal_date, "
+                         "c.dismissal_date_words)", "claimant", "group", "claimants_count",
+                         "representative (name, genitive, dative, instrumental, initials, credentials, contacts)",
+                         "organisation.name"]),
+    }, status=status)
+
+
+@staff_view(Perm.TEMPLATES_MANAGE)
+@require_POST
+def template_retire_view(request: HttpRequest, template_id: int) -> HttpResponse:
+    actor = acting_user(request)
+    template = DocumentTemplate.objects.filter(organisation=actor.membership.organisation, pk=template_id).first()
+    if template is None:
+        raise Http404
+    services.template_retire(template=template, retired_by=actor)
+    messages.success(request, _("The template is no longer offered."))
+    return redirect("staff:templates")

@@ -1,0 +1,554 @@
+"""The built-in court documents: each renders from a case's data with nothing left unfilled, every
+name in the grammatical case its sentence needs, dates as courts write them, one claimant or a
+group; the manifest (templates.yaml) agrees with the files. Declined names below are written out
+by hand; the date and amount filters are the application's own (documents.grammar)."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.shared import Pt
+from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined
+
+from defensor.documents.builtin import make_templates
+from defensor.documents.grammar import amount_in_words, court_date
+
+BUILTIN = Path(make_templates.__file__).resolve().parent
+MANIFEST: dict[str, Any] = yaml.safe_load((BUILTIN / "templates.yaml").read_text(encoding="utf-8"))
+TEMPLATES: dict[str, dict[str, Any]] = {t["id"]: t for t in MANIFEST["templates"]}
+IDS = ["kas22-claim", "reinstatement-claim", "lawyer-request", "prosecutor-complaint", "appeal"]
+
+# The context the application builds (documents.context), as the templates may read it.
+CONTEXT_NAMES = frozenset({"today", "case", "claimants", "claimant", "group", "claimants_count", "representative",
+                           "organisation", "inputs"})
+NEEDABLE = frozenset({
+    "case.number", "case.court", "case.court_number", "case.decision_date", "case.decision_date_short",
+    "representative.name", "representative.credentials", "representative.contacts", "organisation.name",
+    "claimant.name", "claimant.birth_date", "claimant.unit", "claimant.dismissal_date",
+    "claimant.dismissal_date_words",
+})
+CASE_KINDS = frozenset({"military_admin", "special_rank", "criminal", "objection", "other"})
+INPUT_KINDS = frozenset({"text", "multiline", "amount"})
+
+TODAY = "«30» ноября 2026 г."
+
+
+def person(
+    forms: str, *, initials: str, birth_date: str, unit: str, dismissed: date, female: bool = False,
+) -> dict[str, Any]:
+    """``forms``: the full name in the nominative, genitive, dative, accusative, instrumental and
+    prepositional, separated by «|»; ``initials``: nominative, genitive, dative likewise."""
+    cases = dict(zip(("name", "genitive", "dative", "accusative", "instrumental", "prepositional"),
+                     forms.split("|"), strict=True))
+    short = dict(zip(("initials", "initials_genitive", "initials_dative"), initials.split("|"), strict=True))
+    return {
+        **cases, **short, "birth_date": birth_date, "unit": unit,
+        "dismissal_date": dismissed.strftime("%d.%m.%Y"), "dismissal_date_words": court_date(dismissed),
+        "female": female,
+    }
+
+
+GUSEV = person(
+    "Гусев Андрей Ильич|Гусева Андрея Ильича|Гусеву Андрею Ильичу|Гусева Андрея Ильича|Гусевым Андреем Ильичом"
+    "|Гусеве Андрее Ильиче",
+    initials="Гусев А. И.|Гусева А. И.|Гусеву А. И.", birth_date="12.03.1990", unit="в/ч 12345",
+    dismissed=date(2026, 10, 1),
+)
+SOKOLOVA = person(
+    "Соколова Мария Петровна|Соколовой Марии Петровны|Соколовой Марии Петровне|Соколову Марию Петровну"
+    "|Соколовой Марией Петровной|Соколовой Марии Петровне",
+    initials="Соколова М. П.|Соколовой М. П.|Соколовой М. П.", birth_date="05.07.1994", unit="в/ч 54321",
+    dismissed=date(2026, 10, 3), female=True,
+)
+MAMEDOV = person(
+    "Мамедов Эльдар Рашид оглы|Мамедова Эльдара Рашид оглы|Мамедову Эльдару Рашид оглы|Мамедова Эльдара Рашид оглы"
+    "|Мамедовым Эльдаром Рашид оглы|Мамедове Эльдаре Рашид оглы",
+    initials="Мамедов Э. Р.|Мамедова Э. Р.|Мамедову Э. Р.", birth_date="21.11.1988", unit="в/ч 12345",
+    dismissed=date(2026, 10, 1),
+)
+GROUP = [GUSEV, SOKOLOVA, MAMEDOV]
+SURNAMES = ["Орлов", "Соколов", "Волков", "Зайцев", "Лебедев", "Козлов", "Новиков", "Морозов", "Павлов",
+            "Семёнов", "Голубев", "Виноградов", "Богданов", "Воробьёв", "Фёдоров", "Михайлов", "Беляев"]
+# Twenty: enough for a collective administrative claim (art. 42 of the Code of Administrative Procedure).
+COLLECTIVE = GROUP + [
+    person(
+        f"{s} Иван Петрович|{s}а Ивана Петровича|{s}у Ивану Петровичу|{s}а Ивана Петровича|{s}ым Иваном Петровичем"
+        f"|{s}е Иване Петровиче",
+        initials=f"{s} И. П.|{s}а И. П.|{s}у И. П.", birth_date="01.01.1995", unit="в/ч 12345",
+        dismissed=date(2026, 10, 1),
+    )
+    for s in SURNAMES
+]
+
+REPRESENTATIVE = {
+    "name": "Петрова Анна Сергеевна", "genitive": "Петровой Анны Сергеевны", "dative": "Петровой Анне Сергеевне",
+    "instrumental": "Петровой Анной Сергеевной", "initials": "Петрова А. С.",
+    "credentials": "адвокат Адвокатской палаты Курской области, рег. № 46/123",
+    "contacts": "305000, г. Курск, ул. Ленина, д. 1, оф. 2; тел. +7 900 000-00-00; petrova@example.org",
+}
+
+
+def amount(figures: str) -> dict[str, str]:
+    value = Decimal(figures)
+    roubles, kopecks = divmod(int(value * 100), 100)
+    return {"figures": f"{roubles:,}".replace(",", "\u00a0") + f",{kopecks:02d}", "words": amount_in_words(value)}
+
+
+DOCUMENTS = ["Копию приказа командира войсковой части 12345 от 01.10.2026 № 123",
+             "Копию аттестационного листа", "Выписку из послужного списка"]
+SAMPLE_INPUTS: dict[str, str] = {
+    "respondent": "Командир войсковой части 12345",
+    "respondent_address": "305000, г. Курск, ул. Садовая, д. 5",
+    "respondent_ids": "ИНН 4600000000, ОГРН 1164600000000",
+    "order": "приказ командира войсковой части 12345 от 01.10.2026 № 123",
+    "position": "старшего инспектора отдела лицензионно-разрешительной работы",
+    "authority": "ордер № 15 от 01.11.2026",
+    "facts": "Административный истец отказался от направления в командировку.\r\n\r\n"
+             "Аттестация не проводилась, с заключением он не ознакомлен.\n"
+             "Рапорт от 20.09.2026 (вх. № 5 & 6) <не рассмотрен>.",
+    "interested_party": "ФКУ «Единый расчётный центр Министерства обороны Российской Федерации»",
+    "superior_complaint": "командующему войсками округа 10.10.2026, ответ не получен",
+    "evidence_request": "Личное дело административного истца\nМатериалы аттестации",
+    "state_fee": "3000",
+    "back_pay": "123456.78",
+    "moral_damages": "50000",
+    "attachments": "Копия контракта\nКопия рапорта от 20.09.2026",
+    "addressee": "Командиру войсковой части 12345",
+    "addressee_address": "305000, г. Курск, ул. Садовая, д. 5",
+    "request_number": "12",
+    "law_office": "Коллегия адвокатов «Защита» Курской области",
+    "warrant": "№ 15 от 01.11.2026",
+    "documents": "\n".join(DOCUMENTS) + "\n",
+    "purpose": "для обжалования приказа об увольнении",
+    "prosecutor": "Военному прокурору Курского гарнизона",
+    "prosecutor_address": "305000, г. Курск, ул. Дзержинского, д. 10",
+    "appeal_court": "2-й Западный окружной военный суд",
+    "decision_summary": "в удовлетворении административного искового заявления отказано",
+    "final_form_date": "«20» октября 2026 г.",
+    "arguments": "Суд не учёл, что аттестация не проводилась.\nВыводы суда не соответствуют обстоятельствам дела.",
+}
+
+
+def inputs_for(template_id: str, *, optional: bool) -> dict[str, Any]:
+    """Every declared input: required ones filled, optional ones filled or empty."""
+    inputs: dict[str, Any] = {}
+    for field in TEMPLATES[template_id]["inputs"]:
+        filled = field["required"] or optional
+        value = SAMPLE_INPUTS[field["name"]] if filled else ""
+        inputs[field["name"]] = amount(value) if field["kind"] == "amount" and value else value
+    return inputs
+
+
+def context(template_id: str, claimants: list[dict[str, Any]], *, optional: bool = True) -> dict[str, Any]:
+    return {
+        "today": court_date(date(2026, 11, 30)),
+        "case": {
+            "number": "2026-0017", "court": "Курский гарнизонный военный суд", "court_number": "2а-123/2026",
+            "kind": "Кодекс административного судопроизводства, глава 22",
+            "decision_date": court_date(date(2026, 10, 15)), "decision_date_short": "15.10.2026",
+        },
+        "claimants": claimants, "claimant": claimants[0], "group": len(claimants) > 1,
+        "claimants_count": len(claimants),
+        "representative": REPRESENTATIVE,
+        "organisation": {"name": "Правозащитная организация «Защитник»"},
+        "inputs": inputs_for(template_id, optional=optional),
+    }
+
+
+def environment() -> Environment:
+    env = Environment(undefined=StrictUndefined, autoescape=True)
+    env.filters["court_date"] = court_date
+    env.filters["words"] = amount_in_words
+    return env
+
+
+def template_path(template_id: str) -> Path:
+    return BUILTIN / str(TEMPLATES[template_id]["file"])
+
+
+def render(template_id: str, claimants: list[dict[str, Any]], *, optional: bool = True) -> DocxDocument:
+    template = DocxTemplate(template_path(template_id))
+    template.render(context(template_id, claimants, optional=optional), jinja_env=environment())
+    out = io.BytesIO()
+    template.save(out)
+    return Document(io.BytesIO(out.getvalue()))
+
+
+def paragraphs(document: DocxDocument) -> list[str]:
+    """Every paragraph's text, body and table cells, with no-break spaces as spaces."""
+    found = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            found.extend(p.text for cell in row.cells for p in cell.paragraphs)
+    return [text.replace("\u00a0", " ") for text in found]
+
+
+def text_of(document: DocxDocument) -> str:
+    return "\n".join(paragraphs(document))
+
+
+def source_runs(template_id: str) -> list[list[str]]:
+    """The template's paragraphs (body, tables, footers) as the texts of their runs."""
+    document = Document(str(template_path(template_id)))
+    found = [[run.text for run in p.runs] for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            found.extend([run.text for run in p.runs] for cell in row.cells for p in cell.paragraphs)
+    for section in document.sections:
+        found.extend([run.text for run in p.runs] for p in section.footer.paragraphs)
+    return found
+
+
+def source_text(template_id: str) -> str:
+    return "\n".join("".join(runs) for runs in source_runs(template_id))
+
+
+# --- the manifest ----------------------------------------------------------------------------
+
+
+def test_manifest_lists_the_five_templates_with_known_kinds_needs_and_inputs() -> None:
+    assert MANIFEST["version"] == 1
+    assert [t["id"] for t in MANIFEST["templates"]] == IDS
+    for template in MANIFEST["templates"]:
+        assert template["version"] == 1
+        assert template_path(template["id"]).is_file()
+        assert template["title"]["ru"]
+        assert template["title"]["en"]
+        assert template["kinds"]
+        assert set(template["kinds"]) <= CASE_KINDS
+        assert set(template["needs"]) <= NEEDABLE, template["id"]
+        names = [field["name"] for field in template["inputs"]]
+        assert len(names) == len(set(names)), template["id"]
+        for field in template["inputs"]:
+            assert field["kind"] in INPUT_KINDS
+            assert isinstance(field["required"], bool)
+            assert field["label"]["ru"]
+            assert field["label"]["en"]
+
+
+@pytest.mark.parametrize("template_id", IDS)
+def test_a_template_uses_exactly_the_inputs_it_declares_and_everything_it_needs(template_id: str) -> None:
+    source = source_text(template_id)
+    declared = {field["name"] for field in TEMPLATES[template_id]["inputs"]}
+    assert set(re.findall(r"\binputs\.(\w+)", source)) == declared
+    for need in TEMPLATES[template_id]["needs"]:
+        owner, name = need.split(".")
+        if need == "claimant.name":  # any form of the name: they are all made from it
+            name = "(name|genitive|dative|accusative|instrumental|prepositional|initials\\w*)"
+        pattern = rf"\b(claimant|c)\.{name}\b" if owner == "claimant" else rf"\b{owner}\.{name}\b"
+        assert re.search(pattern, source), need
+
+
+@pytest.mark.parametrize("template_id", IDS)
+def test_every_tag_lies_in_one_run_and_paragraph_tags_stand_alone(template_id: str) -> None:
+    for runs in source_runs(template_id):
+        for run in runs:
+            assert run.count("{{") == run.count("}}"), run
+            assert run.count("{%") == run.count("%}"), run
+        text = "".join(runs)
+        if "{%p " in text or "{%tr " in text:
+            assert len(runs) == 1, text
+            assert re.fullmatch(r"\{%(p|tr) [^%]*%\}", text), text
+
+
+@pytest.mark.parametrize("template_id", IDS)
+def test_a_template_reads_only_the_context_the_application_builds(template_id: str) -> None:
+    template = DocxTemplate(template_path(template_id))
+    assert template.get_undeclared_template_variables(jinja_env=environment()) <= CONTEXT_NAMES
+
+
+def test_the_schema_here_is_the_catalogues() -> None:
+    from defensor.documents import catalogue
+
+    assert catalogue.CONTEXT_NAMES == CONTEXT_NAMES
+    assert catalogue.NEEDABLE == NEEDABLE
+    assert set(catalogue.INPUT_KINDS) == INPUT_KINDS
+    assert [t.key for t in catalogue.builtin_templates()] == [f"builtin:{i}" for i in IDS]
+
+
+def test_the_files_are_what_the_script_writes(tmp_path: Path) -> None:
+    for path in make_templates.build(tmp_path):
+        assert path.read_bytes() == (BUILTIN / path.name).read_bytes(), f"run make_templates: {path.name}"
+
+
+def test_court_page_and_font() -> None:
+    for template_id in IDS:
+        document = Document(str(template_path(template_id)))
+        section = document.sections[0]
+        sizes = [section.page_width, section.page_height, section.left_margin, section.right_margin,
+                 section.top_margin, section.bottom_margin]
+        assert [round(size.cm, 1) for size in sizes if size is not None] == [21, 29.7, 3, 1.5, 2, 2]
+        normal = document.styles["Normal"]
+        assert (normal.font.name, normal.font.size) == ("Times New Roman", Pt(14))
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("optional", [True, False], ids=["all-inputs", "required-only"])
+@pytest.mark.parametrize("claimants", [[GUSEV], GROUP, COLLECTIVE], ids=["one", "three", "twenty"])
+@pytest.mark.parametrize("template_id", IDS)
+def test_renders_with_nothing_left_unfilled(
+    template_id: str, claimants: list[dict[str, Any]], optional: bool,
+) -> None:
+    text = text_of(render(template_id, claimants, optional=optional))
+    for leftover in ("{{", "}}", "{%", "%}", "{#", "None", "Undefined", "&amp;", "&lt;", "\r"):
+        assert leftover not in text, leftover
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text)  # no ISO dates
+    assert re.search(r"«\d\d» [а-я]+ \d{4} г\.", text)
+    assert TODAY in text
+    assert "/Петрова А. С./" in text
+    assert "  " not in text  # no gap left by an empty value
+    for claimant in claimants:
+        assert claimant["name"] in text or claimant["genitive"] in text or claimant["dative"] in text
+
+
+def test_kas22_claim_for_one_serviceman() -> None:
+    text = text_of(render("kas22-claim", [GUSEV]))
+    assert "В Курский гарнизонный военный суд" in text
+    assert "Административный истец: Гусев Андрей Ильич," in text
+    assert "дата рождения: 12.03.1990" in text
+    assert "место военной службы: в/ч 12345" in text
+    assert "Представитель административного истца: Петрова Анна Сергеевна," in text
+    assert "документ о полномочиях: ордер № 15 от 01.11.2026;" in text
+    assert "Административный ответчик: Командир войсковой части 12345," in text
+    assert "Государственная пошлина: 3 000,00 руб." in text
+    assert "\nАДМИНИСТРАТИВНОЕ ИСКОВОЕ ЗАЯВЛЕНИЕ\n" in text
+    assert "Административный истец Гусев Андрей Ильич проходил военную службу" in text
+    assert "которым он уволен с военной службы и исключён из списков" in text
+    assert "Административный истец отказался от направления в командировку." in text  # the lawyer's facts
+    assert "Рапорт от 20.09.2026 (вх. № 5 & 6) <не рассмотрен>." in text  # as typed, escaped only in the XML
+    assert "ч. 1 ст. 219 КАС РФ" in text
+    assert "оспариваемый приказ издан «01» октября 2026 г." in text
+    assert "подавалась: командующему войсками округа 10.10.2026, ответ не получен." in text
+    assert "руководствуясь ст. 218–220, 227 КАС РФ" in text
+    assert ("Признать незаконным приказ командира войсковой части 12345 от 01.10.2026 № 123 в части увольнения с "
+            "военной службы и исключения из списков личного состава воинской части Гусева Андрея Ильича.") in text
+    assert "восстановить Гусева Андрея Ильича на военной службе" in text
+    assert "обеспечить его всеми положенными видами довольствия" in text
+    assert "в суд и административному истцу в течение одного месяца" in text
+    assert "Копия документа о высшем юридическом образовании Петровой Анны Сергеевны" in text
+    assert "Копия контракта.\nКопия рапорта от 20.09.2026.\n" in text  # the lawyer's own attachments
+    assert "Представитель административного истца\t_______________ /Петрова А. С./" in text
+    assert "ст. 41" not in text
+    assert "КОЛЛЕКТИВНОЕ" not in text
+
+
+def test_kas22_claim_agrees_with_a_woman() -> None:
+    text = text_of(render("kas22-claim", [SOKOLOVA]))
+    assert "Административный истец Соколова Мария Петровна проходила военную службу" in text
+    assert "которым она уволена с военной службы и исключена из списков" in text
+    assert "восстановить Соколову Марию Петровну на военной службе" in text
+    assert "обеспечить её всеми положенными видами довольствия" in text
+
+
+def test_kas22_claim_for_co_claimants_lists_each_in_a_table() -> None:
+    document = render("kas22-claim", GROUP)
+    text = text_of(document)
+    assert ("Административные истцы:\n1. Гусев Андрей Ильич;\n2. Соколова Мария Петровна;\n"
+            "3. Мамедов Эльдар Рашид оглы\n") in text
+    assert "Представитель административных истцов: Петрова Анна Сергеевна," in text
+    assert "(процессуальное соучастие, ст. 41 КАС РФ)" in text
+    assert "руководствуясь ст. 41, 218–220, 227 КАС РФ" in text
+    rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    assert rows[1:] == [
+        ["1", "Гусев Андрей Ильич", "12.03.1990", "", "в/ч 12345", "01.10.2026"],
+        ["2", "Соколова Мария Петровна", "05.07.1994", "", "в/ч 54321", "03.10.2026"],
+        ["3", "Мамедов Эльдар Рашид оглы", "21.11.1988", "", "в/ч 12345", "01.10.2026"],
+    ]
+    assert ("исключения из списков личного состава воинской части Гусева Андрея Ильича, Соколовой Марии "
+            "Петровны, Мамедова Эльдара Рашид оглы.") in text
+    assert "восстановить административных истцов на военной службе" in text
+    assert "обеспечить их всеми положенными видами довольствия" in text
+    assert "Представитель административных истцов\t" in text
+    assert "КОЛЛЕКТИВНОЕ" not in text
+    assert "ст. 42" not in text
+
+
+def test_kas22_claim_for_twenty_is_a_collective_claim() -> None:
+    document = render("kas22-claim", COLLECTIVE)
+    text = text_of(document)
+    assert "\nКОЛЛЕКТИВНОЕ АДМИНИСТРАТИВНОЕ ИСКОВОЕ ЗАЯВЛЕНИЕ\n" in text
+    assert "в порядке ст. 42 КАС РФ" in text
+    assert "(всего — 20)" in text
+    assert "Ведение административного дела в интересах группы лиц поручено Петровой Анне Сергеевне." in text
+    assert ("Лицо, которому поручено ведение административного дела в интересах группы лиц: "
+            "Петрова Анна Сергеевна,") in text
+    assert "руководствуясь ст. 42, 218–220, 227 КАС РФ" in text
+    assert "Документы, подтверждающие присоединение членов группы к требованию" in text
+    assert len(document.tables[0].rows) == 1 + 20
+    assert "20. Беляев Иван Петрович" in text
+    assert "ст. 41" not in text
+
+
+def test_kas22_claim_without_optional_inputs() -> None:
+    text = text_of(render("kas22-claim", [GUSEV], optional=False))
+    assert "Государственная пошлина:" not in text
+    assert "ст. 111" not in text
+    assert "Заинтересованное лицо" not in text
+    assert "заинтересованного лица" not in text
+    assert "ст. 63 КАС РФ" not in text
+    assert "в порядке подчинённости орган (вышестоящему должностному лицу) не подавалась." in text
+    assert "Документ об уплате государственной пошлины.\n" in text
+
+
+def test_reinstatement_claim_asks_for_pay_and_damages_in_figures_and_words() -> None:
+    text = text_of(render("reinstatement-claim", [GUSEV]))
+    assert "Истец: Гусев Андрей Ильич," in text
+    assert "Ответчик: Командир войсковой части 12345," in text
+    assert "Цена иска: 123 456,78 руб." in text
+    assert "истец освобождён от её уплаты (подп. 1 п. 1 ст. 333.36 НК РФ, ст. 393 ТК РФ)" in text
+    assert ("Истец Гусев Андрей Ильич проходил службу в войсках национальной гвардии Российской Федерации "
+            "(место службы — в/ч 12345), замещал должность старшего инспектора") in text
+    assert "контракт с ним расторгнут и он уволен со службы" in text
+    assert "Федеральным законом от 30.11.2011 № 342-ФЗ" in text
+    assert "ч. 2 ст. 3" in text
+    assert "ч. 4 ст. 72 Федерального закона № 342-ФЗ, ч. 1 ст. 392 ТК РФ" in text
+    assert "оспариваемый приказ издан «01» октября 2026 г." in text
+    assert "в части увольнения Гусева Андрея Ильича со службы" in text
+    assert ("Восстановить Гусева Андрея Ильича на службе в войсках национальной гвардии Российской Федерации в "
+            "ранее замещаемой должности старшего инспектора") in text
+    assert ("Взыскать с ответчика в пользу Гусева Андрея Ильича денежное довольствие за время вынужденного "
+            "прогула согласно прилагаемому расчёту в размере 123 456,78 руб. (сто двадцать три тысячи "
+            "четыреста пятьдесят шесть рублей 78 копеек)") in text
+    assert ("компенсацию морального вреда в размере 50 000,00 руб. (пятьдесят тысяч рублей 00 копеек).") in text
+    assert "ст. 237 и ч. 9 ст. 394 ТК РФ" in text
+    assert "ст. 211 ГПК РФ" in text
+    assert "Расчёт взыскиваемой суммы денежного довольствия" in text
+    assert "Представитель истца\t_______________ /Петрова А. С./" in text
+
+
+def test_reinstatement_claim_without_amounts_leaves_the_sum_to_the_court() -> None:
+    text = text_of(render("reinstatement-claim", [SOKOLOVA], optional=False))
+    assert "Цена иска" not in text
+    assert "морального вреда" not in text
+    assert "Расчёт" not in text
+    assert "руб. (" not in text
+    assert ("Взыскать с ответчика в пользу Соколовой Марии Петровны денежное довольствие за время вынужденного "
+            "прогула со дня, следующего за днём увольнения, по день вынесения решения суда.") in text
+    assert "Истец Соколова Мария Петровна проходила службу" in text
+    assert "контракт с ней расторгнут и она уволена со службы" in text
+    assert "Восстановить Соколову Марию Петровну на службе" in text
+    assert "в ранее замещаемой должности со дня" in text
+
+
+def test_reinstatement_claim_for_several_employees() -> None:
+    text = text_of(render("reinstatement-claim", GROUP))
+    assert "Истцы:\n1. Гусев Андрей Ильич, дата рождения: 12.03.1990," in text
+    assert "3. Мамедов Эльдар Рашид оглы, дата рождения: 21.11.1988," in text
+    assert "Представитель истцов: Петрова Анна Сергеевна," in text
+    assert ("(даты увольнения: Гусева А. И. — 01.10.2026; Соколовой М. П. — 03.10.2026; "
+            "Мамедова Э. Р. — 01.10.2026)") in text
+    assert ("Восстановить Гусева Андрея Ильича, Соколову Марию Петровну, Мамедова Эльдара Рашид оглы на службе "
+            "в войсках национальной гвардии Российской Федерации в ранее замещаемых должностях") in text
+    assert "в пользу каждого из истцов денежное довольствие" in text
+    assert "(всего — 123 456,78 руб. (сто двадцать три тысячи" in text
+    assert "истцы освобождены от её уплаты" in text
+    assert "Представитель истцов\t" in text
+
+
+def test_lawyer_request_names_the_client_and_lists_each_document() -> None:
+    document = render("lawyer-request", [GUSEV])
+    text = text_of(document)
+    assert text.startswith("Командиру войсковой части 12345\n")
+    assert "\nАДВОКАТСКИЙ ЗАПРОС\n№ 12 от «30» ноября 2026 г.\n" in text
+    assert "Коллегия адвокатов «Защита» Курской области;" in text
+    assert ("Я, Петрова Анна Сергеевна, адвокат Адвокатской палаты Курской области, рег. № 46/123, оказываю "
+            "юридическую помощь Гусеву Андрею Ильичу, 12.03.1990 года рождения, место службы — в/ч 12345 "
+            "(ордер № 15 от 01.11.2026).") in text
+    assert "подп. 1 п. 3 ст. 6 и ст. 6.1 Федерального закона от 31.05.2002 № 63-ФЗ" in text
+    assert "доверителю (для обжалования приказа об увольнении) прошу предоставить" in text
+    found = paragraphs(document)
+    start = found.index(f"{DOCUMENTS[0]};")
+    assert found[start:start + 3] == [  # one numbered paragraph each, punctuated as a list
+        f"{DOCUMENTS[0]};", f"{DOCUMENTS[1]};", f"{DOCUMENTS[2]}.",
+    ]
+    assert "п. 2 ст. 6.1" in text
+    assert "в тридцатидневный срок со дня его получения" in text
+    assert "ст. 5.39 КоАП РФ" in text
+    assert f"Ответ прошу направить по адресу: {REPRESENTATIVE['contacts']}." in text
+    assert "Копия ордера № 15 от 01.11.2026." in text
+    assert "Адвокат\t_______________ /Петрова А. С./" in text
+
+
+def test_lawyer_request_for_a_group_names_every_client() -> None:
+    found = paragraphs(render("lawyer-request", GROUP))
+    start = next(i for i, p in enumerate(found) if p.endswith("следующим доверителям (ордер № 15 от 01.11.2026):"))
+    assert found[start + 1:start + 4] == [
+        "Гусеву Андрею Ильичу, 12.03.1990 года рождения, место службы — в/ч 12345;",
+        "Соколовой Марии Петровне, 05.07.1994 года рождения, место службы — в/ч 54321;",
+        "Мамедову Эльдару Рашид оглы, 21.11.1988 года рождения, место службы — в/ч 12345.",
+    ]
+    assert "доверителям" in found[start + 4]
+
+
+def test_prosecutor_complaint() -> None:
+    document = render("prosecutor-complaint", [SOKOLOVA])
+    text = text_of(document)
+    assert text.startswith("Военному прокурору Курского гарнизона\n305000, г. Курск, ул. Дзержинского, д. 10\n")
+    assert ("Заявитель: Петрова Анна Сергеевна (адвокат Адвокатской палаты Курской области, рег. № 46/123),\n"
+            "представитель Соколовой Марии Петровны;") in text
+    assert "\nЖАЛОБА\n" in text
+    assert "Я представляю интересы Соколовой Марии Петровны, 05.07.1994 года рождения" in text
+    assert "Сообщаю о следующих нарушениях её прав и законных интересов." in text
+    found = paragraphs(document)
+    assert "Административный истец отказался от направления в командировку." in found
+    assert "Аттестация не проводилась, с заключением он не ознакомлен." in found
+    assert "" not in found[found.index("Административный истец отказался от направления в командировку."):][:2]
+    assert "п. 1 ст. 10 Федерального закона от 17.01.1992 № 2202-1" in text
+    assert "п. 1 ст. 27 Закона о прокуратуре" in text
+    assert "Провести проверку" in text
+    assert "меры прокурорского реагирования" in text
+    assert "в защиту прав и законных интересов Соколовой Марии Петровны" in text
+    assert "Представитель\t_______________ /Петрова А. С./" in text
+
+
+def test_prosecutor_complaint_for_a_group() -> None:
+    found = paragraphs(render("prosecutor-complaint", GROUP))
+    start = found.index("Я представляю интересы следующих лиц:")
+    assert found[start + 1].startswith("Гусева Андрея Ильича, 12.03.1990 года рождения")
+    assert found[start + 3].startswith("Мамедова Эльдара Рашид оглы")
+    assert "Сообщаю о следующих нарушениях их прав и законных интересов." in found
+
+
+def test_appeal_against_the_first_instance_decision() -> None:
+    text = text_of(render("appeal", [GUSEV]))
+    assert text.startswith("В 2-й Западный окружной военный суд\nчерез Курский гарнизонный военный суд\n")
+    assert "Административное дело № 2а-123/2026" in text
+    assert ("\nАПЕЛЛЯЦИОННАЯ ЖАЛОБА\nна решение суда от «15» октября 2026 г. по административному делу "
+            "№ 2а-123/2026\n") in text
+    assert ("«15» октября 2026 г. Курский гарнизонный военный суд вынес решение по административному делу "
+            "№ 2а-123/2026 по административному исковому заявлению Гусева Андрея Ильича (административный "
+            "ответчик — Командир войсковой части 12345). Указанным решением в удовлетворении административного "
+            "искового заявления отказано.") in text
+    assert "Административный истец с решением суда не согласен" in text
+    assert "\nДоводы жалобы\nСуд не учёл, что аттестация не проводилась.\n" in text
+    assert "ч. 2 ст. 310 КАС РФ" in text
+    assert "ч. 1 ст. 298 КАС РФ" in text
+    assert "изготовлено «20» октября 2026 г." in text
+    assert "руководствуясь ст. 295–299, 308–310 КАС РФ" in text
+    assert ("Отменить решение суда первой инстанции (Курский гарнизонный военный суд) от «15» октября 2026 г. по "
+            "административному делу № 2а-123/2026.") in text
+    assert "Принять по административному делу новое решение" in text
+    assert "Представитель административного истца\t_______________ /Петрова А. С./" in text
+
+
+def test_appeal_for_co_claimants_and_without_optional_inputs() -> None:
+    text = text_of(render("appeal", GROUP, optional=False))
+    assert "Административные истцы:\n1. Гусев Андрей Ильич;" in text
+    assert ("по административному исковому заявлению Гусева Андрея Ильича, Соколовой Марии Петровны, "
+            "Мамедова Эльдара Рашид оглы") in text
+    assert "Административные истцы с решением суда не согласны" in text
+    assert "не пропущен." in text
+    assert "изготовлено" not in text
+    assert "Государственная пошлина:" not in text

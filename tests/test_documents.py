@@ -1,0 +1,299 @@
+"""Court documents drafted from a case: what is missing is said before anything is generated; the
+document names the claimants still in the claim, in the grammatical case the template asks for;
+the background worker writes it from a sealed envelope; it is kept sealed under the case's key."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+from docx import Document
+
+from defensor.accounts.models import Role, User
+from defensor.audit.models import AuditEvent
+from defensor.cases import services as cases
+from defensor.cases.models import Case, Claimant, EventKind
+from defensor.documents.catalogue import builtin_templates
+from defensor.documents.grammar import court_date
+from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
+from defensor.documents.render import document_text, pdf_converter
+from defensor.keys.worker import WorkerIdentity, worker_identity_start, worker_identity_stop
+from defensor.people.services import person_create
+from tests.conftest import keyring_of
+
+NAMES = ["Гусев Андрей Ильич", "Титова Мария Петровна", "ЧЕРНЫХ ОЛЕГ СЕРГЕЕВИЧ", "Зуев Роман Олегович"]
+
+
+def _docx(*paragraphs: str) -> bytes:
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+GROUP_TEMPLATE = _docx(
+    "В {{ case.court }}",
+    "от {{ claimants_count }} административных истцов:",
+    "{%p for c in claimants %}",
+    "{{ c.genitive }}, уволенного приказом от {{ c.dismissal_date }}",
+    "{%p endfor %}",
+    "Представитель: {{ representative.initials }}",
+    "{{ today }}",
+)
+
+
+@pytest.fixture
+def lawyer(anna: User) -> User:
+    anna.document_name = "Смирнова Анна Викторовна"
+    anna.document_credentials = "адвокат, рег. № 46/123"
+    anna.document_contacts = "г. Курск, ул. Ленина, д. 1"
+    anna.save()
+    return anna
+
+
+def _case(lawyer: User, *, court: str = "Курский гарнизонный военный суд", dismissed: bool = True,
+          names: list[str] = NAMES) -> tuple[Case, list[Claimant]]:
+    keyring = keyring_of(lawyer)
+    case = cases.case_open(opened_by=lawyer, keyring=keyring, title="Отказ", group=True, kind="military_admin",
+                           court=court)
+    claimants = []
+    for name in names:
+        person = person_create(created_by=lawyer, keyring=keyring, full_name=name, surname=name.split()[0],
+                               birth_date="1990-05-25", unit="в/ч 12345")
+        claimant = cases.claimant_add(case=case, person=person, added_by=lawyer, keyring=keyring)
+        if dismissed:
+            cases.case_event_add(case=case, recorded_by=lawyer, keyring=keyring, kind=EventKind.DISMISSAL_ORDER,
+                                 happened_on=date(2024, 9, 30), claimant=claimant)
+        claimants.append(claimant)
+    return case, claimants
+
+
+def _upload(admin: User, content: bytes = GROUP_TEMPLATE, slug: str = "group") -> DocumentTemplate:
+    from defensor.documents.services import template_upload
+
+    return template_upload(uploaded_by=admin, slug=slug, title="Групповой иск (наш)", content=content)
+
+
+def _text(client: Client, case: Case, document: GeneratedDocument) -> str:
+    response = client.get(f"/staff/cases/{case.pk}/documents/{document.pk}/docx/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    return document_text(response.content)
+
+
+@pytest.fixture
+def no_worker() -> None:
+    worker_identity_stop()
+    return
+
+
+@pytest.mark.django_db
+def test_the_group_document_names_those_still_in_the_claim_in_the_genitive_and_leaves_out_who_withdrew(
+    lawyer: User, olga: User, verified_client: Callable[[User], Client], no_worker: None,
+) -> None:
+    template = _upload(olga)
+    case, claimants = _case(lawyer)
+    cases.claimants_status_set(case=case, claimant_ids=[claimants[3].pk], recorded_by=lawyer,
+                               keyring=keyring_of(lawyer), status="withdrawn", effective_on=date(2024, 11, 1),
+                               reason="family")
+    client = verified_client(lawyer)
+    response = client.post(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})
+    assert response.status_code == 302
+    document = GeneratedDocument.objects.get()
+    assert document.status == DocumentStatus.DONE  # no worker running: written in the request
+    text = _text(client, case, document)
+    assert "Гусева Андрея Ильича, уволенного приказом от 30.09.2024" in text
+    assert "Титовой Марии Петровны" in text
+    assert "ЧЕРНЫХ ОЛЕГА СЕРГЕЕВИЧА" in text  # indeclinable surname, capitals kept
+    assert "Зуев" not in text
+    assert "Зуева" not in text
+    assert "от 3 административных истцов" in text
+    assert "Представитель: Смирнова А. В." in text
+    assert court_date(timezone.localdate()) in text
+    assert not re.search(r"\{\{|\{%|%\}|\}\}", text)
+
+    # The lawyer may choose to name everyone, as the case was when the claim was filed.
+    client.post(f"/staff/cases/{case.pk}/documents/new/",
+                {"template": f"upload:{template.slug}", "include_withdrawn": "on"})
+    everyone = GeneratedDocument.objects.order_by("-id").first()
+    assert everyone is not None
+    assert "Зуева Романа Олеговича" in _text(client, case, everyone)
+    assert AuditEvent.objects.filter(action="document.downloaded").count() == 2
+    assert AuditEvent.objects.get(action="document.requested", details__include_withdrawn=False)
+
+
+@pytest.mark.django_db
+def test_what_is_missing_is_listed_before_anything_is_generated(
+    lawyer: User, olga: User, verified_client: Callable[[User], Client], no_worker: None,
+) -> None:
+    template = _upload(olga)
+    case, _claimants = _case(lawyer, court="", dismissed=False, names=NAMES[:2])
+    client = verified_client(lawyer)
+    page = client.get(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})
+    missing = page.content.decode().split('data-testid="missing"', 1)[1].split("</div>", 1)[0]
+    assert "the court" in missing or "суд" in missing
+    for expected in ("Гусев А. И.", "Титова М. П."):
+        assert expected in missing
+    response = client.post(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})
+    assert response.status_code == 400
+    assert not GeneratedDocument.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes and reopens connections, as in life
+def test_the_worker_writes_the_document_from_an_envelope_only_it_can_open(
+    lawyer: User, olga: User, verified_client: Callable[[User], Client],
+) -> None:
+    template = _upload(olga)
+    case, _claimants = _case(lawyer, names=NAMES[:2])
+    worker_identity_start()  # as `defensor worker` does at start, in this process
+    try:
+        client = verified_client(lawyer)
+        response = client.post(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})
+        document = GeneratedDocument.objects.get()
+        assert response.status_code == 302
+        assert document.status == DocumentStatus.QUEUED  # the request returned at once
+        assert document.envelope
+        assert "Гусев" not in document.envelope
+        page = client.get(f"/staff/cases/{case.pk}/documents/{document.pk}/").content.decode()
+        assert 'http-equiv="refresh"' in page  # the page follows the progress by itself
+
+        call_command("db_worker", batch=True, verbosity=0)
+        document.refresh_from_db()
+        assert document.status == DocumentStatus.DONE
+        assert document.envelope == ""  # the work and the case's key are gone with it
+        with connection.cursor() as cursor:  # the file as stored: sealed, not a DOCX (a zip) in base64
+            cursor.execute("SELECT docx, snapshot FROM documents_generateddocument WHERE id = %s", [document.pk])
+            stored_docx, stored_snapshot = (bytes(value) for value in cursor.fetchone())
+        assert b"UEsDB" not in stored_docx
+        assert b"PK\x03\x04" not in stored_docx
+        assert "Гусев".encode() not in stored_snapshot
+        assert "Гусева Андрея Ильича" in _text(client, case, document)
+        page = client.get(f"/staff/cases/{case.pk}/documents/{document.pk}/").content.decode()
+        assert 'http-equiv="refresh"' not in page
+        assert 'data-testid="download-docx"' in page
+        if pdf_converter() is not None:
+            pdf = client.get(f"/staff/cases/{case.pk}/documents/{document.pk}/pdf/")
+            assert pdf.status_code == 200
+            assert pdf.content.startswith(b"%PDF")
+        else:
+            assert "LibreOffice is not installed" in page or "LibreOffice не установлен" in page
+    finally:
+        worker_identity_stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_restarted_cannot_open_older_work_and_says_to_draft_it_again(
+    lawyer: User, olga: User, verified_client: Callable[[User], Client],
+) -> None:
+    template = _upload(olga)
+    case, _claimants = _case(lawyer, names=NAMES[:1])
+    before = worker_identity_start()
+    client = verified_client(lawyer)
+    client.post(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})
+    worker_identity_stop()  # the worker stops; its private key is gone with its memory
+    assert isinstance(before, WorkerIdentity)
+    call_command("worker", batch=True, verbosity=0)  # a new worker, a new key
+    document = GeneratedDocument.objects.get()
+    assert (document.status, document.failure, document.envelope) == (DocumentStatus.FAILED, "worker_restarted", "")
+    page = client.get(f"/staff/cases/{case.pk}/documents/{document.pk}/").content.decode()
+    assert "draft it again" in page or "сформируйте его заново" in page
+
+
+@pytest.mark.django_db
+def test_an_uploaded_template_is_checked_with_sample_data_and_refused_with_the_reason(
+    olga: User, anna: User, verified_client: Callable[[User], Client],
+) -> None:
+    client = verified_client(olga)
+
+    def upload(content: bytes, title: str = "Запрос") -> str:
+        response = client.post("/staff/templates/", {
+            "title": title, "slug": "zapros", "file": SimpleUploadedFile("zapros.docx", content)}, follow=True)
+        return response.content.decode()
+
+    assert "DOCX" in upload(b"not a word file")
+    assert "cas" in upload(_docx("В {{ cas.court }}"))  # a misspelt name, said by name
+    assert upload(_docx("В {{ case.court "))
+    assert not DocumentTemplate.objects.exists()
+    assert "claimant" in upload(_docx("{{ claimant.no_such_thing }}"))
+    assert not DocumentTemplate.objects.exists()
+
+    upload(_docx("Военному прокурору", "{{ representative.name }}, {{ case.court }}"))
+    upload(_docx("Военному прокурору гарнизона", "{{ representative.name }}"))
+    assert list(DocumentTemplate.objects.values_list("version", flat=True).order_by("version")) == [1, 2]
+    assert AuditEvent.objects.filter(action="template.uploaded").count() == 2
+    # Only administrators manage templates.
+    lawyer = verified_client(anna)
+    forbidden = lawyer.post("/staff/templates/", {"title": "x", "file": SimpleUploadedFile("x.docx", GROUP_TEMPLATE)})
+    assert forbidden.status_code == 403
+
+
+@pytest.mark.django_db
+def test_documents_of_a_case_one_does_not_hold_do_not_exist(
+    lawyer: User, olga: User, make_user: Callable[..., User], verified_client: Callable[[User], Client],
+    no_worker: None,
+) -> None:
+    template = _upload(olga)
+    case, _claimants = _case(lawyer, names=NAMES[:1])
+    verified_client(lawyer).post(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})
+    document = GeneratedDocument.objects.get()
+    ivan = verified_client(make_user("ivan", Role.LAWYER))
+    for path in (f"/staff/cases/{case.pk}/documents/new/", f"/staff/cases/{case.pk}/documents/{document.pk}/",
+                 f"/staff/cases/{case.pk}/documents/{document.pk}/docx/"):
+        assert ivan.get(path).status_code == 404
+    assert not AuditEvent.objects.filter(action="document.downloaded").exists()
+
+
+def test_every_builtin_template_is_listed_with_what_it_needs() -> None:
+    ids = {t.key for t in builtin_templates()}
+    assert ids == {"builtin:kas22-claim", "builtin:reinstatement-claim", "builtin:lawyer-request",
+                   "builtin:prosecutor-complaint", "builtin:appeal"}
+    for template in builtin_templates():
+        assert template.content().startswith(b"PK")  # a DOCX
+        assert template.title_ru
+        assert template.title_en
+
+
+@pytest.mark.django_db
+def test_the_builtin_group_claim_drafted_from_the_case_page(
+    lawyer: User, verified_client: Callable[[User], Client], no_worker: None,
+) -> None:
+    case, claimants = _case(lawyer)
+    cases.claimants_status_set(case=case, claimant_ids=[claimants[3].pk], recorded_by=lawyer,
+                               keyring=keyring_of(lawyer), status="withdrawn", effective_on=date(2024, 11, 1),
+                               reason="criminal_threat")
+    client = verified_client(lawyer)
+    form = client.get(f"/staff/cases/{case.pk}/documents/new/", {"template": "builtin:kas22-claim"})
+    assert 'data-testid="missing"' not in form.content.decode()
+    typed = {"template": "builtin:kas22-claim", "input_respondent": "Командир войсковой части 12345",
+             "input_respondent_address": "г. Курск, ул. Военная, д. 1",
+             "input_order": "приказ командира войсковой части 12345 от 30.09.2024 № 77",
+             "input_authority": "ордер № 15 от 01.11.2024",
+             "input_facts": "Административные истцы отказались от командировки.\nПриказ издан без проверки.",
+             "input_state_fee": "сто рублей"}
+    refused = client.post(f"/staff/cases/{case.pk}/documents/new/", typed)
+    assert refused.status_code == 400  # a sum must be a number; nothing typed is lost
+    assert "Командир войсковой части 12345" in refused.content.decode()
+    assert not GeneratedDocument.objects.exists()
+    typed["input_state_fee"] = "900"
+    assert client.post(f"/staff/cases/{case.pk}/documents/new/", typed).status_code == 302
+    text = _text(client, case, GeneratedDocument.objects.get())
+    assert "В Курский гарнизонный военный суд" in text
+    assert "1. Гусев Андрей Ильич;" in text
+    assert "Титова Мария Петровна" in text
+    assert "Гусева Андрея Ильича, Титовой Марии Петровны, ЧЕРНЫХ ОЛЕГА СЕРГЕЕВИЧА" in text  # genitive
+    assert "Зуев" not in text  # left the claim under threat: not named
+    assert "Административные истцы отказались от командировки." in text
+    assert "900,00\u00a0руб." in text
+    assert court_date(timezone.localdate()) in text
+    assert "30.09.2024" in text
+    assert not re.search(r"\{\{|\{%|%\}|\}\}", text)
