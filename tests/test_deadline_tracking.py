@@ -136,10 +136,11 @@ def test_the_overview_lists_what_is_missed_and_due_within_two_weeks_by_case_numb
     for name in names:
         assert name.split()[0] not in due
 
-    # The reply arrives: the missed one is met and leaves the overview.
+    # A reply arrives: it answers the older request, which leaves the overview; the other waits.
     _event(anna, case, EventKind.REPLY_RECEIVED, TODAY())
-    page = verified_client(anna).get("/staff/").content.decode()
-    assert _section(page, "due-dates").count('data-testid="due-date"') == 0
+    due = _section(verified_client(anna).get("/staff/").content.decode(), "due-dates")
+    assert due.count('data-testid="due-date"') == 1
+    assert 'data-testid="overdue"' not in due
 
 
 @pytest.mark.django_db
@@ -318,3 +319,28 @@ def test_old_missed_dates_never_push_the_coming_ones_off_the_overview(
     assert upcoming.count('data-testid="due-date"') == 1
     assert overdue.count('data-testid="due-date"') == 10
     assert "Показаны только последние" in overdue or "Only the most recent" in overdue
+
+
+@pytest.mark.django_db
+def test_one_reply_answers_one_request_the_earliest_still_waiting(anna: User) -> None:
+    case, _claimants = _group(anna, ["Гусев Андрей Ильич"])
+    _event(anna, case, EventKind.LAWYER_REQUEST, date(2026, 11, 2))
+    _event(anna, case, EventKind.LAWYER_REQUEST, date(2026, 11, 5))
+    _event(anna, case, EventKind.REPLY_RECEIVED, date(2026, 11, 20))
+    requests = list(Deadline.objects.filter(rule_id="advocate-request-reply").order_by("event__happened_on"))
+    assert [d.met_on for d in requests] == [date(2026, 11, 20), None]  # the second is still unanswered
+    _event(anna, case, EventKind.REPLY_RECEIVED, date(2026, 11, 25))
+    assert set(Deadline.objects.filter(rule_id="advocate-request-reply").values_list("met_on", flat=True)) == {
+        date(2026, 11, 20), date(2026, 11, 25)}
+
+
+@pytest.mark.django_db
+def test_a_reminder_leaves_the_overview_once_its_due_date_is_met(
+    anna: User, verified_client: Callable[[User], Client],
+) -> None:
+    case, _claimants = _group(anna, ["Гусев Андрей Ильич"])
+    _event(anna, case, EventKind.LAWYER_REQUEST, TODAY() - timedelta(days=29))
+    assert deadline_reminders_send(today=TODAY()) == 1
+    assert 'data-testid="reminders"' in verified_client(anna).get("/staff/").content.decode()
+    _event(anna, case, EventKind.REPLY_RECEIVED, TODAY())
+    assert 'data-testid="reminders"' not in verified_client(anna).get("/staff/").content.decode()

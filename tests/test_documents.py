@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable
 from datetime import date
 
@@ -38,6 +39,20 @@ def _docx(*paragraphs: str) -> bytes:
         document.add_paragraph(text)
     out = io.BytesIO()
     document.save(out)
+    return out.getvalue()
+
+
+def _tracked_change(content: bytes) -> bytes:
+    """The same DOCX with one insertion recorded as a tracked change (as Word writes it)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"</w:p>", b'<w:ins w:id="1" w:author="x" w:date="2026-01-01T00:00:00Z">'
+                                               b"<w:r><w:t>added</w:t></w:r></w:ins></w:p>", 1)
+            target.writestr(item, data)
     return out.getvalue()
 
 
@@ -222,7 +237,13 @@ def test_an_uploaded_template_is_checked_with_sample_data_and_refused_with_the_r
 
     assert "DOCX" in upload(b"not a word file")
     assert "cas" in upload(_docx("В {{ cas.court }}"))  # a misspelt name, said by name
-    assert upload(_docx("В {{ case.court "))
+    assert "TemplateSyntaxError" in upload(_docx("В {{ case.court "))  # a broken tag, said so
+    # A template is a person's writing: it cannot reach Python's internals (and run commands).
+    assert "SecurityError" in upload(_docx('{% for c in "".__class__.__mro__[1].__subclasses__() %}{{ c }}'
+                                           '{% endfor %}'))
+    # Comments and tracked changes would travel into every document made from it.
+    assert "tracked changes" in upload(_tracked_change(_docx("{{ case.court }}"))) or \
+        "исправления" in upload(_tracked_change(_docx("{{ case.court }}")))
     assert not DocumentTemplate.objects.exists()
     assert "claimant" in upload(_docx("{{ claimant.no_such_thing }}"))
     assert not DocumentTemplate.objects.exists()
@@ -297,3 +318,71 @@ def test_the_builtin_group_claim_drafted_from_the_case_page(
     assert court_date(timezone.localdate()) in text
     assert "30.09.2024" in text
     assert not re.search(r"\{\{|\{%|%\}|\}\}", text)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_template_that_fails_on_real_data_fails_cleanly_without_writing_the_data_anywhere(
+    lawyer: User, olga: User, verified_client: Callable[[User], Client],
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    # Passes the sample check (a group), breaks on a single claimant: the birth date is not ISO.
+    template = _upload(olga, _docx("{{ case.number }}{% if not group %} {{ claimant.birth_date|court_date }}"
+                                   "{% endif %}"), slug="fragile")
+    case, _claimants = _case(lawyer, names=NAMES[:1])
+    worker_identity_start()
+    try:
+        client = verified_client(lawyer)
+        client.post(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})
+        call_command("db_worker", batch=True, verbosity=0)
+    finally:
+        worker_identity_stop()
+    document = GeneratedDocument.objects.get()
+    assert (document.status, document.failure, document.envelope) == (DocumentStatus.FAILED, "template_error", "")
+    for task in DBTaskResult.objects.all():
+        assert "25.05.1990" not in (task.traceback or "")
+        assert "Гусев" not in str(task.return_value)
+    page = client.get(f"/staff/cases/{case.pk}/documents/{document.pk}/").content.decode()
+    assert 'http-equiv="refresh"' not in page  # not waiting forever
+
+
+@pytest.mark.django_db
+def test_odd_sums_are_refused_with_a_message_not_an_error_page(
+    lawyer: User, verified_client: Callable[[User], Client], no_worker: None,
+) -> None:
+    case, _claimants = _case(lawyer, names=NAMES[:1])
+    client = verified_client(lawyer)
+    typed = {"template": "builtin:kas22-claim", "input_respondent": "Командир", "input_respondent_address": "г",
+             "input_order": "приказ", "input_authority": "ордер", "input_facts": "факты"}
+    for odd in ("NaN", "Infinity", "1e30", "1000000000000000", "12,345"):
+        response = client.post(f"/staff/cases/{case.pk}/documents/new/", {**typed, "input_state_fee": odd})
+        assert response.status_code == 400, odd
+        assert "123456.78" in response.content.decode()
+    assert not GeneratedDocument.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_uploaded_template_that_names_the_representative_asks_for_the_profile_first(
+    anna: User, olga: User, verified_client: Callable[[User], Client], no_worker: None,
+) -> None:
+    template = _upload(olga, _docx("{{ case.number }}, {{ representative.initials }}"), slug="initials")
+    case, _claimants = _case(anna, names=NAMES[:1])  # anna has no document profile
+    client = verified_client(anna)
+    page = client.get(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})
+    missing = page.content.decode().split('data-testid="missing"', 1)[1].split("</div>", 1)[0]
+    assert "ФИО для документов" in missing or "full name for documents" in missing
+    assert client.post(f"/staff/cases/{case.pk}/documents/new/",
+                       {"template": f"upload:{template.slug}"}).status_code == 400
+    assert not GeneratedDocument.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_template_upload_without_the_form_token_is_refused(
+    olga: User, verified_client: Callable[[User], Client],
+) -> None:
+    client = verified_client(olga)
+    client.handler.enforce_csrf_checks = True  # the upload installs its own file handler, then checks
+    response = client.post("/staff/templates/", {"title": "Запрос", "slug": "zapros",
+                                                 "file": SimpleUploadedFile("zapros.docx", GROUP_TEMPLATE)})
+    assert response.status_code == 403
+    assert not DocumentTemplate.objects.exists()

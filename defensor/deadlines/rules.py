@@ -29,6 +29,7 @@ class Rule:
     effective_to: date | None
     triggers: tuple[str, ...]
     met_by: tuple[str, ...]  # event kinds that meet the period (the claim filed, the appeal lodged)
+    met_once: bool  # one meeting event meets one due date only (a reply answers one request)
     length: int
     unit: str
     counting: str
@@ -55,6 +56,7 @@ def _rule(raw: dict[str, object], version: int) -> Rule:
             effective_to=_date(raw["effective_to"]) if raw.get("effective_to") else None,
             triggers=tuple(str(t) for t in raw["triggers"]),  # type: ignore[attr-defined]
             met_by=tuple(str(t) for t in raw.get("met_by") or ()),  # type: ignore[attr-defined]
+            met_once=bool(raw.get("met_once", False)),
             length=int(raw["length"]),  # type: ignore[call-overload]
             unit=str(raw["unit"]), counting=str(raw["counting"]), restorable=bool(raw["restorable"]),
             verify=bool(raw.get("verify", False)), version=version,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, IntegerField, Max, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -92,8 +92,12 @@ def overview_due(*, actor: User, language: str) -> OverviewDue:
 
 
 def unseen_reminders(*, actor: User, language: str) -> list[tuple[Reminder, str]]:
-    """The actor's reminders not yet dismissed, of cases they still hold, with the rule's title."""
+    """The actor's reminders not yet dismissed, of cases they still hold, whose due date is still
+    pending (met since, or the case closed: gone), with the rule's title."""
     known = rules()
-    found = (Reminder.objects.filter(held_by(actor, "case__data_key_id"), user=actor, seen_at__isnull=True)
+    still_pending = Exists(pending_for(actor).filter(case_id=OuterRef("case_id"), rule_id=OuterRef("rule_id"),
+                                                     due_on=OuterRef("due_on")))
+    found = (Reminder.objects.filter(held_by(actor, "case__data_key_id"), still_pending, user=actor,
+                                     seen_at__isnull=True)
              .select_related("case").order_by("due_on", "id")[:OVERVIEW_ROWS])
     return [(r, known[r.rule_id].title(language) if r.rule_id in known else r.rule_id) for r in found]

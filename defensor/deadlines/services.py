@@ -110,15 +110,22 @@ def case_deadlines_settle(*, case_id: int) -> None:
     """Which of a case's due dates a later event has met: the claim filed meets the period for
     filing, the appeal lodged the period for appeal. A claimant's period is met by their own event
     or by one of the whole case (a group claim filed for everyone); the case's own periods only by
-    events of the whole case. Marks made by hand are left as they are."""
+    events of the whole case. A reply answers one request only (the earliest still waiting). Marks
+    made by hand are left as they are."""
     known = rules()
-    deadlines = list(Deadline.objects.filter(case_id=case_id, met_by__isnull=True).select_related("event"))
+    deadlines = sorted(Deadline.objects.filter(case_id=case_id, met_by__isnull=True).select_related("event"),
+                       key=lambda d: (d.event.happened_on, d.pk))
     kinds = {kind for d in deadlines if d.rule_id in known for kind in known[d.rule_id].met_by}
     meeting = list(CaseEvent.objects.filter(case_id=case_id, kind__in=kinds).order_by("happened_on", "id"))
+    used: dict[str, set[int]] = {}  # per "met once" rule: the events already answering a due date
     for deadline in deadlines:
-        met_by = known[deadline.rule_id].met_by if deadline.rule_id in known else ()
+        rule = known.get(deadline.rule_id)
+        met_by = rule.met_by if rule else ()
+        taken = used.setdefault(deadline.rule_id, set())
         first = next((e for e in meeting if e.kind in met_by and e.happened_on >= deadline.event.happened_on
-                      and e.claimant_id in {None, deadline.claimant_id}), None)
+                      and e.claimant_id in {None, deadline.claimant_id} and e.pk not in taken), None)
+        if first is not None and rule is not None and rule.met_once:
+            taken.add(first.pk)
         met_on, met_event_id = (first.happened_on, first.pk) if first is not None else (None, None)
         if (deadline.met_on, deadline.met_event_id) != (met_on, met_event_id):
             Deadline.objects.filter(pk=deadline.pk).update(met_on=met_on, met_event_id=met_event_id)

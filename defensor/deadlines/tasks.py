@@ -23,8 +23,12 @@ def next_run_after(now: datetime) -> datetime:
 
 
 def reminders_schedule(*, now: datetime | None = None) -> bool:
-    """Enqueue the next daily run unless one is already waiting. True if one was enqueued."""
-    if DBTaskResult.objects.filter(task_path=REMINDERS_TASK, status="READY").exists():
+    """Enqueue the next daily run unless one is already waiting. True if one was enqueued. Two
+    processes starting at once may both enqueue: the later runs are then removed, one chain stays."""
+    waiting = DBTaskResult.objects.filter(task_path=REMINDERS_TASK, status="READY").order_by("run_after", "pk")
+    first = waiting.first()
+    if first is not None:
+        waiting.exclude(pk=first.pk).delete()
         return False
     deadline_reminders.using(run_after=next_run_after(now or timezone.now())).enqueue()
     return True

@@ -128,4 +128,8 @@ def needs_of_source(source: str) -> list[str]:
     plain = re.sub(r"<[^>]+>", "", source)
     needs = {f"{owner}.{name}" for owner, name in _USE.findall(plain) if f"{owner}.{name}" in NEEDABLE}
     needs |= {f"claimant.{name}" for name in CLAIMANT_ATTRIBUTES if re.search(rf"\.{name}\b", plain)}
+    if "representative." in plain:  # any of its forms comes from the name
+        needs.add("representative.name")
+    if re.search(r"\bclaimants?\b", plain):  # names a claimant: the case must have one in the claim
+        needs.add("claimant.name")
     return sorted(needs)

@@ -5,10 +5,9 @@ Every value is a string, a number, a flag or a list of those: JSON in, JSON out.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -29,6 +28,7 @@ from defensor.documents.grammar import (
     initials_declined,
 )
 from defensor.keys.keyring import KeyRing
+from defensor.people.services import name_form_overrides
 
 Snapshot = dict[str, Any]
 DECLINED = (GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE, GrammaticalCase.ACCUSATIVE,
@@ -74,16 +74,21 @@ def name_forms(full_name: str, overrides: dict[str, str], *, gender: Gender | No
     return forms
 
 
+MAX_AMOUNT = Decimal(10) ** 15  # sums in words go up to trillions
+
+
 def parse_amount(text: str) -> Decimal | None:
+    """A sum in roubles as typed ("123 456,78"), or None if empty. ValueError if it is not one."""
     cleaned = text.replace("\u00a0", "").replace(" ", "").replace(",", ".").removesuffix("руб.").strip()
     if not cleaned:
         return None
     try:
         amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(text)
+        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
+    except ArithmeticError:  # InvalidOperation and the like: not a number
+        raise ValueError("not a sum") from None
+    if not exact or amount < 0 or amount >= MAX_AMOUNT:
+        raise ValueError("not a sum")
     return amount
 
 
@@ -113,7 +118,7 @@ def document_snapshot(
     people = []
     for claimant in claimants:
         person = claimant.person.decrypt(keyring)
-        overrides = json.loads(person.name_forms) if person.name_forms else {}
+        overrides = name_form_overrides(person.name_forms)
         dismissed = dismissal_of.get(claimant.pk) or dismissal_of.get(None)
         people.append({
             **name_forms(person.full_name or "", overrides),

@@ -9,6 +9,7 @@ import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from datetime import date
@@ -19,7 +20,8 @@ from typing import Any
 from django.conf import settings
 from docx import Document
 from docxtpl import DocxTemplate
-from jinja2 import Environment, StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from defensor.core.errors import DefensorError
 from defensor.documents.catalogue import TemplateInfo
@@ -38,16 +40,28 @@ class RenderFailed(DefensorError):
         self.reason = reason
 
 
+class FilterRefused(TemplateError):
+    """A filter got a value it cannot use. Says which filter, never the value (client data)."""
+
+
 def _words(value: Any) -> str:
-    return amount_in_words(Decimal(str(value)))
+    try:
+        return amount_in_words(Decimal(str(value)))
+    except (ArithmeticError, ValueError):
+        raise FilterRefused("the words filter needs a sum in roubles") from None
 
 
 def _court_date(value: Any) -> str:
-    return court_date(value if isinstance(value, date) else date.fromisoformat(str(value)))
+    try:
+        return court_date(value if isinstance(value, date) else date.fromisoformat(str(value)))
+    except ValueError:
+        raise FilterRefused("the court_date filter needs a date written YYYY-MM-DD") from None
 
 
-def jinja_environment() -> Environment:
-    environment = Environment(undefined=StrictUndefined, autoescape=True)
+def jinja_environment() -> ImmutableSandboxedEnvironment:
+    """Sandboxed: an uploaded template is written by a person, and a plain Jinja template can reach
+    Python's internals (and run commands) through attribute access."""
+    environment = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
     environment.filters["words"] = _words
     environment.filters["court_date"] = _court_date
     return environment
@@ -71,8 +85,14 @@ def render_docx(content: bytes, snapshot: dict[str, Any], template: TemplateInfo
     try:
         # Multi-line inputs stay strings: templates print them a paragraph per line (splitlines).
         document.render(snapshot, jinja_env=jinja_environment())
-    except TemplateError as error:
+    except TemplateError as error:  # says what in the template, not the data
         raise RenderFailed(f"{type(error).__name__}: {error.message or error}") from None
+    except Exception as error:
+        raise RenderFailed(type(error).__name__) from None
+    # Who wrote the template, its title and comments are not the document's business.
+    properties = document.docx.core_properties
+    for name in ("author", "last_modified_by", "title", "subject", "comments", "keywords", "category"):
+        setattr(properties, name, "")
     output = io.BytesIO()
     document.save(output)
     result = output.getvalue()
@@ -96,13 +116,19 @@ def pdf_from_docx(content: bytes) -> bytes | None:
         os.chmod(work, 0o700)
         source = Path(work) / "document.docx"
         source.write_bytes(content)
+        # LibreOffice writes its temporary files (the unpacked document, the PDF) to $TMPDIR and
+        # its profile to $HOME: both inside the memory directory, gone with it.
+        environment = {**os.environ, "HOME": work, "TMPDIR": work, "TMP": work, "TEMP": work}
+        process = subprocess.Popen(  # noqa: S603 - fixed arguments, our own file
+            [converter, f"-env:UserInstallation=file://{work}/profile", "--headless", "--norestore",
+             "--convert-to", "pdf", "--outdir", work, str(source)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment, start_new_session=True,
+        )
         try:
-            subprocess.run(  # noqa: S603 - fixed arguments, our own file
-                [converter, f"-env:UserInstallation=file://{work}/profile", "--headless", "--norestore",
-                 "--convert-to", "pdf", "--outdir", work, str(source)],
-                check=True, capture_output=True, timeout=PDF_TIMEOUT_SECONDS,
-            )
-        except (subprocess.SubprocessError, OSError):
+            process.wait(timeout=PDF_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # and every process it started
+            process.wait()
             return None
         result = Path(work) / "document.pdf"
-        return result.read_bytes() if result.exists() else None
+        return result.read_bytes() if process.returncode == 0 and result.exists() else None

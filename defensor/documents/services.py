@@ -11,7 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +38,7 @@ from defensor.keys.worker import EnvelopeUnreadable, envelope_seal, live_worker_
 from defensor.people.services import people_read
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
+MAX_TEMPLATE_UNPACKED_BYTES = 50 * 1024 * 1024
 
 
 class MissingData(DefensorError):
@@ -74,13 +75,26 @@ class Work:
                    upload_id=data["upload_id"], snapshot=data["snapshot"])
 
 
-@transaction.atomic
 def document_request(
     *, case: Case, requested_by: User, keyring: KeyRing, template: TemplateInfo, inputs: dict[str, str],
     include_withdrawn: bool = False,
 ) -> GeneratedDocument:
     """Gather the case's data for the template and hand the writing to the background worker (the
-    request returns at once). Without a running worker, it is written here and now."""
+    request returns at once). Without a running worker, it is written here, after the request's
+    transaction: filling a template (and LibreOffice) never holds the database's write lock."""
+    with transaction.atomic():
+        document, sealer, work = _document_asked(case=case, requested_by=requested_by, keyring=keyring,
+                                                 template=template, inputs=inputs,
+                                                 include_withdrawn=include_withdrawn)
+    if not document.envelope:
+        _write(document, sealer, work)
+    return document
+
+
+def _document_asked(
+    *, case: Case, requested_by: User, keyring: KeyRing, template: TemplateInfo, inputs: dict[str, str],
+    include_withdrawn: bool,
+) -> tuple[GeneratedDocument, RecordSealer, Work]:
     require_permission(requested_by, Perm.DOCUMENTS_GENERATE)
     require_record_access(user=requested_by, material=case.data_key)
     snapshot, people = document_snapshot(case=case, keyring=keyring, representative=requested_by,
@@ -97,7 +111,8 @@ def document_request(
                 snapshot=snapshot)
     workers = live_worker_keys()
     if workers:
-        key_and_work = json.dumps({"key": base64.b64encode(sealer.key).decode(), "work": work.encode().decode()})
+        key_and_work = json.dumps({"material": str(sealer.material.pk), "key": base64.b64encode(sealer.key).decode(),
+                                   "work": work.encode().decode()})
         document.envelope = envelope_seal(key_and_work.encode(), workers)
     document.save()
     people_read(reader=requested_by, people=people, where="document")
@@ -111,14 +126,13 @@ def document_request(
 
         pk = document.pk
         transaction.on_commit(lambda: document_generate.enqueue(pk))
-    else:
-        _write(document, sealer, work)
-    return document
+    return document, sealer, work
 
 
 def document_from_envelope(*, document_id: int) -> GeneratedDocument | None:
-    """The worker's side: open the envelope with this worker's in-memory key and write."""
-    document = GeneratedDocument.objects.select_related("case__data_key").filter(pk=document_id).first()
+    """The worker's side: open the envelope with this worker's in-memory key and write. Whatever
+    goes wrong ends as a failed document with a code (never a traceback: it could carry data)."""
+    document = GeneratedDocument.objects.select_related("case__data_key", "data_key").filter(pk=document_id).first()
     if document is None or document.status != DocumentStatus.QUEUED:
         return document
     identity = worker_identity()
@@ -129,7 +143,13 @@ def document_from_envelope(*, document_id: int) -> GeneratedDocument | None:
     except EnvelopeUnreadable:
         _failed(document, "worker_restarted")
         return document
-    sealer = RecordSealer(material=document.case.data_key, key=base64.b64decode(opened["key"]))
+    except Exception:
+        _failed(document, "envelope_damaged")
+        return document
+    if opened.get("material") != str(document.data_key_id) or document.case.data_key_id != document.data_key_id:
+        _failed(document, "key_rotated")  # the case's keys were replaced meanwhile: draft it again
+        return document
+    sealer = RecordSealer(material=document.data_key, key=base64.b64decode(opened["key"]))
     _write(document, sealer, Work.decode(opened["work"].encode()))
     return document
 
@@ -144,21 +164,25 @@ def _template_content(work: Work) -> tuple[bytes, TemplateInfo]:
     return info.content(), info
 
 
-@transaction.atomic
 def _write(document: GeneratedDocument, sealer: RecordSealer, work: Work) -> None:
-    content, template = _template_content(work)
+    """Fill the template and convert it (outside any transaction), then save in a short one."""
     try:
+        content, template = _template_content(work)
         docx = render_docx(content, work.snapshot, template)
+        pdf = pdf_from_docx(docx)
     except RenderFailed:
         _failed(document, "template_error")
         return
-    pdf = pdf_from_docx(docx)
-    document.encrypt(sealer, docx=base64.b64encode(docx).decode(),
-                     pdf=base64.b64encode(pdf).decode() if pdf is not None else None)
-    document.status, document.envelope, document.finished_at = DocumentStatus.DONE, "", timezone.now()
-    document.save()
-    log_action(action="document.generated", organisation=document.case.organisation, target=document.case,
-               details={"document": document.pk, "pdf": pdf is not None})
+    except Exception:
+        _failed(document, "internal_error")
+        return
+    with transaction.atomic():
+        document.encrypt(sealer, docx=base64.b64encode(docx).decode(),
+                         pdf=base64.b64encode(pdf).decode() if pdf is not None else None)
+        document.status, document.envelope, document.finished_at = DocumentStatus.DONE, "", timezone.now()
+        document.save()
+        log_action(action="document.generated", organisation=document.case.organisation, target=document.case,
+                   details={"document": document.pk, "pdf": pdf is not None})
 
 
 @transaction.atomic
@@ -195,6 +219,15 @@ def template_check(content: bytes) -> list[str]:
         return [str(_("The file is larger than 5 MB."))]
     if not zipfile.is_zipfile(io.BytesIO(content)):
         return [str(_("This is not a DOCX file (save it from Word as .docx)."))]
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        names = archive.namelist()
+        if sum(item.file_size for item in archive.infolist()) > MAX_TEMPLATE_UNPACKED_BYTES:
+            return [str(_("The file unpacks to more than 50 MB: it is not a plain template."))]
+        body = archive.read("word/document.xml") if "word/document.xml" in names else b""
+    if "word/comments.xml" in names or b"<w:ins " in body or b"<w:del " in body:
+        # They would be copied into every document (a reused real claim would carry its names).
+        return [str(_("The template has comments or tracked changes: accept or reject them all and delete "
+                      "the comments, then upload it again."))]
     try:
         source = template_source(content)
         from docxtpl import DocxTemplate
@@ -225,10 +258,15 @@ def template_upload(*, uploaded_by: User, slug: str, title: str, content: bytes)
         raise TemplateRejected(" ".join(problems))
     organisation = uploaded_by.membership.organisation
     latest = DocumentTemplate.objects.filter(organisation=organisation, slug=slug).aggregate(v=Max("version"))["v"]
-    template = DocumentTemplate.objects.create(
-        organisation=organisation, slug=slug, version=(latest or 0) + 1, title=title.strip(), content=content,
-        uses=needs_of_source(template_source(content)), uploaded_by=uploaded_by,
-    )
+    try:
+        with transaction.atomic():
+            template = DocumentTemplate.objects.create(
+                organisation=organisation, slug=slug, version=(latest or 0) + 1, title=title.strip(),
+                content=content, uses=needs_of_source(template_source(content)), uploaded_by=uploaded_by,
+            )
+    except IntegrityError:  # a colleague uploaded the same short name at the same moment
+        raise TemplateRejected(str(_("Someone uploaded a template under this short name just now: "
+                                     "upload it again."))) from None
     log_action(action="template.uploaded", actor=uploaded_by, target=template,
                details={"slug": slug, "version": template.version})
     return template

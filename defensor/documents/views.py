@@ -5,6 +5,7 @@ is 404 here as everywhere."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -12,8 +13,10 @@ from django import forms
 from django.contrib import messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -23,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from defensor.accounts.permissions import Perm, acting_user, staff_view
 from defensor.cases.models import Case
 from defensor.cases.selectors import case_for
+from defensor.cases.services import case_read
 from defensor.core.middleware import csrf_protect
 from defensor.documents import services
 from defensor.documents.catalogue import TemplateInfo, builtin_templates, template_for, templates_for
@@ -30,7 +34,9 @@ from defensor.documents.context import document_snapshot, missing_data, needed_l
 from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
 from defensor.documents.render import pdf_converter
 from defensor.keys.keyring import keyring_for
+from defensor.people.services import people_read
 
+SLOW_MINUTES = 10  # a document still waiting after this long: the worker may have stopped
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -109,9 +115,12 @@ def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
     elif request.method == "POST":
         status = 400
     # What is missing, shown before anything is generated (and again if someone asked anyway).
-    snapshot, _people = document_snapshot(case=case, keyring=keyring, representative=actor,
-                                          include_withdrawn=bool(request.POST.get("include_withdrawn")),
-                                          inputs={}, template=template)
+    snapshot, people = document_snapshot(case=case, keyring=keyring, representative=actor,
+                                         include_withdrawn=bool(request.POST.get("include_withdrawn")),
+                                         inputs={}, template=template)
+    with transaction.atomic():  # the page names claimants (those lacking data): an audited read
+        case_read(reader=actor, case=case, where="document")
+        people_read(reader=actor, people=people, where="document")
     context.update({"form": form, "title": template.title(language), "missing": missing_data(snapshot, template),
                     "needs": needed_labels(template),
                     "claimants_count": snapshot["claimants_count"]})
@@ -142,8 +151,9 @@ def _title(document: GeneratedDocument) -> str:
 def document_view(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
     document = _document(request, case_id, document_id)
     pending = document.status in {DocumentStatus.QUEUED, DocumentStatus.RUNNING}
+    slow = pending and document.requested_at < timezone.now() - timedelta(minutes=SLOW_MINUTES)
     return render(request, "documents/document.html", {
-        "document": document, "case": document.case, "title": _title(document), "pending": pending,
+        "document": document, "case": document.case, "title": _title(document), "pending": pending, "slow": slow,
         "has_pdf": document.pdf is not None, "pdf_available": pdf_converter() is not None,
     })
 

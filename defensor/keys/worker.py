@@ -95,7 +95,10 @@ def worker_identity_stop() -> None:
 
 
 def live_worker_keys() -> list[WorkerKey]:
-    return list(WorkerKey.objects.filter(seen_at__gte=timezone.now() - timedelta(seconds=ALIVE_SECONDS)))
+    """Workers seen within ALIVE_SECONDS (a heartbeat from the future is not believed)."""
+    now = timezone.now()
+    return list(WorkerKey.objects.filter(seen_at__gte=now - timedelta(seconds=ALIVE_SECONDS),
+                                         seen_at__lte=now + timedelta(seconds=5)))
 
 
 def envelope_seal(payload: bytes, workers: list[WorkerKey]) -> str:

@@ -14,7 +14,10 @@ class Command(DatabaseWorkerCommand):
     help = "Run background tasks (deadline reminders, documents) with an in-memory worker key."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from defensor.deadlines.tasks import reminders_schedule
+
         identity = worker_identity_start()
+        reminders_schedule()  # the daily run waits, whoever started this worker
         if not options.get("batch"):
             identity.start_heartbeat()
         try:
