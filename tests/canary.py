@@ -12,6 +12,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 
 @dataclass
@@ -110,3 +114,21 @@ def temp_files_since(started: float) -> list[Path]:
 
 def now() -> float:
     return time.time()
+
+
+def stored_bytes(*models: type[Model]) -> bytes:
+    """Every value of every row of the models' tables, as the database holds them."""
+    from django.db import connection
+
+    found = bytearray()
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
+            for row in cursor.fetchall():
+                for value in row:
+                    if isinstance(value, bytes | bytearray | memoryview):
+                        found += bytes(value)
+                    elif value is not None:
+                        found += str(value).encode()
+                    found += b"\x00"
+    return bytes(found)

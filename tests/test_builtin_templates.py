@@ -18,27 +18,20 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.shared import Pt
 from docxtpl import DocxTemplate
-from jinja2 import Environment, StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from defensor.cases.models import CaseKind
 from defensor.documents.builtin import make_templates
+from defensor.documents.catalogue import CONTEXT_NAMES, INPUT_KINDS, NEEDABLE  # the application's context
 from defensor.documents.grammar import amount_in_words, court_date
+from defensor.documents.render import jinja_environment
 
 BUILTIN = Path(make_templates.__file__).resolve().parent
 MANIFEST: dict[str, Any] = yaml.safe_load((BUILTIN / "templates.yaml").read_text(encoding="utf-8"))
 TEMPLATES: dict[str, dict[str, Any]] = {t["id"]: t for t in MANIFEST["templates"]}
 IDS = ["kas22-claim", "reinstatement-claim", "lawyer-request", "prosecutor-complaint", "appeal"]
 
-# The context the application builds (documents.context), as the templates may read it.
-CONTEXT_NAMES = frozenset({"today", "case", "claimants", "claimant", "group", "claimants_count", "representative",
-                           "organisation", "inputs"})
-NEEDABLE = frozenset({
-    "case.number", "case.court", "case.court_number", "case.decision_date", "case.decision_date_short",
-    "representative.name", "representative.credentials", "representative.contacts", "organisation.name",
-    "claimant.name", "claimant.birth_date", "claimant.unit", "claimant.dismissal_date",
-    "claimant.dismissal_date_words",
-})
-CASE_KINDS = frozenset({"military_admin", "special_rank", "criminal", "objection", "other"})
-INPUT_KINDS = frozenset({"text", "multiline", "amount"})
+CASE_KINDS = frozenset(CaseKind.values)
 
 TODAY = "«30» ноября 2026 г."
 
@@ -165,11 +158,9 @@ def context(template_id: str, claimants: list[dict[str, Any]], *, optional: bool
     }
 
 
-def environment() -> Environment:
-    env = Environment(undefined=StrictUndefined, autoescape=True)
-    env.filters["court_date"] = court_date
-    env.filters["words"] = amount_in_words
-    return env
+def environment() -> ImmutableSandboxedEnvironment:
+    """The application's own environment (sandboxed, every name required)."""
+    return jinja_environment()
 
 
 def template_path(template_id: str) -> Path:
@@ -267,12 +258,9 @@ def test_a_template_reads_only_the_context_the_application_builds(template_id: s
     assert template.get_undeclared_template_variables(jinja_env=environment()) <= CONTEXT_NAMES
 
 
-def test_the_schema_here_is_the_catalogues() -> None:
+def test_the_catalogue_lists_the_templates_in_order() -> None:
     from defensor.documents import catalogue
 
-    assert catalogue.CONTEXT_NAMES == CONTEXT_NAMES
-    assert catalogue.NEEDABLE == NEEDABLE
-    assert set(catalogue.INPUT_KINDS) == INPUT_KINDS
     assert [t.key for t in catalogue.builtin_templates()] == [f"builtin:{i}" for i in IDS]
 
 

@@ -14,8 +14,6 @@ from html.parser import HTMLParser
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +35,7 @@ from defensor.core.errors import InvalidOperation
 from defensor.keys.models import KeyGrant
 from defensor.keys.services import record_holders
 from defensor.people.services import person_create
+from tests.canary import stored_bytes
 from tests.conftest import keyring_of
 
 pytestmark = pytest.mark.django_db
@@ -824,22 +823,6 @@ def test_the_dashboard_shows_my_tasks_due_and_who_needs_a_call_until_someone_cal
 # --- 7. nothing readable in the database -------------------------------------------------------------------
 
 
-def _stored_bytes(*models: type[Model]) -> bytes:
-    """Every value of every row of the models' tables, as the database holds them."""
-    found = bytearray()
-    with connection.cursor() as cursor:
-        for model in models:
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
-            for row in cursor.fetchall():
-                for value in row:
-                    if isinstance(value, bytes | bytearray | memoryview):
-                        found += bytes(value)
-                    elif value is not None:
-                        found += str(value).encode()
-                    found += b"\x00"
-    return bytes(found)
-
-
 def test_titles_notes_events_and_withdrawal_notes_are_not_stored_in_the_clear(
     make_user: MakeUser, verified_client: ClientFor
 ) -> None:
@@ -873,7 +856,7 @@ def test_titles_notes_events_and_withdrawal_notes_are_not_stored_in_the_clear(
     assert CaseEvent.objects.get(kind="pressure").decrypt(keyring).text == texts["withdrawal"]
     assert Task.objects.get().decrypt(keyring).title == texts["task"]
     # …but the database holds none of it in the clear (nor the audit log).
-    stored = _stored_bytes(Case, CaseNote, CaseEvent, ClaimantStatusChange, Task, Claimant, AuditEvent)
+    stored = stored_bytes(Case, CaseNote, CaseEvent, ClaimantStatusChange, Task, Claimant, AuditEvent)
     assert len(stored) > 1000
     for text in [title, *texts.values(), "Гусев Андрей"]:
         # The whole text and each longer word of it (short ASCII runs occur in hashes by chance).

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from html.parser import HTMLParser
 
 import pytest
-from django.db import connection
-from django.db.models import Model
 from django.test import Client
 
 from defensor.accounts.models import Role, User
@@ -21,6 +19,7 @@ from defensor.documents.context import name_forms
 from defensor.keys.services import record_access_grant
 from defensor.people.models import Person
 from defensor.people.services import person_create
+from tests.canary import stored_bytes
 from tests.conftest import keyring_of
 
 pytestmark = pytest.mark.django_db
@@ -87,22 +86,6 @@ def _printed(page: str, case: str) -> tuple[str, bool]:
     return _text(_element(row, "printed")), 'data-testid="own"' in row
 
 
-def _stored_bytes(*models: type[Model]) -> bytes:
-    """Every value of every row of the models' tables, as the database holds them."""
-    found = bytearray()
-    with connection.cursor() as cursor:
-        for model in models:
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
-            for row in cursor.fetchall():
-                for value in row:
-                    if isinstance(value, bytes | bytearray | memoryview):
-                        found += bytes(value)
-                    elif value is not None:
-                        found += str(value).encode()
-                    found += b"\x00"
-    return bytes(found)
-
-
 def _person(owner: User, full_name: str) -> Person:
     return person_create(created_by=owner, keyring=keyring_of(owner), full_name=full_name)
 
@@ -157,7 +140,7 @@ def test_a_corrected_dative_is_sealed_shown_as_your_text_used_in_documents_and_c
     # Sealed under the person's key: readable with the key ring, nowhere in the database in the clear.
     decrypted = Person.objects.get(pk=person.pk).decrypt(keyring_of(lev))
     assert json.loads(decrypted.name_forms or "") == {"dative": OWN_DATIVE}
-    stored = _stored_bytes(Person, AuditEvent)
+    stored = stored_bytes(Person, AuditEvent)
     for needle in (OWN_DATIVE, "Семёнову"):
         assert needle.encode() not in stored, needle
     # The documents' context uses the lawyer's text for that case only.
@@ -275,7 +258,7 @@ def test_a_lawyer_sets_how_documents_name_her_and_sees_the_genitive(lev: User, v
     event = AuditEvent.objects.get(action="account.document_profile_set")
     assert event.details == {"fields": ["name", "credentials", "contacts"]}
     assert (event.actor_id, event.target_id) == (lev.pk, str(lev.pk))
-    assert "Смирнова".encode() not in _stored_bytes(AuditEvent)
+    assert "Смирнова".encode() not in stored_bytes(AuditEvent)
 
     # Saving again what is already there changes nothing (and records nothing).
     again = client.post("/staff/account/documents/", {**profile, "contacts": lev.document_contacts}, follow=True)
