@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -72,6 +73,13 @@ def _get(url: str) -> int:
         return error.code
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _workers_of(data_dir: str) -> list[int]:
     """Processes running `defensor worker` for this data directory."""
     found = []
@@ -101,7 +109,22 @@ def test_serve_prepares_a_fresh_data_directory_and_answers(fresh_env: dict[str, 
             except OSError:
                 time.sleep(0.3)
         assert status == 200
-        assert _workers_of(fresh_env["DEFENSOR_DATA_DIR"])  # the background worker runs beside it
+        # The background worker runs beside it (under a keeper that restarts it).
+        working: list[int] = []
+        stop = time.monotonic() + 30
+        while len(working) != 1 and time.monotonic() < stop:
+            time.sleep(0.3)
+            workers = _workers_of(fresh_env["DEFENSOR_DATA_DIR"])
+            working = [pid for pid in workers if b"--restart" not in _cmdline(pid)]
+        assert len(working) == 1
+        # A worker that dies (killed, out of memory) is started again.
+        os.kill(working[0], signal.SIGKILL)
+        again: list[int] = []
+        stop = time.monotonic() + 30
+        while not again and time.monotonic() < stop:
+            time.sleep(0.5)
+            again = [pid for pid in _workers_of(fresh_env["DEFENSOR_DATA_DIR"]) if pid not in workers]
+        assert again, "the background worker was not started again"
         assert _get(f"http://127.0.0.1:{port}/") == 200
         assert _get(f"http://127.0.0.1:{port}/static/defensor/app.css") == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/staff/", timeout=5) as response:

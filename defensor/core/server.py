@@ -31,3 +31,14 @@ def server_argv(
         "--log-level", log_level,
         app,
     ]
+
+
+def die_with_parent() -> None:
+    """For a child process: end when the parent does, however it ends (Linux: PR_SET_PDEATHSIG;
+    elsewhere the service manager's process group does it)."""
+    import contextlib
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 from typing import Any
@@ -13,15 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from defensor.core.server import granian_path, server_argv
+from defensor.core.server import die_with_parent, granian_path, server_argv
 from defensor.intake.services import abandoned_uploads_remove
-
-
-def _die_with_parent() -> None:
-    """The worker ends when the server does, however the server ends (Linux: PR_SET_PDEATHSIG;
-    elsewhere the service manager's process group does it)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
 
 
 class Command(BaseCommand):
@@ -58,10 +48,10 @@ class Command(BaseCommand):
 
         reminders_schedule()
         if settings.DEFENSOR_TASK_WORKER and not options["no_worker"]:
-            # The worker lives beside the server and ends with it (however it ends). It runs
-            # deadline reminders and document generation.
-            subprocess.Popen([sys.executable, "-m", "defensor.cli", "worker", "--interval", "5"],
-                             preexec_fn=_die_with_parent)
+            # The worker lives beside the server and ends with it (however it ends); if it dies on
+            # its own, it is started again. It runs deadline reminders and document generation.
+            subprocess.Popen([sys.executable, "-m", "defensor.cli", "worker", "--interval", "5", "--restart"],
+                             preexec_fn=die_with_parent)
             self.stdout.write("Background worker started (deadline reminders, documents).")
         granian = granian_path()
         if granian is None:
