@@ -318,6 +318,8 @@ def test_the_builtin_group_claim_drafted_from_the_case_page(
     assert court_date(timezone.localdate()) in text
     assert "30.09.2024" in text
     assert not re.search(r"\{\{|\{%|%\}|\}\}", text)
+    listed = client.get(f"/staff/cases/{case.pk}/").content.decode().split('data-testid="documents"', 1)[1]
+    assert "Административное исковое заявление об оспаривании приказа" in listed.split("</section>", 1)[0]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -43,6 +43,7 @@ from defensor.cases.selectors import (
     timeline,
 )
 from defensor.core.errors import DefensorError
+from defensor.documents.catalogue import document_titles
 from defensor.documents.models import GeneratedDocument
 from defensor.keys.keyring import keyring_for
 from defensor.keys.services import record_holders
@@ -139,7 +140,7 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
         "task_form": TaskForm(users=holders),
         "holders": holders, "can_edit": has_permission(actor, Perm.CASES_OPEN), "can_share": can_share,
         "can_draft": has_permission(actor, Perm.DOCUMENTS_GENERATE),
-        "documents": GeneratedDocument.objects.filter(case=case).select_related("requested_by").order_by("-id")[:20],
+        "documents": _documents(case),
         "share_form": ShareForm(users=_shareable(actor, holders)) if can_share else None,
         "claimant_count": case.claimants.count(),
         "deadlines": deadlines_of(case=case, language=get_language() or "ru"), "today": timezone.localdate(),
@@ -154,6 +155,14 @@ def _names(rows: list[RosterRow]) -> dict[int, str]:
 def _people_shown(rows: list[RosterRow]) -> list[int]:
     """The person records whose names a page showed (each one an audited read)."""
     return [row.claimant.person_id for row in rows if row.name is not None]
+
+
+def _documents(case: Case) -> list[tuple[GeneratedDocument, str]]:
+    """The case's latest documents, each with the title of its template."""
+    found = list(GeneratedDocument.objects.filter(case=case).select_related("requested_by", "case")
+                 .order_by("-id")[:20])
+    titles = document_titles(found, language=get_language() or "ru")
+    return [(document, titles[document.pk]) for document in found]
 
 
 def _case_workers(holders: list[User]) -> list[User]:

@@ -14,7 +14,7 @@ import yaml
 from docxtpl import DocxTemplate
 
 from defensor.core.models import Organisation
-from defensor.documents.models import DocumentTemplate
+from defensor.documents.models import DocumentTemplate, GeneratedDocument
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 INPUT_KINDS = ("text", "multiline", "amount")
@@ -133,3 +133,18 @@ def needs_of_source(source: str) -> list[str]:
     if re.search(r"\bclaimants?\b", plain):  # names a claimant: the case must have one in the claim
         needs.add("claimant.name")
     return sorted(needs)
+
+
+def document_titles(documents: list[GeneratedDocument], *, language: str) -> dict[int, str]:
+    """The title of the template each document was made from (one query for the uploads)."""
+    builtin = {t.key: t.title(language) for t in builtin_templates()}
+    wanted = {(d.case.organisation_id, d.template_key.removeprefix("upload:"), d.template_version)
+              for d in documents if d.template_key not in builtin}
+    uploaded: dict[tuple[int, str, int], str] = {}
+    if wanted:
+        rows = DocumentTemplate.objects.filter(slug__in={slug for _o, slug, _v in wanted}).values_list(
+            "organisation_id", "slug", "version", "title")
+        uploaded = {(o, slug, v): title for o, slug, v, title in rows}
+    return {d.pk: builtin.get(d.template_key) or uploaded.get(
+        (d.case.organisation_id, d.template_key.removeprefix("upload:"), d.template_version),
+        d.template_key.removeprefix("upload:")) for d in documents}

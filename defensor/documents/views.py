@@ -29,7 +29,13 @@ from defensor.cases.selectors import case_for
 from defensor.cases.services import case_read
 from defensor.core.middleware import csrf_protect
 from defensor.documents import services
-from defensor.documents.catalogue import TemplateInfo, builtin_templates, template_for, templates_for
+from defensor.documents.catalogue import (
+    TemplateInfo,
+    builtin_templates,
+    document_titles,
+    template_for,
+    templates_for,
+)
 from defensor.documents.context import document_snapshot, missing_data, needed_labels, parse_amount
 from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
 from defensor.documents.render import pdf_converter
@@ -137,13 +143,7 @@ def _document(request: HttpRequest, case_id: int, document_id: int) -> Generated
 
 
 def _title(document: GeneratedDocument) -> str:
-    found = next((t for t in builtin_templates() if t.key == document.template_key), None)
-    if found is not None:
-        return found.title(_language())
-    slug = document.template_key.removeprefix("upload:")
-    uploaded = DocumentTemplate.objects.filter(organisation=document.case.organisation, slug=slug,
-                                               version=document.template_version).first()
-    return uploaded.title if uploaded else slug
+    return document_titles([document], language=_language())[document.pk]
 
 
 @staff_view(Perm.CASES_WORK)
