@@ -248,9 +248,10 @@ def bulk_cases(team: Team, plans: list[CasePlan], pending: Pending | None = None
     """Case, Claimant, ClaimantStatusChange, CaseEvent and Deadline rows, each case under its own
     data key sealed to the lawyer and to recovery (as case_open, claimant_add, claimants_status_set
     and case_event_add write them, without the audit log). Each event's due dates are those
-    event_deadlines_recompute computes, met as case_deadlines_settle marks them (or by hand, as
-    deadline_mark_met). Returns the case ids, in order; adds the lawyer's pending due dates to
-    ``pending``, worked out from the plan (what the overview and the feed must show)."""
+    event_deadlines_recompute computes (rules_started, deadline_values), met as case_deadlines_settle
+    marks them (meeting_events) or by hand, as deadline_mark_met. Returns the case ids, in order;
+    adds the lawyer's pending due dates to ``pending``, worked out from the plan (what the overview
+    and the feed must show)."""
     from django.db import transaction
 
     from defensor.cases.models import (
@@ -264,9 +265,8 @@ def bulk_cases(team: Team, plans: list[CasePlan], pending: Pending | None = None
     )
     from defensor.cases.procedures import procedure_for
     from defensor.deadlines.calendar import calendar_from_database
-    from defensor.deadlines.counting import due_date
     from defensor.deadlines.models import Deadline
-    from defensor.deadlines.rules import rules_for
+    from defensor.deadlines.services import deadline_values, meeting_events, rules_started
     from defensor.keys import crypto
     from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial
     from defensor.keys.records import RecordSealer
@@ -329,27 +329,25 @@ def bulk_cases(team: Team, plans: list[CasePlan], pending: Pending | None = None
         deadlines = []
         for case in cases:
             rule_set = procedure_for(case.kind).deadline_rules
-            if not rule_set:
-                continue
-            meeting = sorted((event for event, _ in events[case.pk]), key=lambda e: (e.happened_on, e.pk))
+            made: list[tuple[Deadline, date | None]] = []
             for event, marked_on in events[case.pk]:
-                for rule in rules_for(rule_set, event.kind):
-                    if not rule.in_force_on(event.happened_on):
-                        continue
-                    due = due_date(rule, event.happened_on, working)
-                    deadline = Deadline(case=case, claimant_id=event.claimant_id, event=event, rule_id=rule.id,
-                                        rules_version=rule.version, due_on=due.due_on, nominal_on=due.nominal_on,
-                                        verify=rule.verify, unpublished=bool(due.unpublished_years))
-                    met = next((e for e in meeting if e.kind in rule.met_by and e.happened_on >= event.happened_on
-                                and e.claimant_id in {None, event.claimant_id}), None)
-                    if marked_on is not None:
-                        deadline.met_on, deadline.met_by = marked_on, team.lawyer
-                    elif met is not None:
-                        deadline.met_on, deadline.met_event = met.happened_on, met
-                    deadlines.append(deadline)
-                    if (pending is not None and deadline.met_on is None and case.stage != CaseStage.CLOSED
-                            and (event.claimant_id is None or event.claimant_id in open_claimants)):
-                        pending.add((case.pk, rule.id, due.due_on))
+                made += [(Deadline(event=event, rule_id=rule.id, **deadline_values(rule, event, working)), marked_on)
+                         for rule in rules_started(rule_set=rule_set, event=event)]
+            if not made:
+                continue
+            # Rows in the order bulk_create numbers them, as meeting_events breaks ties.
+            met = meeting_events([deadline for deadline, marked_on in made if marked_on is None],
+                                 [event for event, _ in events[case.pk]])
+            for deadline, marked_on in made:
+                meeting = met.get((deadline.event_id, deadline.rule_id))
+                if marked_on is not None:
+                    deadline.met_on, deadline.met_by = marked_on, team.lawyer
+                elif meeting is not None:
+                    deadline.met_on, deadline.met_event = meeting.happened_on, meeting
+                deadlines.append(deadline)
+                if (pending is not None and deadline.met_on is None and case.stage != CaseStage.CLOSED
+                        and (deadline.claimant_id is None or deadline.claimant_id in open_claimants)):
+                    pending.add((case.pk, deadline.rule_id, deadline.due_on))
         Deadline.objects.bulk_create(deadlines, batch_size=2000)
     return [case.pk for case in cases]
 

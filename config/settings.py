@@ -328,7 +328,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Logs go to stderr only; the redacting filter strips exception messages (they can
 # carry values) and never formats a request. See docs/security.md.
 # Background work (deadline reminders, document generation) in the same database, run by the worker
-# `defensor serve` starts beside the web server (or `defensor db_worker` on its own). Task
+# `defensor serve` starts beside the web server (or `defensor worker` on its own). Task
 # arguments are ids and dates only: they are stored in the clear.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 DEFENSOR_TASK_WORKER = env_bool("DEFENSOR_TASK_WORKER", default=True)

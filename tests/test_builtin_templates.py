@@ -23,7 +23,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from defensor.cases.models import CaseKind
 from defensor.documents.builtin import make_templates
 from defensor.documents.catalogue import CONTEXT_NAMES, INPUT_KINDS, NEEDABLE  # the application's context
-from defensor.documents.grammar import amount_in_words, court_date
+from defensor.documents.context import amount_typed
+from defensor.documents.grammar import court_date
 from defensor.documents.render import jinja_environment
 
 BUILTIN = Path(make_templates.__file__).resolve().parent
@@ -92,9 +93,7 @@ REPRESENTATIVE = {
 
 
 def amount(figures: str) -> dict[str, str]:
-    value = Decimal(figures)
-    roubles, kopecks = divmod(int(value * 100), 100)
-    return {"figures": f"{roubles:,}".replace(",", "\u00a0") + f",{kopecks:02d}", "words": amount_in_words(value)}
+    return amount_typed(Decimal(figures))  # as the application's context writes a typed sum
 
 
 DOCUMENTS = ["Копию приказа командира войсковой части 12345 от 01.10.2026 № 123",

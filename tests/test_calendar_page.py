@@ -93,6 +93,26 @@ def test_a_day_off_entered_on_the_page_moves_the_appeal_deadline_and_taking_it_b
 
 
 @pytest.mark.django_db
+def test_a_day_changed_recomputes_only_the_due_dates_counted_across_it(
+    irina: User, lev: User, verified_client: Callable[[User], Client]
+) -> None:
+    _case, across = _decision(lev, date(2024, 11, 28))  # due 28.12.2024: counted across the day
+    _case, before = _decision(lev, date(2024, 10, 1))  # due before the day
+    _case, after = _decision(lev, date(2025, 1, 10))  # started after the day
+    untouched = {d.pk: (d.due_on, d.computed_at) for d in (before, after)}
+
+    response = verified_client(irina).post("/staff/calendar/", {"day": "28.12.2024", "working": "off",
+                                                                 "reason": DECREE})
+    assert response.status_code == 302
+    across.refresh_from_db()
+    assert across.due_on == date(2025, 1, 9)
+    for deadline in (before, after):
+        deadline.refresh_from_db()
+        assert (deadline.due_on, deadline.computed_at) == untouched[deadline.pk]
+    assert AuditEvent.objects.get(action="calendar.day_set").details["recomputed"] == 1
+
+
+@pytest.mark.django_db
 def test_a_lawyer_can_neither_see_nor_change_the_calendar(
     irina: User, anna: User, verified_client: Callable[[User], Client]
 ) -> None:

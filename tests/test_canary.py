@@ -34,6 +34,7 @@ from defensor.core.logging import RedactingFilter
 from defensor.core.sessions import SessionStore
 from defensor.documents.catalogue import uploaded_info
 from defensor.documents.models import DocumentStatus
+from defensor.documents.render import MEMORY_DIR
 from defensor.documents.services import document_request, template_upload
 from defensor.keys.keyring import KEYRING_COOKIE
 from defensor.keys.models import KeyKind
@@ -50,6 +51,7 @@ from defensor.people.services import (
 )
 from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, temp_files_since
 from tests.conftest import PASSWORD, OrganisationKit, current_token, keyring_of, require_tool
+from tests.docx_files import docx_of
 
 
 @pytest.fixture
@@ -68,19 +70,6 @@ def log_file() -> Iterator[Path]:
     for logger in loggers:
         logger.removeHandler(handler)
     handler.close()
-
-
-def _docx(*paragraphs: str) -> bytes:
-    import io
-
-    from docx import Document
-
-    document = Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def _login(username: str, user: User) -> Client:
@@ -138,7 +127,7 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
     # A court document: the lawyer's own form of the name, the work handed to the background worker
     # in an envelope, the DOCX (and the PDF, where LibreOffice converts it in memory) sealed.
     person_name_forms_set(person=person, edited_by=anna, keyring=keyring, forms={"dative": canaries.new("кому")})
-    template = template_upload(uploaded_by=olga, slug="canary", title="Проверка", content=_docx(
+    template = template_upload(uploaded_by=olga, slug="canary", title="Проверка", content=docx_of(
         "{%p for c in claimants %}", "{{ c.name }} / {{ c.dative }} / {{ c.unit }}", "{%p endfor %}",
         "{{ case.court }} {{ case.court_number }}"))
     identity = worker_identity_start()
@@ -175,6 +164,7 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
 
     hits = scan(files_under(Path(settings.DATA_DIR)), canaries)
     hits += scan(temp_files_since(started), canaries)
+    hits += scan(files_under(MEMORY_DIR, since=started - 1), canaries)  # where LibreOffice converts
     for row in Session.objects.all():  # session data is compressed: decode it before looking
         hits += scan_bytes(f"session {row.pk}", json.dumps(SessionStore().decode(row.session_data)).encode(), canaries)
     if connection.vendor == "postgresql":
@@ -237,6 +227,7 @@ def test_intake_answers_attachments_and_messages_never_reach_disk_in_plaintext(
 
     hits = scan(files_under(Path(settings.DATA_DIR)), canaries)
     hits += scan(temp_files_since(started), canaries)
+    hits += scan(files_under(MEMORY_DIR, since=started - 1), canaries)  # where LibreOffice converts
     if connection.vendor == "postgresql":
         dump = pg_dump(str(connection.settings_dict["NAME"]), connection.settings_dict, require_tool("pg_dump"))
         hits += scan_bytes("pg_dump", dump, canaries)

@@ -594,8 +594,8 @@ def test_the_case_list_and_the_dashboard_are_audited_reads_too(
     before = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     home = client.get(_url("home")).content.decode()
     assert "Гусев Андрей Ильич" in _element(home, "follow-ups")
-    dashboard_audited = any(_mentions(e, "people.person", claimant.person_id) or _mentions(e, "cases.case", case.pk)
-                            for e in _reads(marta, before))
+    # The name shown is a read of the person's record, whether or not the case is mentioned too.
+    dashboard_audited = any(_mentions(e, "people.person", claimant.person_id) for e in _reads(marta, before))
     assert {"case list": list_audited, "dashboard": dashboard_audited} == {"case list": True, "dashboard": True}
 
 
@@ -704,6 +704,17 @@ def test_an_event_with_an_impossible_date_is_refused_and_keeps_the_text(
     assert refused.status_code == 400
     kept = _form(refused.content.decode(), action)
     assert (kept["kind"], kept["claimant"], kept["text"]) == (["contact"], [str(claimant.pk)], ["Говорили по Signal"])
+
+    # Sent from the claimant's own page, that page is shown again: the claimant named, not numbered.
+    refused = client.post(action, {"kind": "contact", "happened_on": "вчера", "claimant": str(claimant.pk),
+                                   "text": "Звонил сам", "claimant_page": "1",
+                                   "back": _url("case-claimant", case.pk, claimant.pk)})
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert _text(_element(page, "claimant-name")) == "Гусев Андрей Ильич"
+    kept = _form(page, action)
+    assert (kept["kind"], kept["claimant"], kept["text"]) == (["contact"], [str(claimant.pk)], ["Звонил сам"])
+    assert f'<option value="{claimant.pk}" selected>Гусев Андрей Ильич</option>' in page
     assert not CaseEvent.objects.exists()
     assert Claimant.objects.get(pk=claimant.pk).last_contact_on == timezone.localdate()  # the day added, unchanged
 
@@ -944,3 +955,53 @@ def test_nobody_locks_the_team_out_of_a_case(
         cases.case_unshare(case=case, user=olga, unshared_by=olga)  # not oneself
     cases.case_unshare(case=case, user=lev, unshared_by=olga)
     assert [u.username for u in record_holders(material=case.data_key)] == ["olga"]
+
+
+def test_a_case_number_already_taken_is_refused_and_leaves_nothing_behind(
+    anna: User, verified_client: ClientFor
+) -> None:
+    cases.case_open(opened_by=anna, keyring=keyring_of(anna), number="2026-0042", title="Первое дело")
+    keys_before = KeyGrant.objects.count()
+    with pytest.raises(cases.DuplicateCaseNumber):
+        cases.case_open(opened_by=anna, keyring=keyring_of(anna), number="2026-0042", title="Второе дело")
+    refused = verified_client(anna).post(_url("case-new"), {
+        "title": "Второе дело", "number": "2026-0042", "kind": "other", "stage": "preparation", "outcome": "pending",
+    })
+    assert refused.status_code == 400
+    assert str(cases.DuplicateCaseNumber.user_message) in _text(refused.content.decode())
+    assert Case.objects.count() == 1
+    assert KeyGrant.objects.count() == keys_before  # the new case's key went with it
+    assert AuditEvent.objects.filter(action="case.opened").count() == 1
+
+
+def test_the_case_page_reads_as_many_queries_however_large_the_team_and_the_claim(
+    anna: User, make_user: MakeUser, verified_client: ClientFor
+) -> None:
+    """Each colleague, claimant and timeline line is read with the others, not one query each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(case: Case) -> int:
+        client = verified_client(anna)
+        client.get(_url("case", case.pk))  # the session's first request does more
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(_url("case", case.pk))
+        assert page.status_code == 200
+        return len(captured)
+
+    small, (claimant,) = _group_case(anna, "Один", TWELVE[:1])
+    cases.case_event_add(case=small, recorded_by=anna, keyring=keyring_of(anna), kind="dismissal_order",
+                         happened_on=timezone.localdate(), claimant=claimant)
+    before = queries(small)
+    for n in range(10):
+        make_user(f"colleague{n}", Role.LAWYER if n % 2 else Role.PARALEGAL)
+    large, claimants = _group_case(anna, "Двенадцать", TWELVE)
+    for claimant in claimants:
+        cases.case_event_add(case=large, recorded_by=anna, keyring=keyring_of(anna), kind="dismissal_order",
+                             happened_on=timezone.localdate(), claimant=claimant)
+    for colleague in User.objects.filter(username__in=["colleague1", "colleague2"]):
+        for case in (small, large):
+            cases.case_share(case=case, to_user=colleague, shared_by=anna, keyring=keyring_of(anna))
+    assert {"one claimant, no colleagues": before, "twelve claimants, ten colleagues": queries(large)} == {
+        "one claimant, no colleagues": before, "twelve claimants, ten colleagues": before,
+    }

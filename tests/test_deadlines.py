@@ -221,3 +221,40 @@ def test_a_server_with_a_russian_locale_still_knows_which_years_are_published(
         assert not WorkingCalendar().is_published(2030)
     finally:
         working_calendar._package_year.cache_clear()
+
+
+@pytest.mark.django_db
+def test_a_conversation_leaves_the_due_dates_alone_and_a_change_of_kind_recomputes_and_settles_them(
+    anna: User,
+) -> None:
+    from defensor.cases import services as cases
+    from defensor.deadlines.models import Deadline
+    from tests.conftest import keyring_of
+
+    keyring = keyring_of(anna)
+    case = cases.case_open(opened_by=anna, keyring=keyring, title="Решение", kind="military_admin")
+    decision = cases.case_event_add(case=case, recorded_by=anna, keyring=keyring, kind=EventKind.DECISION,
+                                    happened_on=date(2024, 11, 28))
+    appeal = cases.case_event_add(case=case, recorded_by=anna, keyring=keyring, kind=EventKind.APPEAL,
+                                  happened_on=date(2024, 12, 10))
+    due = Deadline.objects.get(event=decision, rule_id="kas-298")
+    assert (due.met_on, due.met_event_id) == (date(2024, 12, 10), appeal.pk)
+
+    contact = cases.case_event_add(case=case, recorded_by=anna, keyring=keyring, kind=EventKind.CONTACT,
+                                   happened_on=date(2024, 12, 11))
+    assert not Deadline.objects.filter(event=contact).exists()
+    after = Deadline.objects.get(pk=due.pk)
+    assert (after.due_on, after.met_on, after.met_event_id, after.computed_at) == (
+        due.due_on, due.met_on, due.met_event_id, due.computed_at)
+
+    def kind_set(kind: str) -> None:
+        current = type(case).objects.get(pk=case.pk)
+        cases.case_update(case=current, edited_by=anna, keyring=keyring, version=current.version, title="Решение",
+                          summary="", kind=kind, stage=current.stage, outcome=current.outcome, court="",
+                          court_number="", group=False)
+
+    kind_set("other")  # no rule set: no due dates
+    assert not Deadline.objects.filter(case=case).exists()
+    kind_set("military_admin")  # back: the appeal period again, met by the appeal lodged
+    again = Deadline.objects.get(event=decision, rule_id="kas-298")
+    assert (again.due_on, again.met_on, again.met_event_id) == (due.due_on, date(2024, 12, 10), appeal.pk)

@@ -5,10 +5,15 @@ the background worker writes it from a sealed envelope; it is kept sealed under 
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
+import tempfile
+import time
 import zipfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,30 +21,39 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from docx import Document
 
 from defensor.accounts.models import Role, User
 from defensor.audit.models import AuditEvent
 from defensor.cases import services as cases
 from defensor.cases.models import Case, Claimant, EventKind
-from defensor.documents.catalogue import builtin_templates
+from defensor.documents.catalogue import NEEDABLE, builtin_templates, uploaded_info
 from defensor.documents.grammar import court_date
 from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
-from defensor.documents.render import document_text, pdf_converter
-from defensor.keys.worker import WorkerIdentity, worker_identity_start, worker_identity_stop
+from defensor.documents.render import (
+    MEMORY_DIR,
+    PDF_TIMEOUT_SECONDS,
+    WORK_PREFIX,
+    document_text,
+    memory_leftovers_remove,
+    pdf_converter,
+)
+from defensor.keys.crypto import Tampered
+from defensor.keys.models import WorkerKey
+from defensor.keys.services import rotate_record_key
+from defensor.keys.worker import (
+    ALIVE_SECONDS,
+    EnvelopeUnreadable,
+    WorkerIdentity,
+    worker_identity,
+    worker_identity_start,
+    worker_identity_stop,
+)
 from defensor.people.services import person_create
-from tests.conftest import keyring_of
+from tests.canary import Canaries, scan_bytes
+from tests.conftest import OrganisationKit, keyring_of
+from tests.docx_files import docx_of
 
 NAMES = ["Гусев Андрей Ильич", "Титова Мария Петровна", "ЧЕРНЫХ ОЛЕГ СЕРГЕЕВИЧ", "Зуев Роман Олегович"]
-
-
-def _docx(*paragraphs: str) -> bytes:
-    document = Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def _tracked_change(content: bytes) -> bytes:
@@ -56,7 +70,7 @@ def _tracked_change(content: bytes) -> bytes:
     return out.getvalue()
 
 
-GROUP_TEMPLATE = _docx(
+GROUP_TEMPLATE = docx_of(
     "В {{ case.court }}",
     "от {{ claimants_count }} административных истцов:",
     "{%p for c in claimants %}",
@@ -178,7 +192,15 @@ def test_the_worker_writes_the_document_from_an_envelope_only_it_can_open(
         assert response.status_code == 302
         assert document.status == DocumentStatus.QUEUED  # the request returned at once
         assert document.envelope
-        assert "Гусев" not in document.envelope
+        # A copy of the database opens nothing: not another worker's key, not one posing as this one.
+        stranger = WorkerIdentity()
+        with pytest.raises(EnvelopeUnreadable):
+            stranger.open_record(document.envelope, document.data_key)
+        stranger.key_id = worker_identity().key_id  # type: ignore[union-attr]
+        with pytest.raises(Tampered):
+            stranger.open_record(document.envelope, document.data_key)
+        names = Canaries(strings=[*NAMES[:2], *(name.split()[0] for name in NAMES[:2])])
+        assert scan_bytes("envelope", document.envelope.encode(), names) == []
         page = client.get(f"/staff/cases/{case.pk}/documents/{document.pk}/").content.decode()
         assert 'http-equiv="refresh"' in page  # the page follows the progress by itself
 
@@ -236,20 +258,20 @@ def test_an_uploaded_template_is_checked_with_sample_data_and_refused_with_the_r
         return response.content.decode()
 
     assert "DOCX" in upload(b"not a word file")
-    assert "cas" in upload(_docx("В {{ cas.court }}"))  # a misspelt name, said by name
-    assert "TemplateSyntaxError" in upload(_docx("В {{ case.court "))  # a broken tag, said so
+    assert "cas" in upload(docx_of("В {{ cas.court }}"))  # a misspelt name, said by name
+    assert "TemplateSyntaxError" in upload(docx_of("В {{ case.court "))  # a broken tag, said so
     # A template is a person's writing: it cannot reach Python's internals (and run commands).
-    assert "SecurityError" in upload(_docx('{% for c in "".__class__.__mro__[1].__subclasses__() %}{{ c }}'
+    assert "SecurityError" in upload(docx_of('{% for c in "".__class__.__mro__[1].__subclasses__() %}{{ c }}'
                                            '{% endfor %}'))
     # Comments and tracked changes would travel into every document made from it.
-    assert "tracked changes" in upload(_tracked_change(_docx("{{ case.court }}"))) or \
-        "исправления" in upload(_tracked_change(_docx("{{ case.court }}")))
+    assert "tracked changes" in upload(_tracked_change(docx_of("{{ case.court }}"))) or \
+        "исправления" in upload(_tracked_change(docx_of("{{ case.court }}")))
     assert not DocumentTemplate.objects.exists()
-    assert "claimant" in upload(_docx("{{ claimant.no_such_thing }}"))
+    assert "claimant" in upload(docx_of("{{ claimant.no_such_thing }}"))
     assert not DocumentTemplate.objects.exists()
 
-    upload(_docx("Военному прокурору", "{{ representative.name }}, {{ case.court }}"))
-    upload(_docx("Военному прокурору гарнизона", "{{ representative.name }}"))
+    upload(docx_of("Военному прокурору", "{{ representative.name }}, {{ case.court }}"))
+    upload(docx_of("Военному прокурору гарнизона", "{{ representative.name }}"))
     assert list(DocumentTemplate.objects.values_list("version", flat=True).order_by("version")) == [1, 2]
     assert AuditEvent.objects.filter(action="template.uploaded").count() == 2
     # Only administrators manage templates.
@@ -274,6 +296,59 @@ def test_documents_of_a_case_one_does_not_hold_do_not_exist(
     assert not AuditEvent.objects.filter(action="document.downloaded").exists()
 
 
+@pytest.mark.django_db
+def test_a_rotation_of_the_cases_key_while_the_document_is_written_fails_it_and_keeps_the_new_key(
+    lawyer: User, olga: User, org_kit: OrganisationKit, monkeypatch: pytest.MonkeyPatch, no_worker: None,
+) -> None:
+    from defensor.documents import services as documents
+    from defensor.documents.render import render_docx as render
+
+    template = _upload(olga)
+    case, _claimants = _case(lawyer, names=NAMES[:1])
+    old_key = case.data_key_id
+
+    def rotated_while_rendering(content: bytes, snapshot: dict[str, object]) -> bytes:
+        rotate_record_key(material=Case.objects.get(pk=case.pk).data_key, recovery_key=org_kit.recovery_key)
+        return render(content, snapshot)
+
+    monkeypatch.setattr("defensor.documents.services.render_docx", rotated_while_rendering)
+    document = documents.document_request(case=case, requested_by=lawyer, keyring=keyring_of(lawyer),
+                                          template=uploaded_info(template), inputs={})
+    stored = GeneratedDocument.objects.get(pk=document.pk)
+    case.refresh_from_db()
+    assert (stored.status, stored.failure, stored.docx) == (DocumentStatus.FAILED, "key_rotated", None)
+    assert stored.data_key_id == case.data_key_id != old_key  # not written back under the old key
+    assert "Гусев Андрей Ильич" in (stored.decrypt(keyring_of(lawyer)).snapshot or "")  # opens under the new one
+
+
+@pytest.mark.django_db
+def test_a_starting_worker_removes_the_keys_of_workers_long_gone() -> None:
+    gone = WorkerKey.objects.create(public_key=b"k" * 32, seen_at=timezone.now() - timedelta(seconds=ALIVE_SECONDS + 1))
+    alive = WorkerKey.objects.create(public_key=b"l" * 32, seen_at=timezone.now())
+    identity = worker_identity_start()
+    try:
+        assert set(WorkerKey.objects.values_list("pk", flat=True)) == {alive.pk, identity.key_id}
+        assert not WorkerKey.objects.filter(pk=gone.pk).exists()
+    finally:
+        worker_identity_stop()
+
+
+@pytest.mark.skipif(not MEMORY_DIR.is_dir(), reason="no memory directory")
+def test_a_conversion_directory_left_by_a_killed_process_is_removed_and_a_live_one_kept() -> None:
+    left = Path(tempfile.mkdtemp(dir=MEMORY_DIR, prefix=WORK_PREFIX))
+    (left / "document.docx").write_bytes(b"PK")
+    live = Path(tempfile.mkdtemp(dir=MEMORY_DIR, prefix=WORK_PREFIX))
+    try:
+        long_ago = time.time() - 2 * PDF_TIMEOUT_SECONDS - 1
+        os.utime(left, (long_ago, long_ago))
+        memory_leftovers_remove()
+        assert not left.exists()
+        assert live.is_dir()
+    finally:
+        shutil.rmtree(left, ignore_errors=True)
+        shutil.rmtree(live, ignore_errors=True)
+
+
 def test_every_builtin_template_is_listed_with_what_it_needs() -> None:
     ids = {t.key for t in builtin_templates()}
     assert ids == {"builtin:kas22-claim", "builtin:reinstatement-claim", "builtin:lawyer-request",
@@ -282,6 +357,8 @@ def test_every_builtin_template_is_listed_with_what_it_needs() -> None:
         assert template.content().startswith(b"PK")  # a DOCX
         assert template.title_ru
         assert template.title_en
+        assert template.needs, template.key  # what is missing is listed before it is drafted
+        assert set(template.needs) <= NEEDABLE, (template.key, set(template.needs) - NEEDABLE)
 
 
 @pytest.mark.django_db
@@ -329,7 +406,7 @@ def test_a_template_that_fails_on_real_data_fails_cleanly_without_writing_the_da
     from django_tasks_db.models import DBTaskResult
 
     # Passes the sample check (a group), breaks on a single claimant: the birth date is not ISO.
-    template = _upload(olga, _docx("{{ case.number }}{% if not group %} {{ claimant.birth_date|court_date }}"
+    template = _upload(olga, docx_of("{{ case.number }}{% if not group %} {{ claimant.birth_date|court_date }}"
                                    "{% endif %}"), slug="fragile")
     case, _claimants = _case(lawyer, names=NAMES[:1])
     worker_identity_start()
@@ -367,7 +444,7 @@ def test_odd_sums_are_refused_with_a_message_not_an_error_page(
 def test_an_uploaded_template_that_names_the_representative_asks_for_the_profile_first(
     anna: User, olga: User, verified_client: Callable[[User], Client], no_worker: None,
 ) -> None:
-    template = _upload(olga, _docx("{{ case.number }}, {{ representative.initials }}"), slug="initials")
+    template = _upload(olga, docx_of("{{ case.number }}, {{ representative.initials }}"), slug="initials")
     case, _claimants = _case(anna, names=NAMES[:1])  # anna has no document profile
     client = verified_client(anna)
     page = client.get(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})

@@ -23,20 +23,8 @@ from defensor.keys.services import record_access_grant
 from defensor.people.models import Person
 from defensor.people.services import HandleInput, person_create
 from tests.conftest import keyring_of
+from tests.docx_files import docx_of
 from tests.staff_urls import StaffUrl, staff_urls_behind_login
-
-
-def _docx_with(text: str) -> bytes:
-    import io
-
-    from docx import Document
-
-    document = Document()
-    document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
 
 ROLES_DOC = Path(__file__).resolve().parent.parent / "docs" / "roles.md"
 ROLE_COLUMNS = [Role.ADMIN, Role.LAWYER, Role.PARALEGAL, Role.VOLUNTEER, Role.PARTNER]
@@ -118,7 +106,7 @@ def test_each_role_reaches_exactly_the_documented_pages(
         case_share(case=case, to_user=user, shared_by=team[Role.LAWYER], keyring=lawyer_keys)
     # A template the administrators uploaded, and a document drafted from it (no worker: at once).
     template = template_upload(uploaded_by=team[Role.ADMIN], slug="test", title="Тест",
-                               content=_docx_with("{{ case.number }}"))
+                               content=docx_of("{{ case.number }}"))
     document_request(case=case, requested_by=team[Role.LAWYER], keyring=lawyer_keys, template=uploaded_info(template),
                      inputs={})
     documented_urls = documented_url_permissions()

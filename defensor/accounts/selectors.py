@@ -6,7 +6,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from defensor.accounts.models import User
-from defensor.accounts.permissions import Perm, require_permission
+from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm, require_permission
+from defensor.core.models import Organisation
 
 
 def users_for(*, actor: User) -> QuerySet[User]:
@@ -23,3 +24,12 @@ def user_for(*, actor: User, user_id: int) -> User:
     if user is None:
         raise Http404
     return user
+
+
+def team_with(*, organisation: Organisation, perm: Perm) -> QuerySet[User]:
+    """Active members of the organisation whose role grants ``perm`` (chosen in SQL, so a list
+    of the team costs one query however large the team), with their membership loaded."""
+    roles = [role.value for role in ROLE_PERMISSIONS[perm]]
+    return User.objects.filter(
+        membership__organisation=organisation, membership__role__in=roles, is_active=True
+    ).select_related("membership")

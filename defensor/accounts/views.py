@@ -42,7 +42,8 @@ from defensor.accounts.selectors import user_for, users_for
 from defensor.core.errors import DefensorError
 from defensor.core.views import error_page
 from defensor.deadlines.models import CalendarFeed
-from defensor.documents.grammar import GrammaticalCase, decline_full_name, normalise
+from defensor.documents.context import name_forms
+from defensor.documents.grammar import GrammaticalCase, normalise
 from defensor.keys import services as keys
 from defensor.keys.crypto import KeyDerivationBusy
 from defensor.keys.keyring import keyring_for, keyring_store
@@ -247,7 +248,7 @@ def _account_page(
         })
         # As the heading of a document writes it: «от Смирновой Анны Викторовны».
         context["document_name_genitive"] = (
-            decline_full_name(user.document_name, GrammaticalCase.GENITIVE) if normalise(user.document_name) else ""
+            name_forms(user.document_name, {})[GrammaticalCase.GENITIVE] if normalise(user.document_name) else ""
         )
     return render(request, "accounts/account.html", context, status=status)
 

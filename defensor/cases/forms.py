@@ -10,21 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from defensor.accounts.models import User
 from defensor.cases.models import CaseKind, CaseOutcome, CaseStage, ClaimantStatus, EventKind, WithdrawalReason
-
-DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
-DATE_ERRORS = {"invalid": _("Enter a date like 25.05.2022.")}
-
-
-def _date_field(label: Any, *, required: bool = True) -> forms.DateField:
-    return forms.DateField(label=label, required=required, input_formats=DATE_FORMATS, error_messages=DATE_ERRORS,
-                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-
-
-def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
-    field = form.fields[name]
-    if not isinstance(field, forms.ChoiceField):
-        raise TypeError(name)
-    field.choices = choices
+from defensor.cases.services import ReasonRequired
+from defensor.core.forms import date_field, set_choices
 
 
 class CaseForm(forms.Form):
@@ -45,7 +32,7 @@ class CaseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.users = users or []
         if "lead" in self.fields:
-            _set_choices(self, "lead", [(u.pk, u.get_username()) for u in users or []])
+            set_choices(self, "lead", [(u.pk, u.get_username()) for u in users or []])
 
 
 class CaseOpenForm(CaseForm):
@@ -65,7 +52,7 @@ class CaseFilterForm(forms.Form):
 
 class EventForm(forms.Form):
     kind = forms.ChoiceField(label=_("What happened"), choices=EventKind.choices)
-    happened_on = _date_field(_("Date"))
+    happened_on = date_field(_("Date"))
     claimant = forms.TypedChoiceField(label=_("Claimant"), coerce=int, required=False, empty_value=None)
     text = forms.CharField(label=_("Details"), max_length=20000, required=False,
                            widget=forms.Textarea(attrs={"rows": 3}))
@@ -76,7 +63,7 @@ class EventForm(forms.Form):
         self.fields["happened_on"].initial = timezone.localdate()
 
     def name_claimants(self, names: dict[int, str]) -> None:
-        _set_choices(self, "claimant", [("", _("the whole case")), *names.items()])
+        set_choices(self, "claimant", [("", _("the whole case")), *names.items()])
 
 
 class NoteForm(forms.Form):
@@ -86,16 +73,16 @@ class NoteForm(forms.Form):
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=500)
     assignee = forms.TypedChoiceField(label=_("Who"), coerce=int, required=False, empty_value=None)
-    due_on = _date_field(_("Due"), required=False)
+    due_on = date_field(_("Due"), required=False)
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "assignee", [("", _("nobody yet")), *[(u.pk, u.get_username()) for u in users]])
+        set_choices(self, "assignee", [("", _("nobody yet")), *[(u.pk, u.get_username()) for u in users]])
 
 
 class ClaimantStatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"), choices=ClaimantStatus.choices)
-    effective_on = _date_field(_("Since"))
+    effective_on = date_field(_("Since"))
     reason = forms.ChoiceField(label=_("Why they withdraw"), choices=[("", "—"), *WithdrawalReason.choices],
                                required=False)
     incident = forms.BooleanField(label=_("Record the pressure as an incident"), required=False)
@@ -108,7 +95,7 @@ class ClaimantStatusForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("status") == ClaimantStatus.WITHDRAWN and not data.get("reason"):
-            self.add_error("reason", _("Say why the claimant withdraws: of their own will, or under which pressure."))
+            self.add_error("reason", ReasonRequired.user_message)
         return data
 
 
@@ -117,15 +104,15 @@ class ShareForm(forms.Form):
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "user", [(u.pk, u.get_username()) for u in users])
+        set_choices(self, "user", [(u.pk, u.get_username()) for u in users])
 
 
 class EventDateForm(forms.Form):
-    happened_on = _date_field(_("Correct date"))
+    happened_on = date_field(_("Correct date"))
 
 
 class DeadlineMetForm(forms.Form):
-    met_on = _date_field(_("Met on"))
+    met_on = date_field(_("Met on"))
 
     def clean_met_on(self) -> Any:
         met_on = self.cleaned_data["met_on"]

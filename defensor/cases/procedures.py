@@ -1,6 +1,5 @@
-"""What a case's kind decides: the court that hears it, the procedure it follows, the deadline
-rules that apply to it (the deadlines module reads ``deadline_rules``) and the document
-templates offered for it (the documents module reads ``template_set``). Data, not code, so a
+"""What a case's kind decides: the court that hears it, the procedure it follows and the deadline
+rules that apply to it (the deadlines module reads ``deadline_rules``). Data, not code, so a
 lawyer can read it: docs/decisions.md says where each rule comes from."""
 
 from __future__ import annotations
@@ -27,32 +26,31 @@ class Procedure:
     court: CourtKind
     law: Promise  # the procedure, as a lawyer names it
     deadline_rules: str  # the set of deadline rules (the deadlines issue defines them)
-    template_set: str  # the set of document templates (the documents issue defines them)
 
 
 PROCEDURES: dict[str, Procedure] = {
     CaseKind.MILITARY_ADMIN: Procedure(
         court=CourtKind.GARRISON_MILITARY,
         law=_("Code of Administrative Procedure, chapter 22 (challenging a decision of an official)"),
-        deadline_rules="cap_ch22", template_set="military_admin",
+        deadline_rules="cap_ch22",
     ),
     CaseKind.SPECIAL_RANK: Procedure(
         court=CourtKind.DISTRICT,
         law=_("Civil procedure: a service dispute (labour law and the law on service)"),
-        deadline_rules="service_dispute", template_set="special_rank",
+        deadline_rules="service_dispute",
     ),
     CaseKind.CRIMINAL: Procedure(
         court=CourtKind.DISTRICT,
         law=_("Code of Criminal Procedure"),
-        deadline_rules="criminal", template_set="criminal",
+        deadline_rules="criminal",
     ),
     CaseKind.OBJECTION: Procedure(
         court=CourtKind.DISTRICT,
         law=_("Code of Administrative Procedure, chapter 22 (a decision of the draft commission)"),
-        deadline_rules="cap_ch22", template_set="objection",
+        deadline_rules="cap_ch22",
     ),
     CaseKind.OTHER: Procedure(
-        court=CourtKind.NONE, law=_("Decided case by case"), deadline_rules="", template_set="",
+        court=CourtKind.NONE, law=_("Decided case by case"), deadline_rules="",
     ),
 }
 

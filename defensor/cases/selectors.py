@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -29,6 +30,7 @@ from defensor.cases.models import (
 from defensor.deadlines.models import Deadline
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyGrant
+from defensor.keys.records import Decrypted
 
 CASES_PER_PAGE = 25
 ROSTER_LIMIT = 1000  # one page: a lawyer scans a whole group claim at a glance
@@ -164,19 +166,15 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
                   next_due_rule=Subquery(next_due.values("rule_id")[:1]))
         .order_by("id")[:ROSTER_LIMIT]  # the order they joined
     )
-    readable: set[object] = set()
     if keyring is not None:
-        keys = {c.person.data_key_id for c in claimants}
-        keyring.prefetch(keys)
-        readable = {key for key in keys if keyring.opened(key)}
+        keyring.prefetch(c.person.data_key_id for c in claimants)
     due = follow_up_before()
     rows = []
     for claimant in claimants:
-        person = claimant.person
-        values = person.decrypt(keyring) if keyring is not None and person.data_key_id in readable else None
+        values = _person_values(claimant, keyring)
         rows.append(RosterRow(
             claimant=claimant,
-            name=(values.full_name or "—") if values is not None and person.erased_at is None else None,
+            name=_name_of(claimant, values),
             unit=values.unit if values is not None else None,
             reason=getattr(claimant, "reason", "") or "",
             dismissal_on=getattr(claimant, "dismissal_on", None),
@@ -185,6 +183,32 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
             next_due_rule=(getattr(claimant, "next_due_rule", "") or "") if claimant.is_open else "",
         ))
     return rows
+
+
+def claimant_names(*, case: Case, keyring: KeyRing | None) -> list[tuple[Claimant, str | None]]:
+    """The case's claimants (as many as the roster shows), in the order they joined, each with
+    their name as the roster shows it (None: not readable). Only names: the case page needs no
+    more, and none of the roster's per-claimant subqueries."""
+    claimants = list(Claimant.objects.filter(case=case).select_related("person").order_by("id")[:ROSTER_LIMIT])
+    if keyring is not None:
+        keyring.prefetch(c.person.data_key_id for c in claimants)
+    return [(claimant, _name_of(claimant, _person_values(claimant, keyring))) for claimant in claimants]
+
+
+def _person_values(claimant: Claimant, keyring: KeyRing | None) -> Decrypted | None:
+    """The claimant's person record decrypted, or None if the reader holds no key for it (after
+    ``keyring.prefetch``, no query)."""
+    person = claimant.person
+    if keyring is None or not keyring.opened(person.data_key_id):
+        return None
+    return person.decrypt(keyring)
+
+
+def _name_of(claimant: Claimant, values: Decrypted | None) -> str | None:
+    """The name shown for a claimant: None if their record is not readable (or was erased)."""
+    if values is None or claimant.person.erased_at is not None:
+        return None
+    return values.full_name or "—"
 
 
 def follow_up_before() -> date:
@@ -246,8 +270,7 @@ def timeline(*, case: Case, keyring: KeyRing | None, claimant: Claimant | None =
         TimelineEntry(c.effective_on, c.recorded_at, "status",
                       c.get_status_display() if c.previous else str(_("added to the claim")), text_of(c, "note"),
                       c.claimant_id, c.recorded_by.get_username(),
-                      {"reason": c.get_reason_display() if c.reason else "",
-                       "previous": c.get_previous_display() if c.previous else ""})
+                      {"reason": c.get_reason_display() if c.reason else ""})
         for c in changes
     ]
     entries += [
@@ -303,14 +326,11 @@ def dashboard(*, actor: User, keyring: KeyRing | None) -> Dashboard:
         .select_related("case", "person")
         .order_by("last_contact_on", "id")[:DASHBOARD_ROWS]
     )
-    readable: set[object] = set()
     if keyring is not None:
-        keys = {t.case.data_key_id for t in tasks} | {c.person.data_key_id for c in follow_ups}
-        keyring.prefetch(keys)
-        readable = {key for key in keys if keyring.opened(key)}
+        keyring.prefetch({t.case.data_key_id for t in tasks} | {c.person.data_key_id for c in follow_ups})
 
-    def opened(record: Task | Claimant, key_id: object, name: str) -> str | None:
-        if keyring is None or key_id not in readable:
+    def opened(record: Task | Claimant, key_id: UUID, name: str) -> str | None:
+        if keyring is None or not keyring.opened(key_id):
             return None
         target = record if isinstance(record, Task) else record.person
         return target.decrypt(keyring)[name]
@@ -329,6 +349,7 @@ class DeadlineRow:
     title: str  # the rule's title in the reader's language
     citation: str
     restorable: bool  # if missed, the court may restore the period on a motion
+    verify: bool  # the rule's text is not confirmed: "verify with counsel"
     left: bool  # the claimant left the claim: nothing to keep
 
     @property
@@ -338,17 +359,15 @@ class DeadlineRow:
 
 def deadlines_of(*, case: Case, language: str) -> list[DeadlineRow]:
     """The case's due dates (its own and each claimant's), soonest first."""
-    from defensor.deadlines.rules import rules
+    from defensor.deadlines.rules import rule_shown
 
-    known = rules()
     found = (Deadline.objects.filter(case=case).select_related("event", "met_event", "met_by", "claimant")
              .order_by("due_on", "id"))
     rows = []
     for d in found:
-        rule = known.get(d.rule_id)
+        shown = rule_shown(d.rule_id, language)
         rows.append(DeadlineRow(
-            d, rule.title(language) if rule else d.rule_id, rule.citation if rule else "",
-            restorable=bool(rule and rule.restorable),
+            d, shown.title, shown.citation, restorable=shown.restorable, verify=shown.verify,
             left=d.claimant is not None and d.claimant.status not in OPEN_STATUSES,
         ))
     return rows

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission, require_permission
+from defensor.accounts.selectors import team_with
 from defensor.audit.services import log_action
 from defensor.cases.models import (
     PRESSURE_REASONS,
@@ -114,8 +115,6 @@ def case_open(
     """Open a case; without a number it gets the next one of the year (2026-0001, 2026-0002, …)."""
     require_permission(opened_by, Perm.CASES_OPEN)
     organisation = opened_by.membership.organisation
-    if number and Case.objects.filter(organisation=organisation, number=number).exists():
-        raise DuplicateCaseNumber()
     sealer = record_key_create(organisation=organisation, keyring=keyring)
     case = Case(organisation=organisation, number=number or _next_number(organisation), opened_by=opened_by,
                 lead=opened_by, group=group, kind=CaseKind(kind))
@@ -123,16 +122,16 @@ def case_open(
     try:
         with transaction.atomic():
             case.save()
-    except IntegrityError as error:  # a colleague took the same number a moment earlier
+    except IntegrityError as error:  # the number is taken (perhaps by a colleague a moment earlier)
         raise DuplicateCaseNumber() from error
     shared_with = []
     if not has_permission(opened_by, Perm.CASES_SHARE):
         # A paralegal's case is also the lawyers' (and administrators'): otherwise nobody who may
         # share it would ever see it, and it would be lost with the paralegal's account.
-        for user in User.objects.filter(membership__organisation=organisation, is_active=True).order_by("pk"):
-            if user.pk != opened_by.pk and has_permission(user, Perm.CASES_SHARE):
-                record_access_grant(material=sealer.material, to_user=user, keyring=keyring)
-                shared_with.append(user.pk)
+        sharers = team_with(organisation=organisation, perm=Perm.CASES_SHARE).exclude(pk=opened_by.pk)
+        for user in sharers.order_by("pk"):
+            record_access_grant(material=sealer.material, to_user=user, keyring=keyring)
+            shared_with.append(user.pk)
     log_action(action="case.opened", actor=opened_by, target=case,
                details={"group": group, "kind": case.kind, "shared_with": shared_with})
     return case
@@ -188,10 +187,12 @@ def case_read(*, reader: User, case: Case, where: str) -> None:
     log_action(action="case.read", actor=reader, target=case, details={"where": where})
 
 
-@transaction.atomic
 def cases_listed(*, reader: User, cases: Sequence[int], where: str) -> None:
-    """Record a list that showed case titles: one event per page (names shown go to people_read)."""
-    if cases:
+    """Record a list that showed case titles: one event per page (names shown go to people_read).
+    An empty page records nothing (and opens no transaction)."""
+    if not cases:
+        return
+    with transaction.atomic():
         log_action(action="case.read", actor=reader, details={"where": where, "cases": sorted(set(cases))})
 
 
@@ -346,8 +347,9 @@ def case_task_done(*, task: Task, done_by: User) -> Task:
 def _status_change(
     claimant: Claimant, *, recorded_by: User, status: ClaimantStatus, effective_on: date, reason: str, note: str,
     incident: bool, sealer: RecordSealer, joined_only: bool,
-) -> ClaimantStatusChange:
-    """One claimant's change (the caller holds the case lock and has checked access)."""
+) -> tuple[ClaimantStatusChange, bool]:
+    """One claimant's change (the caller holds the case lock and has checked access), and whether
+    it was also recorded as an incident."""
     if claimant.status == status:
         raise StatusUnchanged()
     if status not in STATUS_TRANSITIONS[claimant.status]:
@@ -373,7 +375,8 @@ def _status_change(
                           happened_on=effective_on, status_change=change, recorded_by=recorded_by)
         event.encrypt(sealer, text=note or None)
         event.save()
-    return change
+        return change, True
+    return change, False
 
 
 @transaction.atomic
@@ -399,17 +402,16 @@ def claimants_status_set(
             "claimant_id", flat=True
         )
     )
-    changes = [
+    results = [
         _status_change(claimant, recorded_by=recorded_by, status=target, effective_on=effective_on, reason=reason,
                        note=note, incident=incident, sealer=sealer, joined_only=claimant.pk not in changed_before)
         for claimant in claimants
     ]
+    changes = [change for change, _incident in results]
     _touch(case)
-    kept_reason = changes[0].reason if changes else ""
     log_action(action="case.claimant_status", actor=recorded_by, target=case, details={
-        "claimants": [c.pk for c in claimants], "status": target.value, "reason": kept_reason or None,
-        "effective_on": effective_on.isoformat(),
-        "incident": CaseEvent.objects.filter(status_change__in=changes).exists(),
+        "claimants": [c.pk for c in claimants], "status": target.value, "reason": changes[0].reason or None,
+        "effective_on": effective_on.isoformat(), "incident": any(recorded for _change, recorded in results),
     })
     return changes
 
@@ -426,13 +428,14 @@ def case_share(*, case: Case, to_user: User, shared_by: User, keyring: KeyRing) 
     if not has_permission(to_user, Perm.CASES_WORK):
         raise InvalidOperation(_("This person's role does not work on cases."))
     record_access_grant(material=case.data_key, to_user=to_user, keyring=keyring)
-    people = Person.objects.filter(claims__case=case, erased_at__isnull=True).select_related("data_key")
+    people = list(Person.objects.filter(claims__case=case, erased_at__isnull=True).select_related("data_key"))
     held = set(KeyGrant.objects.filter(user=to_user, wrapped__isnull=False,
                                        material__in=[p.data_key_id for p in people]).values_list("material_id",
                                                                                                 flat=True))
-    for person in people:
-        if person.data_key_id not in held:
-            record_access_grant(material=person.data_key, to_user=to_user, keyring=keyring)
+    missing = [person for person in people if person.data_key_id not in held]
+    keyring.prefetch(person.data_key_id for person in missing)  # one query opens them all
+    for person in missing:
+        record_access_grant(material=person.data_key, to_user=to_user, keyring=keyring)
     log_action(action="case.shared", actor=shared_by, target=case, details={"user": to_user.pk})
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, acting_user, has_permission, staff_view
+from defensor.accounts.selectors import team_with
 from defensor.cases import services
 from defensor.cases.forms import (
     CaseFilterForm,
@@ -33,16 +34,19 @@ from defensor.cases.forms import (
 from defensor.cases.models import Case, CaseEvent, Claimant, ClaimantStatus, Task
 from defensor.cases.procedures import procedure_for
 from defensor.cases.selectors import (
+    ROSTER_LIMIT,
     RosterRow,
     case_for,
     case_list,
     claimant_for,
+    claimant_names,
     deadlines_of,
     roster,
     tasks_of,
     timeline,
 )
 from defensor.core.errors import DefensorError
+from defensor.core.views import form_errors_to_messages
 from defensor.documents.catalogue import document_titles
 from defensor.documents.models import GeneratedDocument
 from defensor.keys.keyring import keyring_for
@@ -50,8 +54,12 @@ from defensor.keys.services import record_holders
 from defensor.people.services import people_read
 
 
-def _keys_locked(request: HttpRequest, back: str) -> HttpResponse:
+def _say_keys_locked(request: HttpRequest) -> None:
     messages.error(request, _("Your keys are locked: log out and log in again."))
+
+
+def _keys_locked(request: HttpRequest, back: str) -> HttpResponse:
+    _say_keys_locked(request)
     return redirect(back)
 
 
@@ -90,7 +98,7 @@ def case_new_view(request: HttpRequest) -> HttpResponse:
     keyring = keyring_for(request)
     if request.method == "POST" and form.is_valid():
         if keyring is None:
-            messages.error(request, _("Your keys are locked: log out and log in again."))
+            _say_keys_locked(request)
         else:
             data = form.cleaned_data
             try:
@@ -114,12 +122,11 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
     actor = acting_user(request)
     keyring = keyring_for(request)
     values = case.decrypt(keyring) if keyring is not None else None
-    rows = roster(actor=actor, case=case, keyring=keyring)
-    names = _names(rows)
+    claimants = claimant_names(case=case, keyring=keyring)
+    names = {claimant.pk: name or _("claimant %(n)s") % {"n": claimant.pk} for claimant, name in claimants}
     holders = record_holders(material=case.data_key)
-    sent_event = (bound or {}).get("event_form")
-    if isinstance(sent_event, EventForm):
-        sent_event.name_claimants(names)
+    bound = dict(bound or {})
+    sent_event = bound.pop("event_form", None)
     if edit_form is None:
         edit_form = CaseForm(initial={
             "title": values.title if values else "", "summary": values.summary if values else "",
@@ -129,27 +136,40 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
         }, users=_case_workers(holders))
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="case")
-        people_read(reader=actor, people=_people_shown(rows), where="case")
+        people_read(reader=actor, people=[c.person_id for c, name in claimants if name is not None], where="case")
     can_share = has_permission(actor, Perm.CASES_SHARE)
-    return render(request, "cases/case.html", {**{
+    return render(request, "cases/case.html", {
         "case": case, "values": values, "keys_locked": keyring is None, "procedure": procedure_for(case.kind),
-        "timeline": timeline(case=case, keyring=keyring), "names": names,
+        # Each line with its claimant's name, looked up here: the template does no search.
+        "timeline": [(entry, names.get(entry.claimant_id or 0, ""))
+                     for entry in timeline(case=case, keyring=keyring)],
         "tasks": [(t, t.decrypt(keyring).title if keyring is not None else None) for t in tasks_of(case=case)],
         "edit_form": edit_form, "stale": stale,
-        "event_form": EventForm(claimants=list(names.items())), "note_form": NoteForm(),
+        "event_form": _event_form(sent_event, names), "note_form": NoteForm(),
         "task_form": TaskForm(users=holders),
         "holders": holders, "can_edit": has_permission(actor, Perm.CASES_OPEN), "can_share": can_share,
         "can_draft": has_permission(actor, Perm.DOCUMENTS_GENERATE),
         "documents": _documents(case),
         "share_form": ShareForm(users=_shareable(actor, holders)) if can_share else None,
-        "claimant_count": case.claimants.count(),
-        "deadlines": deadlines_of(case=case, language=get_language() or "ru"), "today": timezone.localdate(),
-    }, **(bound or {})}, status=status)
+        "claimant_count": _claimant_count(case, len(claimants)),
+        "deadlines": [(row, names.get(row.deadline.claimant_id or 0, ""))
+                      for row in deadlines_of(case=case, language=get_language() or "ru")],
+        "today": timezone.localdate(), **bound,
+    }, status=status)
 
 
-def _names(rows: list[RosterRow]) -> dict[int, str]:
-    """Claimant id -> name (or a placeholder), for the case page's choices and timeline."""
-    return {row.claimant.pk: row.name or _("claimant %(n)s") % {"n": row.claimant.pk} for row in rows}
+def _event_form(sent: object, names: dict[int, str], **initial: Any) -> EventForm:
+    """A page's event form: the one sent with a mistake (with what was typed) or a new one; either
+    way its claimants are named by the page that shows it (a sent form knows only their ids)."""
+    form = sent if isinstance(sent, EventForm) else EventForm(claimants=[], initial=initial or None)
+    form.name_claimants(names)
+    return form
+
+
+def _claimant_count(case: Case, loaded: int) -> int:
+    """How many claimants the case has, ``loaded`` being how many a page read (at most
+    ROSTER_LIMIT): counted again only when the page may not have read them all."""
+    return case.claimants.count() if loaded >= ROSTER_LIMIT else loaded
 
 
 def _people_shown(rows: list[RosterRow]) -> list[int]:
@@ -160,20 +180,21 @@ def _people_shown(rows: list[RosterRow]) -> list[int]:
 def _documents(case: Case) -> list[tuple[GeneratedDocument, str]]:
     """The case's latest documents, each with the title of its template."""
     found = list(GeneratedDocument.objects.filter(case=case).select_related("requested_by", "case")
-                 .order_by("-id")[:20])
+                 .defer("snapshot", "docx", "pdf", "envelope").order_by("-id")[:20])  # the list, not the files
     titles = document_titles(found, language=get_language() or "ru")
     return [(document, titles[document.pk]) for document in found]
 
 
 def _case_workers(holders: list[User]) -> list[User]:
-    """Who can be the case's responsible lawyer: those who hold it and work on cases."""
+    """Who can be the case's responsible lawyer: those who hold it and work on cases (the
+    holders' memberships are loaded with them: no query)."""
     return [user for user in holders if has_permission(user, Perm.CASES_WORK)]
 
 
 def _shareable(actor: User, holders: list[User]) -> list[User]:
-    held = {u.pk for u in holders}
-    team = User.objects.filter(membership__organisation=actor.membership.organisation, is_active=True)
-    return [u for u in team.order_by("username") if u.pk not in held and has_permission(u, Perm.CASES_WORK)]
+    """Who the case can be given to: team members who work on cases and do not hold it yet."""
+    team = team_with(organisation=actor.membership.organisation, perm=Perm.CASES_WORK)
+    return list(team.exclude(pk__in=[u.pk for u in holders]).order_by("username"))
 
 
 @staff_view(Perm.CASES_WORK)
@@ -269,7 +290,7 @@ def case_event_date_view(request: HttpRequest, case_id: int, event_id: int) -> H
         return _keys_locked(request, back)
     form = EventDateForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return redirect(back)
     services.case_event_update(event=event, edited_by=actor, keyring=keyring,
                                happened_on=form.cleaned_data["happened_on"])
@@ -349,7 +370,7 @@ def _roster_page(request: HttpRequest, case: Case, *, form: ClaimantStatusForm |
         counts[row.claimant.status] = counts.get(row.claimant.status, 0) + 1
     can_change = has_permission(actor, Perm.CASES_OPEN)
     return render(request, "cases/roster.html", {
-        "case": case, "rows": rows, "keys_locked": keyring is None, "total": case.claimants.count(),
+        "case": case, "rows": rows, "keys_locked": keyring is None, "total": _claimant_count(case, len(rows)),
         "title": case.decrypt(keyring).title if keyring is not None else None,
         "counts": [(label, counts.get(value, 0)) for value, label in ClaimantStatus.choices],
         "status_form": (form or ClaimantStatusForm()) if can_change else None, "ticked": set(ticked or []),
@@ -384,7 +405,7 @@ def _status_change(request: HttpRequest, case: Case, claimant_ids: list[int], fo
     actor = acting_user(request)
     keyring = keyring_for(request)
     if keyring is None:
-        messages.error(request, _("Your keys are locked: log out and log in again."))
+        _say_keys_locked(request)
         return False
     if not form.is_valid():
         return False
@@ -422,8 +443,7 @@ def _claimant_page(request: HttpRequest, case: Case, claimant: Claimant, *, form
         "case": case, "claimant": claimant, "row": row, "keys_locked": keyring is None,
         "history": timeline(case=case, keyring=keyring, claimant=claimant),
         "status_form": (form or ClaimantStatusForm()) if can_change else None,
-        "event_form": event_form or EventForm(claimants=[(claimant.pk, row.name or str(claimant.pk))],
-                                              initial={"claimant": claimant.pk}),
+        "event_form": _event_form(event_form, {claimant.pk: row.name or str(claimant.pk)}, claimant=claimant.pk),
         "can_open_person": can_change,
     }, status=status)
 
@@ -437,7 +457,7 @@ def claimant_status_view(request: HttpRequest, case_id: int, claimant_id: int) -
     form = ClaimantStatusForm(request.POST)
     if _status_change(request, case, [claimant.pk], form):
         return redirect("staff:case-claimant", case_id=case.pk, claimant_id=claimant.pk)
-    return _claimant_page(request, case, claimant_for(case=case, claimant_id=claimant_id), form=form, status=400)
+    return _claimant_page(request, case, claimant, form=form, status=400)
 
 
 @staff_view(Perm.CASES_SHARE)
@@ -449,10 +469,11 @@ def case_access_view(request: HttpRequest, case_id: int) -> HttpResponse:
     keyring = keyring_for(request)
     if keyring is None:
         return _keys_locked(request, reverse("staff:case", args=[case.pk]))
-    team = list(User.objects.filter(membership__organisation=actor.membership.organisation, is_active=True))
+    team = list(User.objects.filter(membership__organisation=actor.membership.organisation, is_active=True)
+                .select_related("membership"))
     form = ShareForm(request.POST, users=team)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return redirect("staff:case", case_id=case.pk)
     user = next(u for u in team if u.pk == form.cleaned_data["user"])
     try:
@@ -471,10 +492,3 @@ def _back(request: HttpRequest, default: str) -> str:
     """Where to go after a form: a page of this site given by the form, else ``default``."""
     back = request.POST.get("back", "")
     return back if back.startswith("/staff/cases/") and "//" not in back else default
-
-
-def _form_errors(request: HttpRequest, form: Any) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else str(error))

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+
+
+def form_errors_to_messages(request: HttpRequest, form: Any) -> None:
+    """A form sent from one page and answered on another: its mistakes as messages, each with
+    its field's label."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else str(error))
 
 
 def error_page(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:

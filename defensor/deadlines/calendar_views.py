@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django import forms
 from django.contrib import messages
 from django.db.models import Count
 from django.db.models.functions import ExtractYear
@@ -19,8 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, acting_user, staff_view
-from defensor.core.errors import DefensorError
-from defensor.deadlines.calendar import SATURDAY, WorkingCalendar, calendar_from_database
+from defensor.core.views import form_errors_to_messages
+from defensor.deadlines.calendar import SATURDAY, WorkingCalendar
 from defensor.deadlines.forms import (
     FIRST_YEAR,
     CalendarDayForm,
@@ -29,7 +28,12 @@ from defensor.deadlines.forms import (
     last_year,
 )
 from defensor.deadlines.models import CalendarDay, Deadline, PublishedYear
-from defensor.deadlines.services import calendar_day_remove, calendar_day_set, published_year_confirm
+from defensor.deadlines.services import (
+    CalendarDayNotEntered,
+    calendar_day_remove,
+    calendar_day_set,
+    published_year_confirm,
+)
 
 YEARS_SHOWN = 3  # this year and the next two
 PREVIEW_YEARS = 2  # this year and the next
@@ -56,7 +60,7 @@ class PreviewDay:
     one_off: CalendarDay | None  # entered on this page (else: the holidays package)
 
 
-def _years(*, actor: User, today: date) -> list[YearStatus]:
+def _years(*, actor: User, today: date, confirmed: dict[int, PublishedYear]) -> list[YearStatus]:
     """This year and the next two, any later year an administrator confirmed, and any year in
     which a due date of the actor's organisation is flagged (to confirm it once its decree is out)."""
     package = WorkingCalendar()  # without the administrators' table: what the package alone knows
@@ -64,7 +68,6 @@ def _years(*, actor: User, today: date) -> list[YearStatus]:
         Deadline.objects.filter(unpublished=True, case__organisation=actor.membership.organisation)
         .annotate(year=ExtractYear("due_on")).values("year").annotate(n=Count("id")).values_list("year", "n")
     )
-    confirmed = {entry.year: entry for entry in PublishedYear.objects.select_related("added_by")}
     shown = {today.year + n for n in range(YEARS_SHOWN)}
     shown |= {year for year in flagged if FIRST_YEAR <= year <= last_year()}
     shown |= {year for year in confirmed if today.year <= year <= last_year()}
@@ -89,19 +92,17 @@ def _calendar_page(request: HttpRequest, *, day_form: CalendarDayForm | None = N
     actor = acting_user(request)
     today = timezone.localdate()
     days = list(CalendarDay.objects.select_related("added_by").order_by("-day"))
-    working = calendar_from_database()
+    confirmed = {entry.year: entry for entry in PublishedYear.objects.select_related("added_by")}
     by_day = {entry.day: entry for entry in days}
+    # The calendar the due dates are counted on, from the rows just read (as calendar_from_database
+    # builds it, without reading both tables again).
+    working = WorkingCalendar(overrides={entry.day: entry.working for entry in days}, published=frozenset(confirmed))
     return render(request, "deadlines/calendar.html", {
-        "days": days, "day_form": day_form or CalendarDayForm(), "years": _years(actor=actor, today=today),
+        "days": days, "day_form": day_form or CalendarDayForm(),
+        "years": _years(actor=actor, today=today, confirmed=confirmed),
         "previews": [(year, working.is_published(year), _preview(working=working, days=by_day, year=year))
                     for year in range(today.year, today.year + PREVIEW_YEARS)],
     }, status=status)
-
-
-def _form_errors(request: HttpRequest, form: forms.Form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            messages.error(request, str(error))
 
 
 def _day(value: date) -> str:
@@ -118,12 +119,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _calendar_page(request, day_form=form, status=400)
     data = form.cleaned_data
-    try:
-        calendar_day_set(day=data["day"], working=data["working"], reason=data["reason"],
-                         set_by=acting_user(request))
-    except DefensorError as error:
-        messages.error(request, str(error.user_message))
-        return _calendar_page(request, day_form=form, status=400)
+    calendar_day_set(day=data["day"], working=data["working"], reason=data["reason"], set_by=acting_user(request))
     if data["working"]:
         text = _("%(day)s is now a working day; the due dates counted across it were computed again.")
     else:
@@ -138,15 +134,12 @@ def calendar_remove_view(request: HttpRequest) -> HttpResponse:
     """Take a one-off day back out: the holidays package decides that date again."""
     form = CalendarDayRemoveForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _calendar_page(request, status=400)
     day = form.cleaned_data["day"]
-    if not CalendarDay.objects.filter(day=day).exists():
-        messages.error(request, _("No one-off day was entered for %(day)s.") % {"day": _day(day)})
-        return _calendar_page(request, status=400)
     try:
         calendar_day_remove(day=day, removed_by=acting_user(request))
-    except DefensorError as error:
+    except CalendarDayNotEntered as error:
         messages.error(request, str(error.user_message))
         return _calendar_page(request, status=400)
     messages.success(request, _("%(day)s was taken out of the table: the standard calendar applies to it again; "
@@ -160,17 +153,13 @@ def calendar_year_view(request: HttpRequest) -> HttpResponse:
     """Confirm that a year's production calendar is published: its due dates lose "check by hand"."""
     form = PublishedYearForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors_to_messages(request, form)
         return _calendar_page(request, status=400)
     year = form.cleaned_data["year"]
-    if PublishedYear.objects.filter(year=year).exists():
+    _entry, created = published_year_confirm(year=year, confirmed_by=acting_user(request))
+    if not created:
         messages.info(request, _("The calendar of %(year)d was already confirmed as published.") % {"year": year})
         return redirect("staff:calendar")
-    try:
-        published_year_confirm(year=year, confirmed_by=acting_user(request))
-    except DefensorError as error:
-        messages.error(request, str(error.user_message))
-        return _calendar_page(request, status=400)
     messages.success(request, _("The calendar of %(year)d is confirmed as published: its due dates no longer say "
                                 "“check by hand”.") % {"year": year})
     return redirect("staff:calendar")

@@ -27,8 +27,6 @@ def add_months(day: date, months: int) -> date:
 
 @dataclass(frozen=True)
 class Due:
-    rule: Rule
-    event_on: date
     due_on: date
     nominal_on: date  # before moving off a non-working day
     unpublished_years: tuple[int, ...]  # the calendar of these years is not published: check by hand
@@ -50,5 +48,4 @@ def due_date(rule: Rule, event_on: date, working: WorkingCalendar) -> Due:
         nominal = event_on + timedelta(days=rule.length)
     due = working.next_working(nominal)
     years = range(event_on.year, due.year + 1) if rule.counting == "working" else range(nominal.year, due.year + 1)
-    return Due(rule=rule, event_on=event_on, due_on=due, nominal_on=nominal,
-               unpublished_years=tuple(working.unpublished(years)))
+    return Due(due_on=due, nominal_on=nominal, unpublished_years=tuple(working.unpublished(years)))

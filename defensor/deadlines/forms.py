@@ -4,14 +4,13 @@ cleaned values to services."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from defensor.cases.forms import DATE_ERRORS, DATE_FORMATS
+from defensor.core.forms import date_field
 
 FIRST_YEAR = 2000
 YEARS_AHEAD = 5  # a production calendar is decreed the autumn before; five years is already a guess
@@ -19,11 +18,6 @@ YEARS_AHEAD = 5  # a production calendar is decreed the autumn before; five year
 
 def last_year() -> int:
     return timezone.localdate().year + YEARS_AHEAD
-
-
-def _day_field(*, label: Any = None, widget: forms.Widget) -> forms.DateField:
-    """A date typed as 25.05.2022 (or sent as 2022-05-25 by a date picker), as on the case pages."""
-    return forms.DateField(label=label, input_formats=DATE_FORMATS, error_messages=DATE_ERRORS, widget=widget)
 
 
 def _in_range(day: date) -> date:
@@ -36,7 +30,7 @@ def _in_range(day: date) -> date:
 class CalendarDayForm(forms.Form):
     """A day a decree changed: made a non-working day (or a working one), and which decree."""
 
-    day = _day_field(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    day = date_field(_("Date"))
     working = forms.TypedChoiceField(
         label=_("The day becomes"), coerce=lambda value: value == "working", initial="off",
         choices=[("off", _("a non-working day")), ("working", _("a working day"))],
@@ -52,7 +46,7 @@ class CalendarDayForm(forms.Form):
 
 
 class CalendarDayRemoveForm(forms.Form):
-    day = _day_field(widget=forms.HiddenInput())
+    day = date_field(None, widget=forms.HiddenInput())
 
 
 class PublishedYearForm(forms.Form):

@@ -90,6 +90,24 @@ def rules_for(rule_set: str, event_kind: str) -> list[Rule]:
     return [r for r in rules().values() if rule_set in r.sets and event_kind in r.triggers]
 
 
+@dataclass(frozen=True)
+class RuleShown:
+    """What a page or the feed shows of a due date's rule."""
+
+    title: str  # in the reader's language; the rule's id if the rule file no longer has it
+    citation: str
+    restorable: bool  # if missed, the court may restore the period on a motion
+    verify: bool  # the current text is not confirmed: "verify with counsel"
+
+
+def rule_shown(rule_id: str, language: str) -> RuleShown:
+    found = rules().get(rule_id)
+    if found is None:
+        return RuleShown(title=rule_id, citation="", restorable=False, verify=False)
+    return RuleShown(title=found.title(language), citation=found.citation, restorable=found.restorable,
+                     verify=found.verify)
+
+
 def rule(rule_id: str) -> Rule:
     try:
         return rules()[rule_id]

@@ -15,7 +15,7 @@ from defensor.accounts.models import User
 from defensor.cases.models import OPEN_STATUSES, CaseStage
 from defensor.cases.selectors import held_by
 from defensor.deadlines.models import Deadline, Reminder
-from defensor.deadlines.rules import rules
+from defensor.deadlines.rules import rule_shown
 
 OVERVIEW_DAYS = 14
 OVERVIEW_ROWS = 30
@@ -40,15 +40,21 @@ class DueGroup:
         return self.due_on < timezone.localdate()
 
 
-def pending_for(actor: User) -> QuerySet[Deadline]:
-    """Due dates not met, in the cases the actor holds that are still going, of claimants still in
-    the claim (someone who withdrew has no period to keep). Read from the deadline_pending_due
-    index ("met_on IS NULL" and the dates), not from the organisation's cases: see the model."""
+def pending_deadlines() -> QuerySet[Deadline]:
+    """Due dates not met, of cases still going, of claimants still in the claim (someone who
+    withdrew has no period to keep): every organisation's (the reminder run); people read
+    pending_for."""
     return Deadline.objects.filter(
-        held_by(actor, "case__data_key_id"),
         Q(claimant__isnull=True) | Q(claimant__status__in=OPEN_STATUSES),
-        case__organisation=actor.membership.organisation, case__erased_at__isnull=True, met_on__isnull=True,
+        case__erased_at__isnull=True, met_on__isnull=True,
     ).exclude(case__stage=CaseStage.CLOSED)
+
+
+def pending_for(actor: User) -> QuerySet[Deadline]:
+    """The pending due dates of the cases the actor holds. Read from the deadline_pending_due
+    index ("met_on IS NULL" and the dates), not from the organisation's cases: see the model."""
+    return pending_deadlines().filter(held_by(actor, "case__data_key_id"),
+                                      case__organisation=actor.membership.organisation)
 
 
 def due_groups(*, actor: User, through: date, since: date | None = None, language: str,
@@ -60,15 +66,13 @@ def due_groups(*, actor: User, through: date, since: date | None = None, languag
     rows = (found.values("case_id", "case__number", "rule_id", "due_on")
             .annotate(claimants=Count("claimant"), unpublished=Max(Cast("unpublished", IntegerField())))
             .order_by(*order)[:limit])
-    known = rules()
     groups = []
     for row in rows:
-        rule = known.get(row["rule_id"])
+        shown = rule_shown(row["rule_id"], language)
         groups.append(DueGroup(
-            case_id=row["case_id"], case_number=row["case__number"], rule_id=row["rule_id"],
-            title=rule.title(language) if rule else row["rule_id"], citation=rule.citation if rule else "",
-            due_on=row["due_on"], claimants=row["claimants"], verify=bool(rule and rule.verify),
-            unpublished=bool(row["unpublished"]), restorable=bool(rule and rule.restorable),
+            case_id=row["case_id"], case_number=row["case__number"], rule_id=row["rule_id"], title=shown.title,
+            citation=shown.citation, due_on=row["due_on"], claimants=row["claimants"], verify=shown.verify,
+            unpublished=bool(row["unpublished"]), restorable=shown.restorable,
         ))
     return groups
 
@@ -94,10 +98,9 @@ def overview_due(*, actor: User, language: str) -> OverviewDue:
 def unseen_reminders(*, actor: User, language: str) -> list[tuple[Reminder, str]]:
     """The actor's reminders not yet dismissed, of cases they still hold, whose due date is still
     pending (met since, or the case closed: gone), with the rule's title."""
-    known = rules()
     still_pending = Exists(pending_for(actor).filter(case_id=OuterRef("case_id"), rule_id=OuterRef("rule_id"),
                                                      due_on=OuterRef("due_on")))
-    found = (Reminder.objects.filter(held_by(actor, "case__data_key_id"), still_pending, user=actor,
-                                     seen_at__isnull=True)
+    # still_pending already requires the actor to hold the case.
+    found = (Reminder.objects.filter(still_pending, user=actor, seen_at__isnull=True)
              .select_related("case").order_by("due_on", "id")[:OVERVIEW_ROWS])
-    return [(r, known[r.rule_id].title(language) if r.rule_id in known else r.rule_id) for r in found]
+    return [(r, rule_shown(r.rule_id, language).title) for r in found]

@@ -8,25 +8,40 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from functools import cache
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission, require_permission
 from defensor.audit.services import log_action
-from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseStage
+from defensor.cases.models import Case, CaseEvent
+from defensor.core.errors import DefensorError
 from defensor.core.models import Organisation
 from defensor.deadlines.calendar import WorkingCalendar, calendar_from_database
 from defensor.deadlines.counting import due_date
 from defensor.deadlines.models import CalendarDay, CalendarFeed, Deadline, PublishedYear, Reminder
-from defensor.deadlines.rules import rules, rules_for
+from defensor.deadlines.rules import Rule, rules, rules_for
+from defensor.deadlines.selectors import pending_deadlines
 from defensor.keys.models import KeyGrant
 from defensor.keys.services import require_record_access
+
+
+class CalendarDayNotEntered(DefensorError):
+    """No one-off day was entered for the date: there is nothing to take out."""
+
+    def __init__(self, day: date) -> None:
+        super().__init__(lazy(_not_entered, str)(day))
+
+
+def _not_entered(day: date) -> str:
+    return gettext("No one-off day was entered for %(day)s.") % {"day": day.strftime("%d.%m.%Y")}
 
 
 @transaction.atomic
@@ -37,7 +52,7 @@ def calendar_day_set(*, day: date, working: bool, reason: str, set_by: User) -> 
     entry, _ = CalendarDay.objects.update_or_create(
         day=day, defaults={"working": working, "reason": reason.strip(), "added_by": set_by}
     )
-    moved = deadlines_recompute_spanning(days=[day])
+    moved = deadlines_recompute_spanning(day=day)
     log_action(action="calendar.day_set", actor=set_by, target=entry,
                details={"day": day.isoformat(), "working": working, "recomputed": moved})
     return entry
@@ -49,24 +64,47 @@ def calendar_day_remove(*, day: date, removed_by: User) -> None:
     require_permission(removed_by, Perm.CALENDAR_MANAGE)
     deleted, _ = CalendarDay.objects.filter(day=day).delete()
     if not deleted:
-        return
-    moved = deadlines_recompute_spanning(days=[day])
+        raise CalendarDayNotEntered(day)
+    moved = deadlines_recompute_spanning(day=day)
     log_action(action="calendar.day_removed", actor=removed_by,
                details={"day": day.isoformat(), "recomputed": moved})
 
 
 @transaction.atomic
-def published_year_confirm(*, year: int, confirmed_by: User) -> PublishedYear:
+def published_year_confirm(*, year: int, confirmed_by: User) -> tuple[PublishedYear, bool]:
     """An administrator checked that the year's production calendar is published (and entered any
-    transfer the package lacks as calendar days): its due dates lose "check by hand"."""
+    transfer the package lacks as calendar days): its due dates lose "check by hand". Returns the
+    entry and whether it is new (a year confirmed before changes nothing and is not logged again)."""
     require_permission(confirmed_by, Perm.CALENDAR_MANAGE)
-    entry, _ = PublishedYear.objects.get_or_create(year=year, defaults={"added_by": confirmed_by})
-    working = calendar_from_database()
-    flagged = CaseEvent.objects.filter(deadlines__unpublished=True).distinct().select_related("case")
-    for event in flagged:
-        event_deadlines_recompute(event=event, working=working, settle=False)
+    entry, created = PublishedYear.objects.get_or_create(year=year, defaults={"added_by": confirmed_by})
+    if not created:
+        return entry, False
+    # A calendar change moves due dates only, never which event meets which (that follows the
+    # events' dates and kinds): nothing to settle.
+    _events_recompute(CaseEvent.objects.filter(deadlines__unpublished=True).distinct(), settle=False)
     log_action(action="calendar.year_published", actor=confirmed_by, target=entry, details={"year": year})
-    return entry
+    return entry, True
+
+
+def rules_started(*, rule_set: str, event: CaseEvent) -> list[Rule]:
+    """The rules of the rule set that the event starts and that were in force on its day."""
+    if not rule_set:
+        return []
+    return [found for found in rules_for(rule_set, event.kind) if found.in_force_on(event.happened_on)]
+
+
+def deadline_values(rule: Rule, event: CaseEvent, working: WorkingCalendar) -> dict[str, object]:
+    """The fields of the Deadline row ``rule`` makes of ``event``, counted on ``working`` (pure:
+    bench.cases writes the same rows in bulk)."""
+    due = due_date(rule, event.happened_on, working)
+    return {"case_id": event.case_id, "claimant_id": event.claimant_id, "rules_version": rule.version,
+            "due_on": due.due_on, "nominal_on": due.nominal_on, "unpublished": bool(due.unpublished_years)}
+
+
+@cache
+def _meeting_kinds() -> frozenset[str]:
+    """The event kinds that meet some rule's period."""
+    return frozenset(kind for found in rules().values() for kind in found.met_by)
 
 
 def event_deadlines_recompute(
@@ -77,55 +115,79 @@ def event_deadlines_recompute(
     place, so a deadline marked met by hand stays met."""
     from defensor.cases.procedures import procedure_for
 
-    rule_set = procedure_for(event.case.kind).deadline_rules
-    working = working or calendar_from_database()
+    started = rules_started(rule_set=procedure_for(event.case.kind).deadline_rules, event=event)
     made = []
-    for found in rules_for(rule_set, event.kind) if rule_set else []:
-        if not found.in_force_on(event.happened_on):
-            continue
-        due = due_date(found, event.happened_on, working)
-        deadline, _created = Deadline.objects.update_or_create(event=event, rule_id=found.id, defaults={
-            "case_id": event.case_id, "claimant_id": event.claimant_id, "rules_version": found.version,
-            "due_on": due.due_on, "nominal_on": due.nominal_on, "verify": found.verify,
-            "unpublished": bool(due.unpublished_years),
-        })
-        made.append(deadline)
-    Deadline.objects.filter(event=event).exclude(pk__in=[d.pk for d in made]).delete()
-    if settle:
+    if started:
+        working = working or calendar_from_database()
+        for found in started:
+            deadline, _created = Deadline.objects.update_or_create(
+                event=event, rule_id=found.id, defaults=deadline_values(found, event, working))
+            made.append(deadline)
+    removed, _ = Deadline.objects.filter(event=event).exclude(pk__in=[d.pk for d in made]).delete()
+    # An event that starts no period, had none, and meets none (a conversation, a note) leaves
+    # every due date of its case as it was.
+    if settle and (made or removed or event.kind in _meeting_kinds()):
         case_deadlines_settle(case_id=event.case_id)
     return made
 
 
+def _events_recompute(events: QuerySet[CaseEvent], *, settle: bool) -> int:
+    """The due dates of these events computed again on one reading of the calendar, then (if
+    ``settle``) which of them are met, once per case. How many rows were computed."""
+    found = list(events.select_related("case"))
+    if not found:
+        return 0
+    working = calendar_from_database()
+    count = sum(len(event_deadlines_recompute(event=event, working=working, settle=False)) for event in found)
+    if settle:
+        for case_id in sorted({event.case_id for event in found}):
+            case_deadlines_settle(case_id=case_id)
+    return count
+
+
 def case_deadlines_recompute(*, case: Case) -> int:
     """Every due date of a case again (its kind, hence its rule set, changed)."""
-    working = calendar_from_database()
-    count = sum(len(event_deadlines_recompute(event=event, working=working, settle=False))
-                for event in CaseEvent.objects.filter(case=case).select_related("case"))
-    Deadline.objects.filter(case=case).exclude(event__case=case).delete()
-    case_deadlines_settle(case_id=case.pk)
-    return count
+    return _events_recompute(CaseEvent.objects.filter(case=case), settle=True)
+
+
+def meeting_events(deadlines: Iterable[Deadline], events: Iterable[CaseEvent]) -> dict[tuple[int, str], CaseEvent]:
+    """Which event meets each due date, by (event id, rule id) of the due date (pure: bench.cases
+    marks its rows with it). ``deadlines``: those not marked by hand, each with its event; ``events``:
+    the case's events. A claimant's period is met by their own event or by one of the whole case;
+    the case's periods only by events of the whole case; the first such event on or after the day
+    that started the period, and, under a "met once" rule, one not already answering an earlier
+    due date (a reply answers the earliest request still waiting)."""
+    known = rules()
+    # Earliest start first, then the oldest row (rows not saved yet, pk None, keep the order given).
+    ordered = sorted(deadlines, key=lambda d: (d.event.happened_on, d.pk or 0))
+    kinds = {kind for d in ordered if d.rule_id in known for kind in known[d.rule_id].met_by}
+    meeting = sorted((e for e in events if e.kind in kinds), key=lambda e: (e.happened_on, e.pk))
+    used: dict[str, set[int]] = {}  # per "met once" rule: the events already answering a due date
+    found: dict[tuple[int, str], CaseEvent] = {}
+    for deadline in ordered:
+        rule = known.get(deadline.rule_id)
+        if rule is None:
+            continue
+        taken = used.setdefault(rule.id, set())
+        first = next((e for e in meeting if e.kind in rule.met_by and e.happened_on >= deadline.event.happened_on
+                      and e.claimant_id in {None, deadline.claimant_id} and e.pk not in taken), None)
+        if first is not None:
+            found[deadline.event_id, deadline.rule_id] = first
+            if rule.met_once:
+                taken.add(first.pk)
+    return found
 
 
 def case_deadlines_settle(*, case_id: int) -> None:
     """Which of a case's due dates a later event has met: the claim filed meets the period for
-    filing, the appeal lodged the period for appeal. A claimant's period is met by their own event
-    or by one of the whole case (a group claim filed for everyone); the case's own periods only by
-    events of the whole case. A reply answers one request only (the earliest still waiting). Marks
-    made by hand are left as they are."""
+    filing, the appeal lodged the period for appeal (see meeting_events). Marks made by hand are
+    left as they are."""
     known = rules()
-    deadlines = sorted(Deadline.objects.filter(case_id=case_id, met_by__isnull=True).select_related("event"),
-                       key=lambda d: (d.event.happened_on, d.pk))
+    deadlines = list(Deadline.objects.filter(case_id=case_id, met_by__isnull=True).select_related("event"))
     kinds = {kind for d in deadlines if d.rule_id in known for kind in known[d.rule_id].met_by}
-    meeting = list(CaseEvent.objects.filter(case_id=case_id, kind__in=kinds).order_by("happened_on", "id"))
-    used: dict[str, set[int]] = {}  # per "met once" rule: the events already answering a due date
+    met = meeting_events(deadlines, CaseEvent.objects.filter(case_id=case_id, kind__in=kinds))
     for deadline in deadlines:
-        rule = known.get(deadline.rule_id)
-        met_by = rule.met_by if rule else ()
-        taken = used.setdefault(deadline.rule_id, set())
-        first = next((e for e in meeting if e.kind in met_by and e.happened_on >= deadline.event.happened_on
-                      and e.claimant_id in {None, deadline.claimant_id} and e.pk not in taken), None)
-        if first is not None and rule is not None and rule.met_once:
-            taken.add(first.pk)
+        first = met.get((deadline.event_id, deadline.rule_id))
         met_on, met_event_id = (first.happened_on, first.pk) if first is not None else (None, None)
         if (deadline.met_on, deadline.met_event_id) != (met_on, met_event_id):
             Deadline.objects.filter(pk=deadline.pk).update(met_on=met_on, met_event_id=met_event_id)
@@ -159,37 +221,15 @@ def deadline_reopen(*, deadline: Deadline, reopened_by: User) -> Deadline:
     return locked
 
 
-def deadlines_recompute_spanning(*, days: Iterable[date]) -> int:
-    """Due dates whose counting crossed one of these days (the day's status changed): every
-    deadline from an event before the day and due on it or after. Others cannot move."""
-    days = sorted(set(days))
-    if not days:
-        return 0
-    working = calendar_from_database()
-    spanning = Q()
-    for day in days:
-        spanning |= Q(happened_on__lt=day, deadlines__due_on__gte=day)
-    events = CaseEvent.objects.filter(spanning).distinct().select_related("case")
-    cases = set()
-    count = 0
-    for event in events:
-        count += len(event_deadlines_recompute(event=event, working=working, settle=False))
-        cases.add(event.case_id)
-    for case_id in cases:
-        case_deadlines_settle(case_id=case_id)
-    return count
+def deadlines_recompute_spanning(*, day: date) -> int:
+    """Due dates whose counting crossed the day (its status changed): every deadline from an event
+    before the day and due on it or after. Others cannot move, and which event meets which due
+    date does not change (see published_year_confirm): nothing to settle."""
+    spanning = CaseEvent.objects.filter(happened_on__lt=day, deadlines__due_on__gte=day).distinct()
+    return _events_recompute(spanning, settle=False)
 
 
 # --- reminders -------------------------------------------------------------------------------------------
-
-
-def _pending_deadlines(*, today: date, through: date) -> QuerySet[Deadline]:
-    """Due dates not met, of cases still going, whose claimant (if any) is still in the claim."""
-    return Deadline.objects.filter(
-        Q(claimant__isnull=True) | Q(claimant__status__in=OPEN_STATUSES),
-        met_on__isnull=True, due_on__gte=today, due_on__lte=through,
-        case__erased_at__isnull=True,
-    ).exclude(case__stage=CaseStage.CLOSED)
 
 
 def _reminder_level(days_left: int, levels: Sequence[int]) -> int:
@@ -227,7 +267,7 @@ def deadline_reminders_send(*, today: date) -> int:
     levels = settings.DEFENSOR_REMIND_DAYS
     if not levels:
         return 0
-    due = (_pending_deadlines(today=today, through=today + timedelta(days=max(levels)))
+    due = (pending_deadlines().filter(due_on__gte=today, due_on__lte=today + timedelta(days=max(levels)))
            .values_list("case_id", "rule_id", "due_on").distinct())
     wanted = {(case_id, rule_id, due_on, _reminder_level((due_on - today).days, levels))
               for case_id, rule_id, due_on in due}

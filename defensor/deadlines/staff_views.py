@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from defensor.accounts.permissions import Perm, acting_user, staff_view
 from defensor.cases.forms import DeadlineMetForm
 from defensor.cases.selectors import case_for
+from defensor.core.views import form_errors_to_messages
 from defensor.deadlines import services
 from defensor.deadlines.models import Deadline
 
@@ -36,9 +37,7 @@ def deadline_met_view(request: HttpRequest, case_id: int, deadline_id: int) -> H
     deadline = _deadline(request, case_id, deadline_id)
     form = DeadlineMetForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, f"{form.fields['met_on'].label}: {error}")
+        form_errors_to_messages(request, form)
         return redirect(_case_page(deadline))
     services.deadline_mark_met(deadline=deadline, marked_by=acting_user(request), met_on=form.cleaned_data["met_on"])
     messages.success(request, _("Due date marked as met."))

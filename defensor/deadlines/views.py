@@ -1,5 +1,5 @@
-"""The calendar feed (outside /staff/: a calendar app has no session, the token is the key) and
-the working-day calendar's page."""
+"""The calendar feed (outside /staff/: a calendar app has no session, the token is the key). The
+working-day calendar's page is in calendar_views."""
 
 from __future__ import annotations
 

@@ -51,14 +51,13 @@ class TemplateInfo:
     kinds: tuple[str, ...]  # case kinds it suits (empty: any)
     needs: tuple[str, ...]
     inputs: tuple[TemplateInput, ...]
-    builtin: bool
     upload_id: int | None = None
 
     def title(self, language: str) -> str:
         return self.title_ru if language.startswith("ru") else self.title_en
 
     def content(self) -> bytes:
-        if self.builtin:
+        if self.key.startswith("builtin:"):
             return _builtin_bytes(self.key.removeprefix("builtin:"))
         return bytes(DocumentTemplate.objects.values_list("content", flat=True).get(pk=self.upload_id or 0))
 
@@ -76,7 +75,7 @@ def _manifest() -> dict[str, tuple[TemplateInfo, str]]:
         info = TemplateInfo(
             key=f"builtin:{raw['id']}", version=int(raw["version"]), title_ru=str(raw["title"]["ru"]),
             title_en=str(raw["title"]["en"]), kinds=tuple(raw.get("kinds") or ()),
-            needs=tuple(raw.get("needs") or ()), inputs=inputs, builtin=True,
+            needs=tuple(raw.get("needs") or ()), inputs=inputs,
         )
         found[str(raw["id"])] = (info, str(raw["file"]))
     return found
@@ -94,7 +93,7 @@ def builtin_templates() -> list[TemplateInfo]:
 def uploaded_info(template: DocumentTemplate) -> TemplateInfo:
     return TemplateInfo(
         key=f"upload:{template.slug}", version=template.version, title_ru=template.title, title_en=template.title,
-        kinds=(), needs=tuple(template.uses), inputs=(), builtin=False,
+        kinds=(), needs=tuple(template.uses), inputs=(),
         upload_id=template.pk,
     )
 
@@ -102,15 +101,10 @@ def uploaded_info(template: DocumentTemplate) -> TemplateInfo:
 def templates_for(organisation: Organisation) -> list[TemplateInfo]:
     """Built-in templates, then the organisation's uploads (the newest version of each)."""
     newest: dict[str, DocumentTemplate] = {}
-    for template in DocumentTemplate.objects.filter(organisation=organisation, retired_at__isnull=True).order_by(
-        "slug", "version"
-    ):
+    uploads = DocumentTemplate.objects.filter(organisation=organisation, retired_at__isnull=True).defer("content")
+    for template in uploads.order_by("slug", "version"):  # the files (up to 5 MB each) are read when filled
         newest[template.slug] = template
     return builtin_templates() + [uploaded_info(t) for t in newest.values()]
-
-
-def template_for(organisation: Organisation, key: str) -> TemplateInfo | None:
-    return next((t for t in templates_for(organisation) if t.key == key), None)
 
 
 def template_source(content: bytes) -> str:

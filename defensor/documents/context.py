@@ -18,6 +18,7 @@ from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, Claimant, Even
 from defensor.cases.procedures import procedure_for
 from defensor.documents.catalogue import NEEDABLE, TemplateInfo
 from defensor.documents.grammar import (
+    NAME_FORM_CASES,
     Gender,
     GrammaticalCase,
     amount_in_words,
@@ -31,8 +32,6 @@ from defensor.keys.keyring import KeyRing
 from defensor.people.services import name_form_overrides
 
 Snapshot = dict[str, Any]
-DECLINED = (GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE, GrammaticalCase.ACCUSATIVE,
-            GrammaticalCase.INSTRUMENTAL, GrammaticalCase.PREPOSITIONAL)
 
 
 @dataclass(frozen=True)
@@ -62,39 +61,37 @@ def name_forms(full_name: str, overrides: dict[str, str], *, gender: Gender | No
     try:
         gender = gender or detect_gender(full_name)
         forms: dict[str, Any] = {"name": name}
-        for case in DECLINED:
+        for case in NAME_FORM_CASES:
             forms[case.value] = decline_full_name(full_name, case, gender=gender, overrides=overrides)
         forms["initials"] = initials(full_name)
         for case in (GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE):
             forms[f"initials_{case.value}"] = initials_declined(full_name, case, gender=gender, overrides=overrides)
     except ValueError:  # no letters to decline (a name not written down): printed as it is
-        return {"name": name, **{case.value: name for case in DECLINED}, "initials": name,
+        return {"name": name, **{case.value: name for case in NAME_FORM_CASES}, "initials": name,
                 "initials_genitive": name, "initials_dative": name, "female": False}
     forms["female"] = gender == Gender.FEMALE
     return forms
 
 
-MAX_AMOUNT = Decimal(10) ** 15  # sums in words go up to trillions
-
-
 def parse_amount(text: str) -> Decimal | None:
-    """A sum in roubles as typed ("123 456,78"), or None if empty. ValueError if it is not one."""
+    """A sum in roubles as typed ("123 456,78"), or None if empty. ValueError if it is not one
+    (what a sum may be is ``amount_in_words``'s to say: it is printed in words)."""
     cleaned = text.replace("\u00a0", "").replace(" ", "").replace(",", ".").removesuffix("руб.").strip()
     if not cleaned:
         return None
     try:
         amount = Decimal(cleaned)
-        exact = amount.is_finite() and amount == amount.quantize(Decimal("0.01"))
+        amount_in_words(amount)
     except ArithmeticError:  # InvalidOperation and the like: not a number
         raise ValueError("not a sum") from None
-    if not exact or amount < 0 or amount >= MAX_AMOUNT:
-        raise ValueError("not a sum")
     return amount
 
 
-def _amount(amount: Decimal) -> dict[str, str]:
-    roubles, kopecks = divmod(int(amount * 100), 100)
-    return {"figures": f"{roubles:,}".replace(",", "\u00a0") + f",{kopecks:02d}", "words": amount_in_words(amount)}
+def amount_typed(amount: Decimal) -> dict[str, str]:
+    """A typed sum as templates print it: in figures («123 456,78») and in words."""
+    words = amount_in_words(amount)  # refuses what is not a sum of money
+    figures = f"{amount.copy_abs():,.2f}".replace(",", "\u00a0").replace(".", ",")  # abs: "-0" is 0,00
+    return {"figures": figures, "words": words}
 
 
 def document_snapshot(
@@ -131,7 +128,7 @@ def document_snapshot(
         raw = inputs.get(field.name, "").strip()
         if field.kind == "amount":
             amount = parse_amount(raw) if raw else None
-            typed[field.name] = _amount(amount) if amount is not None else ""
+            typed[field.name] = amount_typed(amount) if amount is not None else ""
         else:
             typed[field.name] = raw
     today = today or timezone.localdate()

@@ -30,6 +30,12 @@ class GrammaticalCase(StrEnum):
     PREPOSITIONAL = "prepositional"
 
 
+# The forms of a name documents print besides the nominative, in the order grammars list them
+# (the person page lets the lawyer correct each of them).
+NAME_FORM_CASES = (GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE, GrammaticalCase.ACCUSATIVE,
+                   GrammaticalCase.INSTRUMENTAL, GrammaticalCase.PREPOSITIONAL)
+
+
 class Gender(StrEnum):
     MALE = "male"
     FEMALE = "female"

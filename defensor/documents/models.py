@@ -36,7 +36,6 @@ class DocumentTemplate(models.Model):
 
 class DocumentStatus(models.TextChoices):
     QUEUED = "queued", _("waiting")
-    RUNNING = "running", _("being written")
     DONE = "done", _("ready")
     FAILED = "failed", _("failed")
 

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -24,11 +25,11 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from defensor.core.errors import DefensorError
-from defensor.documents.catalogue import TemplateInfo
 from defensor.documents.grammar import amount_in_words, court_date
 
 MEMORY_DIR = Path("/dev/shm")  # noqa: S108 - memory-backed on Linux: the DOCX must not reach a disk
 PDF_TIMEOUT_SECONDS = 120
+WORK_PREFIX = "defensor-"
 _LEFTOVER = re.compile(r"\{\{|\}\}|\{%|%\}")
 
 
@@ -80,7 +81,7 @@ def document_text(content: bytes) -> str:
     return "\n".join(parts)
 
 
-def render_docx(content: bytes, snapshot: dict[str, Any], template: TemplateInfo) -> bytes:
+def render_docx(content: bytes, snapshot: dict[str, Any]) -> bytes:
     document = DocxTemplate(io.BytesIO(content))
     try:
         # Multi-line inputs stay strings: templates print them a paragraph per line (splitlines).
@@ -112,8 +113,8 @@ def pdf_from_docx(content: bytes) -> bytes | None:
     converter = pdf_converter()
     if converter is None:
         return None
-    with tempfile.TemporaryDirectory(dir=MEMORY_DIR, prefix="defensor-") as work:
-        os.chmod(work, 0o700)
+    memory_leftovers_remove()
+    with tempfile.TemporaryDirectory(dir=MEMORY_DIR, prefix=WORK_PREFIX) as work:  # mkdtemp: mode 0700
         source = Path(work) / "document.docx"
         source.write_bytes(content)
         # LibreOffice writes its temporary files (the unpacked document, the PDF) to $TMPDIR and
@@ -132,3 +133,19 @@ def pdf_from_docx(content: bytes) -> bytes | None:
             return None
         result = Path(work) / "document.pdf"
         return result.read_bytes() if process.returncode == 0 and result.exists() else None
+
+
+def memory_leftovers_remove() -> int:
+    """Remove conversion directories a killed process left in the memory directory (they hold a
+    document): any untouched for twice the time a conversion may take. Returns how many."""
+    removed = 0
+    cutoff = time.time() - 2 * PDF_TIMEOUT_SECONDS
+    for path in MEMORY_DIR.glob(f"{WORK_PREFIX}*"):
+        try:
+            stale = path.is_dir() and not path.is_symlink() and path.stat().st_mtime < cutoff
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed

@@ -21,20 +21,21 @@ from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.cases.models import Case
 from defensor.core.errors import DefensorError
-from defensor.documents.catalogue import (
-    CONTEXT_NAMES,
-    TemplateInfo,
-    needs_of_source,
-    template_source,
-    uploaded_info,
-)
+from defensor.documents.catalogue import CONTEXT_NAMES, TemplateInfo, needs_of_source, template_source
 from defensor.documents.context import Missing, document_snapshot, missing_data
 from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
 from defensor.documents.render import RenderFailed, pdf_from_docx, render_docx
 from defensor.keys.keyring import KeyRing
+from defensor.keys.models import KeyMaterial
 from defensor.keys.records import RecordSealer
 from defensor.keys.services import record_sealer, require_record_access
-from defensor.keys.worker import EnvelopeUnreadable, envelope_seal, live_worker_keys, worker_identity
+from defensor.keys.worker import (
+    EnvelopeForOtherKey,
+    EnvelopeUnreadable,
+    envelope_seal_record,
+    live_worker_keys,
+    worker_identity,
+)
 from defensor.people.services import people_read
 
 MAX_TEMPLATE_BYTES = 5 * 1024 * 1024
@@ -44,9 +45,11 @@ MAX_TEMPLATE_UNPACKED_BYTES = 50 * 1024 * 1024
 class MissingData(DefensorError):
     user_message = _("Some data the template needs is missing.")
 
-    def __init__(self, missing: list[Missing]) -> None:
-        super().__init__()
+    def __init__(self, missing: list[Missing], *, claimants_count: int, people: list[int]) -> None:
+        super().__init__()  # no message: what is missing names claimants, and stays in the request
         self.missing = missing
+        self.claimants_count = claimants_count
+        self.people = people  # the person records read (the page that lists what is missing audits them)
 
 
 class TemplateRejected(DefensorError):
@@ -60,19 +63,17 @@ class Work:
     """What the writer needs: the template and the data (opened from the envelope, or in hand)."""
 
     template_key: str
-    template_version: int
     upload_id: int | None
     snapshot: dict[str, Any]
 
     def encode(self) -> bytes:
-        return json.dumps({"template_key": self.template_key, "template_version": self.template_version,
-                           "upload_id": self.upload_id, "snapshot": self.snapshot}).encode()
+        return json.dumps({"template_key": self.template_key, "upload_id": self.upload_id,
+                           "snapshot": self.snapshot}).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> Work:
         data = json.loads(raw)
-        return cls(template_key=data["template_key"], template_version=data["template_version"],
-                   upload_id=data["upload_id"], snapshot=data["snapshot"])
+        return cls(template_key=data["template_key"], upload_id=data["upload_id"], snapshot=data["snapshot"])
 
 
 def document_request(
@@ -101,19 +102,16 @@ def _document_asked(
                                          include_withdrawn=include_withdrawn, inputs=inputs, template=template)
     missing = missing_data(snapshot, template)
     if missing:
-        raise MissingData(missing)
+        raise MissingData(missing, claimants_count=snapshot["claimants_count"], people=people)
     sealer = record_sealer(material=case.data_key, keyring=keyring)
     document = GeneratedDocument(case=case, template_key=template.key, template_version=template.version,
                                  include_withdrawn=include_withdrawn, claimants_count=len(snapshot["claimants"]),
                                  requested_by=requested_by)
     document.encrypt(sealer, snapshot=json.dumps(snapshot, ensure_ascii=False))
-    work = Work(template_key=template.key, template_version=template.version, upload_id=template.upload_id,
-                snapshot=snapshot)
+    work = Work(template_key=template.key, upload_id=template.upload_id, snapshot=snapshot)
     workers = live_worker_keys()
     if workers:
-        key_and_work = json.dumps({"material": str(sealer.material.pk), "key": base64.b64encode(sealer.key).decode(),
-                                   "work": work.encode().decode()})
-        document.envelope = envelope_seal(key_and_work.encode(), workers)
+        document.envelope = envelope_seal_record(sealer, work.encode(), workers)
     document.save()
     people_read(reader=requested_by, people=people, where="document")
     log_action(action="document.requested", actor=requested_by, target=case, details={
@@ -139,36 +137,45 @@ def document_from_envelope(*, document_id: int) -> GeneratedDocument | None:
     try:
         if identity is None:
             raise EnvelopeUnreadable()
-        opened = json.loads(identity.open(document.envelope))
+        sealer, payload = identity.open_record(document.envelope, document.data_key)
+        work = Work.decode(payload)
     except EnvelopeUnreadable:
         _failed(document, "worker_restarted")
+        return document
+    except EnvelopeForOtherKey:
+        _failed(document, "key_rotated")  # the case's keys were replaced meanwhile: draft it again
         return document
     except Exception:
         _failed(document, "envelope_damaged")
         return document
-    if opened.get("material") != str(document.data_key_id) or document.case.data_key_id != document.data_key_id:
-        _failed(document, "key_rotated")  # the case's keys were replaced meanwhile: draft it again
-        return document
-    sealer = RecordSealer(material=document.data_key, key=base64.b64decode(opened["key"]))
-    _write(document, sealer, Work.decode(opened["work"].encode()))
+    _write(document, sealer, work)
     return document
 
 
-def _template_content(work: Work) -> tuple[bytes, TemplateInfo]:
+def _template_content(work: Work) -> bytes:
     from defensor.documents.catalogue import builtin_templates
 
     if work.upload_id is not None:
-        uploaded = DocumentTemplate.objects.get(pk=work.upload_id)
-        return bytes(uploaded.content), uploaded_info(uploaded)
-    info = next(t for t in builtin_templates() if t.key == work.template_key)
-    return info.content(), info
+        return bytes(DocumentTemplate.objects.values_list("content", flat=True).get(pk=work.upload_id))
+    return next(t for t in builtin_templates() if t.key == work.template_key).content()
+
+
+def _key_rotated(document: GeneratedDocument, sealer: RecordSealer) -> bool:
+    """Whether the document's key was replaced (or destroyed) since ``sealer`` was taken. Locks
+    the key row, as ``record_sealer`` does: a rotation cannot start before the save commits."""
+    locked = KeyMaterial.objects.select_for_update().filter(pk=sealer.material.pk).first()
+    if locked is None or locked.retired_at is not None or locked.destroyed_at is not None:
+        return True
+    keys = GeneratedDocument.objects.filter(pk=document.pk).values_list("data_key_id", "case__data_key_id").first()
+    return keys != (locked.pk, locked.pk)
 
 
 def _write(document: GeneratedDocument, sealer: RecordSealer, work: Work) -> None:
-    """Fill the template and convert it (outside any transaction), then save in a short one."""
+    """Fill the template and convert it (outside any transaction: LibreOffice may take up to
+    PDF_TIMEOUT_SECONDS), then save the files in a short one, if the case's key is still the one
+    they are sealed with."""
     try:
-        content, template = _template_content(work)
-        docx = render_docx(content, work.snapshot, template)
+        docx = render_docx(_template_content(work), work.snapshot)
         pdf = pdf_from_docx(docx)
     except RenderFailed:
         _failed(document, "template_error")
@@ -177,10 +184,15 @@ def _write(document: GeneratedDocument, sealer: RecordSealer, work: Work) -> Non
         _failed(document, "internal_error")
         return
     with transaction.atomic():
+        if _key_rotated(document, sealer):
+            # A rotation re-sealed the snapshot under the new key meanwhile: saving now would write
+            # back the old key and ciphertext only it opens. Asked for again, it is written anew.
+            _failed(document, "key_rotated")
+            return
         document.encrypt(sealer, docx=base64.b64encode(docx).decode(),
                          pdf=base64.b64encode(pdf).decode() if pdf is not None else None)
         document.status, document.envelope, document.finished_at = DocumentStatus.DONE, "", timezone.now()
-        document.save()
+        document.save(update_fields=["docx", "pdf", "status", "envelope", "finished_at"])
         log_action(action="document.generated", organisation=document.case.organisation, target=document.case,
                    details={"document": document.pk, "pdf": pdf is not None})
 
@@ -239,10 +251,8 @@ def template_check(content: bytes) -> list[str]:
     if unknown:
         return [str(_("Unknown names in the template: %(names)s. Known: %(known)s.")) % {
             "names": ", ".join(unknown), "known": ", ".join(sorted(CONTEXT_NAMES))}]
-    info = TemplateInfo(key="upload:check", version=0, title_ru="", title_en="", kinds=(), needs=(), inputs=(),
-                        builtin=False)
     try:
-        render_docx(content, sample_snapshot(), info)
+        render_docx(content, sample_snapshot())
     except RenderFailed as error:
         return [str(_("The template does not fill in: %(reason)s")) % {"reason": error.reason}]
     if "{{" not in source and "{%" not in source:

@@ -14,9 +14,11 @@ from django.contrib import messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -24,21 +26,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensor.accounts.permissions import Perm, acting_user, staff_view
-from defensor.cases.models import Case
 from defensor.cases.selectors import case_for
 from defensor.cases.services import case_read
 from defensor.core.middleware import csrf_protect
 from defensor.documents import services
-from defensor.documents.catalogue import (
-    TemplateInfo,
-    builtin_templates,
-    document_titles,
-    template_for,
-    templates_for,
-)
+from defensor.documents.catalogue import TemplateInfo, builtin_templates, document_titles, templates_for
 from defensor.documents.context import document_snapshot, missing_data, needed_labels, parse_amount
 from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
 from defensor.documents.render import pdf_converter
+from defensor.documents.sample import sample_snapshot
 from defensor.keys.keyring import keyring_for
 from defensor.people.services import people_read
 
@@ -84,10 +80,6 @@ class DocumentForm(forms.Form):
                 if name.startswith("input_")}
 
 
-def _documents_of(case: Case) -> list[GeneratedDocument]:
-    return list(GeneratedDocument.objects.filter(case=case).select_related("requested_by").order_by("-id")[:50])
-
-
 @staff_view(Perm.DOCUMENTS_GENERATE)
 @require_http_methods(["GET", "POST"])
 def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -98,7 +90,7 @@ def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
     available = templates_for(actor.membership.organisation)
     suited = [t for t in available if not t.kinds or case.kind in t.kinds]
     key = request.POST.get("template") or request.GET.get("template")
-    template = template_for(actor.membership.organisation, key) if key else None
+    template = next((t for t in available if t.key == key), None) if key else None
     context: dict[str, object] = {
         "case": case, "suited": [(t, t.title(language)) for t in suited],
         "others": [(t, t.title(language)) for t in available if t not in suited],
@@ -108,38 +100,50 @@ def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
         return render(request, "documents/new.html", context, status=400 if request.method == "POST" else 200)
     form = DocumentForm(request.POST or None, template=template, group=case.group)
     status = 200
+    refused: services.MissingData | None = None
     if request.method == "POST" and form.is_valid():
         try:
             document = services.document_request(
                 case=case, requested_by=actor, keyring=keyring, template=template, inputs=form.inputs(),
                 include_withdrawn=bool(form.cleaned_data.get("include_withdrawn")),
             )
-        except services.MissingData:
-            status = 400
+        except services.MissingData as error:
+            status, refused = 400, error
         else:
             return redirect("staff:document", case_id=case.pk, document_id=document.pk)
     elif request.method == "POST":
         status = 400
-    # What is missing, shown before anything is generated (and again if someone asked anyway).
-    snapshot, people = document_snapshot(case=case, keyring=keyring, representative=actor,
-                                         include_withdrawn=bool(request.POST.get("include_withdrawn")),
-                                         inputs={}, template=template)
+    # What is missing, shown before anything is generated (and again if someone asked anyway:
+    # then as the refusal found it, not gathered and declined a second time).
+    if refused is not None:
+        missing, claimants_count, people = refused.missing, refused.claimants_count, refused.people
+    else:
+        snapshot, people = document_snapshot(case=case, keyring=keyring, representative=actor,
+                                             include_withdrawn=bool(request.POST.get("include_withdrawn")),
+                                             inputs={}, template=template)
+        missing, claimants_count = missing_data(snapshot, template), snapshot["claimants_count"]
     with transaction.atomic():  # the page names claimants (those lacking data): an audited read
         case_read(reader=actor, case=case, where="document")
         people_read(reader=actor, people=people, where="document")
-    context.update({"form": form, "title": template.title(language), "missing": missing_data(snapshot, template),
-                    "needs": needed_labels(template),
-                    "claimants_count": snapshot["claimants_count"]})
+    context.update({"form": form, "title": template.title(language), "missing": missing,
+                    "needs": needed_labels(template), "claimants_count": claimants_count})
     return render(request, "documents/new.html", context, status=status)
 
 
-def _document(request: HttpRequest, case_id: int, document_id: int) -> GeneratedDocument:
+def _document(
+    request: HttpRequest, case_id: int, document_id: int, *, files: bool = False,
+) -> tuple[GeneratedDocument, bool]:
+    """The document and whether it has a PDF; its sealed fields loaded only for a download
+    (``files``): the document page refreshes every 2 s while it is written, and needs none."""
     case = case_for(actor=acting_user(request), case_id=case_id)
-    document = GeneratedDocument.objects.filter(case=case, pk=document_id).select_related(
-        "case__data_key", "requested_by").first()
+    documents = GeneratedDocument.objects.filter(case=case, pk=document_id).select_related(
+        "case__data_key", "requested_by").annotate(
+        has_pdf=ExpressionWrapper(Q(pdf__isnull=False), output_field=BooleanField()))
+    document = (documents.defer("envelope") if files else
+                documents.defer("snapshot", "docx", "pdf", "envelope")).first()
     if document is None:
         raise Http404
-    return document
+    return document, bool(document.has_pdf)
 
 
 def _title(document: GeneratedDocument) -> str:
@@ -149,29 +153,29 @@ def _title(document: GeneratedDocument) -> str:
 @staff_view(Perm.CASES_WORK)
 @require_GET
 def document_view(request: HttpRequest, case_id: int, document_id: int) -> HttpResponse:
-    document = _document(request, case_id, document_id)
-    pending = document.status in {DocumentStatus.QUEUED, DocumentStatus.RUNNING}
+    document, has_pdf = _document(request, case_id, document_id)
+    pending = document.status == DocumentStatus.QUEUED
     slow = pending and document.requested_at < timezone.now() - timedelta(minutes=SLOW_MINUTES)
     return render(request, "documents/document.html", {
         "document": document, "case": document.case, "title": _title(document), "pending": pending, "slow": slow,
-        "has_pdf": document.pdf is not None, "pdf_available": pdf_converter() is not None,
+        "has_pdf": has_pdf, "pdf_available": pdf_converter() is not None,
     })
 
 
 def _download(request: HttpRequest, case_id: int, document_id: int, kind: str) -> HttpResponse:
-    document = _document(request, case_id, document_id)
+    document, has_pdf = _document(request, case_id, document_id, files=True)
     keyring = keyring_for(request)
     back = redirect("staff:document", case_id=case_id, document_id=document_id)
     if keyring is None:
         messages.error(request, _("Your keys are locked: log out and log in again."))
         return back
-    if document.status != DocumentStatus.DONE or getattr(document, kind) is None:
+    if document.status != DocumentStatus.DONE or (kind == "pdf" and not has_pdf):
         messages.error(request, _("This document has no such file."))
         return back
     content = services.document_read(document=document, reader=acting_user(request), keyring=keyring, kind=kind)
     name = f"{slugify(document.case.number) or 'case'}-{document.template_key.split(':', 1)[1]}-{document.pk}.{kind}"
     response = HttpResponse(content, content_type=DOCX_TYPE if kind == "docx" else "application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name) or ""
     return response
 
 
@@ -249,17 +253,31 @@ def templates_view(request: HttpRequest) -> HttpResponse:
                 return redirect("staff:templates")
     organisation = actor.membership.organisation
     language = _language()
-    uploads = DocumentTemplate.objects.filter(organisation=organisation).select_related("uploaded_by").order_by(
-        "slug", "-version")
+    uploads = DocumentTemplate.objects.filter(organisation=organisation).select_related("uploaded_by").defer(
+        "content").order_by("slug", "-version")
     return render(request, "documents/templates.html", {
         "form": form, "builtin": [(t, t.title(language)) for t in builtin_templates()], "uploads": uploads,
-        "names": sorted(["today", "case.number", "case.court", "case.court_number", "case.decision_date",
-                         "claimants (c.name, c.genitive, c.dative, c.accusative, c.instrumental, c.prepositional, "
-                         "c.initials, c.initials_genitive, c.birth_date, c.unit, c.dismissal_date, "
-                         "c.dismissal_date_words)", "claimant", "group", "claimants_count",
-                         "representative (name, genitive, dative, instrumental, initials, credentials, contacts)",
-                         "organisation.name"]),
+        "names": template_names(),
     }, status=status)
+
+
+def template_names() -> list[str]:
+    """What a template can print, read off the sample data (the same shape as a case's): the
+    list cannot fall behind what documents are filled with."""
+    sample = sample_snapshot()
+    names = []
+    for key, value in sample.items():
+        if key == "claimants":
+            names.append(f"claimants (c.{', c.'.join(value[0])})")
+        elif key == "claimant":
+            names.append("claimant (claimants[0])")
+        elif key == "inputs":
+            names.append("inputs (the template's own fields)")
+        elif isinstance(value, dict):
+            names.extend(f"{key}.{name}" for name in value)
+        else:
+            names.append(key)
+    return sorted(names)
 
 
 @staff_view(Perm.TEMPLATES_MANAGE)

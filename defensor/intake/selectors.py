@@ -14,7 +14,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from defensor.accounts.models import User
-from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm, require_permission
+from defensor.accounts.permissions import Perm, require_permission
+from defensor.accounts.selectors import team_with
 from defensor.intake import services, urgency
 from defensor.intake.forms import display_answer
 from defensor.intake.models import OPEN_STATUSES, Submission
@@ -103,10 +104,7 @@ def team_names(*, actor: User) -> dict[int, str]:
 
 def assignable_users(*, actor: User) -> QuerySet[User]:
     """Team members who can read requests (hold the intake key)."""
-    roles = [role.value for role in ROLE_PERMISSIONS[Perm.INTAKE_TRIAGE]]
-    return User.objects.filter(
-        membership__organisation=actor.membership.organisation, membership__role__in=roles, is_active=True
-    ).order_by("username")
+    return team_with(organisation=actor.membership.organisation, perm=Perm.INTAKE_TRIAGE).order_by("username")
 
 
 @dataclass

@@ -9,17 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 from defensor.accounts.models import User
 from defensor.cases.models import CaseKind
+from defensor.core.forms import set_choices
 from defensor.intake.canned import canned_replies
 from defensor.intake.models import Channel, Status, Urgency
 from defensor.people.selectors import Candidate
-
-
-def _set_choices(form: forms.Form, name: str, choices: list[Any]) -> None:
-    field = form.fields[name]
-    if not isinstance(field, forms.ChoiceField):
-        raise TypeError(name)
-    field.choices = choices
-
 
 ORDER_CHOICES = [("urgency", _("most urgent first")), ("oldest", _("oldest first")), ("newest", _("newest first"))]
 
@@ -38,7 +31,7 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "assigned", [
+        set_choices(self, "assigned", [
             ("", _("anyone")), ("me", _("me")), ("nobody", _("nobody")),
             *[(str(u.pk), u.username) for u in users],
         ])
@@ -55,7 +48,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "assignee", [("", _("nobody")), *[(str(u.pk), u.username) for u in users]])
+        set_choices(self, "assignee", [("", _("nobody")), *[(str(u.pk), u.username) for u in users]])
 
 
 class ReplyForm(forms.Form):
@@ -78,7 +71,7 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _set_choices(self, "action", [("", "—"), *bulk_actions(users)])
+        set_choices(self, "action", [("", "—"), *bulk_actions(users)])
 
 
 def bulk_actions(users: list[User]) -> list[tuple[str, Any]]:
@@ -114,5 +107,5 @@ class AcceptForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.candidates = candidates  # every match found (with reasons), readable or not
-        _set_choices(self, "person", [("new", _("a new person record")), *people])
-        _set_choices(self, "case", [("new", _("open a new case")), *cases])
+        set_choices(self, "person", [("new", _("a new person record")), *people])
+        set_choices(self, "case", [("new", _("open a new case")), *cases])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import cast
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -19,9 +19,6 @@ from django.utils.translation import gettext_lazy as _
 from defensor.core.errors import DefensorError
 from defensor.keys import crypto
 from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial, UserKeyPair
-
-if TYPE_CHECKING:
-    pass
 
 KEYRING_COOKIE = "defensor_keyring"
 SESSION_FIELD = "defensor_keyring"
@@ -77,15 +74,9 @@ class KeyRing:
 
     def material(self, material_id: UUID) -> bytes:
         """The plaintext of a KeyMaterial this user holds a grant for."""
+        self.prefetch((material_id,))
         if material_id not in self._materials:
-            grant = (
-                KeyGrant.objects.filter(material_id=material_id, user_id=self.user_id, wrapped__isnull=False)
-                .only("wrapped")
-                .first()
-            )
-            if grant is None or grant.wrapped is None:
-                raise NoAccess()
-            self._materials[material_id] = crypto.unseal(self._private_key, bytes(grant.wrapped))
+            raise NoAccess()
         return self._materials[material_id]
 
     def prefetch(self, material_ids: Iterable[UUID]) -> None:
@@ -97,8 +88,8 @@ class KeyRing:
             return
         grants = KeyGrant.objects.filter(material_id__in=wanted, user_id=self.user_id, wrapped__isnull=False)
         for material_id, wrapped in grants.values_list("material_id", "wrapped"):
-            if wrapped is not None:
-                self._materials[material_id] = crypto.unseal(self._private_key, bytes(wrapped))
+            # Never None (wrapped__isnull=False): the cast only tells mypy so.
+            self._materials[material_id] = crypto.unseal(self._private_key, bytes(cast("bytes | memoryview", wrapped)))
 
     def opened(self, material_id: UUID) -> bool:
         """Whether this key is already open in the ring (after ``prefetch``: whether the user holds it)."""

@@ -142,11 +142,12 @@ def require_record_access(*, user: User, material: KeyMaterial) -> None:
 
 
 def record_holders(*, material: KeyMaterial) -> list[User]:
-    """Active team members who hold a record's key (its access list)."""
+    """Active team members who hold a record's key (its access list), with their membership
+    loaded (callers check each one's role)."""
     return list(
         User.objects.filter(
             is_active=True, key_grants__material=material, key_grants__wrapped__isnull=False
-        ).distinct().order_by("pk")
+        ).select_related("membership").distinct().order_by("pk")
     )
 
 

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from defensor.core.errors import DefensorError
 from defensor.keys import crypto
-from defensor.keys.models import WorkerKey
+from defensor.keys.models import KeyMaterial, WorkerKey
+from defensor.keys.records import RecordSealer
 
 HEARTBEAT_SECONDS = 15
 ALIVE_SECONDS = 60  # a worker not seen for this long is taken for gone
@@ -29,6 +30,10 @@ ALIVE_SECONDS = 60  # a worker not seen for this long is taken for gone
 
 class EnvelopeUnreadable(DefensorError):
     """No key of this worker opens the envelope (it was sealed to a worker since restarted)."""
+
+
+class EnvelopeForOtherKey(DefensorError):
+    """The envelope carries another data key than the record's own (it was rotated since)."""
 
 
 @dataclass
@@ -40,7 +45,11 @@ class WorkerIdentity:
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def register(self) -> None:
-        self.key_id = WorkerKey.objects.create(public_key=self.keypair.public, seen_at=timezone.now()).pk
+        now = timezone.now()
+        # A worker that was killed never retired its key: gone once it has missed ALIVE_SECONDS
+        # of heartbeats (``--restart`` would otherwise add a row per crash).
+        WorkerKey.objects.filter(seen_at__lt=now - timedelta(seconds=ALIVE_SECONDS)).delete()
+        self.key_id = WorkerKey.objects.create(public_key=self.keypair.public, seen_at=now).pk
 
     def beat(self) -> None:
         if self.key_id is not None:
@@ -69,6 +78,15 @@ class WorkerIdentity:
         if mine is None:
             raise EnvelopeUnreadable()
         return crypto.unseal(self.keypair.private, base64.b64decode(mine))
+
+    def open_record(self, envelope: str, material: KeyMaterial) -> tuple[RecordSealer, bytes]:
+        """A record envelope (``envelope_seal_record``): the record's sealer and the payload.
+        EnvelopeUnreadable if it is not this worker's; EnvelopeForOtherKey if it was sealed with
+        another key than ``material`` (the record's key was rotated meanwhile)."""
+        opened = json.loads(self.open(envelope))
+        if opened["material"] != str(material.pk):
+            raise EnvelopeForOtherKey()
+        return RecordSealer(material=material, key=base64.b64decode(opened["key"])), base64.b64decode(opened["payload"])
 
 
 _current: WorkerIdentity | None = None
@@ -105,3 +123,12 @@ def envelope_seal(payload: bytes, workers: list[WorkerKey]) -> str:
     """The payload sealed to each running worker's public key (any of them may take the task)."""
     return json.dumps({str(w.pk): base64.b64encode(crypto.seal(bytes(w.public_key), payload)).decode()
                        for w in workers})
+
+
+def envelope_seal_record(sealer: RecordSealer, payload: bytes, workers: list[WorkerKey]) -> str:
+    """A record's data key and the work to do with it, sealed to the running workers: opened
+    with ``WorkerIdentity.open_record``."""
+    return envelope_seal(json.dumps({
+        "material": str(sealer.material.pk), "key": base64.b64encode(sealer.key).decode(),
+        "payload": base64.b64encode(payload).decode(),
+    }).encode(), workers)

@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from defensor.people.services import NAME_FORM_CASES, NAME_FORM_MAX_LENGTH
+from defensor.documents.grammar import NAME_FORM_CASES
+from defensor.people.services import NAME_FORM_MAX_LENGTH
 
 NAME_FORM_LABELS = {
     "genitive": _("Genitive (of whom?)"),

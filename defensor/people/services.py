@@ -15,7 +15,7 @@ from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.core.errors import InvalidOperation
-from defensor.documents.grammar import GrammaticalCase, decline_full_name, normalise
+from defensor.documents.grammar import NAME_FORM_CASES, decline_full_name, normalise
 from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.models import KeyKind
 from defensor.keys.records import RecordSealer
@@ -208,11 +208,6 @@ def person_unmerge(*, person: Person, unmerged_by: User) -> Person:
     return person
 
 
-# The forms of a name documents print besides the nominative, in the order grammars list them.
-NAME_FORM_CASES: tuple[GrammaticalCase, ...] = (
-    GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE, GrammaticalCase.ACCUSATIVE,
-    GrammaticalCase.INSTRUMENTAL, GrammaticalCase.PREPOSITIONAL,
-)
 NAME_FORM_MAX_LENGTH = 200
 
 

@@ -16,6 +16,8 @@ from defensor.accounts.permissions import Perm, acting_user, staff_view
 from defensor.cases.models import Claimant
 from defensor.cases.selectors import cases_for
 from defensor.core.errors import DefensorError
+from defensor.documents.context import name_forms
+from defensor.documents.grammar import NAME_FORM_CASES
 from defensor.keys.keyring import keyring_for
 from defensor.keys.records import Decrypted
 from defensor.people import services
@@ -46,15 +48,16 @@ def _name_forms_section(values: Decrypted, form: NameFormsForm | None) -> dict[s
     computed = services.name_forms_computed(values.full_name or "")
     if form is None:
         form = NameFormsForm(initial=overrides, computed=computed)
+    printed = name_forms(values.full_name or "", overrides) if computed else {}  # what documents print
     rows = [
         {
             "case": case.value,
             "label": NAME_FORM_LABELS[case.value],
-            "printed": overrides.get(case.value) or computed.get(case.value, ""),
+            "printed": printed.get(case.value, ""),
             "own": case.value in overrides,
             "field": form[case.value],
         }
-        for case in services.NAME_FORM_CASES
+        for case in NAME_FORM_CASES
     ]
     return {"name_forms_form": form, "name_forms": rows, "name_to_decline": bool(computed)}
 

@@ -25,8 +25,6 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("DEFENSOR_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("DEFENSOR_WORKERS", "2")))
         parser.add_argument("--no-prepare", action="store_true", help="skip migrate/collectstatic/init")
-        parser.add_argument("--no-worker", action="store_true",
-                            help="do not start the background task worker (run `defensor worker` yourself)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         scheme = "https" if settings.PRODUCTION else "http"
@@ -44,10 +42,8 @@ class Command(BaseCommand):
             call_command("clearsessions")  # expired sessions: nothing to keep
             abandoned_uploads_remove(older_than_hours=settings.DEFENSOR_INTAKE_ABANDONED_HOURS)
             call_command("init", if_needed=True, url=f"{base_url}/staff/", stdout=self.stdout)
-        from defensor.deadlines.tasks import reminders_schedule
-
-        reminders_schedule()
-        if settings.DEFENSOR_TASK_WORKER and not options["no_worker"]:
+        # The worker enqueues the daily reminder run when it starts (defensor worker).
+        if settings.DEFENSOR_TASK_WORKER:
             # The worker lives beside the server and ends with it (however it ends); if it dies on
             # its own, it is started again. It runs deadline reminders and document generation.
             subprocess.Popen([sys.executable, "-m", "defensor.cli", "worker", "--interval", "5", "--restart"],
