@@ -82,3 +82,38 @@ def test_the_configured_handlers_redact() -> None:
     handler_filters = LOGGING["handlers"]["stderr"]["filters"]
     assert handler_filters == ["redact"]
     assert LOGGING["loggers"]["django.server"]["handlers"] == []
+
+
+@pytest.mark.django_db
+def test_a_forged_host_header_is_logged_without_its_value(captured_log: io.StringIO) -> None:
+    client = Client(raise_request_exception=False)
+    response = client.get("/", HTTP_HOST="canary-host-ivanov.example")
+    assert response.status_code == 400
+    output = captured_log.getvalue()
+    assert "DisallowedHost: details withheld" in output  # the operator still sees what happened...
+    assert "canary-host-ivanov" not in output  # ...not what the client sent
+
+
+@pytest.mark.django_db
+def test_a_foreign_origin_is_logged_without_its_value(captured_log: io.StringIO) -> None:
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.get("/request/")  # the intake's CSRF cookie
+    response = client.post("/request/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value},
+                           HTTP_ORIGIN="https://canary-origin-ivanov.example")
+    assert response.status_code == 403
+    output = captured_log.getvalue()
+    assert "Forbidden (Origin checking failed): /request/" in output
+    assert "canary-origin-ivanov" not in output
+
+
+def test_third_party_messages_keep_their_words_and_lose_their_values(captured_log: io.StringIO) -> None:
+    logging.getLogger("somelib.worker").warning("Starting worker worker_id=%s queues=%s (%d%%)", CANARY, CANARY, 5)
+    logging.getLogger("somelib.named").warning("got %(value)r", {"value": CANARY})
+    # The background worker's own lines carry task ids, paths and states only: kept readable.
+    logging.getLogger("django_tasks").warning("Task id=%s path=%s state=%s", "42", "defensor.x.task", "SUCCESSFUL")
+    output = captured_log.getvalue()
+    assert CANARY not in output
+    assert "Starting worker worker_id=<redacted> queues=<redacted> (<redacted>%)" in output
+    assert "got <redacted>" in output
+    assert "Task id=42 path=defensor.x.task state=SUCCESSFUL" in output
+    assert "%s" not in output

@@ -88,3 +88,15 @@ def test_any_wsgi_server_refuses_to_load_with_a_weak_secret(clean_env: dict[str,
         [sys.executable, "-c", "import config.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )
     assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.django_db
+def test_the_intake_csrf_cookie_is_samesite_lax_as_the_security_doc_says() -> None:
+    from django.test import Client
+
+    cookie = Client().get("/request/").cookies["csrftoken"]
+    assert cookie["samesite"] == "Lax"
+    assert cookie["httponly"]
+    intake_pages = (ROOT / "docs" / "security.md").read_text().split("- **Pages.**", 1)[1].split("- **", 1)[0]
+    assert "SameSite=Lax cookie" in intake_pages
+    assert "SameSite=Strict" not in intake_pages

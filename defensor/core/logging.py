@@ -8,6 +8,7 @@ the request object lose it, and arguments are rendered only for our own loggers.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 
 
@@ -18,8 +19,29 @@ def _redacted_traceback(exc_info: tuple[type[BaseException], BaseException, obje
     return "Traceback (most recent call last):\n" + "\n".join(lines) + f"\n{exc_type.__name__}: <redacted>"
 
 
-# Loggers whose arguments are request paths and status codes only (never bodies or query strings).
-ARGUMENTS_ALLOWED = ("defensor", "django.request", "django.security")
+# Loggers whose arguments are request paths, status codes, or the background worker's task ids,
+# task paths, states and worker ids (tasks take ids only: docs/architecture.md), never bodies,
+# query strings or headers.
+ARGUMENTS_ALLOWED = ("defensor", "django.request", "django_tasks", "django_tasks_db")
+
+# printf-style placeholders: %s, %r, %d, %(name)s, %5.2f ...; "%%" is a literal percent sign.
+_PLACEHOLDER = re.compile(r"%(?:\(\w+\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[diouxXeEfFgGcrsa%]")
+
+
+def _without_arguments(message: str) -> str:
+    """A third-party message whose arguments we do not control: each placeholder says what it hid."""
+    return _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else "<redacted>", message)
+
+
+def _security_message(record: logging.LogRecord) -> tuple[str, tuple[object, ...] | None]:
+    """django.security messages quote what the client sent (the Host header, the Origin or Referer
+    in a CSRF failure, a file name): keep what kind of check failed, never the values."""
+    if record.name == "django.security.csrf" and isinstance(record.args, tuple) and len(record.args) == 2:
+        reason, path = record.args
+        # Django's reasons read "Origin checking failed - <the client's Origin> does not match ...".
+        return "Forbidden (%s): %s", (str(reason).split(" - ", 1)[0], path)
+    kind = record.name.rsplit(".", 1)[-1]
+    return f"{kind}: details withheld (they quote what the client sent)", None
 
 
 class RedactingFilter(logging.Filter):
@@ -29,8 +51,9 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = _redacted_traceback(record.exc_info)
             record.exc_info = None
-        if record.args and not record.name.startswith(ARGUMENTS_ALLOWED):
-            # Third-party messages are formatted with arguments we do not control.
-            record.msg = f"{record.msg} <arguments redacted>"
+        if record.name.startswith("django.security"):
+            record.msg, record.args = _security_message(record)
+        elif record.args and not record.name.startswith(ARGUMENTS_ALLOWED):
+            record.msg = _without_arguments(str(record.msg))
             record.args = None
         return True
