@@ -361,10 +361,10 @@ class Team:
 def make_team() -> Team:
     from django.db import transaction
 
+    from defensor.access import services as keys
     from defensor.accounts import services as accounts
     from defensor.accounts.models import Role
     from defensor.core.models import Organisation
-    from defensor.keys import services as keys
     from defensor.keys.keyring import KeyRing, unwrap_private_key
     from defensor.keys.models import KeyKind, RecoveryKey, UserKeyPair
 
@@ -390,7 +390,7 @@ def make_team() -> Team:
 
 def bulk_people(team: Team, identities: Sequence[Identity]) -> list[int]:
     """Person and Handle rows with a data key each, sealed to the lawyer and to the recovery key
-    (as keys.services.record_key_create does), fields encrypted and blind indexes set (as
+    (as access.services.record_key_create does), fields encrypted and blind indexes set (as
     people.services.person_create does). Returns the new person ids, in order."""
     from django.db import transaction
 

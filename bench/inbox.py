@@ -71,9 +71,9 @@ def _lawyer(organisation: Any, shares: list[str]) -> tuple[Any, Any]:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from defensor.access import services as keys
     from defensor.accounts.models import Role
     from defensor.accounts.services import user_create
-    from defensor.keys import services as keys
     from defensor.keys.keyring import KEYRING_COOKIE, SESSION_FIELD, cookie_value, session_halves, unwrap_private_key
     from defensor.keys.models import UserKeyPair
 
@@ -102,9 +102,9 @@ def main() -> dict[str, float | int]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from django.db import transaction
 
+    from defensor.access.services import organisation_keys_create
     from defensor.core.models import Organisation
     from defensor.keys.models import KeyKind, KeyMaterial
-    from defensor.keys.services import organisation_keys_create
 
     rounds = 15 if FULL else 7
     organisation = Organisation.objects.create(name="bench")

@@ -255,7 +255,7 @@ def prepare(data_dir: Path, env: dict[str, str]) -> list[str]:
         "('INTEGER PRIMARY KEY AUTOINCREMENT' if connection.vendor == 'sqlite' else 'BIGSERIAL PRIMARY KEY') + "
         "', body ' + ('BLOB' if connection.vendor == 'sqlite' else 'BYTEA') + ')');"
         "from defensor.core.models import Organisation;"
-        "from defensor.keys.services import organisation_keys_create;"
+        "from defensor.access.services import organisation_keys_create;"
         "o = Organisation.objects.create(name='bench');"
         "from django.db import transaction\n"
         "with transaction.atomic(): kit = organisation_keys_create(organisation=o)\n"
@@ -296,7 +296,7 @@ from defensor.intake.models import Message, Submission
 from defensor.intake.receipts import digest
 from defensor.keys import crypto
 from defensor.keys.models import KeyGrant
-from defensor.keys.services import recovery_private_key
+from defensor.access.services import recovery_private_key
 given = json.load(sys.stdin)
 organisation = Organisation.objects.get()
 recovery = recovery_private_key(organisation=organisation, shares=given["shares"][:2])

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "defensor.audit",
     "defensor.accounts",
     "defensor.keys",
+    "defensor.access",
     "defensor.people",
     "defensor.cases",
     "defensor.deadlines",

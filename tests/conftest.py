@@ -17,6 +17,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from defensor.access import services as keys
 from defensor.accounts import services as accounts
 from defensor.accounts.middleware import session_started
 from defensor.accounts.models import Role, User
@@ -24,7 +25,6 @@ from defensor.core.models import Organisation
 from defensor.intake import services as intake
 from defensor.intake.models import Channel, Submission
 from defensor.intake.questionnaire import default_questionnaire
-from defensor.keys import services as keys
 from defensor.keys.keyring import (
     KEYRING_COOKIE,
     SESSION_FIELD,

@@ -18,6 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from defensor.access.services import record_holders
 from defensor.accounts.models import Role, User
 from defensor.audit.models import AuditEvent
 from defensor.cases import services as cases
@@ -33,7 +34,6 @@ from defensor.cases.models import (
 )
 from defensor.core.errors import InvalidOperation
 from defensor.keys.models import KeyGrant
-from defensor.keys.services import record_holders
 from defensor.people.services import person_create
 from tests.canary import stored_bytes
 from tests.conftest import keyring_of

@@ -15,6 +15,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from defensor.access.services import rotate_index_key, rotate_intake_key, rotate_record_key
 from defensor.accounts import services as accounts
 from defensor.accounts.models import Role, User
 from defensor.cases.models import Case
@@ -24,7 +25,6 @@ from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing, NoAccess, unwrap_private_key
 from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial, UserKeyPair
 from defensor.keys.records import Ciphertext, FieldLocked
-from defensor.keys.services import rotate_index_key, rotate_intake_key, rotate_record_key
 from defensor.people.models import Handle, Person
 from defensor.people.selectors import people_with_phone, people_with_surname
 from defensor.people.services import HandleInput, person_create, person_erase
@@ -264,7 +264,7 @@ def test_a_grant_the_role_does_not_justify_is_never_filled(anna: User, boris: Us
     client.post("/staff/login/", {"username": "anna", "password": PASSWORD})
     client.post("/staff/2fa/verify/", {"token": current_token(anna)})
     assert KeyGrant.objects.get(material=intake, user=boris).wrapped is None
-    from defensor.keys.services import record_access_grant
+    from defensor.access.services import record_access_grant
 
     with pytest.raises(NoAccess):
         record_access_grant(material=intake, to_user=boris, keyring=keyring_of(anna))

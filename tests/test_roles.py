@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from defensor.access.services import record_access_grant
 from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
 from defensor.cases.models import Case
@@ -19,7 +20,6 @@ from defensor.documents.catalogue import uploaded_info
 from defensor.documents.models import DocumentTemplate
 from defensor.documents.services import document_request, template_upload
 from defensor.intake.models import Submission
-from defensor.keys.services import record_access_grant
 from defensor.people.models import Person
 from defensor.people.services import HandleInput, person_create
 from tests.conftest import keyring_of

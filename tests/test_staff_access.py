@@ -90,8 +90,8 @@ def test_staff_pages_are_never_cached_and_carry_a_strict_policy(
 def test_admins_are_reminded_to_delete_the_recovery_kit_until_it_is_gone(
     olga: User, anna: User, verified_client: Callable[[User], Client]
 ) -> None:
+    from defensor.access.services import RecoveryKit, recovery_kit_path, recovery_kit_write
     from defensor.audit.models import AuditEvent
-    from defensor.keys.services import RecoveryKit, recovery_kit_path, recovery_kit_write
 
     organisation = olga.membership.organisation
     path = recovery_kit_write(organisation=organisation, kit=RecoveryKit(shares=[], text="kit text " * 50))

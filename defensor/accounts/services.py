@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from defensor.access import services as keys
+from defensor.access.services import RecoveryKit
 from defensor.accounts import first_login
 from defensor.accounts.models import Membership, Role, StaffSession, User
 from defensor.accounts.permissions import Perm, require_permission
@@ -25,9 +27,7 @@ from defensor.audit.services import log_action
 from defensor.core.errors import AlreadyInitialised, InvalidOperation
 from defensor.core.models import Organisation
 from defensor.documents.grammar import normalise
-from defensor.keys import services as keys
 from defensor.keys.keyring import KeyRing, keyring_store
-from defensor.keys.services import RecoveryKit
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "authenticator"

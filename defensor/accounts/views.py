@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from defensor.access import services as keys
 from defensor.accounts import services
 from defensor.accounts.forms import (
     DocumentProfileForm,
@@ -44,7 +45,6 @@ from defensor.core.views import error_page
 from defensor.deadlines.models import CalendarFeed
 from defensor.documents.context import name_forms
 from defensor.documents.grammar import GrammaticalCase, normalise
-from defensor.keys import services as keys
 from defensor.keys.crypto import KeyDerivationBusy
 from defensor.keys.keyring import keyring_for, keyring_store
 

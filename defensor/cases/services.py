@@ -12,6 +12,16 @@ from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from defensor.access.services import (
+    has_record_access,
+    record_access_grant,
+    record_access_revoke,
+    record_erase,
+    record_holders,
+    record_key_create,
+    record_sealer,
+    require_record_access,
+)
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission, require_permission
 from defensor.accounts.selectors import team_with
@@ -39,16 +49,6 @@ from defensor.intake.models import Submission
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyGrant
 from defensor.keys.records import RecordSealer
-from defensor.keys.services import (
-    has_record_access,
-    record_access_grant,
-    record_access_revoke,
-    record_erase,
-    record_holders,
-    record_key_create,
-    record_sealer,
-    require_record_access,
-)
 from defensor.people.models import Person
 
 

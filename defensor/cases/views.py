@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from defensor.access.services import record_holders
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, acting_user, has_permission, staff_view
 from defensor.accounts.selectors import team_with
@@ -50,7 +51,6 @@ from defensor.core.views import form_errors_to_messages
 from defensor.documents.catalogue import document_titles
 from defensor.documents.models import GeneratedDocument
 from defensor.keys.keyring import keyring_for
-from defensor.keys.services import record_holders
 from defensor.people.services import people_read
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 
+from defensor.access.services import require_record_access
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission, require_permission
 from defensor.audit.services import log_action
@@ -30,7 +31,6 @@ from defensor.deadlines.models import CalendarDay, CalendarFeed, Deadline, Publi
 from defensor.deadlines.rules import Rule, rules, rules_for
 from defensor.deadlines.selectors import pending_deadlines
 from defensor.keys.models import KeyGrant
-from defensor.keys.services import require_record_access
 
 
 class CalendarDayNotEntered(DefensorError):

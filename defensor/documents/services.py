@@ -16,6 +16,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from defensor.access.services import record_sealer, require_record_access
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
@@ -28,7 +29,6 @@ from defensor.documents.render import RenderFailed, pdf_from_docx, render_docx
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyMaterial
 from defensor.keys.records import RecordSealer
-from defensor.keys.services import record_sealer, require_record_access
 from defensor.keys.worker import (
     EnvelopeForOtherKey,
     EnvelopeUnreadable,

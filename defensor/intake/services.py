@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from defensor.access.services import require_record_access
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission, require_permission
 from defensor.audit.services import log_action
@@ -37,7 +38,6 @@ from defensor.keys import crypto
 from defensor.keys.blind import normalise_phone
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyKind, KeyMaterial
-from defensor.keys.services import require_record_access
 from defensor.people.matching import Identity, identity_of
 from defensor.people.models import Person
 from defensor.people.selectors import merge_root

@@ -4,7 +4,7 @@
         full_name = EncryptedField()
         birth_date = EncryptedField()
 
-    person.encrypt(sealer, full_name="…")     # services, with a RecordSealer from keys.services
+    person.encrypt(sealer, full_name="…")     # services, with a RecordSealer from access.services
     person.decrypt(keyring).full_name           # views, with the acting user's KeyRing
 
 Each record has its own data key (``data_key``, a KeyMaterial). A field's ciphertext is bound to

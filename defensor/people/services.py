@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from defensor.access.services import record_erase, record_key_create, record_sealer, require_record_access
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
@@ -19,7 +20,6 @@ from defensor.documents.grammar import NAME_FORM_CASES, decline_full_name, norma
 from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.models import KeyKind
 from defensor.keys.records import RecordSealer
-from defensor.keys.services import record_erase, record_key_create, record_sealer, require_record_access
 from defensor.people.models import Handle, Person
 
 

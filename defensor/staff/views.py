@@ -8,13 +8,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from defensor.access.services import recovery_kit_delete, recovery_kit_path
 from defensor.accounts.models import Role
 from defensor.accounts.permissions import Perm, acting_user, has_permission, staff_view
 from defensor.cases.selectors import dashboard
 from defensor.cases.services import cases_listed
 from defensor.deadlines.selectors import OVERVIEW_DAYS, overview_due, unseen_reminders
 from defensor.keys.keyring import keyring_for
-from defensor.keys.services import recovery_kit_delete, recovery_kit_path
 from defensor.people.services import people_read
 
 

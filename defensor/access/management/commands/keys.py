@@ -5,11 +5,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from defensor.access.management.commands.recover import read_shares
+from defensor.access.services import recovery_private_key, rotate_index_key, rotate_intake_key, rotate_record_key
 from defensor.core.models import Organisation
-from defensor.keys.management.commands.recover import read_shares
 from defensor.keys.models import KeyKind, KeyMaterial
 from defensor.keys.recovery import THRESHOLD, InvalidShares
-from defensor.keys.services import recovery_private_key, rotate_index_key, rotate_intake_key, rotate_record_key
 
 
 class Command(BaseCommand):

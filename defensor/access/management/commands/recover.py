@@ -5,10 +5,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from defensor.access.services import recover_access
 from defensor.accounts.models import Role, User
 from defensor.accounts.services import generate_one_time_password
 from defensor.keys.recovery import THRESHOLD, InvalidShares
-from defensor.keys.services import recover_access
 
 
 def read_shares(stream: Any, prompt: bool) -> list[str]:

@@ -4,10 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from defensor.access.services import recovery_kit_write
 from defensor.accounts import first_login, services
 from defensor.core.errors import AlreadyInitialised
 from defensor.core.models import Organisation
-from defensor.keys.services import recovery_kit_write
 
 
 class Command(BaseCommand):
