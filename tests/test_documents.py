@@ -316,7 +316,7 @@ def test_a_rotation_of_the_cases_key_while_the_document_is_written_fails_it_and_
         rotate_record_key(material=Case.objects.get(pk=case.pk).data_key, recovery_key=org_kit.recovery_key)
         return render(content, snapshot)
 
-    monkeypatch.setattr("defensor.documents.services.render_docx", rotated_while_rendering)
+    monkeypatch.setattr("defensor.documents.writing.render_docx", rotated_while_rendering)
     document = documents.document_request(case=case, requested_by=lawyer, keyring=keyring_of(lawyer),
                                           template=uploaded_info(template), inputs={})
     stored = GeneratedDocument.objects.get(pk=document.pk)

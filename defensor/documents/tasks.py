@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from defensor.documents.services import document_from_envelope
+from defensor.documents.writing import document_from_envelope
 
 
 @task()
