@@ -21,12 +21,10 @@ from defensor.access import services as keys
 from defensor.access.services import RecoveryKit
 from defensor.accounts import first_login
 from defensor.accounts.models import Membership, Role, StaffSession, User
-from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.models import AuditEvent
 from defensor.audit.services import log_action
 from defensor.core.errors import AlreadyInitialised, InvalidOperation
 from defensor.core.models import Organisation
-from defensor.documents.grammar import normalise
 from defensor.keys.keyring import KeyRing, keyring_store
 
 RECOVERY_CODE_COUNT = 10
@@ -44,11 +42,6 @@ class LastAdministrator(InvalidOperation):
 
 class WrongPassword(InvalidOperation):
     user_message = _("The current password is wrong.")
-
-
-class DocumentProfileTooLong(InvalidOperation):
-    user_message = _("The full name can be at most 200 characters long, the status and credentials 300, "
-                     "the address and contacts 1000.")
 
 
 def generate_one_time_password() -> str:
@@ -245,40 +238,6 @@ def language_set(*, user: User, language: str) -> None:
     user.language = language
     user.save(update_fields=["language"])
     log_action(action="user.language_changed", actor=user, target=user, details={"language": language})
-
-
-# How documents name their representative: a field of the profile → (User field, longest text).
-_DOCUMENT_PROFILE = {
-    "name": ("document_name", 200),
-    "credentials": ("document_credentials", 300),
-    "contacts": ("document_contacts", 1000),
-}
-
-
-@transaction.atomic
-def document_profile_set(*, user: User, name: str, credentials: str, contacts: str) -> list[str]:
-    """How the documents the user generates name them as representative: full name, status and
-    credentials, address for correspondence. Returns the fields that changed (the audit log
-    records which, never the text)."""
-    require_permission(user, Perm.DOCUMENTS_GENERATE)
-    typed = {
-        "name": " ".join(name.split()) if normalise(name) else "",  # "-" is no name to decline
-        "credentials": " ".join(credentials.split()),
-        "contacts": "\n".join(line.strip() for line in contacts.splitlines() if line.strip()),
-    }
-    if any(len(typed[field]) > longest for field, (_column, longest) in _DOCUMENT_PROFILE.items()):
-        raise DocumentProfileTooLong()
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    changed = [field for field, (column, _max) in _DOCUMENT_PROFILE.items() if getattr(locked, column) != typed[field]]
-    if not changed:
-        return []
-    for field in changed:
-        column = _DOCUMENT_PROFILE[field][0]
-        setattr(locked, column, typed[field])
-        setattr(user, column, typed[field])
-    locked.save(update_fields=[_DOCUMENT_PROFILE[field][0] for field in changed])
-    log_action(action="account.document_profile_set", actor=user, target=user, details={"fields": changed})
-    return changed
 
 
 @transaction.atomic

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import segno
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
@@ -20,7 +22,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from defensor.access import services as keys
 from defensor.accounts import services
 from defensor.accounts.forms import (
-    DocumentProfileForm,
     EnrolmentForm,
     LanguageForm,
     LoginForm,
@@ -34,17 +35,13 @@ from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import (
     Perm,
     acting_user,
-    has_permission,
     is_two_factor_verified,
     permissions_for,
     staff_view,
 )
+from defensor.accounts.sections import account_sections
 from defensor.accounts.selectors import user_for, users_for
-from defensor.core.errors import DefensorError
 from defensor.core.views import error_page
-from defensor.deadlines.models import CalendarFeed
-from defensor.documents.context import name_forms
-from defensor.documents.grammar import GrammaticalCase, normalise
 from defensor.keys.crypto import KeyDerivationBusy
 from defensor.keys.keyring import keyring_for, keyring_store
 
@@ -228,50 +225,28 @@ def account_view(request: HttpRequest) -> HttpResponse:
         services.language_set(user=user, language=form.cleaned_data["language"])
         messages.success(request, _("Language saved."))
         return redirect("staff:account")
-    return _account_page(request, form=form)
+    return account_page(request, form=form)
 
 
-def _account_page(
-    request: HttpRequest, *, form: LanguageForm | None = None, documents_form: DocumentProfileForm | None = None,
+def account_page(
+    request: HttpRequest, *, form: LanguageForm | None = None, refused: Mapping[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The account page: language and security, then the cards other apps contribute
+    (accounts.sections). ``refused``: a card's form that was sent and refused, by the card's key,
+    shown again with its errors (the card's own view calls this with status 400)."""
     user = acting_user(request)
+    cards: list[dict[str, Any]] = []
+    for section in account_sections():
+        shown = section.context(request, user, (refused or {}).get(section.key))
+        if shown is not None:
+            cards.append({"template": section.template, "context": shown})
     context: dict[str, Any] = {
         "form": form or LanguageForm(initial={"language": user.language}),
         "role": Role(user.membership.role), "permissions": permissions_for(Role(user.membership.role)),
-        "works_on_cases": has_permission(user, Perm.CASES_WORK),
-        "feed": CalendarFeed.objects.filter(user=user).first(),
+        "sections": cards,
     }
-    if has_permission(user, Perm.DOCUMENTS_GENERATE):
-        context["documents_form"] = documents_form or DocumentProfileForm(initial={
-            "name": user.document_name, "credentials": user.document_credentials, "contacts": user.document_contacts,
-        })
-        # As the heading of a document writes it: «от Смирновой Анны Викторовны».
-        context["document_name_genitive"] = (
-            name_forms(user.document_name, {})[GrammaticalCase.GENITIVE] if normalise(user.document_name) else ""
-        )
     return render(request, "accounts/account.html", context, status=status)
-
-
-@staff_view(Perm.DOCUMENTS_GENERATE)
-@require_POST
-def account_documents_view(request: HttpRequest) -> HttpResponse:
-    """How the documents the user generates name them as representative."""
-    user = acting_user(request)
-    form = DocumentProfileForm(request.POST)
-    if not form.is_valid():
-        return _account_page(request, documents_form=form, status=400)
-    try:
-        changed = services.document_profile_set(
-            user=user, name=form.cleaned_data["name"], credentials=form.cleaned_data["credentials"],
-            contacts=form.cleaned_data["contacts"],
-        )
-    except DefensorError as error:
-        form.add_error(None, str(error.user_message))
-        return _account_page(request, documents_form=form, status=400)
-    messages.success(request, _("Saved. Documents you make from now on name you this way.") if changed
-                     else _("Nothing to change: documents already name you this way."))
-    return redirect("staff:account")
 
 
 @staff_view(Perm.WORKSPACE)

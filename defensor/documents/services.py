@@ -20,9 +20,10 @@ from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.cases.models import Case
-from defensor.core.errors import DefensorError
+from defensor.core.errors import DefensorError, InvalidOperation
 from defensor.documents.catalogue import CONTEXT_NAMES, TemplateInfo, needs_of_source, template_source
 from defensor.documents.context import Missing, document_snapshot, missing_data
+from defensor.documents.grammar import normalise
 from defensor.documents.models import DocumentTemplate, GeneratedDocument
 from defensor.documents.render import RenderFailed, render_docx
 from defensor.documents.tasks import document_generate
@@ -44,6 +45,11 @@ class MissingData(DefensorError):
         self.missing = missing
         self.claimants_count = claimants_count
         self.people = people  # the person records read (the page that lists what is missing audits them)
+
+
+class DocumentProfileTooLong(InvalidOperation):
+    user_message = _("The full name can be at most 200 characters long, the status and credentials 300, "
+                     "the address and contacts 1000.")
 
 
 class TemplateRejected(DefensorError):
@@ -112,6 +118,42 @@ def document_read(*, document: GeneratedDocument, reader: User, keyring: KeyRing
     log_action(action="document.downloaded", actor=reader, target=document.case,
                details={"document": document.pk, "kind": kind})
     return base64.b64decode(value)
+
+
+# --- how documents name the representative ------------------------------------------------------
+
+# A field of the profile → (User field, longest text).
+_DOCUMENT_PROFILE = {
+    "name": ("document_name", 200),
+    "credentials": ("document_credentials", 300),
+    "contacts": ("document_contacts", 1000),
+}
+
+
+@transaction.atomic
+def document_profile_set(*, user: User, name: str, credentials: str, contacts: str) -> list[str]:
+    """How the documents the user generates name them as representative: full name, status and
+    credentials, address for correspondence. Returns the fields that changed (the audit log
+    records which, never the text)."""
+    require_permission(user, Perm.DOCUMENTS_GENERATE)
+    typed = {
+        "name": " ".join(name.split()) if normalise(name) else "",  # "-" is no name to decline
+        "credentials": " ".join(credentials.split()),
+        "contacts": "\n".join(line.strip() for line in contacts.splitlines() if line.strip()),
+    }
+    if any(len(typed[field]) > longest for field, (_column, longest) in _DOCUMENT_PROFILE.items()):
+        raise DocumentProfileTooLong()
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    changed = [field for field, (column, _max) in _DOCUMENT_PROFILE.items() if getattr(locked, column) != typed[field]]
+    if not changed:
+        return []
+    for field in changed:
+        column = _DOCUMENT_PROFILE[field][0]
+        setattr(locked, column, typed[field])
+        setattr(user, column, typed[field])
+    locked.save(update_fields=[_DOCUMENT_PROFILE[field][0] for field in changed])
+    log_action(action="account.document_profile_set", actor=user, target=user, details={"fields": changed})
+    return changed
 
 
 # --- uploaded templates --------------------------------------------------------------------------

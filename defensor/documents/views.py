@@ -26,12 +26,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.accounts.views import account_page
 from defensor.cases.selectors import case_for
 from defensor.cases.services import case_read
+from defensor.core.errors import DefensorError
 from defensor.core.middleware import csrf_protect
 from defensor.documents import services
+from defensor.documents.account import PROFILE_SECTION
 from defensor.documents.catalogue import TemplateInfo, builtin_templates, document_titles, templates_for
 from defensor.documents.context import document_snapshot, missing_data, needed_labels, parse_amount
+from defensor.documents.forms import DocumentProfileForm
 from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
 from defensor.documents.render import pdf_converter
 from defensor.documents.sample import sample_snapshot
@@ -290,3 +294,27 @@ def template_retire_view(request: HttpRequest, template_id: int) -> HttpResponse
     services.template_retire(template=template, retired_by=actor)
     messages.success(request, _("The template is no longer offered."))
     return redirect("staff:templates")
+
+
+# --- the account page's documents card (documents/account.py) -------------------------------------
+
+
+@staff_view(Perm.DOCUMENTS_GENERATE)
+@require_POST
+def account_documents_view(request: HttpRequest) -> HttpResponse:
+    """How the documents the user generates name them as representative."""
+    user = acting_user(request)
+    form = DocumentProfileForm(request.POST)
+    if not form.is_valid():
+        return account_page(request, refused={PROFILE_SECTION.key: form}, status=400)
+    try:
+        changed = services.document_profile_set(
+            user=user, name=form.cleaned_data["name"], credentials=form.cleaned_data["credentials"],
+            contacts=form.cleaned_data["contacts"],
+        )
+    except DefensorError as error:
+        form.add_error(None, str(error.user_message))
+        return account_page(request, refused={PROFILE_SECTION.key: form}, status=400)
+    messages.success(request, _("Saved. Documents you make from now on name you this way.") if changed
+                     else _("Nothing to change: documents already name you this way."))
+    return redirect("staff:account")

@@ -69,5 +69,5 @@ urlpatterns = [
     path("calendar/remove/", calendar_views.calendar_remove_view, name="calendar-remove"),
     path("calendar/years/", calendar_views.calendar_year_view, name="calendar-year"),
     path("people/<int:person_id>/name-forms/", people.person_name_forms_view, name="person-name-forms"),
-    path("account/documents/", accounts.account_documents_view, name="account-documents"),
+    path("account/documents/", documents.account_documents_view, name="account-documents"),
 ]
