@@ -6,7 +6,7 @@ PIP := $(BIN)/python -m pip
 TEST_DATA_DIR ?= $(CURDIR)/var/test
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint typecheck migrations-check messages bench clean
+.PHONY: run test check lint typecheck layers migrations-check messages bench clean
 
 $(BIN)/python:
 	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Defensor needs Python 3.11 or newer (found %s)." % sys.version.split()[0])'
@@ -34,10 +34,14 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	DEFENSOR_DATA_DIR=$(CURDIR)/var/check $(BIN)/mypy
 
+# The apps' layers and "only defensor.keys imports nacl" (pyproject.toml [tool.importlinter]).
+layers: $(VENV)/.installed-dev
+	$(BIN)/lint-imports --no-cache
+
 migrations-check: $(VENV)/.installed-dev
 	DEFENSOR_DATA_DIR=$(CURDIR)/var/check $(BIN)/python manage.py makemigrations --check --dry-run
 
-check: lint typecheck migrations-check test
+check: lint typecheck layers migrations-check test
 
 # Extract strings into the catalogues, then compile them (needs GNU gettext).
 messages: $(VENV)/.installed-dev
