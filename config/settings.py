@@ -230,6 +230,8 @@ CSRF_COOKIE_AGE = 7 * 24 * 3600  # a week, not a year: a shared phone keeps less
 CSRF_FAILURE_VIEW = "defensor.core.views.csrf_failure"
 
 # Lockout: by account name only (we do not store client addresses, see ForgetClientMiddleware).
+# A locked account still lets in whoever gives its password and second factor together
+# (accounts.views._login_while_locked; docs/security.md): the lock stops guessers, not owners.
 AXES_FAILURE_LIMIT = env_int("DEFENSOR_LOGIN_FAILURE_LIMIT", 5)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_COOLOFF_TIME = env_int("DEFENSOR_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours

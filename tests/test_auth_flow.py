@@ -51,8 +51,10 @@ def test_first_login_enrols_two_factor_then_forces_a_new_password(organisation: 
     assert not TOTPDevice.objects.get(pk=device.pk).confirmed
     time.sleep(1.1)  # a wrong code throttles the device for a second (django-otp back-off)
 
+    before = client.cookies["defensor_session"].value
     done = client.post("/staff/2fa/setup/", {"token": _token_for(device)})
     assert done.status_code == 200
+    assert client.cookies["defensor_session"].value != before  # a new session key once verified
     codes = re.findall(rb"<li><code>([a-z0-9-]+)</code></li>", done.content)
     assert len(codes) == 10
 
@@ -300,3 +302,36 @@ def test_language_is_chosen_per_user(anna: User, boris: User, verified_client: C
     page = boris_client.get("/staff/").content.decode()
     assert 'lang="ru"' in page
     assert "Обзор" in page
+
+
+@pytest.mark.django_db
+def test_the_session_key_is_renewed_when_the_second_factor_is_passed(
+    anna: User, olga: User, verified_client: Callable[[User], Client]
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    from defensor.cases.services import case_open
+    from defensor.core.sessions import stored_key
+    from defensor.keys.keyring import KEYRING_COOKIE
+    from tests.conftest import keyring_of
+
+    case = case_open(opened_by=anna, keyring=keyring_of(anna), title="Дело о призыве Петрова")
+    client = Client()
+    client.post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    after_password = client.cookies["defensor_session"].value
+    keyring_cookie = client.cookies[KEYRING_COOKIE].value
+    assert client.post("/staff/2fa/verify/", {"token": current_token(anna)}).status_code == 302
+    after_code = client.cookies["defensor_session"].value
+    assert after_code != after_password
+    # The key ring came along: the case's title is decrypted with it.
+    assert "Дело о призыве Петрова" in client.get(f"/staff/cases/{case.pk}/").content.decode()
+    # Whoever saw the key of the password step (and even the key-ring cookie) has nothing.
+    stale = Client()
+    stale.cookies["defensor_session"] = after_password
+    stale.cookies[KEYRING_COOKIE] = keyring_cookie
+    assert stale.get("/staff/")["Location"].startswith("/staff/login/")
+    assert stale.get(f"/staff/cases/{case.pk}/")["Location"].startswith("/staff/login/")
+    # "Log out everywhere" elsewhere still deletes the renewed session's row (with its key ring).
+    verified_client(anna).post("/staff/account/logout-everywhere/")
+    assert not Session.objects.filter(session_key=stored_key(after_code)).exists()
+    assert client.get("/staff/")["Location"].startswith("/staff/login/")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -9,7 +12,7 @@ from django.test import Client
 
 from defensor.accounts.models import User
 from defensor.audit.models import AuditEvent
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, current_token, keyring_of
 
 
 @pytest.mark.django_db
@@ -88,3 +91,129 @@ def test_success_before_the_limit_resets_the_count(anna: User) -> None:
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         Client().post("/staff/login/", {"username": "anna", "password": "guess"})
     assert Client().post("/staff/login/", {"username": "anna", "password": PASSWORD}).status_code == 302
+
+
+def _wrong_code(user: User) -> str:
+    return "000000" if current_token(user) != "000000" else "111111"
+
+
+def _without_csrf(html: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+@pytest.mark.django_db
+def test_the_owner_logs_in_while_an_attacker_hammers_the_account(
+    olga: User, anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.cases.services import case_open
+
+    case = case_open(opened_by=anna, keyring=keyring_of(anna), title="Дело о призыве Петрова")
+    attacker = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attacker.post("/staff/login/", {"username": "anna", "password": "guess"})
+    assert attacker.post("/staff/login/", {"username": "anna", "password": "guess 2"}).status_code == 429
+
+    # Anna's password alone is refused like any other while the account is locked; the page
+    # asks her for the password and the code together.
+    anna_browser = Client()
+    page = anna_browser.post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    assert page.status_code == 429
+    assert 'name="token"' in page.content.decode()
+    assert "пароль и код" in page.content.decode()
+    assert "_auth_user_id" not in anna_browser.session
+
+    # Both together let her in, with her keys: the case's title is decrypted on its page.
+    login = anna_browser.post(
+        "/staff/login/", {"username": "anna", "password": PASSWORD, "token": current_token(anna)}
+    )
+    assert login.status_code == 302
+    assert login["Location"] == "/staff/"
+    assert anna_browser.get("/staff/").status_code == 200
+    assert "Дело о призыве Петрова" in anna_browser.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert AuditEvent.objects.filter(
+        action="user.logged_in", target_id=str(anna.pk), details__while_locked=True
+    ).exists()
+
+    # The attacker's next guesses still get nobody in, and lock the account again.
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attacker.post("/staff/login/", {"username": "anna", "password": "guess 3"})
+    assert "_auth_user_id" not in attacker.session
+
+    # Olga sees the lock on the team page and lifts it.
+    admin = verified_client(olga)
+    team = admin.get("/staff/users/").content.decode()
+    locked = team.split('data-testid="locked-accounts"', 1)[1].split("</section>", 1)[0]
+    assert ">anna<" in locked
+    assert f"<td>{settings.AXES_FAILURE_LIMIT}</td>" in locked
+    unlocked = admin.post(f"/staff/users/{anna.pk}/", {"action": "unlock", "back": "team"}, follow=True)
+    assert unlocked.redirect_chain == [("/staff/users/", 302)]
+    assert "anna снова может войти" in unlocked.content.decode()
+    assert 'data-testid="locked-accounts"' not in unlocked.content.decode()
+    event = AuditEvent.objects.get(action="user.unlocked", target_id=str(anna.pk))
+    assert event.actor_id == olga.pk
+    assert event.details == {"failures": settings.AXES_FAILURE_LIMIT}
+    # Unlocked: her password alone leads to the second step again.
+    again = Client().post("/staff/login/", {"username": "anna", "password": PASSWORD})
+    assert again["Location"] == "/staff/2fa/verify/"
+
+
+@pytest.mark.django_db
+def test_a_locked_account_never_tells_whether_the_password_was_right(anna: User) -> None:
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/staff/login/", {"username": "anna", "password": "guess"})
+    tries = [
+        {"username": "anna", "password": "guess", "token": current_token(anna)},
+        {"username": "anna", "password": PASSWORD},
+        {"username": "anna", "password": PASSWORD, "token": _wrong_code(anna)},
+    ]
+    answers = []
+    for data in tries:
+        client = Client()
+        response = client.post("/staff/login/", data)
+        assert "_auth_user_id" not in client.session
+        answers.append((response.status_code, _without_csrf(response.content.decode())))
+    assert answers[0][0] == 429
+    assert answers[0] == answers[1] == answers[2]
+    # Each of them counted: the lock goes on.
+    failures = sum(AccessAttempt.objects.values_list("failures_since_start", flat=True))
+    assert failures == settings.AXES_FAILURE_LIMIT + len(tries)
+    assert AuditEvent.objects.filter(action="user.2fa_failed", details__stage="locked").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_locked_account_lets_its_owner_in_with_a_recovery_code(anna: User) -> None:
+    from defensor.accounts import services
+
+    codes = services.recovery_codes_regenerate(user=anna)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/staff/login/", {"username": "anna", "password": "guess"})
+    client = Client()
+    login = client.post(
+        "/staff/login/?next=/staff/account/",
+        {"username": "anna", "password": PASSWORD, "token": codes[0], "next": "/staff/account/"},
+    )
+    assert login["Location"] == "/staff/account/"
+    assert client.get("/staff/account/").status_code == 200
+    assert AuditEvent.objects.filter(action="user.recovery_code_used", target_id=str(anna.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_a_disabled_account_stays_out_even_with_password_and_code(
+    olga: User, anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    verified_client(olga).post(f"/staff/users/{anna.pk}/", {"action": "disable"})
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/staff/login/", {"username": "anna", "password": "guess"})
+    client = Client()
+    response = client.post("/staff/login/", {"username": "anna", "password": PASSWORD, "token": current_token(anna)})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_unlocking_an_account_that_is_not_locked_changes_nothing(
+    olga: User, anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    page = verified_client(olga).post(f"/staff/users/{anna.pk}/", {"action": "unlock"}, follow=True)
+    assert "не был заблокирован" in page.content.decode()
+    assert not AuditEvent.objects.filter(action="user.unlocked").exists()

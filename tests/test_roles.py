@@ -13,6 +13,7 @@ from django.test import Client
 from defensor.access.services import record_access_grant
 from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import ROLE_PERMISSIONS, Perm
+from defensor.audit.models import AuditEvent
 from defensor.cases.models import Case
 from defensor.cases.services import case_event_add, case_open, case_share, case_task_add, claimant_add
 from defensor.deadlines.models import Reminder
@@ -140,3 +141,34 @@ def test_forbidden_page_is_translated_and_changes_nothing(
     assert "Нет доступа" in response.content.decode()
     boris.refresh_from_db()
     assert boris.is_active
+
+
+@pytest.mark.django_db
+def test_a_role_change_keeps_case_access_unless_the_role_works_on_no_case(
+    olga: User, anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    """The team page says before and after a change to volunteer that anna's cases go, and they
+    do not come back with the old role."""
+    from defensor.cases.services import case_open
+
+    anna_keys = keyring_of(anna)
+    cases = [case_open(opened_by=anna, keyring=anna_keys, title=f"Дело {n}") for n in range(2)]
+    admin = verified_client(olga)
+    page = admin.get(f"/staff/users/{anna.pk}/").content.decode()
+    assert "Дел, к которым у этого аккаунта есть доступ: 2." in page
+    assert "Волонтёр" in page.split('data-testid="role-change-cases"', 1)[1].split("</p>", 1)[0]
+
+    changed = admin.post(f"/staff/users/{anna.pk}/", {"action": "role", "role": "paralegal"}, follow=True)
+    assert "Роль изменена." in changed.content.decode()
+    assert verified_client(anna).get(f"/staff/cases/{cases[0].pk}/").status_code == 200
+
+    to_volunteer = admin.post(f"/staff/users/{anna.pk}/", {"action": "role", "role": "volunteer"}, follow=True)
+    message = to_volunteer.content.decode()
+    assert "доступ к делам, открытым этому аккаунту (2)" in message
+    assert 'data-testid="role-change-cases"' not in message  # nothing left to lose
+
+    admin.post(f"/staff/users/{anna.pk}/", {"action": "role", "role": "lawyer"})
+    assert verified_client(anna).get(f"/staff/cases/{cases[0].pk}/").status_code == 404
+    assert AuditEvent.objects.filter(
+        action="user.role_changed", target_id=str(anna.pk), details__to="volunteer", details__record_keys_removed=2
+    ).exists()

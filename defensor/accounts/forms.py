@@ -4,11 +4,12 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
-from defensor.accounts.models import Role
+from defensor.accounts.models import Role, User
 
 
 class LoginForm(AuthenticationForm):
@@ -21,6 +22,40 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Login name")
         self.fields["password"].label = _("Password")
+
+
+class LockedLoginForm(forms.Form):
+    """The login of an account locked after failed attempts: password and second factor at once.
+
+    Whether the password alone was right is never shown (see ``clean``), so the lock still stops
+    anyone guessing it, while the owner, who also holds the authenticator, gets in.
+    """
+
+    username = forms.CharField(label=_("Login name"), max_length=150)
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}),
+        help_text=_("The 6-digit code from your authenticator app, or one of your recovery codes."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user: User | None = None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data  # no code typed: the password is not even checked (no Argon2 for that)
+        # Django's own backend, not axes' (which refuses every locked account before looking).
+        # The password is checked before the code: checking codes first would let anyone without
+        # the password throttle the owner's authenticator with wrong codes.
+        user = ModelBackend().authenticate(None, username=data["username"], password=data["password"])
+        self.user = user if isinstance(user, User) else None
+        return data
 
 
 class TokenForm(forms.Form):

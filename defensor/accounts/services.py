@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 import string
 from datetime import timedelta
+from typing import TypeAlias
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -19,13 +21,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from defensor.access import services as keys
 from defensor.access.services import RecoveryKit
-from defensor.accounts import first_login
+from defensor.accounts import first_login, lockout
 from defensor.accounts.models import Membership, Role, StaffSession, User
+from defensor.accounts.permissions import Perm, has_permission
 from defensor.audit.models import AuditEvent
 from defensor.audit.services import log_action
 from defensor.core.errors import AlreadyInitialised, InvalidOperation
 from defensor.core.models import Organisation
 from defensor.keys.keyring import KeyRing, keyring_store
+from defensor.keys.models import KeyGrant, KeyKind
 
 RECOVERY_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "authenticator"
@@ -164,18 +168,39 @@ def user_enable(*, user: User, enabled_by: User) -> None:
 
 
 @transaction.atomic
-def user_set_role(*, user: User, role: Role, changed_by: User) -> None:
+def user_unlock(*, user: User, unlocked_by: User) -> int:
+    """Forget the failed logins that locked one account (someone guessed, or the owner mistyped
+    and cannot wait). Returns how many were forgotten; 0 changes nothing and records nothing."""
+    failures = lockout.attempts_forget(username=user.username)
+    if failures:
+        log_action(action="user.unlocked", actor=unlocked_by, target=user, details={"failures": failures})
+    return failures
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: Role, changed_by: User) -> int:
+    """Change the user's role. Access to cases stays with any role that works on cases; a role
+    that does not (a volunteer) loses every case and client record key, and changing the role back
+    does not return them (a colleague shares each case again). Returns how many record keys were
+    removed (the audit log records the number too)."""
     membership = Membership.objects.select_for_update().get(user=user)
     if membership.role == role:
-        return
+        return 0
     if membership.role == Role.ADMIN:
         _ensure_other_admin_remains(membership.user)
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
     user.membership = membership
+    removed = 0
+    if not has_permission(user, Perm.CASES_WORK):
+        removed = KeyGrant.objects.filter(user=user, material__kind=KeyKind.RECORD).count()
     keys.entitlements_sync(user=user)
-    log_action(action="user.role_changed", actor=changed_by, target=user, details={"from": old, "to": role.value})
+    log_action(
+        action="user.role_changed", actor=changed_by, target=user,
+        details={"from": old, "to": role.value, "record_keys_removed": removed},
+    )
+    return removed
 
 
 @transaction.atomic
@@ -256,12 +281,34 @@ def password_accepted(*, user: User, session_key: str) -> None:
     log_action(action="user.password_accepted", actor=user, target=user)
 
 
-def _login_completed(user: User, factor: str, keyring: KeyRing | None) -> None:
+def _login_completed(
+    user: User, factor: str, keyring: KeyRing | None, *, session: SessionBase | None = None,
+    while_locked: bool = False,
+) -> None:
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    log_action(action="user.logged_in", actor=user, target=user, details={"factor": factor})
+    log_action(
+        action="user.logged_in", actor=user, target=user,
+        details={"factor": factor, "while_locked": True} if while_locked else {"factor": factor},
+    )
+    if session is not None:
+        _session_key_renewed(user, session)
     if keyring is not None:
         # Colleagues waiting for keys this user holds (newcomers, reset passwords) get them now.
         keys.keys_distribute(keyring=keyring)
+
+
+def _session_key_renewed(user: User, session: SessionBase) -> None:
+    """A new session key once the second factor is passed: a key seen before (at the password
+    step) is worth nothing afterwards. The session's data moves with it, the key-ring ciphertext
+    too (bound to the user, not to the key), and the row that lets "log out everywhere" delete
+    the session follows."""
+    from defensor.core.sessions import stored_key
+
+    old_key = session.session_key
+    session.cycle_key()
+    new_key = session.session_key
+    if old_key and new_key:
+        StaffSession.objects.filter(user=user, stored_key=stored_key(old_key)).update(stored_key=stored_key(new_key))
 
 
 @transaction.atomic
@@ -308,7 +355,7 @@ def totp_enrolment_start(*, user: User) -> TOTPDevice:
 
 @transaction.atomic
 def totp_enrolment_confirm(
-    *, user: User, device_id: int, token: str, keyring: KeyRing | None = None
+    *, user: User, device_id: int, token: str, keyring: KeyRing | None = None, session: SessionBase | None = None
 ) -> tuple[TOTPDevice, list[str]] | None:
     """Confirm this session's pending authenticator with a code from it.
 
@@ -325,7 +372,7 @@ def totp_enrolment_confirm(
     device.save(update_fields=["confirmed"])
     codes = _recovery_codes_replace(user)
     log_action(action="user.2fa_enrolled", actor=user, target=user)
-    _login_completed(user, "totp", keyring)
+    _login_completed(user, "totp", keyring, session=session)
     return device, codes
 
 
@@ -345,26 +392,65 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
     return codes
 
 
-@transaction.atomic
-def two_factor_check(
-    *, user: User, token: str, keyring: KeyRing | None = None
-) -> TOTPDevice | StaticDevice | None:
-    """Check a code from the authenticator, or a one-time recovery code. Throttled per device."""
+SecondFactor: TypeAlias = "TOTPDevice | StaticDevice"
+
+
+def _second_factor(user: User, token: str) -> tuple[SecondFactor, str] | None:
+    """The device a code from the authenticator, or a one-time recovery code, belongs to, and
+    which of the two it was. Throttled per device (django-otp's back-off)."""
     token = token.strip().replace(" ", "").lower()
     for device in TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True):
         if device.verify_is_allowed()[0] and device.verify_token(token):
-            _login_completed(user, "totp", keyring)
-            return device
+            return device, "totp"
     for static in StaticDevice.objects.select_for_update().filter(user=user, confirmed=True):
         if static.verify_is_allowed()[0] and static.verify_token(token):
             remaining = static.token_set.count()
             log_action(
                 action="user.recovery_code_used", actor=user, target=user, details={"remaining": remaining}
             )
-            _login_completed(user, "recovery_code", keyring)
-            return static
-    log_action(action="user.2fa_failed", actor=user, target=user, details={"stage": "login"})
+            return static, "recovery_code"
     return None
+
+
+@transaction.atomic
+def two_factor_check(
+    *, user: User, token: str, keyring: KeyRing | None = None, session: SessionBase | None = None
+) -> SecondFactor | None:
+    """Check a code from the authenticator, or a one-time recovery code. Throttled per device.
+    When it is right the login is complete, and ``session`` (this browser's) gets a new key."""
+    found = _second_factor(user, token)
+    if found is None:
+        log_action(action="user.2fa_failed", actor=user, target=user, details={"stage": "login"})
+        return None
+    device, factor = found
+    _login_completed(user, factor, keyring, session=session)
+    return device
+
+
+@transaction.atomic
+def locked_login_second_factor(*, user: User, token: str) -> SecondFactor | None:
+    """The second factor of a login to a locked account, whose password was right.
+
+    Checked before the key pair is opened with the password (the slow Argon2id step), so a right
+    password with a wrong code answers about as fast as a wrong password: nothing tells a guesser which
+    half was wrong. A wrong code is audited here; the refused login is counted by the caller.
+    """
+    found = _second_factor(user, token)
+    if found is None:
+        log_action(action="user.2fa_failed", actor=user, target=user, details={"stage": "locked"})
+        return None
+    return found[0]
+
+
+@transaction.atomic
+def locked_login_completed(*, user: User, device: SecondFactor, keyring: KeyRing, session_key: str) -> None:
+    """The owner of a locked account logged in with password and second factor at once (the
+    session is new: its key was made by this login). Audited as a login while locked."""
+    from defensor.core.sessions import stored_key
+
+    StaffSession.objects.get_or_create(user=user, stored_key=stored_key(session_key))
+    factor = "recovery_code" if isinstance(device, StaticDevice) else "totp"
+    _login_completed(user, factor, keyring, while_locked=True)
 
 
 def has_confirmed_totp(user: User) -> bool:

@@ -20,10 +20,11 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from defensor.access import services as keys
-from defensor.accounts import services
+from defensor.accounts import lockout, services
 from defensor.accounts.forms import (
     EnrolmentForm,
     LanguageForm,
+    LockedLoginForm,
     LoginForm,
     PasswordChangeForm,
     RoleForm,
@@ -33,14 +34,16 @@ from defensor.accounts.forms import (
 from defensor.accounts.middleware import session_started
 from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import (
+    ROLE_PERMISSIONS,
     Perm,
     acting_user,
+    has_permission,
     is_two_factor_verified,
     permissions_for,
     staff_view,
 )
 from defensor.accounts.sections import account_sections
-from defensor.accounts.selectors import user_for, users_for
+from defensor.accounts.selectors import cases_held_count, user_for, users_for
 from defensor.core.views import error_page
 from defensor.keys.crypto import KeyDerivationBusy
 from defensor.keys.keyring import keyring_for, keyring_store
@@ -63,6 +66,8 @@ def _after_verification(request: HttpRequest, user: User) -> HttpResponse:
 def login_view(request: HttpRequest) -> HttpResponse:
     if is_two_factor_verified(request.user):
         return redirect("staff:home")
+    if request.method == "POST" and lockout.is_locked(request, request.POST.get("username", "")):
+        return _login_while_locked(request)
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
@@ -85,14 +90,44 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request) or ""})
 
 
+def _login_while_locked(request: HttpRequest) -> HttpResponse:
+    """A locked account still lets in whoever has its password AND its second factor.
+
+    Every other attempt (no code, a wrong password, a wrong code) gets the same locked page and
+    counts as a failure, so the lock keeps slowing a guesser, who never learns whether a password
+    was right, while the owner cannot be kept out by someone typing wrong passwords.
+    """
+    form = LockedLoginForm(request.POST)
+    user = form.user if form.is_valid() else None
+    device = services.locked_login_second_factor(user=user, token=form.cleaned_data["token"]) if user else None
+    if user is None or device is None:
+        lockout.failure_counted(request, request.POST.get("username", ""))
+        return locked_out(request)
+    try:
+        private_key = keys.user_keys_unlock_at_login(user=user, password=form.cleaned_data["password"])
+    except KeyDerivationBusy as error:
+        return error_page(request, status=503, title=_("Log in"), message=str(error.user_message))
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # axes forgets the failures
+    session_started(request)
+    keyring = keyring_store(request, user.pk, private_key)
+    request.session.save()
+    services.locked_login_completed(
+        user=user, device=device, keyring=keyring, session_key=request.session.session_key or ""
+    )
+    otp_login(request, device)
+    return _after_verification(request, user)
+
+
 def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
     """django-axes calls this instead of authenticating a locked-out account."""
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
     message = _("Too many failed attempts. This account is locked for %(minutes)d minutes.") % {"minutes": minutes}
     match = request.resolver_match
     if match is not None and match.url_name == "login":
-        form = LoginForm(request)
-        return render(request, "accounts/login.html", {"form": form, "locked_message": message}, status=429)
+        # The name typed is shown again, never the password; the code is asked for at once.
+        form = LockedLoginForm(initial={"username": request.POST.get("username", "")})
+        context = {"form": form, "locked_message": message, "next": _safe_next(request) or ""}
+        return render(request, "accounts/login.html", context, status=429)
     return error_page(request, status=429, title=_("Account locked"), message=message)
 
 
@@ -110,7 +145,8 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     pending_id = request.session.get(PENDING_DEVICE_KEY)
     if request.method == "POST" and form.is_valid() and pending_id is not None:
         result = services.totp_enrolment_confirm(
-            user=user, device_id=pending_id, token=form.cleaned_data["token"], keyring=keyring_for(request)
+            user=user, device_id=pending_id, token=form.cleaned_data["token"], keyring=keyring_for(request),
+            session=request.session,
         )
         if result is not None:
             device, codes = result
@@ -151,7 +187,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         return redirect("staff:2fa-setup")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = services.two_factor_check(user=user, token=form.cleaned_data["token"], keyring=keyring_for(request))
+        device = services.two_factor_check(
+            user=user, token=form.cleaned_data["token"], keyring=keyring_for(request), session=request.session
+        )
         if device is not None:
             otp_login(request, device)
             return _after_verification(request, user)
@@ -278,8 +316,12 @@ def users_view(request: HttpRequest) -> HttpResponse:
         else:
             # Shown once, in this response only: the administrator hands it over in person.
             return render(request, "accounts/user_password.html", {"target": user, "password": password})
+    users = list(users_for(actor=actor))
+    locks = lockout.account_locks(usernames=[u.username for u in users])
     return render(
-        request, "accounts/users.html", {"users": users_for(actor=actor), "form": form},
+        request, "accounts/users.html",
+        {"users": [(u, locks.get(u.username)) for u in users], "form": form,
+         "locked": [(u, locks[u.username]) for u in users if u.username in locks]},
         status=400 if form.errors else 200,
     )
 
@@ -292,6 +334,16 @@ def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
     role_form = RoleForm(initial={"role": target.membership.role})
     if request.method == "POST":
         action = request.POST.get("action", "")
+        if action == "unlock":
+            failures = services.user_unlock(user=target, unlocked_by=actor)
+            if failures:
+                messages.success(request, _("%(name)s can log in again: %(count)d failed attempts are forgotten.")
+                                 % {"name": target.username, "count": failures})
+            else:
+                messages.info(request, _("%(name)s was not locked. Nothing was changed.") % {"name": target.username})
+            if request.POST.get("back") == "team":
+                return redirect("staff:users")
+            return redirect("staff:user", user_id=target.pk)
         if action == "disable":
             services.user_disable(user=target, disabled_by=actor)
             messages.success(request, _("The account is disabled. Its sessions have ended."))
@@ -301,10 +353,16 @@ def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
         elif action == "role":
             role_form = RoleForm(request.POST)
             if not role_form.is_valid():
-                return render(request, "accounts/user_detail.html", {"target": target, "role_form": role_form},
-                              status=400)
-            services.user_set_role(user=target, role=Role(role_form.cleaned_data["role"]), changed_by=actor)
-            messages.success(request, _("The role is changed."))
+                return _user_page(request, target, role_form=role_form, status=400)
+            cases = cases_held_count(user=target)
+            removed = services.user_set_role(user=target, role=Role(role_form.cleaned_data["role"]), changed_by=actor)
+            if removed:
+                messages.warning(request, _(
+                    "The role is changed. This role works on no case, so access to the cases that were shared with "
+                    "the account (%(count)d) and to their clients' records was removed. Changing the role back "
+                    "does not return it: share each case again.") % {"count": cases})
+            else:
+                messages.success(request, _("The role is changed."))
         elif action == "reset-2fa":
             password = services.user_reset_two_factor(user=target, reset_by=actor)
             messages.success(request, _("Two-factor authentication is reset. The user sets it up again at next login."))
@@ -316,4 +374,16 @@ def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
             messages.error(request, _("Unknown action. Nothing was changed."))
             return redirect("staff:user", user_id=target.pk)
         return redirect("staff:user", user_id=target.pk)
-    return render(request, "accounts/user_detail.html", {"target": target, "role_form": role_form})
+    return _user_page(request, target, role_form=role_form)
+
+
+def _user_page(request: HttpRequest, target: User, *, role_form: RoleForm, status: int = 200) -> HttpResponse:
+    works_on_cases = has_permission(target, Perm.CASES_WORK)
+    context = {
+        "target": target, "role_form": role_form,
+        "lock": lockout.account_locks(usernames=[target.username]).get(target.username),
+        # What a change to a role without case work would take away, said before it is made.
+        "cases_held": cases_held_count(user=target) if works_on_cases else 0,
+        "roles_without_cases": [role.label for role in Role if role not in ROLE_PERMISSIONS[Perm.CASES_WORK]],
+    }
+    return render(request, "accounts/user_detail.html", context, status=status)

@@ -26,6 +26,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "user.logged_out_everywhere": _("Logged out on every device"),
     "user.login_failed": _("Failed login"),
     "user.locked_out": _("Account locked after failed logins"),
+    "user.unlocked": _("Account unlocked by an administrator"),
     "user.language_changed": _("Language changed"),
     "keys.organisation_keys_created": _("Organisation keys and recovery kit made"),
     "keys.user_keypair_created": _("Personal key pair made"),
