@@ -47,7 +47,7 @@ from defensor.cases.selectors import (
     timeline,
 )
 from defensor.core.errors import DefensorError
-from defensor.core.views import form_errors_to_messages
+from defensor.core.views import form_errors_to_messages, page_number
 from defensor.documents.catalogue import document_titles
 from defensor.documents.models import GeneratedDocument
 from defensor.keys.keyring import keyring_for
@@ -70,7 +70,7 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     keyring = keyring_for(request)
     filters = CaseFilterForm(request.GET or None)
     values = filters.cleaned_data if filters.is_valid() else {}
-    page = case_list(actor=actor, keyring=keyring, page=_page(request), kind=values.get("kind", ""),
+    page = case_list(actor=actor, keyring=keyring, page=page_number(request), kind=values.get("kind", ""),
                      stage=values.get("stage", ""), number=values.get("number", ""))
     rows = page.rows
     if keyring is not None:
@@ -81,13 +81,6 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         "filters": filters, "page": page, "rows": rows, "query": query.urlencode(), "keys_locked": keyring is None,
         "can_open": has_permission(actor, Perm.CASES_OPEN),
     })
-
-
-def _page(request: HttpRequest) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
 
 
 @staff_view(Perm.CASES_OPEN)

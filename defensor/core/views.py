@@ -20,6 +20,19 @@ def form_errors_to_messages(request: HttpRequest, form: Any) -> None:
             messages.error(request, f"{label}: {error}" if label else str(error))
 
 
+# A page number further than any list could reach; larger ones would overflow the database's
+# OFFSET (a 500 for ?page=99999999999999999999999).
+LAST_PAGE = 1_000_000
+
+
+def page_number(request: HttpRequest) -> int:
+    """The ``page`` asked for in the query string: 1 if it is not a whole number, at most LAST_PAGE."""
+    try:
+        return min(max(1, int(request.GET.get("page", "1"))), LAST_PAGE)
+    except ValueError:
+        return 1
+
+
 def error_page(request: HttpRequest, *, status: int, title: str, message: str) -> HttpResponse:
     staff = request.path_info.startswith("/staff/")
     context = {
