@@ -269,12 +269,11 @@ def prepare(data_dir: Path, env: dict[str, str]) -> list[str]:
 
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """The server `make run` starts (same command line, defensor.core.server), with the bare view added."""
-    from defensor.core.server import granian_path, server_argv
+    from defensor.core.server import granian_installed, server_argv
 
-    granian = granian_path()
-    if granian is None:
+    if not granian_installed():
         raise RuntimeError("granian is not installed")
-    command = server_argv(granian, host=HOST, port=port, workers=2, app="bench.wsgi:application", log_level="error")
+    command = server_argv(host=HOST, port=port, workers=2, app="bench.wsgi:application", log_level="error")
     # A session of its own, so a crash takes the server's worker processes down with it.
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                               start_new_session=True)

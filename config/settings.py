@@ -41,6 +41,10 @@ def env_int(name: str, default: int) -> int:
 MODE = env("DEFENSOR_MODE", "local").strip().lower()
 PRODUCTION = MODE == "production"
 
+# Whatever this process writes (database, -wal, -shm, static and uploaded files, folders) is
+# readable by its owner alone. Here because every entry point loads these settings first:
+# the defensor command, manage.py, granian's workers and the tests.
+os.umask(0o077)
 DATA_DIR = Path(env("DEFENSOR_DATA_DIR", "var")).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -284,6 +288,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DEFENSOR_MAX_FORM_BYTES", 512 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
+# Django's storage sets 0644 on every file it saves (collectstatic too) whatever the umask.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Files are refused everywhere except where a view installs the encrypting handler (the intake):
 # nothing uploaded may reach the disk in plaintext, not even a temp file.
 FILE_UPLOAD_HANDLERS = ["defensor.intake.uploads.RefuseFilesHandler"]

@@ -5,32 +5,31 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _defensor(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "defensor.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-    )
+from tests.serving import (
+    ROOT,
+    SHELL_UMASK,
+    free_port,
+    fresh_environment,
+    http_status,
+    open_to_others,
+    processes_of,
+)
+from tests.serving import defensor as _defensor
 
 
 @pytest.fixture
 def fresh_env(clean_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     """An embedded set-up in an empty data directory (SQLite even when the suite runs on PostgreSQL)."""
-    env = {k: v for k, v in clean_env.items() if k != "DATABASE_URL"}
-    (tmp_path / "kit").mkdir()
-    return {**env, "DEFENSOR_DATA_DIR": str(tmp_path / "var"), "DEFENSOR_RECOVERY_KIT_DIR": str(tmp_path / "kit")}
+    return fresh_environment(clean_env, tmp_path)
 
 
 def test_init_runs_once_and_createuser_adds_members(fresh_env: dict[str, str]) -> None:
@@ -59,20 +58,6 @@ def test_init_runs_once_and_createuser_adds_members(fresh_env: dict[str, str]) -
     assert "Audit log intact" in verify.stdout
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 def _reminder_runs_waiting(data_dir: str) -> int:
     database = sqlite3.connect(Path(data_dir) / "defensor.sqlite3")
     try:
@@ -95,29 +80,21 @@ def _cmdline(pid: int) -> bytes:
 
 def _workers_of(data_dir: str) -> list[int]:
     """Processes running `defensor worker` for this data directory."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if b"defensor.cli\x00worker" in (proc / "cmdline").read_bytes() and \
-                    f"DEFENSOR_DATA_DIR={data_dir}".encode() in (proc / "environ").read_bytes():
-                found.append(int(proc.name))
-        except (OSError, ValueError):
-            continue
-    return found
+    return processes_of(data_dir, b"defensor.cli\x00worker")
 
 
 def test_serve_prepares_a_fresh_data_directory_and_answers(fresh_env: dict[str, str]) -> None:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "defensor.cli", "serve", "--port", str(port), "--workers", "1"],
-        cwd=ROOT, env=fresh_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env=fresh_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, umask=SHELL_UMASK,
     )
     try:
         deadline = time.monotonic() + 90
         status = None
         while time.monotonic() < deadline:
             try:
-                status = _get(f"http://127.0.0.1:{port}/staff/login/")
+                status = http_status(f"http://127.0.0.1:{port}/staff/login/")
                 break
             except OSError:
                 time.sleep(0.3)
@@ -143,10 +120,15 @@ def test_serve_prepares_a_fresh_data_directory_and_answers(fresh_env: dict[str, 
             time.sleep(0.5)
             again = [pid for pid in _workers_of(fresh_env["DEFENSOR_DATA_DIR"]) if pid not in workers]
         assert again, "the background worker was not started again"
-        assert _get(f"http://127.0.0.1:{port}/") == 200
-        assert _get(f"http://127.0.0.1:{port}/static/defensor/app.css") == 200
+        assert http_status(f"http://127.0.0.1:{port}/") == 200
+        assert http_status(f"http://127.0.0.1:{port}/static/defensor/app.css") == 200
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/staff/", timeout=5) as response:
             assert response.url.endswith("/staff/login/?next=/staff/")
+        # Started from a shell that lets others read new files, it keeps every one private.
+        data_dir = Path(fresh_env["DEFENSOR_DATA_DIR"])
+        made = {path.name for path in data_dir.iterdir()}
+        assert {"defensor.sqlite3", "defensor.sqlite3-wal", "defensor.sqlite3-shm", "static"} <= made
+        assert not open_to_others(data_dir)
     finally:
         server.send_signal(signal.SIGINT)
         try:

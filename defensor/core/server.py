@@ -1,24 +1,37 @@
-"""The production server's command line, shared by `defensor serve` and the intake benchmark
-(so the benchmark measures exactly the server a user runs)."""
+"""The production server, shared by `defensor serve` and the intake benchmark (so the benchmark
+measures exactly the server a user runs), and the guards `serve` passes before starting it.
+
+``python -m defensor.core.server GRANIAN-OPTIONS`` is granian's own command line with one
+addition: its worker processes end when the main process does. Without it, a server killed with
+SIGKILL (out of memory, ``kill -9``) leaves its workers answering on the port, from the old data
+directory, for ever.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
+import importlib.util
 import os
-import shutil
+import socket
 import sys
+from pathlib import Path
+
+from django.core.management.base import CommandError
+
+LOCK_NAME = "serve.lock"
 
 
-def granian_path() -> str | None:
-    found = shutil.which("granian") or os.path.join(os.path.dirname(sys.executable), "granian")
-    return found if os.path.exists(found) else None
+def granian_installed() -> bool:
+    return importlib.util.find_spec("granian") is not None
 
 
 def server_argv(
-    granian: str, *, host: str, port: int, workers: int, app: str = "config.wsgi:application",
-    log_level: str = "warning",
+    *, host: str, port: int, workers: int, app: str = "config.wsgi:application", log_level: str = "warning",
 ) -> list[str]:
     return [
-        granian,
+        sys.executable, "-m", "defensor.core.server",
         "--interface", "wsgi",
         "--host", host,
         "--port", str(port),
@@ -36,9 +49,65 @@ def server_argv(
 def die_with_parent() -> None:
     """For a child process: end when the parent does, however it ends (Linux: PR_SET_PDEATHSIG;
     elsewhere the service manager's process group does it)."""
-    import contextlib
     import ctypes
     import signal
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+
+
+def data_dir_lock(data_dir: Path, *, port: int) -> int:
+    """Hold the data directory for this server, or refuse (CommandError) if another one holds it.
+
+    The lock is an flock on ``serve.lock``; its descriptor stays open across the exec into granian
+    (and in granian's workers), so the kernel lets go of it when the last of them ends, SIGKILL
+    included: a lock file left behind by a dead server never stands in the way."""
+    fd = os.open(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 200).decode("utf-8", "replace").strip() or "starting"
+        os.close(fd)
+        raise CommandError(
+            f"Another `defensor serve` is already running on the data directory {data_dir} ({holder}): "
+            "stop it first, or give this one a DEFENSOR_DATA_DIR of its own."
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()}, port {port}\n".encode())
+    os.set_inheritable(fd, True)
+    return fd
+
+
+def port_check(host: str, port: int) -> None:
+    """Refuse (CommandError) if something already listens on ``host:port``.
+
+    granian listens with SO_REUSEPORT, so a second server on a taken port would start and the
+    kernel would split requests between the two. A socket of our own without SO_REUSEPORT
+    cannot bind next to a listening one."""
+    address = host.strip("[]")
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # connections closing are no server
+        try:
+            probe.bind((address, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise CommandError(
+                    f"Port {port} on {host} is already in use by another server: stop it, or choose "
+                    "another port with --port (or DEFENSOR_PORT)."
+                ) from None
+            raise CommandError(f"Cannot listen on {host}:{port}: {error.strerror}.") from None
+
+
+def _granian_main() -> None:
+    """granian's command line, its workers bound to the main process's life (they are forked from
+    the main thread, which lives as long as the process)."""
+    os.register_at_fork(after_in_child=die_with_parent)
+    from granian.cli import entrypoint
+
+    sys.argv[0] = "granian"
+    entrypoint()  # type: ignore[no-untyped-call]  # granian ships no annotation for it
+
+
+if __name__ == "__main__":
+    _granian_main()

@@ -8,6 +8,10 @@ class DeadlinesConfig(AppConfig):
 
     def ready(self) -> None:
         from defensor.accounts.sections import account_section_register
+        from defensor.core.periodic import periodic_register
         from defensor.deadlines.account import FEED_SECTION
+        from defensor.deadlines.tasks import reminders_schedule
 
+        # The worker queues the daily reminder run when it starts (defensor worker).
+        periodic_register("deadline reminders", reminders_schedule)
         account_section_register(FEED_SECTION)

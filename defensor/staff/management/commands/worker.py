@@ -12,6 +12,7 @@ from typing import Any
 
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
+from defensor.core.periodic import periodic_schedule_all
 from defensor.core.server import die_with_parent
 from defensor.keys.worker import worker_identity_start, worker_identity_stop
 
@@ -19,7 +20,7 @@ RESTART_AFTER_SECONDS = 5
 
 
 class Command(DatabaseWorkerCommand):
-    help = "Run background tasks (deadline reminders, documents) with an in-memory worker key."
+    help = "Run background tasks (recurring runs, documents) with an in-memory worker key."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
@@ -30,10 +31,9 @@ class Command(DatabaseWorkerCommand):
         if options.pop("restart", False):
             self._keep_running(options)
             return
-        from defensor.deadlines.tasks import reminders_schedule
-
         identity = worker_identity_start()
-        reminders_schedule()  # the daily run waits, whoever started this worker
+        # Recurring work the apps registered (the daily reminder run…) waits, whoever started this worker.
+        periodic_schedule_all()
         if not options.get("batch"):
             identity.start_heartbeat()
         try:

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from defensor.core.server import die_with_parent, granian_path, server_argv
-from defensor.intake.services import abandoned_uploads_remove
+from defensor.core.datadir import data_dir_tighten, database_unready
+from defensor.core.server import data_dir_lock, die_with_parent, granian_installed, port_check, server_argv
 
 
 class Command(BaseCommand):
@@ -29,7 +29,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         scheme = "https" if settings.PRODUCTION else "http"
         base_url = f"{scheme}://{options['host']}:{options['port']}"
-        if not options["no_prepare"]:
+        if not granian_installed():
+            raise CommandError("granian is not installed in this environment.")
+        # One server per data directory, held until the server ends (across the exec below).
+        data_dir_lock(settings.DATA_DIR, port=options["port"])
+        tightened = data_dir_tighten(settings.DATA_DIR)
+        if tightened:
+            self.stderr.write(
+                f"Warning: {tightened} files or folders in {settings.DATA_DIR} were open to other users; "
+                "they are private now (files 0600, folders 0700)."
+            )
+        port_check(options["host"], options["port"])
+        if options["no_prepare"]:
+            unready = database_unready()
+            if unready:
+                raise CommandError(unready)
+        else:
             call_command("migrate", interactive=False, verbosity=0)
             if connection.vendor == "sqlite":
                 # Table statistics, so SQLite picks the blind indexes rather than walking every
@@ -40,19 +55,16 @@ class Command(BaseCommand):
                     cursor.execute("ANALYZE")
             call_command("collectstatic", interactive=False, verbosity=0)
             call_command("clearsessions")  # expired sessions: nothing to keep
-            abandoned_uploads_remove(older_than_hours=settings.DEFENSOR_INTAKE_ABANDONED_HOURS)
             call_command("init", if_needed=True, url=f"{base_url}/staff/", stdout=self.stdout)
-        # The worker enqueues the daily reminder run when it starts (defensor worker).
+        # The worker queues the recurring runs the apps registered when it starts (defensor worker).
         if settings.DEFENSOR_TASK_WORKER:
             # The worker lives beside the server and ends with it (however it ends); if it dies on
             # its own, it is started again. It runs deadline reminders and document generation.
+            # (Popen closes the data directory lock's descriptor in it: the lock is the server's.)
             subprocess.Popen([sys.executable, "-m", "defensor.cli", "worker", "--interval", "5", "--restart"],
                              preexec_fn=die_with_parent)
             self.stdout.write("Background worker started (deadline reminders, documents).")
-        granian = granian_path()
-        if granian is None:
-            raise CommandError("granian is not installed in this environment.")
-        argv = server_argv(granian, host=options["host"], port=options["port"], workers=options["workers"])
+        argv = server_argv(host=options["host"], port=options["port"], workers=options["workers"])
         self.stdout.write(f"Serving the public intake at {base_url}/ and the team workspace at {base_url}/staff/")
         self.stdout.flush()
-        os.execv(granian, argv)  # noqa: S606 - replacing ourselves with the server is the point
+        os.execv(argv[0], argv)  # noqa: S606 - replacing ourselves with the server is the point
