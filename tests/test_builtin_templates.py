@@ -21,10 +21,10 @@ from docxtpl import DocxTemplate
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from defensor.cases.models import CaseKind
+from defensor.core.grammar import court_date
 from defensor.documents.builtin import make_templates
 from defensor.documents.catalogue import CONTEXT_NAMES, INPUT_KINDS, NEEDABLE  # the application's context
 from defensor.documents.context import amount_typed
-from defensor.documents.grammar import court_date
 from defensor.documents.render import jinja_environment
 
 BUILTIN = Path(make_templates.__file__).resolve().parent

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from defensor.documents.grammar import (
+from defensor.core.grammar import (
     Gender,
     GrammaticalCase,
     amount_in_words,

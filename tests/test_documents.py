@@ -27,8 +27,8 @@ from defensor.accounts.models import Role, User
 from defensor.audit.models import AuditEvent
 from defensor.cases import services as cases
 from defensor.cases.models import Case, Claimant, EventKind
+from defensor.core.grammar import court_date
 from defensor.documents.catalogue import NEEDABLE, builtin_templates, uploaded_info
-from defensor.documents.grammar import court_date
 from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
 from defensor.documents.render import (
     MEMORY_DIR,

@@ -16,7 +16,7 @@ from django.test import Client
 from defensor.access.services import record_access_grant
 from defensor.accounts.models import Role, User
 from defensor.audit.models import AuditEvent
-from defensor.documents.context import name_forms
+from defensor.core.grammar import name_forms
 from defensor.people.models import Person
 from defensor.people.services import person_create
 from tests.canary import stored_bytes

@@ -12,9 +12,8 @@ from django.http import HttpRequest
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission
 from defensor.accounts.sections import AccountSection
-from defensor.documents.context import name_forms
+from defensor.core.grammar import GrammaticalCase, name_forms, normalise
 from defensor.documents.forms import DocumentProfileForm
-from defensor.documents.grammar import GrammaticalCase, normalise
 
 
 def profile_card(request: HttpRequest, user: User, refused: forms.Form | None) -> Mapping[str, Any] | None:

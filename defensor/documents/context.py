@@ -16,18 +16,8 @@ from django.utils.translation import gettext as _
 from defensor.accounts.models import User
 from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, Claimant, EventKind
 from defensor.cases.procedures import procedure_for
+from defensor.core.grammar import amount_in_words, court_date, name_forms
 from defensor.documents.catalogue import NEEDABLE, TemplateInfo
-from defensor.documents.grammar import (
-    NAME_FORM_CASES,
-    Gender,
-    GrammaticalCase,
-    amount_in_words,
-    court_date,
-    decline_full_name,
-    detect_gender,
-    initials,
-    initials_declined,
-)
 from defensor.keys.keyring import KeyRing
 from defensor.people.services import name_form_overrides
 
@@ -53,24 +43,6 @@ def _birth_date(value: str | None) -> str:
         return _short(date.fromisoformat(value))
     except ValueError:
         return value  # as written down
-
-
-def name_forms(full_name: str, overrides: dict[str, str], *, gender: Gender | None = None) -> dict[str, Any]:
-    """A full name in every case a template asks for, the lawyer's own text first."""
-    name = " ".join(full_name.split())
-    try:
-        gender = gender or detect_gender(full_name)
-        forms: dict[str, Any] = {"name": name}
-        for case in NAME_FORM_CASES:
-            forms[case.value] = decline_full_name(full_name, case, gender=gender, overrides=overrides)
-        forms["initials"] = initials(full_name)
-        for case in (GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE):
-            forms[f"initials_{case.value}"] = initials_declined(full_name, case, gender=gender, overrides=overrides)
-    except ValueError:  # no letters to decline (a name not written down): printed as it is
-        return {"name": name, **{case.value: name for case in NAME_FORM_CASES}, "initials": name,
-                "initials_genitive": name, "initials_dative": name, "female": False}
-    forms["female"] = gender == Gender.FEMALE
-    return forms
 
 
 def parse_amount(text: str) -> Decimal | None:

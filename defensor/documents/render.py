@@ -25,7 +25,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from defensor.core.errors import DefensorError
-from defensor.documents.grammar import amount_in_words, court_date
+from defensor.core.grammar import amount_in_words, court_date
 
 MEMORY_DIR = Path("/dev/shm")  # noqa: S108 - memory-backed on Linux: the DOCX must not reach a disk
 PDF_TIMEOUT_SECONDS = 120

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from defensor.documents.context import name_forms
-from defensor.documents.grammar import court_date
+from defensor.core.grammar import court_date, name_forms
 
 _CLAIMANTS = (
     ("Гусев Андрей Ильич", "1994-03-12", "в/ч 12345", date(2024, 9, 30)),

@@ -21,9 +21,9 @@ from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.cases.models import Case
 from defensor.core.errors import DefensorError, InvalidOperation
+from defensor.core.grammar import normalise
 from defensor.documents.catalogue import CONTEXT_NAMES, TemplateInfo, needs_of_source, template_source
 from defensor.documents.context import Missing, document_snapshot, missing_data
-from defensor.documents.grammar import normalise
 from defensor.documents.models import DocumentTemplate, GeneratedDocument
 from defensor.documents.render import RenderFailed, render_docx
 from defensor.documents.tasks import document_generate

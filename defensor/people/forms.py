@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from defensor.documents.grammar import NAME_FORM_CASES
+from defensor.core.grammar import NAME_FORM_CASES
 from defensor.people.services import NAME_FORM_MAX_LENGTH
 
 NAME_FORM_LABELS = {

@@ -16,7 +16,7 @@ from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.core.errors import InvalidOperation
-from defensor.documents.grammar import NAME_FORM_CASES, decline_full_name, normalise
+from defensor.core.grammar import NAME_FORM_CASES, decline_full_name, normalise
 from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.models import KeyKind
 from defensor.keys.records import RecordSealer

@@ -16,8 +16,7 @@ from defensor.accounts.permissions import Perm, acting_user, staff_view
 from defensor.cases.models import Claimant
 from defensor.cases.selectors import cases_for
 from defensor.core.errors import DefensorError
-from defensor.documents.context import name_forms
-from defensor.documents.grammar import NAME_FORM_CASES
+from defensor.core.grammar import NAME_FORM_CASES, name_forms
 from defensor.keys.keyring import keyring_for
 from defensor.keys.records import Decrypted
 from defensor.people import services

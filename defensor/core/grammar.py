@@ -272,6 +272,24 @@ def initials_declined(
 
 # --- dates ----------------------------------------------------------------------------------
 
+def name_forms(full_name: str, overrides: dict[str, str], *, gender: Gender | None = None) -> dict[str, str | bool]:
+    """A full name in every case a template asks for, the lawyer's own text first."""
+    name = " ".join(full_name.split())
+    try:
+        gender = gender or detect_gender(full_name)
+        forms: dict[str, str | bool] = {"name": name}
+        for case in NAME_FORM_CASES:
+            forms[case.value] = decline_full_name(full_name, case, gender=gender, overrides=overrides)
+        forms["initials"] = initials(full_name)
+        for case in (GrammaticalCase.GENITIVE, GrammaticalCase.DATIVE):
+            forms[f"initials_{case.value}"] = initials_declined(full_name, case, gender=gender, overrides=overrides)
+    except ValueError:  # no letters to decline (a name not written down): printed as it is
+        return {"name": name, **{case.value: name for case in NAME_FORM_CASES}, "initials": name,
+                "initials_genitive": name, "initials_dative": name, "female": False}
+    forms["female"] = gender == Gender.FEMALE
+    return forms
+
+
 _MONTHS_GENITIVE = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
