@@ -400,6 +400,14 @@ DEFENSOR_INTAKE_HOLD_FASTER_THAN = env_int("DEFENSOR_INTAKE_HOLD_FASTER_THAN_SEC
 DEFENSOR_INTAKE_FORM_HOURS = env_int("DEFENSOR_INTAKE_FORM_HOURS", 72)  # how long a started form can wait
 DEFENSOR_INTAKE_MAX_LATER_FILES = env_int("DEFENSOR_INTAKE_MAX_LATER_FILES", 20)
 DEFENSOR_INTAKE_ABANDONED_HOURS = env_int("DEFENSOR_INTAKE_ABANDONED_HOURS", 24)
+# Files attached to forms not sent yet, as stored: at most this much per form and in all (a form's
+# own files, 5 x 20 MB, fit; forms that are never sent cannot fill the disk).
+DEFENSOR_INTAKE_UNSENT_BYTES_PER_VISIT = env_int("DEFENSOR_INTAKE_UNSENT_MB_PER_VISIT", 128) * 1024 * 1024
+DEFENSOR_INTAKE_UNSENT_BYTES_TOTAL = env_int("DEFENSOR_INTAKE_UNSENT_MB_TOTAL", 2048) * 1024 * 1024
+# Free disk kept for the team: below the reserve the public intake takes no more files; below
+# the floor it takes no more requests or messages either ("try again later", answers kept).
+DEFENSOR_DISK_RESERVE_BYTES = env_int("DEFENSOR_DISK_RESERVE_MB", 512) * 1024 * 1024
+DEFENSOR_DISK_FLOOR_BYTES = env_int("DEFENSOR_DISK_FLOOR_MB", 128) * 1024 * 1024
 DEFENSOR_QUICK_EXIT_URL = env("DEFENSOR_QUICK_EXIT_URL", "https://yandex.ru/pogoda/")
 # Flash messages ("Case 2026-0001 opened.") live in the server-side session, never in a cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 from typing import Any
 
@@ -41,6 +43,31 @@ class IntakeVisitor:
         match = re.search(r'name="state" value="([^"]+)"', self.page)
         assert match, "no form state on the page"
         return match.group(1)
+
+    @property
+    def key(self) -> bytes:
+        """The key in the visitor's own cookie: what the visitor needs to read or forge their state."""
+        from defensor.intake.state import VISIT_COOKIE
+
+        return base64.urlsafe_b64decode(self.client.cookies[VISIT_COOKIE].value)
+
+    def state_json(self) -> dict[str, Any]:
+        """The state in the page, as the visitor can read it with their own cookie."""
+        from defensor.intake.state import STATE_AAD
+        from defensor.keys import crypto
+
+        raw = crypto.decrypt(self.key, base64.urlsafe_b64decode(self.state.encode()), aad=STATE_AAD)
+        return dict(json.loads(raw))
+
+    def forged(self, text: str) -> str:
+        """A state token the visitor made themselves from JSON text (which may hold 1e999 or NaN)."""
+        from defensor.intake.state import STATE_AAD
+        from defensor.keys import crypto
+
+        return base64.urlsafe_b64encode(crypto.encrypt(self.key, text.encode(), aad=STATE_AAD)).decode()
+
+    def post_forged(self, text: str, data: dict[str, Any] | None = None, action: str = "next") -> str:
+        return self._take(self.client.post("/request/", {"state": self.forged(text), "action": action, **(data or {})}))
 
     def start(self) -> str:
         return self._take(self.client.get("/request/"))

@@ -366,26 +366,6 @@ def test_a_request_sent_faster_than_a_person_could_is_kept_but_held_for_review(
     assert held == [True, False]  # nobody is refused; the suspect one waits for a person to look
 
 
-def test_files_of_forms_never_sent_are_removed_later(anna: User) -> None:
-    import os
-    import time
-
-    visitor = IntakeVisitor()
-    visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    visitor.post(DEFAULT_ANSWERS["order"])
-    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("скан.pdf", PDF)]})
-    leftovers = [p for p in attachments_dir().glob("*.bin") if p.stem not in
-                 {str(a) for a in Attachment.objects.values_list("id", flat=True)}]
-    assert leftovers
-    services.abandoned_uploads_remove(older_than_hours=24)
-    assert all(path.exists() for path in leftovers)  # fresh ones stay: the person may still send
-    for path in leftovers:
-        os.utime(path, (time.time() - 25 * 3600, time.time() - 25 * 3600))
-    assert services.abandoned_uploads_remove(older_than_hours=24) >= len(leftovers)
-    assert not any(path.exists() for path in leftovers)
-
-
 def test_a_file_added_later_with_the_receipt_reaches_only_the_team(anna: User) -> None:
     visitor = IntakeVisitor()
     visitor.start()

@@ -122,3 +122,22 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk}"
+
+
+class UnsentUpload(models.Model):
+    """A file attached to a web form that is not sent yet, and the form it belongs to.
+
+    So that a forged form state cannot remove or send someone else's file, and files of forms
+    never sent are capped per form and in all (and swept, intake.tasks). No personal data: the
+    file's id, the form's visit id (which becomes the submission's id if it is sent), the kind the
+    first bytes showed, the bytes it takes on disk rounded up to 64 KiB, when it arrived.
+    """
+
+    id = models.UUIDField(primary_key=True, editable=False)  # the file's name under attachments/
+    visit = models.UUIDField(db_index=True)
+    kind = models.CharField(max_length=16)
+    stored_bytes = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"unsent upload {self.pk}"

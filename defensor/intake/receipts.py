@@ -43,19 +43,25 @@ def new_seed() -> bytes:
     return secrets.token_bytes(SEED_BYTES)
 
 
-def from_seed(seed: bytes, *, language: str, digits: bool = False) -> str:
-    """The receipt a seed stands for, as words of the person's language or as digits.
+def seed_for_visit(visit: str, visitor_part: bytes) -> bytes:
+    """The seed of a web form's receipt: a server key's hash of the visit and the random part the
+    form state holds. The visitor can forge the state but not choose the receipt (it needs the
+    key); a copy of the server cannot compute it (the random part lived only in the page); the same
+    form sent twice gives the same receipt."""
+    return hashlib.blake2b(
+        visit.encode() + b"|" + visitor_part, key=derived_key("intake.receipt-seed.v1"), digest_size=SEED_BYTES,
+        person=b"defensor-receipt",
+    ).digest()
 
-    The seed is made when the form starts and travels in the encrypted form state, so sending the
-    form twice shows the same receipt again rather than losing it.
-    """
+
+def from_seed(seed: bytes, *, language: str, digits: bool = False) -> str:
+    """The receipt a seed stands for, as words of the person's language or as digits."""
     number = int.from_bytes(seed, "big")
     if digits:
         text = f"{number % 10 ** (DIGIT_GROUPS * DIGITS_PER_GROUP):0{DIGIT_GROUPS * DIGITS_PER_GROUP}d}"
         return " ".join(text[i : i + DIGITS_PER_GROUP] for i in range(0, len(text), DIGITS_PER_GROUP))
     words = russian_words() if language.startswith("ru") else english_words()
     return " ".join(words[(number >> (10 * i)) & 0x3FF] for i in range(WORD_COUNT))
-
 
 
 def normalise(receipt: str) -> str:

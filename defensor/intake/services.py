@@ -9,6 +9,7 @@ and only its keyed hash is kept.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -30,10 +32,19 @@ from defensor.core.errors import DefensorError
 from defensor.core.files import shred
 from defensor.core.models import Organisation
 from defensor.intake import receipts, urgency
-from defensor.intake.models import OPEN_STATUSES, Attachment, Channel, Message, Status, Submission, Urgency
+from defensor.intake.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Channel,
+    Message,
+    Status,
+    Submission,
+    UnsentUpload,
+    Urgency,
+)
 from defensor.intake.questionnaire import Questionnaire
 from defensor.intake.state import AttachedFile
-from defensor.intake.uploads import attachment_path
+from defensor.intake.uploads import attachment_path, attachments_dir, disk_has_room, unsent_bytes_total
 from defensor.keys import crypto
 from defensor.keys.blind import normalise_phone
 from defensor.keys.keyring import KeyRing
@@ -65,6 +76,14 @@ def rounded_size(size: int) -> int:
 
 class IntakeClosed(DefensorError):
     user_message = gettext_lazy("The request form is not open yet. Please try again later.")
+
+
+class DiskLow(IntakeBusy):
+    """Free disk is down to the floor kept for the team's work and the requests already received."""
+
+    user_message = gettext_lazy(
+        "The service is busy right now. Please try again later: what you wrote is kept on this page."
+    )
 
 
 def _aad(submission_id: object, what: str) -> bytes:
@@ -106,8 +125,17 @@ def intake_organisation() -> Organisation:
     return organisation
 
 
+def check_disk() -> None:
+    """A request or a message from the public takes a few kilobytes: taken down to the floor of
+    free disk (files stop earlier, at the reserve). What remains is for the team's work and the
+    database, so no write of something already acknowledged fails for want of room."""
+    if not disk_has_room(keep=settings.DEFENSOR_DISK_FLOOR_BYTES):
+        raise DiskLow()
+
+
 def check_capacity() -> None:
     """Answer a flood with 'try again' rather than accepting more than we can keep."""
+    check_disk()
     limit = settings.DEFENSOR_INTAKE_MAX_PER_MINUTE
     since = timezone.now() - timedelta(minutes=1)
     if limit and Submission.objects.filter(received_at__gte=since).count() >= limit:
@@ -128,7 +156,11 @@ def submission_receive(
     submission_id: uuid.UUID | None = None,
     taken_by: User | None = None,
 ) -> Received:
-    """Seal and store a request. ``taken_by``: the team member who took it by phone."""
+    """Seal and store a request. ``taken_by``: the team member who took it by phone.
+
+    ``submission_id``: the web form's visit; of ``files``, only those uploaded into that visit
+    are attached (a forged form state cannot take another visitor's file).
+    """
     if taken_by is not None:
         require_permission(taken_by, Perm.INTAKE_HOTLINE)
         organisation = taken_by.membership.organisation
@@ -159,10 +191,14 @@ def submission_receive(
             submission.save(force_insert=True)
     except IntegrityError as error:  # the same form sent twice at the same moment
         raise AlreadyReceived() from error
-    for attached in files:
-        if Attachment.objects.filter(pk=attached.id).exists() or not attachment_path(attached.id).exists():
-            continue  # not this person's file, or gone (the view checked just before; a race)
-        meta = json.dumps({"name": attached.name, "type": attached.type, "size": attached.size}).encode()
+    owned: dict[str, str] = {}
+    if files and submission_id is not None:
+        rows = UnsentUpload.objects.select_for_update().filter(visit=submission.pk, id__in=[f.id for f in files])
+        owned = {str(file_id): kind for file_id, kind in rows.values_list("id", "kind")}
+    attached_files = [f for f in files if f.id in owned and attachment_path(f.id).exists()]
+    UnsentUpload.objects.filter(pk__in=[f.id for f in attached_files]).delete()
+    for attached in attached_files:  # others: not this visit's, or swept (the view checked just before)
+        meta = json.dumps({"name": attached.name, "type": owned[attached.id], "size": attached.size}).encode()
         Attachment.objects.create(
             id=attached.id,
             submission=submission,
@@ -180,7 +216,7 @@ def submission_receive(
         actor=taken_by,
         organisation=organisation,
         target=submission,
-        details={"channel": channel.value, "attachments": len(files), "held": held_for_review},
+        details={"channel": channel.value, "attachments": len(attached_files), "held": held_for_review},
     )
     return Received(submission=submission, receipt=receipt)
 
@@ -470,23 +506,80 @@ def submissions_bulk_reply(
     return len(submissions)
 
 
+# --- files of forms not sent yet ---------------------------------------------------------------
+# Anonymous housekeeping of ciphertext whose key lives only in the visitor's page: no audit event
+# (nothing of the team's is read or changed, and an event per upload would itself fill the disk).
+
+
+@dataclass(frozen=True)
+class UnsentKept:
+    kept: list[AttachedFile]
+    over_form: list[str] = field(default_factory=list)  # names refused: the form holds enough already
+    over_total: list[str] = field(default_factory=list)  # names refused: unsent files hold enough in all
+
+
+@transaction.atomic
+def unsent_uploads_keep(*, visit: str, files: list[AttachedFile]) -> UnsentKept:
+    """Record files just received into the form ``visit`` as its own, within the caps on unsent
+    files per form and in all. Sizes as stored on disk, rounded up as for sent files. Two forms
+    receiving at the same moment can pass the cap in all by what they receive then, no more."""
+    per_form = settings.DEFENSOR_INTAKE_UNSENT_BYTES_PER_VISIT
+    in_form = int(UnsentUpload.objects.filter(visit=visit).aggregate(total=Sum("stored_bytes"))["total"] or 0)
+    in_all = unsent_bytes_total()
+    result = UnsentKept(kept=[])
+    now = timezone.now()
+    for attached in files:
+        stored = rounded_size(attachment_path(attached.id).stat().st_size)
+        if in_form + stored > per_form:
+            result.over_form.append(attached.name)
+        elif in_all + stored > settings.DEFENSOR_INTAKE_UNSENT_BYTES_TOTAL:
+            result.over_total.append(attached.name)
+        else:
+            UnsentUpload.objects.create(id=attached.id, visit=visit, kind=attached.type[:16], stored_bytes=stored,
+                                        created_at=now)
+            in_form, in_all = in_form + stored, in_all + stored
+            result.kept.append(attached)
+    return result
+
+
+@transaction.atomic
+def unsent_uploads_remove(*, visit: str, file_ids: set[str]) -> int:
+    """The visitor removes files from their form: only that form's own files are deleted."""
+    owned = [str(pk) for pk in UnsentUpload.objects.select_for_update()
+             .filter(visit=visit, id__in=file_ids).values_list("id", flat=True)]
+    UnsentUpload.objects.filter(pk__in=owned).delete()
+
+    def unlink() -> None:
+        for file_id in owned:
+            attachment_path(file_id).unlink(missing_ok=True)
+
+    transaction.on_commit(unlink)
+    return len(owned)
+
+
 def abandoned_uploads_remove(*, older_than_hours: int) -> int:
-    """Files uploaded into forms that were never sent (kept by nobody): shred them.
+    """Files uploaded into forms that were never sent: shred them (the sweep, intake.tasks).
 
     They are ciphertext whose key lived only in the abandoned page, so this is tidiness, not
-    secrecy; a request that is sent later than this finds its file gone and says so.
+    secrecy; a request that is sent later than this finds its file gone and says so. Also files
+    no record names (a crash while receiving, a withdrawal interrupted before its shredding).
     """
-    import time
-
-    from defensor.intake.uploads import attachments_dir
-
-    cutoff = time.time() - older_than_hours * 3600
-    kept = {str(pk) for pk in Attachment.objects.values_list("id", flat=True)}
-    removed = 0
+    cutoff = timezone.now() - timedelta(hours=older_than_hours)
+    with transaction.atomic():
+        old = [str(pk) for pk in UnsentUpload.objects.select_for_update()
+               .filter(created_at__lt=cutoff).values_list("id", flat=True)]
+        UnsentUpload.objects.filter(pk__in=old).delete()
+    removed = sum(shred(attachment_path(file_id)) for file_id in old)
+    # Unsent first: a file sent meanwhile moves from there to the attachments, never out of both.
+    kept = {str(pk) for pk in UnsentUpload.objects.values_list("id", flat=True)}
+    kept |= {str(pk) for pk in Attachment.objects.values_list("id", flat=True)}
+    oldest_kept_mtime = time.time() - older_than_hours * 3600
     for path in attachments_dir().glob("*.bin"):
-        if path.stem not in kept and path.stat().st_mtime < cutoff:
-            shred(path)
-            removed += 1
+        try:
+            if path.stem not in kept and path.stat().st_mtime < oldest_kept_mtime:
+                removed += shred(path)
+        except FileNotFoundError:  # removed meanwhile (a person removing a file, a withdrawal)
+            continue
     return removed
 
 

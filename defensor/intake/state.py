@@ -1,32 +1,64 @@
 """The questionnaire in progress lives in the visitor's browser, not on the server.
 
 Answers typed so far travel in a hidden form field, encrypted under a random key that lives
-only in the visitor's cookie. The server keeps nothing between steps — no session row, cache
-entry or temp file — so a person can pause between steps without losing anything and a seized
-server holds no half-finished request.
+only in the visitor's cookie. The server keeps no record of a form without files — no session
+row, cache entry or temp file — so a person can pause between steps without losing anything, a
+seized server holds no half-finished request, and a flood of visitors opening the form writes
+nothing. Files attached to a form are recorded (id, form, size: `UnsentUpload`) until it is sent.
 
 The visitor holds the key, so a state can be forged by its own visitor: everything read from it
-is checked here for shape, and the answers are validated again before anything is stored.
+is checked here for type and range (a bad state is "start again", never an error), and the
+answers are validated again before anything is stored. What the visitor must not choose is the
+server's: the visit (which also becomes the submission's id) and the time it started are
+issued by the server and carry its keyed MAC; files belong to a visit by a row on the server; the
+receipt is derived with a server key from the visit and the state's random part (receipts.py).
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from defensor.core.secrets import derived_key
 from defensor.keys import crypto
 
 VISIT_COOKIE = "defensor_visit"
-STATE_AAD = b"defensor.intake.state.v1"
+STATE_AAD = b"defensor.intake.state.v2"  # v2: the visit and its start are the server's (v1 states are refused)
 MAX_STATE_BYTES = 256 * 1024
 MAX_FILES_IN_STATE = 20
+MAX_ID_CHARS = 64  # questionnaire, step and question ids
+SEED_BYTES = 16
+MAX_FILE_SIZE = 1 << 40  # far above any upload limit; a forged size beyond it is a bad state
+MAX_VERSION = 1 << 31
+
+
+def _refuse(*_: Any) -> NoReturn:
+    raise ValueError("state")
+
+
+def _text(value: Any, max_chars: int) -> str:
+    if not isinstance(value, str) or len(value) > max_chars:
+        raise ValueError("state")
+    return value
+
+
+def _integer(value: Any, low: int, high: int) -> int:
+    # JSON numbers a visitor can forge: 1e999 (a float, inf), 10**400, true. Only a plain int in range.
+    if type(value) is not int or not low <= value <= high:
+        raise ValueError("state")
+    return value
+
+
+def _uuid(value: Any) -> str:
+    return str(uuid.UUID(_text(value, 36)))  # canonical form, or ValueError
 
 
 @dataclass
@@ -45,12 +77,11 @@ class AttachedFile:
     def from_json(cls, raw: Any) -> AttachedFile:
         if not isinstance(raw, dict):
             raise ValueError("file")
-        file_id = str(uuid.UUID(str(raw["id"])))  # canonical form, or ValueError
-        key = base64.b64decode(str(raw["key"]), validate=True)
-        size = int(raw["size"])
-        if len(key) != crypto.KEY_SIZE or size < 0 or not isinstance(raw["name"], str):
+        key = base64.b64decode(_text(raw.get("key"), 64), validate=True)
+        if len(key) != crypto.KEY_SIZE:
             raise ValueError("file")
-        return cls(id=file_id, key=key, name=raw["name"][:120], type=str(raw["type"])[:20], size=size)
+        return cls(id=_uuid(raw.get("id")), key=key, name=_text(raw.get("name"), 1000)[:120],
+                   type=_text(raw.get("type"), 20), size=_integer(raw.get("size"), 0, MAX_FILE_SIZE))
 
 
 def _answer_value(value: Any) -> str | list[str]:
@@ -61,43 +92,64 @@ def _answer_value(value: Any) -> str | list[str]:
     raise ValueError("answer")
 
 
+def visit_mac(visit: str, started: int) -> str:
+    """The server's word that it opened this visit at this time (the visitor cannot make one)."""
+    return crypto.keyed_digest(derived_key("intake.visit.v1"), "intake-visit", f"{visit}|{started}")
+
+
 @dataclass
 class IntakeState:
     questionnaire: str
     version: int
+    # Issued by the server when the form is opened (with `mac`): the form's identity, the id the
+    # submission gets (sending the same form twice cannot make two submissions) and the owner of
+    # its files; `started` decides whether a request was sent too fast to be a person's.
+    visit: str
+    started: int
+    mac: str
+    # The random part of the receipt the visitor holds (the server's part is a key): sending
+    # the form twice shows the same receipt again, and a copy of the server cannot compute it.
+    seed: bytes = field(repr=False)
     answers: dict[str, Any] = field(default_factory=dict)
     files: dict[str, list[AttachedFile]] = field(default_factory=dict)
     step: str = ""
-    # Becomes the submission's id: sending the same form twice cannot make two submissions.
-    nonce: str = ""
-    # Made when the form starts, so a second "Send" (a double tap on a slow connection) can show
-    # the same receipt again instead of losing it.
-    seed: bytes = field(default=b"", repr=False)
-    started: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
-        return {"q": self.questionnaire, "v": self.version, "a": self.answers, "s": self.step, "n": self.nonce,
-                "r": self.seed.hex(), "t": self.started,
+        return {"q": self.questionnaire, "v": self.version, "a": self.answers, "s": self.step,
+                "w": self.visit, "t": self.started, "m": self.mac, "r": self.seed.hex(),
                 "f": {k: [f.as_json() for f in v] for k, v in self.files.items()}}
 
     @classmethod
     def from_json(cls, raw: Any) -> IntakeState:
+        """Every field checked for type and range: a forged or damaged state is a ValueError."""
         if not isinstance(raw, dict) or not isinstance(raw.get("a"), dict) or not isinstance(raw.get("f"), dict):
             raise ValueError("state")
-        files = {str(k): [AttachedFile.from_json(f) for f in v] for k, v in raw["f"].items() if isinstance(v, list)}
+        files: dict[str, list[AttachedFile]] = {}
+        for question_id, entries in raw["f"].items():
+            if not isinstance(entries, list):
+                raise ValueError("files")
+            files[_text(question_id, MAX_ID_CHARS)] = [AttachedFile.from_json(f) for f in entries]
         if sum(len(v) for v in files.values()) > MAX_FILES_IN_STATE:
             raise ValueError("files")
+        seed = bytes.fromhex(_text(raw.get("r"), 2 * SEED_BYTES))
+        if len(seed) != SEED_BYTES:
+            raise ValueError("seed")
         return cls(
-            questionnaire=str(raw["q"]), version=int(raw["v"]), step=str(raw["s"]),
-            answers={str(k): _answer_value(v) for k, v in raw["a"].items()},
-            nonce=str(uuid.UUID(str(raw["n"]))), seed=bytes.fromhex(str(raw["r"])), started=float(raw["t"]),
-            files=files,
+            questionnaire=_text(raw.get("q"), MAX_ID_CHARS), version=_integer(raw.get("v"), 0, MAX_VERSION),
+            step=_text(raw.get("s"), MAX_ID_CHARS),
+            answers={_text(k, MAX_ID_CHARS): _answer_value(v) for k, v in raw["a"].items()},
+            visit=_uuid(raw.get("w")), started=_integer(raw.get("t"), 0, 1 << 40), mac=_text(raw.get("m"), 64),
+            seed=seed, files=files,
         )
 
     @classmethod
-    def new(cls, questionnaire: str, version: int, seed: bytes) -> IntakeState:
-        return cls(questionnaire=questionnaire, version=version, nonce=str(uuid.uuid4()), seed=seed,
-                   started=time.time())
+    def new(cls, questionnaire: str, version: int) -> IntakeState:
+        visit, started = str(uuid.uuid4()), int(time.time())
+        return cls(questionnaire=questionnaire, version=version, visit=visit, started=started,
+                   mac=visit_mac(visit, started), seed=crypto.random_bytes(SEED_BYTES))
+
+    def issued_by_server(self) -> bool:
+        return hmac.compare_digest(self.mac.encode(), visit_mac(self.visit, self.started).encode())
 
     def all_files(self) -> list[AttachedFile]:
         return [f for files in self.files.values() for f in files]
@@ -107,7 +159,7 @@ class IntakeState:
 
 
 class StateUnreadable(Exception):
-    """The state was altered, is malformed, or the cookie that opens it is gone."""
+    """The state was altered, forged, is malformed or too old, or the cookie that opens it is gone."""
 
 
 def visit_key(request: HttpRequest) -> bytes | None:
@@ -151,10 +203,14 @@ def seal_state(key: bytes, state: IntakeState) -> str:
 
 
 def open_state(key: bytes | None, token: str) -> IntakeState:
+    """The state in the page, or StateUnreadable: never another error, whatever the visitor sent."""
     if key is None or not token or len(token) > MAX_STATE_BYTES:
         raise StateUnreadable()
     try:
         raw = crypto.decrypt(key, base64.urlsafe_b64decode(token.encode()), aad=STATE_AAD)
-        return IntakeState.from_json(json.loads(raw))
-    except (crypto.Tampered, ValueError, KeyError, TypeError, RecursionError) as error:
+        state = IntakeState.from_json(json.loads(raw, parse_constant=_refuse))
+    except (crypto.Tampered, ValueError, KeyError, TypeError, OverflowError, RecursionError) as error:
         raise StateUnreadable() from error
+    if not state.issued_by_server() or time.time() - state.started > settings.DEFENSOR_INTAKE_FORM_HOURS * 3600:
+        raise StateUnreadable()
+    return state

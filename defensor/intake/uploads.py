@@ -5,12 +5,17 @@ and writes it to the data directory under a random name. The file key goes into 
 encrypted form state, and into the submission (under its data key) once it is sent. The first
 bytes are checked against an allow-list of types; a file whose content does not match its name
 is refused with a clear message.
+
+The disk is watched as the bytes arrive: below DEFENSOR_DISK_RESERVE_BYTES of free space a file is
+refused as "busy, try again later" before the disk fills (the rest is the team's and the
+database's), and files of forms not sent yet stop at DEFENSOR_INTAKE_UNSENT_BYTES_TOTAL in all.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +24,15 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopFutureHandlers
+from django.db import connection
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from defensor.intake.models import UnsentUpload
 from defensor.keys import crypto
 
 SNIFF_BYTES = 64
+DISK_CHECK_EVERY = 1024 * 1024  # bytes received between two looks at the free space
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,37 @@ def attachment_path(attachment_id: str) -> Path:
     return attachments_dir() / f"{uuid.UUID(attachment_id)}.bin"
 
 
+def disk_free_bytes() -> int:
+    """Free space (for this process's user) where attachments and, on SQLite, the database are written."""
+    places = [attachments_dir()]
+    if connection.vendor == "sqlite":
+        database = Path(str(connection.settings_dict["NAME"])).parent
+        if database.is_dir():  # not an in-memory database
+            places.append(database)
+    return min(shutil.disk_usage(place).free for place in places)
+
+
+def disk_has_room(*, keep: int, adding: int = 0) -> bool:
+    """True if ``adding`` more bytes still leave ``keep`` bytes free."""
+    return disk_free_bytes() - adding >= keep
+
+
+def unsent_bytes_total() -> int:
+    """What files of forms not sent yet take on disk, in all."""
+    return int(UnsentUpload.objects.aggregate(total=Sum("stored_bytes"))["total"] or 0)
+
+
+def unsent_files_of(visit: str, file_ids: set[str]) -> set[str]:
+    """Which of ``file_ids`` are the form ``visit``'s own and still kept."""
+    rows = UnsentUpload.objects.filter(visit=visit, id__in=file_ids).values_list("id", flat=True)
+    return {str(pk) for pk in rows if attachment_path(str(pk)).exists()}
+
+
+def busy_message() -> str:
+    return _("The service is busy right now and cannot take files. Please try again later: what you wrote "
+             "is kept on this page.")
+
+
 class EncryptedUpload(UploadedFile):
     """What request.FILES holds: the stored file's id, key and checked kind — no content."""
 
@@ -118,15 +158,24 @@ class RefuseFilesHandler(FileUploadHandler):
 
 
 class EncryptingUploadHandler(FileUploadHandler):
-    """Replaces Django's memory and temp-file handlers on intake pages."""
+    """Replaces Django's memory and temp-file handlers on intake pages.
 
-    def __init__(self, request: Any = None) -> None:
+    ``unsent``: the files go into a form not sent yet, so they count towards the cap on unsent
+    files in all (the cap per form is the view's: the handler does not know the form yet).
+    """
+
+    def __init__(self, request: Any = None, *, unsent: bool = False) -> None:
         super().__init__(request)
         self.max_bytes = settings.DEFENSOR_INTAKE_MAX_FILE_BYTES
         self.max_files = settings.DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST
+        self.unsent = unsent
         self.files_seen = 0
         self.errors: list[str] = []
+        self.busy = False  # a file was refused for want of room: "try again later", not the person's fault
         self.created: list[Path] = []  # every file written, so the view can remove what it did not keep
+        self.received = 0  # bytes of every file of this request so far
+        self._room = 0  # bytes this request may still write under the cap on unsent files
+        self._checked_at = 0
         self._reset()
 
     def _reset(self) -> None:
@@ -140,8 +189,10 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._id = ""
         self._skipped = False
 
-    def _abort(self, message: str) -> None:
-        self.errors.append(message)
+    def _abort(self, message: str, *, busy: bool = False) -> None:
+        self.busy = self.busy or busy
+        if message not in self.errors:
+            self.errors.append(message)
         if self._handle is not None:
             self._handle.close()
         if self._path is not None:
@@ -161,6 +212,10 @@ class EncryptingUploadHandler(FileUploadHandler):
             self.errors.append(_("Please send at most %(n)d files at a time.") % {"n": self.max_files})
             self._skipped = True
             raise SkipFile()
+        if self.unsent and self.files_seen == 1:
+            self._room = settings.DEFENSOR_INTAKE_UNSENT_BYTES_TOTAL - unsent_bytes_total()
+        if self.busy or not self._has_room(1):
+            self._abort(self._no_room_message(), busy=True)
         self._id = str(uuid.uuid4())
         self._key = crypto.random_key()
         self._path = attachment_path(self._id)
@@ -175,6 +230,11 @@ class EncryptingUploadHandler(FileUploadHandler):
         if self._skipped or self._encryptor is None:
             return None
         self._size += len(raw_data)
+        self.received += len(raw_data)
+        if self.received - self._checked_at >= DISK_CHECK_EVERY or (self.unsent and self.received > self._room):
+            self._checked_at = self.received
+            if not self._has_room(0):
+                self._abort(self._no_room_message(), busy=True)
         if self._size > self.max_bytes:
             self._abort(
                 _("The file “%(name)s” is larger than %(mb)d MB. Please send a smaller file or a photo of the page.")
@@ -187,6 +247,17 @@ class EncryptingUploadHandler(FileUploadHandler):
             self._handle.write(self._encryptor.push(self._pending))
         self._pending = raw_data
         return None
+
+    def _has_room(self, adding: int) -> bool:
+        if self.unsent and self.received + adding > self._room:
+            return False
+        return disk_has_room(keep=settings.DEFENSOR_DISK_RESERVE_BYTES, adding=adding)
+
+    def _no_room_message(self) -> str:
+        if self.unsent and self.received >= self._room:
+            return _("Files cannot be received right now. Please try again later, or send your request without "
+                     "them and add them later with your receipt.")
+        return busy_message()
 
     def file_complete(self, file_size: int) -> EncryptedUpload | None:
         if self._skipped or self._encryptor is None or self._path is None:

@@ -26,9 +26,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from defensor.core.middleware import csrf_protect
 from defensor.intake import receipts, services
 from defensor.intake.forms import StepForm, answer_rows, initial_from, render_fields
-from defensor.intake.models import Attachment, Submission
+from defensor.intake.models import Submission
 from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
 from defensor.intake.state import (
+    MAX_FILES_IN_STATE,
     AttachedFile,
     IntakeState,
     StateUnreadable,
@@ -39,7 +40,7 @@ from defensor.intake.state import (
     set_visit_cookie,
     visit_key,
 )
-from defensor.intake.uploads import EncryptedUpload, EncryptingUploadHandler, attachment_path, remove_unkept
+from defensor.intake.uploads import EncryptedUpload, EncryptingUploadHandler, remove_unkept, unsent_files_of
 
 
 @require_GET
@@ -115,31 +116,41 @@ def _first_incomplete_step(questionnaire: Questionnaire, state: IntakeState) -> 
 UploadView = Callable[[HttpRequest, EncryptingUploadHandler, set[str]], HttpResponse]
 
 
-def with_encrypted_uploads(view: UploadView) -> Callable[[HttpRequest], HttpResponse]:
+def with_encrypted_uploads(*, unsent: bool) -> Callable[[UploadView], Callable[[HttpRequest], HttpResponse]]:
     """Install the encrypting upload handler before the body is read, then check CSRF (with our
-    middleware), and afterwards delete every file the request wrote but the view did not keep."""
-    protected = csrf_protect(view)
+    middleware), and afterwards delete every file the request wrote but the view did not keep.
+    ``unsent``: files go into a form not sent yet (capped in all while they wait)."""
 
-    @csrf_exempt
-    @wraps(view)
-    def wrapper(request: HttpRequest) -> HttpResponse:
-        handler = EncryptingUploadHandler(request)
-        request.upload_handlers = [handler]
-        kept: set[str] = set()
-        try:
-            return protected(request, handler, kept)
-        finally:
-            remove_unkept(handler, kept)
+    def decorate(view: UploadView) -> Callable[[HttpRequest], HttpResponse]:
+        protected = csrf_protect(view)
 
-    return wrapper
+        @csrf_exempt
+        @wraps(view)
+        def wrapper(request: HttpRequest) -> HttpResponse:
+            handler = EncryptingUploadHandler(request, unsent=unsent)
+            request.upload_handlers = [handler]
+            kept: set[str] = set()
+            try:
+                return protected(request, handler, kept)
+            finally:
+                remove_unkept(handler, kept)
+
+        return wrapper
+
+    return decorate
+
+
+def _try_later(response: HttpResponse) -> HttpResponse:
+    response["Retry-After"] = "120"
+    return response
 
 
 @require_http_methods(["GET", "POST"])
-@with_encrypted_uploads
+@with_encrypted_uploads(unsent=True)
 def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: set[str]) -> HttpResponse:
     questionnaire = default_questionnaire()
     if request.method == "GET":
-        state = IntakeState.new(questionnaire.id, questionnaire.version, receipts.new_seed())
+        state = IntakeState.new(questionnaire.id, questionnaire.version)
         first = questionnaire.next_step(state.answers, None)
         assert first is not None  # noqa: S101 - a questionnaire has at least one step (schema check)
         return _render_step(request, questionnaire, state, first)
@@ -159,7 +170,10 @@ def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: s
         return _render_step(request, questionnaire, state, _visible_step(questionnaire, state, action) or step)
     form = StepForm(request.POST, step=step, answers=state.answers)
     _remove_files(state, request.POST.getlist("remove_file"))
-    errors = _take_uploads(request, handler, state, form, kept)
+    errors, busy = _take_uploads(request, handler, state, form, kept)
+    if busy:  # no room for files now: the same page, what was typed kept, "try again later"
+        form.is_valid()
+        return _try_later(_render_step(request, questionnaire, state, step, form, status=503, upload_errors=errors))
     if action == "back":
         # Keep what is valid on this page (and any files just added), then go back.
         if form.is_valid():
@@ -186,25 +200,39 @@ def _visible_step(questionnaire: Questionnaire, state: IntakeState, action: str)
 
 def _take_uploads(
     request: HttpRequest, handler: EncryptingUploadHandler, state: IntakeState, form: StepForm, kept: set[str]
-) -> list[str]:
-    """Files uploaded with this page go into the state (and are kept) if the page asks for files."""
+) -> tuple[list[str], bool]:
+    """Files uploaded with this page go into the state (and are kept, as this visit's own) if the
+    page asks for files and there is room for them. Returns the messages, and whether a file was
+    refused for want of room ("try again later") rather than for what it is."""
     kept.update(state.file_ids())
     uploads = [f for f in request.FILES.getlist("files") if isinstance(f, EncryptedUpload)]
     errors = list(handler.errors)
     if not form.attachment_questions:
-        return errors
+        return errors, handler.busy
     question = form.attachment_questions[0]
     files = state.files.setdefault(question.id, [])
-    for upload in uploads:
-        if len(files) >= question.max_files:
-            errors.append(_("Please attach at most %(n)d files here.") % {"n": question.max_files})
-            continue
-        files.append(AttachedFile(id=upload.upload_id, key=upload.key, name=upload.name or "file",
-                                  type=upload.kind, size=upload.size or 0))
-        kept.add(upload.upload_id)
+    room = max(question.max_files - len(files), 0)
+    if len(uploads) > room:
+        errors.append(_("Please attach at most %(n)d files here.") % {"n": question.max_files})
+    received = [AttachedFile(id=u.upload_id, key=u.key, name=u.name or "file", type=u.kind, size=u.size or 0)
+                for u in uploads[:room]]
+    recorded = services.unsent_uploads_keep(visit=state.visit, files=received) if received else None
+    if recorded is not None:
+        files.extend(recorded.kept)
+        kept.update(f.id for f in recorded.kept)
+        for name in recorded.over_form:
+            errors.append(_(
+                "“%(name)s” was not added: this form holds %(mb)d MB of files at most. Remove a file, or send "
+                "this one later with your receipt."
+            ) % {"name": name, "mb": settings.DEFENSOR_INTAKE_UNSENT_BYTES_PER_VISIT // (1024 * 1024)})
+        for name in recorded.over_total:
+            errors.append(_(
+                "“%(name)s” was not added: files cannot be received right now. Please try again later, or send "
+                "your request without it and add it later with your receipt."
+            ) % {"name": name})
     if question.required and not files:
         errors.append(_("Please attach at least one file."))
-    return errors
+    return errors, handler.busy or bool(recorded and recorded.over_total)
 
 
 def _merge(state: IntakeState, step: Step, form: StepForm) -> None:
@@ -216,9 +244,10 @@ def _merge(state: IntakeState, step: Step, form: StepForm) -> None:
 
 
 def _remove_files(state: IntakeState, ids: list[str]) -> None:
-    """Remove files the person attached in this form — only those, never anyone else's."""
+    """Remove files the person attached in this form — only this visit's own, never anyone else's
+    (a forged state may name another visit's file: it leaves the state, the file stays)."""
     wanted = set()
-    for raw in ids:
+    for raw in ids[:MAX_FILES_IN_STATE]:
         try:
             wanted.add(str(uuid.UUID(raw)))
         except ValueError:
@@ -228,9 +257,7 @@ def _remove_files(state: IntakeState, ids: list[str]) -> None:
         return
     for question_id, files in state.files.items():
         state.files[question_id] = [f for f in files if f.id not in wanted]
-    already_sent = {str(pk) for pk in Attachment.objects.filter(id__in=wanted).values_list("id", flat=True)}
-    for file_id in wanted - already_sent:
-        attachment_path(file_id).unlink(missing_ok=True)
+    services.unsent_uploads_remove(visit=state.visit, file_ids=wanted)
 
 
 def _files_to_send(questionnaire: Questionnaire, state: IntakeState) -> list[AttachedFile]:
@@ -247,8 +274,8 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
     if action != "submit":
         return _render_review(request, questionnaire, state)
     digits = bool(request.POST.get("digits"))
-    receipt = receipts.from_seed(state.seed, language=_language(), digits=digits)
-    if Submission.objects.filter(pk=state.nonce).exists():
+    receipt = receipts.from_seed(receipts.seed_for_visit(state.visit, state.seed), language=_language(), digits=digits)
+    if Submission.objects.filter(pk=state.visit).exists():
         return _already_received(request, state, receipt)
     incomplete = _first_incomplete_step(questionnaire, state)
     if incomplete is not None:
@@ -256,12 +283,14 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
         return _render_step(request, questionnaire, state, step, form, status=400,
                             upload_errors=[_("Some required questions are not answered yet.")])
     files = _files_to_send(questionnaire, state)
-    lost = [f.name for f in files if not attachment_path(f.id).exists()]
+    kept_ids = unsent_files_of(state.visit, {f.id for f in files})
+    lost = [f for f in files if f.id not in kept_ids]
     if lost:
-        state.files = {k: [f for f in v if f.name not in lost] for k, v in state.files.items()}
+        lost_ids = {f.id for f in lost}
+        state.files = {k: [f for f in v if f.id not in lost_ids] for k, v in state.files.items()}
         return _render_review(request, questionnaire, state, status=400, message=_(
             "These files could not be kept and must be attached again: %(names)s."
-        ) % {"names": ", ".join(lost)})
+        ) % {"names": ", ".join(f.name for f in lost)})
     try:
         services.check_capacity()
         services.submission_receive(
@@ -270,23 +299,22 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
             files=files,
             language=_language(),
             receipt=receipt,
-            submission_id=uuid.UUID(state.nonce),
+            submission_id=uuid.UUID(state.visit),
             # Sent faster than a person could read the questions: kept, but a person looks first.
+            # (The start is the server's, under its MAC: a forged one does not open, state.py.)
             held_for_review=time.time() - state.started < settings.DEFENSOR_INTAKE_HOLD_FASTER_THAN,
         )
     except services.AlreadyReceived:
         return _already_received(request, state, receipt)
     except (services.IntakeBusy, services.IntakeClosed, DatabaseError, OSError) as error:
         message = getattr(error, "user_message", services.IntakeBusy.user_message)
-        response = _render_review(request, questionnaire, state, status=503, message=str(message))
-        response["Retry-After"] = "120"
-        return response
+        return _try_later(_render_review(request, questionnaire, state, status=503, message=str(message)))
     return forget_visit(render(request, "intake/receipt.html", {"receipt": receipt}))
 
 
 def _already_received(request: HttpRequest, state: IntakeState, receipt: str) -> HttpResponse:
     """The same form sent twice (a double tap): show the same receipt again if it is this one."""
-    stored = Submission.objects.filter(pk=state.nonce).values_list("receipt_digest", flat=True).first()
+    stored = Submission.objects.filter(pk=state.visit).values_list("receipt_digest", flat=True).first()
     if stored is not None and stored == receipts.digest(receipt):
         return forget_visit(render(request, "intake/receipt.html", {"receipt": receipt}))
     return forget_visit(render(request, "intake/already_received.html", status=409))
@@ -359,7 +387,7 @@ def receipt_view(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@with_encrypted_uploads
+@with_encrypted_uploads(unsent=False)
 def receipt_message_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: set[str]) -> HttpResponse:
     form = MessageForm(request.POST)
     receipt = request.POST.get("receipt", "")
@@ -372,14 +400,20 @@ def receipt_message_view(request: HttpRequest, handler: EncryptingUploadHandler,
         form.add_error(None, error)
     if uploads and submission.attachments.count() + len(uploads) > settings.DEFENSOR_INTAKE_MAX_LATER_FILES:
         form.add_error(None, _("No more files can be added to this request. Please write a new one."))
+    if handler.busy:  # no room for files now: the message typed stays in the page
+        return _try_later(_status(request, submission, receipt, status=503, message_form=form))
     if not valid or form.errors:
         return _status(request, submission, receipt, status=400, message_form=form)
     files = [AttachedFile(id=u.upload_id, key=u.key, name=u.name or "file", type=u.kind, size=u.size or 0)
              for u in uploads]
     try:
+        services.check_disk()
         services.submitter_message_add(submission=submission, text=form.cleaned_data["text"], files=files)
     except services.Withdrawn:
         return render(request, "intake/withdrawn.html")
+    except services.DiskLow as error:
+        form.add_error(None, str(error.user_message))
+        return _try_later(_status(request, submission, receipt, status=503, message_form=form))
     kept.update(f.id for f in files)
     return _status(request, submission, receipt, sent=True)
 
