@@ -92,3 +92,50 @@ def test_the_whole_intake_in_chromium_without_javascript(browser: Any, live_serv
     submission.refresh_from_db()
     assert submission.answers is None
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_refused_for_room_keeps_everything_typed_in_chromium(
+    browser: Any, live_server: Any, settings: Any,  # noqa: F811
+) -> None:
+    """On a phone, scripts off: the form's room for files is full, then the disk is low. Each time
+    the person reads why on the same page, and nothing they typed or attached before is lost."""
+    settings.DEFENSOR_INTAKE_UNSENT_BYTES_PER_VISIT = 1024 * 1024  # one 600 KB scan per form
+    scan = PDF + b"0" * 600_000
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844}, locale="ru-RU")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/request/")
+    flat = {k: v for step in DEFAULT_ANSWERS.values() for k, v in step.items()}
+    for _ in range(12):
+        if page.locator("input[name=files]").count():
+            break
+        _fill_page(page, flat)
+        page.click("button[value=next]")
+    _fill_page(page, flat)
+    page.set_input_files("input[name=files]", files=[
+        {"name": "рапорт.pdf", "mimeType": "application/pdf", "buffer": scan},
+        {"name": "приказ.pdf", "mimeType": "application/pdf", "buffer": scan},
+    ])
+    page.click("button[value=next]")
+    # Page: the same step; the first file kept, the second refused by name, what was typed still there.
+    assert "приказ.pdf" in page.locator(".error").all_inner_texts()[0]
+    assert "рапорт.pdf" in page.content()
+    page.screenshot(path=str(SHOTS / "file-over-form-cap.png"), full_page=True)
+    assert page.input_value("[name=refusal_date]") == flat["refusal_date"]
+    assert page.is_checked(f"input[name=refusal_method][value={flat['refusal_method']}]")
+
+    settings.DEFENSOR_INTAKE_UNSENT_BYTES_PER_VISIT = 8 * 1024 * 1024
+    settings.DEFENSOR_DISK_RESERVE_BYTES = 1 << 60  # more than any disk has free
+    page.set_input_files("input[name=files]", files=[
+        {"name": "видео.pdf", "mimeType": "application/pdf", "buffer": PDF},
+    ])
+    response_status = []
+    page.on("response", lambda response: response_status.append(response.status))
+    page.click("button[value=next]")
+    assert response_status[-1] == 503
+    assert "попробуйте позже" in page.content()
+    assert "рапорт.pdf" in page.content()
+    page.screenshot(path=str(SHOTS / "file-disk-low.png"), full_page=True)
+    assert page.input_value("[name=refusal_date]") == flat["refusal_date"]
+    context.close()
