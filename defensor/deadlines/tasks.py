@@ -1,5 +1,6 @@
 """The daily reminder run, as a background task that schedules its own next run (the worker has
-no clock of its own). `defensor serve` makes sure one is waiting; its arguments hold nothing."""
+no clock of its own; it makes sure one is waiting when it starts, core.periodic). Its arguments
+hold nothing."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
 
+from defensor.core.periodic import periodic_queue_once
 from defensor.deadlines.services import deadline_reminders_send
 
 REMINDERS_TASK = "defensor.deadlines.tasks.deadline_reminders"
@@ -23,15 +24,8 @@ def next_run_after(now: datetime) -> datetime:
 
 
 def reminders_schedule(*, now: datetime | None = None) -> bool:
-    """Enqueue the next daily run unless one is already waiting. True if one was enqueued. Two
-    processes starting at once may both enqueue: the later runs are then removed, one chain stays."""
-    waiting = DBTaskResult.objects.filter(task_path=REMINDERS_TASK, status="READY").order_by("run_after", "pk")
-    first = waiting.first()
-    if first is not None:
-        waiting.exclude(pk=first.pk).delete()
-        return False
-    deadline_reminders.using(run_after=next_run_after(now or timezone.now())).enqueue()
-    return True
+    """Queue the next daily run unless one is already waiting. True if one was queued."""
+    return periodic_queue_once(deadline_reminders, run_after=next_run_after(now or timezone.now()))
 
 
 @task()

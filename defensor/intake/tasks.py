@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult
 
+from defensor.core.periodic import periodic_queue_once
 from defensor.intake.services import abandoned_uploads_remove
 
 SWEEP_TASK = "defensor.intake.tasks.uploads_sweep"
@@ -18,15 +18,8 @@ SWEEP_EVERY = timedelta(hours=1)
 
 
 def uploads_sweep_schedule(*, now: datetime | None = None) -> bool:
-    """Enqueue the next sweep unless one is already waiting. True if one was enqueued. Two
-    processes starting at once may both enqueue: the later runs are then removed, one chain stays."""
-    waiting = DBTaskResult.objects.filter(task_path=SWEEP_TASK, status="READY").order_by("run_after", "pk")
-    first = waiting.first()
-    if first is not None:
-        waiting.exclude(pk=first.pk).delete()
-        return False
-    uploads_sweep.using(run_after=(now or timezone.now()) + SWEEP_EVERY).enqueue()
-    return True
+    """Queue the next sweep unless one is already waiting. True if one was queued."""
+    return periodic_queue_once(uploads_sweep, run_after=(now or timezone.now()) + SWEEP_EVERY)
 
 
 @task()
