@@ -254,3 +254,29 @@ def test_a_cap_per_form_too_small_for_the_questionnaire_is_named_at_start_up(set
     assert "DEFENSOR_INTAKE_UNSENT_MB_PER_VISIT is 50" in warning.msg
     settings.DEFENSOR_DISK_FLOOR_BYTES = settings.DEFENSOR_DISK_RESERVE_BYTES + 1
     assert "defensor.E012" in [m.id for m in checks.check_upload_limits(None)]
+
+
+@pytest.mark.django_db
+def test_a_file_swept_while_the_form_is_being_sent_is_asked_for_again_not_left_out(
+    anna: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    visitor = _on_refusal_step()
+    visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("скан.pdf"))
+    visitor.fill_all()
+    capacity = services.check_capacity
+
+    def the_sweep_runs_meanwhile() -> None:  # the worker's hourly sweep, just as "Send" is pressed
+        capacity()
+        UnsentUpload.objects.update(created_at=timezone.now() - timedelta(hours=25))
+        services.abandoned_uploads_remove(older_than_hours=24)
+
+    monkeypatch.setattr(services, "check_capacity", the_sweep_runs_meanwhile)
+    visitor.post({}, action="submit")
+    assert visitor.status == 400
+    assert "прикрепите их ещё раз: скан.pdf" in visitor.page
+    assert not Submission.objects.exists()  # no receipt for a request sent without its file
+    monkeypatch.setattr(services, "check_capacity", capacity)
+    visitor.post({}, action="submit")  # the person sends it without the file (or attaches it again)
+    assert re.search(r'data-testid="receipt"', visitor.page)
+    assert Submission.objects.get().attachments.count() == 0
+

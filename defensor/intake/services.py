@@ -78,6 +78,15 @@ class IntakeClosed(DefensorError):
     user_message = gettext_lazy("The request form is not open yet. Please try again later.")
 
 
+class FilesGone(DefensorError):
+    """Files the form names are no longer waiting for it (swept as abandoned, or never its own):
+    nothing is received, so the person is told to attach them again rather than sent without them."""
+
+    def __init__(self, file_ids: set[str]) -> None:
+        super().__init__()
+        self.file_ids = file_ids
+
+
 class DiskLow(IntakeBusy):
     """Free disk is down to the floor kept for the team's work and the requests already received."""
 
@@ -158,8 +167,9 @@ def submission_receive(
 ) -> Received:
     """Seal and store a request. ``taken_by``: the team member who took it by phone.
 
-    ``submission_id``: the web form's visit; of ``files``, only those uploaded into that visit
-    are attached (a forged form state cannot take another visitor's file).
+    ``submission_id``: the web form's visit. ``files`` must all be that visit's own and still
+    kept, or nothing is received (FilesGone): a forged form state cannot take another visitor's
+    file, and a file swept while the form was being sent is not silently left out.
     """
     if taken_by is not None:
         require_permission(taken_by, Perm.INTAKE_HOTLINE)
@@ -191,13 +201,14 @@ def submission_receive(
             submission.save(force_insert=True)
     except IntegrityError as error:  # the same form sent twice at the same moment
         raise AlreadyReceived() from error
-    owned: dict[str, str] = {}
-    if files and submission_id is not None:
-        rows = UnsentUpload.objects.select_for_update().filter(visit=submission.pk, id__in=[f.id for f in files])
-        owned = {str(file_id): kind for file_id, kind in rows.values_list("id", "kind")}
-    attached_files = [f for f in files if f.id in owned and attachment_path(f.id).exists()]
-    UnsentUpload.objects.filter(pk__in=[f.id for f in attached_files]).delete()
-    for attached in attached_files:  # others: not this visit's, or swept (the view checked just before)
+    # Under the lock the sweep also takes: a file is either still this form's or gone, never both.
+    rows = UnsentUpload.objects.select_for_update().filter(visit=submission.pk)
+    owned = {str(file_id): kind for file_id, kind in rows.values_list("id", "kind")}
+    gone = {f.id for f in files if f.id not in owned or not attachment_path(f.id).exists()}
+    if gone:
+        raise FilesGone(gone)  # the submission is not kept: the person attaches them again or sends without
+    UnsentUpload.objects.filter(pk__in=[f.id for f in files]).delete()
+    for attached in {f.id: f for f in files}.values():  # once each, whatever a forged state repeats
         meta = json.dumps({"name": attached.name, "type": owned[attached.id], "size": attached.size}).encode()
         Attachment.objects.create(
             id=attached.id,
@@ -216,7 +227,7 @@ def submission_receive(
         actor=taken_by,
         organisation=organisation,
         target=submission,
-        details={"channel": channel.value, "attachments": len(attached_files), "held": held_for_review},
+        details={"channel": channel.value, "attachments": len({f.id for f in files}), "held": held_for_review},
     )
     return Received(submission=submission, receipt=receipt)
 

@@ -120,12 +120,6 @@ def unsent_bytes_total() -> int:
     return int(UnsentUpload.objects.aggregate(total=Sum("stored_bytes"))["total"] or 0)
 
 
-def unsent_files_of(visit: str, file_ids: set[str]) -> set[str]:
-    """Which of ``file_ids`` are the form ``visit``'s own and still kept."""
-    rows = UnsentUpload.objects.filter(visit=visit, id__in=file_ids).values_list("id", flat=True)
-    return {str(pk) for pk in rows if attachment_path(str(pk)).exists()}
-
-
 def busy_message() -> str:
     return _("The service is busy right now and cannot take files. Please try again later: what you wrote "
              "is kept on this page.")

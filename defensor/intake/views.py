@@ -40,7 +40,7 @@ from defensor.intake.state import (
     set_visit_cookie,
     visit_key,
 )
-from defensor.intake.uploads import EncryptedUpload, EncryptingUploadHandler, remove_unkept, unsent_files_of
+from defensor.intake.uploads import EncryptedUpload, EncryptingUploadHandler, remove_unkept
 
 
 @require_GET
@@ -282,21 +282,12 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
         step, form = incomplete
         return _render_step(request, questionnaire, state, step, form, status=400,
                             upload_errors=[_("Some required questions are not answered yet.")])
-    files = _files_to_send(questionnaire, state)
-    kept_ids = unsent_files_of(state.visit, {f.id for f in files})
-    lost = [f for f in files if f.id not in kept_ids]
-    if lost:
-        lost_ids = {f.id for f in lost}
-        state.files = {k: [f for f in v if f.id not in lost_ids] for k, v in state.files.items()}
-        return _render_review(request, questionnaire, state, status=400, message=_(
-            "These files could not be kept and must be attached again: %(names)s."
-        ) % {"names": ", ".join(f.name for f in lost)})
     try:
         services.check_capacity()
         services.submission_receive(
             questionnaire=questionnaire,
             answers=questionnaire.visible_answers(state.answers),
-            files=files,
+            files=_files_to_send(questionnaire, state),
             language=_language(),
             receipt=receipt,
             submission_id=uuid.UUID(state.visit),
@@ -306,6 +297,12 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
         )
     except services.AlreadyReceived:
         return _already_received(request, state, receipt)
+    except services.FilesGone as error:
+        lost = [f.name for f in state.all_files() if f.id in error.file_ids]
+        state.files = {k: [f for f in v if f.id not in error.file_ids] for k, v in state.files.items()}
+        return _render_review(request, questionnaire, state, status=400, message=_(
+            "These files could not be kept and must be attached again: %(names)s."
+        ) % {"names": ", ".join(lost)})
     except (services.IntakeBusy, services.IntakeClosed, DatabaseError, OSError) as error:
         message = getattr(error, "user_message", services.IntakeBusy.user_message)
         return _try_later(_render_review(request, questionnaire, state, status=503, message=str(message)))
