@@ -217,3 +217,53 @@ def test_unlocking_an_account_that_is_not_locked_changes_nothing(
     page = verified_client(olga).post(f"/staff/users/{anna.pk}/", {"action": "unlock"}, follow=True)
     assert "не был заблокирован" in page.content.decode()
     assert not AuditEvent.objects.filter(action="user.unlocked").exists()
+
+
+def _database_work(data: dict[str, str]) -> list[str]:
+    """The statements one login attempt runs, values and savepoint names left out."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        Client().post("/staff/login/", data)
+    shapes = [re.sub(r"'[^']*'|\b\d+(\.\d+)?\b", "?", query["sql"]) for query in queries.captured_queries]
+    return [shape for shape in shapes if "SAVEPOINT" not in shape]
+
+
+@pytest.mark.django_db
+def test_a_locked_account_does_the_same_work_for_a_right_and_a_wrong_password(anna: User) -> None:
+    """A guesser timing the answers cannot tell a right password with a wrong code from a wrong
+    password: the code is checked for the account either way (and forgotten if the password was wrong)."""
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        Client().post("/staff/login/", {"username": "anna", "password": "guess"})
+    wrong_password = _database_work({"username": "anna", "password": "guess", "token": _wrong_code(anna)})
+    right_password = _database_work({"username": "anna", "password": PASSWORD, "token": _wrong_code(anna)})
+    assert any("otp_totp" in statement for statement in right_password)
+    assert wrong_password == right_password
+
+
+@pytest.mark.django_db
+def test_a_recovery_code_is_not_spent_when_the_keys_cannot_be_opened(
+    anna: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too many people logging in at once: anna is asked to try again, and the recovery code she
+    typed still works when she does."""
+    from defensor.access import services as access
+    from defensor.accounts import services
+    from defensor.keys.crypto import KeyDerivationBusy
+
+    codes = services.recovery_codes_regenerate(user=anna)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/staff/login/", {"username": "anna", "password": "guess"})
+
+    def busy(**kwargs: object) -> bytes:
+        raise KeyDerivationBusy()
+
+    monkeypatch.setattr(access, "user_keys_unlock_at_login", busy)
+    client = Client()
+    data = {"username": "anna", "password": PASSWORD, "token": codes[0]}
+    assert client.post("/staff/login/", data).status_code == 503
+    assert "_auth_user_id" not in client.session
+    assert not AuditEvent.objects.filter(action="user.recovery_code_used").exists()
+    monkeypatch.undo()
+    assert client.post("/staff/login/", data)["Location"] == "/staff/"

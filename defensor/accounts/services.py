@@ -428,18 +428,35 @@ def two_factor_check(
 
 
 @transaction.atomic
-def locked_login_second_factor(*, user: User, token: str) -> SecondFactor | None:
-    """The second factor of a login to a locked account, whose password was right.
+def locked_login_check(
+    *, username: str, password: str, token: str, password_holder: User | None
+) -> tuple[User, SecondFactor, bytes] | None:
+    """A login to a locked account: the user, the device the code belongs to and the private key,
+    when ``password_holder`` (whoever the caller found the password right for) typed a right code.
 
-    Checked before the key pair is opened with the password (the slow Argon2id step), so a right
-    password with a wrong code answers about as fast as a wrong password: nothing tells a guesser which
-    half was wrong. A wrong code is audited here; the refused login is counted by the caller.
+    The code is checked for the named account whether the password was right or not, and what
+    checking it did (the device's back-off, a recovery code spent, the audit) is undone when the
+    password was wrong: both answers do the same work, so a guesser timing them cannot tell which
+    half was wrong, and a stranger cannot slow the owner's authenticator down. The key pair is
+    opened in the same transaction, so no code (a recovery code above all) is spent on a login
+    that fails there (KeyDerivationBusy goes up to the caller, with nothing kept).
     """
-    found = _second_factor(user, token)
-    if found is None:
-        log_action(action="user.2fa_failed", actor=user, target=user, details={"stage": "locked"})
+    try:
+        named = User.objects.get_by_natural_key(username)
+    except User.DoesNotExist:
         return None
-    return found[0]
+    password_right = password_holder is not None and password_holder.pk == named.pk
+    checked = transaction.savepoint()
+    found = _second_factor(named, token)
+    if found is None:
+        log_action(action="user.2fa_failed", actor=named, target=named, details={"stage": "locked"})
+    if not password_right:
+        transaction.savepoint_rollback(checked)
+        return None
+    transaction.savepoint_commit(checked)
+    if found is None:
+        return None
+    return named, found[0], keys.user_keys_unlock_at_login(user=named, password=password)
 
 
 @transaction.atomic

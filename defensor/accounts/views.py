@@ -98,15 +98,19 @@ def _login_while_locked(request: HttpRequest) -> HttpResponse:
     was right, while the owner cannot be kept out by someone typing wrong passwords.
     """
     form = LockedLoginForm(request.POST)
-    user = form.user if form.is_valid() else None
-    device = services.locked_login_second_factor(user=user, token=form.cleaned_data["token"]) if user else None
-    if user is None or device is None:
+    found = None
+    if form.is_valid():
+        try:
+            found = services.locked_login_check(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password"],
+                token=form.cleaned_data["token"], password_holder=form.user,
+            )
+        except KeyDerivationBusy as error:
+            return error_page(request, status=503, title=_("Log in"), message=str(error.user_message))
+    if found is None:
         lockout.failure_counted(request, request.POST.get("username", ""))
         return locked_out(request)
-    try:
-        private_key = keys.user_keys_unlock_at_login(user=user, password=form.cleaned_data["password"])
-    except KeyDerivationBusy as error:
-        return error_page(request, status=503, title=_("Log in"), message=str(error.user_message))
+    user, device, private_key = found
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # axes forgets the failures
     session_started(request)
     keyring = keyring_store(request, user.pk, private_key)
