@@ -280,3 +280,21 @@ def test_a_file_swept_while_the_form_is_being_sent_is_asked_for_again_not_left_o
     assert re.search(r'data-testid="receipt"', visitor.page)
     assert Submission.objects.get().attachments.count() == 0
 
+
+@pytest.mark.django_db
+def test_files_the_form_did_not_send_are_removed_when_it_is_sent(
+    anna: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    new_files = NewFiles()
+    visitor = _on_refusal_step()
+    before_upload = visitor.page
+    visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("черновик.pdf"))
+    assert len(new_files()) == 1
+    visitor.page = before_upload  # the browser's Back: the page from before the file was attached
+    visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("рапорт.pdf"))
+    visitor.fill_all()
+    with django_capture_on_commit_callbacks(execute=True):
+        visitor.submit()
+    (sent,) = Attachment.objects.values_list("id", flat=True)
+    assert new_files() == {attachment_path(str(sent))}  # the draft is gone now, not a day later
+    assert not UnsentUpload.objects.exists()  # nor does it count against other people's files

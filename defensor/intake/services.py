@@ -207,7 +207,9 @@ def submission_receive(
     gone = {f.id for f in files if f.id not in owned or not attachment_path(f.id).exists()}
     if gone:
         raise FilesGone(gone)  # the submission is not kept: the person attaches them again or sends without
-    UnsentUpload.objects.filter(pk__in=[f.id for f in files]).delete()
+    # The form's files it does not send (a page left with the browser's Back) go now, not in a day.
+    unsent_uploads_remove(visit=str(submission.pk), file_ids=set(owned) - {f.id for f in files})
+    UnsentUpload.objects.filter(visit=submission.pk).delete()
     for attached in {f.id: f for f in files}.values():  # once each, whatever a forged state repeats
         meta = json.dumps({"name": attached.name, "type": owned[attached.id], "size": attached.size}).encode()
         Attachment.objects.create(
