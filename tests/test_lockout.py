@@ -267,3 +267,22 @@ def test_a_recovery_code_is_not_spent_when_the_keys_cannot_be_opened(
     assert not AuditEvent.objects.filter(action="user.recovery_code_used").exists()
     monkeypatch.undo()
     assert client.post("/staff/login/", data)["Location"] == "/staff/"
+
+
+@pytest.mark.django_db
+def test_on_a_locked_account_only_wrong_codes_after_the_right_password_slow_the_authenticator(anna: User) -> None:
+    """A stranger's wrong codes leave anna's authenticator alone; someone holding her password
+    meets django-otp's back-off with each wrong code."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/staff/login/", {"username": "anna", "password": "guess"})
+    device = TOTPDevice.objects.get(user=anna, confirmed=True)
+    for _ in range(3):
+        Client().post("/staff/login/", {"username": "anna", "password": "guess", "token": _wrong_code(anna)})
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 0
+    Client().post("/staff/login/", {"username": "anna", "password": PASSWORD, "token": _wrong_code(anna)})
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1
+    assert not device.verify_is_allowed()[0]
