@@ -105,3 +105,12 @@ class IntakeVisitor:
         match = re.search(r'data-testid="receipt">([^<]+)<', self.page)
         assert match, self.page
         return html.unescape(match.group(1)).strip()
+
+
+def on_refusal_step(language: str = "ru") -> IntakeVisitor:
+    """A person who has answered the first two steps and is on the one that takes files."""
+    visitor = IntakeVisitor(language=language)
+    visitor.start()
+    visitor.post(DEFAULT_ANSWERS["service"])
+    visitor.post(DEFAULT_ANSWERS["order"])
+    return visitor

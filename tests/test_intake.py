@@ -20,7 +20,7 @@ from defensor.intake.questionnaire import QuestionnaireError, default_questionna
 from defensor.intake.receipts import normalise
 from defensor.intake.uploads import attachment_path, attachments_dir
 from tests.conftest import keyring_of
-from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor
+from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_refusal_step
 
 pytestmark = pytest.mark.django_db
 
@@ -405,27 +405,19 @@ def test_an_oversized_intake_post_gets_a_clear_page_and_stores_nothing(anna: Use
 # --- what the review of the intake found -------------------------------------------------------
 
 
-def _on_refusal_step() -> IntakeVisitor:
-    visitor = IntakeVisitor()
-    visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    visitor.post(DEFAULT_ANSWERS["order"])
-    return visitor
-
-
 def test_nobody_can_remove_someone_elses_file(anna: User) -> None:
     before = set(attachments_dir().glob("*.bin"))
-    owner = _on_refusal_step()
+    owner = on_refusal_step()
     owner.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("скан.pdf", PDF)]})
     (owners_file,) = set(attachments_dir().glob("*.bin")) - before
-    stranger = _on_refusal_step()
+    stranger = on_refusal_step()
     stranger.post({**DEFAULT_ANSWERS["refusal"], "remove_file": [owners_file.stem.upper(), owners_file.stem]})
     assert owners_file.exists()
 
 
 def test_uploads_of_refused_requests_are_not_left_on_disk(anna: User) -> None:
     before = set(attachments_dir().glob("*.bin"))
-    visitor = _on_refusal_step()
+    visitor = on_refusal_step()
     files = {"files": [SimpleUploadedFile(f"скан{i}.pdf", PDF) for i in range(3)]}
     csrf = Client(enforce_csrf_checks=True)
     csrf.get("/request/")

@@ -20,19 +20,11 @@ from defensor.intake import receipts, services
 from defensor.intake.models import Attachment, Submission, UnsentUpload
 from defensor.intake.uploads import attachment_path
 from tests.conftest import keyring_of
-from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor
+from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_refusal_step
 
 pytestmark = pytest.mark.django_db
 
 START_AGAIN = "нельзя продолжить"
-
-
-def _on_refusal_step() -> IntakeVisitor:
-    visitor = IntakeVisitor()
-    visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    visitor.post(DEFAULT_ANSWERS["order"])
-    return visitor
 
 
 def _a_file(size: str = "100") -> str:
@@ -87,13 +79,13 @@ def test_a_deeply_nested_state_means_start_again(anna: User) -> None:
 
 
 def test_a_state_naming_another_visits_file_can_neither_remove_nor_send_it(anna: User) -> None:
-    owner = _on_refusal_step()
+    owner = on_refusal_step()
     owner.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("скан.pdf", PDF)]})
     (owners_file,) = UnsentUpload.objects.values_list("id", flat=True)
     file_id = str(owners_file)
 
     # A stranger who learnt the id writes it into their own state, with a key of their choosing.
-    stranger = _on_refusal_step()
+    stranger = on_refusal_step()
     state = stranger.state_json()
     state["f"] = {"documents": [{"id": file_id, "key": base64.b64encode(bytes(32)).decode(), "name": "чужой.pdf",
                                  "type": "pdf", "size": len(PDF)}]}

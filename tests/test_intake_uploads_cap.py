@@ -27,18 +27,10 @@ from defensor.intake.models import Attachment, Submission, UnsentUpload
 from defensor.intake.tasks import SWEEP_TASK
 from defensor.intake.uploads import attachment_path, attachments_dir
 from tests.conftest import keyring_of
-from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor
+from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_refusal_step
 
 KIB = 1024
 STORED = 64 * KIB  # what a small file counts for, as stored (rounded up like sent files)
-
-
-def _on_refusal_step(language: str = "ru") -> IntakeVisitor:
-    visitor = IntakeVisitor(language=language)
-    visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    visitor.post(DEFAULT_ANSWERS["order"])
-    return visitor
 
 
 def _pdfs(*names: str, content: bytes = PDF) -> dict[str, list[SimpleUploadedFile]]:
@@ -68,7 +60,7 @@ def test_a_form_holds_only_so_much_in_files_and_says_so_keeping_the_answers(anna
     settings.DEFENSOR_INTAKE_UNSENT_BYTES_PER_VISIT = 1024 * KIB
     scan = b"%PDF-1.4\n" + b"0" * (400 * KIB)
     new_files = NewFiles()
-    visitor = _on_refusal_step()
+    visitor = on_refusal_step()
     visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("первый.pdf", "второй.pdf", "третий.pdf", content=scan))
     assert visitor.status == 400
     assert "Файл «третий.pdf» не добавлен: к этой форме можно прикрепить не больше 1 МБ файлов" in visitor.page
@@ -94,11 +86,11 @@ def test_a_form_holds_only_so_much_in_files_and_says_so_keeping_the_answers(anna
 def test_unsent_files_stop_at_a_total_and_a_person_can_still_send_without_them(anna: User, settings: Any) -> None:
     settings.DEFENSOR_INTAKE_UNSENT_BYTES_TOTAL = 2 * STORED
     new_files = NewFiles()
-    first = _on_refusal_step()
+    first = on_refusal_step()
     first.post(DEFAULT_ANSWERS["refusal"], _pdfs("а.pdf", "б.pdf"))
     assert first.status == 200
 
-    second = _on_refusal_step(language="en")
+    second = on_refusal_step(language="en")
     second.post(DEFAULT_ANSWERS["refusal"], _pdfs("scan.pdf"))
     assert second.status == 503
     assert "Files cannot be received right now" in second.page
@@ -119,7 +111,7 @@ def test_unsent_files_stop_at_a_total_and_a_person_can_still_send_without_them(a
     # Once the first form is sent its files no longer wait, and others may attach again.
     first.fill_all()
     first.submit()
-    third = _on_refusal_step()
+    third = on_refusal_step()
     third.post(DEFAULT_ANSWERS["refusal"], _pdfs("в.pdf"))
     assert third.status == 200
 
@@ -131,7 +123,7 @@ def test_near_a_full_disk_files_wait_requests_still_arrive_and_the_team_keeps_wo
     settings.DEFENSOR_DISK_RESERVE_BYTES = 1 << 62  # more than any disk has free: the reserve is reached
     settings.DEFENSOR_DISK_FLOOR_BYTES = 0
     new_files = NewFiles()
-    visitor = _on_refusal_step()
+    visitor = on_refusal_step()
     visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("скан.pdf"))
     assert visitor.status == 503
     assert visitor.client.cookies  # the form goes on in the same browser
@@ -191,7 +183,7 @@ def test_a_file_that_would_eat_into_the_reserve_while_it_arrives_is_dropped(
 
     monkeypatch.setattr(shutil, "disk_usage", disk_usage)
     new_files = NewFiles()
-    visitor = _on_refusal_step()
+    visitor = on_refusal_step()
     big = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024)
     visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("большой.pdf", big)]})
     assert visitor.status == 503
@@ -202,7 +194,7 @@ def test_a_file_that_would_eat_into_the_reserve_while_it_arrives_is_dropped(
 @pytest.mark.django_db(transaction=True)  # the worker closes and reopens its connection, as it does in life
 def test_the_worker_sweeps_files_of_forms_never_sent_every_hour(anna: User, settings: Any) -> None:
     new_files = NewFiles()
-    visitor = _on_refusal_step()
+    visitor = on_refusal_step()
     visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("скан.pdf"))
     (waiting,) = new_files()
     sent = IntakeVisitor()
@@ -260,7 +252,7 @@ def test_a_cap_per_form_too_small_for_the_questionnaire_is_named_at_start_up(set
 def test_a_file_swept_while_the_form_is_being_sent_is_asked_for_again_not_left_out(
     anna: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    visitor = _on_refusal_step()
+    visitor = on_refusal_step()
     visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("скан.pdf"))
     visitor.fill_all()
     capacity = services.check_capacity
@@ -286,7 +278,7 @@ def test_files_the_form_did_not_send_are_removed_when_it_is_sent(
     anna: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     new_files = NewFiles()
-    visitor = _on_refusal_step()
+    visitor = on_refusal_step()
     before_upload = visitor.page
     visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("черновик.pdf"))
     assert len(new_files()) == 1
