@@ -76,3 +76,25 @@ def test_a_port_taken_by_any_program_is_refused_before_anything_starts(fresh_env
     assert result.returncode != 0
     assert f"Port {port} on 127.0.0.1 is already in use" in _refused_in_one_line(result.stderr)
     assert "Background worker started" not in result.stdout
+
+
+def test_a_second_server_started_while_the_first_still_prepares_is_refused(fresh_env: dict[str, str]) -> None:
+    """The first serve checks the port seconds before granian listens (it migrates in between): a second
+    one started meanwhile on another data directory finds nothing listening, and is refused all the same."""
+    from defensor.core.server import port_check
+
+    port = free_port()
+    preparing = port_check("127.0.0.1", port)  # what the first serve holds from its check until granian listens
+    try:
+        result = defensor(["serve", "--port", str(port), "--workers", "1"], fresh_env)
+    finally:
+        if preparing is not None:
+            preparing.close()
+    assert result.returncode != 0
+    line = _refused_in_one_line(result.stderr)
+    assert f"Port {port} on 127.0.0.1 is being taken by another `defensor serve` that is still starting" in line
+    assert "Background worker started" not in result.stdout
+    # Once it has gone, the port is free for the next check.
+    again = port_check("127.0.0.1", port)
+    assert again is not None
+    again.close()

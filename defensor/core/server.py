@@ -78,12 +78,18 @@ def data_dir_lock(data_dir: Path, *, port: int) -> int:
     return fd
 
 
-def port_check(host: str, port: int) -> None:
-    """Refuse (CommandError) if something already listens on ``host:port``.
+def port_check(host: str, port: int) -> socket.socket | None:
+    """Refuse (CommandError) if something already listens on ``host:port``, or another `defensor
+    serve` is about to; otherwise claim the address until granian listens on it.
 
     granian listens with SO_REUSEPORT, so a second server on a taken port would start and the
     kernel would split requests between the two. A socket of our own without SO_REUSEPORT
-    cannot bind next to a listening one."""
+    cannot bind next to a listening one.
+
+    The check comes seconds before granian listens (serve migrates and collects static files in
+    between), so a second serve started meanwhile would pass it too. The returned claim closes
+    that window: the caller keeps it open (it is inherited across the exec and by granian's
+    workers, and the kernel drops it when the last of them ends)."""
     address = host.strip("[]")
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -97,6 +103,27 @@ def port_check(host: str, port: int) -> None:
                     "another port with --port (or DEFENSOR_PORT)."
                 ) from None
             raise CommandError(f"Cannot listen on {host}:{port}: {error.strerror}.") from None
+    return _port_claim(host, port)
+
+
+def _port_claim(host: str, port: int) -> socket.socket | None:
+    """An abstract Unix socket named after the address (Linux): only one process can bind a name,
+    and nothing is left on disk for a killed server to leave behind. None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        claim.bind(f"\0defensor-serve {host.strip('[]')} {port}")
+    except OSError as error:
+        claim.close()
+        if error.errno == errno.EADDRINUSE:
+            raise CommandError(
+                f"Port {port} on {host} is being taken by another `defensor serve` that is still starting: "
+                "stop it, or choose another port with --port (or DEFENSOR_PORT)."
+            ) from None
+        raise
+    claim.set_inheritable(True)
+    return claim
 
 
 def _granian_main() -> None:

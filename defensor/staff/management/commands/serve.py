@@ -39,7 +39,8 @@ class Command(BaseCommand):
                 f"Warning: {tightened} files or folders in {settings.DATA_DIR} were open to other users; "
                 "they are private now (files 0600, folders 0700)."
             )
-        port_check(options["host"], options["port"])
+        # Held (across the exec) so that no other serve passes the same check before granian listens.
+        self.port_claim = port_check(options["host"], options["port"])
         if options["no_prepare"]:
             unready = database_unready()
             if unready:
