@@ -290,3 +290,57 @@ def test_files_the_form_did_not_send_are_removed_when_it_is_sent(
     (sent,) = Attachment.objects.values_list("id", flat=True)
     assert new_files() == {attachment_path(str(sent))}  # the draft is gone now, not a day later
     assert not UnsentUpload.objects.exists()  # nor does it count against other people's files
+
+
+@pytest.mark.django_db(transaction=True)
+def test_uploads_sent_at_once_into_one_form_cannot_each_take_the_same_room(settings: Any) -> None:
+    """Two requests of one form record their files at the same moment: the second waits for the
+    first and finds the form full (on PostgreSQL as on SQLite), rather than both seeing room."""
+    import threading
+    import uuid
+
+    from django.db import connection, transaction
+
+    from defensor.intake.state import AttachedFile
+
+    settings.DEFENSOR_INTAKE_UNSENT_BYTES_PER_VISIT = STORED  # room for one small file
+    visit = str(uuid.uuid4())
+    files = []
+    for name in ("первый.pdf", "второй.pdf"):
+        file_id = str(uuid.uuid4())
+        attachment_path(file_id).write_bytes(PDF)
+        files.append(AttachedFile(id=file_id, key=b"k" * 32, name=name, type="pdf", size=len(PDF)))
+    first_counted, second_started = threading.Event(), threading.Event()
+    results: dict[str, Any] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = services.unsent_uploads_keep(visit=visit, files=[files[0]])
+                first_counted.set()
+                second_started.wait(10)
+                time.sleep(0.5)  # the second request is now trying to count
+        finally:
+            connection.close()
+
+    def second() -> None:
+        try:
+            first_counted.wait(10)
+            second_started.set()
+            results["second"] = services.unsent_uploads_keep(visit=visit, files=[files[1]])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    try:
+        assert [f.name for f in results["first"].kept] == ["первый.pdf"]
+        assert results["second"].kept == []
+        assert results["second"].over_form == ["второй.pdf"]
+        assert UnsentUpload.objects.filter(visit=visit).count() == 1
+    finally:
+        for attached in files:
+            attachment_path(attached.id).unlink(missing_ok=True)

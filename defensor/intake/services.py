@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -531,11 +531,19 @@ class UnsentKept:
     over_total: list[str] = field(default_factory=list)  # names refused: unsent files hold enough in all
 
 
+# PostgreSQL advisory lock id of the unsent-uploads count (any constant no other code uses).
+UNSENT_UPLOADS_LOCK = 0x0DEF_0001
+
+
 @transaction.atomic
 def unsent_uploads_keep(*, visit: str, files: list[AttachedFile]) -> UnsentKept:
     """Record files just received into the form ``visit`` as its own, within the caps on unsent
-    files per form and in all. Sizes as stored on disk, rounded up as for sent files. Two forms
-    receiving at the same moment can pass the cap in all by what they receive then, no more."""
+    files per form and in all. Sizes as stored on disk, rounded up as for sent files. One form's
+    files are counted at a time, so uploads sent at once cannot each see room the others took
+    (SQLite's IMMEDIATE transactions already take turns; PostgreSQL takes a transaction lock)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [UNSENT_UPLOADS_LOCK])
     per_form = settings.DEFENSOR_INTAKE_UNSENT_BYTES_PER_VISIT
     in_form = int(UnsentUpload.objects.filter(visit=visit).aggregate(total=Sum("stored_bytes"))["total"] or 0)
     in_all = unsent_bytes_total()
