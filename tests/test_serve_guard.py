@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import signal
 import socket
+import subprocess
+import sys
+import textwrap
 import time
 import urllib.error
 from pathlib import Path
 
 import pytest
 
-from tests.serving import defensor, free_port, fresh_environment, http_status, processes_of, serve_start, serve_stop
+from tests.serving import (
+    ROOT,
+    defensor,
+    free_port,
+    fresh_environment,
+    http_status,
+    processes_of,
+    serve_start,
+    serve_stop,
+)
 
 
 @pytest.fixture
@@ -98,3 +110,47 @@ def test_a_second_server_started_while_the_first_still_prepares_is_refused(fresh
     again = port_check("127.0.0.1", port)
     assert again is not None
     again.close()
+
+
+def _python(script: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=ROOT, capture_output=True, text=True,
+                          check=False, timeout=60)
+
+
+def test_a_child_whose_parent_ended_before_it_asked_to_die_with_it_ends_at_once() -> None:
+    """PR_SET_PDEATHSIG only watches a parent alive when it is set: a server killed between its fork
+    and that request would leave the child (a worker on the port) running for ever."""
+    result = _python("""
+        import os, time
+        from defensor.core.server import die_with_parent
+        die_with_parent(os.getppid() + 100000)  # as if our parent had ended: we were handed to another
+        time.sleep(10)
+    """)
+    assert result.returncode == -signal.SIGTERM, result.stderr
+
+
+def test_a_process_a_server_worker_forks_from_a_thread_outlives_that_thread() -> None:
+    """Only granian's own workers are bound to its main process: a process one of them forks from a
+    request thread (which granian ends when idle) is not killed when that thread ends."""
+    result = _python("""
+        import os, sys, threading, time
+        from defensor.core.server import _workers_die_with_main
+        _workers_die_with_main()
+        worker = os.fork()
+        if worker == 0:
+            forked = []
+            def request():
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(1)
+                    os._exit(0)
+                forked.append(pid)
+            thread = threading.Thread(target=request)
+            thread.start()
+            thread.join()  # the request thread has ended
+            _, status = os.waitpid(forked[0], 0)
+            os._exit(0 if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else 1)
+        _, status = os.waitpid(worker, 0)
+        sys.exit(os.waitstatus_to_exitcode(status))
+    """)
+    assert result.returncode == 0, result.stderr

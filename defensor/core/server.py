@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import importlib.util
 import os
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -46,14 +48,39 @@ def server_argv(
     ]
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """For a child process: end when the parent does, however it ends (Linux: PR_SET_PDEATHSIG;
-    elsewhere the service manager's process group does it)."""
+    elsewhere the service manager's process group does it). ``parent``: the pid that forked us; if
+    it ended before the request took effect, no signal will ever come, so the child ends now."""
     import ctypes
     import signal
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    if parent is not None and os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def children_die_with_parent() -> Callable[[], None]:
+    """A ``preexec_fn`` for subprocess: the child ends with this process (see die_with_parent)."""
+    return functools.partial(die_with_parent, os.getpid())
+
+
+def _workers_die_with_main() -> None:
+    """Bind the processes this one forks (granian's workers) to its life. Only its own children:
+    the hook is inherited by the workers, and a process a worker forked (from a request thread,
+    which granian ends when idle) would otherwise get a death signal tied to that thread."""
+    main = os.getpid()
+    forking = [main]
+
+    def before() -> None:
+        forking[0] = os.getpid()
+
+    def after_in_child() -> None:
+        if forking[0] == main:
+            die_with_parent(main)
+
+    os.register_at_fork(before=before, after_in_child=after_in_child)
 
 
 def data_dir_lock(data_dir: Path, *, port: int) -> int:
@@ -128,8 +155,8 @@ def _port_claim(host: str, port: int) -> socket.socket | None:
 
 def _granian_main() -> None:
     """granian's command line, its workers bound to the main process's life (they are forked from
-    the main thread, which lives as long as the process)."""
-    os.register_at_fork(after_in_child=die_with_parent)
+    the main thread, which lives as long as the process: startup and respawns alike)."""
+    _workers_die_with_main()
     from granian.cli import entrypoint
 
     sys.argv[0] = "granian"

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from defensor.core.datadir import data_dir_tighten, database_unready
-from defensor.core.server import data_dir_lock, die_with_parent, granian_installed, port_check, server_argv
+from defensor.core.server import children_die_with_parent, data_dir_lock, granian_installed, port_check, server_argv
 
 
 class Command(BaseCommand):
@@ -63,7 +63,7 @@ class Command(BaseCommand):
             # its own, it is started again. It runs deadline reminders and document generation.
             # (Popen closes the data directory lock's descriptor in it: the lock is the server's.)
             subprocess.Popen([sys.executable, "-m", "defensor.cli", "worker", "--interval", "5", "--restart"],
-                             preexec_fn=die_with_parent)
+                             preexec_fn=children_die_with_parent())
             self.stdout.write("Background worker started (deadline reminders, documents).")
         argv = server_argv(host=options["host"], port=options["port"], workers=options["workers"])
         self.stdout.write(f"Serving the public intake at {base_url}/ and the team workspace at {base_url}/staff/")

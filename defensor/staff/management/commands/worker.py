@@ -13,7 +13,7 @@ from typing import Any
 from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
 
 from defensor.core.periodic import periodic_schedule_all
-from defensor.core.server import die_with_parent
+from defensor.core.server import children_die_with_parent
 from defensor.keys.worker import worker_identity_start, worker_identity_stop
 
 RESTART_AFTER_SECONDS = 5
@@ -47,7 +47,7 @@ class Command(DatabaseWorkerCommand):
         argv = [sys.executable, "-m", "defensor.cli", "worker", "--interval", str(options["interval"])]
         while True:
             try:
-                code = subprocess.call(argv, preexec_fn=die_with_parent)  # noqa: S603 - our own command
+                code = subprocess.call(argv, preexec_fn=children_die_with_parent())  # noqa: S603 - our own command
             except KeyboardInterrupt:  # Ctrl-C reached the worker too: it stops on its own
                 return
             if code in (0, -signal.SIGTERM, -signal.SIGINT):
