@@ -3,6 +3,7 @@ answers (each wait bounded)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -32,6 +33,33 @@ def defensor(args: list[str], env: dict[str, str], *, stdin: str | None = None) 
         [sys.executable, "-m", "defensor.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
         check=False, input=stdin, umask=SHELL_UMASK, timeout=120,
     )
+
+
+def defensor_each(commands: list[list[str]], env: dict[str, str]) -> dict[str, list[object]]:
+    """Each command through the `defensor` entry point (defensor.cli.main), all in one process:
+    ``{command: [exit status, its stderr stripped]}``."""
+    script = """
+import contextlib, io, json, sys
+from defensor.cli import main
+answers = {}
+for command in json.loads(sys.argv[1]):
+    error = io.StringIO()
+    with contextlib.redirect_stderr(error), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main(command)
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 1
+    answers[command[0]] = [code, error.getvalue().strip()]
+print(json.dumps(answers))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(commands)], cwd=ROOT, env=env, capture_output=True, text=True,
+        check=False, stdin=subprocess.DEVNULL, umask=SHELL_UMASK, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answers: dict[str, list[object]] = json.loads(result.stdout.strip().splitlines()[-1])
+    return answers
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 
-from tests.serving import defensor, fresh_environment, open_to_others
+from tests.serving import defensor, defensor_each, fresh_environment, open_to_others
 
 # Realistic arguments for Defensor's own commands (any other is tried without arguments).
 ARGUMENTS = {
@@ -50,13 +50,14 @@ def test_every_command_on_a_data_directory_never_migrated_says_what_to_run(fresh
     own = _defensors_own_commands(listed.stdout)
     assert {"deadlines", "audit", "createuser", "init", "worker"} <= set(own)
     database = Path(fresh_env["DEFENSOR_DATA_DIR"]) / "defensor.sqlite3"
-    for command in [c for c in own if c not in MIGRATES_ITSELF] + ["clearsessions"]:
-        result = defensor([command, *ARGUMENTS.get(command, [])], fresh_env, stdin="")
-        assert result.returncode == 2, (command, result.stdout, result.stderr)
-        assert "Traceback" not in result.stderr, command
-        assert result.stderr.strip() == (
-            f"The database {database} is not set up yet: run `defensor migrate` (or `make run`, which does it)."
-        ), command
+    expected = f"The database {database} is not set up yet: run `defensor migrate` (or `make run`, which does it)."
+    # One command as a user types it ...
+    result = defensor(["audit", "verify"], fresh_env, stdin="")
+    assert (result.returncode, result.stderr.strip(), result.stdout) == (2, expected, "")
+    # ... and every one through the same entry point, in one process (not a Python start each).
+    commands = [[c, *ARGUMENTS.get(c, [])] for c in own if c not in MIGRATES_ITSELF] + [["clearsessions"]]
+    answers = defensor_each(commands, fresh_env)
+    assert answers == {command[0]: [2, expected] for command in commands}
     # Help needs no database.
     assert defensor(["createuser", "--help"], fresh_env).returncode == 0
     # Once migrated, the same command answers.
@@ -68,13 +69,16 @@ def test_every_command_on_a_data_directory_never_migrated_says_what_to_run(fresh
 
 def test_an_existing_data_directory_open_to_others_is_made_private_at_start(fresh_env: dict[str, str]) -> None:
     data_dir = Path(fresh_env["DEFENSOR_DATA_DIR"])
-    assert defensor(["migrate", "--noinput", "-v0"], fresh_env).returncode == 0
-    assert defensor(["collectstatic", "--noinput", "-v0"], fresh_env).returncode == 0
-    # As an older version (or a restore from a backup) left it.
+    # As an older version (or a restore from a backup) left it: serve tightens before it reads
+    # anything, so the files need not be a real database and real static files.
+    (data_dir / "static" / "defensor").mkdir(parents=True)
+    (data_dir / "defensor.sqlite3").write_bytes(b"")
+    css = data_dir / "static" / "defensor" / "app.css"
+    css.write_text("body {}")
     data_dir.chmod(0o755)
     (data_dir / "defensor.sqlite3").chmod(0o644)
     (data_dir / "static").chmod(0o755)
-    css = next((data_dir / "static").rglob("*.css"))
+    (data_dir / "static" / "defensor").chmod(0o700)
     css.chmod(0o644)
     (data_dir / "media" / "attachments").mkdir(parents=True, mode=0o755)
     (data_dir / "media").chmod(0o755)
