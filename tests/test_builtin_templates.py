@@ -1,7 +1,7 @@
 """The built-in court documents: each renders from a case's data with nothing left unfilled, every
 name in the grammatical case its sentence needs, dates as courts write them, one claimant or a
 group; the manifest (templates.yaml) agrees with the files. Declined names below are written out
-by hand; the date and amount filters are the application's own (documents.grammar)."""
+by hand; the date and amount filters are the application's own (core.grammar)."""
 
 from __future__ import annotations
 
