@@ -244,16 +244,19 @@ def free_port() -> int:
 
 
 def prepare(data_dir: Path, env: dict[str, str]) -> list[str]:
-    """Migrate a fresh database, make the bench table and the organisation's keys; return the
+    """Migrate and empty the database, make the bench table and the organisation's keys; return the
     recovery shares (to check afterwards that every stored submission opens)."""
     script = (
         "import django, os; django.setup();"
         "from django.core.management import call_command; call_command('migrate', verbosity=0);"
+        # A PostgreSQL database outlives the run: empty it, or the next run finds two organisations.
+        "call_command('flush', interactive=False, verbosity=0);"
         "from django.db import connection;"
         "c = connection.cursor();"
         "c.execute('CREATE TABLE IF NOT EXISTS bench_bare (id ' + "
         "('INTEGER PRIMARY KEY AUTOINCREMENT' if connection.vendor == 'sqlite' else 'BIGSERIAL PRIMARY KEY') + "
         "', body ' + ('BLOB' if connection.vendor == 'sqlite' else 'BYTEA') + ')');"
+        "c.execute('DELETE FROM bench_bare');"
         "from defensor.core.models import Organisation;"
         "from defensor.access.services import organisation_keys_create;"
         "o = Organisation.objects.create(name='bench');"
