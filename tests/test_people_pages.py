@@ -106,7 +106,8 @@ def test_a_contact_is_safe_only_when_the_person_or_the_team_said_so(
     )
     assert said_yes.person.handles.get().safe_to_contact is True
     client = verified_client(anna)
-    assert "нет — не связываться" in client.get(f"/staff/people/{said_no.person.pk}/").content.decode()
+    page = client.get(f"/staff/people/{said_no.person.pk}/").content.decode()
+    assert 'data-testid="handle-leave-messages"><strong>нет</strong>' in page  # what they said, not "do not contact"
     client.post(f"/staff/people/handles/{handle.pk}/safety/", {"safe_to_contact": "1", "safe_times": "по будням"})
     handle.refresh_from_db()
     assert handle.safe_to_contact is True

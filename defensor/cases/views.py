@@ -51,6 +51,8 @@ from defensor.core.views import form_errors_to_messages, page_number
 from defensor.documents.catalogue import document_titles
 from defensor.documents.models import GeneratedDocument
 from defensor.keys.keyring import keyring_for
+from defensor.people.contact import conditions_from_handles
+from defensor.people.selectors import person_handles
 from defensor.people.services import people_read
 
 
@@ -428,6 +430,10 @@ def _claimant_page(request: HttpRequest, case: Case, claimant: Claimant, *, form
     actor = acting_user(request)
     keyring = keyring_for(request)
     row = roster(actor=actor, case=case, keyring=keyring, only=claimant)[0]
+    contact = None  # what they said about being contacted, beside the form that records a contact
+    if keyring is not None and row.name is not None:  # their record is readable, and its read is audited below
+        handles = person_handles(actor=actor, person=claimant.person)
+        contact = conditions_from_handles((h, h.decrypt(keyring)) for h in handles)
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="claimant")
         people_read(reader=actor, people=_people_shown([row]), where="claimant")
@@ -437,7 +443,7 @@ def _claimant_page(request: HttpRequest, case: Case, claimant: Claimant, *, form
         "history": timeline(case=case, keyring=keyring, claimant=claimant),
         "status_form": (form or ClaimantStatusForm()) if can_change else None,
         "event_form": _event_form(event_form, {claimant.pk: row.name or str(claimant.pk)}, claimant=claimant.pk),
-        "can_open_person": can_change,
+        "can_open_person": can_change, "contact": contact,
     }, status=status)
 
 

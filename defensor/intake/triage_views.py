@@ -55,6 +55,7 @@ from defensor.intake.triage_forms import (
 from defensor.intake.urgency import assess
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing, NoAccess, keyring_for
+from defensor.people.contact import ContactConditions
 from defensor.people.matching import PHONE_FLAG_LABELS, REASON_LABELS, phone_flags
 from defensor.people.selectors import match_candidates, person_for
 
@@ -177,6 +178,21 @@ def submission_view(request: HttpRequest, submission_id: uuid.UUID) -> HttpRespo
     return _submission_page(request, actor, submission, ReplyForm(initial=initial))
 
 
+def _contact_conditions(answers: dict[str, Any]) -> ContactConditions:
+    """What the person answered in the questionnaire's contact step, in the reader's language."""
+    methods = [str(m) for m in answers.get("contact_methods") or []]
+    question = next((q for q in default_questionnaire().questions() if q.id == "contact_methods"), None)
+    labels = {o.value: str(o.label) for o in question.options} if question else {}
+    said = answers.get("safe_to_leave_messages")
+    times = str(answers.get("safe_time") or "").strip()
+    return ContactConditions(
+        ways=tuple(labels.get(m, m) for m in methods if m != "site_only"),
+        leave_messages=None if said not in ("yes", "no") else said == "yes",
+        safe_times=(times,) if times else (),
+        site_only=methods == ["site_only"],
+    )
+
+
 def _submission_page(
     request: HttpRequest, actor: User, submission: Submission, reply_form: ReplyForm, *, status: int = 200,
     accept_form: AcceptForm | None = None,
@@ -186,6 +202,7 @@ def _submission_page(
     answers = thread = decrypted = None
     reasons: list[str] = []
     checks: list[str] = []  # things to check before calling (a Kazakhstan number, say)
+    contact = None
     if keyring is not None and submission.withdrawn_at is None:
         try:
             decrypted = services.submission_answers(submission=submission, keyring=keyring)
@@ -194,6 +211,7 @@ def _submission_page(
             decrypted = thread = None
         if decrypted is not None:
             answers = answer_rows(default_questionnaire(), decrypted)
+            contact = _contact_conditions(decrypted)
             reasons = assess(decrypted, today=timezone.localdate()).reason_labels
             if decrypted.get("phone"):
                 checks = [str(PHONE_FLAG_LABELS[f]) for f in sorted(phone_flags(str(decrypted["phone"])))]
@@ -209,6 +227,7 @@ def _submission_page(
         "thread": thread,
         "reasons": reasons,
         "checks": checks,
+        "contact": contact,
         "status_form": StatusForm(initial={"status": submission.status}),
         "assign_form": AssignForm(initial={"assignee": submission.assigned_to_id or ""}, users=users),
         "reply_form": reply_form,

@@ -20,6 +20,7 @@ from defensor.core.grammar import NAME_FORM_CASES, name_forms
 from defensor.keys.keyring import keyring_for
 from defensor.keys.records import Decrypted
 from defensor.people import services
+from defensor.people.contact import conditions_from_handles
 from defensor.people.forms import NAME_FORM_LABELS, NameFormsForm
 from defensor.people.matching import REASON_LABELS, identity_of
 from defensor.people.models import Person
@@ -89,6 +90,7 @@ def _person_page(
         "person": person,
         "values": values,
         "handles": handles,
+        "contact": conditions_from_handles(handles),
         "merged": merged,
         "duplicates": duplicates,
         "claims": claims,
