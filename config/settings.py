@@ -125,6 +125,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "defensor.accounts.middleware.StaffSessionMiddleware",
     "defensor.keys.middleware.KeyRingCookieMiddleware",
+    "defensor.access.middleware.KeysHandOverMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "defensor.core.middleware.DefensorErrorMiddleware",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -198,22 +199,41 @@ def _seal_recovery_grant(material: KeyMaterial, plaintext: bytes) -> None:
     )
 
 
+def _held_organisation_keys(user_id: int) -> Any:
+    return KeyGrant.objects.filter(
+        user_id=user_id, wrapped__isnull=False, material__kind__in=[KeyKind.INTAKE, KeyKind.INDEX],
+        material__destroyed_at__isnull=True,
+    ).values("material_id")
+
+
+def keys_waiting(*, user_id: int) -> bool:
+    """Whether a colleague waits for an organisation key this user holds (one query, run on
+    every staff request so that any holder's next request hands it over)."""
+    return KeyGrant.objects.filter(
+        material_id__in=_held_organisation_keys(user_id), wrapped__isnull=True,
+        user__isnull=False, user__is_active=True,
+    ).exists()
+
+
 @transaction.atomic
 def keys_distribute(*, keyring: KeyRing) -> int:
     """Seal every pending grant whose key this user holds, for its recipient. Returns the count.
 
-    Runs when a staff member completes login, so a newcomer (or someone whose password was
-    reset) receives their keys as soon as any colleague holding them is online.
+    Runs in the request that created a user or changed a role (from the administrator's keys),
+    at login, and in any staff request of a holder while someone waits (KeysHandOverMiddleware),
+    so a newcomer (or someone whose password was reset) receives their keys as soon as any
+    colleague holding them is online. Each recipient's keys are audited as one event.
     """
-    held = KeyGrant.objects.filter(
-        user_id=keyring.user_id, wrapped__isnull=False, material__kind__in=[KeyKind.INTAKE, KeyKind.INDEX]
-    ).values("material_id")
     pending = (
         KeyGrant.objects.select_for_update(of=("self",))
-        .filter(material_id__in=held, wrapped__isnull=True, user__isnull=False, user__is_active=True)
+        .filter(
+            material_id__in=_held_organisation_keys(keyring.user_id), wrapped__isnull=True,
+            user__isnull=False, user__is_active=True,
+        )
         .select_related("material", "user", "user__membership")
+        .order_by("user_id", "material__kind")
     )
-    count = 0
+    given: dict[int, tuple[User, list[str]]] = {}
     for grant in pending:
         assert grant.user is not None  # noqa: S101 - guaranteed by the filter
         membership = getattr(grant.user, "membership", None)
@@ -226,10 +246,37 @@ def keys_distribute(*, keyring: KeyRing) -> int:
             continue
         grant.wrapped = crypto.seal(bytes(keypair.public_key), keyring.material(grant.material_id))
         grant.save(update_fields=["wrapped"])
-        count += 1
-    if count:
-        log_action(action="keys.distributed", actor=User.objects.get(pk=keyring.user_id), details={"grants": count})
-    return count
+        given.setdefault(grant.user.pk, (grant.user, []))[1].append(str(grant.material.kind))
+    if given:
+        actor = User.objects.get(pk=keyring.user_id)
+        for recipient, kinds in given.values():
+            log_action(action="keys.distributed", actor=actor, target=recipient, details={"keys": kinds})
+    return sum(len(kinds) for _, kinds in given.values())
+
+
+def keys_pending(*, users: list[User]) -> dict[int, list[KeyKind]]:
+    """The organisation keys each of ``users`` is entitled to and does not hold yet."""
+    pending: dict[int, list[KeyKind]] = {}
+    rows = KeyGrant.objects.filter(
+        user__in=users, wrapped__isnull=True, material__kind__in=[KeyKind.INTAKE, KeyKind.INDEX],
+        material__destroyed_at__isnull=True, material__retired_at__isnull=True,
+    ).order_by("material__kind").values_list("user_id", "material__kind")
+    for user_id, kind in rows:
+        pending.setdefault(user_id, []).append(KeyKind(kind))
+    return pending
+
+
+def key_holders(*, organisation: Organisation, kinds: list[KeyKind]) -> list[User]:
+    """Active colleagues who hold every one of ``kinds`` (current keys) and so can hand them over."""
+    holders = User.objects.filter(is_active=True, membership__organisation=organisation)
+    for kind in kinds:
+        holders = holders.filter(
+            pk__in=KeyGrant.objects.filter(
+                wrapped__isnull=False, material__organisation=organisation, material__kind=kind,
+                material__destroyed_at__isnull=True, material__retired_at__isnull=True,
+            ).values("user_id")
+        )
+    return list(holders.select_related("membership").order_by("username"))
 
 
 # --- organisation keys and the recovery kit -------------------------------------------------

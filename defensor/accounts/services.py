@@ -88,9 +88,13 @@ def user_create(
     created_by: User | None,
     language: str = "ru",
     password: str | None = None,
+    keyring: KeyRing | None = None,
 ) -> tuple[User, str]:
     """Create a staff user and their key pair, with a one-time password they must change after
-    enrolling 2FA (or, for fixtures and imports, a given password they need not change)."""
+    enrolling 2FA (or, for fixtures and imports, a given password they need not change).
+
+    ``keyring``: the creating administrator's unlocked keys; the organisation keys the role
+    needs are sealed from it at once (a key the administrator lacks stays pending)."""
     if User.objects.filter(username__iexact=username).exists():
         raise UsernameTaken()
     must_change = password is None
@@ -107,6 +111,8 @@ def user_create(
         details={"role": role.value},
     )
     keys.user_keys_create(user=user, password=password)
+    if keyring is not None:
+        keys.keys_distribute(keyring=keyring)
     return user, password
 
 
@@ -157,7 +163,7 @@ def user_disable(*, user: User, disabled_by: User) -> None:
 
 
 @transaction.atomic
-def user_enable(*, user: User, enabled_by: User) -> None:
+def user_enable(*, user: User, enabled_by: User, keyring: KeyRing | None = None) -> None:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user.is_active:
         return
@@ -165,6 +171,8 @@ def user_enable(*, user: User, enabled_by: User) -> None:
     user.save(update_fields=["is_active"])
     keys.entitlements_sync(user=user)
     log_action(action="user.enabled", actor=enabled_by, target=user)
+    if keyring is not None:
+        keys.keys_distribute(keyring=keyring)
 
 
 @transaction.atomic
@@ -178,11 +186,12 @@ def user_unlock(*, user: User, unlocked_by: User) -> int:
 
 
 @transaction.atomic
-def user_set_role(*, user: User, role: Role, changed_by: User) -> int:
+def user_set_role(*, user: User, role: Role, changed_by: User, keyring: KeyRing | None = None) -> int:
     """Change the user's role. Access to cases stays with any role that works on cases; a role
     that does not (a volunteer) loses every case and client record key, and changing the role back
     does not return them (a colleague shares each case again). Returns how many record keys were
-    removed (the audit log records the number too)."""
+    removed (the audit log records the number too). Organisation keys the new role needs are
+    sealed at once from ``keyring`` (the administrator's), or wait for a colleague who holds them."""
     membership = Membership.objects.select_for_update().get(user=user)
     if membership.role == role:
         return 0
@@ -200,6 +209,8 @@ def user_set_role(*, user: User, role: Role, changed_by: User) -> int:
         action="user.role_changed", actor=changed_by, target=user,
         details={"from": old, "to": role.value, "record_keys_removed": removed},
     )
+    if keyring is not None:
+        keys.keys_distribute(keyring=keyring)
     return removed
 
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -47,6 +48,7 @@ from defensor.accounts.selectors import cases_held_count, user_for, users_for
 from defensor.core.views import error_page
 from defensor.keys.crypto import KeyDerivationBusy
 from defensor.keys.keyring import keyring_for, keyring_store
+from defensor.keys.models import KeyKind
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -270,6 +272,22 @@ def account_view(request: HttpRequest) -> HttpResponse:
     return account_page(request, form=form)
 
 
+KEY_NAMES = {
+    KeyKind.INTAKE: gettext_lazy("the intake key (to read requests from the public)"),
+    KeyKind.INDEX: gettext_lazy("the search key (to find people and duplicate requests)"),
+}
+
+
+def keys_pending_for(target: User) -> list[dict[str, Any]]:
+    """The organisation keys ``target`` waits for, each with the colleagues who can pass it on."""
+    kinds = keys.keys_pending(users=[target]).get(target.pk, [])
+    organisation = target.membership.organisation
+    return [
+        {"name": KEY_NAMES[kind], "holders": keys.key_holders(organisation=organisation, kinds=[kind])}
+        for kind in kinds
+    ]
+
+
 def account_page(
     request: HttpRequest, *, form: LanguageForm | None = None, refused: Mapping[str, forms.Form] | None = None,
     status: int = 200,
@@ -286,7 +304,7 @@ def account_page(
     context: dict[str, Any] = {
         "form": form or LanguageForm(initial={"language": user.language}),
         "role": Role(user.membership.role), "permissions": permissions_for(Role(user.membership.role)),
-        "sections": cards,
+        "sections": cards, "keys_pending": keys_pending_for(user),
     }
     return render(request, "accounts/account.html", context, status=status)
 
@@ -314,6 +332,7 @@ def users_view(request: HttpRequest) -> HttpResponse:
                 role=Role(form.cleaned_data["role"]),
                 language=form.cleaned_data["language"],
                 created_by=actor,
+                keyring=keyring_for(request),
             )
         except services.UsernameTaken as error:
             form.add_error("username", str(error.user_message))
@@ -322,9 +341,11 @@ def users_view(request: HttpRequest) -> HttpResponse:
             return render(request, "accounts/user_password.html", {"target": user, "password": password})
     users = list(users_for(actor=actor))
     locks = lockout.account_locks(usernames=[u.username for u in users])
+    pending = keys.keys_pending(users=users)
     return render(
         request, "accounts/users.html",
-        {"users": [(u, locks.get(u.username)) for u in users], "form": form,
+        {"users": [(u, locks.get(u.username), [KEY_NAMES[k] for k in pending.get(u.pk, [])]) for u in users],
+         "form": form,
          "locked": [(u, locks[u.username]) for u in users if u.username in locks]},
         status=400 if form.errors else 200,
     )
@@ -352,14 +373,16 @@ def user_detail_view(request: HttpRequest, user_id: int) -> HttpResponse:
             services.user_disable(user=target, disabled_by=actor)
             messages.success(request, _("The account is disabled. Its sessions have ended."))
         elif action == "enable":
-            services.user_enable(user=target, enabled_by=actor)
+            services.user_enable(user=target, enabled_by=actor, keyring=keyring_for(request))
             messages.success(request, _("The account is enabled."))
         elif action == "role":
             role_form = RoleForm(request.POST)
             if not role_form.is_valid():
                 return _user_page(request, target, role_form=role_form, status=400)
             cases = cases_held_count(user=target)
-            removed = services.user_set_role(user=target, role=Role(role_form.cleaned_data["role"]), changed_by=actor)
+            removed = services.user_set_role(
+                user=target, role=Role(role_form.cleaned_data["role"]), changed_by=actor, keyring=keyring_for(request),
+            )
             if removed:
                 messages.warning(request, _(
                     "The role is changed. This role works on no case, so access to the cases that were shared with "
@@ -389,5 +412,6 @@ def _user_page(request: HttpRequest, target: User, *, role_form: RoleForm, statu
         # What a change to a role without case work would take away, said before it is made.
         "cases_held": cases_held_count(user=target) if works_on_cases else 0,
         "roles_without_cases": [role.label for role in Role if role not in ROLE_PERMISSIONS[Perm.CASES_WORK]],
+        "keys_pending": keys_pending_for(target) if target.is_active else [],
     }
     return render(request, "accounts/user_detail.html", context, status=status)
