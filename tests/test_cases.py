@@ -1005,3 +1005,103 @@ def test_the_case_page_reads_as_many_queries_however_large_the_team_and_the_clai
     assert {"one claimant, no colleagues": before, "twelve claimants, ten colleagues": queries(large)} == {
         "one claimant, no colleagues": before, "twelve claimants, ten colleagues": before,
     }
+
+
+def _claim_of(lawyer: User, size: int) -> tuple[Case, list[Claimant]]:
+    """A group claim of ``size`` claimants, each with a military unit on their record."""
+    keyring = keyring_of(lawyer)
+    case = cases.case_open(opened_by=lawyer, keyring=keyring, title=f"Группа {size}", group=True,
+                           kind="military_admin")
+    claimants = []
+    for n in range(size):
+        name = f"{TWELVE[n % 12]} {n}"
+        person = person_create(created_by=lawyer, keyring=keyring, full_name=name, surname=name.split()[0],
+                               unit=f"в/ч {10000 + n}", notes="не звонить после 21:00")
+        claimants.append(cases.claimant_add(case=case, person=person, added_by=lawyer, keyring=keyring))
+    return case, claimants
+
+
+def test_a_roster_reads_as_many_queries_for_thirty_claimants_as_for_three(
+    anna: User, verified_client: ClientFor
+) -> None:
+    """Every name and unit shown, each row linking to its claimant's page; the keys of all
+    claimants opened with one query, not one each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = verified_client(anna)
+
+    def read(case: Case) -> tuple[int, str]:
+        client.get(_url("case-roster", case.pk))  # the session's first request does more
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(_url("case-roster", case.pk))
+        assert page.status_code == 200
+        return len(captured), page.content.decode()
+
+    counts = {}
+    for size in (3, 30):
+        case, claimants = _claim_of(anna, size)
+        counts[size], page = read(case)
+        rows = _elements(page, "roster-row")
+        assert [line.name for line in _roster(page)] == [f"{TWELVE[n % 12]} {n}" for n in range(size)]
+        assert all(f"в/ч {10000 + n}" in row for n, row in enumerate(rows))
+        links = [f'href="{_url("case-claimant", case.pk, c.pk)}"' for c in claimants]
+        assert all(link in row for link, row in zip(links, rows, strict=True))
+    assert counts[30] == counts[3]
+
+
+def test_sharing_and_taking_back_a_claim_costs_as_many_queries_for_thirty_claimants_as_for_three(
+    anna: User, make_user: MakeUser
+) -> None:
+    """The colleague reads every claimant's record after the share and none after it is taken
+    back; the audit log names every key given or taken in one event, and says how many people's
+    records went with the case."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lev = make_user("lev", Role.LAWYER)
+    counts: dict[tuple[str, int], int] = {}
+    for size in (3, 30):
+        case, claimants = _claim_of(anna, size)
+        people = [c.person for c in claimants]
+        with CaptureQueriesContext(connection) as shared:
+            cases.case_share(case=case, to_user=lev, shared_by=anna, keyring=keyring_of(anna))
+        counts["share", size] = len(shared)
+        ring = keyring_of(lev)
+        assert [p.decrypt(ring).full_name for p in people] == [f"{TWELVE[n % 12]} {n}" for n in range(size)]
+        given = AuditEvent.objects.filter(action="keys.access_granted", target_id=str(lev.pk)).latest("seq")
+        assert sorted(given.details["keys"]) == sorted(str(k) for k in [case.data_key_id,
+                                                                         *(p.data_key_id for p in people)])
+        assert AuditEvent.objects.filter(action="case.shared").latest("seq").details == {
+            "user": lev.pk, "people": size}
+
+        with CaptureQueriesContext(connection) as taken:
+            cases.case_unshare(case=case, user=lev, unshared_by=anna)
+        counts["unshare", size] = len(taken)
+        assert not KeyGrant.objects.filter(user=lev, material__in=[case.data_key_id,
+                                                                   *(p.data_key_id for p in people)]).exists()
+        revoked = AuditEvent.objects.filter(action="keys.access_revoked", target_id=str(lev.pk)).latest("seq")
+        assert len(revoked.details["keys"]) == size + 1
+        assert AuditEvent.objects.filter(action="case.unshared").latest("seq").details == {
+            "user": lev.pk, "people": size}
+    assert (counts["share", 30], counts["unshare", 30]) == (counts["share", 3], counts["unshare", 3])
+
+
+def test_sharing_a_claim_keeps_the_records_the_colleague_reaches_through_another_case(
+    anna: User, make_user: MakeUser
+) -> None:
+    """Taking one claim back leaves a claimant who is also in another shared case readable, and
+    sharing again gives only the keys not yet held."""
+    lev = make_user("lev", Role.LAWYER)
+    keyring = keyring_of(anna)
+    first, (kept, gone) = _claim_of(anna, 2)
+    other = cases.case_open(opened_by=anna, keyring=keyring, title="Другое дело", group=True)
+    cases.claimant_add(case=other, person=kept.person, added_by=anna, keyring=keyring)
+    cases.case_share(case=other, to_user=lev, shared_by=anna, keyring=keyring)
+    cases.case_share(case=first, to_user=lev, shared_by=anna, keyring=keyring)
+    given = AuditEvent.objects.filter(action="keys.access_granted", target_id=str(lev.pk)).latest("seq")
+    assert sorted(given.details["keys"]) == sorted([str(first.data_key_id), str(gone.person.data_key_id)])
+    assert AuditEvent.objects.filter(action="case.shared").latest("seq").details == {"user": lev.pk, "people": 1}
+    cases.case_unshare(case=first, user=lev, unshared_by=anna)
+    assert kept.person.decrypt(keyring_of(lev)).full_name == f"{TWELVE[0]} 0"
+    assert not KeyGrant.objects.filter(user=lev, material=gone.person.data_key).exists()

@@ -460,3 +460,36 @@ def test_rotate_command_reencrypts_every_record_with_two_shares(anna: User, org_
 
     with pytest.raises(CommandError):
         call_command("keys", "rotate", "--records", stdin=io.StringIO(org_kit.shares[0] + "\n"))
+
+
+@pytest.mark.django_db
+def test_a_page_can_open_only_the_fields_it_shows(anna: User) -> None:
+    """A roster needs a name and a unit: the other fields stay closed (absent, never blank), and
+    a field the record does not have is refused."""
+    keyring = keyring_of(anna)
+    person = person_create(created_by=anna, keyring=keyring, full_name="Гусев Андрей Ильич", unit="в/ч 12345",
+                           notes="звонить только сестре")
+    shown = Person.objects.get(pk=person.pk).decrypt(keyring, only=("full_name", "unit"))
+    assert dict(shown) == {"full_name": "Гусев Андрей Ильич", "unit": "в/ч 12345"}
+    with pytest.raises(AttributeError):
+        _ = shown.notes
+    with pytest.raises(TypeError):
+        person.decrypt(keyring, only=("full_nam",))
+    assert person.decrypt(keyring).notes == "звонить только сестре"
+
+
+@pytest.mark.django_db
+def test_a_key_ring_opens_many_keys_with_one_query_and_refuses_those_not_held(anna: User, pavel: User) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    people = [person_create(created_by=anna, keyring=keyring_of(anna), full_name=f"Человек {n}") for n in range(5)]
+    theirs = person_create(created_by=pavel, keyring=keyring_of(pavel), full_name="Чужой")
+    ring = keyring_of(anna)
+    with CaptureQueriesContext(connection) as captured:
+        ring.prefetch([p.data_key_id for p in people] + [theirs.data_key_id])
+        names = [p.decrypt(ring).full_name for p in people]
+    assert (names, len(captured)) == ([f"Человек {n}" for n in range(5)], 1)
+    assert not ring.opened(theirs.data_key_id)
+    with pytest.raises(NoAccess):
+        theirs.decrypt(ring)

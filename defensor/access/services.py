@@ -10,6 +10,7 @@ Who holds what:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -427,6 +428,58 @@ def record_access_revoke(*, material: KeyMaterial, user: User, revoked_by: User)
     deleted, _ = KeyGrant.objects.filter(material=material, user=user).delete()
     log_action(action="keys.access_revoked", actor=revoked_by, target=user, details={"key": str(material.pk)})
     return deleted > 0
+
+
+@transaction.atomic
+def record_access_grant_all(*, materials: Sequence[KeyMaterial], to_user: User, keyring: KeyRing) -> list[str]:
+    """Share many records with a colleague at once (a case and its claimants): every data key
+    they do not hold yet sealed to their public key, in a fixed number of queries however many
+    records, and one audit event naming every key given. Returns the ids of the keys given."""
+    if not to_user.is_active or any(
+        material.kind != KeyKind.RECORD or material.destroyed_at is not None
+        or to_user.membership.organisation_id != material.organisation_id
+        for material in materials
+    ):
+        raise NoAccess()
+    materials = list({material.pk: material for material in materials}.values())  # each key once
+    existing = {grant.material_id: grant for grant in KeyGrant.objects.filter(
+        user=to_user, material_id__in=[material.pk for material in materials])}
+    wanted = [material for material in materials
+              if material.pk not in existing or existing[material.pk].wrapped is None]
+    keyring.prefetch(material.pk for material in wanted)  # one query opens them all
+    keypair = UserKeyPair.objects.filter(user=to_user).first()
+    added, filled = [], []
+    for material in wanted:
+        # Without a key pair yet, the grant waits (pending), as with one record.
+        plaintext = keyring.material(material.pk)  # NoAccess: the sharer does not hold this one
+        wrapped = crypto.seal(bytes(keypair.public_key), plaintext) if keypair is not None else None
+        grant = existing.get(material.pk)
+        if grant is None:
+            added.append(KeyGrant(material=material, user=to_user, wrapped=wrapped))
+        else:
+            grant.wrapped = wrapped
+            filled.append(grant)
+    KeyGrant.objects.bulk_create(added)
+    KeyGrant.objects.bulk_update(filled, ["wrapped"])
+    given = [str(material.pk) for material in wanted]
+    if given:
+        log_action(
+            action="keys.access_granted", actor=User.objects.get(pk=keyring.user_id), target=to_user,
+            details={"keys": given},
+        )
+    return given
+
+
+@transaction.atomic
+def record_access_revoke_all(*, materials: Sequence[KeyMaterial], user: User, revoked_by: User) -> list[str]:
+    """Take many records away from a colleague at once (effective at once): one delete, and one
+    audit event naming every key taken. Returns the ids of the keys they held."""
+    grants = KeyGrant.objects.filter(user=user, material_id__in=[material.pk for material in materials])
+    taken = sorted(str(material_id) for material_id in grants.values_list("material_id", flat=True))
+    grants.delete()
+    if taken:
+        log_action(action="keys.access_revoked", actor=revoked_by, target=user, details={"keys": taken})
+    return taken
 
 
 @transaction.atomic

@@ -133,6 +133,7 @@ class RosterRow:
     needs_contact: bool
     next_due_on: date | None = None  # their nearest deadline still to come
     next_due_rule: str = ""
+    status_label: str = ""  # the status in the reader's language (one lookup per page, not per row)
 
     @property
     def reason_label(self) -> str:
@@ -160,6 +161,7 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
     claimants = list(
         members
         .select_related("person")
+        .defer(*(f"person__{name}" for name in ROSTER_UNREAD))
         .annotate(reason=Subquery(latest_change.values("reason")[:1]),
                   dismissal_on=Subquery(dismissal.values("happened_on")[:1]),
                   next_due_on=Subquery(next_due.values("due_on")[:1]),
@@ -169,9 +171,10 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
     if keyring is not None:
         keyring.prefetch(c.person.data_key_id for c in claimants)
     due = follow_up_before()
+    labels = {value: str(label) for value, label in ClaimantStatus.choices}
     rows = []
     for claimant in claimants:
-        values = _person_values(claimant, keyring)
+        values = _person_values(claimant, keyring, ROSTER_FIELDS)
         rows.append(RosterRow(
             claimant=claimant,
             name=_name_of(claimant, values),
@@ -181,6 +184,7 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
             needs_contact=claimant.is_open and _contact_due(claimant, due),
             next_due_on=getattr(claimant, "next_due_on", None) if claimant.is_open else None,
             next_due_rule=(getattr(claimant, "next_due_rule", "") or "") if claimant.is_open else "",
+            status_label=labels.get(claimant.status, claimant.status),
         ))
     return rows
 
@@ -192,16 +196,25 @@ def claimant_names(*, case: Case, keyring: KeyRing | None) -> list[tuple[Claiman
     claimants = list(Claimant.objects.filter(case=case).select_related("person").order_by("id")[:ROSTER_LIMIT])
     if keyring is not None:
         keyring.prefetch(c.person.data_key_id for c in claimants)
-    return [(claimant, _name_of(claimant, _person_values(claimant, keyring))) for claimant in claimants]
+    return [(claimant, _name_of(claimant, _person_values(claimant, keyring, ("full_name",))))
+            for claimant in claimants]
 
 
-def _person_values(claimant: Claimant, keyring: KeyRing | None) -> Decrypted | None:
-    """The claimant's person record decrypted, or None if the reader holds no key for it (after
-    ``keyring.prefetch``, no query)."""
+# What the roster shows of a person's record: the other fields (notes, name forms…) are not
+# decrypted for the page (of 500 claimants, each field is 500 decryptions).
+ROSTER_FIELDS = ("full_name", "unit")
+# Nor are they read from the database (nor their blind indexes).
+ROSTER_UNREAD = ("surname", "birth_date", "notes", "name_forms", "surname_index", "surname_prefix_index",
+                 "birth_date_index", "unit_index")
+
+
+def _person_values(claimant: Claimant, keyring: KeyRing | None, fields: tuple[str, ...]) -> Decrypted | None:
+    """``fields`` of the claimant's person record decrypted, or None if the reader holds no key
+    for it (after ``keyring.prefetch``, no query)."""
     person = claimant.person
     if keyring is None or not keyring.opened(person.data_key_id):
         return None
-    return person.decrypt(keyring)
+    return person.decrypt(keyring, only=fields)
 
 
 def _name_of(claimant: Claimant, values: Decrypted | None) -> str | None:

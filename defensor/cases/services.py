@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from defensor.access.services import (
     has_record_access,
     record_access_grant,
-    record_access_revoke,
+    record_access_grant_all,
+    record_access_revoke_all,
     record_erase,
     record_holders,
     record_key_create,
@@ -47,7 +48,6 @@ from defensor.core.models import Organisation
 from defensor.deadlines.services import case_deadlines_recompute, event_deadlines_recompute
 from defensor.intake.models import Submission
 from defensor.keys.keyring import KeyRing
-from defensor.keys.models import KeyGrant
 from defensor.keys.records import RecordSealer
 from defensor.people.models import Person
 
@@ -421,28 +421,27 @@ def claimants_status_set(
 
 @transaction.atomic
 def case_share(*, case: Case, to_user: User, shared_by: User, keyring: KeyRing) -> None:
-    """Give a colleague (or a partner lawyer) the case and its claimants' records."""
+    """Give a colleague (or a partner lawyer) the case and its claimants' records: a fixed number
+    of queries however many claimants, one audit event naming the keys given and one saying how
+    many people's records came with the case."""
     require_permission(shared_by, Perm.CASES_SHARE)
     require_record_access(user=shared_by, material=case.data_key)
     Case.objects.select_for_update().filter(pk=case.pk).first()  # a claimant added meanwhile is not missed
     if not has_permission(to_user, Perm.CASES_WORK):
         raise InvalidOperation(_("This person's role does not work on cases."))
-    record_access_grant(material=case.data_key, to_user=to_user, keyring=keyring)
     people = list(Person.objects.filter(claims__case=case, erased_at__isnull=True).select_related("data_key"))
-    held = set(KeyGrant.objects.filter(user=to_user, wrapped__isnull=False,
-                                       material__in=[p.data_key_id for p in people]).values_list("material_id",
-                                                                                                flat=True))
-    missing = [person for person in people if person.data_key_id not in held]
-    keyring.prefetch(person.data_key_id for person in missing)  # one query opens them all
-    for person in missing:
-        record_access_grant(material=person.data_key, to_user=to_user, keyring=keyring)
-    log_action(action="case.shared", actor=shared_by, target=case, details={"user": to_user.pk})
+    given = set(record_access_grant_all(materials=[case.data_key, *(person.data_key for person in people)],
+                                        to_user=to_user, keyring=keyring))
+    log_action(action="case.shared", actor=shared_by, target=case, details={
+        "user": to_user.pk, "people": sum(1 for person in people if str(person.data_key_id) in given),
+    })
 
 
 @transaction.atomic
 def case_unshare(*, case: Case, user: User, unshared_by: User) -> None:
     """Take the case away at once (their next request no longer finds it), and the records of its
-    claimants, except those the user still reaches through another case."""
+    claimants, except those the user still reaches through another case (a fixed number of
+    queries however many claimants)."""
     require_permission(unshared_by, Perm.CASES_SHARE)
     require_record_access(user=unshared_by, material=case.data_key)
     if user.pk == unshared_by.pk:
@@ -452,13 +451,15 @@ def case_unshare(*, case: Case, user: User, unshared_by: User) -> None:
         raise InvalidOperation(_("Only an administrator can take a case away from the person who opened it."))
     # The one revoking holds the case and may share it, and cannot revoke themselves: the case
     # always keeps someone who can give it on.
-    record_access_revoke(material=case.data_key, user=user, revoked_by=unshared_by)
     still_reached = Claimant.objects.filter(
         held_by(user, "case__data_key_id"), case__erased_at__isnull=True
     ).exclude(case=case).values("person_id")
-    for person in Person.objects.filter(claims__case=case).exclude(pk__in=still_reached).select_related("data_key"):
-        record_access_revoke(material=person.data_key, user=user, revoked_by=unshared_by)
-    log_action(action="case.unshared", actor=unshared_by, target=case, details={"user": user.pk})
+    people = list(Person.objects.filter(claims__case=case).exclude(pk__in=still_reached).select_related("data_key"))
+    taken = set(record_access_revoke_all(materials=[case.data_key, *(person.data_key for person in people)],
+                                         user=user, revoked_by=unshared_by))
+    log_action(action="case.unshared", actor=unshared_by, target=case, details={
+        "user": user.pk, "people": sum(1 for person in people if str(person.data_key_id) in taken),
+    })
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ field without the key ring raises ``FieldLocked`` — it is never silently blank
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -132,15 +132,23 @@ class EncryptedRecord(models.Model):
             normalised = NORMALISERS[normaliser](raw) if raw else None
             setattr(self, index_field, index_with_key(index_key, index_field, normalised) if normalised else None)
 
-    def decrypt(self, keyring: KeyRing | None) -> Decrypted:
+    def decrypt(self, keyring: KeyRing | None, *, only: Collection[str] | None = None) -> Decrypted:
+        """The record's fields in the clear (``only``: just these, for a page showing a few fields
+        of many records; the others are absent, not blank)."""
         if keyring is None:
             raise FieldLocked()
         key = keyring.material(self.data_key_id)
-        return self.decrypt_with(key)
+        return self.decrypt_with(key, only=only)
 
-    def decrypt_with(self, key: bytes) -> Decrypted:
+    def decrypt_with(self, key: bytes, *, only: Collection[str] | None = None) -> Decrypted:
+        names = self.encrypted_field_names()
+        if only is not None:
+            unknown = set(only) - set(names)
+            if unknown:
+                raise TypeError(f"not encrypted fields of {type(self).__name__}: {sorted(unknown)}")
+            names = [name for name in names if name in only]
         values: dict[str, str | None] = {}
-        for name in self.encrypted_field_names():
+        for name in names:
             stored = getattr(self, name)
             values[name] = (
                 None
