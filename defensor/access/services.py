@@ -10,17 +10,17 @@ Who holds what:
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from defensor.accounts.models import User
+from defensor.accounts.models import Membership, User
 from defensor.accounts.permissions import Perm, has_permission
 from defensor.audit.services import log_action
 from defensor.core.files import shred, write_private
@@ -200,19 +200,27 @@ def _seal_recovery_grant(material: KeyMaterial, plaintext: bytes) -> None:
     )
 
 
-def _held_organisation_keys(user_id: int) -> Any:
-    return KeyGrant.objects.filter(
-        user_id=user_id, wrapped__isnull=False, material__kind__in=[KeyKind.INTAKE, KeyKind.INDEX],
-        material__destroyed_at__isnull=True,
-    ).values("material_id")
+def _held_organisation_keys(user_id: int) -> list[uuid.UUID]:
+    """The organisation keys (intake, blind index) this user holds. Found from the organisation's
+    few keys, each looked up by (key, user): starting from the user's grants would walk every
+    case and person key they hold (at 100,000 cases, 0.4 s on every staff request)."""
+    organisation_keys = list(KeyMaterial.objects.filter(
+        organisation_id__in=Membership.objects.filter(user_id=user_id).values("organisation_id"),
+        kind__in=[KeyKind.INTAKE, KeyKind.INDEX], destroyed_at__isnull=True,
+    ).values_list("id", flat=True))
+    if not organisation_keys:
+        return []
+    return list(KeyGrant.objects.filter(
+        material_id__in=organisation_keys, user_id=user_id, wrapped__isnull=False,
+    ).values_list("material_id", flat=True))
 
 
 def keys_waiting(*, user_id: int) -> bool:
     """Whether a colleague waits for an organisation key this user holds (one query, run on
     every staff request so that any holder's next request hands it over)."""
-    return KeyGrant.objects.filter(
-        material_id__in=_held_organisation_keys(user_id), wrapped__isnull=True,
-        user__isnull=False, user__is_active=True,
+    held = _held_organisation_keys(user_id)
+    return bool(held) and KeyGrant.objects.filter(
+        material_id__in=held, wrapped__isnull=True, user__isnull=False, user__is_active=True,
     ).exists()
 
 
