@@ -266,9 +266,14 @@ def keys_distribute(*, keyring: KeyRing) -> int:
 def keys_pending(*, users: list[User]) -> dict[int, list[KeyKind]]:
     """The organisation keys each of ``users`` is entitled to and does not hold yet."""
     pending: dict[int, list[KeyKind]] = {}
+    # From the organisations' few current keys, each looked up by (key, user): starting from the
+    # users' grants would walk every case and person key they hold (_held_organisation_keys).
+    current = list(KeyMaterial.objects.filter(
+        organisation_id__in=Membership.objects.filter(user__in=users).values("organisation_id"),
+        kind__in=[KeyKind.INTAKE, KeyKind.INDEX], destroyed_at__isnull=True, retired_at__isnull=True,
+    ).values_list("id", flat=True))
     rows = KeyGrant.objects.filter(
-        user__in=users, wrapped__isnull=True, material__kind__in=[KeyKind.INTAKE, KeyKind.INDEX],
-        material__destroyed_at__isnull=True, material__retired_at__isnull=True,
+        material_id__in=current, user__in=users, wrapped__isnull=True,
     ).order_by("material__kind").values_list("user_id", "material__kind")
     for user_id, kind in rows:
         pending.setdefault(user_id, []).append(KeyKind(kind))
