@@ -97,6 +97,8 @@ class ClaimantStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("withdrawn")
     REINSTATED = "reinstated", _("reinstated")
     DISMISSED = "dismissed", _("dismissed")
+    # Taken off the claim because they were added by mistake: not a withdrawal, never counted as one.
+    REMOVED = "removed", _("removed (added by mistake)")
 
 
 # A membership is open while the claimant is in the claim; withdrawing or being dismissed closes
@@ -136,6 +138,16 @@ class Claimant(models.Model):
     )
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
+    # Merging person records merges their memberships: the duplicate's membership in a case where
+    # the kept person is a claimant too is folded into that one (hidden, nothing deleted); one
+    # where only the duplicate was a claimant is moved to the kept person and remembers whose it
+    # was. Un-merging restores both exactly.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_claimants"
+    )
+    moved_from_person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "person"], name="claimant_once_per_case")]
@@ -201,7 +213,18 @@ class CaseEvent(EncryptedRecord):
     claimant = models.ForeignKey(Claimant, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=24, choices=EventKind.choices)
     happened_on = models.DateField()
+    # The person gave the date roughly ("March 2022"): happened_on is the earliest day it can be,
+    # and everything counted from it says so.
+    approximate = models.BooleanField(default=False)
     text = EncryptedField()
+    # The request the fact was carried from on accept (None: typed by the team).
+    submission = models.ForeignKey(
+        "intake.Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Moved here from a duplicate's membership when person records were merged (un-merge moves it back).
+    moved_from = models.ForeignKey(
+        "Claimant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # A pressure incident recorded with a withdrawal, for later advocacy.
     status_change = models.ForeignKey(
         ClaimantStatusChange, null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
@@ -245,3 +268,21 @@ class Task(EncryptedRecord):
 
     def aad_context(self) -> str:
         return f"case:{self.case_id}"
+
+
+class CaseFile(models.Model):
+    """A file a person attached to their request, carried into the case on accept. The file stays
+    where intake stored it, sealed under the request's key; this row says which case (and which
+    claimant) it belongs to. The evidence locker builds its items on these."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="files")
+    claimant = models.ForeignKey(Claimant, null=True, blank=True, on_delete=models.SET_NULL, related_name="files")
+    attachment = models.ForeignKey("intake.Attachment", on_delete=models.CASCADE, related_name="+")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "attachment"], name="case_file_once")]
+
+    def __str__(self) -> str:
+        return f"file {self.attachment_id} in case {self.case_id}"

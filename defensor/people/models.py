@@ -22,6 +22,22 @@ class Person(EncryptedRecord):
     unit = EncryptedField()  # military unit as written ("в/ч 12345")
     notes = EncryptedField()
     name_forms = EncryptedField()  # JSON: the lawyer's own text of the name per grammatical case
+    # The name in parts, as court forms and declension want it (full_name stays the name as the
+    # person gave it; the parts, once someone fills them in, are what documents use).
+    given_name = EncryptedField()
+    patronymic = EncryptedField()
+    gender = EncryptedField()  # "m" / "f" when the team says so; otherwise guessed from the patronymic
+    # What court forms ask of a claimant (КАС ст. 125 ч. 2 п. 2; ГПК ст. 131 ч. 2 п. 2).
+    birth_place = EncryptedField()
+    residence_address = EncryptedField()
+    postal_address = EncryptedField()
+    passport = EncryptedField()  # series and number as digits ("4509 123456")
+    snils = EncryptedField()  # 11 digits, check number validated
+    inn = EncryptedField()  # 12 digits for a person, check digits validated
+    # Their service, as the request or the team records it (intake's option values).
+    service_category = EncryptedField()
+    force = EncryptedField()
+    region = EncryptedField()  # region code of intake's region list
     # Blind indexes (keyed digests, see keys.blind) for exact-match search and de-duplication.
     # NULL means "no value": an empty string would make every missing value match another.
     surname_index = models.CharField(max_length=32, null=True, blank=True, db_index=True)  # noqa: DJ001
