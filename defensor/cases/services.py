@@ -31,6 +31,7 @@ from defensor.cases.models import (
     PRESSURE_REASONS,
     Case,
     CaseEvent,
+    CaseFile,
     CaseKind,
     CaseNote,
     CaseOutcome,
@@ -46,7 +47,7 @@ from defensor.cases.selectors import held_by
 from defensor.core.errors import DefensorError, InvalidOperation
 from defensor.core.models import Organisation
 from defensor.deadlines.services import case_deadlines_recompute, event_deadlines_recompute
-from defensor.intake.models import Submission
+from defensor.intake.models import Attachment, Submission
 from defensor.keys.keyring import KeyRing
 from defensor.keys.records import RecordSealer
 from defensor.people.models import Person
@@ -258,16 +259,18 @@ def case_note_add(*, case: Case, author: User, keyring: KeyRing, text: str) -> C
 @transaction.atomic
 def case_event_add(
     *, case: Case, recorded_by: User, keyring: KeyRing, kind: str, happened_on: date, text: str = "",
-    claimant: Claimant | None = None,
+    claimant: Claimant | None = None, approximate: bool = False, submission: Submission | None = None,
 ) -> CaseEvent:
     """Record what happened (to the case, or to one claimant). Speaking with a claimant moves
-    their last contact date, which the dashboard's follow-ups are counted from."""
+    their last contact date, which the dashboard's follow-ups are counted from. ``approximate``:
+    the date is the earliest day it can be (the person gave it roughly); ``submission``: the
+    request the fact was carried from."""
     require_permission(recorded_by, Perm.CASES_WORK)
     require_record_access(user=recorded_by, material=case.data_key)
     if claimant is not None and claimant.case_id != case.pk:
         raise InvalidOperation()
     event = CaseEvent(case=case, claimant=claimant, kind=EventKind(kind), happened_on=happened_on,
-                      recorded_by=recorded_by)
+                      approximate=approximate, submission=submission, recorded_by=recorded_by)
     event.encrypt(record_sealer(material=case.data_key, keyring=keyring), text=text or None)
     event.save()
     if event.kind == EventKind.CONTACT and claimant is not None:
@@ -275,7 +278,8 @@ def case_event_add(
     deadlines = event_deadlines_recompute(event=event)
     _touch(case)
     log_action(action="case.event_added", actor=recorded_by, target=case,
-               details={"event": event.pk, "kind": event.kind,
+               details={"event": event.pk, "kind": event.kind, "approximate": approximate,
+                        "submission": str(submission.pk) if submission is not None else None,
                         "claimant": claimant.pk if claimant is not None else None,
                         "deadlines": [d.rule_id for d in deadlines]})
     return event
@@ -304,6 +308,29 @@ def case_event_update(
         "deadlines": [d.rule_id for d in deadlines],
     })
     return locked
+
+
+@transaction.atomic
+def case_files_add(
+    *, case: Case, attachments: Sequence[Attachment], added_by: User, claimant: Claimant | None = None
+) -> list[CaseFile]:
+    """Carry files a person attached to their request into the case (a file already there is not
+    added twice). The files stay sealed where intake stored them."""
+    require_permission(added_by, Perm.CASES_WORK)
+    require_record_access(user=added_by, material=case.data_key)
+    present = set(
+        CaseFile.objects.filter(case=case, attachment__in=attachments).values_list("attachment_id", flat=True)
+    )
+    added = CaseFile.objects.bulk_create([
+        CaseFile(case=case, claimant=claimant, attachment=attachment, added_by=added_by)
+        for attachment in attachments if attachment.pk not in present
+    ])
+    if added:
+        _touch(case)
+        log_action(action="case.files_added", actor=added_by, target=case, details={
+            "files": [str(f.attachment_id) for f in added], "claimant": claimant.pk if claimant is not None else None,
+        })
+    return added
 
 
 def _contact_moved(claimant: Claimant, on: date) -> None:
