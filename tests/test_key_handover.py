@@ -131,3 +131,46 @@ def test_a_volunteer_made_lawyer_reads_the_inbox_without_logging_in_again(
     handed = AuditEvent.objects.get(action="keys.distributed", target_id=str(boris.pk))
     assert handed.actor_id == olga.pk
     assert sorted(handed.details["keys"]) == ["index", "intake"]
+
+
+def test_an_account_disabled_and_enabled_again_reads_requests_at_its_next_login(
+    olga: User, anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission()
+    olga_client = verified_client(olga)
+    assert olga_client.post(f"/staff/users/{anna.pk}/", {"action": "disable"}).status_code == 302
+    assert not KeyGrant.objects.filter(user=anna, wrapped__isnull=False, material__kind=KeyKind.INTAKE).exists()
+
+    assert olga_client.post(f"/staff/users/{anna.pk}/", {"action": "enable"}).status_code == 302
+    anna.refresh_from_db()  # her sessions ended with the disabling: she logs in anew
+    assert _reads_request(verified_client(anna), submission)
+    handed = AuditEvent.objects.filter(action="keys.distributed", target_id=str(anna.pk)).latest("pk")
+    assert handed.actor_id == olga.pk
+    assert "intake" in handed.details["keys"]
+
+
+def test_a_hand_over_the_database_refuses_does_not_fail_the_holders_page(
+    olga: User, anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    submission = make_submission()
+    KeyGrant.objects.filter(user=olga, material__kind=KeyKind.INTAKE).update(wrapped=None)
+    lena_password = _create_through_team_page(verified_client(olga), "lena", "lawyer")
+    lena_client = _first_login("lena", lena_password)
+    assert not _reads_request(lena_client, submission)
+
+    from django.db import OperationalError
+
+    from defensor.access import middleware
+
+    def locked(**_kwargs: object) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(middleware, "keys_distribute", locked)
+    anna_client = verified_client(anna)
+    assert anna_client.get("/staff/cases/").status_code == 200  # her page, despite the failed hand-over
+    assert not _reads_request(lena_client, submission)
+
+    monkeypatch.undo()
+    assert anna_client.get("/staff/cases/").status_code == 200  # the next click hands it over
+    assert _reads_request(lena_client, submission)

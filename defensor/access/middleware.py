@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from defensor.access.services import keys_distribute, keys_waiting
 from defensor.accounts.permissions import is_two_factor_verified
 from defensor.keys.keyring import keyring_for
+
+logger = logging.getLogger(__name__)
 
 
 class KeysHandOverMiddleware:
@@ -17,6 +21,10 @@ class KeysHandOverMiddleware:
 
     Without it a newcomer waited until a holder logged in again; now any holder's next click
     is enough. Placed after StaffSessionMiddleware, which ends expired and disabled sessions.
+
+    A hand-over that fails on the database (a write lock held too long under load) never fails
+    the page the holder asked for: it is rolled back, logged, and the holder's next click tries
+    again.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -33,5 +41,8 @@ class KeysHandOverMiddleware:
         ):
             keyring = keyring_for(request)
             if keyring is not None:
-                keys_distribute(keyring=keyring)
+                try:
+                    keys_distribute(keyring=keyring)
+                except DatabaseError:
+                    logger.warning("waiting keys not handed over on this request; the next one tries again")
         return self.get_response(request)
