@@ -53,6 +53,8 @@ class CaseFilterForm(forms.Form):
 class EventForm(forms.Form):
     kind = forms.ChoiceField(label=_("What happened"), choices=EventKind.choices)
     happened_on = date_field(_("Date"))
+    approximate = forms.BooleanField(label=_("The date is approximate (the earliest day it can be)"),
+                                     required=False)
     claimant = forms.TypedChoiceField(label=_("Claimant"), coerce=int, required=False, empty_value=None)
     text = forms.CharField(label=_("Details"), max_length=20000, required=False,
                            widget=forms.Textarea(attrs={"rows": 3}))
@@ -64,6 +66,23 @@ class EventForm(forms.Form):
 
     def name_claimants(self, names: dict[int, str]) -> None:
         set_choices(self, "claimant", [("", _("the whole case")), *names.items()])
+
+
+class ClaimantsEventForm(forms.Form):
+    """One event for each claimant ticked on the roster (prefixed: it shares the roster's form
+    with the status change)."""
+
+    kind = forms.ChoiceField(label=_("What happened"), choices=EventKind.choices)
+    happened_on = date_field(_("Date"))
+    approximate = forms.BooleanField(label=_("The date is approximate (the earliest day it can be)"),
+                                     required=False)
+    text = forms.CharField(label=_("Details"), max_length=20000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "event")
+        super().__init__(*args, **kwargs)
+        self.fields["happened_on"].initial = timezone.localdate()
 
 
 class NoteForm(forms.Form):

@@ -286,3 +286,24 @@ class CaseFile(models.Model):
 
     def __str__(self) -> str:
         return f"file {self.attachment_id} in case {self.case_id}"
+
+
+class ClaimantMerge(models.Model):
+    """One membership folded into another when person records were merged (the duplicate's
+    membership ``claimant`` into the kept person's ``into`` in the same case): what un-merging
+    undoes. Moved events say so themselves (``CaseEvent.moved_from``)."""
+
+    claimant = models.OneToOneField(Claimant, on_delete=models.CASCADE, related_name="folded")
+    into = models.ForeignKey(Claimant, on_delete=models.CASCADE, related_name="+")
+    # The lawyer kept the duplicate's status: the history line the merge added to ``into``, and
+    # the status it had before (un-merging takes the line out and gives that status back).
+    status_change = models.ForeignKey(
+        ClaimantStatusChange, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status_before = models.CharField(max_length=16, choices=ClaimantStatus.choices, blank=True)
+    status_on_before = models.DateField(null=True, blank=True)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"claimant {self.claimant_id} folded into {self.into_id}"

@@ -106,7 +106,8 @@ def case_list(
     shown = found[:per_page]
     counts = {
         row["case_id"]: row
-        for row in Claimant.objects.filter(case__in=[c.pk for c in shown]).values("case_id").annotate(
+        for row in Claimant.objects.filter(case__in=[c.pk for c in shown], merged_into__isnull=True)
+        .exclude(status=ClaimantStatus.REMOVED).values("case_id").annotate(
             total=Count("id"), open=Count("id", filter=Q(status__in=OPEN_STATUSES))
         )
     }
@@ -130,6 +131,7 @@ class RosterRow:
     unit: str | None
     reason: str  # of the current status, if it is a withdrawal
     dismissal_on: date | None  # their own dismissal order
+    dismissal_approximate: bool  # its date is the earliest it can be (given roughly)
     needs_contact: bool
     next_due_on: date | None = None  # their nearest deadline still to come
     next_due_rule: str = ""
@@ -143,10 +145,13 @@ class RosterRow:
         return str(WithdrawalReason(self.reason).label)
 
 
-def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant | None = None) -> list[RosterRow]:
+def roster(
+    *, actor: User, case: Case, keyring: KeyRing | None, only: Claimant | None = None, removed: bool = False,
+) -> list[RosterRow]:
     """Every claimant of the case on one page, in the order they joined: status and since when,
     why they withdrew, their own dismissal order date, and whether they are due a call
-    (``only``: that claimant's row alone)."""
+    (``only``: that claimant's row alone). Those removed as added by mistake are left out, or
+    only they are listed (``removed``); memberships folded into another by a merge never are."""
     # The change recorded last is the current status, even when it was dated back (learnt of late).
     latest_change = ClaimantStatusChange.objects.filter(claimant=OuterRef("pk")).order_by("-id")
     dismissal = CaseEvent.objects.filter(claimant=OuterRef("pk"), kind=EventKind.DISMISSAL_ORDER).order_by(
@@ -155,15 +160,20 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
     # Their next due date not yet met (a met one is kept, not pending).
     next_due = Deadline.objects.filter(claimant=OuterRef("pk"), due_on__gte=timezone.localdate(),
                                        met_on__isnull=True).order_by("due_on", "id")
-    members = Claimant.objects.filter(case=case)
+    members = Claimant.objects.filter(case=case, merged_into__isnull=True)
     if only is not None:
         members = members.filter(pk=only.pk)
+    elif removed:
+        members = members.filter(status=ClaimantStatus.REMOVED)
+    else:
+        members = members.exclude(status=ClaimantStatus.REMOVED)
     claimants = list(
         members
         .select_related("person")
         .defer(*(f"person__{name}" for name in ROSTER_UNREAD))
         .annotate(reason=Subquery(latest_change.values("reason")[:1]),
                   dismissal_on=Subquery(dismissal.values("happened_on")[:1]),
+                  dismissal_approximate=Subquery(dismissal.values("approximate")[:1]),
                   next_due_on=Subquery(next_due.values("due_on")[:1]),
                   next_due_rule=Subquery(next_due.values("rule_id")[:1]))
         .order_by("id")[:ROSTER_LIMIT]  # the order they joined
@@ -181,6 +191,7 @@ def roster(*, actor: User, case: Case, keyring: KeyRing | None, only: Claimant |
             unit=values.unit if values is not None else None,
             reason=getattr(claimant, "reason", "") or "",
             dismissal_on=getattr(claimant, "dismissal_on", None),
+            dismissal_approximate=bool(getattr(claimant, "dismissal_approximate", False)),
             needs_contact=claimant.is_open and _contact_due(claimant, due),
             next_due_on=getattr(claimant, "next_due_on", None) if claimant.is_open else None,
             next_due_rule=(getattr(claimant, "next_due_rule", "") or "") if claimant.is_open else "",
@@ -193,7 +204,8 @@ def claimant_names(*, case: Case, keyring: KeyRing | None) -> list[tuple[Claiman
     """The case's claimants (as many as the roster shows), in the order they joined, each with
     their name as the roster shows it (None: not readable). Only names: the case page needs no
     more, and none of the roster's per-claimant subqueries."""
-    claimants = list(Claimant.objects.filter(case=case).select_related("person").order_by("id")[:ROSTER_LIMIT])
+    claimants = list(Claimant.objects.filter(case=case, merged_into__isnull=True).select_related("person")
+                     .order_by("id")[:ROSTER_LIMIT])
     if keyring is not None:
         keyring.prefetch(c.person.data_key_id for c in claimants)
     return [(claimant, _name_of(claimant, _person_values(claimant, keyring, ("full_name",))))
@@ -235,7 +247,9 @@ def _contact_due(claimant: Claimant, before: date) -> bool:
 
 
 def claimant_for(*, case: Case, claimant_id: int) -> Claimant:
-    claimant = Claimant.objects.filter(case=case, pk=claimant_id).select_related("person").first()
+    """A claimant of the case (one folded into another by a merge is not one any more)."""
+    claimant = (Claimant.objects.filter(case=case, pk=claimant_id, merged_into__isnull=True)
+                .select_related("person").first())
     if claimant is None:
         raise Http404
     return claimant
@@ -257,12 +271,17 @@ class TimelineEntry:
     who: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     event_id: int | None = None  # an event's date can be corrected
+    approximate: bool = False  # the date was given roughly: the earliest day it can be
 
 
 def timeline(*, case: Case, keyring: KeyRing | None, claimant: Claimant | None = None) -> list[TimelineEntry]:
     """Events, status changes and notes of the case (or of one claimant), oldest first."""
-    events = CaseEvent.objects.filter(case=case).select_related("recorded_by")
-    changes = ClaimantStatusChange.objects.filter(claimant__case=case).select_related("recorded_by")
+    # A membership folded into another by a merge is not shown (its events the kept claimant
+    # lacked were moved there; the others are the same events again).
+    events = (CaseEvent.objects.filter(case=case).exclude(claimant__merged_into__isnull=False)
+              .select_related("recorded_by"))
+    changes = (ClaimantStatusChange.objects.filter(claimant__case=case, claimant__merged_into__isnull=True)
+               .select_related("recorded_by"))
     notes = CaseNote.objects.filter(case=case).select_related("author")
     if claimant is not None:
         events = events.filter(claimant=claimant)
@@ -276,7 +295,7 @@ def timeline(*, case: Case, keyring: KeyRing | None, claimant: Claimant | None =
 
     entries = [
         TimelineEntry(e.happened_on, e.recorded_at, "event", e.get_kind_display(), text_of(e, "text"),
-                      e.claimant_id, e.recorded_by.get_username(), event_id=e.pk)
+                      e.claimant_id, e.recorded_by.get_username(), event_id=e.pk, approximate=e.approximate)
         for e in events
     ]
     entries += [
@@ -335,7 +354,7 @@ def dashboard(*, actor: User, keyring: KeyRing | None) -> Dashboard:
     follow_ups = list(
         Claimant.objects.alias(scope=F("case__organisation_id") + 0)
         .filter(held_by(actor, "case__data_key_id"), scope=organisation.pk, case__erased_at__isnull=True,
-                status__in=OPEN_STATUSES, last_contact_on__lt=follow_up_before())
+                status__in=OPEN_STATUSES, merged_into__isnull=True, last_contact_on__lt=follow_up_before())
         .select_related("case", "person")
         .order_by("last_contact_on", "id")[:DASHBOARD_ROWS]
     )
@@ -366,6 +385,11 @@ class DeadlineRow:
     left: bool  # the claimant left the claim: nothing to keep
 
     @property
+    def approximate(self) -> bool:
+        """Counted from a date given roughly (from its earliest possible day)."""
+        return self.deadline.event.approximate
+
+    @property
     def overdue(self) -> bool:
         return self.deadline.met_on is None and not self.left and self.deadline.due_on < timezone.localdate()
 
@@ -374,7 +398,8 @@ def deadlines_of(*, case: Case, language: str) -> list[DeadlineRow]:
     """The case's due dates (its own and each claimant's), soonest first."""
     from defensor.deadlines.rules import rule_shown
 
-    found = (Deadline.objects.filter(case=case).select_related("event", "met_event", "met_by", "claimant")
+    found = (Deadline.objects.filter(case=case).exclude(claimant__merged_into__isnull=False)
+             .select_related("event", "met_event", "met_by", "claimant")
              .order_by("due_on", "id"))
     rows = []
     for d in found:

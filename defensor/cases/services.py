@@ -46,7 +46,7 @@ from defensor.cases.models import (
 from defensor.cases.selectors import held_by
 from defensor.core.errors import DefensorError, InvalidOperation
 from defensor.core.models import Organisation
-from defensor.deadlines.services import case_deadlines_recompute, event_deadlines_recompute
+from defensor.deadlines.services import case_deadlines_recompute, case_deadlines_settle, event_deadlines_recompute
 from defensor.intake.models import Attachment, Submission
 from defensor.keys.keyring import KeyRing
 from defensor.keys.records import RecordSealer
@@ -86,13 +86,19 @@ class StatusDateBeforeCurrent(DefensorError):
 
 
 # From each status, where a claimant can go. Leaving (withdrawn, dismissed) is undone only by
-# reinstating; "reinstated" is in the claim again, like "active".
+# reinstating; "reinstated" is in the claim again, like "active". Someone added by mistake is
+# removed (not a withdrawal: no reason, never counted as one) and, if that was a mistake too,
+# goes back into the claim as active.
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
-    ClaimantStatus.ACTIVE: frozenset({ClaimantStatus.PAUSED, ClaimantStatus.WITHDRAWN, ClaimantStatus.DISMISSED}),
-    ClaimantStatus.PAUSED: frozenset({ClaimantStatus.ACTIVE, ClaimantStatus.WITHDRAWN, ClaimantStatus.DISMISSED}),
+    ClaimantStatus.ACTIVE: frozenset({ClaimantStatus.PAUSED, ClaimantStatus.WITHDRAWN, ClaimantStatus.DISMISSED,
+                                      ClaimantStatus.REMOVED}),
+    ClaimantStatus.PAUSED: frozenset({ClaimantStatus.ACTIVE, ClaimantStatus.WITHDRAWN, ClaimantStatus.DISMISSED,
+                                      ClaimantStatus.REMOVED}),
     ClaimantStatus.WITHDRAWN: frozenset({ClaimantStatus.REINSTATED}),
     ClaimantStatus.DISMISSED: frozenset({ClaimantStatus.REINSTATED}),
-    ClaimantStatus.REINSTATED: frozenset({ClaimantStatus.PAUSED, ClaimantStatus.WITHDRAWN, ClaimantStatus.DISMISSED}),
+    ClaimantStatus.REINSTATED: frozenset({ClaimantStatus.PAUSED, ClaimantStatus.WITHDRAWN, ClaimantStatus.DISMISSED,
+                                          ClaimantStatus.REMOVED}),
+    ClaimantStatus.REMOVED: frozenset({ClaimantStatus.ACTIVE}),
 }
 
 
@@ -283,6 +289,69 @@ def case_event_add(
                         "claimant": claimant.pk if claimant is not None else None,
                         "deadlines": [d.rule_id for d in deadlines]})
     return event
+
+
+def events_moved_deadlines(*, events: Sequence[CaseEvent], case_id: int) -> None:
+    """Events moved to another claimant (a merge, or its undoing): their due dates follow them,
+    then which of the case's due dates are met is settled once."""
+    for event in events:
+        event_deadlines_recompute(event=event, settle=False)
+    case_deadlines_settle(case_id=case_id)
+
+
+# A claimant has one of these (their own order, the order they refused, their refusal): recording
+# it again for several claimants at once, or merging, never doubles it.
+ONE_PER_CLAIMANT = frozenset({EventKind.DISMISSAL_ORDER, EventKind.ORDER_RECEIVED, EventKind.REFUSAL})
+
+
+@transaction.atomic
+def case_events_add_for_claimants(
+    *, case: Case, claimant_ids: Sequence[int], recorded_by: User, keyring: KeyRing, kind: str, happened_on: date,
+    approximate: bool = False, text: str = "",
+) -> tuple[list[CaseEvent], list[Claimant]]:
+    """Record the same event for each of the chosen claimants of a case, all in one transaction,
+    each with its own due dates. A claimant who already has an event that is one per claimant
+    (their dismissal order…) of this kind is skipped and returned, not given a second one.
+    Returns (the events recorded, the claimants skipped)."""
+    require_permission(recorded_by, Perm.CASES_WORK)
+    require_record_access(user=recorded_by, material=case.data_key)
+    if not claimant_ids:
+        raise NoClaimantsChosen()
+    event_kind = EventKind(kind)
+    Case.objects.select_for_update().filter(pk=case.pk).first()
+    claimants = list(Claimant.objects.filter(case=case, pk__in=set(claimant_ids), merged_into__isnull=True)
+                     .order_by("pk"))
+    if len(claimants) != len(set(claimant_ids)):
+        raise InvalidOperation()
+    having: set[int] = set()
+    if event_kind in ONE_PER_CLAIMANT:
+        having = set(CaseEvent.objects.filter(claimant__in=claimants, kind=event_kind)
+                     .values_list("claimant_id", flat=True))
+    sealer = record_sealer(material=case.data_key, keyring=keyring)
+    events = []
+    for claimant in claimants:
+        if claimant.pk in having:
+            continue
+        event = CaseEvent(case=case, claimant=claimant, kind=event_kind, happened_on=happened_on,
+                          approximate=approximate, recorded_by=recorded_by)
+        event.encrypt(sealer, text=text or None)
+        events.append(event)
+    CaseEvent.objects.bulk_create(events)
+    deadlines = []
+    for event in events:
+        if event.kind == EventKind.CONTACT and event.claimant is not None:
+            _contact_moved(event.claimant, happened_on)
+        deadlines += event_deadlines_recompute(event=event, settle=False)
+    if events:
+        case_deadlines_settle(case_id=case.pk)
+    skipped = [claimant for claimant in claimants if claimant.pk in having]
+    _touch(case)
+    log_action(action="case.events_added", actor=recorded_by, target=case, details={
+        "kind": event_kind.value, "approximate": approximate, "events": [e.pk for e in events],
+        "claimants": [e.claimant_id for e in events], "skipped": [c.pk for c in skipped],
+        "deadlines": sorted({d.rule_id for d in deadlines}),
+    })
+    return events, skipped
 
 
 @transaction.atomic

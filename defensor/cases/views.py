@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,6 +25,7 @@ from defensor.cases.forms import (
     CaseFilterForm,
     CaseForm,
     CaseOpenForm,
+    ClaimantsEventForm,
     ClaimantStatusForm,
     EventDateForm,
     EventForm,
@@ -146,7 +147,8 @@ def _case_page(request: HttpRequest, case: Case, *, edit_form: CaseForm | None =
         "can_draft": has_permission(actor, Perm.DOCUMENTS_GENERATE),
         "documents": _documents(case),
         "share_form": ShareForm(users=_shareable(actor, holders)) if can_share else None,
-        "claimant_count": _claimant_count(case, len(claimants)),
+        "claimant_count": _claimant_count(
+            case, len(claimants), sum(1 for c, _name in claimants if c.status != ClaimantStatus.REMOVED)),
         "deadlines": [(row, names.get(row.deadline.claimant_id or 0, ""))
                       for row in deadlines_of(case=case, language=get_language() or "ru")],
         "today": timezone.localdate(), **bound,
@@ -161,10 +163,14 @@ def _event_form(sent: object, names: dict[int, str], **initial: Any) -> EventFor
     return form
 
 
-def _claimant_count(case: Case, loaded: int) -> int:
-    """How many claimants the case has, ``loaded`` being how many a page read (at most
-    ROSTER_LIMIT): counted again only when the page may not have read them all."""
-    return case.claimants.count() if loaded >= ROSTER_LIMIT else loaded
+def _claimant_count(case: Case, loaded: int, shown: int | None = None) -> int:
+    """How many claimants the case has (not counting those removed as added by mistake, nor
+    memberships folded into another by a merge), ``loaded`` being how many a page read (at most
+    ROSTER_LIMIT) and ``shown`` how many of those count: counted again only when the page may
+    not have read them all."""
+    if loaded >= ROSTER_LIMIT:
+        return case.claimants.filter(merged_into__isnull=True).exclude(status=ClaimantStatus.REMOVED).count()
+    return loaded if shown is None else shown
 
 
 def _people_shown(rows: list[RosterRow]) -> list[int]:
@@ -262,7 +268,7 @@ def case_event_view(request: HttpRequest, case_id: int) -> HttpResponse:
     try:
         services.case_event_add(case=case, recorded_by=actor, keyring=keyring, kind=data["kind"],
                                 happened_on=data["happened_on"], text=data["text"],
-                                claimant=_claimant_of(case, data["claimant"]))
+                                claimant=_claimant_of(case, data["claimant"]), approximate=data["approximate"])
     except DefensorError as error:
         messages.error(request, str(error.user_message))
     else:
@@ -353,10 +359,15 @@ def case_roster_view(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _roster_page(request: HttpRequest, case: Case, *, form: ClaimantStatusForm | None = None,
-                 ticked: list[int] | None = None, status: int = 200) -> HttpResponse:
+                 event_form: ClaimantsEventForm | None = None, ticked: list[int] | None = None,
+                 status: int = 200) -> HttpResponse:
     actor = acting_user(request)
     keyring = keyring_for(request)
-    rows = roster(actor=actor, case=case, keyring=keyring)
+    # Those removed as added by mistake are listed apart, on request (?removed=1).
+    show_removed = request.method == "GET" and request.GET.get("removed") == "1"
+    rows = roster(actor=actor, case=case, keyring=keyring, removed=show_removed)
+    removed = (len(rows) if show_removed else
+               case.claimants.filter(merged_into__isnull=True, status=ClaimantStatus.REMOVED).count())
     with transaction.atomic():
         services.case_read(reader=actor, case=case, where="roster")
         people_read(reader=actor, people=_people_shown(rows), where="roster")
@@ -364,12 +375,49 @@ def _roster_page(request: HttpRequest, case: Case, *, form: ClaimantStatusForm |
     for row in rows:
         counts[row.claimant.status] = counts.get(row.claimant.status, 0) + 1
     can_change = has_permission(actor, Perm.CASES_OPEN)
+    total = removed if show_removed else _claimant_count(case, len(rows))
     return render(request, "cases/roster.html", {
-        "case": case, "rows": rows, "keys_locked": keyring is None, "total": _claimant_count(case, len(rows)),
+        "case": case, "rows": rows, "keys_locked": keyring is None, "total": total,
         "title": case.decrypt(keyring).title if keyring is not None else None,
-        "counts": [(label, counts.get(value, 0)) for value, label in ClaimantStatus.choices],
+        "counts": [(label, counts.get(value, 0)) for value, label in ClaimantStatus.choices
+                   if value != ClaimantStatus.REMOVED],
+        "removed": removed, "show_removed": show_removed,
         "status_form": (form or ClaimantStatusForm()) if can_change else None, "ticked": set(ticked or []),
+        "event_form": event_form or ClaimantsEventForm(),
     }, status=status)
+
+
+@staff_view(Perm.CASES_OPEN)
+@require_POST
+def case_roster_events_view(request: HttpRequest, case_id: int) -> HttpResponse:
+    """One event for each claimant ticked on the roster, all in one go; a claimant who already
+    has their dismissal order (or another event one claimant has once) is named, not doubled."""
+    actor = acting_user(request)
+    case = case_for(actor=actor, case_id=case_id)
+    ticked = _ids(request.POST.getlist("claimants"))
+    form = ClaimantsEventForm(request.POST)
+    keyring = keyring_for(request)
+    if keyring is None:
+        _say_keys_locked(request)
+        return _roster_page(request, case, event_form=form, ticked=ticked, status=400)
+    if not form.is_valid():
+        return _roster_page(request, case, event_form=form, ticked=ticked, status=400)
+    data = form.cleaned_data
+    try:
+        events, skipped = services.case_events_add_for_claimants(
+            case=case, claimant_ids=ticked, recorded_by=actor, keyring=keyring, kind=data["kind"],
+            happened_on=data["happened_on"], approximate=data["approximate"], text=data["text"],
+        )
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+        return _roster_page(request, case, event_form=form, ticked=ticked, status=400)
+    messages.success(request, ngettext("Event recorded for %(count)d claimant.",
+                                       "Event recorded for %(count)d claimants.", len(events)) % {"count": len(events)})
+    if skipped:
+        names = {c.pk: name for c, name in claimant_names(case=case, keyring=keyring)}
+        messages.warning(request, _("Already recorded, not added again: %(names)s.") % {
+            "names": ", ".join(names.get(c.pk) or _("claimant %(n)s") % {"n": c.pk} for c in skipped)})
+    return redirect("staff:case-roster", case_id=case.pk)
 
 
 @staff_view(Perm.CASES_OPEN)

@@ -34,6 +34,7 @@ class DueGroup:
     verify: bool
     unpublished: bool
     restorable: bool
+    approximate: bool = False  # counted from a date given roughly (its earliest possible day)
 
     @property
     def overdue(self) -> bool:
@@ -42,10 +43,11 @@ class DueGroup:
 
 def pending_deadlines() -> QuerySet[Deadline]:
     """Due dates not met, of cases still going, of claimants still in the claim (someone who
-    withdrew has no period to keep): every organisation's (the reminder run); people read
+    withdrew, or was removed as added by mistake, has no period to keep; a membership folded into
+    another by a merge has none either): every organisation's (the reminder run); people read
     pending_for."""
     return Deadline.objects.filter(
-        Q(claimant__isnull=True) | Q(claimant__status__in=OPEN_STATUSES),
+        Q(claimant__isnull=True) | Q(claimant__status__in=OPEN_STATUSES, claimant__merged_into__isnull=True),
         case__erased_at__isnull=True, met_on__isnull=True,
     ).exclude(case__stage=CaseStage.CLOSED)
 
@@ -64,7 +66,8 @@ def due_groups(*, actor: User, through: date, since: date | None = None, languag
         found = found.filter(due_on__gte=since)
     order = ("-due_on", "case__number", "rule_id") if latest_first else ("due_on", "case__number", "rule_id")
     rows = (found.values("case_id", "case__number", "rule_id", "due_on")
-            .annotate(claimants=Count("claimant"), unpublished=Max(Cast("unpublished", IntegerField())))
+            .annotate(claimants=Count("claimant"), unpublished=Max(Cast("unpublished", IntegerField())),
+                      approximate=Max(Cast("event__approximate", IntegerField())))
             .order_by(*order)[:limit])
     groups = []
     for row in rows:
@@ -72,7 +75,7 @@ def due_groups(*, actor: User, through: date, since: date | None = None, languag
         groups.append(DueGroup(
             case_id=row["case_id"], case_number=row["case__number"], rule_id=row["rule_id"], title=shown.title,
             citation=shown.citation, due_on=row["due_on"], claimants=row["claimants"], verify=shown.verify,
-            unpublished=bool(row["unpublished"]), restorable=shown.restorable,
+            unpublished=bool(row["unpublished"]), restorable=shown.restorable, approximate=bool(row["approximate"]),
         ))
     return groups
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from defensor.accounts.models import User
-from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, Claimant, EventKind
+from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, Claimant, ClaimantStatus, EventKind
 from defensor.cases.procedures import procedure_for
 from defensor.core.grammar import amount_in_words, court_date, name_forms
 from defensor.documents.catalogue import NEEDABLE, TemplateInfo
@@ -72,7 +72,9 @@ def document_snapshot(
 ) -> tuple[Snapshot, list[int]]:
     """The data of one document, and the person records it read (to audit)."""
     values = case.decrypt(keyring)
-    claimants = list(Claimant.objects.filter(case=case).select_related("person").order_by("id"))  # as they joined
+    # As they joined; never one removed as added by mistake, nor a membership folded into another by a merge.
+    claimants = list(Claimant.objects.filter(case=case, merged_into__isnull=True)
+                     .exclude(status=ClaimantStatus.REMOVED).select_related("person").order_by("id"))
     if not include_withdrawn:
         claimants = [c for c in claimants if c.status in OPEN_STATUSES]
     keyring.prefetch(c.person.data_key_id for c in claimants)

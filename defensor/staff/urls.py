@@ -2,6 +2,7 @@ from django.urls import path
 
 from defensor.accounts import views as accounts
 from defensor.audit import views as audit
+from defensor.cases import merge_views
 from defensor.cases import views as cases
 from defensor.deadlines import calendar_views
 from defensor.deadlines import staff_views as deadlines
@@ -28,8 +29,8 @@ urlpatterns = [
     path("inbox/", triage.inbox_view, name="inbox"),
     path("hotline/", triage.hotline_view, name="hotline"),
     path("people/<int:person_id>/", people.person_view, name="person"),
-    path("people/<int:person_id>/merge/", people.person_merge_view, name="person-merge"),
-    path("people/<int:person_id>/unmerge/", people.person_unmerge_view, name="person-unmerge"),
+    path("people/<int:person_id>/merge/", merge_views.person_merge_view, name="person-merge"),
+    path("people/<int:person_id>/unmerge/", merge_views.person_unmerge_view, name="person-unmerge"),
     path("people/handles/<int:handle_id>/safety/", people.handle_safety_view, name="handle-safety"),
     path("inbox/bulk/", triage.inbox_bulk_view, name="inbox-bulk"),
     path("inbox/<uuid:submission_id>/", triage.submission_view, name="submission"),
@@ -50,6 +51,7 @@ urlpatterns = [
     path("cases/<int:case_id>/access/", cases.case_access_view, name="case-access"),
     path("cases/<int:case_id>/roster/", cases.case_roster_view, name="case-roster"),
     path("cases/<int:case_id>/roster/status/", cases.case_roster_status_view, name="case-roster-status"),
+    path("cases/<int:case_id>/roster/events/", cases.case_roster_events_view, name="case-roster-events"),
     path("cases/<int:case_id>/claimants/<int:claimant_id>/", cases.claimant_view, name="case-claimant"),
     path("cases/<int:case_id>/claimants/<int:claimant_id>/status/", cases.claimant_status_view,
          name="case-claimant-status"),
