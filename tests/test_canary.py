@@ -39,7 +39,9 @@ from defensor.documents.services import document_request, template_upload
 from defensor.keys.keyring import KEYRING_COOKIE
 from defensor.keys.models import KeyKind
 from defensor.keys.worker import worker_identity_start, worker_identity_stop
+from defensor.people.identifiers import inn_check_digits, snils_check_number
 from defensor.people.matching import Identity
+from defensor.people.models import PersonRevision
 from defensor.people.selectors import match_candidates
 from defensor.people.services import (
     HandleInput,
@@ -99,6 +101,27 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
         handles=[HandleInput(kind="phone", value=canaries.phone(), safe_times=canaries.new("когда-звонить"))],
     )
     person_update(person=person, updated_by=anna, keyring=keyring, notes=canaries.new("исправленная-заметка"))
+    # The whole record through its edit page: every sealed field, and a revision of what it replaced.
+    nine, ten = f"{random.randrange(2_000_000, 10**9):09d}", f"{random.randrange(10**9, 10**10):010d}"
+    snils, inn = nine + snils_check_number(nine), ten + inn_check_digits(ten)
+    passport = f"{random.randrange(10**10):010d}"
+    new_birth = date(1960, 1, 1) + timedelta(days=random.randrange(15000))
+    canaries.strings += [snils, f"{snils[:3]}-{snils[3:6]}-{snils[6:9]} {snils[9:]}", inn, passport,
+                         f"{passport[:4]} {passport[4:]}", new_birth.isoformat(), new_birth.strftime("%d.%m.%Y")]
+    form = anna_client.get(f"/staff/people/{person.pk}/edit/").context["form"]
+    typed = {name: form[name].value() or "" for name in form.fields if name != "postal_same"}
+    typed.update({
+        "surname": canaries.new("новая-фамилия"), "given_name": canaries.new("имя"),
+        "patronymic": canaries.new("отчество"), "gender": "f", "birth_date": new_birth.strftime("%d.%m.%Y"),
+        "birth_place": canaries.new("место-рождения"), "residence_address": canaries.new("адрес"),
+        "postal_address": canaries.new("почтовый-адрес"), "passport": passport, "snils": snils, "inn": inn,
+        "unit": canaries.new("новая-в/ч"), "service_category": "mobilised", "force": "army", "region": "RU-KRS",
+        "notes": canaries.new("заметка-из-формы"),
+    })
+    assert anna_client.post(f"/staff/people/{person.pk}/edit/", typed).status_code == 302
+    assert PersonRevision.objects.filter(person=person).count() == 2
+    person.refresh_from_db()
+    assert person.decrypt(keyring).passport == f"{passport[:4]} {passport[4:]}"  # sealed, and there
     telegram = handle_add(
         person=person, added_by=anna, keyring=keyring, handle=HandleInput(kind="telegram", value=canaries.new("ник"))
     )

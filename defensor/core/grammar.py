@@ -123,6 +123,12 @@ def detect_gender(full_name: str) -> Gender:
     return name_gender(split_full_name(full_name))
 
 
+def recorded_gender(code: str | None) -> Gender | None:
+    """The gender a person record states ("m" / "f"), which wins over any guess from the name;
+    None where the record leaves it to the name."""
+    return {"m": Gender.MALE, "f": Gender.FEMALE}.get(code or "")
+
+
 # --- declension -----------------------------------------------------------------------------
 
 

@@ -10,13 +10,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from defensor.accounts.models import User
 from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, Claimant, ClaimantStatus, EventKind
 from defensor.cases.procedures import procedure_for
-from defensor.core.grammar import amount_in_words, court_date, name_forms
+from defensor.core.grammar import Gender, amount_in_words, court_date, detect_gender, name_forms, recorded_gender
 from defensor.documents.catalogue import NEEDABLE, TemplateInfo
 from defensor.keys.keyring import KeyRing
 from defensor.people.services import name_form_overrides
@@ -30,6 +31,7 @@ class Missing:
 
     what: str
     where: str
+    url: str = ""  # the page where it is filled in, when there is one
 
 
 def _short(day: date | None) -> str:
@@ -43,6 +45,15 @@ def _birth_date(value: str | None) -> str:
         return _short(date.fromisoformat(value))
     except ValueError:
         return value  # as written down
+
+
+def _gender_from_name(full_name: str | None) -> str:
+    """"m" / "f" as the name shows it (for a record that does not state it), else ""."""
+    try:
+        found = detect_gender(full_name or "")
+    except ValueError:  # no name to read it from
+        return ""
+    return {Gender.MALE: "m", Gender.FEMALE: "f"}.get(found, "")
 
 
 def parse_amount(text: str) -> Decimal | None:
@@ -91,9 +102,17 @@ def document_snapshot(
         person = claimant.person.decrypt(keyring)
         overrides = name_form_overrides(person.name_forms)
         dismissed = dismissal_of.get(claimant.pk) or dismissal_of.get(None)
+        forms = name_forms(person.full_name or "", overrides, gender=recorded_gender(person.gender))
         people.append({
-            **name_forms(person.full_name or "", overrides),
+            **forms,
+            "person_id": claimant.person_id,
+            "surname": person.surname or "", "given_name": person.given_name or "",
+            "patronymic": person.patronymic or "",
+            "gender": person.gender or _gender_from_name(person.full_name),
             "birth_date": _birth_date(person.birth_date), "unit": person.unit or "",
+            "birth_place": person.birth_place or "", "residence_address": person.residence_address or "",
+            "postal_address": person.postal_address or "", "passport": person.passport or "",
+            "snils": person.snils or "", "inn": person.inn or "",
             "dismissal_date": _short(dismissed), "dismissal_date_words": court_date(dismissed) if dismissed else "",
             "status": claimant.status,
         })
@@ -140,7 +159,10 @@ def missing_data(snapshot: Snapshot, template: TemplateInfo) -> list[Missing]:
             for person in snapshot["claimants"]:
                 if not person.get(name):
                     what, where = labels[need]
-                    found.append(Missing(f"{what}: {person['initials'] or person['name']}", where))
+                    url = ""
+                    if person.get("person_id") and name not in _FILLED_ON_THE_CASE:
+                        url = reverse("staff:person-edit", kwargs={"person_id": person["person_id"]})
+                    found.append(Missing(f"{what}: {person['initials'] or person['name']}", where, url))
         elif not snapshot[owner].get(name):
             found.append(Missing(*labels[need]))
     return found
@@ -152,8 +174,12 @@ def needed_labels(template: TemplateInfo) -> list[str]:
     return list(dict.fromkeys(labels[need][0] for need in template.needs if need in labels))
 
 
+# What a claimant's missing value is filled in on the case, not on their person record.
+_FILLED_ON_THE_CASE = frozenset({"dismissal_date", "dismissal_date_words"})
+
+
 def _labels() -> dict[str, tuple[str, str]]:
-    case_page, account, person = _("the case page, Edit the case"), _("My account"), _("the person's page")
+    case_page, account, person = _("the case page, Edit the case"), _("My account"), _("the person's record, Edit")
     return {
         "case.number": (_("our case number"), case_page),
         "case.court": (_("the court"), case_page),
@@ -167,6 +193,8 @@ def _labels() -> dict[str, tuple[str, str]]:
         "claimant.name": (_("the claimant's name"), person),
         "claimant.birth_date": (_("date of birth"), person),
         "claimant.unit": (_("military unit"), person),
+        "claimant.birth_place": (_("place of birth"), person),
+        "claimant.residence_address": (_("place of residence"), person),
         "claimant.dismissal_date": (_("date of the dismissal order"),
                                     _("the claimant's page: record their dismissal order")),
         "claimant.dismissal_date_words": (_("date of the dismissal order"),

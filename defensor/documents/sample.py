@@ -15,12 +15,25 @@ _CLAIMANTS = (
 )
 
 
+def _record(name: str, index: int) -> dict[str, Any]:
+    """What a person record adds (invented; the СНИЛС and ИНН have valid check digits)."""
+    surname, given_name, patronymic = name.split()
+    return {
+        "person_id": index + 1, "surname": surname, "given_name": given_name, "patronymic": patronymic,
+        "gender": "f" if patronymic.endswith("вна") else "m", "birth_place": "г. Курск",
+        "residence_address": f"305000, г. Курск, ул. Садовая, д. {index + 1}",
+        "postal_address": f"305000, г. Курск, ул. Садовая, д. {index + 1}",
+        "passport": f"380{index} 12345{index}", "snils": ("112-233-445 95", "123-456-789 64", "987-654-321 83")[index],
+        "inn": ("500100732259", "123456789047", "771234567859")[index],
+    }
+
+
 def sample_snapshot() -> dict[str, Any]:
     claimants = [
         {**name_forms(name, {}), "birth_date": date.fromisoformat(born).strftime("%d.%m.%Y"), "unit": unit,
          "dismissal_date": dismissed.strftime("%d.%m.%Y"), "dismissal_date_words": court_date(dismissed),
-         "status": "active"}
-        for name, born, unit, dismissed in _CLAIMANTS
+         "status": "active", **_record(name, index)}
+        for index, (name, born, unit, dismissed) in enumerate(_CLAIMANTS)
     ]
     return {
         "today": court_date(date(2026, 11, 30)),

@@ -114,3 +114,25 @@ class Handle(EncryptedRecord):
 
     def aad_context(self) -> str:
         return f"person:{self.person_id}"
+
+
+class PersonRevision(EncryptedRecord):
+    """What a change to a person record replaced: the previous values of the fields it changed,
+    sealed under the person's data key (so erasing the person erases its history too)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="revisions")
+    previous = EncryptedField()  # JSON: field name → the value before the change (null: it was empty)
+    fields = models.JSONField(default=list)  # the names of the fields changed, never their values
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"revision {self.pk} of person {self.person_id}"
+
+    def aad_context(self) -> str:
+        return f"person:{self.person_id}"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from defensor.access.services import record_erase, record_key_create, record_sealer, require_record_access
@@ -16,11 +17,11 @@ from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.core.errors import InvalidOperation
-from defensor.core.grammar import NAME_FORM_CASES, decline_full_name, normalise
+from defensor.core.grammar import NAME_FORM_CASES, decline_full_name, normalise, recorded_gender
 from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.models import KeyKind
 from defensor.keys.records import RecordSealer
-from defensor.people.models import Handle, Person
+from defensor.people.models import Handle, Person, PersonRevision
 
 
 class EmptyHandle(InvalidOperation):
@@ -116,17 +117,117 @@ def person_create(
     return person
 
 
-@transaction.atomic
+# What the person page edits: every sealed field of the record except the lawyer's own forms of
+# the name, which have their own form (person_name_forms_set).
+PERSON_FIELDS = (
+    "full_name", "surname", "given_name", "patronymic", "gender", "birth_date", "birth_place",
+    "residence_address", "postal_address", "passport", "snils", "inn", "unit", "service_category", "force",
+    "region", "notes",
+)
+GENDERS = ("m", "f")
+
+
+class EditConflict(InvalidOperation):
+    """A colleague saved other values of these fields since the form was shown."""
+
+    user_message = _("A colleague changed some of these fields while you were editing.")
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        super().__init__()
+        self.fields = list(fields)
+
+
+class NotWritable(InvalidOperation):
+    user_message = _("This record can no longer be changed.")
+
+
+def field_digest(person: Person, field: str, value: str | None) -> str:
+    """A keyed digest of a field's value as a form showed it: when the form comes back, the
+    fields whose digest differs are the ones the lawyer changed (and a colleague's change in
+    between shows as a digest that no longer matches the record). Never the value itself."""
+    return salted_hmac("defensor.people.edit", f"{person.pk}:{field}:{_blank_to_none(value) or ''}").hexdigest()[:24]
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    """A value as stored: without the spaces around it and with plain line ends; empty: None."""
+    if value is None:
+        return None
+    value = value.replace("\r\n", "\n").strip()
+    return value or None
+
+
 def person_update(*, person: Person, updated_by: User, keyring: KeyRing, **values: str | None) -> Person:
+    """Change some fields of a person record (see ``person_edit``; no check of what a form showed)."""
+    return person_edit(person=person, updated_by=updated_by, keyring=keyring, values=values)
+
+
+@transaction.atomic
+def person_edit(
+    *, person: Person, updated_by: User, keyring: KeyRing, values: Mapping[str, str | None],
+    shown: Mapping[str, str] | None = None,
+) -> Person:
+    """Change some fields of a person record (an empty text clears a field). Only the fields
+    given are written, and of those only the ones that differ from the record as it is now:
+    two colleagues changing different fields at once keep both changes.
+
+    ``shown``: field → ``field_digest`` of the value the form showed; a field given here whose
+    stored value has changed since raises ``EditConflict`` (nothing is written).
+
+    The values replaced are kept, sealed, in a ``PersonRevision``. A new full name drops the
+    lawyer's own forms of the old one (they are in the revision). Returns the person."""
     require_permission(updated_by, Perm.CASES_OPEN)
-    current = dict(person.decrypt(keyring))
-    current.update(values)
-    person.encrypt(record_sealer(material=person.data_key, keyring=keyring), **current)
+    known = set(Person.encrypted_field_names())
+    if unknown := set(values) - known:
+        raise TypeError(f"not fields of a person: {sorted(unknown)}")  # names only, never values
+    if person.organisation_id != updated_by.membership.organisation_id:
+        raise NoAccess()
+    require_record_access(user=updated_by, material=person.data_key)
+    # Locks the person's key row, then reads the record afresh under that lock.
+    sealer = record_sealer(material=person.data_key, keyring=keyring)
+    person.refresh_from_db(fields=[*known, *Person.BLIND_INDEXES, "erased_at"])
+    if person.erased_at is not None:
+        raise NotWritable()
+    current = person.decrypt(keyring)
+    changed = {
+        name: cleaned for name, value in values.items()
+        if (cleaned := _blank_to_none(value)) != _blank_to_none(current[name])
+    }
+    if shown is not None:
+        conflicts = [
+            name for name in sorted(changed)
+            if name in shown and field_digest(person, name, current[name]) != shown[name]
+        ]
+        if conflicts:
+            raise EditConflict(conflicts)
+    if "full_name" in changed and current.name_forms and "name_forms" not in values:
+        changed["name_forms"] = None  # the corrections were of the old name
+    if not changed:
+        return person
+    revision = PersonRevision(person=person, fields=sorted(changed), changed_by=updated_by)
+    revision.encrypt(sealer, previous=json.dumps(
+        {name: current[name] for name in sorted(changed)}, ensure_ascii=False, sort_keys=True
+    ))
+    revision.save()
+    person.encrypt(sealer, **changed)
     _, index_key = keyring.current(person.organisation_id, KeyKind.INDEX)
-    person.set_blind_indexes(index_key, current)
-    person.save()
-    log_action(action="person.updated", actor=updated_by, target=person, details={"fields": sorted(values)})
+    person.set_blind_indexes(index_key, {**current, **changed})
+    person.save(update_fields=[*sorted(changed), *Person.BLIND_INDEXES])
+    log_action(
+        action="person.updated", actor=updated_by, target=person,
+        details={"fields": sorted(changed), "revision": revision.pk},
+    )
     return person
+
+
+def person_revisions(*, person: Person, keyring: KeyRing) -> list[tuple[PersonRevision, dict[str, str | None]]]:
+    """The record's history, newest first: each change with the values it replaced."""
+    revisions = PersonRevision.objects.filter(person=person).select_related("changed_by")
+    history = []
+    for revision in revisions:
+        sealed = revision.decrypt(keyring).previous
+        loaded = json.loads(sealed) if sealed else {}
+        history.append((revision, loaded if isinstance(loaded, dict) else {}))
+    return history
 
 
 @transaction.atomic
@@ -161,6 +262,21 @@ def handle_update_safety(
         details={"handle": handle.pk, "safe_to_contact": safe_to_contact},
     )
     return handle
+
+
+@transaction.atomic
+def handle_remove(*, handle: Handle, removed_by: User) -> None:
+    """Remove a way to reach the person (a number they no longer use, or one written down wrongly)."""
+    require_permission(removed_by, Perm.CASES_OPEN)
+    person = handle.person
+    if person.organisation_id != removed_by.membership.organisation_id:
+        raise NoAccess()
+    require_record_access(user=removed_by, material=person.data_key)
+    Handle.objects.filter(pk=handle.pk).delete()
+    log_action(
+        action="person.handle_removed", actor=removed_by, target=person,
+        details={"handle": handle.pk, "kind": handle.kind},
+    )
 
 
 @transaction.atomic
@@ -211,12 +327,14 @@ def person_unmerge(*, person: Person, unmerged_by: User) -> Person:
 NAME_FORM_MAX_LENGTH = 200
 
 
-def name_forms_computed(full_name: str) -> dict[str, str]:
-    """The full name in each case as the library declines it (no corrections by the lawyer);
+def name_forms_computed(full_name: str, gender: str | None = None) -> dict[str, str]:
+    """The full name in each case as the library declines it (no corrections by the lawyer),
+    for the gender the record states (``"m"``/``"f"``) or else the one the name shows;
     nothing for a name with no word in it."""
     if not normalise(full_name):
         return {}
-    return {case.value: decline_full_name(full_name, case) for case in NAME_FORM_CASES}
+    known = recorded_gender(gender)
+    return {case.value: decline_full_name(full_name, case, gender=known) for case in NAME_FORM_CASES}
 
 
 def name_form_overrides(stored: str | None) -> dict[str, str]:
@@ -247,9 +365,9 @@ def person_name_forms_set(
     # Locks the person's key row, then reads afresh: two colleagues correcting different forms
     # at once keep both corrections.
     sealer = record_sealer(material=person.data_key, keyring=keyring)
-    person.refresh_from_db(fields=["full_name", "name_forms"])
+    person.refresh_from_db(fields=["full_name", "name_forms", "gender"])
     values = person.decrypt(keyring)
-    computed = name_forms_computed(values.full_name or "")
+    computed = name_forms_computed(values.full_name or "", values.gender)
     if not computed:
         raise NoFullNameToDecline()
     before = name_form_overrides(values.name_forms)
@@ -279,8 +397,9 @@ def person_erase(*, person: Person, erased_by: User) -> None:
     require_record_access(user=erased_by, material=person.data_key)
     record_erase(material=person.data_key, erased_by=erased_by)
     Handle.objects.filter(person=person).update(value=None, safe_times=None, value_index=None)
+    PersonRevision.objects.filter(person=person).update(previous=None)
     Person.objects.filter(pk=person.pk).update(
-        full_name=None, surname=None, birth_date=None, unit=None, notes=None, name_forms=None,
+        **dict.fromkeys(Person.encrypted_field_names()),
         surname_index=None, surname_prefix_index=None, birth_date_index=None, unit_index=None,
         erased_at=timezone.now(),
     )
