@@ -64,6 +64,8 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "person.unmerged": _("Merge of a person record undone"),
     "person.read": _("Person records read"),
     "submission.read": _("Request read"),
+    "submission.indexed": _("Requests made searchable (search digests computed)"),
+    "submission.searched": _("Requests searched"),
     "submission.status_changed": _("Status of a request changed"),
     "submission.assigned": _("Request assigned"),
     "submission.accepted": _("Request accepted into a person record and a case"),

@@ -68,6 +68,10 @@ class Submission(models.Model):
     # Accepted: the person and the case the request became (their content is in those records).
     person = models.ForeignKey("people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The index key its search digests (SubmissionIndex) were made with; NULL: not indexed yet. A
+    # request is sealed on arrival and the server holds no key then, so a staff member's key ring
+    # indexes it later (intake.search); after the index key is rotated every request is pending again.
+    search_key = models.ForeignKey(KeyMaterial, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         indexes = [
@@ -82,10 +86,31 @@ class Submission(models.Model):
             ),
             models.Index(fields=["organisation", "status", "withdrawn_at"], name="submission_inbox_count"),
             models.Index(fields=["organisation", "answered_at", "received_at"], name="submission_unanswered"),
+            models.Index(fields=["organisation", "search_key"], name="submission_search_pending"),
         ]
 
     def __str__(self) -> str:
         return f"submission {self.pk}"
+
+
+class SubmissionIndex(models.Model):
+    """A search digest of a request: the blind index (keyed with the organisation's index key) of
+    one normalised answer (phone or other contact, surname, date of birth, unit). Nothing here can
+    be read back or tested against a guess without the index key; see intake.search."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="search_digests")
+    purpose = models.CharField(max_length=24)  # which answer: the people app's index names (value_index, ...)
+    digest = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["organisation", "purpose", "digest"], name="submission_search")]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "purpose", "digest"], name="submission_digest_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"search digest of submission {self.submission_id}"
 
 
 class Attachment(models.Model):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -18,7 +18,7 @@ from defensor.accounts.permissions import Perm, require_permission
 from defensor.accounts.selectors import team_with
 from defensor.intake import services, urgency
 from defensor.intake.forms import display_answer
-from defensor.intake.models import OPEN_STATUSES, Submission
+from defensor.intake.models import OPEN_STATUSES, Submission, Urgency
 from defensor.intake.questionnaire import Question, default_questionnaire
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing, NoAccess
@@ -74,6 +74,33 @@ def oldest_unanswered(*, actor: User) -> datetime | None:
         .values_list("received_at", flat=True)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Open requests by urgency (most urgent first) and when the oldest unanswered one arrived:
+    counts and a time, nothing a person wrote."""
+
+    by_urgency: list[tuple[int, str, int]]  # (level, label, count)
+    total: int
+    oldest_unanswered: datetime | None
+
+
+def waiting_requests(*, actor: User) -> Waiting:
+    """For the overview: one grouped count over the inbox's (organisation, urgency, ..., status,
+    withdrawal) index, and the oldest unanswered request."""
+    require_permission(actor, Perm.INTAKE_TRIAGE)
+    counted = dict(
+        Submission.objects.filter(
+            organisation=actor.membership.organisation, status__in=OPEN_STATUSES, withdrawn_at__isnull=True
+        )
+        .order_by()
+        .values_list("urgency")
+        .annotate(n=Count("pk"))
+        .values_list("urgency", "n")
+    )
+    levels = [(level.value, str(level.label), counted.get(level.value, 0)) for level in reversed(Urgency)]
+    return Waiting(by_urgency=levels, total=sum(counted.values()), oldest_unanswered=oldest_unanswered(actor=actor))
 
 
 def submission_for(*, actor: User, submission_id: Any) -> Submission:

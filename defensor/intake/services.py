@@ -299,6 +299,7 @@ def submission_withdraw(*, submission: Submission) -> None:
     attachments = list(submission.attachments.values_list("id", flat=True))
     submission.messages.all().delete()
     submission.attachments.all().delete()
+    submission.search_digests.all().delete()  # intake.search: nothing left to find it by
     Submission.objects.filter(pk=submission.pk).update(
         sealed_key=None, answers=None, reply_key=None, receipt_digest=None, withdrawn_at=timezone.now()
     )

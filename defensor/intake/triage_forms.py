@@ -109,3 +109,14 @@ class AcceptForm(forms.Form):
         self.candidates = candidates  # every match found (with reasons), readable or not
         set_choices(self, "person", [("new", _("a new person record")), *people])
         set_choices(self, "case", [("new", _("open a new case")), *cases])
+
+
+class InboxSearchForm(forms.Form):
+    """One search box: what the term is (phone, surname, unit, date of birth) is told by its shape.
+    Sent by POST only: a search term is personal data and never goes into an address."""
+
+    term = forms.CharField(
+        label=_("Search requests"), max_length=100, strip=True,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),  # not kept in the browser's form history
+        help_text=_("A phone number, a surname (in any alphabet), a unit number or a date of birth (dd.mm.yyyy)."),
+    )

@@ -8,19 +8,22 @@ is audited.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import DatabaseError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensor.accounts.models import User
@@ -28,7 +31,7 @@ from defensor.accounts.permissions import Perm, acting_user, require_permission,
 from defensor.cases.procedures import suggested_kind
 from defensor.cases.selectors import case_for, group_cases_for
 from defensor.core.errors import DefensorError
-from defensor.intake import receipts, services
+from defensor.intake import receipts, search, services
 from defensor.intake.canned import UnknownReply, canned_replies, canned_reply
 from defensor.intake.forms import StepForm, answer_rows, render_fields
 from defensor.intake.models import OPEN_STATUSES, Channel, Status, Submission
@@ -49,6 +52,7 @@ from defensor.intake.triage_forms import (
     BulkForm,
     HotlineForm,
     InboxFilterForm,
+    InboxSearchForm,
     ReplyForm,
     StatusForm,
 )
@@ -90,23 +94,41 @@ def _filters(form: InboxFilterForm) -> InboxFilter:
 
 
 @staff_view(Perm.INTAKE_TRIAGE)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def inbox_view(request: HttpRequest) -> HttpResponse:
+    """The inbox, filtered by the address's query (statuses, assignee, channel: no personal data);
+    a search (POST, so the term never enters an address or a log) narrows it to the requests whose
+    digests match, in every status unless the lawyer chose statuses."""
     actor = acting_user(request)
     keyring = keyring_for(request)
     _refresh_urgency(actor)
     users = list(assignable_users(actor=actor))
     form = InboxFilterForm(request.GET or None, users=users)
-    page = Paginator(inbox_for(actor=actor, filters=_filters(form)), PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = _filters(form)
+    search_form = InboxSearchForm(request.POST if request.method == "POST" else None)
+    found = _inbox_search(request, actor, keyring, search_form, filters)
+    if found is None and keyring is not None:
+        search.submissions_index(actor=actor, keyring=keyring)  # a batch of new requests made searchable
+    listed = found.requests if found is not None else inbox_for(actor=actor, filters=filters)
+    page_number = request.POST.get("page") if found is not None else request.GET.get("page")
+    page = Paginator(listed, PAGE_SIZE).get_page(page_number)
     rows = list(page.object_list)
     shown = summaries(submissions=rows, keyring=keyring)
-    services.submissions_read(reader=actor, submissions=[s for s in rows if shown[s.pk].readable], where="inbox")
+    readable = [s for s in rows if shown[s.pk].readable]
+    if found is not None and found.term is not None:
+        found.heading = found.heading % {"n": page.paginator.count}
+        search.search_logged(actor=actor, term=found.term, found=page.paginator.count, shown=readable)
+    else:
+        services.submissions_read(reader=actor, submissions=readable, where="inbox")
     oldest = oldest_unanswered(actor=actor)
     names = team_names(actor=actor)
     query = request.GET.copy()
     query.pop("page", None)
+    bad = form.errors or (found is not None and found.term is None)
     return render(request, "triage/inbox.html", {
         "form": form,
+        "search_form": search_form,
+        "search": found,
         "page": page,
         "rows": [(s, shown[s.pk], names.get(s.assigned_to_id or 0, "")) for s in rows],
         "query": query.urlencode(),
@@ -115,7 +137,55 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
         "bulk_form": BulkForm(users=users),
         "keys_locked": keyring is None,
         "back": request.get_full_path(),
-    }, status=400 if form.errors else 200)
+    }, status=400 if bad else 200)
+
+
+@dataclass
+class _Found:
+    """A search on the inbox page: what the term was taken for and what it found."""
+
+    term: search.SearchTerm | None
+    requests: QuerySet[Submission]
+    heading: str = ""
+    all_statuses: bool = True
+
+
+_FOUND_HEADINGS = {
+    search.PHONE: gettext_lazy("Requests with this phone number: %(n)d"),
+    search.CONTACT_HANDLE: gettext_lazy("Requests with this messenger name or e-mail: %(n)d"),
+    search.SURNAME_TERM: gettext_lazy("Requests with this surname (in any alphabet): %(n)d"),
+    search.UNIT_TERM: gettext_lazy("Requests from this military unit: %(n)d"),
+    search.BIRTH_DATE_TERM: gettext_lazy("Requests with this date of birth: %(n)d"),
+}
+
+
+def _inbox_search(
+    request: HttpRequest, actor: User, keyring: KeyRing | None, form: InboxSearchForm, filters: InboxFilter
+) -> _Found | None:
+    """The search asked for on this POST, or None (no search: the inbox as filtered)."""
+    if request.method != "POST":
+        return None
+    nothing = Submission.objects.none()
+    if not form.is_valid():
+        return _Found(term=None, requests=nothing)
+    term = search.parse_term(form.cleaned_data["term"])
+    if term is None:
+        form.add_error("term", _("Enter a phone number, a surname, a unit number or a date of birth (dd.mm.yyyy)."))
+        return _Found(term=None, requests=nothing)
+    if keyring is None:
+        form.add_error("term", _("Your keys are locked: log out and log in again to search."))
+        return _Found(term=None, requests=nothing)
+    # Requests that arrived since anyone last opened the inbox are made searchable first.
+    search.submissions_index_all(actor=actor, keyring=keyring)
+    all_statuses = "status" not in request.GET  # a search finds accepted and closed requests too
+    if all_statuses:
+        filters = dataclasses.replace(filters, statuses=())
+    try:
+        found = search.requests_found(actor=actor, keyring=keyring, term=term, filters=filters)
+    except search.SearchKeyMissing:
+        form.add_error("term", _("You do not hold the organisation's search key yet: ask an administrator."))
+        return _Found(term=None, requests=nothing)
+    return _Found(term=term, requests=found, heading=str(_FOUND_HEADINGS[term.kind]), all_statuses=all_statuses)
 
 
 @staff_view(Perm.INTAKE_TRIAGE)
@@ -175,6 +245,7 @@ def submission_view(request: HttpRequest, submission_id: uuid.UUID) -> HttpRespo
     if request.GET.get("canned"):
         with contextlib.suppress(UnknownReply):
             initial = {"text": canned_reply(request.GET["canned"]).text_in(submission.language)}
+    search.submission_index(submission=submission, actor=actor, keyring=keyring_for(request))  # if pending
     return _submission_page(request, actor, submission, ReplyForm(initial=initial))
 
 
@@ -340,13 +411,15 @@ def hotline_view(request: HttpRequest) -> HttpResponse:
     language = language_form.cleaned_data["language"]
     receipt = receipts.from_seed(receipts.new_seed(), language=language)
     try:
-        services.submission_receive(
+        received = services.submission_receive(
             questionnaire=default_questionnaire(), answers=answers, files=[], language=language,
             receipt=receipt, channel=Channel.PHONE, taken_by=actor,
         )
     except (services.IntakeBusy, services.IntakeClosed, DatabaseError) as error:
         messages.error(request, str(getattr(error, "user_message", services.IntakeBusy.user_message)))
         return _hotline_page(request, forms, language_form, status=503)
+    # Searchable at once if the person taking the call holds the search key (from what they typed).
+    search.submission_index(submission=received.submission, actor=actor, keyring=keyring_for(request), answers=answers)
     return render(request, "triage/hotline_receipt.html", {"receipt": receipt})  # staff pages are no-store
 
 

@@ -14,6 +14,7 @@ from defensor.accounts.permissions import Perm, acting_user, has_permission, sta
 from defensor.cases.selectors import dashboard
 from defensor.cases.services import cases_listed
 from defensor.deadlines.selectors import OVERVIEW_DAYS, overview_due, unseen_reminders
+from defensor.intake.selectors import waiting_requests
 from defensor.keys.keyring import keyring_for
 from defensor.people.services import people_read
 
@@ -46,6 +47,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "reminders": unseen_reminders(actor=user, language=language) if board is not None else [],
             "due_days": OVERVIEW_DAYS,
             "follow_up_days": settings.DEFENSOR_FOLLOW_UP_DAYS,
+            "waiting": waiting_requests(actor=user) if has_permission(user, Perm.INTAKE_TRIAGE) else None,
         },
     )
 
