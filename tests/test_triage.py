@@ -432,7 +432,13 @@ def test_accepting_a_request_creates_the_person_with_contacts_and_opens_a_case(
     assert re.fullmatch(r"\d{4}-0001", stored.case.number)
     assert stored.case.decrypt(keyring_of(anna)).title == "Обращение: Сидоров Алексей Иванович"
     event = AuditEvent.objects.get(action="submission.accepted")
-    assert event.details == {"person": person.pk, "case": stored.case.pk, "new_person": True, "new_case": True}
+    # What the request said became case data; the audit names kinds and fields, never their values.
+    assert event.details == {"person": person.pk, "case": stored.case.pk, "new_person": True, "new_case": True,
+                             "carried_events": event.details["carried_events"],
+                             "carried_kinds": ["order_received", "refusal", "dismissal_order"],
+                             "carried_fields": ["force", "region", "service_category", "unit"],
+                             "differences": [], "carried_files": 0}
+    assert len(event.details["carried_events"]) == 3
 
 
 def test_a_second_request_from_the_same_person_joins_their_record_and_an_existing_group_claim(

@@ -32,6 +32,7 @@ from defensor.core.errors import DefensorError
 from defensor.core.files import shred
 from defensor.core.models import Organisation
 from defensor.intake import receipts, urgency
+from defensor.intake.carry import Carried, carry_facts
 from defensor.intake.models import (
     OPEN_STATUSES,
     Attachment,
@@ -693,6 +694,7 @@ class Accepted:
     claimant: Claimant
     new_person: bool
     new_case: bool
+    carried: Carried = field(default_factory=Carried)
 
 
 @transaction.atomic
@@ -714,7 +716,8 @@ def submission_accept(
     locked = _locked_for_triage(submission, accepted_by)
     if locked.status not in OPEN_STATUSES:
         raise AcceptRefused()
-    details = person_details(submission_answers(submission=locked, keyring=keyring))
+    answers = submission_answers(submission=locked, keyring=keyring)
+    details = person_details(answers)
     new_person = person is None
     if person is None:
         person = person_create(
@@ -727,7 +730,8 @@ def submission_accept(
         person = Person.objects.select_for_update().get(pk=root.pk, organisation=locked.organisation)
         require_record_access(user=accepted_by, material=person.data_key)
         current = person.decrypt(keyring)
-        missing = {k: v for k, v in details.fields().items() if v and not current.get(k) and k != "notes"}
+        # The unit is carried with the rest of the service (carry.carry_facts), differences reported.
+        missing = {k: v for k, v in details.fields().items() if v and not current.get(k) and k not in ("notes", "unit")}
         if missing:
             person = person_update(person=person, updated_by=accepted_by, keyring=keyring, **missing)
         for handle in details.handles:
@@ -738,11 +742,115 @@ def submission_accept(
         case = case_open(opened_by=accepted_by, keyring=keyring, title=title, group=group,
                          kind=case_kind or CaseKind.OTHER)
     claimant = claimant_add(case=case, person=person, added_by=accepted_by, keyring=keyring, submission=locked)
+    carried = carry_facts(submission=locked, answers=answers, person=person, case=case, claimant=claimant,
+                          accepted_by=accepted_by, keyring=keyring, new_person=new_person)
     locked.status, locked.status_changed_at = Status.ACCEPTED, timezone.now()
     locked.person, locked.case = person, case
     locked.save(update_fields=["status", "status_changed_at", "person", "case"])
     log_action(
         action="submission.accepted", actor=accepted_by, target=locked,
-        details={"person": person.pk, "case": case.pk, "new_person": new_person, "new_case": new_case},
+        details={"person": person.pk, "case": case.pk, "new_person": new_person, "new_case": new_case,
+                 **carried.audit()},
     )
-    return Accepted(person=person, case=case, claimant=claimant, new_person=new_person, new_case=new_case)
+    return Accepted(person=person, case=case, claimant=claimant, new_person=new_person, new_case=new_case,
+                    carried=carried)
+
+
+# --- accepting many requests into one group claim ------------------------------------------------
+
+
+class BulkAcceptFailed(DefensorError):
+    """One request of a bulk accept could not be accepted: nothing was (the whole accept is one
+    transaction). ``position`` is the request's place in the list the lawyer saw (from 1)."""
+
+    user_message = gettext_lazy("Nothing was accepted: one of the requests cannot be accepted.")
+
+    def __init__(self, *, position: int, submission_id: uuid.UUID, reason: str) -> None:
+        super().__init__()
+        self.position, self.submission_id, self.reason = position, submission_id, reason
+
+
+@dataclass(frozen=True)
+class BulkChoice:
+    """Who one request of a bulk accept is: a known record (``person``), the same person as an
+    earlier request of the same accept (``same_as``), or (neither) a new person record."""
+
+    submission: Submission
+    person: Person | None = None
+    same_as: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class BulkAccepted:
+    case: Case
+    accepted: list[Accepted]
+    new_case: bool
+
+    @property
+    def claimants(self) -> int:
+        return len({a.claimant.pk for a in self.accepted})
+
+
+def _bulk_refusal(submission: Submission) -> str | None:
+    """Why a request of the selection cannot be accepted now, as a colleague or the person left it."""
+    current = Submission.objects.filter(pk=submission.pk).values("status", "withdrawn_at").first()
+    if current is None or current["withdrawn_at"] is not None:
+        return _("the person withdrew it meanwhile")
+    if current["status"] == Status.ACCEPTED:
+        return _("it has already been accepted (by a colleague, perhaps a moment ago)")
+    if current["status"] not in OPEN_STATUSES:
+        return _("it has been decided meanwhile (%(status)s)") % {"status": Status(current["status"]).label}
+    return None
+
+
+@transaction.atomic
+def submissions_accept_bulk(
+    *,
+    choices: list[BulkChoice],
+    accepted_by: User,
+    keyring: KeyRing,
+    case: Case | None = None,
+    case_title: str = "",
+    case_kind: str = "",
+) -> BulkAccepted:
+    """Accept every chosen request into one group claim (``case``, or a new one), all or nothing:
+    if one fails, BulkAcceptFailed names it and nothing is accepted. Requests of the same person
+    (the same record chosen, or ``same_as``) become one claimant, their facts carried once."""
+    require_permission(accepted_by, Perm.CASES_OPEN)
+    from defensor.cases.services import NotAGroupCase
+
+    if case is not None:
+        require_record_access(user=accepted_by, material=case.data_key)
+        if not case.group:
+            raise NotAGroupCase()
+    new_case = case is None
+    if case is None:
+        case = case_open(opened_by=accepted_by, keyring=keyring, title=case_title.strip() or _("Group claim"),
+                         group=True, kind=case_kind or CaseKind.OTHER)
+    people: dict[uuid.UUID, Person] = {}
+    accepted: list[Accepted] = []
+    for position, choice in enumerate(choices, start=1):
+        submission = choice.submission
+        reason = _bulk_refusal(submission)
+        person = choice.person
+        if reason is None and choice.same_as is not None:
+            person = people.get(choice.same_as)
+            if person is None:
+                reason = _("the request it was said to share a person with is not accepted before it")
+        if reason is not None:
+            raise BulkAcceptFailed(position=position, submission_id=submission.pk, reason=reason)
+        try:
+            done = submission_accept(submission=submission, accepted_by=accepted_by, keyring=keyring,
+                                     person=person, case=case)
+        except DefensorError as error:  # no key for it or for the chosen record, a tampered request, …
+            raise BulkAcceptFailed(position=position, submission_id=submission.pk,
+                                   reason=str(error.user_message)) from error
+        people[submission.pk] = done.person
+        accepted.append(done)
+    result = BulkAccepted(case=case, accepted=accepted, new_case=new_case)
+    log_action(
+        action="submission.accepted_bulk", actor=accepted_by, target=case,
+        details={"submissions": [str(c.submission.pk) for c in choices], "claimants": result.claimants,
+                 "new_case": new_case},
+    )
+    return result

@@ -79,7 +79,11 @@ def bulk_actions(users: list[User]) -> list[tuple[str, Any]]:
         (str(_("Set status")), [(f"status:{v}", label) for v, label in Status.choices if v != Status.ACCEPTED]),
         (str(_("Assign to")), [("assign:", _("nobody")), *[(f"assign:{u.pk}", u.username) for u in users]]),
         (str(_("Send a prepared reply")), [(f"reply:{i}", title) for i, title in canned_choices()]),
+        (str(_("Accept")), [(ACCEPT_INTO_GROUP, _("Accept into a group case…"))]),
     ]
+
+
+ACCEPT_INTO_GROUP = "accept:group"  # hands the selection over to the bulk accept page (intake.accept_views)
 
 
 class HotlineForm(forms.Form):
@@ -107,6 +111,8 @@ class AcceptForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.candidates = candidates  # every match found (with reasons), readable or not
+        self.certain: Candidate | None = None  # the known person preselected (intake.matches), if any
+        self.certain_case: Any = None  # and the case their work is in, if any
         set_choices(self, "person", [("new", _("a new person record")), *people])
         set_choices(self, "case", [("new", _("open a new case")), *cases])
 
@@ -120,3 +126,33 @@ class InboxSearchForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),  # not kept in the browser's form history
         help_text=_("A phone number, a surname (in any alphabet), a unit number or a date of birth (dd.mm.yyyy)."),
     )
+
+
+class BulkAcceptForm(forms.Form):
+    """Accept the selected requests into one group claim: for each request who the person is
+    (field ``person_<request id>``), and the group claim (an existing one, or a new one)."""
+
+    case = forms.ChoiceField(label=_("Into the group claim"))
+    case_title = forms.CharField(
+        label=_("Title of the new group claim"), max_length=200, required=False,
+    )
+    case_kind = forms.ChoiceField(label=_("Kind of the new group claim"), choices=CaseKind.choices, required=False)
+
+    def __init__(
+        self, *args: Any, people: dict[str, list[tuple[str, str]]], cases: list[tuple[str, str]], **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        set_choices(self, "case", [("new", _("a new group claim")), *cases])
+        for submission_id, choices in people.items():
+            self.fields[f"person_{submission_id}"] = forms.ChoiceField(
+                label=_("The person"), choices=choices, widget=forms.RadioSelect,
+            )
+
+    def person_field(self, submission_id: str) -> forms.BoundField:
+        return self[f"person_{submission_id}"]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if data.get("case") == "new" and not (data.get("case_title") or "").strip():
+            self.add_error("case_title", _("Give the new group claim a title."))
+        return data

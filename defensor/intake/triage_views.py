@@ -32,8 +32,11 @@ from defensor.cases.procedures import suggested_kind
 from defensor.cases.selectors import case_for, group_cases_for
 from defensor.core.errors import DefensorError
 from defensor.intake import receipts, search, services
+from defensor.intake.accept_views import bulk_accept_page
 from defensor.intake.canned import UnknownReply, canned_replies, canned_reply
+from defensor.intake.carry import Carried, carried_facts
 from defensor.intake.forms import StepForm, answer_rows, render_fields
+from defensor.intake.matches import CERTAIN_WHY, certain_candidate, open_case_of
 from defensor.intake.models import OPEN_STATUSES, Channel, Status, Submission
 from defensor.intake.questionnaire import default_questionnaire
 from defensor.intake.selectors import (
@@ -47,6 +50,7 @@ from defensor.intake.selectors import (
     team_names,
 )
 from defensor.intake.triage_forms import (
+    ACCEPT_INTO_GROUP,
     AcceptForm,
     AssignForm,
     BulkForm,
@@ -202,6 +206,8 @@ def inbox_bulk_view(request: HttpRequest) -> HttpResponse:
     if not form.is_valid() or not form.cleaned_data["action"]:
         messages.error(request, _("Choose what to do with the selected requests."))
         return redirect(back)
+    if form.cleaned_data["action"] == ACCEPT_INTO_GROUP:  # the selection goes on by POST, never the address
+        return bulk_accept_page(request)
     chosen = submissions_by_ids(actor=actor, ids=ids)
     kind, _sep, value = form.cleaned_data["action"].partition(":")
     try:
@@ -290,11 +296,16 @@ def _submission_page(
     accept = None
     if decrypted is not None and keyring is not None and submission.status in OPEN_STATUSES:
         accept = accept_form or _accept_form(actor, keyring, submission, decrypted)
+    carried = None
+    if decrypted is not None and keyring is not None and submission.status == Status.ACCEPTED:
+        carried = carried_facts(submission=submission, answers=decrypted, keyring=keyring)
     return render(request, "triage/submission.html", {
         "submission": submission,
         "answers": answers,
         "accept_form": accept,
         "candidates": accept.candidates if accept else [],
+        "certain_why": CERTAIN_WHY,
+        "carried": carried,
         "thread": thread,
         "reasons": reasons,
         "checks": checks,
@@ -436,15 +447,24 @@ def _accept_form(
     candidates = match_candidates(actor=actor, keyring=keyring, identity=details.identity(), decrypted=opened)
     readable = [c for c in candidates if c.accessible]
     groups = group_cases_for(actor=actor, keyring=keyring)
+    # A certain match (matches.is_certain) preselects the known record and the case their work is in.
+    certain = certain_candidate(candidates)
+    their_case = open_case_of(actor=actor, person_id=certain.person_id) if certain else None
+    if their_case is not None and all(case.pk != their_case.pk for case, _title in groups):
+        groups.append((their_case, their_case.decrypt(keyring).title or ""))
     services.people_matched(reader=actor, submission=submission, people=opened,
                             cases=[case.pk for case, _title in groups])
-    return AcceptForm(
+    form = AcceptForm(
         data,
         people=[(str(c.person_id), c.display or "") for c in readable],
         cases=[(str(case.pk), f"{case.number} — {title}") for case, title in groups],
         candidates=[(c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS]) for c in candidates],
-        initial={"person": "new", "case": "new", "case_kind": suggested_kind(answers)},
+        initial={"person": str(certain.person_id) if certain else "new",
+                 "case": str(their_case.pk) if their_case else "new", "case_kind": suggested_kind(answers)},
     )
+    form.certain = certain
+    form.certain_case = their_case
+    return form
 
 
 @staff_view(Perm.INTAKE_TRIAGE)
@@ -471,5 +491,24 @@ def submission_accept_view(request: HttpRequest, submission_id: uuid.UUID) -> Ht
     except DefensorError as error:
         messages.error(request, str(error.user_message))
         return redirect("staff:submission", submission_id=submission.pk)
-    messages.success(request, _("Accepted into case %(number)s.") % {"number": accepted.case.number})
+    messages.success(request, accepted_message(accepted.case.number, accepted.carried))
     return redirect("staff:submission", submission_id=submission.pk)
+
+
+def accepted_message(number: str, carried: Carried) -> str:
+    """The flash message after accepting: counts only (messages are kept in the session); the
+    request's page lists what was carried, from the sealed records."""
+    said = [_("Accepted into case %(number)s.") % {"number": number}]
+    if carried.anything:
+        said.append(_("Carried from the request: %(events)s, %(fields)s, %(files)s.") % {
+            "events": ngettext("%(n)d event", "%(n)d events", len(carried.events)) % {"n": len(carried.events)},
+            "fields": ngettext("%(n)d field of the person record", "%(n)d fields of the person record",
+                               len(carried.fields_filled)) % {"n": len(carried.fields_filled)},
+            "files": ngettext("%(n)d file", "%(n)d files", carried.files) % {"n": carried.files},
+        })
+    if carried.differences:
+        said.append(ngettext(
+            "%(n)d difference between the request and the records was not applied: see below.",
+            "%(n)d differences between the request and the records were not applied: see below.",
+            carried.differences) % {"n": carried.differences})
+    return " ".join(said)

@@ -7,6 +7,7 @@ from defensor.cases import views as cases
 from defensor.deadlines import calendar_views
 from defensor.deadlines import staff_views as deadlines
 from defensor.documents import views as documents
+from defensor.intake import accept_views as accept
 from defensor.intake import triage_views as triage
 from defensor.people import views as people
 from defensor.staff import views as staff
@@ -36,6 +37,7 @@ urlpatterns = [
     path("people/<int:person_id>/handles/add/", people.person_handle_add_view, name="person-handle-add"),
     path("people/handles/<int:handle_id>/remove/", people.handle_remove_view, name="handle-remove"),
     path("inbox/bulk/", triage.inbox_bulk_view, name="inbox-bulk"),
+    path("inbox/accept/", accept.bulk_accept_view, name="inbox-accept"),
     path("inbox/<uuid:submission_id>/", triage.submission_view, name="submission"),
     path("inbox/<uuid:submission_id>/status/", triage.submission_status_view, name="submission-status"),
     path("inbox/<uuid:submission_id>/assign/", triage.submission_assign_view, name="submission-assign"),
