@@ -34,6 +34,11 @@ def person_merge_view(request: HttpRequest, person_id: int) -> HttpResponse:
     if keyring is None:
         messages.error(request, _("Your keys are locked: log out and log in again."))
         return redirect("staff:person", person_id=source.pk)
+    try:
+        merging.merge_check(source=source, actor=actor)
+    except DefensorError as error:
+        messages.error(request, str(error.user_message))
+        return redirect("staff:person", person_id=source.pk)
     conflicts = merging.merge_conflicts(source=source, into=into) if source.pk != into.pk else []
     choices = merging.status_choices_from(request.POST, conflicts)
     if len(choices) < len(conflicts):

@@ -95,6 +95,13 @@ def _visible(person: Person) -> list[Claimant]:
     return list(Claimant.objects.filter(person=person, merged_into__isnull=True).select_related("case"))
 
 
+def merge_check(*, source: Person, actor: User) -> None:
+    """Refuse before asking anything if the duplicate is a claimant of a case the actor does not
+    hold (its number is not theirs to see, nor its claim theirs to change)."""
+    if not all(_holds(actor, claimant.case) for claimant in _visible(source)):
+        raise MergeTouchesUnheldCase()
+
+
 def merge_conflicts(*, source: Person, into: Person) -> list[StatusConflict]:
     """The cases where both records are claimants and their statuses differ."""
     kept = {c.case_id: c for c in _visible(into)}
@@ -119,9 +126,8 @@ def people_merge(
     without it StatusChoiceNeeded names the cases."""
     require_permission(merged_by, Perm.CASES_OPEN)
     person_merge(source=source, into=into, merged_by=merged_by, keyring=keyring)  # checks and locks both
+    merge_check(source=source, actor=merged_by)
     memberships = _visible(source)
-    if not all(_holds(merged_by, claimant.case) for claimant in memberships):
-        raise MergeTouchesUnheldCase()
     kept = {c.case_id: c for c in Claimant.objects.filter(person=into, merged_into__isnull=True)}
     conflicts = [
         StatusConflict(case=c.case, kept=kept[c.case_id], source=c) for c in memberships
