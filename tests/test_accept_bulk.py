@@ -185,3 +185,26 @@ def test_only_those_who_accept_requests_reach_the_page_and_the_selection_never_e
     assert 'action="/staff/inbox/accept/"' in page
     reads = AuditEvent.objects.filter(action="submission.read", details__where="bulk_accept")
     assert reads.count() == 1
+    inbox = verified_client(anna).get("/staff/inbox/").content.decode()
+    assert '<option value="accept:group">Принять в групповой иск…</option>' in inbox
+
+
+def test_a_forged_choice_of_a_record_or_claim_the_lawyer_does_not_hold_accepts_nothing(
+    anna: User, olga: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.people.services import person_create
+
+    hidden = person_create(created_by=olga, keyring=keyring_of(olga), full_name="Чужой Человек")
+    others = case_open(opened_by=olga, keyring=keyring_of(olga), title="Чужой иск", group=True)
+    chosen = [_guardsman(make_submission, i) for i in range(2)]
+    client = verified_client(anna)
+    ids = [str(s.pk) for s in chosen]
+    for forged in ({f"person_{chosen[0].pk}": str(hidden.pk), f"person_{chosen[1].pk}": "new", "case": "new",
+                    "case_title": "Группа"},
+                   {f"person_{chosen[0].pk}": "new", f"person_{chosen[1].pk}": "new", "case": str(others.pk)},
+                   {f"person_{chosen[0].pk}": f"same:{chosen[1].pk}", f"person_{chosen[1].pk}": "new",
+                    "case": "new", "case_title": "Группа"}):  # only an earlier request can be "the same"
+        refused = client.post("/staff/inbox/accept/", {"ids": ids, "accept": "1", **forged})
+        assert refused.status_code == 400
+    assert not Submission.objects.filter(status=Status.ACCEPTED).exists()
+    assert Claimant.objects.count() == 0

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, acting_user, require_permission, staff_view
-from defensor.cases.selectors import case_for, group_cases_for
+from defensor.cases.selectors import case_for, cases_for, group_cases_for
 from defensor.core.errors import DefensorError
 from defensor.intake import services
 from defensor.intake.carry import given_date
@@ -30,7 +30,7 @@ from defensor.intake.selectors import submissions_by_ids
 from defensor.intake.triage_forms import BulkAcceptForm
 from defensor.keys.keyring import KeyRing, keyring_for
 from defensor.people.matching import REASON_LABELS, Identity, score
-from defensor.people.selectors import Candidate, match_candidates, person_for
+from defensor.people.selectors import Candidate, match_candidates, people_for, person_for
 
 # One accept is one transaction: a hundred requests take a few seconds (bench.triage).
 MAX_BULK_ACCEPT = 100
@@ -129,6 +129,19 @@ def _page(request: HttpRequest, actor: User, keyring: KeyRing, ids: list[str], *
           ) -> HttpResponse:
     chosen = submissions_by_ids(actor=actor, ids=ids)
     chosen.sort(key=lambda s: (s.received_at, str(s.pk)))
+    failure: services.BulkAcceptFailed | None = None
+    status = 200
+    if submitted:
+        # Accepting needs no matching (it was shown on the page before): the posted choices are only
+        # checked against what the lawyer may choose. The page is built again only if it fails.
+        posted = _posted_form(request, actor, chosen)
+        if posted.is_valid():
+            outcome = _accept(request, actor, keyring, chosen, posted.cleaned_data)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            failure, status = outcome, 409
+        else:
+            status = 400
     rows = _rows(actor, keyring, chosen)
     groups = group_cases_for(actor=actor, keyring=keyring)
     if groups and chosen:
@@ -140,19 +153,10 @@ def _page(request: HttpRequest, actor: User, keyring: KeyRing, ids: list[str], *
         request.POST if submitted else None, initial=initial, people=_person_choices(rows),
         cases=[(str(case.pk), f"{case.number} — {title}") for case, title in groups],
     )
+    if submitted:
+        form.is_valid()  # the errors, next to what was chosen
     for row in rows:
         row.bound = form[row.field_name]
-    failure: services.BulkAcceptFailed | None = None
-    status = 200
-    if submitted:
-        if form.is_valid():
-            outcome = _accept(request, actor, keyring, rows, form.cleaned_data)
-            if isinstance(outcome, HttpResponse):
-                return outcome
-            failure = outcome
-            status = 409
-        else:
-            status = 400
     return render(request, "triage/accept_bulk.html", {
         "rows": rows,
         "form": form,
@@ -163,18 +167,33 @@ def _page(request: HttpRequest, actor: User, keyring: KeyRing, ids: list[str], *
     }, status=status)
 
 
+def _posted_form(request: HttpRequest, actor: User, chosen: list[Submission]) -> BulkAcceptForm:
+    """The submitted form, its choices limited to what the lawyer may choose: a new record, an
+    earlier request of the selection, a person record they can read, a group claim they hold."""
+    names = [f"person_{s.pk}" for s in chosen]
+    wanted = {int(v) for v in (request.POST.get(n, "") for n in names) if v.isdigit()}
+    readable = {str(pk) for pk in people_for(actor=actor).filter(pk__in=wanted).values_list("pk", flat=True)}
+    people = {}
+    for index, submission in enumerate(chosen):
+        options = [("new", ""), *[(f"same:{earlier.pk}", "") for earlier in chosen[:index]]]
+        people[str(submission.pk)] = options + [(pk, "") for pk in sorted(readable)]
+    case = request.POST.get("case", "")
+    held = case.isdigit() and cases_for(actor=actor).filter(group=True, pk=int(case)).exists()
+    return BulkAcceptForm(request.POST, people=people, cases=[(case, "")] if held else [])
+
+
 def _accept(
-    request: HttpRequest, actor: User, keyring: KeyRing, rows: list[BulkRow], data: dict[str, Any]
+    request: HttpRequest, actor: User, keyring: KeyRing, chosen: list[Submission], data: dict[str, Any]
 ) -> HttpResponse | services.BulkAcceptFailed:
     choices = []
-    for row in rows:
-        value = data[row.field_name]
+    for submission in chosen:
+        value = data[f"person_{submission.pk}"]
         if value == "new":
-            choices.append(services.BulkChoice(submission=row.submission))
+            choices.append(services.BulkChoice(submission=submission))
         elif value.startswith("same:"):
-            choices.append(services.BulkChoice(submission=row.submission, same_as=uuid.UUID(value[5:])))
+            choices.append(services.BulkChoice(submission=submission, same_as=uuid.UUID(value[5:])))
         else:
-            choices.append(services.BulkChoice(submission=row.submission,
+            choices.append(services.BulkChoice(submission=submission,
                                                person=person_for(actor=actor, person_id=int(value))))
     case = None if data["case"] == "new" else case_for(actor=actor, case_id=int(data["case"]))
     try:
