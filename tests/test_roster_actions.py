@@ -19,7 +19,6 @@ from defensor.cases import services as cases
 from defensor.cases.models import CaseEvent, ClaimantStatus, EventKind
 from defensor.deadlines.models import Deadline
 from defensor.deadlines.selectors import pending_for
-from defensor.deadlines.services import deadline_reminders_send
 from defensor.documents.catalogue import builtin_templates
 from defensor.documents.context import document_snapshot
 from tests.conftest import keyring_of
@@ -72,7 +71,6 @@ def test_someone_added_by_mistake_is_removed_without_counting_as_a_withdrawal_an
                                          inputs={}, template=builtin_templates()[0])
     assert snapshot["claimants_count"] == 11
     assert mistaken.person_id not in people
-    deadline_reminders_send(today=date(2026, 1, 11))
 
     # Removing them was the mistake: back into the claim, from their page, recorded in the history.
     back = client.post(_url("case-claimant-status", case.pk, mistaken.pk),
