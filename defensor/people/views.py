@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -134,44 +134,6 @@ def person_name_forms_view(request: HttpRequest, person_id: int) -> HttpResponse
         messages.success(request, _("Saved. Documents made from now on write the name this way."))
     else:
         messages.success(request, _("Nothing to change: documents already write the name this way."))
-    return redirect("staff:person", person_id=person.pk)
-
-
-@staff_view(Perm.CASES_OPEN)
-@require_POST
-def person_merge_view(request: HttpRequest, person_id: int) -> HttpResponse:
-    """Merge this record (a duplicate) into the one chosen as the person's record."""
-    actor = acting_user(request)
-    keyring = keyring_for(request)
-    source = person_for(actor=actor, person_id=person_id)
-    try:
-        into = person_for(actor=actor, person_id=int(request.POST.get("into", "")))
-    except (ValueError, Http404):
-        messages.error(request, _("Choose the record this one duplicates."))
-        return redirect("staff:person", person_id=source.pk)
-    if keyring is None:
-        messages.error(request, _("Your keys are locked: log out and log in again."))
-        return redirect("staff:person", person_id=source.pk)
-    try:
-        services.person_merge(source=source, into=into, merged_by=actor, keyring=keyring)
-    except DefensorError as error:
-        messages.error(request, str(error.user_message))
-        return redirect("staff:person", person_id=source.pk)
-    messages.success(request, _("Merged. The duplicate is kept and can be separated again."))
-    return redirect("staff:person", person_id=into.pk)
-
-
-@staff_view(Perm.CASES_OPEN)
-@require_POST
-def person_unmerge_view(request: HttpRequest, person_id: int) -> HttpResponse:
-    actor = acting_user(request)
-    person = person_for(actor=actor, person_id=person_id, include_merged=True)
-    try:
-        services.person_unmerge(person=person, unmerged_by=actor)
-    except DefensorError as error:
-        messages.error(request, str(error.user_message))
-    else:
-        messages.success(request, _("The records are separate again."))
     return redirect("staff:person", person_id=person.pk)
 
 
