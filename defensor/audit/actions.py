@@ -73,6 +73,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "submission.accepted_bulk": _("Several requests accepted into one group claim at once"),
     "intake.urgency_raised": _("Urgency of requests raised as time limits came closer"),
     "case.claimant_added": _("Claimant added to a case"),
+    "case.files_added": _("Files of a request carried into a case"),
     "case.event_changed": _("Date of an event in a case corrected"),
     "case.events_added": _("One event recorded for several claimants of a case"),
     "case.claimants_merged": _("Claimant memberships merged with their person records"),
