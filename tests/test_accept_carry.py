@@ -114,7 +114,10 @@ def test_a_second_request_of_the_same_person_adds_no_event_twice_and_differences
     second = make_submission(full_name="Сидоров Алексей Иванович", birth_date="1990-05-17",
                              dismissal_order_date="2022-03-03", unit="в/ч 54321", force="army")
     client = verified_client(anna)
-    client.post(f"/staff/inbox/{second.pk}/accept/", {"person": str(person.pk), "case": str(group.pk)})
+    done = client.post(f"/staff/inbox/{second.pk}/accept/", {"person": str(person.pk), "case": str(group.pk)},
+                       follow=True).content.decode()
+    assert "Перенесено из обращения:" not in done  # the flash message: nothing new was written
+    assert "3 расхождения между обращением и карточками не применены" in done
     claimant = Claimant.objects.get(case=group)
     assert CaseEvent.objects.filter(claimant=claimant).count() == 3  # order, refusal, dismissal: once each
     dismissal = CaseEvent.objects.get(claimant=claimant, kind="dismissal_order")
@@ -128,6 +131,11 @@ def test_a_second_request_of_the_same_person_adds_no_event_twice_and_differences
     assert "в/ч 54321" in differences.group(1)
     assert "в/ч 12345" in differences.group(1)
     assert f'href="/staff/people/{person.pk}/"' in differences.group(1)
+    # The order and refusal dates the second request repeats are listed as already in the case.
+    events = re.search(r'data-testid="carried-events">(.*?)</ul>', page, re.S)
+    assert events is not None
+    assert events.group(1).count("уже есть в деле с этой датой") == 2
+    assert "20.02.2022" in events.group(1)
     accepted = AuditEvent.objects.filter(action="submission.accepted").order_by("pk").last()
     assert accepted is not None
     assert accepted.details["carried_kinds"] == []

@@ -130,6 +130,8 @@ class CarriedEvent:
     label: str
     day: date
     approximate: bool
+    # The claimant already had it, with the same date (from an earlier request, or typed): not added.
+    already: bool = False
 
     def __repr__(self) -> str:
         return f"<CarriedEvent {self.event_id}>"
@@ -190,6 +192,15 @@ class Carried:
         return len(self.date_differences) + len(self.field_differences)
 
     @property
+    def added_events(self) -> list[CarriedEvent]:
+        return [e for e in self.events if not e.already]
+
+    @property
+    def added(self) -> bool:
+        """Something was written (the flash message's count); ``anything``: something to show."""
+        return bool(self.added_events or self.fields_filled or self.files)
+
+    @property
     def anything(self) -> bool:
         return bool(self.events or self.date_differences or self.fields_filled or self.field_differences
                     or self.files)
@@ -197,8 +208,8 @@ class Carried:
     def audit(self) -> dict[str, Any]:
         """For the audit event: ids, kinds, field names and counts, nothing a person wrote."""
         return {
-            "carried_events": [e.event_id for e in self.events],
-            "carried_kinds": [str(e.kind) for e in self.events],
+            "carried_events": [e.event_id for e in self.added_events],
+            "carried_kinds": [str(e.kind) for e in self.added_events],
             "carried_fields": sorted(self.fields_filled_names),
             "differences": sorted([str(d.kind) for d in self.date_differences]
                                   + [d.field for d in self.field_differences]),
@@ -236,6 +247,21 @@ def _person_fields(
     return missing, differences
 
 
+def _compare(carried: Carried, existing: CaseEvent, kind: EventKind, given: GivenDate) -> None:
+    """The claimant already has an event of this kind: the same date is listed as already there,
+    another is a difference for the lawyer (never applied)."""
+    if existing.happened_on == given.day and existing.approximate == given.approximate:
+        carried.events.append(CarriedEvent(
+            event_id=existing.pk, case_id=existing.case_id, kind=kind.value, label=str(kind.label),
+            day=existing.happened_on, approximate=existing.approximate, already=True,
+        ))
+    else:
+        carried.date_differences.append(DateDifference(
+            event_id=existing.pk, case_id=existing.case_id, kind=kind.value, label=str(kind.label),
+            request_says=str(given), case_has=_show_day(existing.happened_on, existing.approximate),
+        ))
+
+
 def carry_facts(
     *,
     submission: Submission,
@@ -258,11 +284,7 @@ def carry_facts(
             continue
         existing = present.get(kind)
         if existing is not None:
-            if existing.happened_on != given.day or existing.approximate != given.approximate:
-                carried.date_differences.append(DateDifference(
-                    event_id=existing.pk, case_id=case.pk, kind=kind.value, label=str(kind.label),
-                    request_says=str(given), case_has=_show_day(existing.happened_on, existing.approximate),
-                ))
+            _compare(carried, existing, kind, given)
             continue
         text = dismissal_text(answers, given) if kind == EventKind.DISMISSAL_ORDER else ""
         event = case_event_add(case=case, recorded_by=accepted_by, keyring=keyring, kind=kind, happened_on=given.day,
@@ -320,11 +342,7 @@ def carried_facts(*, submission: Submission, answers: Mapping[str, Any], keyring
             existing = present.get(kind)
             if given is None or existing is None or kind in carried_kinds:
                 continue
-            if existing.happened_on != given.day or existing.approximate != given.approximate:
-                carried.date_differences.append(DateDifference(
-                    event_id=existing.pk, case_id=existing.case_id, kind=kind.value, label=str(kind.label),
-                    request_says=str(given), case_has=_show_day(existing.happened_on, existing.approximate),
-                ))
+            _compare(carried, existing, kind, given)
     person = Person.objects.filter(pk=submission.person_id).first()
     if person is not None and _holds(keyring, person.data_key_id):
         record = person.decrypt(keyring)

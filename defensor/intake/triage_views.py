@@ -499,9 +499,10 @@ def accepted_message(number: str, carried: Carried) -> str:
     """The flash message after accepting: counts only (messages are kept in the session); the
     request's page lists what was carried, from the sealed records."""
     said = [_("Accepted into case %(number)s.") % {"number": number}]
-    if carried.anything:
+    if carried.added:
+        events = len(carried.added_events)
         said.append(_("Carried from the request: %(events)s, %(fields)s, %(files)s.") % {
-            "events": ngettext("%(n)d event", "%(n)d events", len(carried.events)) % {"n": len(carried.events)},
+            "events": ngettext("%(n)d event", "%(n)d events", events) % {"n": events},
             "fields": ngettext("%(n)d field of the person record", "%(n)d fields of the person record",
                                len(carried.fields_filled)) % {"n": len(carried.fields_filled)},
             "files": ngettext("%(n)d file", "%(n)d files", carried.files) % {"n": carried.files},
