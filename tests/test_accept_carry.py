@@ -224,3 +224,35 @@ def test_a_merely_possible_match_preselects_nothing(
     assert _checked(page, "person") == "new"
     assert _selected(page, "case") == "new"
     assert 'data-testid="certain"' not in page
+
+
+def test_nothing_the_person_wrote_reaches_a_table_in_plaintext_when_it_is_carried(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    from django.contrib.sessions.models import Session
+
+    from defensor.audit.models import AuditEvent as Audit
+    from defensor.cases.models import CaseFile as File
+    from defensor.deadlines.models import Deadline as Due
+    from defensor.people.models import Handle
+    from tests.canary import Canaries, scan_bytes, stored_bytes
+
+    canaries = Canaries()
+    number, unit = canaries.new("номер-приказа")[:60], canaries.new("часть")[:100]
+    group = case_open(opened_by=anna, keyring=keyring_of(anna), title="Группа", group=True)
+    first = make_submission(full_name=canaries.new("имя"), dismissal_order_number=number, unit=unit)
+    second = make_submission(full_name=canaries.new("другое-имя"), phone="+79990001122",
+                             dismissal_order_number=canaries.new("второй-номер")[:60], unit=canaries.new("в/ч")[:100])
+    client = verified_client(anna)
+    client.post(f"/staff/inbox/{first.pk}/accept/", {"person": "new", "case": str(group.pk)}, follow=True)
+    page = client.post("/staff/inbox/bulk/", {"action": "accept:group", "ids": [str(second.pk)]}).content.decode()
+    assert _checked(page, f"person_{second.pk}") == "new"
+    client.post("/staff/inbox/accept/", {"ids": [str(second.pk)], f"person_{second.pk}": "new", "accept": "1",
+                                         "case": str(group.pk)}, follow=True)
+    assert Claimant.objects.filter(case=group).count() == 2
+    stored = stored_bytes(CaseEvent, File, Due, Claimant, Case, Person, Handle, Submission, Audit, Session)
+    hits = scan_bytes("tables", stored, canaries)
+    assert not hits, "\n".join(hits)
+    # And the lawyer reads them.
+    text = CaseEvent.objects.get(claimant__submission=first, kind="dismissal_order").decrypt(keyring_of(anna)).text
+    assert text == f"Приказ № {number} от 15.03.2022"

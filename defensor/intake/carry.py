@@ -76,6 +76,9 @@ class GivenDate:
     approximate: bool
     precision: str = "day"
 
+    def __repr__(self) -> str:
+        return "<GivenDate>"  # a date the person gave: never in a traceback or log
+
     def __str__(self) -> str:
         shown = {"day": "%d.%m.%Y", "month": "%m.%Y", "year": "%Y"}[self.precision]
         return ("≈ " if self.approximate else "") + self.day.strftime(shown)
