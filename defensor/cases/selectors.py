@@ -133,9 +133,13 @@ class RosterRow:
     dismissal_on: date | None  # their own dismissal order
     dismissal_approximate: bool  # its date is the earliest it can be (given roughly)
     needs_contact: bool
-    next_due_on: date | None = None  # their nearest deadline still to come
+    next_due_on: date | None = None  # their earliest deadline not met (passed: missed)
     next_due_rule: str = ""
     status_label: str = ""  # the status in the reader's language (one lookup per page, not per row)
+
+    @property
+    def missed(self) -> bool:
+        return self.next_due_on is not None and self.next_due_on < timezone.localdate()
 
     @property
     def reason_label(self) -> str:
@@ -157,9 +161,9 @@ def roster(
     dismissal = CaseEvent.objects.filter(claimant=OuterRef("pk"), kind=EventKind.DISMISSAL_ORDER).order_by(
         "-happened_on", "-id"
     )
-    # Their next due date not yet met (a met one is kept, not pending).
-    next_due = Deadline.objects.filter(claimant=OuterRef("pk"), due_on__gte=timezone.localdate(),
-                                       met_on__isnull=True).order_by("due_on", "id")
+    # Their earliest due date not met (a met one is kept, not pending). One that has passed is
+    # shown as missed: a lawyer must see it (the court may restore it on a motion), not a dash.
+    next_due = Deadline.objects.filter(claimant=OuterRef("pk"), met_on__isnull=True).order_by("due_on", "id")
     members = Claimant.objects.filter(case=case, merged_into__isnull=True)
     if only is not None:
         members = members.filter(pk=only.pk)
