@@ -72,6 +72,7 @@ def test_fourteen_requests_with_two_repeats_become_one_group_claim_of_twelve_wit
     assert choices[f"person_{fourteen[13].pk}"] == f"same:{fourteen[7].pk}"
     assert sum(1 for v in choices.values() if v == "new") == 12
     assert "тот же телефон, имя, дата рождения и часть" in page
+    assert '<option value="special_rank" selected>' in page  # Rosgvardia officers: a service dispute
     done = client.post("/staff/inbox/accept/", {
         "ids": [str(s.pk) for s in fourteen], **choices, "accept": "1",
         "case": "new", "case_title": "Двенадцать росгвардейцев", "case_kind": CaseKind.SPECIAL_RANK,

@@ -8,6 +8,7 @@ as one. Submitting accepts all of them in one transaction, or none (services.sub
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, acting_user, require_permission, staff_view
+from defensor.cases.procedures import suggested_kind
 from defensor.cases.selectors import case_for, cases_for, group_cases_for
 from defensor.core.errors import DefensorError
 from defensor.intake import services
@@ -47,6 +49,7 @@ class BulkRow:
     birth_date: str = ""
     unit: str = ""
     dismissal: str = ""
+    kind: str = ""  # the kind of case the answers suggest (cases.procedures.suggested_kind)
     identity: Identity | None = None
     candidates: list[tuple[Candidate, list[str]]] = field(default_factory=list)
     certain: Candidate | None = None
@@ -94,6 +97,7 @@ def _rows(actor: User, keyring: KeyRing, submissions: list[Submission]) -> list[
         row.readable, row.name, row.unit = True, details.full_name, details.unit or ""
         row.birth_date, row.dismissal = str(details.birth_date or ""), str(given) if given else ""
         row.identity = details.identity()
+        row.kind = suggested_kind(answers)
         opened: list[int] = []
         found = match_candidates(actor=actor, keyring=keyring, identity=row.identity, decrypted=opened)
         services.people_matched(reader=actor, submission=submission, people=opened, cases=[])
@@ -149,6 +153,9 @@ def _page(request: HttpRequest, actor: User, keyring: KeyRing, ids: list[str], *
                                 cases=[case.pk for case, _title in groups])
     initial: dict[str, Any] = {row.field_name: row.preselected for row in rows}
     initial["case"] = "new"
+    kinds = Counter(row.kind for row in rows if row.kind)
+    if kinds:  # the new group claim's kind: what most of the requests suggest
+        initial["case_kind"] = kinds.most_common(1)[0][0]
     form = BulkAcceptForm(
         request.POST if submitted else None, initial=initial, people=_person_choices(rows),
         cases=[(str(case.pk), f"{case.number} — {title}") for case, title in groups],
