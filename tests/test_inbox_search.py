@@ -21,7 +21,7 @@ from defensor.core.models import Organisation
 from defensor.intake import search, services
 from defensor.intake.models import Status, Submission, SubmissionIndex
 from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial
-from tests.conftest import OrganisationKit, keyring_of
+from tests.conftest import OrganisationKit
 
 pytestmark = pytest.mark.django_db
 MakeSubmission = Callable[..., Submission]
@@ -142,6 +142,22 @@ def test_search_results_page_by_post_with_the_term_kept(
     assert len(_rows(second)) == 2
 
 
+def test_results_come_most_urgent_first_and_a_term_matching_too_many_says_so(
+    anna_client: Client, make_submission: MakeSubmission, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_submission(full_name="Иванов Спокойный", criminal_case="none", pressure=["none"], dismissed="no",
+                    dismissal_order_date=None, dismissal_order_number=None)
+    make_submission(full_name="Иванов Срочный", criminal_case="opened")
+    rows = _rows(_search(anna_client, "Ivanov"))
+    assert "Иванов Срочный" in rows[0]
+    assert "Иванов Спокойный" in rows[1]
+    oldest_first = _rows(_search(anna_client, "Ivanov", query="order=oldest"))
+    assert "Иванов Спокойный" in oldest_first[0]
+    assert "Показаны не все" not in _search(anna_client, "Ivanov")
+    monkeypatch.setattr(search, "MAX_FOUND", 1)
+    assert "Показаны не все" in _found(_search(anna_client, "Ivanov"))
+
+
 def test_a_request_of_another_organisation_is_never_found(
     anna_client: Client, make_submission: MakeSubmission
 ) -> None:
@@ -173,13 +189,13 @@ def test_requests_arriving_after_the_last_index_are_found(
     monkeypatch.setattr(search, "INBOX_BATCH", 10)
     make_submission(full_name="Иванов Ранний")
     anna_client.get("/staff/inbox/")  # opening the inbox indexes a batch of pending requests
-    assert search.pending_count(actor=anna, keyring=keyring_of(anna)) == 0
+    assert search.pending_count(actor=anna) == 0
     for n in range(24):  # a flood after the last index: more than one batch
         make_submission(full_name=f"Иванов Поздний {n}")
-    assert search.pending_count(actor=anna, keyring=keyring_of(anna)) == 24
+    assert search.pending_count(actor=anna) == 24
     page = _search(anna_client, "Ivanov")
     assert "25" in _found(page)
-    assert search.pending_count(actor=anna, keyring=keyring_of(anna)) == 0
+    assert search.pending_count(actor=anna) == 0
     assert sum(e.details["count"] for e in AuditEvent.objects.filter(action="submission.indexed", actor=anna)) == 25
 
 
@@ -194,6 +210,22 @@ def test_opening_a_request_makes_it_searchable(
     assert AuditEvent.objects.filter(action="submission.indexed", actor=anna, target_id=str(submission.pk)).exists()
 
 
+def test_a_request_taken_by_phone_is_searchable_at_once_if_the_taker_holds_the_search_key(
+    anna: User, boris: User, verified_client: Callable[[User], Client]
+) -> None:
+    from tests.test_triage import _hotline_data
+
+    assert verified_client(anna).post("/staff/hotline/", _hotline_data()).status_code == 200
+    taken = Submission.objects.get()
+    assert taken.search_key_id is not None
+    assert SubmissionIndex.objects.filter(submission=taken).count() >= 2  # phone and surname at least
+    # A volunteer holds no search key: the request waits for the next inbox or search.
+    assert verified_client(boris).post("/staff/hotline/", _hotline_data()).status_code == 200
+    later = Submission.objects.exclude(pk=taken.pk).get()
+    assert later.search_key_id is None
+    assert len(_rows(_search(verified_client(anna), "8 916 123 45 67"))) == 2
+
+
 def test_a_new_index_key_makes_every_request_pending_again(
     anna: User, anna_client: Client, make_submission: MakeSubmission, org_kit: OrganisationKit
 ) -> None:
@@ -203,7 +235,7 @@ def test_a_new_index_key_makes_every_request_pending_again(
     assert len(_rows(_search(anna_client, "Ivanov"))) == 1
     old = KeyMaterial.objects.get(organisation=org_kit.organisation, kind=KeyKind.INDEX)
     rotate_index_key(organisation=org_kit.organisation, recovery_key=org_kit.recovery_key)
-    assert search.pending_count(actor=anna, keyring=keyring_of(anna)) == 1
+    assert search.pending_count(actor=anna) == 1
     assert len(_rows(_search(anna_client, "Ivanov"))) == 1  # indexed again with the new key first
     assert not SubmissionIndex.objects.filter(submission__search_key=old).exists()
 
@@ -273,7 +305,8 @@ def test_a_term_of_no_known_shape_is_explained_on_the_page(anna_client: Client) 
 
 
 def test_the_overview_counts_waiting_requests_by_urgency_and_the_oldest_wait(
-    anna: User, boris: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+    anna: User, boris: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calm = {"criminal_case": "none", "pressure": ["none"], "dismissed": "no", "dismissal_order_date": None,
             "dismissal_order_number": None}
@@ -296,5 +329,11 @@ def test_the_overview_counts_waiting_requests_by_urgency_and_the_oldest_wait(
     assert 'href="/staff/inbox/?min_urgency=3"' in shown
     assert 'href="/staff/inbox/?order=oldest"' in shown
     assert re.search(r"3\xa0дня", shown)
+    # Counting stops at a cap, so the overview costs the same with 100,000 requests.
+    from defensor.intake import selectors
+
+    monkeypatch.setattr(selectors, "WAITING_COUNT_CAP", 1)
+    capped = verified_client(anna).get("/staff/").content.decode()
+    assert re.search(r'data-testid="waiting-2">[^<]*: более 1<', capped)
     # A volunteer (no triage) sees no count at all.
     assert 'data-testid="waiting-requests"' not in verified_client(boris).get("/staff/").content.decode()

@@ -51,6 +51,8 @@ UNIT = "unit_index"
 # Requests indexed per inbox page at most (bench.inbox: cost per 1,000), and before a search.
 INBOX_BATCH = 500
 SEARCH_LIMIT = 5_000
+# A search lists at most this many requests (a term that matches more is not a search).
+MAX_FOUND = 1_000
 
 
 class SearchKeyMissing(NoAccess):
@@ -94,23 +96,25 @@ def normalised_answers(answers: dict[str, Any]) -> set[tuple[str, str]]:
     return found
 
 
-def _pending(organisation_id: int, material: KeyMaterial) -> QuerySet[Submission]:
+def _pending(organisation_id: int) -> QuerySet[Submission]:
     """Requests of the organisation without digests under the current index key: never indexed,
     or indexed with a key rotated since (equality lookups, so the search_pending index answers)."""
-    old_keys = list(
-        KeyMaterial.objects.filter(organisation_id=organisation_id, kind=KeyKind.INDEX)
-        .exclude(pk=material.pk).values_list("pk", flat=True)
-    )
+    old_keys = [
+        pk for pk, retired, destroyed in KeyMaterial.objects.filter(
+            organisation_id=organisation_id, kind=KeyKind.INDEX
+        ).values_list("pk", "retired_at", "destroyed_at")
+        if retired is not None or destroyed is not None
+    ]
     stale = Q(search_key__isnull=True) | Q(search_key__in=old_keys) if old_keys else Q(search_key__isnull=True)
     return Submission.objects.filter(
         stale, organisation_id=organisation_id, withdrawn_at__isnull=True, sealed_key__isnull=False,
     )
 
 
-def pending_count(*, actor: User, keyring: KeyRing) -> int:
+def pending_count(*, actor: User) -> int:
+    """Requests not searchable yet (counted without any key)."""
     require_permission(actor, Perm.INTAKE_TRIAGE)
-    current = _index_key(keyring, actor.membership.organisation_id)
-    return 0 if current is None else _pending(actor.membership.organisation_id, current[0]).count()
+    return _pending(actor.membership.organisation_id).count()
 
 
 def _store(
@@ -147,24 +151,31 @@ def _decrypt(submissions: Iterable[Submission], keyring: KeyRing) -> dict[Any, d
     return decrypted
 
 
-@transaction.atomic
 def submissions_index(*, actor: User, keyring: KeyRing, limit: int = INBOX_BATCH, where: str = "inbox") -> int:
     """Make the search digests of up to ``limit`` pending requests; how many were indexed.
 
-    Locked rows are skipped (a colleague is indexing them), so two inboxes opened at once share
-    the work instead of waiting for each other.
+    Nothing pending (the usual case): two small reads, no transaction, no key opened.
     """
     require_permission(actor, Perm.INTAKE_TRIAGE)
+    if not _pending(actor.membership.organisation_id).exists():
+        return 0
+    return _index_batch(actor=actor, keyring=keyring, limit=limit, where=where)
+
+
+@transaction.atomic
+def _index_batch(*, actor: User, keyring: KeyRing, limit: int, where: str) -> int:
+    """Locked rows are skipped (a colleague is indexing them), so two inboxes opened at once share
+    the work instead of waiting for each other."""
     organisation_id = actor.membership.organisation_id
     current = _index_key(keyring, organisation_id)
     if current is None:
         return 0
     material, key = current
     batch = list(
-        _pending(organisation_id, material)
+        _pending(organisation_id)
         .select_for_update(skip_locked=True)
         .only("id", "organisation_id", "intake_key_id", "sealed_key", "answers")
-        .order_by("-received_at")[:limit]
+        .order_by()[:limit]  # no order: found through the search_pending index, not by reading every row
     )
     if not batch:
         return 0
@@ -269,21 +280,43 @@ def parse_term(raw: str) -> SearchTerm | None:
     return None
 
 
-def requests_found(
-    *, actor: User, keyring: KeyRing, term: SearchTerm, filters: InboxFilter
-) -> QuerySet[Submission]:
-    """The actor's organisation's requests whose digests match the term, in the inbox's order and
-    filters. Raises SearchKeyMissing if the actor holds no index key."""
+def requests_found(*, actor: User, keyring: KeyRing, term: SearchTerm, filters: InboxFilter) -> list[Any]:
+    """Ids of the actor's organisation's requests whose digests match the term, within the inbox's
+    filters and in its order (at most MAX_FOUND). Raises SearchKeyMissing without the index key.
+
+    The matches are found from the search index and ordered here: asked to order them, the
+    database would walk the whole inbox in order, testing every request against the digests.
+    """
     organisation_id = actor.membership.organisation_id
     current = _index_key(keyring, organisation_id)
     if current is None:
         raise SearchKeyMissing()
     _material, key = current
     digests = [index_with_key(key, term.purpose, value) for value in sorted(term.values)]
-    matching = SubmissionIndex.objects.filter(
-        organisation_id=organisation_id, purpose=term.purpose, digest__in=digests
-    ).values("submission_id")
-    return inbox_for(actor=actor, filters=filters).filter(pk__in=matching)
+    found = list(
+        inbox_for(actor=actor, filters=filters)
+        .filter(search_digests__organisation_id=organisation_id, search_digests__purpose=term.purpose,
+                search_digests__digest__in=digests)
+        .order_by()
+        .values_list("pk", "urgency", "received_at")[:MAX_FOUND]
+    )  # a request matches once: it has one digest per answer, and a term's digests are of one answer
+    if filters.order == "oldest":
+        found.sort(key=lambda row: (row[2], str(row[0])))
+    elif filters.order == "newest":
+        found.sort(key=lambda row: (-row[2].timestamp(), str(row[0])))
+    else:
+        found.sort(key=lambda row: (-row[1], row[2], str(row[0])))
+    return [pk for pk, _urgency, _received in found]
+
+
+def requests_listed(*, actor: User, ids: list[Any]) -> list[Submission]:
+    """The requests of a page of search results, in the results' order."""
+    require_permission(actor, Perm.INTAKE_TRIAGE)
+    # By id alone (with the organisation in the query the database reads the whole inbox for it):
+    # the organisation is checked on each row instead.
+    rows = Submission.objects.in_bulk(ids)
+    organisation_id = actor.membership.organisation_id
+    return [rows[pk] for pk in ids if pk in rows and rows[pk].organisation_id == organisation_id]
 
 
 @transaction.atomic

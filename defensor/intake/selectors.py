@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -76,31 +76,45 @@ def oldest_unanswered(*, actor: User) -> datetime | None:
     )
 
 
+# The overview counts up to this many requests per urgency level ("more than 1,000" beyond): a
+# count stops there, so the overview costs the same with a hundred requests or a hundred thousand.
+WAITING_COUNT_CAP = 1_000
+
+
+@dataclass(frozen=True)
+class WaitingLevel:
+    level: int
+    label: str
+    count: int
+    more: bool  # more than WAITING_COUNT_CAP
+
+
 @dataclass(frozen=True)
 class Waiting:
     """Open requests by urgency (most urgent first) and when the oldest unanswered one arrived:
     counts and a time, nothing a person wrote."""
 
-    by_urgency: list[tuple[int, str, int]]  # (level, label, count)
-    total: int
+    levels: list[WaitingLevel]
     oldest_unanswered: datetime | None
+
+    @property
+    def any(self) -> bool:
+        return any(level.count for level in self.levels)
 
 
 def waiting_requests(*, actor: User) -> Waiting:
-    """For the overview: one grouped count over the inbox's (organisation, urgency, ..., status,
-    withdrawal) index, and the oldest unanswered request."""
+    """For the overview: per urgency level, a count over the inbox's (organisation, urgency, ...,
+    status, withdrawal) index that stops at WAITING_COUNT_CAP; and the oldest unanswered request."""
     require_permission(actor, Perm.INTAKE_TRIAGE)
-    counted = dict(
-        Submission.objects.filter(
-            organisation=actor.membership.organisation, status__in=OPEN_STATUSES, withdrawn_at__isnull=True
-        )
-        .order_by()
-        .values_list("urgency")
-        .annotate(n=Count("pk"))
-        .values_list("urgency", "n")
-    )
-    levels = [(level.value, str(level.label), counted.get(level.value, 0)) for level in reversed(Urgency)]
-    return Waiting(by_urgency=levels, total=sum(counted.values()), oldest_unanswered=oldest_unanswered(actor=actor))
+    waiting = Submission.objects.filter(
+        organisation=actor.membership.organisation, status__in=OPEN_STATUSES, withdrawn_at__isnull=True
+    ).order_by()
+    levels = []
+    for level in reversed(Urgency):
+        counted = waiting.filter(urgency=level.value)[:WAITING_COUNT_CAP + 1].count()
+        levels.append(WaitingLevel(level=level.value, label=str(level.label), count=min(counted, WAITING_COUNT_CAP),
+                                   more=counted > WAITING_COUNT_CAP))
+    return Waiting(levels=levels, oldest_unanswered=oldest_unanswered(actor=actor))
 
 
 def submission_for(*, actor: User, submission_id: Any) -> Submission:

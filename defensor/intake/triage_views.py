@@ -18,7 +18,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import DatabaseError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -113,14 +112,17 @@ def inbox_view(request: HttpRequest) -> HttpResponse:
     found = _inbox_search(request, actor, keyring, search_form, filters)
     if found is None and keyring is not None:
         search.submissions_index(actor=actor, keyring=keyring)  # a batch of new requests made searchable
-    listed = found.requests if found is not None else inbox_for(actor=actor, filters=filters)
-    page_number = request.POST.get("page") if found is not None else request.GET.get("page")
-    page = Paginator(listed, PAGE_SIZE).get_page(page_number)
-    rows = list(page.object_list)
+    if found is not None:
+        page = Paginator(found.ids, PAGE_SIZE).get_page(request.POST.get("page"))
+        rows = search.requests_listed(actor=actor, ids=list(page.object_list))
+    else:
+        page = Paginator(inbox_for(actor=actor, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+        rows = list(page.object_list)
     shown = summaries(submissions=rows, keyring=keyring)
     readable = [s for s in rows if shown[s.pk].readable]
     if found is not None and found.term is not None:
         found.heading = found.heading % {"n": page.paginator.count}
+        found.capped = page.paginator.count >= search.MAX_FOUND
         search.search_logged(actor=actor, term=found.term, found=page.paginator.count, shown=readable)
     else:
         services.submissions_read(reader=actor, submissions=readable, where="inbox")
@@ -149,9 +151,10 @@ class _Found:
     """A search on the inbox page: what the term was taken for and what it found."""
 
     term: search.SearchTerm | None
-    requests: QuerySet[Submission]
+    ids: list[Any]  # in the inbox's order
     heading: str = ""
     all_statuses: bool = True
+    capped: bool = False  # more matched than a search lists
 
 
 _FOUND_HEADINGS = {
@@ -169,16 +172,15 @@ def _inbox_search(
     """The search asked for on this POST, or None (no search: the inbox as filtered)."""
     if request.method != "POST":
         return None
-    nothing = Submission.objects.none()
     if not form.is_valid():
-        return _Found(term=None, requests=nothing)
+        return _Found(term=None, ids=[])
     term = search.parse_term(form.cleaned_data["term"])
     if term is None:
         form.add_error("term", _("Enter a phone number, a surname, a unit number or a date of birth (dd.mm.yyyy)."))
-        return _Found(term=None, requests=nothing)
+        return _Found(term=None, ids=[])
     if keyring is None:
         form.add_error("term", _("Your keys are locked: log out and log in again to search."))
-        return _Found(term=None, requests=nothing)
+        return _Found(term=None, ids=[])
     # Requests that arrived since anyone last opened the inbox are made searchable first.
     search.submissions_index_all(actor=actor, keyring=keyring)
     all_statuses = "status" not in request.GET  # a search finds accepted and closed requests too
@@ -188,8 +190,8 @@ def _inbox_search(
         found = search.requests_found(actor=actor, keyring=keyring, term=term, filters=filters)
     except search.SearchKeyMissing:
         form.add_error("term", _("You do not hold the organisation's search key yet: ask an administrator."))
-        return _Found(term=None, requests=nothing)
-    return _Found(term=term, requests=found, heading=str(_FOUND_HEADINGS[term.kind]), all_statuses=all_statuses)
+        return _Found(term=None, ids=[])
+    return _Found(term=term, ids=found, heading=str(_FOUND_HEADINGS[term.kind]), all_statuses=all_statuses)
 
 
 @staff_view(Perm.INTAKE_TRIAGE)
