@@ -214,8 +214,8 @@ def test_a_wrong_check_digit_is_explained_in_russian_and_nothing_typed_is_lost(
     response = client.post(f"/staff/people/{person.pk}/edit/", data)
     assert response.status_code == 400
     text = response.content.decode()
-    assert "В этом СНИЛС ошибка" in text
-    assert "В этом ИНН ошибка" in text
+    assert "В номере СНИЛС опечатка" in text
+    assert "В номере ИНН опечатка" in text
     for typed in ("112-233-445 96", "500100732258", "г. Курск", "позвонить после 19:00"):
         assert typed in text
     assert not PersonRevision.objects.exists()

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,16 @@ from defensor.people.models import Person
 
 class NotAGroupCase(DefensorError):
     user_message = _("Requests can be added only to a group claim.")
+
+
+class SingleClaimHasItsClaimant(NotAGroupCase):
+    user_message = _("This claim is not a group claim and already has its claimant: make it a group claim first.")
+
+
+def _in_the_claim(case: Case) -> QuerySet[Claimant]:
+    """The case's claimants that make it one claimant's or several people's claim: not one folded
+    into another by a merge, nor one removed as added by mistake."""
+    return Claimant.objects.filter(case=case, merged_into__isnull=True).exclude(status=ClaimantStatus.REMOVED)
 
 
 class StaleCase(DefensorError):
@@ -161,7 +172,7 @@ def case_update(
         name for name, value in (("kind", kind), ("stage", stage), ("outcome", outcome), ("group", group))
         if getattr(current, name) != value
     ]
-    if not group and current.group and current.claimants.count() > 1:
+    if not group and current.group and _in_the_claim(current).count() > 1:
         raise InvalidOperation(_("A case with several claimants stays a group claim."))
     if lead_id is not None and lead_id != current.lead_id:
         lead = next((u for u in record_holders(material=current.data_key) if u.pk == lead_id), None)
@@ -231,7 +242,7 @@ def claimant_add(
     existing = Claimant.objects.filter(case=case, person=person).first()
     if existing is not None:
         return existing
-    if case.claimants.exists() and not case.group:
+    if not case.group and _in_the_claim(case).exists():
         raise NotAGroupCase()
     today = timezone.localdate()
     claimant = Claimant.objects.create(case=case, person=person, added_by=added_by, submission=submission,
@@ -357,14 +368,17 @@ def case_events_add_for_claimants(
 @transaction.atomic
 def case_event_update(
     *, event: CaseEvent, edited_by: User, keyring: KeyRing, happened_on: date, text: str | None = None,
+    approximate: bool | None = None,
 ) -> CaseEvent:
-    """Correct when something happened (and, optionally, what): its due dates are computed again,
-    for its claimant only."""
+    """Correct when something happened (and, optionally, what, and whether the date is only
+    approximate): its due dates are computed again, for its claimant only."""
     require_permission(edited_by, Perm.CASES_WORK)
     require_record_access(user=edited_by, material=event.case.data_key)
     locked = CaseEvent.objects.select_for_update().select_related("case").get(pk=event.pk)
-    previous = locked.happened_on
+    previous, was_approximate = locked.happened_on, locked.approximate
     locked.happened_on = happened_on
+    if approximate is not None:
+        locked.approximate = approximate
     if text is not None:
         locked.encrypt(record_sealer(material=locked.case.data_key, keyring=keyring), text=text or None)
     locked.save()
@@ -375,6 +389,7 @@ def case_event_update(
     log_action(action="case.event_changed", actor=edited_by, target=locked.case, details={
         "event": locked.pk, "from": previous.isoformat(), "to": happened_on.isoformat(),
         "deadlines": [d.rule_id for d in deadlines],
+        **({"approximate": locked.approximate} if locked.approximate != was_approximate else {}),
     })
     return locked
 
@@ -489,9 +504,15 @@ def claimants_status_set(
         raise NoClaimantsChosen()
     target = ClaimantStatus(status)
     Case.objects.select_for_update().filter(pk=case.pk).first()
-    claimants = list(Claimant.objects.filter(case=case, pk__in=set(claimant_ids)).order_by("pk"))
+    # A membership folded into another by a merge is no claimant any more: a form naming it is refused.
+    claimants = list(Claimant.objects.filter(case=case, pk__in=set(claimant_ids), merged_into__isnull=True)
+                     .order_by("pk"))
     if len(claimants) != len(set(claimant_ids)):
         raise InvalidOperation()
+    if target == ClaimantStatus.ACTIVE and not Case.objects.get(pk=case.pk).group:
+        returning = [c.pk for c in claimants if c.status == ClaimantStatus.REMOVED]
+        if returning and (len(returning) > 1 or _in_the_claim(case).exists()):
+            raise SingleClaimHasItsClaimant()
     sealer = record_sealer(material=case.data_key, keyring=keyring)
     changed_before = set(
         ClaimantStatusChange.objects.filter(claimant__in=claimants).exclude(previous="").values_list(

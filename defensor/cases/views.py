@@ -293,8 +293,11 @@ def case_event_date_view(request: HttpRequest, case_id: int, event_id: int) -> H
     if not form.is_valid():
         form_errors_to_messages(request, form)
         return redirect(back)
+    # The case page's form always says whether the date is approximate ("approximate_shown"); a
+    # form without the box leaves the flag as it is.
+    approximate = request.POST.get("approximate") == "on" if request.POST.get("approximate_shown") else None
     services.case_event_update(event=event, edited_by=actor, keyring=keyring,
-                               happened_on=form.cleaned_data["happened_on"])
+                               happened_on=form.cleaned_data["happened_on"], approximate=approximate)
     messages.success(request, _("Date corrected; the deadlines were computed again."))
     return redirect(back)
 
@@ -433,13 +436,20 @@ def case_roster_status_view(request: HttpRequest, case_id: int) -> HttpResponse:
     return _roster_page(request, case, form=form, ticked=ticked, status=400)
 
 
+# The largest id a database row can have (a bigger number in a form is no claimant's, and some
+# databases refuse to compare with it at all).
+_MAX_ID = 2**63 - 1
+
+
 def _ids(raw: list[str]) -> list[int]:
     ids = []
     for value in raw:
         try:
-            ids.append(int(value))
+            number = int(value)
         except ValueError:
             continue
+        if 0 < number <= _MAX_ID:
+            ids.append(number)
     return ids
 
 
