@@ -151,14 +151,14 @@ def test_a_claimant_who_left_the_claim_has_no_due_date_on_the_overview(
     for claimant in (gusev, titov):
         _event(anna, case, EventKind.DISMISSAL_ORDER, TODAY() - timedelta(days=25), claimant)
     page = verified_client(anna).get("/staff/").content.decode()
-    assert "2 claimants" in _section(page, "due-dates") or "2 заявителя" in _section(page, "due-dates")
+    assert "2 claimants" in _section(page, "due-dates") or "2 истца" in _section(page, "due-dates")
     cases.claimants_status_set(case=case, claimant_ids=[titov.pk], recorded_by=anna, keyring=keyring_of(anna),
                                status="withdrawn", effective_on=TODAY(), reason="family")
     page = verified_client(anna).get("/staff/").content.decode()
     due = _section(page, "due-dates")
-    assert "1 claimant" in due or "1 заявитель" in due
+    assert "1 claimant" in due or "1 истец" in due
     assert "2 claimants" not in due
-    assert "2 заявителя" not in due
+    assert "2 истца" not in due
 
 
 @pytest.mark.django_db

@@ -101,7 +101,7 @@ def test_merging_a_second_record_in_a_claim_of_twelve_leaves_twelve_and_unmergin
     assert [line.name for line in lines] == TWELVE  # twelve people, twelve claimants
     assert _text(_element(after, "roster-counts")) == "active: 12"
     case_page = client.get(_url("case", case.pk)).content.decode()
-    assert "Roster: 12 claimants" in _text(case_page)
+    assert "Administrative claimants: 12" in _text(case_page)
     # Ivanov has one dismissal order, and the refusal only his second record had.
     ivanov = client.get(_url("case-claimant", case.pk, first.pk)).content.decode()
     history = [_text(line) for line in _elements(ivanov, "history-event")]

@@ -60,7 +60,7 @@ def test_someone_added_by_mistake_is_removed_without_counting_as_a_withdrawal_an
     assert "1 removed as added by mistake" in counts
     removed = client.get(_url("case-roster", case.pk) + "?removed=1").content.decode()
     assert [line.name for line in _roster(removed)] == [TWELVE[4]]
-    assert "Roster: 11 claimants" in _text(client.get(_url("case", case.pk)).content.decode())
+    assert "Administrative claimants: 11" in _text(client.get(_url("case", case.pk)).content.decode())
     # The history says what happened; it is not a withdrawal (no reason, no incident).
     assert ("status", "10.01.2026 removed (added by mistake) другой Смирнов lev") in _history(client, mistaken)
     assert not CaseEvent.objects.filter(kind=EventKind.PRESSURE).exists()

@@ -59,6 +59,22 @@ def procedure_for(kind: str) -> Procedure:
     return PROCEDURES.get(kind, PROCEDURES[CaseKind.OTHER])
 
 
+# One word per thing, by procedure: under the Code of Administrative Procedure the one who sues is
+# an "административный истец" (КАС ст. 4, 38), in civil procedure an "истец" (ГПК ст. 38); a
+# criminal case has a client defended, not a claimant (docs/glossary.md).
+_CLAIMANT_WORDS: dict[str, tuple[Promise, Promise]] = {
+    CaseKind.MILITARY_ADMIN: (_("Administrative claimant"), _("Administrative claimants")),
+    CaseKind.OBJECTION: (_("Administrative claimant"), _("Administrative claimants")),
+    CaseKind.CRIMINAL: (_("Client defended"), _("Clients defended")),
+}
+
+
+def claimant_word(kind: str, *, plural: bool = False) -> Promise:
+    """What a case of this kind calls the people it is brought for, as a heading."""
+    one, many = _CLAIMANT_WORDS.get(kind, (_("Claimant"), _("Claimants")))
+    return many if plural else one
+
+
 # The intake questionnaire's "where do you serve" answer -> the kind of case it usually becomes
 # (the triager can choose another when accepting).
 _KIND_BY_SERVICE = {
