@@ -182,7 +182,8 @@ def test_only_those_who_accept_requests_reach_the_page_and_the_selection_never_e
         assert response.status_code == 403
     assert verified_client(anna).get("/staff/inbox/accept/").status_code == 405
     page = _open_page(verified_client(anna), fourteen[:2])
-    assert f'<input type="hidden" name="ids" value="{fourteen[0].pk}">' in page
+    # The selection travels in the form (a ticked box per request, to leave one out), never the address.
+    assert f'<input type="checkbox" name="ids" value="{fourteen[0].pk}" checked' in page
     assert 'action="/staff/inbox/accept/"' in page
     reads = AuditEvent.objects.filter(action="submission.read", details__where="bulk_accept")
     assert reads.count() == 1

@@ -26,7 +26,7 @@ from defensor.cases.selectors import case_for, cases_for, group_cases_for
 from defensor.core.errors import DefensorError
 from defensor.intake import services
 from defensor.intake.carry import given_date
-from defensor.intake.matches import CERTAIN_WHY, certain_candidate, is_certain
+from defensor.intake.matches import CERTAIN_WHY, certain_candidate, is_certain, names_patronymic
 from defensor.intake.models import Submission
 from defensor.intake.selectors import submissions_by_ids
 from defensor.intake.triage_forms import BulkAcceptForm
@@ -102,10 +102,11 @@ def _rows(actor: User, keyring: KeyRing, submissions: list[Submission]) -> list[
         found = match_candidates(actor=actor, keyring=keyring, identity=row.identity, decrypted=opened)
         services.people_matched(reader=actor, submission=submission, people=opened, cases=[])
         row.candidates = [(c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS]) for c in found]
-        row.certain = certain_candidate(found)
+        row.certain = certain_candidate(found, row.identity)
         if row.certain is None:
             row.same_as = next((earlier for earlier in rows[:-1] if earlier.identity is not None
-                                and is_certain(*_scored(row.identity, earlier.identity))), None)
+                                and is_certain(*_scored(row.identity, earlier.identity),
+                                               patronymic=names_patronymic(row.identity))), None)
     services.submissions_read(reader=actor, submissions=[r.submission for r in rows if r.readable],
                               where="bulk_accept")
     return rows
@@ -132,6 +133,9 @@ def _person_choices(rows: list[BulkRow]) -> dict[str, list[tuple[str, str]]]:
 def _page(request: HttpRequest, actor: User, keyring: KeyRing, ids: list[str], *, submitted: bool
           ) -> HttpResponse:
     chosen = submissions_by_ids(actor=actor, ids=ids)
+    if not chosen:  # forged or foreign ids: never an empty group claim
+        messages.error(request, _("None of the selected requests was found. Select them again in the inbox."))
+        return redirect("staff:inbox")
     chosen.sort(key=lambda s: (s.received_at, str(s.pk)))
     failure: services.BulkAcceptFailed | None = None
     status = 200

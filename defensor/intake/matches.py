@@ -4,7 +4,11 @@
 the same phone, surname, first name, date of birth and unit. Those five add up to 1.35 before
 the score is capped at 1.0, so a single disagreement (another patronymic, say) could still leave
 a 100 % score without them all; requiring each of them is what makes it certain rather than
-likely. Anything less is listed for the lawyer to decide, never preselected.
+likely. A request that names a patronymic needs the record's to agree as well: a different one
+costs less than the margin above 1.0, so "same phone, name, date of birth and unit" with another
+patronymic still scores 100 % (a relative on the family phone, a namesake in the same unit), and
+a record without one cannot confirm it. Anything less is listed for the lawyer to decide, never
+preselected.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from defensor.cases.selectors import cases_for
 from defensor.people.matching import (
     SAME_BIRTH_DATE,
     SAME_FIRST_NAME,
+    SAME_PATRONYMIC,
     SAME_PHONE,
     SAME_SURNAME,
     SAME_SURNAME_TRANSLITERATED,
     SAME_UNIT,
+    Identity,
 )
 from defensor.people.selectors import Candidate
 
@@ -30,19 +36,29 @@ CERTAIN_SCORE = 1.0
 CERTAIN_WHY = _("same phone, name, date of birth and unit")
 
 
-def is_certain(score: float, reasons: Iterable[str]) -> bool:
+def names_patronymic(identity: Identity) -> bool:
+    """The name is written in three words or more (surname, first name, patronymic): whether the
+    patronymic must agree too for a match to be certain."""
+    return len((identity.full_name or "").split()) >= 3
+
+
+def is_certain(score: float, reasons: Iterable[str], *, patronymic: bool = False) -> bool:
+    """``patronymic``: the request names one (names_patronymic), so the record's must agree."""
     found = set(reasons)
     return (
         score >= CERTAIN_SCORE
         and {SAME_PHONE, SAME_FIRST_NAME, SAME_BIRTH_DATE, SAME_UNIT} <= found
         and bool(found & {SAME_SURNAME, SAME_SURNAME_TRANSLITERATED})
+        and (not patronymic or SAME_PATRONYMIC in found)
     )
 
 
-def certain_candidate(candidates: Sequence[Candidate]) -> Candidate | None:
-    """The one known person the request certainly comes from, if exactly one is certain and the
-    reader can open it (two certain records are duplicates of each other: the lawyer decides)."""
-    certain = [c for c in candidates if is_certain(c.score, c.reasons)]
+def certain_candidate(candidates: Sequence[Candidate], identity: Identity) -> Candidate | None:
+    """The one known person the request (``identity``) certainly comes from, if exactly one is
+    certain and the reader can open it (two certain records are duplicates of each other: the
+    lawyer decides)."""
+    patronymic = names_patronymic(identity)
+    certain = [c for c in candidates if is_certain(c.score, c.reasons, patronymic=patronymic)]
     if len(certain) != 1 or not certain[0].accessible:
         return None
     return certain[0]

@@ -445,12 +445,13 @@ def _accept_form(
     """The accept form, with the people the request may come from (found through the blind
     indexes, scored on the decrypted values) and the group claims the actor works on."""
     details = services.person_details(answers)
+    identity = details.identity()
     opened: list[int] = []
-    candidates = match_candidates(actor=actor, keyring=keyring, identity=details.identity(), decrypted=opened)
+    candidates = match_candidates(actor=actor, keyring=keyring, identity=identity, decrypted=opened)
     readable = [c for c in candidates if c.accessible]
     groups = group_cases_for(actor=actor, keyring=keyring)
     # A certain match (matches.is_certain) preselects the known record and the case their work is in.
-    certain = certain_candidate(candidates)
+    certain = certain_candidate(candidates, identity)
     their_case = open_case_of(actor=actor, person_id=certain.person_id) if certain else None
     if their_case is not None and all(case.pk != their_case.pk for case, _title in groups):
         groups.append((their_case, their_case.decrypt(keyring).title or ""))

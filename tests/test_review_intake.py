@@ -1,0 +1,165 @@
+"""Found in review of issue 16's intake pieces (facts carried on accept, certain matches, bulk
+accept, inbox search): each test is what a lawyer or the person would have noticed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from django.test import Client
+
+from defensor.accounts.models import User
+from defensor.audit.models import AuditEvent
+from defensor.cases.models import Case, CaseEvent, CaseKind, Claimant, EventKind
+from defensor.cases.services import case_open
+from defensor.intake import services
+from defensor.intake.models import Status, Submission
+from defensor.people.models import Person
+from tests.conftest import keyring_of
+
+MakeSubmission = Callable[..., Submission]
+
+
+def _checked(page: str, name: str) -> str | None:
+    found = re.search(rf'<input type="radio" name="{name}" value="([^"]*)"[^>]*checked', page)
+    return found.group(1) if found else None
+
+
+# --- a certain match is certain ---------------------------------------------------------------------
+
+
+def test_the_same_phone_name_birth_date_and_unit_with_another_patronymic_is_not_preselected(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    group = case_open(opened_by=anna, keyring=keyring_of(anna), title="Группа", group=True)
+    first = make_submission(full_name="Сидоров Алексей Иванович", birth_date="1990-05-17")
+    services.submission_accept(submission=first, accepted_by=anna, keyring=keyring_of(anna), case=group)
+    known = Person.objects.get()
+    # A relative on the family phone, or a namesake: another patronymic still scores 100 %.
+    other = make_submission(full_name="Сидоров Алексей Петрович", birth_date="1990-05-17")
+    client = verified_client(anna)
+    page = client.get(f"/staff/inbox/{other.pk}/").content.decode()
+    assert 'data-testid="certain"' not in page
+    assert _checked(page, "person") == "new"
+    assert f'name="person" value="{known.pk}"' in page  # still offered, for the lawyer to choose
+    bulk = client.post("/staff/inbox/bulk/", {"action": "accept:group", "ids": [str(other.pk)]}).content.decode()
+    assert _checked(bulk, f"person_{other.pk}") == "new"
+    # The same man writing again, patronymic and all, is still certain.
+    again = make_submission(full_name="Сидоров Алексей Иванович", birth_date="1990-05-17")
+    assert _checked(client.get(f"/staff/inbox/{again.pk}/").content.decode(), "person") == str(known.pk)
+
+
+# --- dates the person gave ----------------------------------------------------------------------------
+
+
+def test_a_month_given_roughly_becomes_the_first_of_the_month_marked_approximate_on_every_page(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission(dismissal_order_date="2022-03", dismissal_order_number=None)
+    client = verified_client(anna)
+    done = client.post(f"/staff/inbox/{submission.pk}/accept/",
+                       {"person": "new", "case": "new", "case_kind": CaseKind.SPECIAL_RANK}, follow=True)
+    assert done.status_code == 200
+    event = CaseEvent.objects.get(kind=EventKind.DISMISSAL_ORDER)
+    assert (event.happened_on, event.approximate) == (date(2022, 3, 1), True)
+    assert "≈ 01.03.2022" in done.content.decode()  # what was carried, on the request's page
+    case_page = client.get(f"/staff/cases/{event.case_id}/").content.decode()
+    assert "01.03.2022" in case_page
+    assert "от самого раннего возможного дня" in case_page  # the deadline says it counts from the earliest day
+
+
+def test_dates_that_cannot_be_are_not_carried_and_accepting_still_works(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission(dismissal_order_date="2022-02-30", refusal_date="вчера", order_date="2022-13",
+                                 birth_date="1990-02-30")
+    done = verified_client(anna).post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new"},
+                                      follow=True)
+    assert done.status_code == 200
+    assert Submission.objects.get(pk=submission.pk).status == Status.ACCEPTED
+    assert not CaseEvent.objects.filter(kind__in=[EventKind.DISMISSAL_ORDER, EventKind.REFUSAL,
+                                                  EventKind.ORDER_RECEIVED]).exists()
+    assert "2022-02-30" not in str(list(AuditEvent.objects.values_list("details", flat=True)))
+
+
+# --- bulk accept: bad input ---------------------------------------------------------------------------
+
+
+def test_ids_of_another_organisation_or_made_up_open_no_empty_group_claim(
+    anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    import uuid
+
+    client = verified_client(anna)
+    forged = [str(uuid.uuid4()), str(uuid.uuid4())]
+    for url, data in (("/staff/inbox/bulk/", {"action": "accept:group", "ids": forged}),
+                      ("/staff/inbox/accept/", {"ids": forged, "accept": "1", "case": "new", "case_title": "Иск"})):
+        response = client.post(url, data, follow=True)
+        assert response.status_code == 200
+        assert "Ни одно из выбранных обращений не найдено" in response.content.decode()
+    assert Case.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="case.opened").exists()
+
+
+def test_a_failed_request_can_be_left_out_and_the_others_accepted_on_the_same_page(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    chosen = [make_submission(full_name=f"{surname} Иван Олегович", phone=f"+7916200000{i}")
+              for i, surname in enumerate(["Иванов", "Петров", "Сидоров"])]
+    client = verified_client(anna)
+    page = client.post("/staff/inbox/bulk/", {"action": "accept:group",
+                                              "ids": [str(s.pk) for s in chosen]}).content.decode()
+    # Every request can be left out, and each "who is it" group of choices is named.
+    assert page.count('data-testid="bulk-include"') == 3
+    assert page.count("<fieldset") == 3
+    assert "Кто написал обращение 2" in page
+    services.submission_withdraw(submission=chosen[1])
+    choices = {f"person_{s.pk}": "new" for s in chosen}
+    form = {**choices, "accept": "1", "case": "new", "case_title": "Группа"}
+    refused = client.post("/staff/inbox/accept/", {"ids": [str(s.pk) for s in chosen], **form})
+    assert refused.status_code == 409
+    assert "снимите отметку" in refused.content.decode()
+    assert Claimant.objects.count() == 0
+    done = client.post("/staff/inbox/accept/", {"ids": [str(chosen[0].pk), str(chosen[2].pk)], **form})
+    assert done.status_code == 302
+    assert Claimant.objects.count() == 2
+    assert Submission.objects.filter(status=Status.ACCEPTED).count() == 2
+
+
+# --- the case page: correcting whether a date is approximate ------------------------------------------
+
+
+def test_a_lawyer_can_mark_a_date_exact_or_approximate_on_the_case_page_and_it_is_audited(
+    anna: User, petra: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission(dismissal_order_date="2022-03")
+    accepted = services.submission_accept(submission=submission, accepted_by=anna, keyring=keyring_of(anna),
+                                          case_kind=CaseKind.SPECIAL_RANK)
+    event = CaseEvent.objects.get(kind=EventKind.DISMISSAL_ORDER)
+    assert event.approximate
+    client = verified_client(anna)
+    assert "от самого раннего возможного дня" in client.get(f"/staff/cases/{accepted.case.pk}/").content.decode()
+    url = f"/staff/cases/{accepted.case.pk}/events/{event.pk}/date/"
+    page = client.get(f"/staff/cases/{accepted.case.pk}/").content.decode()
+    assert re.search(rf'action="{url}".*?name="approximate" checked', page, re.S)
+    # The lawyer found the order: 4 March, exactly.
+    assert client.post(url, {"happened_on": "2022-03-04", "approximate_shown": "1"}).status_code == 302
+    event.refresh_from_db()
+    assert (event.happened_on, event.approximate) == (date(2022, 3, 4), False)
+    audit = AuditEvent.objects.filter(action="case.event_changed").latest("pk")
+    assert audit.details["approximate"] is False
+    page = client.get(f"/staff/cases/{accepted.case.pk}/").content.decode()
+    assert "от самого раннего возможного дня" not in page
+    # And back: only roughly known after all.
+    client.post(url, {"happened_on": "2022-03-04", "approximate_shown": "1", "approximate": "on"})
+    event.refresh_from_db()
+    assert event.approximate
+    # A form without the box (an older page) leaves the flag alone.
+    client.post(url, {"happened_on": "2022-03-05"})
+    event.refresh_from_db()
+    assert (event.happened_on, event.approximate) == (date(2022, 3, 5), True)
+    # Someone who does not hold the case cannot touch it.
+    assert verified_client(petra).post(url, {"happened_on": "2022-03-01", "approximate_shown": "1"}).status_code == 404
+    event.refresh_from_db()
+    assert event.approximate
