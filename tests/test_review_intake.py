@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from django.test import Client
 
 from defensor.accounts.models import User
@@ -163,3 +164,51 @@ def test_a_lawyer_can_mark_a_date_exact_or_approximate_on_the_case_page_and_it_i
     assert verified_client(petra).post(url, {"happened_on": "2022-03-01", "approximate_shown": "1"}).status_code == 404
     event.refresh_from_db()
     assert event.approximate
+
+
+# --- inbox search -------------------------------------------------------------------------------------
+
+
+def _search(client: Client, term: str) -> str:
+    response = client.post("/staff/inbox/", {"term": term})
+    assert response.status_code == 200, response.content.decode()[:2000]
+    return response.content.decode()
+
+
+def _found_rows(page: str) -> int:
+    return len(re.findall(r'<tr data-testid="inbox-row">', page))
+
+
+def test_a_unit_written_as_people_write_it_finds_its_request(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    make_submission(full_name="Иванов Пётр", unit="войсковая часть 12345-А")
+    make_submission(full_name="Петров Иван", unit="в/ч 54321")
+    client = verified_client(anna)
+    for written in ("в.ч. 12345", "войсковой части 12345", "Войсковая часть № 12345", "12345-А", "В/Ч12345"):
+        page = _search(client, written)
+        assert "Обращений из этой воинской части: 1" in page, written
+        assert _found_rows(page) == 1, written
+        assert "Иванов Пётр" in page, written
+    # A surname that starts like "вч" or "часть" is still a surname.
+    assert "с этой фамилией" in _search(client, "Частухин")
+
+
+def test_a_search_after_a_flood_larger_than_one_search_indexes_says_how_many_it_could_not_search(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from defensor.intake import search
+
+    monkeypatch.setattr(search, "INBOX_BATCH", 2)
+    monkeypatch.setattr(search, "SEARCH_LIMIT", 4)
+    for n in range(7):
+        make_submission(full_name=f"Иванов Поздний {n}", phone=f"+7916300000{n}")
+    page = _search(verified_client(anna), "Ivanov")
+    assert "Обращений с этой фамилией (в любом написании): 4" in page
+    note = re.search(r'data-testid="search-unsearched">(.*?)</p>', page, re.S)
+    assert note is not None
+    assert "3 обращения пока не охвачены поиском" in note.group(1)
+    page = _search(verified_client(anna), "Ivanov")  # a minute later: the rest is searchable
+    assert "Обращений с этой фамилией (в любом написании): 7" in page
+    assert 'data-testid="search-unsearched"' not in page

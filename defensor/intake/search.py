@@ -185,8 +185,10 @@ def _index_batch(*, actor: User, keyring: KeyRing, limit: int, where: str) -> in
     return done
 
 
-def submissions_index_all(*, actor: User, keyring: KeyRing, limit: int = SEARCH_LIMIT) -> int:
-    """Index pending requests in batches until none is left (or ``limit`` were done)."""
+def submissions_index_all(*, actor: User, keyring: KeyRing, limit: int | None = None) -> int:
+    """Index pending requests in batches until none is left (or ``limit``, SEARCH_LIMIT by default,
+    were done)."""
+    limit = SEARCH_LIMIT if limit is None else limit
     done = 0
     while done < limit:
         batch = submissions_index(actor=actor, keyring=keyring, limit=min(INBOX_BATCH, limit - done),
@@ -229,8 +231,13 @@ BIRTH_DATE_TERM = "birth_date"
 _DATE = re.compile(r"^(\d{1,2})[./-](\d{1,2})[./-](\d{4})$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PHONE = re.compile(r"^\+?[\d\s().-]+$")
-_UNIT_WORDS = re.compile(r"^(?:в\s*/?\s*\\?ч|войсковая\s+часть|воинская\s+часть|часть|military\s+unit|unit)\.?\s*№?\s*",
-                         re.IGNORECASE)
+# "в/ч", "в.ч.", "ВЧ", "войсковая часть" in any case ("войсковой части 12345"), "military unit".
+_UNIT_WORDS = re.compile(
+    r"^(?:в\s*[./\\]?\s*ч|(?:войсков|воинск)\w*\s+част\w*|част\w*|military\s+unit|unit)\.?\s*№?\s*",
+    re.IGNORECASE,
+)
+# The unit's number, with a letter after it as some write it ("12345-А"): the number is what is indexed.
+_UNIT_NUMBER = re.compile(r"^(\d{3,6})(?:\s*-?\s*[^\W\d_])?$")
 _NAME = re.compile(r"^[^\W\d_]+(?:[-'’][^\W\d_]+)*$")
 
 
@@ -268,8 +275,9 @@ def parse_term(raw: str) -> SearchTerm | None:
         phone = normalise_phone(text)
         return SearchTerm(PHONE, CONTACT, frozenset({phone})) if phone else None
     unit_text = _UNIT_WORDS.sub("", text)
-    if unit_text.isdigit() and 3 <= len(unit_text) <= 6 and (unit_text != text or text.isdigit()):
-        return SearchTerm(UNIT_TERM, UNIT, frozenset({unit_text}))
+    unit_number = _UNIT_NUMBER.match(unit_text)
+    if unit_number:
+        return SearchTerm(UNIT_TERM, UNIT, frozenset({unit_number[1]}))
     if "@" in text or "t.me/" in text.lower():
         handle = normalise_handle(text)
         return SearchTerm(CONTACT_HANDLE, CONTACT, frozenset({handle})) if handle else None

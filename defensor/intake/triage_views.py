@@ -155,6 +155,7 @@ class _Found:
     heading: str = ""
     all_statuses: bool = True
     capped: bool = False  # more matched than a search lists
+    unsearched: int = 0  # requests left without digests (a flood beyond SEARCH_LIMIT, or no key for them)
 
 
 _FOUND_HEADINGS = {
@@ -191,7 +192,8 @@ def _inbox_search(
     except search.SearchKeyMissing:
         form.add_error("term", _("You do not hold the organisation's search key yet: ask an administrator."))
         return _Found(term=None, ids=[])
-    return _Found(term=term, ids=found, heading=str(_FOUND_HEADINGS[term.kind]), all_statuses=all_statuses)
+    return _Found(term=term, ids=found, heading=str(_FOUND_HEADINGS[term.kind]), all_statuses=all_statuses,
+                  unsearched=search.pending_count(actor=actor))
 
 
 @staff_view(Perm.INTAKE_TRIAGE)
