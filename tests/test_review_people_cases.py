@@ -75,6 +75,10 @@ def test_odd_input_on_the_edit_page_is_explained_and_what_was_typed_stays(
     page = response.content.decode()
     assert message.lower() in _text(page).lower()
     assert "г. Курск, ул. Ленина, д. 1" in page  # the other field typed is still there
+    # Said at the top of the form too: on a phone the field in error may be three screens down.
+    summary = page.find('data-testid="form-errors"')
+    assert -1 < summary < page.find('id="id_full_name"')
+    assert "Ничего не сохранено" in _text(page[summary:page.find('id="id_full_name"')])
     assert not PersonRevision.objects.exists()
     assert not AuditEvent.objects.filter(action="person.updated").exists()
 
