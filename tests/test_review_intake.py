@@ -120,7 +120,7 @@ def test_a_failed_request_can_be_left_out_and_the_others_accepted_on_the_same_pa
     form = {**choices, "accept": "1", "case": "new", "case_title": "Группа"}
     refused = client.post("/staff/inbox/accept/", {"ids": [str(s.pk) for s in chosen], **form})
     assert refused.status_code == 409
-    assert "снимите отметку" in refused.content.decode()
+    assert "снимите отметку у этого обращения (флажок у его номера)" in refused.content.decode()
     assert Claimant.objects.count() == 0
     done = client.post("/staff/inbox/accept/", {"ids": [str(chosen[0].pk), str(chosen[2].pk)], **form})
     assert done.status_code == 302
@@ -212,3 +212,48 @@ def test_a_search_after_a_flood_larger_than_one_search_indexes_says_how_many_it_
     page = _search(verified_client(anna), "Ivanov")  # a minute later: the rest is searchable
     assert "Обращений с этой фамилией (в любом написании): 7" in page
     assert 'data-testid="search-unsearched"' not in page
+
+
+# --- pages a person uses at length --------------------------------------------------------------------
+
+
+def test_the_bulk_page_offers_the_same_person_only_for_requests_that_look_alike(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    first = make_submission(full_name="Иванов Андрей Олегович", birth_date="1990-01-01", phone="+79161000001")
+    other = make_submission(full_name="Петров Борис Олегович", birth_date="1991-02-02", phone="+79161000002")
+    again = make_submission(full_name="Иванов Андрей Олегович", birth_date="1990-01-01", phone="89161000001")
+    page = verified_client(anna).post("/staff/inbox/bulk/", {
+        "action": "accept:group", "ids": [str(s.pk) for s in (first, other, again)],
+    }).content.decode()
+    # Nobody alike before Петров: only "a new person record" (fourteen requests made 105 radio buttons).
+    assert re.findall(rf'name="person_{other.pk}" value="([^"]*)"', page) == ["new"]
+    assert re.findall(rf'name="person_{again.pk}" value="([^"]*)"', page) == ["new", f"same:{first.pk}"]
+    assert _checked(page, f"person_{again.pk}") == f"same:{first.pk}"
+    assert "Дата рождения: 01.01.1990" in page  # as people write it, not 1990-01-01
+
+
+def test_after_accepting_the_page_opens_at_the_decision_and_what_was_carried(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission()
+    client = verified_client(anna)
+    page = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
+    # The accept form's "who is it" choice is a named group of radio buttons.
+    assert re.search(r'<fieldset class="choices"><legend class="label">Человек</legend>', page)
+    done = client.post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new"})
+    assert done["Location"] == f"/staff/inbox/{submission.pk}/#decision"
+    page = client.get(done["Location"]).content.decode()
+    assert re.search(r'id="decision".*?data-testid="carried"', page, re.S)
+
+
+def test_the_inbox_folds_its_filters_until_one_is_used_and_names_each_cell_for_a_phone(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    make_submission()
+    client = verified_client(anna)
+    page = client.get("/staff/inbox/").content.decode()
+    assert '<details class="card" data-testid="inbox-filters">' in page
+    assert 'data-label="Статус"' in page
+    filtered = client.get("/staff/inbox/?status=new").content.decode()
+    assert '<details class="card" data-testid="inbox-filters" open>' in filtered

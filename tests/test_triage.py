@@ -102,7 +102,7 @@ def test_the_inbox_puts_the_most_urgent_first_and_says_how_long_the_oldest_waite
     assert "Срочный Иван" in rows[0]
     assert "Возбуждено уголовное дело" in rows[0]
     assert "Спокойный Пётр" in rows[1]
-    assert re.search(r"Самый старый запрос без ответа ждёт 3\xa0дня", page)
+    assert re.search(r"Самое давнее обращение без ответа ждёт 3\xa0дня", page)
     oldest = client.get("/staff/inbox/?order=oldest").content.decode()
     assert "Спокойный Пётр" in _rows(oldest)[0]
     # Answering the oldest: now the newer one is the oldest unanswered.

@@ -31,7 +31,7 @@ from defensor.intake.models import Submission
 from defensor.intake.selectors import submissions_by_ids
 from defensor.intake.triage_forms import BulkAcceptForm
 from defensor.keys.keyring import KeyRing, keyring_for
-from defensor.people.matching import REASON_LABELS, Identity, score
+from defensor.people.matching import REASON_LABELS, SUGGEST_THRESHOLD, Identity, scorer
 from defensor.people.selectors import Candidate, match_candidates, people_for, person_for
 
 # One accept is one transaction: a hundred requests take a few seconds (bench.triage).
@@ -54,6 +54,10 @@ class BulkRow:
     candidates: list[tuple[Candidate, list[str]]] = field(default_factory=list)
     certain: Candidate | None = None
     same_as: BulkRow | None = None
+    # Earlier requests of the selection that may be the same person (scored at least
+    # SUGGEST_THRESHOLD): offered as "the same person as request N". Offering every earlier request
+    # made the page of a hundred requests five thousand radio buttons long.
+    alike: list[BulkRow] = field(default_factory=list)
     field_name: str = ""
     bound: Any = None
 
@@ -95,7 +99,9 @@ def _rows(actor: User, keyring: KeyRing, submissions: list[Submission]) -> list[
         details = services.person_details(answers)
         given = given_date(answers, "dismissal_order_date")
         row.readable, row.name, row.unit = True, details.full_name, details.unit or ""
-        row.birth_date, row.dismissal = str(details.birth_date or ""), str(given) if given else ""
+        born = given_date({"born": details.birth_date}, "born")  # shown as 17.05.1990, not as stored
+        row.birth_date = str(born) if born else str(details.birth_date or "")
+        row.dismissal = str(given) if given else ""
         row.identity = details.identity()
         row.kind = suggested_kind(answers)
         opened: list[int] = []
@@ -103,27 +109,28 @@ def _rows(actor: User, keyring: KeyRing, submissions: list[Submission]) -> list[
         services.people_matched(reader=actor, submission=submission, people=opened, cases=[])
         row.candidates = [(c, [str(REASON_LABELS[r]) for r in c.reasons if r in REASON_LABELS]) for c in found]
         row.certain = certain_candidate(found, row.identity)
-        if row.certain is None:
-            row.same_as = next((earlier for earlier in rows[:-1] if earlier.identity is not None
-                                and is_certain(*_scored(row.identity, earlier.identity),
-                                               patronymic=names_patronymic(row.identity))), None)
+        scored = scorer(row.identity)
+        for earlier in rows[:-1]:
+            if earlier.identity is None:
+                continue
+            match = scored(earlier.identity)
+            if match.score >= SUGGEST_THRESHOLD:
+                row.alike.append(earlier)
+            if row.certain is None and row.same_as is None and is_certain(
+                    match.score, match.reasons, patronymic=names_patronymic(row.identity)):
+                row.same_as = earlier
     services.submissions_read(reader=actor, submissions=[r.submission for r in rows if r.readable],
                               where="bulk_accept")
     return rows
 
 
-def _scored(new: Identity, earlier: Identity) -> tuple[float, tuple[str, ...]]:
-    match = score(new, earlier)
-    return match.score, match.reasons
-
-
 def _person_choices(rows: list[BulkRow]) -> dict[str, list[tuple[str, str]]]:
     choices: dict[str, list[tuple[str, str]]] = {}
-    for index, row in enumerate(rows):
+    for row in rows:
         options = [("new", _("a new person record"))]
         options += [(f"same:{earlier.submission.pk}",
                      _("the same person as request %(n)d") % {"n": earlier.position})
-                    for earlier in rows[:index] if earlier.readable]
+                    for earlier in row.alike if earlier.readable]
         options += [(str(c.person_id), f"{c.display} ({round(c.score * 100)} %)")
                     for c, _reasons in row.candidates if c.accessible]
         choices[str(row.submission.pk)] = options

@@ -20,6 +20,7 @@ from django.core.paginator import Paginator
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -497,7 +498,8 @@ def submission_accept_view(request: HttpRequest, submission_id: uuid.UUID) -> Ht
         messages.error(request, str(error.user_message))
         return redirect("staff:submission", submission_id=submission.pk)
     messages.success(request, accepted_message(accepted.case.number, accepted.carried))
-    return redirect("staff:submission", submission_id=submission.pk)
+    # Straight to the decision and what was carried (below the answers and the thread, screens down).
+    return redirect(reverse("staff:submission", args=[submission.pk]) + "#decision")
 
 
 def accepted_message(number: str, carried: Carried) -> str:
