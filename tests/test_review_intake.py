@@ -257,3 +257,44 @@ def test_the_inbox_folds_its_filters_until_one_is_used_and_names_each_cell_for_a
     assert 'data-label="Статус"' in page
     filtered = client.get("/staff/inbox/?status=new").content.decode()
     assert '<details class="card" data-testid="inbox-filters" open>' in filtered
+
+
+# --- access -------------------------------------------------------------------------------------------
+
+
+def test_a_lawyer_without_the_intake_key_is_told_so_when_accepting_one_or_many(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    from defensor.keys.models import KeyGrant
+
+    submission = make_submission()
+    KeyGrant.objects.filter(user=anna, material_id=submission.intake_key_id).delete()
+    client = verified_client(anna)
+    single = client.post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new"}, follow=True)
+    assert single.status_code == 200
+    assert "У вас пока нет ключа, которым запечатано это обращение" in single.content.decode()
+    page = client.post("/staff/inbox/bulk/", {"action": "accept:group", "ids": [str(submission.pk)]})
+    assert page.status_code == 200
+    assert "У вас нет ключа, которым запечатано это обращение" in page.content.decode()
+    refused = client.post("/staff/inbox/accept/", {"ids": [str(submission.pk)], f"person_{submission.pk}": "new",
+                                                   "accept": "1", "case": "new", "case_title": "Группа"})
+    assert refused.status_code == 409
+    assert "У вас нет ключа к этой записи" in refused.content.decode()
+    assert Case.objects.count() == 0
+    assert Submission.objects.get(pk=submission.pk).status == Status.NEW
+
+
+def test_accepting_and_searching_need_the_pages_own_csrf_token(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission()
+    client = verified_client(anna)
+    client.handler.enforce_csrf_checks = True
+    for url, data in ((f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new"}),
+                      ("/staff/inbox/bulk/", {"action": "accept:group", "ids": [str(submission.pk)]}),
+                      ("/staff/inbox/accept/", {"ids": [str(submission.pk)], f"person_{submission.pk}": "new",
+                                                "accept": "1", "case": "new", "case_title": "Группа"}),
+                      ("/staff/inbox/", {"term": "Ivanov"})):
+        assert client.post(url, data).status_code == 403, url
+    assert Submission.objects.get(pk=submission.pk).status == Status.NEW
+    assert not AuditEvent.objects.filter(action="submission.searched").exists()

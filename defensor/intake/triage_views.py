@@ -482,7 +482,12 @@ def submission_accept_view(request: HttpRequest, submission_id: uuid.UUID) -> Ht
         messages.error(request, _("Your keys are locked: log out and log in again to accept requests."))
         return redirect("staff:submission", submission_id=submission.pk)
     require_permission(actor, Perm.CASES_OPEN)
-    answers = services.submission_answers(submission=submission, keyring=keyring)
+    try:
+        answers = services.submission_answers(submission=submission, keyring=keyring)
+    except NoAccess:  # a new colleague whose intake key is still on its way
+        messages.error(request, _("You do not hold the key this request was sealed to yet: your account page "
+                                  "says who can pass it on to you."))
+        return redirect("staff:submission", submission_id=submission.pk)
     form = _accept_form(actor, keyring, submission, answers, request.POST)
     if not form.is_valid():
         return _submission_page(request, actor, submission, ReplyForm(), status=400, accept_form=form)
