@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from defensor.core.models import Organisation
@@ -142,8 +143,11 @@ class Claimant(models.Model):
     # the kept person is a claimant too is folded into that one (hidden, nothing deleted); one
     # where only the duplicate was a claimant is moved to the kept person and remembers whose it
     # was. Un-merging restores both exactly.
+    # Indexed only where set (Meta): an index over every NULL made SQLite, which has no statistics,
+    # read it for "merged_into IS NULL" instead of the index a query needed (the overview's
+    # follow-ups at 100,000 cases: 0.7 s).
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_claimants"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_claimants", db_index=False
     )
     moved_from_person = models.ForeignKey(
         "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -152,6 +156,7 @@ class Claimant(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "person"], name="claimant_once_per_case")]
         indexes = [
+            models.Index(fields=["merged_into"], condition=Q(merged_into__isnull=False), name="claimant_merged"),
             models.Index(fields=["case", "id"], name="claimant_roster"),
             models.Index(fields=["last_contact_on", "id"], name="claimant_follow_up"),
         ]
