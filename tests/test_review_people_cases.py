@@ -20,7 +20,7 @@ from defensor.cases.models import Case, CaseEvent, Claimant, ClaimantStatus, Cla
 from defensor.people.models import Handle, Person, PersonRevision
 from defensor.people.services import HandleInput, person_create
 from tests.conftest import keyring_of
-from tests.test_cases import TWELVE, _group_case, _text
+from tests.test_cases import TWELVE, _elements, _group_case, _text
 
 pytestmark = pytest.mark.django_db
 MakeUser = Callable[..., User]
@@ -237,3 +237,34 @@ def test_a_single_claim_whose_claimant_was_added_by_mistake_takes_the_right_pers
                                    status="active", effective_on=date(2026, 1, 11))
     wrong.refresh_from_db()
     assert wrong.status == ClaimantStatus.REMOVED
+
+
+def test_the_duplicates_page_no_longer_lists_the_claim_folded_into_the_kept_record(
+    anna: User, verified_client: ClientFor
+) -> None:
+    kept, hidden = _merged_pair(anna)
+    client = verified_client(anna)
+    duplicate_page = client.get(_url("person", hidden.person_id)).content.decode()
+    assert kept.case.number not in _text(duplicate_page.split("<h2>Дела</h2>", 1)[1].split("</section>", 1)[0])
+    kept_page = client.get(_url("person", kept.person_id)).content.decode()
+    assert kept.case.number in _text(kept_page.split("<h2>Дела</h2>", 1)[1].split("</section>", 1)[0])
+
+
+def test_the_case_page_does_not_list_the_deadlines_of_someone_added_by_mistake_as_having_left(
+    anna: User, verified_client: ClientFor
+) -> None:
+    keyring = keyring_of(anna)
+    case, claimants = _claim(anna, TWELVE[:2])
+    for claimant in claimants:
+        cases.case_event_add(case=case, recorded_by=anna, keyring=keyring, kind="dismissal_order",
+                             happened_on=date(2022, 3, 1), claimant=claimant)
+    cases.case_event_add(case=case, recorded_by=anna, keyring=keyring, kind="lawyer_request",
+                         happened_on=date(2026, 11, 2))  # the whole case's: its reply is due
+    cases.claimants_status_set(case=case, claimant_ids=[claimants[1].pk], recorded_by=anna, keyring=keyring,
+                               status="removed", effective_on=date(2026, 1, 10))
+    page = verified_client(anna).get(_url("case", case.pk)).content.decode()
+    rows = [_text(row) for row in _elements(page, "deadline")]
+    assert rows, "the case's own deadline and the one claimant's are listed"
+    assert not any(TWELVE[1] in row for row in rows)
+    assert any(TWELVE[0] in row for row in rows)
+    assert not any("вышел" in row or "left the claim" in row for row in rows)

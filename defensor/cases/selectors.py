@@ -402,7 +402,10 @@ def deadlines_of(*, case: Case, language: str) -> list[DeadlineRow]:
     """The case's due dates (its own and each claimant's), soonest first."""
     from defensor.deadlines.rules import rule_shown
 
+    # Not those of a membership folded into another by a merge, nor of someone removed as added by
+    # mistake (listed as "left the claim" they would read as a withdrawal).
     found = (Deadline.objects.filter(case=case).exclude(claimant__merged_into__isnull=False)
+             .exclude(claimant__status=ClaimantStatus.REMOVED)
              .select_related("event", "met_event", "met_by", "claimant")
              .order_by("due_on", "id"))
     rows = []

@@ -95,7 +95,9 @@ def _person_page(
         reader=actor, people=sorted({person.pk, *(p.pk for p, _n in merged), *opened}), where="person"
     )
     # Only the cases the reader may open: the others' numbers are not theirs to see.
-    claims = Claimant.objects.filter(person=person, case__in=cases_for(actor=actor)).select_related("case")
+    # A membership folded into another one by a merge is not a claim of this record any more.
+    claims = (Claimant.objects.filter(person=person, merged_into__isnull=True, case__in=cases_for(actor=actor))
+              .select_related("case"))
     return render(request, "people/person.html", {
         "person": person,
         "values": values,
