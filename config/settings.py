@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "defensor.documents",
     "defensor.staff",
     "defensor.intake",
+    "defensor.evidence",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -393,6 +394,10 @@ DEFENSOR_RECOVERY_KIT_DIR = Path(env("DEFENSOR_RECOVERY_KIT_DIR", ".")).resolve(
 
 # Public intake.
 DEFENSOR_INTAKE_QUESTIONNAIRE = env("DEFENSOR_INTAKE_QUESTIONNAIRE", "refusal")
+# The evidence locker streams files in and out: a limit per file, not a memory bound.
+DEFENSOR_EVIDENCE_MAX_BYTES = env_int("DEFENSOR_EVIDENCE_MAX_MB", 2048) * 1024 * 1024
+# Where the sealed originals are kept (random names; see docs/security.md, "Evidence locker").
+DEFENSOR_EVIDENCE_DIR = DATA_DIR / "evidence"
 DEFENSOR_INTAKE_MAX_FILE_BYTES = env_int("DEFENSOR_INTAKE_MAX_FILE_MB", 20) * 1024 * 1024
 DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST = env_int("DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST", 5)
 DEFENSOR_INTAKE_MAX_PER_MINUTE = env_int("DEFENSOR_INTAKE_MAX_PER_MINUTE", 3000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from datetime import date
@@ -20,6 +21,8 @@ from defensor.deadlines.models import Reminder
 from defensor.documents.catalogue import uploaded_info
 from defensor.documents.models import DocumentTemplate
 from defensor.documents.services import document_request, template_upload
+from defensor.evidence.models import Source
+from defensor.evidence.services import item_ingest
 from defensor.intake.models import Submission
 from defensor.people.models import Person
 from defensor.people.services import HandleInput, person_create
@@ -75,7 +78,8 @@ def _request(client: Client, url: StaffUrl, target: User, submission: Submission
     path = url.path(id=target.pk, submission=submission.pk, person=person.pk, handle=person.handles.get().pk,
                     case=case.pk, claimant=case.claimants.get().pk, task=case.tasks.get().pk,
                     event=case.events.get().pk, deadline=case.deadlines.get().pk, reminder=reminder.pk,
-                    document=case.documents.get().pk, template=DocumentTemplate.objects.get().pk)
+                    document=case.documents.get().pk, template=DocumentTemplate.objects.get().pk,
+                    item=case.evidence.get().pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -110,6 +114,8 @@ def test_each_role_reaches_exactly_the_documented_pages(
                                content=docx_of("{{ case.number }}"))
     document_request(case=case, requested_by=team[Role.LAWYER], keyring=lawyer_keys, template=uploaded_info(template),
                      inputs={})
+    item_ingest(case=case, source=Source.UPLOAD, stream=io.BytesIO(b"%PDF-1.4\n"), name="a.pdf",
+                added_by=team[Role.LAWYER], keyring=lawyer_keys)
     documented_urls = documented_url_permissions()
     documented_roles = documented_role_permissions()
     target = team[Role.VOLUNTEER] if role != Role.VOLUNTEER else team[Role.LAWYER]

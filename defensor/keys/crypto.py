@@ -192,3 +192,33 @@ def stream_decrypt(key: bytes, data: bytes) -> bytes:
     if not final:
         raise Tampered()  # truncated
     return b"".join(parts)
+
+
+class StreamDecryptor:
+    """The pulling half of StreamEncryptor, one sealed chunk at a time (constant memory).
+
+    ``pull`` takes a chunk as written by ``push`` without its length prefix and returns the
+    plaintext and whether it was the FINAL chunk; any change, reordering or wrong key is ``Tampered``.
+    """
+
+    def __init__(self, key: bytes, header: bytes) -> None:
+        if len(header) != STREAM_HEADER_SIZE:
+            raise Tampered()
+        self._state = _b.crypto_secretstream_xchacha20poly1305_state()
+        try:
+            _b.crypto_secretstream_xchacha20poly1305_init_pull(self._state, header, key)
+        except (nacl.exceptions.CryptoError, ValueError, TypeError, RuntimeError) as error:
+            raise Tampered() from error
+
+    def pull(self, sealed: bytes) -> tuple[bytes, bool]:
+        if len(sealed) < _STREAM_ABYTES:
+            raise Tampered()
+        try:
+            message, tag = _b.crypto_secretstream_xchacha20poly1305_pull(self._state, sealed, None)
+        except (nacl.exceptions.CryptoError, ValueError, TypeError, RuntimeError) as error:
+            raise Tampered() from error
+        return bytes(message), tag == _b.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+
+
+STREAM_LENGTH_PREFIX = _LENGTH_PREFIX
+STREAM_ABYTES = _STREAM_ABYTES

@@ -1,0 +1,98 @@
+"""The chain of custody's hashes and their check. No keys are needed to check a chain or a blob.
+
+Each event's ``hash`` is SHA-256 over a canonical JSON encoding (sorted keys, no spaces, ASCII) of
+the item id, seq, kind, actor id, time (UTC, microseconds), details and the previous event's hash
+(``GENESIS`` for the first). The ``captured`` event also covers the SHA-256 of the blob's
+ciphertext and of the sealed ``sha256`` field's ciphertext: replacing the blob, or the sealed hash
+of the original, breaks the chain even if the item row is changed to match.
+
+``chain_problems`` finds: a hash that does not match, a previous hash that does not match, a gap or
+swap in the numbering (a deleted or reordered row), a time that goes backwards, a first event that
+is not ``captured``, fewer or more events than the item counts (a deleted last event), and a blob
+whose ciphertext SHA-256 differs from the record's (a changed byte) or that is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from defensor.keys.streams import file_sha256
+
+GENESIS = "0" * 64
+
+
+def evidence_dir() -> Path:
+    path = Path(settings.DEFENSOR_EVIDENCE_DIR)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def blob_path(blob: str) -> Path:
+    """The blob's file; a name that is not the random hex we gave it cannot leave the folder."""
+    if len(blob) != 32 or any(c not in "0123456789abcdef" for c in blob):
+        raise ValueError("not a blob name")
+    return evidence_dir() / f"{blob}.bin"
+
+
+def event_hash(*, item_id: object, seq: int, kind: str, actor_id: int | None, at: datetime,
+               details: dict[str, Any], prev_hash: str, captured: tuple[str, bytes] | None = None) -> str:
+    payload: dict[str, Any] = {
+        "item": str(item_id), "seq": seq, "kind": kind, "actor": actor_id,
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds"), "details": details, "prev": prev_hash,
+    }
+    if captured is not None:
+        blob_sha256, sealed_sha256 = captured
+        payload["blob_sha256"] = blob_sha256
+        payload["sealed_sha256"] = hashlib.sha256(sealed_sha256).hexdigest()
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, named by ids and a code only."""
+
+    item_id: str
+    code: str
+    seq: int | None = None
+
+    def __str__(self) -> str:
+        where = f" seq={self.seq}" if self.seq is not None else ""
+        return f"evidence {self.item_id}: {self.code}{where}"
+
+
+def chain_problems(item: Any, events: list[Any]) -> list[Problem]:
+    """What is wrong with one item's chain and blob (``events`` in ``seq`` order)."""
+    item_id = str(item.pk)
+    problems: list[Problem] = []
+    if len(events) != item.custody_length:
+        problems.append(Problem(item_id, "custody-length"))
+    prev, previous_at = GENESIS, None
+    for index, event in enumerate(events):
+        if event.seq != index:
+            problems.append(Problem(item_id, "custody-seq", event.seq))
+        if index == 0 and event.kind != "captured":
+            problems.append(Problem(item_id, "custody-first-not-captured", event.seq))
+        if event.prev_hash != prev:
+            problems.append(Problem(item_id, "custody-prev-hash", event.seq))
+        captured = (item.blob_sha256, bytes(item.sha256 or b"")) if event.kind == "captured" else None
+        expected = event_hash(item_id=item.pk, seq=event.seq, kind=event.kind, actor_id=event.actor_id, at=event.at,
+                              details=event.details, prev_hash=event.prev_hash, captured=captured)
+        if event.hash != expected:
+            problems.append(Problem(item_id, "custody-hash", event.seq))
+        if previous_at is not None and event.at < previous_at:
+            problems.append(Problem(item_id, "custody-order", event.seq))
+        prev, previous_at = event.hash, event.at
+    path = blob_path(item.blob)
+    if not path.is_file():
+        problems.append(Problem(item_id, "blob-missing"))
+    elif file_sha256(path) != item.blob_sha256:
+        problems.append(Problem(item_id, "blob-changed"))
+    return problems

@@ -1,0 +1,31 @@
+"""``defensor evidence verify``: every item's chain of custody and blob, checked without keys.
+
+Prints one line per problem (ids and codes only) and exits 1; prints nothing and exits 0 when all
+is intact.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from defensor.evidence.services import custody_verify
+
+
+class Command(BaseCommand):
+    help = "Evidence locker: verify the chains of custody and the stored files."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("verify", help="check every item's custody chain and blob; exit 1 on any problem")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] != "verify":
+            raise CommandError("unknown action")
+        problems = custody_verify()
+        for problem in problems:
+            self.stdout.write(str(problem))
+        if problems:
+            raise SystemExit(1)

@@ -1,0 +1,71 @@
+"""The case page's evidence section, contributed by this app: the case view does not import it
+(layers); case.html loads this library and calls ``{% evidence_section case %}``.
+
+Opening the section is also when a request's carried files become items (services.case_files_collect).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from defensor.access.services import has_record_access
+from defensor.accounts.permissions import Perm, has_permission
+from defensor.cases.models import Case
+from defensor.evidence.content import ARCHIVES
+from defensor.evidence.models import EvidenceItem, ItemStatus
+from defensor.evidence.services import case_files_collect, items_of
+from defensor.keys.keyring import keyring_for
+
+register = template.Library()
+
+REASON_LABELS = {
+    "html": _("a web page"),
+    "svg": _("an SVG picture (may run scripts)"),
+    "script": _("scripts"),
+    "macros": _("Office macros"),
+    "pdf_javascript": _("JavaScript in a PDF"),
+    "pdf_action": _("automatic actions in a PDF"),
+    "polyglot": _("two file formats in one"),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    item: EvidenceItem
+    name: str
+    media_type: str
+    size: int
+    status: str
+    reasons: list[str]
+    archive: bool
+
+    def __repr__(self) -> str:
+        return f"<Row {self.item.pk}>"
+
+
+@register.inclusion_tag("evidence/case_section.html", takes_context=True)
+def evidence_section(context: template.Context, case: Case) -> dict[str, Any]:
+    request = context["request"]
+    actor = request.user
+    keyring = keyring_for(request)
+    allowed = has_permission(actor, Perm.CASES_WORK) and has_record_access(user=actor, material=case.data_key)
+    collected = None
+    rows: list[Row] = []
+    if allowed and keyring is not None:
+        collected = case_files_collect(case=case, actor=actor, keyring=keyring)
+        for item in items_of(case=case, actor=actor):
+            values = item.decrypt(keyring, only=("name", "media_type", "size", "active_reasons"))
+            media_type = values.media_type or ""
+            rows.append(Row(
+                item=item, name=values.name or "", media_type=media_type, size=int(values.size or 0),
+                status=str(ItemStatus(item.status).label),
+                reasons=[str(REASON_LABELS.get(r, r)) for r in json.loads(values.active_reasons or "[]")],
+                archive=media_type in ARCHIVES,
+            ))
+    return {"case": case, "rows": rows, "allowed": allowed and keyring is not None,
+            "failed": collected.failed if collected else 0, "csrf_token": context.get("csrf_token")}
