@@ -11,12 +11,13 @@ from datetime import date
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from defensor.accounts.models import User
 from defensor.audit.models import AuditEvent
 from defensor.cases import merging
 from defensor.cases import services as cases
-from defensor.cases.models import Case, CaseEvent, Claimant, ClaimantStatus, ClaimantStatusChange
+from defensor.cases.models import Case, CaseEvent, Claimant, ClaimantStatus, ClaimantStatusChange, WithdrawalReason
 from defensor.people.models import Handle, Person, PersonRevision
 from defensor.people.services import HandleInput, person_create
 from tests.conftest import keyring_of
@@ -268,3 +269,20 @@ def test_the_case_page_does_not_list_the_deadlines_of_someone_added_by_mistake_a
     assert not any(TWELVE[1] in row for row in rows)
     assert any(TWELVE[0] in row for row in rows)
     assert not any("вышел" in row or "left the claim" in row for row in rows)
+
+
+def test_the_merge_question_says_which_record_is_the_duplicate_and_why_one_withdrew(
+    anna: User, verified_client: ClientFor
+) -> None:
+    keyring = keyring_of(anna)
+    case, claimants = _claim(anna, TWELVE[:2])
+    second = cases.claimant_add(case=case, person=_person(anna, TWELVE[0]), added_by=anna, keyring=keyring)
+    cases.claimants_status_set(case=case, claimant_ids=[second.pk], recorded_by=anna, keyring=keyring,
+                               status="withdrawn", effective_on=date(2026, 1, 5), reason="command")
+    asked = verified_client(anna).post(_url("person-merge", second.person_id), {"into": str(claimants[0].person_id)})
+    assert asked.status_code == 200
+    (choice,) = [_text(c) for c in _elements(asked.content.decode(), "status-choice")]
+    with translation.override("ru"):
+        command = str(WithdrawalReason.COMMAND.label)
+    assert f"{TWELVE[0]} (карточка, которая остаётся): участвует" in choice
+    assert f"{TWELVE[0]} (дубликат): вышел из иска, с 05.01.2026 — {command}" in choice

@@ -34,6 +34,7 @@ from defensor.cases.models import (
     ClaimantMerge,
     ClaimantStatus,
     ClaimantStatusChange,
+    WithdrawalReason,
 )
 from defensor.cases.services import ONE_PER_CLAIMANT, events_moved_deadlines
 from defensor.core.errors import DefensorError, InvalidOperation
@@ -52,6 +53,22 @@ class StatusConflict:
     case: Case
     kept: Claimant  # the membership of the record kept
     source: Claimant  # the duplicate's
+
+    @property
+    def kept_reason(self) -> str:
+        """Why the kept record's claimant withdrew, in words (the lawyer weighs it when choosing)."""
+        return _reason_shown(self.kept)
+
+    @property
+    def source_reason(self) -> str:
+        return _reason_shown(self.source)
+
+
+def _reason_shown(claimant: Claimant) -> str:
+    if claimant.status != ClaimantStatus.WITHDRAWN:
+        return ""
+    reason = _latest_reason(claimant)
+    return str(WithdrawalReason(reason).label) if reason in WithdrawalReason.values else ""
 
 
 class StatusChoiceNeeded(DefensorError):
