@@ -713,6 +713,8 @@ def submission_accept(
     ``person`` completed with what the request adds), and a claimant in ``case`` (a group claim)
     or in a newly opened case."""
     require_permission(accepted_by, Perm.CASES_OPEN)
+    if case is not None:  # the case before the request: the order a bulk accept locks them in
+        _lock(Case, [case.pk])
     locked = _locked_for_triage(submission, accepted_by)
     if locked.status not in OPEN_STATUSES:
         raise AcceptRefused()
@@ -791,6 +793,10 @@ class BulkAccepted:
         return len({a.claimant.pk for a in self.accepted})
 
 
+def _lock(model: type[Case] | type[Submission] | type[Person], ids: list[Any]) -> None:
+    list(model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
 def _bulk_refusal(submission: Submission) -> str | None:
     """Why a request of the selection cannot be accepted now, as a colleague or the person left it."""
     current = Submission.objects.filter(pk=submission.pk).values("status", "withdrawn_at").first()
@@ -823,6 +829,14 @@ def submissions_accept_bulk(
         require_record_access(user=accepted_by, material=case.data_key)
         if not case.group:
             raise NotAGroupCase()
+    # Every row this accept changes is locked before its first audited write: an audited write holds
+    # the audit chain until commit, so a colleague holding one of these rows (changing a request's
+    # status, accepting one of them) and waiting for the chain would deadlock with it. Locked in one
+    # order (the case, the requests, the people), as submission_accept takes them.
+    if case is not None:
+        _lock(Case, [case.pk])
+    _lock(Submission, [choice.submission.pk for choice in choices])
+    _lock(Person, [merge_root(person=choice.person).pk for choice in choices if choice.person is not None])
     new_case = case is None
     if case is None:
         case = case_open(opened_by=accepted_by, keyring=keyring, title=case_title.strip() or _("Group claim"),
