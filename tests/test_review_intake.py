@@ -120,7 +120,11 @@ def test_a_failed_request_can_be_left_out_and_the_others_accepted_on_the_same_pa
     form = {**choices, "accept": "1", "case": "new", "case_title": "Группа"}
     refused = client.post("/staff/inbox/accept/", {"ids": [str(s.pk) for s in chosen], **form})
     assert refused.status_code == 409
-    assert "снимите отметку у этого обращения (флажок у его номера)" in refused.content.decode()
+    text = refused.content.decode()
+    assert "отметка с этого обращения снята (флажок у его номера)" in text
+    # The one that failed is unticked, the others stay ticked: the same button accepts them.
+    assert f'name="ids" value="{chosen[1].pk}" data-testid="bulk-include"' in text
+    assert f'name="ids" value="{chosen[0].pk}" checked' in text
     assert Claimant.objects.count() == 0
     done = client.post("/staff/inbox/accept/", {"ids": [str(chosen[0].pk), str(chosen[2].pk)], **form})
     assert done.status_code == 302
