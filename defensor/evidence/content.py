@@ -18,7 +18,8 @@ _TAIL = 64  # bytes kept between chunks, so a pattern cut in two is still found
 ACTIVE_REASONS = ("html", "svg", "script", "macros", "pdf_javascript", "pdf_action", "polyglot")
 
 _PDF_JAVASCRIPT = (b"/javascript", b"/js ", b"/js(", b"/js<", b"/js\n", b"/js\r", b"/js/")
-_PDF_ACTIONS = (b"/openaction", b"/aa", b"/launch", b"/embeddedfile", b"/richmedia", b"/submitform")
+_PDF_ACTIONS = (b"/openaction", b"/aa<<", b"/aa <<", b"/aa\n<<", b"/aa\r\n<<", b"/launch", b"/embeddedfile",
+                b"/richmedia", b"/submitform")
 _SCRIPT = (b"<script", b"javascript:", b" onload=", b" onerror=", b" onclick=")
 _MACROS = (b"vbaproject.bin", b"vbadata.xml", "_vba_project".encode("utf-16-le"), "vba".encode("utf-16-le") + b"\0\0")
 
