@@ -302,3 +302,17 @@ def test_accepting_and_searching_need_the_pages_own_csrf_token(
         assert client.post(url, data).status_code == 403, url
     assert Submission.objects.get(pk=submission.pk).status == Status.NEW
     assert not AuditEvent.objects.filter(action="submission.searched").exists()
+
+
+def test_a_partner_sees_no_request_no_search_and_no_waiting_count(
+    petra: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission(full_name="Иванов Пётр")
+    client = verified_client(petra)
+    assert client.post("/staff/inbox/", {"term": "Ivanov"}).status_code == 403
+    assert client.get(f"/staff/inbox/{submission.pk}/").status_code == 403
+    assert client.post("/staff/inbox/bulk/", {"action": "accept:group", "ids": [str(submission.pk)]}).status_code == 403
+    overview = client.get("/staff/").content.decode()
+    assert 'data-testid="waiting-requests"' not in overview
+    assert "Иванов" not in overview
+    assert not AuditEvent.objects.filter(actor=petra, action__startswith="submission.").exists()
