@@ -178,7 +178,10 @@ def test_the_case_and_the_roster_show_each_claimants_deadlines_and_what_to_verif
     assert "Гусев Андрей Ильич" in deadlines
     roster = client.get(f"/staff/cases/{case.pk}/roster/").content.decode()
     cell = roster.split('data-testid="roster-next-deadline">', 1)[1].split("</td>", 1)[0]
-    assert "fz342-72" in cell or "tk-392" in cell
+    # Named by its law, as the team reads it, not by the rule's id.
+    assert "ФЗ, ст. 72 ч. 4" in cell or "ТК РФ, ст. 392 ч. 1" in cell
+    assert "fz342-72" not in cell
+    assert "tk-392" not in cell
 
 
 @pytest.mark.django_db

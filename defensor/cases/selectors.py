@@ -134,7 +134,7 @@ class RosterRow:
     dismissal_approximate: bool  # its date is the earliest it can be (given roughly)
     needs_contact: bool
     next_due_on: date | None = None  # their earliest deadline not met (passed: missed)
-    next_due_rule: str = ""
+    next_due_rule: str = ""  # the citation of its rule
     status_label: str = ""  # the status in the reader's language (one lookup per page, not per row)
 
     @property
@@ -186,6 +186,7 @@ def roster(
         keyring.prefetch(c.person.data_key_id for c in claimants)
     due = follow_up_before()
     labels = {value: str(label) for value, label in ClaimantStatus.choices}
+    cited = _rules_cited({getattr(c, "next_due_rule", "") or "" for c in claimants})
     rows = []
     for claimant in claimants:
         values = _person_values(claimant, keyring, ROSTER_FIELDS)
@@ -198,10 +199,18 @@ def roster(
             dismissal_approximate=bool(getattr(claimant, "dismissal_approximate", False)),
             needs_contact=claimant.is_open and _contact_due(claimant, due),
             next_due_on=getattr(claimant, "next_due_on", None) if claimant.is_open else None,
-            next_due_rule=(getattr(claimant, "next_due_rule", "") or "") if claimant.is_open else "",
+            next_due_rule=cited.get(getattr(claimant, "next_due_rule", "") or "", "") if claimant.is_open else "",
             status_label=labels.get(claimant.status, claimant.status),
         ))
     return rows
+
+
+def _rules_cited(rule_ids: set[str]) -> dict[str, str]:
+    """Each rule's citation as the team reads it («ТК РФ, ст. 392 ч. 1»), not its id («tk-392»):
+    one lookup per rule on the page, not per row."""
+    from defensor.deadlines.rules import rule_shown
+
+    return {rule_id: rule_shown(rule_id, "ru").citation or rule_id for rule_id in rule_ids if rule_id}
 
 
 def claimant_names(*, case: Case, keyring: KeyRing | None) -> list[tuple[Claimant, str | None]]:
