@@ -407,3 +407,13 @@ def test_no_file_content_name_or_hash_is_stored_in_plaintext(
     assert not hits, "\n".join(hits)
     assert json.dumps(list(AuditEvent.objects.values_list("details", flat=True)), ensure_ascii=False).find(
         "имя-файла") == -1
+
+
+def test_a_file_over_the_servers_limit_is_refused_on_the_page_and_nothing_is_kept(
+    anna: User, case: Case, verified_client: Callable[[User], Client], settings: object, evidence_dir: Path
+) -> None:
+    settings.DEFENSOR_EVIDENCE_MAX_BYTES = 1 * MB  # type: ignore[attr-defined]
+    page = _upload(verified_client(anna), case, "запись.mp4", b"\0\0\0\x18ftypmp42" + b"\0" * (2 * MB))
+    assert "Файл больше 1 МБ" in page
+    assert not EvidenceItem.objects.exists()
+    assert list(evidence_dir.iterdir()) == []
