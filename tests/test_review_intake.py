@@ -316,3 +316,16 @@ def test_a_partner_sees_no_request_no_search_and_no_waiting_count(
     assert 'data-testid="waiting-requests"' not in overview
     assert "Иванов" not in overview
     assert not AuditEvent.objects.filter(actor=petra, action__startswith="submission.").exists()
+
+
+def test_the_request_page_links_straight_to_accepting_while_the_request_is_open(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    submission = make_submission()
+    client = verified_client(anna)
+    page = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert '<a href="#accept" data-testid="to-accept">К принятию: человек и дело ↓</a>' in page
+    assert 'id="accept"' in page
+    assert '<dl class="answers wide-answers">' in page  # question beside answer on a wide screen
+    client.post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new"})
+    assert 'data-testid="to-accept"' not in client.get(f"/staff/inbox/{submission.pk}/").content.decode()
