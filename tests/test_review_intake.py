@@ -329,3 +329,20 @@ def test_the_request_page_links_straight_to_accepting_while_the_request_is_open(
     assert '<dl class="answers wide-answers">' in page  # question beside answer on a wide screen
     client.post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new"})
     assert 'data-testid="to-accept"' not in client.get(f"/staff/inbox/{submission.pk}/").content.decode()
+
+
+def test_an_empty_or_too_large_selection_is_explained_in_the_inbox(
+    anna: User, make_submission: MakeSubmission, verified_client: Callable[[User], Client]
+) -> None:
+    import uuid
+
+    client = verified_client(anna)
+    for data, said in (({"action": "accept:group"}, "Выберите хотя бы одно обращение."),
+                       ({"action": "accept:group", "ids": [str(uuid.uuid4()) for _ in range(101)]},
+                        "Выберите не больше 100 обращений, чтобы принять их сразу."),
+                       ({"action": "accept:group", "ids": ["not-an-id", "1 OR 1=1"]},
+                        "Выберите хотя бы одно обращение.")):
+        response = client.post("/staff/inbox/bulk/", data, follow=True)
+        assert response.status_code == 200
+        assert said in response.content.decode()
+    assert Case.objects.count() == 0
