@@ -84,6 +84,14 @@ def test_dates_that_cannot_be_are_not_carried_and_accepting_still_works(
     assert "2022-02-30" not in str(list(AuditEvent.objects.values_list("details", flat=True)))
 
 
+@pytest.mark.parametrize("day", ["9999-12-31", "9999-12", "0001", "1900-01-01"])
+def test_a_date_no_form_would_take_is_not_carried(day: str) -> None:
+    from defensor.intake.carry import given_date
+
+    assert given_date({"d": day}, "d") is None
+    assert given_date({"d": "2022-03"}, "d") is not None
+
+
 # --- bulk accept: bad input ---------------------------------------------------------------------------
 
 

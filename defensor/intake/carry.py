@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from defensor.accounts.models import User
 from defensor.cases.models import Case, CaseEvent, CaseFile, Claimant, EventKind
 from defensor.cases.services import case_event_add, case_files_add
-from defensor.intake.forms import display_answer
+from defensor.intake.forms import EARLIEST_DATE, display_answer
 from defensor.intake.models import Attachment, Submission
 from defensor.intake.questionnaire import default_questionnaire
 from defensor.keys.keyring import KeyRing, NoAccess
@@ -89,8 +90,12 @@ def _is_approximate(flag: Any) -> bool:
 
 
 def given_date(answers: Mapping[str, Any], question_id: str) -> GivenDate | None:
-    """The date answer ``question_id`` (see the module's docstring), or None if it is absent or
-    not a date this contract knows."""
+    """The date answer ``question_id`` (see the module's docstring), or None if it is absent, not
+    a date this contract knows, or not a plausible one."""
+    return _plausible(_parsed_date(answers, question_id))
+
+
+def _parsed_date(answers: Mapping[str, Any], question_id: str) -> GivenDate | None:
     raw = answers.get(question_id)
     if not isinstance(raw, str):
         return None
@@ -107,6 +112,14 @@ def given_date(answers: Mapping[str, Any], question_id: str) -> GivenDate | None
     except ValueError:  # 2022-13-01, 2022-02-30
         return None
     return None
+
+
+def _plausible(given: GivenDate | None) -> GivenDate | None:
+    """A date the public form would accept (from 1940 to a year ahead): anything else is a mistake
+    to look at, not an event (year 9999 would break the deadlines counted from it)."""
+    if given is None or not EARLIEST_DATE <= given.day <= date(timezone.localdate().year + 1, 12, 31):
+        return None
+    return given
 
 
 def _show_day(day: date, approximate: bool) -> str:
