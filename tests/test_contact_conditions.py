@@ -114,7 +114,7 @@ def test_the_person_and_claimant_pages_say_what_the_person_said_and_warn_until_t
     assert 'data-testid="contact-warning"' in page
 
     claimant_page = client.get(f"/staff/cases/{claimant.case_id}/claimants/{claimant.pk}/").content.decode()
-    event_form = claimant_page[claimant_page.index("Записать событие по этому истцу"):]
+    event_form = claimant_page[claimant_page.index("Записать событие только по нему"):]
     assert "Говорить, кто мы нет" in _block(event_form)  # beside the form that records a contact
     assert "Не оставляйте сообщений и не называйте нас" in event_form
 
