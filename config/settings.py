@@ -398,6 +398,12 @@ DEFENSOR_INTAKE_QUESTIONNAIRE = env("DEFENSOR_INTAKE_QUESTIONNAIRE", "refusal")
 DEFENSOR_EVIDENCE_MAX_BYTES = env_int("DEFENSOR_EVIDENCE_MAX_MB", 2048) * 1024 * 1024
 # Where the sealed originals are kept (random names; see docs/security.md, "Evidence locker").
 DEFENSOR_EVIDENCE_DIR = DATA_DIR / "evidence"
+# Trusted timestamps (docs/security.md, "Trusted timestamps"): an RFC 3161 time-stamping authority
+# the worker asks once a day for a token over the new custody chain heads (empty: off), the PEM
+# file of its certificate and the chain up to its root (what `defensor evidence verify` trusts).
+DEFENSOR_TSA_URL = env("DEFENSOR_TSA_URL")
+DEFENSOR_TSA_CERT = env("DEFENSOR_TSA_CERT")
+DEFENSOR_TSA_TIMEOUT = env_int("DEFENSOR_TSA_TIMEOUT_SECONDS", 30)
 DEFENSOR_INTAKE_MAX_FILE_BYTES = env_int("DEFENSOR_INTAKE_MAX_FILE_MB", 20) * 1024 * 1024
 DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST = env_int("DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST", 5)
 DEFENSOR_INTAKE_MAX_PER_MINUTE = env_int("DEFENSOR_INTAKE_MAX_PER_MINUTE", 3000)

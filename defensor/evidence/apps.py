@@ -5,3 +5,10 @@ class EvidenceConfig(AppConfig):
     name = "defensor.evidence"
     label = "evidence"
     verbose_name = "Evidence"
+
+    def ready(self) -> None:
+        from defensor.core.periodic import periodic_register
+        from defensor.evidence.timestamps import timestamps_schedule  # also registers its start-up checks
+
+        # The worker queues the daily trusted timestamp when it starts (off without DEFENSOR_TSA_URL).
+        periodic_register("evidence timestamps", timestamps_schedule)

@@ -126,3 +126,40 @@ class CustodyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"custody {self.item_id}#{self.seq}"
+
+
+class TimestampToken(models.Model):
+    """An RFC 3161 time-stamp token over the Merkle root of custody chain heads (evidence.timestamps).
+
+    In the clear, as the chains are: the root, the TSA's reply (which holds only the root's hash and
+    the TSA's time and signature) and, in ``leaves``, which event of which item each leaf is."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("core.Organisation", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()  # when stored (orders tokens: the TSA's time may be whole seconds)
+    stamped_at = models.DateTimeField()  # the TSA's time (genTime)
+    root = models.CharField(max_length=64)  # hex
+    response = models.BinaryField()  # the TSA's TimeStampResp, DER, as received
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"timestamp {self.pk}"
+
+
+class TimestampLeaf(models.Model):
+    """One leaf of a token's tree, in order: the item's custody event ``seq`` whose ``hash`` it was."""
+
+    token = models.ForeignKey(TimestampToken, on_delete=models.PROTECT, related_name="leaves")
+    position = models.PositiveIntegerField()
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="timestamp_leaves")
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "position"], name="timestamp_leaf_once")]
+        ordering = ["token", "position"]
+
+    def __str__(self) -> str:
+        return f"timestamp leaf {self.token_id}#{self.position}"

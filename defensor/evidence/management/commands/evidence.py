@@ -1,7 +1,7 @@
 """``defensor evidence verify``: every item's chain of custody and blob, checked without keys.
 
-Prints one line per problem (ids and codes only) and exits 1; prints nothing and exits 0 when all
-is intact.
+Also checks every stored trusted timestamp (evidence.timestamps). Prints one line per problem (ids
+and codes only) and exits 1; prints nothing and exits 0 when all is intact.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from defensor.evidence.services import custody_verify
+from defensor.evidence.timestamps import timestamps_verify
 
 
 class Command(BaseCommand):
@@ -19,7 +20,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("verify", help="check every item's custody chain and blob; exit 1 on any problem")
+        sub.add_parser("verify", help="check every item's custody chain and blob, and every trusted timestamp; "
+                                 "exit 1 on any problem")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] != "verify":
@@ -27,5 +29,8 @@ class Command(BaseCommand):
         problems = custody_verify()
         for problem in problems:
             self.stdout.write(str(problem))
-        if problems:
+        stamps = timestamps_verify()  # every stored trusted timestamp against the chains as they are now
+        for line in stamps:
+            self.stdout.write(line)
+        if problems or stamps:
             raise SystemExit(1)
