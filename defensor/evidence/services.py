@@ -36,6 +36,7 @@ from defensor.cases.models import Case, CaseFile
 from defensor.core.errors import DefensorError
 from defensor.evidence.content import ContentScan
 from defensor.evidence.custody import GENESIS, Problem, blob_path, chain_problems, event_hash
+from defensor.evidence.metadata import blob_metadata
 from defensor.evidence.models import CustodyEvent, CustodyKind, EvidenceItem, EvidenceLink, Source
 from defensor.intake.models import Attachment
 from defensor.keys import crypto
@@ -105,6 +106,7 @@ def _item_record(*, case: Case, source: Source, sealed: SealedBlob, name: str, a
                  url: str, platform: str, captured_at: datetime | None, captured_with: str,
                  attachment: Attachment | None) -> EvidenceItem:
     sealer = record_sealer(material=case.data_key, keyring=keyring)
+    metadata = blob_metadata(sealed.stored.path, sealed.key, sealed.scan.media_type)  # evidence.metadata
     Case.objects.select_for_update().filter(pk=case.pk).exists()  # one numbering at a time per case
     number = (EvidenceItem.objects.filter(case=case).aggregate(top=Max("number"))["top"] or 0) + 1
     reasons = sealed.scan.reasons
@@ -116,7 +118,7 @@ def _item_record(*, case: Case, source: Source, sealed: SealedBlob, name: str, a
     item.file_key = crypto.encrypt(sealer.key, sealed.key, aad=_file_key_aad(item))
     item.encrypt(
         sealer, name=name[:255] or "file", media_type=sealed.scan.media_type, active_reasons=json.dumps(reasons),
-        sha256=sealed.stored.sha256, size=str(sealed.stored.size), metadata=None, url=url or None,
+        sha256=sealed.stored.sha256, size=str(sealed.stored.size), metadata=metadata, url=url or None,
         platform=platform or None, captured_at=captured_at.isoformat() if captured_at else None,
         captured_with=captured_with or None, tags=json.dumps([]),
     )

@@ -67,5 +67,5 @@ def evidence_section(context: template.Context, case: Case) -> dict[str, Any]:
                 reasons=[str(REASON_LABELS.get(r, r)) for r in json.loads(values.active_reasons or "[]")],
                 archive=media_type in ARCHIVES,
             ))
-    return {"case": case, "rows": rows, "allowed": allowed and keyring is not None,
+    return {"request": request, "case": case, "rows": rows, "allowed": allowed and keyring is not None,
             "failed": collected.failed if collected else 0, "csrf_token": context.get("csrf_token")}

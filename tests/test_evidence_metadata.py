@@ -1,0 +1,341 @@
+"""What a file says about itself: anna uploads a phone photo with GPS and the camera's serial, sees
+them on the item page (sealed, an audited read), is warned on the page and in the case's list that
+the photo could identify the client, and makes a working copy without them whose picture is the
+original's byte for byte. Nobody else reaches any of it, and neither the coordinates nor the serial
+are ever on disk or in the database in the clear."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import uuid
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import exifread
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client
+
+from defensor.accounts.models import User
+from defensor.audit.models import AuditEvent
+from defensor.cases.models import Case
+from defensor.cases.services import case_open
+from defensor.evidence.derive import strip_jpeg
+from defensor.evidence.models import CustodyEvent, EvidenceItem
+from defensor.evidence.services import custody_verify, item_file_key
+from defensor.keys.streams import decrypt_chunks
+from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, stored_bytes, temp_files_since
+from tests.conftest import keyring_of, require_tool
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings: object, tmp_path: Path) -> Path:
+    path = tmp_path / "evidence"
+    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
+    return path
+
+
+@pytest.fixture
+def case(anna: User) -> Case:
+    return case_open(opened_by=anna, keyring=keyring_of(anna), title="Дело о командировке", number="2026-0102")
+
+
+# --- a photo built by hand: EXIF with GPS, camera serial and owner; an 8×8 grey baseline picture ---
+
+
+def _ifd(entries: list[tuple[int, int, int, bytes]], start: int, next_ifd: int = 0) -> bytes:
+    """A little-endian TIFF IFD at offset ``start``; values over 4 bytes go after it."""
+    table, data = b"", b""
+    data_at = start + 2 + 12 * len(entries) + 4
+    for tag, kind, count, value in entries:
+        if len(value) <= 4:
+            table += struct.pack("<HHI", tag, kind, count) + value.ljust(4, b"\0")
+        else:
+            table += struct.pack("<HHII", tag, kind, count, data_at + len(data))
+            data += value + (b"\0" if len(value) % 2 else b"")
+    return struct.pack("<H", len(entries)) + table + struct.pack("<I", next_ifd) + data
+
+
+def _ascii(tag: int, text: str) -> tuple[int, int, int, bytes]:
+    raw = text.encode() + b"\0"
+    return (tag, 2, len(raw), raw)
+
+
+def _rationals(tag: int, *pairs: tuple[int, int]) -> tuple[int, int, int, bytes]:
+    return (tag, 5, len(pairs), b"".join(struct.pack("<II", n, d) for n, d in pairs))
+
+
+def _long(tag: int, value: int) -> tuple[int, int, int, bytes]:
+    return (tag, 4, 1, struct.pack("<I", value))
+
+
+def exif_block(*, make: str, model: str, serial: str, owner: str, latitude: tuple[int, int, int],
+               longitude: tuple[int, int, int]) -> bytes:
+    """An APP1 Exif segment's payload: IFD0 (make, model, date) → Exif IFD (serial, owner, date
+    taken) and GPS IFD (latitude N, longitude E)."""
+    ifd0_size = len(_ifd([_ascii(0x010F, make), _ascii(0x0110, model), _ascii(0x0132, "2025:11:03 14:22:07"),
+                          _long(0x8769, 0), _long(0x8825, 0)], 8))
+    exif_at = 8 + ifd0_size
+    exif_ifd = _ifd([_ascii(0x9003, "2025:11:03 14:22:07"), _ascii(0xA430, owner), _ascii(0xA431, serial)], exif_at)
+    gps_at = exif_at + len(exif_ifd)
+    gps_ifd = _ifd([_ascii(0x0001, "N"), _rationals(0x0002, (latitude[0], 1), (latitude[1], 1), (latitude[2], 1)),
+                    _ascii(0x0003, "E"), _rationals(0x0004, (longitude[0], 1), (longitude[1], 1), (longitude[2], 1))],
+                   gps_at)
+    ifd0 = _ifd([_ascii(0x010F, make), _ascii(0x0110, model), _ascii(0x0132, "2025:11:03 14:22:07"),
+                 _long(0x8769, exif_at), _long(0x8825, gps_at)], 8)
+    return b"Exif\0\0" + b"II*\0" + struct.pack("<I", 8) + ifd0 + exif_ifd + gps_ifd
+
+
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+# A complete baseline JPEG of 8×8 grey pixels: one quantisation table, one-code Huffman tables, and
+# a scan whose one block is DC 0 + end of block ("0" "0", padded with ones).
+JFIF = _segment(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0")
+PICTURE = (
+    _segment(0xDB, b"\x00" + b"\x01" * 64)
+    + _segment(0xC0, b"\x08\x00\x08\x00\x08\x01\x01\x11\x00")
+    + _segment(0xC4, b"\x00" + b"\x01" + b"\0" * 15 + b"\x00")
+    + _segment(0xC4, b"\x10" + b"\x01" + b"\0" * 15 + b"\x00")
+    + _segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+)
+SCAN_DATA = b"\x3f"
+
+
+def photo(exif: bytes, *, comment: bytes = b"", trailer: bytes = b"") -> bytes:
+    return (b"\xff\xd8" + JFIF + _segment(0xE1, exif) + _segment(0xFE, comment or b"Shot on my phone")
+            + _segment(0xED, b"Photoshop 3.0\0" + b"8BIM\x04\x04\0\0\0\0\0\0")
+            + PICTURE + SCAN_DATA + b"\xff\xd9" + trailer)
+
+
+def markers(jpeg: bytes) -> tuple[list[int], bytes]:
+    """The markers before the scan and the scan's data up to EOI (a strict walk: a broken file fails)."""
+    assert jpeg[:2] == b"\xff\xd8"
+    found, at = [], 2
+    while True:
+        assert jpeg[at] == 0xFF, f"no marker at {at}"
+        marker = jpeg[at + 1]
+        found.append(marker)
+        length = struct.unpack(">H", jpeg[at + 2:at + 4])[0]
+        at += 2 + length
+        if marker == 0xDA:
+            end = jpeg.index(b"\xff\xd9", at)
+            assert end + 2 == len(jpeg), "bytes after EOI"
+            return found, jpeg[at:end]
+
+
+# --- helpers through the pages -----------------------------------------------------------------
+
+
+def _upload(client: Client, case: Case, name: str, content: bytes) -> EvidenceItem:
+    before = set(EvidenceItem.objects.values_list("pk", flat=True))
+    response = client.post(f"/staff/cases/{case.pk}/evidence/upload/", {"file": SimpleUploadedFile(name, content)},
+                           follow=True)
+    assert response.status_code == 200
+    return EvidenceItem.objects.exclude(pk__in=before).get()
+
+
+def _content(item: EvidenceItem, user: User) -> bytes:
+    return b"".join(decrypt_chunks(Path(settings.DEFENSOR_EVIDENCE_DIR) / f"{item.blob}.bin",
+                                   item_file_key(item=item, keyring=keyring_of(user))))
+
+
+SERIAL = "SN-4471-KANAREYKA"
+OWNER = "Иван Петрович Сидоров"
+
+
+@pytest.fixture
+def original() -> bytes:
+    return photo(exif_block(make="Samsung", model="SM-A525F", serial=SERIAL, owner=OWNER,
+                            latitude=(55, 45, 21), longitude=(37, 37, 4)))
+
+
+def test_the_photo_built_here_is_a_jpeg_that_exifread_reads(original: bytes) -> None:
+    tags = exifread.process_file(io.BytesIO(original), details=False)
+    assert str(tags["EXIF BodySerialNumber"]) == SERIAL
+    assert str(tags["GPS GPSLatitudeRef"]) == "N"
+    assert markers(original)[1] == SCAN_DATA
+
+
+def test_anna_sees_the_photos_metadata_is_warned_and_shares_a_working_copy_without_it(
+    anna: User, case: Case, original: bytes, verified_client: Callable[[User], Client]
+) -> None:
+    client = verified_client(anna)
+    item = _upload(client, case, "IMG_2025.jpg", original)
+
+    # 1. The case page's evidence list warns that the photo could identify the client.
+    listing = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'data-testid="identifying-warning"' in listing
+    assert "может указать на нашего доверителя" in listing
+
+    # 2. The item page shows what the file says about itself, and the same warning.
+    page = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert SERIAL in html
+    assert OWNER in html
+    assert "SM-A525F" in html
+    assert 'data-testid="evidence-gps"' in html
+    assert "55.7558333" in html
+    assert "37.6177778" in html
+    assert "может указать на нашего доверителя" in html
+    assert "координаты GPS" in html
+    assert "серийный номер устройства" in html
+    views = CustodyEvent.objects.filter(item=item, kind="viewed")
+    assert views.count() == 1
+    assert views.get().actor == anna
+    read = AuditEvent.objects.filter(action="evidence.viewed").latest("pk")
+    assert read.details == {"case": case.pk, "number": 1, "page": "item"}
+
+    # 3. The working copy: a new item without the metadata; the original untouched.
+    made = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/", follow=True)
+    copy = EvidenceItem.objects.get(parent=item)
+    assert made.redirect_chain[-1][0] == f"/staff/cases/{case.pk}/evidence/{copy.pk}/"
+    copy_page = made.content.decode()
+    assert "рабочая копия" in copy_page.lower()
+    assert 'data-testid="identifying-warning"' not in copy_page
+    assert SERIAL not in copy_page
+    assert "55.7558333" not in copy_page
+    assert copy.number == 2
+    assert copy.source == item.source
+
+    cleaned = _content(copy, anna)
+    assert exifread.process_file(io.BytesIO(cleaned), details=True) == {}
+    for gone in (SERIAL.encode(), OWNER.encode(), b"Samsung", b"Exif\0\0", b"Photoshop 3.0", b"Shot on my phone"):
+        assert gone not in cleaned
+    kept_markers, scan_data = markers(cleaned)
+    original_markers, original_scan = markers(original)
+    assert scan_data == original_scan == SCAN_DATA
+    assert kept_markers == [m for m in original_markers if m not in (0xE1, 0xED, 0xFE)]
+    assert _content(item, anna) == original  # the original never changes
+
+    # The copy's sealed metadata records the parent's hash; custody on both; audit without content.
+    keyring = keyring_of(anna)
+    copy_metadata = json.loads(copy.decrypt(keyring).metadata or "{}")
+    parent_values = item.decrypt(keyring)
+    assert copy_metadata["derived_from"]["item"] == str(item.pk)
+    assert copy_metadata["derived_from"]["sha256"] == parent_values.sha256
+    assert copy_metadata["identifying"] == []
+    copy_derived = CustodyEvent.objects.get(item=copy, kind="derived")
+    assert copy_derived.details == {"parent": str(item.pk), "parent_sha256_in_metadata": True,
+                                    "removed": ["app1", "app13", "com"]}
+    assert CustodyEvent.objects.get(item=item, kind="derived").details == {"working_copy": str(copy.pk)}
+    audit = AuditEvent.objects.get(action="evidence.derived")
+    assert audit.details == {"case": case.pk, "number": 2, "parent": str(item.pk), "parent_number": 1,
+                             "removed": ["app1", "app13", "com"]}
+    assert custody_verify() == []
+
+    # The original's page names its copy, the copy's page its original.
+    assert f"/staff/cases/{case.pk}/evidence/{copy.pk}/" in client.get(
+        f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    assert 'data-testid="working-copy-of"' in copy_page
+
+
+def test_bytes_after_the_picture_are_dropped_and_a_progressive_scan_is_kept_whole() -> None:
+    removed: set[str] = set()
+    second_scan = _segment(0xC4, b"\x10" + b"\x01" + b"\0" * 15 + b"\x00") + _segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+    jpeg = (b"\xff\xd8" + JFIF + _segment(0xE1, b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>") + PICTURE
+            + b"\x12\xff\x00\x34\xff\xd0\x56" + second_scan + b"\x3f" + b"\xff\xd9" + b"PK\x03\x04secret.zip")
+    pieces = [jpeg[i:i + 3] for i in range(0, len(jpeg), 3)]  # markers cut across chunks
+    cleaned = b"".join(strip_jpeg(iter(pieces), removed))
+    assert removed == {"app1", "trailer"}
+    assert cleaned == (b"\xff\xd8" + JFIF + PICTURE + b"\x12\xff\x00\x34\xff\xd0\x56" + second_scan + b"\x3f\xff\xd9")
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def test_a_pngs_text_chunks_are_shown_and_removed_from_its_working_copy(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    header = _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    pixels = _png_chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+    gamma = _png_chunk(b"gAMA", struct.pack(">I", 45455))
+    png = (b"\x89PNG\r\n\x1a\n" + header + gamma
+           + _png_chunk(b"tEXt", b"Author\0" + "Сидоров".encode("latin-1", "replace"))
+           + _png_chunk(b"iTXt", b"Description\0\0\0\0\0" + "Снято у части 12345".encode())
+           + _png_chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"device SN-77"))
+           + _png_chunk(b"tIME", struct.pack(">HBBBBB", 2025, 11, 3, 14, 22, 7))
+           + pixels + _png_chunk(b"eXIf", b"MM\0*\0\0\0\x08\0\0\0\0\0\0") + _png_chunk(b"IEND", b""))
+    client = verified_client(anna)
+    item = _upload(client, case, "screenshot.png", png)
+    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    assert "Снято у части 12345" in html
+    assert "device SN-77" in html
+    assert "2025-11-03 14:22:07" in html
+    assert 'data-testid="identifying-warning"' in html  # an author's name
+    client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/")
+    copy = EvidenceItem.objects.get(parent=item)
+    assert _content(copy, anna) == b"\x89PNG\r\n\x1a\n" + header + gamma + pixels + _png_chunk(b"IEND", b"")
+    assert CustodyEvent.objects.get(item=copy, kind="derived").details["removed"] == [
+        "eXIf", "iTXt", "tEXt", "tIME", "zTXt"]
+
+
+def test_a_type_that_cannot_be_cleaned_is_refused_with_a_clear_message(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    client = verified_client(anna)
+    pdf = (b"%PDF-1.4\n1 0 obj << /Author (Ivan Sidorov) /Producer (Word 2019) /CreationDate (D:20251103) >>"
+           b" endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n")
+    item = _upload(client, case, "order.pdf", pdf)
+    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    assert "Ivan Sidorov" in html
+    assert "Word 2019" in html
+    assert 'data-testid="identifying-warning"' in html
+    refused = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/", follow=True)
+    assert "Удалить метаданные из файла такого типа здесь нельзя" in refused.content.decode()
+    assert not EvidenceItem.objects.filter(parent=item).exists()
+    assert not CustodyEvent.objects.filter(kind="derived").exists()
+    assert len(list(Path(settings.DEFENSOR_EVIDENCE_DIR).glob("*.bin"))) == 1
+
+
+def test_nobody_else_reaches_the_page_or_makes_a_copy(
+    anna: User, pavel: User, petra: User, boris: User, case: Case, original: bytes,
+    verified_client: Callable[[User], Client]
+) -> None:
+    item = _upload(verified_client(anna), case, "IMG_2025.jpg", original)
+    for other in (pavel, petra):
+        other_client = verified_client(other)
+        assert other_client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").status_code == 404
+        assert other_client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/").status_code == 404
+    boris_client = verified_client(boris)
+    assert boris_client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").status_code == 403
+    assert boris_client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/").status_code == 403
+    assert EvidenceItem.objects.count() == 1
+    assert not CustodyEvent.objects.filter(kind__in=["viewed", "derived"]).exists()
+
+
+def test_the_coordinates_serial_and_owner_are_never_stored_in_plaintext(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    started = now()
+    canaries = Canaries()
+    serial = f"SN-{uuid.uuid4().hex[:12].upper()}"  # EXIF text is ASCII
+    canaries.strings.append(serial)
+    owner = canaries.new("владелец")
+    content = photo(exif_block(make="Samsung", model="SM-A525F", serial=serial, owner=owner,
+                               latitude=(48, 42, 27), longitude=(44, 30, 33)))
+    canaries.strings += ["48.7075", "48,7075", "44.5091667", "44,5091667", "[48, 42, 27]", "[44, 30, 33]"]
+    client = verified_client(anna)
+    item = _upload(client, case, "IMG_0001.jpg", content)
+    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    assert serial in html
+    assert owner in html
+    assert "48.7075" in html
+    client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/")
+    assert client.get(f"/staff/cases/{case.pk}/").status_code == 200
+    hits = scan(files_under(Path(settings.DATA_DIR), Path(settings.DEFENSOR_EVIDENCE_DIR)), canaries)
+    hits += scan(temp_files_since(started), canaries)
+    hits += scan_bytes("database", stored_bytes(*apps.get_models()), canaries)
+    if connection.vendor == "postgresql":
+        dump = pg_dump(str(connection.settings_dict["NAME"]), connection.settings_dict, require_tool("pg_dump"))
+        hits += scan_bytes("pg_dump", dump, canaries)
+    assert not hits, "\n".join(hits)
