@@ -95,6 +95,19 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "template.retired": _("Document template no longer offered"),
     "person.name_forms_set": _("Forms of a person's name in documents corrected"),
     "account.document_profile_set": _("How documents name the user changed"),
+    "evidence.added": _("Evidence added to a case"),
+    "evidence.viewed": _("Evidence opened or downloaded"),
+    "evidence.derived": _("Working copy of evidence made without its metadata"),
+    "evidence.status_changed": _("Verification status of evidence changed"),
+    "evidence.labels_changed": _("Flags or tags of evidence changed"),
+    "evidence.linked": _("Evidence linked to a claimant or an event"),
+    "evidence.unlinked": _("Link of evidence to a claimant or an event removed"),
+    "evidence.timestamped": _("Evidence added that day given a trusted timestamp"),
+    "evidence.timestamp_failed": _("Trusted timestamp could not be obtained"),
+    "evidence.bundle_requested": _("Court bundle of evidence asked for"),
+    "evidence.bundle_built": _("Court bundle of evidence built"),
+    "evidence.bundle_failed": _("Court bundle of evidence could not be built"),
+    "evidence.bundle_downloaded": _("Court bundle of evidence downloaded"),
 }
 
 
