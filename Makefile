@@ -46,6 +46,7 @@ check: lint typecheck layers migrations-check test
 # Extract strings into the catalogues, then compile them (needs GNU gettext).
 messages: $(VENV)/.installed-dev
 	cd defensor && DEFENSOR_DATA_DIR=$(CURDIR)/var/check ../$(BIN)/django-admin makemessages --settings=config.settings --pythonpath=.. -l ru -l en --no-obsolete --no-location --ignore 'tests/*'
+	$(BIN)/python tools/drop_fuzzy.py defensor/locale/ru/LC_MESSAGES/django.po defensor/locale/en/LC_MESSAGES/django.po
 	cd defensor && DEFENSOR_DATA_DIR=$(CURDIR)/var/check ../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=..
 
 bench: $(VENV)/.installed-dev
