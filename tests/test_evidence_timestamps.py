@@ -106,6 +106,7 @@ class LocalTsa:
     url: str
     chain: Path
     queries: list[bytes] = field(default_factory=list)
+    answer: str = "reply"  # or "http-error", "garbage": a TSA having a bad day
 
 
 @pytest.fixture(scope="module")
@@ -113,18 +114,21 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTsa]:
     directory = tmp_path_factory.mktemp("tsa") / "authority"
     chain = _authority(directory, "Local")
     openssl = require_tool("openssl")
-    queries: list[bytes] = []
+    local = LocalTsa("", chain)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             query = self.rfile.read(int(self.headers["Content-Length"]))
-            queries.append(query)
+            local.queries.append(query)
+            if local.answer == "http-error":
+                self.send_error(500)
+                return
             name = uuid.uuid4().hex
             (directory / f"{name}.tsq").write_bytes(query)
             subprocess.run([openssl, "ts", "-reply", "-config", str(directory / "tsa.cnf"),
                             "-queryfile", f"{name}.tsq", "-out", f"{name}.tsr"],
                            cwd=directory, check=True, capture_output=True)
-            reply = (directory / f"{name}.tsr").read_bytes()
+            reply = (directory / f"{name}.tsr").read_bytes() if local.answer == "reply" else b"not a reply"
             self.send_response(200)
             self.send_header("Content-Type", "application/timestamp-reply")
             self.send_header("Content-Length", str(len(reply)))
@@ -138,7 +142,8 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTsa]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LocalTsa(f"http://127.0.0.1:{server.server_address[1]}/tsr", chain, queries)
+        local.url = f"http://127.0.0.1:{server.server_address[1]}/tsr"
+        yield local
     finally:
         server.shutdown()
         server.server_close()
@@ -330,6 +335,20 @@ def test_a_tsa_that_cannot_be_reached_is_audited_and_the_heads_wait_for_the_next
     settings.DEFENSOR_TSA_URL = stamping.url  # type: ignore[attr-defined]
     assert timestamps_stamp() == 1
     assert TimestampLeaf.objects.count() == 2
+    assert _verify() == (0, [])
+
+
+@pytest.mark.parametrize(("answer", "reason"), [("http-error", "tsa-http-error"), ("garbage", "tsa-reply-unreadable")])
+def test_a_tsa_that_answers_wrongly_is_audited_and_nothing_is_stored(
+    stamping: LocalTsa, items: list[EvidenceItem], answer: str, reason: str
+) -> None:
+    stamping.answer = answer
+    try:
+        assert timestamps_stamp() == 0
+    finally:
+        stamping.answer = "reply"
+    assert not TimestampToken.objects.exists()
+    assert AuditEvent.objects.get(action="evidence.timestamp_failed").details == {"reason": reason, "leaves": 2}
     assert _verify() == (0, [])
 
 
