@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.report import update_readme
 
 BENCHMARKS = ["bench.audit", "bench.keys", "bench.intake", "bench.inbox", "bench.dedupe", "bench.cases",
-              "bench.documents", "bench.triage"]
+              "bench.documents", "bench.triage", "bench.evidence"]
 
 
 def main() -> int:

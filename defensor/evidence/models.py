@@ -128,6 +128,44 @@ class CustodyEvent(models.Model):
         return f"custody {self.item_id}#{self.seq}"
 
 
+class BundleStatus(models.TextChoices):
+    QUEUED = "queued", _("Being built")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class Bundle(EncryptedRecord):
+    """A court bundle: chosen items of a case as one BagIt ZIP (evidence.bundle), built by the
+    background worker and kept sealed under its own random key (``file_key``, sealed under the
+    case's key) in the evidence folder's ``bundles/``. ``envelope``: the work sealed to the running
+    workers, cleared as soon as the bundle is written. In the clear: ids, status, a failure code,
+    who asked and when, the blob's random name and the SHA-256 of its ciphertext."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence_bundles")
+    item_ids = models.JSONField(default=list)  # the chosen items' ids, in inventory order
+    status = models.CharField(max_length=12, choices=BundleStatus.choices, default=BundleStatus.QUEUED)
+    failure = models.CharField(max_length=40, blank=True)  # a code, never content
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    envelope = models.TextField(blank=True)
+    blob = models.CharField(max_length=64, blank=True)
+    blob_sha256 = models.CharField(max_length=64, blank=True)  # of the ciphertext on disk
+    file_key = EncryptedField()  # base64 of the blob's key
+    sha256 = EncryptedField()  # of the ZIP
+    size = EncryptedField()
+
+    class Meta:
+        ordering = ["case", "-requested_at"]
+
+    def __str__(self) -> str:
+        return f"evidence bundle {self.pk}"
+
+    def aad_context(self) -> str:
+        return f"case:{self.case_id}"
+
+
 class TimestampToken(models.Model):
     """An RFC 3161 time-stamp token over the Merkle root of custody chain heads (evidence.timestamps).
 
