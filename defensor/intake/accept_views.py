@@ -230,6 +230,13 @@ def _accept(
         "requests": ngettext("%(n)d request", "%(n)d requests", requests) % {"n": requests},
         "people": ngettext("from %(n)d person", "from %(n)d people", done.claimants) % {"n": done.claimants},
     })
+    left = len({a.claimant.pk for a in done.accepted if not a.claimant.is_open})
+    if left:  # writing again does not bring back someone who left the claim
+        messages.warning(request, ngettext(
+            "%(n)d of them had left this claim: their status is unchanged. If they come back, change it on the "
+            "roster.",
+            "%(n)d of them had left this claim: their statuses are unchanged. If they come back, change them on "
+            "the roster.", left) % {"n": left})
     return redirect("staff:case", case_id=done.case.pk)
 
 

@@ -503,6 +503,12 @@ def submission_accept_view(request: HttpRequest, submission_id: uuid.UUID) -> Ht
         messages.error(request, str(error.user_message))
         return redirect("staff:submission", submission_id=submission.pk)
     messages.success(request, accepted_message(accepted.case.number, accepted.carried))
+    if not accepted.claimant.is_open:  # they had left this claim: writing again does not bring them back
+        messages.warning(request, _("This person had left the claim (%(status)s since %(day)s). If they come back, "
+                                    "change their status on the roster.") % {
+            "status": accepted.claimant.get_status_display(),
+            "day": accepted.claimant.status_on.strftime("%d.%m.%Y") if accepted.claimant.status_on else "—",
+        })
     # Straight to the decision and what was carried (below the answers and the thread, screens down).
     return redirect(reverse("staff:submission", args=[submission.pk]) + "#decision")
 
