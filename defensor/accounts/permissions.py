@@ -32,6 +32,7 @@ class Perm(StrEnum):
     TEMPLATES_MANAGE = "templates.manage"
     CALENDAR_MANAGE = "calendar.manage"  # one-off non-working days
     REPORTS_VIEW = "reports.view"
+    EVIDENCE_VERIFY = "evidence.verify"  # mark a case's evidence verified or rejected
 
 
 _TEAM = {Role.ADMIN, Role.LAWYER, Role.PARALEGAL, Role.VOLUNTEER}
@@ -49,6 +50,7 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.TEMPLATES_MANAGE: frozenset({Role.ADMIN}),
     Perm.CALENDAR_MANAGE: frozenset({Role.ADMIN}),
     Perm.REPORTS_VIEW: frozenset({Role.ADMIN, Role.LAWYER}),
+    Perm.EVIDENCE_VERIFY: frozenset({Role.ADMIN, Role.LAWYER, Role.PARTNER}),
 }
 
 

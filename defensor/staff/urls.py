@@ -8,6 +8,7 @@ from defensor.deadlines import calendar_views
 from defensor.deadlines import staff_views as deadlines
 from defensor.documents import views as documents
 from defensor.evidence import meta_views as evidence_meta
+from defensor.evidence import review_views as evidence_review
 from defensor.evidence import bundle_views as evidence_bundle
 from defensor.evidence import views as evidence
 from defensor.intake import accept_views as accept
@@ -60,6 +61,12 @@ urlpatterns = [
     path("cases/<int:case_id>/evidence/upload/", evidence.evidence_upload_view, name="evidence-upload"),
     path("cases/<int:case_id>/evidence/<uuid:item_id>/download/", evidence.evidence_download_view,
          name="evidence-download"),
+    path("cases/<int:case_id>/evidence/<uuid:item_id>/status/", evidence_review.evidence_status_view,
+         name="evidence-status"),
+    path("cases/<int:case_id>/evidence/<uuid:item_id>/labels/", evidence_review.evidence_labels_view,
+         name="evidence-labels"),
+    path("cases/<int:case_id>/evidence/<uuid:item_id>/links/", evidence_review.evidence_links_view,
+         name="evidence-links"),
     path("cases/<int:case_id>/evidence/bundle/", evidence_bundle.evidence_bundle_view, name="evidence-bundle"),
     path("cases/<int:case_id>/evidence/bundle/<uuid:bundle_id>/download/",
          evidence_bundle.evidence_bundle_download_view, name="evidence-bundle-download"),

@@ -18,6 +18,7 @@ from defensor.accounts.permissions import Perm, has_permission
 from defensor.cases.models import Case
 from defensor.evidence.content import ARCHIVES
 from defensor.evidence.models import EvidenceItem, ItemStatus
+from defensor.evidence.review import EvidenceTag, grouped_by_status
 from defensor.evidence.services import case_files_collect, items_of
 from defensor.keys.keyring import keyring_for
 
@@ -43,6 +44,12 @@ class Row:
     status: str
     reasons: list[str]
     archive: bool
+    description: str = ""
+    tags: tuple[str, ...] = ()  # codes (evidence.review.EvidenceTag)
+
+    @property
+    def tag_labels(self) -> list[str]:
+        return [EvidenceTag.label(t) for t in self.tags]
 
     def __repr__(self) -> str:
         return f"<Row {self.item.pk}>"
@@ -59,13 +66,18 @@ def evidence_section(context: template.Context, case: Case) -> dict[str, Any]:
     if allowed and keyring is not None:
         collected = case_files_collect(case=case, actor=actor, keyring=keyring)
         for item in items_of(case=case, actor=actor):
-            values = item.decrypt(keyring, only=("name", "media_type", "size", "active_reasons"))
+            values = item.decrypt(keyring, only=("name", "media_type", "size", "active_reasons", "description",
+                                                 "tags"))
             media_type = values.media_type or ""
             rows.append(Row(
                 item=item, name=values.name or "", media_type=media_type, size=int(values.size or 0),
                 status=str(ItemStatus(item.status).label),
                 reasons=[str(REASON_LABELS.get(r, r)) for r in json.loads(values.active_reasons or "[]")],
-                archive=media_type in ARCHIVES,
+                archive=media_type in ARCHIVES, description=values.description or "",
+                tags=tuple(json.loads(values.tags or "[]")),
             ))
-    return {"request": request, "case": case, "rows": rows, "allowed": allowed and keyring is not None,
+    tag = request.GET.get("evidence_tag", "")
+    tag = tag if tag in EvidenceTag.codes else ""
+    return {"request": request, "case": case, "rows": rows, "groups": grouped_by_status(rows, tag=tag), "tag": tag,
+            "tag_choices": EvidenceTag.choices, "allowed": allowed and keyring is not None,
             "failed": collected.failed if collected else 0, "csrf_token": context.get("csrf_token")}

@@ -1,0 +1,369 @@
+"""Reviewing evidence: anna (a lawyer) and pavel (a paralegal) take a case's files through
+new → in review → verified / disputed / rejected, label and link them, and the case page lists them
+by status; illegal steps are refused with a message and change nothing; other people get 404."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from defensor.accounts.models import User
+from defensor.audit.models import AuditEvent
+from defensor.cases.models import Case, Claimant
+from defensor.cases.services import case_event_add, case_open, case_share, claimant_add
+from defensor.evidence.models import CustodyEvent, EvidenceItem, EvidenceLink, Source
+from defensor.evidence.services import custody_verify, item_ingest
+from defensor.people.services import HandleInput, person_create
+from tests.conftest import keyring_of
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings: object, tmp_path: Path) -> Path:
+    path = tmp_path / "evidence"
+    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
+    return path
+
+
+@pytest.fixture
+def case(anna: User, pavel: User, petra: User) -> Case:
+    keys = keyring_of(anna)
+    opened = case_open(opened_by=anna, keyring=keys, title="Дело о командировке", number="2026-0101",
+                       group=True, kind="military_admin")
+    for colleague in (pavel, petra):
+        case_share(case=opened, to_user=colleague, shared_by=anna, keyring=keys)
+    return opened
+
+
+def _claimant(case: Case, anna: User, name: str) -> Claimant:
+    keys = keyring_of(anna)
+    person = person_create(created_by=anna, keyring=keys, full_name=name,
+                           handles=[HandleInput(kind="phone", value="+79161234567")])
+    return claimant_add(case=case, person=person, added_by=anna, keyring=keys)
+
+
+def _item(case: Case, anna: User, name: str = "приказ.pdf") -> EvidenceItem:
+    return item_ingest(case=case, source=Source.UPLOAD, stream=io.BytesIO(b"%PDF-1.4\n" + name.encode()), name=name,
+                       added_by=anna, keyring=keyring_of(anna))
+
+
+def _page(client: Client, item: EvidenceItem) -> str:
+    response = client.get(f"/staff/cases/{item.case_id}/evidence/{item.pk}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _post(client: Client, item: EvidenceItem, what: str, data: Mapping[str, object]) -> str:
+    response = client.post(f"/staff/cases/{item.case_id}/evidence/{item.pk}/{what}/", data, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _review(page: str) -> str:
+    found = re.search(r'data-testid="evidence-review"(.*?)</section>', page, re.S)
+    assert found is not None
+    return found.group(1)
+
+
+def _section(page: str) -> str:
+    found = re.search(r'data-testid="evidence"(.*?)</section>', page, re.S)
+    assert found is not None
+    return found.group(1)
+
+
+def _custody(item: EvidenceItem) -> list[tuple[str, dict[str, str], int | None]]:
+    """The item's custody events, without the views of its page."""
+    return [(e.kind, e.details, e.actor_id)
+            for e in CustodyEvent.objects.filter(item=item).exclude(kind="viewed").order_by("seq")]
+
+
+def test_pavel_takes_an_item_into_review_and_anna_verifies_it_through_the_pages(
+    anna: User, pavel: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    item = _item(case, anna)
+    paralegal = verified_client(pavel)
+    review = _review(_page(paralegal, item))
+    assert "Новое" in review
+    # A new item can only go into review; a paralegal is never offered "verified".
+    assert 'value="in_review"' in review
+    assert 'value="verified"' not in review
+
+    page = _post(paralegal, item, "status", {"status": "in_review", "current": "new", "note": ""})
+    assert "№ 1 теперь: На проверке." in page
+    review = _review(page)
+    assert "pavel" in review
+    assert 'value="verified"' not in review
+    assert 'value="disputed"' in review
+    assert "Отметить доказательство проверенным или отклонённым может юрист" in review
+
+    # pavel posts "verified" anyway: refused, nothing changes.
+    page = _post(paralegal, item, "status", {"status": "verified", "current": "in_review", "note": "сверил"})
+    assert "Отметить доказательство проверенным или отклонённым может только юрист" in page
+    item.refresh_from_db()
+    assert item.status == "in_review"
+    assert item.verified_by == pavel
+
+    lawyer = verified_client(anna)
+    assert 'value="verified"' in _review(_page(lawyer, item))
+    page = _post(lawyer, item, "status", {"status": "verified", "current": "in_review",
+                                          "note": "Сверено с оригиналом приказа в суде"})
+    review = _review(page)
+    assert "Проверено" in review
+    assert "anna" in review
+    assert "Сверено с оригиналом приказа в суде" in review
+    item.refresh_from_db()
+    assert (item.status, item.verified_by) == ("verified", anna)
+    assert item.verified_at is not None
+    assert b"\xd0\xa1\xd0\xb2\xd0\xb5\xd1\x80\xd0\xb5\xd0\xbd\xd0\xbe" not in bytes(item.verification_note)  # sealed
+    assert item.decrypt(keyring_of(anna)).verification_note == "Сверено с оригиналом приказа в суде"
+
+    # Custody: captured, then one "verified" event per change, each with the status codes.
+    assert _custody(item) == [
+        ("captured", {"source": "upload"}, anna.pk),
+        ("verified", {"status": "in_review", "from": "new"}, pavel.pk),
+        ("verified", {"status": "verified", "from": "in_review"}, anna.pk),
+    ]
+    assert custody_verify(item=item) == []
+    audited = list(AuditEvent.objects.filter(action="evidence.status_changed", target_id=str(item.pk))
+                   .order_by("pk").values_list("actor_id", "details"))
+    assert [(actor, d["from"], d["to"], d["note"]) for actor, d in audited] == [
+        (pavel.pk, "new", "in_review", False), (anna.pk, "in_review", "verified", True)]
+    assert "Сверено" not in json.dumps([d for _a, d in audited], ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("start", "status", "message"), [
+    ("new", "verified", "не может следовать"),  # a review first
+    ("verified", "in_review", "не может следовать"),  # a verified item stays verified
+    ("in_review", "disputed", "Укажите в заметке причину"),  # a dispute needs its reason
+    ("in_review", "rejected", "Укажите в заметке причину"),
+])
+def test_an_illegal_step_is_refused_with_a_message_and_changes_nothing(
+    anna: User, case: Case, verified_client: Callable[[User], Client], start: str, status: str, message: str
+) -> None:
+    item = _item(case, anna)
+    EvidenceItem.objects.filter(pk=item.pk).update(status=start)
+    custody, audit = CustodyEvent.objects.count(), AuditEvent.objects.count()
+    client = verified_client(anna)
+    response = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/status/",
+                           {"status": status, "current": start, "note": ""})
+    assert response.status_code == 302
+    assert (CustodyEvent.objects.count(), AuditEvent.objects.count()) == (custody, audit)
+    page = client.get(response["Location"]).content.decode()  # the item page, with the message
+    assert message in page
+    assert "Ничего не изменено" in page
+    item.refresh_from_db()
+    assert item.status == start
+    assert item.verified_by is None
+
+
+def test_disputed_and_rejected_go_back_into_review_and_a_stale_form_is_refused(
+    anna: User, pavel: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    item = _item(case, anna)
+    lawyer, paralegal = verified_client(anna), verified_client(pavel)
+    _post(lawyer, item, "status", {"status": "in_review", "current": "new"})
+    page = _post(paralegal, item, "status", {"status": "disputed", "current": "in_review",
+                                             "note": "Дата на печати не совпадает"})
+    assert "Оспорено" in _review(page)
+    # anna's form was opened before pavel's dispute: refused, she sees it.
+    page = _post(lawyer, item, "status", {"status": "rejected", "current": "in_review", "note": "подделка"})
+    assert "Коллега тем временем изменил статус" in page
+    item.refresh_from_db()
+    assert item.status == "disputed"
+    _post(lawyer, item, "status", {"status": "in_review", "current": "disputed"})
+    _post(lawyer, item, "status", {"status": "rejected", "current": "in_review", "note": "Подделка"})
+    _post(paralegal, item, "status", {"status": "in_review", "current": "rejected"})
+    item.refresh_from_db()
+    assert item.status == "in_review"
+    assert [d["status"] for kind, d, _a in _custody(item) if kind == "verified"] == [
+        "in_review", "disputed", "in_review", "rejected", "in_review"]
+
+
+def test_flags_tags_and_description_are_saved_sealed_and_audited_by_field_names(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    item = _item(case, anna)
+    client = verified_client(anna)
+    page = _post(client, item, "labels", {"description": "Приказ о командировке в/ч 12345", "graphic": "on",
+                                          "tags": ["deployment_abroad", "order"]})
+    assert "Сохранено." in page
+    review = _review(page)
+    assert 'name="graphic" checked' in review
+    assert 'name="identifies_client" checked' not in review
+    assert 'value="deployment_abroad" checked' in review
+    assert 'value="order" checked' in review
+    assert "Приказ о командировке в/ч 12345" in review
+    item.refresh_from_db()
+    assert item.graphic
+    assert not item.identifies_client
+    assert b"deployment" not in bytes(item.tags)
+    assert json.loads(item.decrypt(keyring_of(anna)).tags or "") == ["deployment_abroad", "order"]
+    event = AuditEvent.objects.get(action="evidence.labels_changed", target_id=str(item.pk))
+    assert sorted(event.details["fields"]) == ["description", "graphic", "tags"]
+    assert "12345" not in json.dumps(event.details)
+    assert "deployment" not in json.dumps(event.details)
+    # A tag not on the list: refused, nothing changes.
+    page = _post(client, item, "labels", {"description": "x", "tags": ["secret"]})
+    assert "Выберите метки из списка" in page
+    item.refresh_from_db()
+    assert item.graphic
+    assert AuditEvent.objects.filter(action="evidence.labels_changed").count() == 1
+
+
+def test_links_to_claimants_and_events_show_both_ways_and_another_cases_are_refused(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    keys = keyring_of(anna)
+    ivanov = _claimant(case, anna, "Иванов Иван Иванович")
+    order = case_event_add(case=case, recorded_by=anna, keyring=keys, kind="dismissal_order",
+                           happened_on=date(2026, 3, 12), claimant=ivanov)
+    other_case = case_open(opened_by=anna, keyring=keys, title="Другое дело", number="2026-0202", group=True)
+    stranger = _claimant(other_case, anna, "Петров Пётр")
+    stranger_event = case_event_add(case=other_case, recorded_by=anna, keyring=keys, kind="order_received",
+                                    happened_on=date(2026, 3, 1))
+    _item(case, anna, "первый.pdf")
+    item = _item(case, anna, "второй.pdf")  # № 2
+    client = verified_client(anna)
+    review = _review(_page(client, item))
+    assert "Иванов Иван Иванович" in review
+    assert "Петров" not in review
+    assert "Приказ об увольнении, 12.03.2026" in review
+
+    _post(client, item, "links", {"claimant": ivanov.pk})
+    page = _post(client, item, "links", {"event": order.pk})
+    links = re.search(r'data-testid="evidence-item-links">(.*?)</ul>', page, re.S)
+    assert links is not None
+    assert "Иванов Иван Иванович" in links.group(1)
+    assert "12.03.2026" in links.group(1)
+    assert AuditEvent.objects.filter(action="evidence.linked", target_id=str(item.pk)).count() == 2
+    assert AuditEvent.objects.filter(action="person.read", actor=anna, details__where="evidence").exists()
+
+    for refused in ({"claimant": stranger.pk}, {"event": stranger_event.pk}, {"claimant": 999999}):
+        page = _post(client, item, "links", refused)
+        assert "Связать можно только с человеком или событием из этого дела" in page
+    assert set(EvidenceLink.objects.filter(item=item).values_list("claimant_id", "event_id")) == {
+        (ivanov.pk, None), (None, order.pk)}
+
+    # Both ways: the claimant's page and the case timeline say "evidence: № 2", linking to the item.
+    target = f'href="/staff/cases/{case.pk}/evidence/{item.pk}/"'
+    claimant_page = client.get(f"/staff/cases/{case.pk}/claimants/{ivanov.pk}/").content.decode()
+    shown = re.search(r'data-testid="evidence-links">(.*?)</span>', claimant_page, re.S)
+    assert shown is not None
+    assert "№ 2" in shown.group(1)
+    assert target in shown.group(1)
+    timeline = re.search(r'data-testid="timeline"(.*?)</ol>', client.get(f"/staff/cases/{case.pk}/")
+                         .content.decode(), re.S)
+    assert timeline is not None
+    assert target in timeline.group(1)
+
+    # Removing a link.
+    link = EvidenceLink.objects.get(item=item, event=order)
+    _post(client, item, "links", {"remove": link.pk})
+    assert not EvidenceLink.objects.filter(pk=link.pk).exists()
+    assert AuditEvent.objects.filter(action="evidence.unlinked", target_id=str(item.pk),
+                                     details__event=order.pk).count() == 1
+    timeline = re.search(r'data-testid="timeline"(.*?)</ol>', client.get(f"/staff/cases/{case.pk}/")
+                         .content.decode(), re.S)
+    assert timeline is not None
+    assert target not in timeline.group(1)
+
+
+def test_the_case_page_lists_evidence_by_status_newest_first_with_a_tag_filter(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    keys = keyring_of(anna)
+    from defensor.evidence.review import item_labels_set, item_status_set
+
+    items = [_item(case, anna, f"файл-{n}.pdf") for n in range(1, 6)]
+    for item in items[1:]:
+        item_status_set(item=item, status="in_review", actor=anna, keyring=keys)
+    item_status_set(item=items[2], status="verified", actor=anna, keyring=keys)
+    item_status_set(item=items[3], status="rejected", actor=anna, keyring=keys, note="копия")
+    item_labels_set(item=items[4], actor=anna, keyring=keys, identifies_client=True, graphic=True,
+                    tags=["pressure"], description="Видео задержания")
+    client = verified_client(anna)
+    section = _section(client.get(f"/staff/cases/{case.pk}/").content.decode())
+    headings = re.findall(r'data-testid="evidence-group-(\w+)"', section)
+    assert headings == ["new", "in_review", "verified", "rejected"]
+    groups = dict(zip(headings, re.split(r'data-testid="evidence-group-\w+"', section)[1:], strict=True))
+    assert re.findall(r"файл-(\d)", groups["in_review"]) == ["5", "2"]  # newest first
+    assert re.findall(r"файл-(\d)", groups["new"]) == ["1"]
+    graphic = groups["in_review"].split("файл-5")[0]
+    assert "Тяжёлые кадры:" in graphic  # the warning comes before its name
+    assert "файл-2" not in graphic
+    assert "Видео задержания" in groups["in_review"]
+    assert "Давление" in groups["in_review"]
+
+    filtered = _section(client.get(f"/staff/cases/{case.pk}/", {"evidence_tag": "pressure"}).content.decode())
+    assert re.findall(r"файл-(\d)", filtered) == ["5"]
+    assert re.findall(r'data-testid="evidence-group-(\w+)"', filtered) == ["in_review"]
+
+
+def test_the_evidence_section_costs_no_query_per_item(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    client = verified_client(anna)
+    _item(case, anna)
+    client.get(f"/staff/cases/{case.pk}/")  # warm: sessions, keys
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/staff/cases/{case.pk}/").status_code == 200
+        return len(captured)
+
+    one = queries()
+    keys = keyring_of(anna)
+    from defensor.evidence.review import item_labels_set
+
+    for n in range(6):
+        item = _item(case, anna, f"ещё-{n}.pdf")
+        item_labels_set(item=item, actor=anna, keyring=keys, identifies_client=False, graphic=n % 2 == 0,
+                        tags=["order"], description="")
+    assert queries() == one
+
+
+def test_people_who_do_not_hold_the_case_get_404_and_a_volunteer_403(
+    anna: User, olga: User, boris: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    item = _item(case, anna)
+    claimant = _claimant(case, anna, "Иванов Иван")
+    other = case_open(opened_by=anna, keyring=keyring_of(anna), title="Другое", number="2026-0303")
+    custody, audit = CustodyEvent.objects.count(), AuditEvent.objects.count()
+    outsider = verified_client(olga)  # an administrator the case is not shared with
+    for what, data in (("status", {"status": "in_review"}), ("labels", {"graphic": "on"}),
+                       ("links", {"claimant": claimant.pk})):
+        url = f"/staff/cases/{case.pk}/evidence/{item.pk}/{what}/"
+        assert outsider.post(url, data).status_code == 404
+        assert verified_client(boris).post(url, data).status_code == 403
+    # An item id of another case under this case's URL: 404 too.
+    assert verified_client(anna).post(f"/staff/cases/{other.pk}/evidence/{item.pk}/status/",
+                                      {"status": "in_review"}).status_code == 404
+    item.refresh_from_db()
+    assert item.status == "new"
+    assert not item.graphic
+    assert not EvidenceLink.objects.filter(item=item).exists()
+    assert (CustodyEvent.objects.count(), AuditEvent.objects.count()) == (custody, audit)
+    # Nor does an outsider see a claimant page with its evidence numbers.
+    assert outsider.get(f"/staff/cases/{case.pk}/claimants/{claimant.pk}/").status_code == 404
+
+
+def test_a_partner_lawyer_may_verify_and_the_roles_document_says_who_decides(
+    anna: User, petra: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    item = _item(case, anna)
+    client = verified_client(petra)
+    _post(client, item, "status", {"status": "in_review", "current": "new"})
+    _post(client, item, "status", {"status": "verified", "current": "in_review"})
+    item.refresh_from_db()
+    assert (item.status, item.verified_by) == ("verified", petra)
+    roles = (Path(__file__).resolve().parent.parent / "docs" / "roles.md").read_text(encoding="utf-8")
+    assert "## Verifying evidence" in roles
+    assert "not paralegals" in roles
