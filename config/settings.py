@@ -396,6 +396,8 @@ DEFENSOR_RECOVERY_KIT_DIR = Path(env("DEFENSOR_RECOVERY_KIT_DIR", ".")).resolve(
 DEFENSOR_INTAKE_QUESTIONNAIRE = env("DEFENSOR_INTAKE_QUESTIONNAIRE", "refusal")
 # The evidence locker streams files in and out: a limit per file, not a memory bound.
 DEFENSOR_EVIDENCE_MAX_BYTES = env_int("DEFENSOR_EVIDENCE_MAX_MB", 2048) * 1024 * 1024
+# What is read of a file, in memory, for its metadata (evidence.metadata): the rest is not looked at.
+DEFENSOR_EVIDENCE_METADATA_BYTES = env_int("DEFENSOR_EVIDENCE_METADATA_MB", 16) * 1024 * 1024
 # Where the sealed originals are kept (random names; see docs/security.md, "Evidence locker").
 DEFENSOR_EVIDENCE_DIR = DATA_DIR / "evidence"
 # Trusted timestamps (docs/security.md, "Trusted timestamps"): an RFC 3161 time-stamping authority
