@@ -13,6 +13,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import bagit  # type: ignore[import-untyped]
@@ -21,6 +22,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -34,8 +36,8 @@ from defensor.evidence.models import Bundle, BundleStatus, CustodyEvent, Evidenc
 from defensor.evidence.services import custody_verify
 from defensor.evidence.timestamps import merkle_root, merkle_root_from_path
 from defensor.keys.worker import worker_identity_start, worker_identity_stop
-from tests.canary import Canaries, files_under, now, scan, scan_bytes, stored_bytes, temp_files_since
-from tests.conftest import keyring_of
+from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, stored_bytes, temp_files_since
+from tests.conftest import keyring_of, require_tool
 
 CLIENT_SURNAME = "Пестриков"
 
@@ -235,6 +237,9 @@ def test_the_worker_builds_the_bundle_from_an_envelope_only_it_can_open(
         assert bundle.status == BundleStatus.QUEUED  # the request returned at once
         assert bundle.envelope
         assert 'http-equiv="refresh"' in response.content.decode()  # the page follows the building
+        assert 'data-testid="bundle-slow"' not in response.content.decode()
+        Bundle.objects.filter(pk=bundle.pk).update(requested_at=timezone.now() - timedelta(minutes=11))
+        assert 'data-testid="bundle-slow"' in _bundle_page(client, case)  # the worker may have stopped: said
         call_command("db_worker", batch=True, verbosity=0)
         bundle.refresh_from_db()
         assert bundle.status == BundleStatus.DONE
@@ -273,6 +278,9 @@ def test_nothing_of_the_bundle_is_on_disk_in_plaintext(
     written = files_under(Path(settings.DATA_DIR), Path(settings.DEFENSOR_EVIDENCE_DIR)) + temp_files_since(started)
     hits = scan(written, canaries)
     hits += scan_bytes("database", stored_bytes(*apps.get_models()), canaries)
+    if connection.vendor == "postgresql":
+        dump = pg_dump(str(connection.settings_dict["NAME"]), connection.settings_dict, require_tool("pg_dump"))
+        hits += scan_bytes("pg_dump", dump, canaries)
     # Deflated text would hide a canary: no ZIP (the bundle, or the DOCX inside it) is on disk at all.
     for path in files_under(Path(settings.DEFENSOR_EVIDENCE_DIR)):
         assert b"PK\x03\x04" not in path.read_bytes(), path

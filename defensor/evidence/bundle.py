@@ -503,8 +503,8 @@ def bundle_write(*, bundle: Bundle, sealer: RecordSealer) -> None:
     except (crypto.Tampered, BlobDamaged):
         _failed(bundle, "blob_changed")
         return
-    except Exception:
-        logger.exception("evidence bundle %s could not be built", bundle.pk)
+    except Exception as error:  # the type only: a traceback's values could carry a file's name or content
+        logger.error("evidence bundle %s could not be built: %s", bundle.pk, type(error).__name__)
         _failed(bundle, "internal_error")
         return
     with transaction.atomic():

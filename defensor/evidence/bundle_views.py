@@ -4,10 +4,13 @@ A case the user does not hold is 404."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +24,7 @@ from defensor.evidence.models import Bundle, BundleStatus, ItemStatus
 from defensor.evidence.services import BlobDamaged, items_of
 from defensor.keys.keyring import keyring_for
 
+SLOW_MINUTES = 10  # a bundle still waiting after this long: the worker may have stopped
 FAILURES = {
     "worker_restarted": gettext_lazy("The background worker restarted before building this bundle. "
                                      "Please ask for it again."),
@@ -69,9 +73,11 @@ def evidence_bundle_view(request: HttpRequest, case_id: int) -> HttpResponse:
         rows.append({"item": item, "name": values.name or "", "size": int(values.size or 0),
                      "status": ItemStatus(item.status).label, "checked": str(item.pk) in chosen})
     bundles = bundles_of(case=case, actor=actor)
+    waiting = [b for b in bundles if b.status == BundleStatus.QUEUED]
+    slow_since = timezone.now() - timedelta(minutes=SLOW_MINUTES)
     return render(request, "evidence/bundle.html", {
         "case": case, "rows": rows, "bundles": [(b, FAILURES.get(b.failure, FAILED)) for b in bundles],
-        "pending": any(b.status == BundleStatus.QUEUED for b in bundles),
+        "pending": bool(waiting), "slow": any(b.requested_at < slow_since for b in waiting),
     }, status=status)
 
 
