@@ -313,3 +313,28 @@ def test_the_timestamp_tokens_of_the_chosen_items_go_into_the_bundle_with_their_
     assert str(items[0].pk) not in json.dumps(proofs)  # no other item's id, only sibling hashes
     tagmanifest = (bag_dir / "tagmanifest-sha256.txt").read_text()
     assert f"timestamps/{token.pk}.tsr" in tagmanifest
+
+
+def test_a_changed_bundle_is_not_given_out_and_verify_reports_it(
+    anna: User, case: Case, verified_client: Callable[[User], Client], evidence_dir: Path
+) -> None:
+    client = verified_client(anna)
+    items = _upload_all(client, case, {"рапорт.txt": FILES["рапорт.txt"]})
+    client.post(f"/staff/cases/{case.pk}/evidence/bundle/", {"items": [str(items[0].pk)]})
+    bundle = Bundle.objects.get()
+    out = io.StringIO()
+    call_command("evidence", "verify", stdout=out)
+    assert out.getvalue() == ""
+    path = evidence_dir / "bundles" / f"{bundle.blob}.bin"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    response = client.get(f"/staff/cases/{case.pk}/evidence/bundle/{bundle.pk}/download/", follow=True)
+    assert not hasattr(response, "streaming_content")
+    assert "defensor evidence verify" in response.content.decode()
+    assert not CustodyEvent.objects.filter(kind="exported").exists()
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("evidence", "verify", stdout=out)
+    assert exit_.value.code == 1
+    assert out.getvalue().splitlines() == [f"bundle {bundle.pk}: blob-changed"]

@@ -571,3 +571,17 @@ def bundle_open(*, bundle: Bundle, reader: User, keyring: KeyRing) -> tuple[int,
         log_action(action="evidence.bundle_downloaded", actor=reader, target=case, details={
             "bundle": str(bundle.pk), "items": len(bundle.item_ids)})
     return int(values.size or 0), decrypt_chunks(path, key)
+
+
+def bundles_verify() -> list[str]:
+    """Every built bundle's sealed file against the SHA-256 of its ciphertext, without keys (for
+    ``defensor evidence verify``): one line per problem, ids and codes only."""
+    lines = []
+    for pk, blob, blob_sha256 in (Bundle.objects.filter(status=BundleStatus.DONE).exclude(blob="")
+                                  .order_by("requested_at", "pk").values_list("pk", "blob", "blob_sha256")):
+        path = bundle_path(blob)
+        if not path.is_file():
+            lines.append(f"bundle {pk}: blob-missing")
+        elif file_sha256(path) != blob_sha256:
+            lines.append(f"bundle {pk}: blob-changed")
+    return lines

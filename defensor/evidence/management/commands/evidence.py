@@ -1,6 +1,7 @@
 """``defensor evidence verify``: every item's chain of custody and blob, checked without keys.
 
-Also checks every stored trusted timestamp (evidence.timestamps). Prints one line per problem (ids
+Also checks every stored trusted timestamp (evidence.timestamps) and every court bundle's sealed
+file (evidence.bundle). Prints one line per problem (ids
 and codes only) and exits 1; prints nothing and exits 0 when all is intact.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from defensor.evidence.bundle import bundles_verify
 from defensor.evidence.services import custody_verify
 from defensor.evidence.timestamps import timestamps_verify
 
@@ -32,5 +34,8 @@ class Command(BaseCommand):
         stamps = timestamps_verify()  # every stored trusted timestamp against the chains as they are now
         for line in stamps:
             self.stdout.write(line)
-        if problems or stamps:
+        bundles = bundles_verify()  # court bundles' sealed files
+        for line in bundles:
+            self.stdout.write(line)
+        if problems or stamps or bundles:
             raise SystemExit(1)
