@@ -10,6 +10,7 @@ import io
 import json
 import struct
 import uuid
+import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -339,3 +340,39 @@ def test_the_coordinates_serial_and_owner_are_never_stored_in_plaintext(
         dump = pg_dump(str(connection.settings_dict["NAME"]), connection.settings_dict, require_tool("pg_dump"))
         hits += scan_bytes("pg_dump", dump, canaries)
     assert not hits, "\n".join(hits)
+
+
+def test_an_office_documents_author_is_shown_and_warned_about(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as docx:
+        docx.writestr("[Content_Types].xml", "<Types/>")
+        docx.writestr("word/document.xml", "<w:document/>")
+        docx.writestr("docProps/core.xml", (
+            '<cp:coreProperties xmlns:cp="c" xmlns:dc="d" xmlns:dcterms="t">'
+            "<dc:creator>Сидоров И. П.</dc:creator><cp:lastModifiedBy>Командир в/ч 12345</cp:lastModifiedBy>"
+            '<dcterms:created xsi:type="dcterms:W3CDTF">2025-10-01T09:00:00Z</dcterms:created></cp:coreProperties>'))
+        docx.writestr("docProps/app.xml", "<Properties><Application>Microsoft Office Word</Application></Properties>")
+    client = verified_client(anna)
+    item = _upload(client, case, "рапорт.docx", buffer.getvalue())
+    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    for shown in ("Сидоров И. П.", "Командир в/ч 12345", "2025-10-01T09:00:00Z", "Microsoft Office Word"):
+        assert shown in html
+    assert "имя автора" in html
+    refused = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/", follow=True)
+    assert "Удалить метаданные из файла такого типа здесь нельзя" in refused.content.decode()
+
+
+def test_a_photo_whose_exif_is_broken_is_still_kept_shown_and_cleaned(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    broken = b"Exif\0\0" + b"II*\0" + struct.pack("<I", 8) + struct.pack("<H", 40) + b"\xff" * 30
+    jpeg = b"\xff\xd8" + JFIF + _segment(0xE1, broken) + PICTURE + SCAN_DATA + b"\xff\xd9"
+    client = verified_client(anna)
+    item = _upload(client, case, "broken.jpg", jpeg)
+    page = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/")
+    assert "Метаданных в файле не найдено." in page.content.decode()
+    client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/")
+    copy = EvidenceItem.objects.get(parent=item)
+    assert _content(copy, anna) == b"\xff\xd8" + JFIF + PICTURE + SCAN_DATA + b"\xff\xd9"

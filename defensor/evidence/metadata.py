@@ -3,9 +3,10 @@ kept in the item's sealed ``metadata`` field; and whether that could identify ou
 
 Where it comes from: ExifRead for images (JPEG, TIFF, HEIC, WebP, PNG's eXIf; GPS, camera make,
 model and serial, owner, dates, software), hachoir for other formats (video, audio, Office OLE
-files, archives' own headers), and two small readers of our own for what neither library reports:
-a PNG's text chunks and a PDF's document information (literal strings only). Nothing is executed,
-rendered or unpacked; every reader works on bytes in memory.
+files), and small readers of our own for what neither library reports: a PNG's text chunks, a PDF's
+document information (literal strings only) and an Office Open XML document's two property parts
+(``docProps/core.xml``, ``app.xml``: author, last editor, dates; each read capped, nothing else of
+the zip is opened). Nothing is executed or rendered; every reader works on bytes in memory.
 
 How much is read: the first ``DEFENSOR_EVIDENCE_METADATA_BYTES`` of the plaintext (16 MB by
 default), decrypted from the sealed blob into memory (never to disk). That is the whole file for
@@ -22,10 +23,12 @@ for a working copy, ``derived_from`` (evidence.derive).
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import json
 import re
 import struct
+import zipfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -52,8 +55,8 @@ _SERIAL_TAGS = {"EXIF BodySerialNumber", "EXIF LensSerialNumber", "Image CameraS
                 "MakerNote SerialNumber", "MakerNote InternalSerialNumber", "MakerNote SerialNumberFormat"}
 _OWNER_TAGS = {"EXIF CameraOwnerName", "MakerNote OwnerName", "Image CameraOwnerName"}
 _AUTHOR_TAGS = {"Image Artist", "Image XPAuthor", "Image Copyright"}
-_AUTHOR_KEYS = {"author", "artist", "creator", "producer_person", "last modified by", "lastmodifiedby",
-                "last_modification_author", "copyright", "writer"}
+_AUTHOR_KEYS = {"author", "artist", "producer_person", "last modified by", "last_modification_author", "copyright",
+                "writer"}
 _SKIPPED_EXIF = ("JPEGThumbnail", "TIFFThumbnail", "Thumbnail ", "EXIF MakerNote", "MakerNote Tag ",
                  "Image PrintIM", "EXIF UserComment")
 
@@ -89,11 +92,14 @@ class _Found:
         self.gps: dict[str, float] | None = None
         self.unreadable: list[str] = []
 
-    def add(self, group: str, key: str, value: object) -> None:
+    def add(self, group: str, key: str, value: object, *, identifies: str | None = None) -> None:
         text = _text(value)
         if not text or len(self.fields) >= MAX_FIELDS:
             return
         self.fields.append({"group": group, "key": key, "value": text})
+        if identifies:
+            self.identifying.add(identifies)
+            return
         lowered = key.lower()
         if key in _SERIAL_TAGS or "serial" in lowered:
             self.identifying.add("device_serial")
@@ -172,7 +178,31 @@ def _pdf_info(head: bytes, found: _Found) -> None:
         key, value = match.group(1).decode(), _pdf_string(match.group(2))
         if (key, value) not in seen:
             seen.add((key, value))
-            found.add("pdf", key, value)
+            found.add("pdf", key, value, identifies="author" if key == "Author" else None)
+
+
+_OOXML_PARTS = ("docProps/core.xml", "docProps/app.xml")
+_OOXML_PART_MAX = 256 * 1024
+_OOXML_ELEMENT = re.compile(
+    rb"<(?:\w+:)?(creator|lastModifiedBy|created|modified|lastPrinted|title|subject|description|keywords|"
+    rb"Company|Manager|Application|AppVersion|Template)\b[^>]{0,200}>([^<]{1,2000})</")
+_OOXML_AUTHORS = {"creator", "lastModifiedBy", "Manager"}
+
+
+def _ooxml(head: bytes, found: _Found) -> None:
+    """An Office Open XML document's properties (author, last editor, dates, application). Only
+    these two small parts are read, each capped, from the zip in memory; nothing else is unpacked."""
+    with zipfile.ZipFile(io.BytesIO(head)) as archive:
+        names = set(archive.namelist())
+        for part in _OOXML_PARTS:
+            if part not in names:
+                continue
+            with archive.open(part) as handle:
+                data = handle.read(_OOXML_PART_MAX)  # read, not trusted from the header: no bomb
+            for match in _OOXML_ELEMENT.finditer(data):
+                key = match.group(1).decode()
+                found.add("office", key, html.unescape(match.group(2).decode("utf-8", "replace")),
+                          identifies="author" if key in _OOXML_AUTHORS else None)
 
 
 def _hachoir(head: bytes, found: _Found) -> None:
@@ -194,6 +224,7 @@ def _hachoir(head: bytes, found: _Found) -> None:
             found.add(type(parser).__name__.removesuffix("File").lower() or "file", item.key, value.text)
 
 
+OOXML = "application/vnd.openxmlformats-officedocument"
 _EXIF_TYPES = ("image/jpeg", "image/heic", "image/webp", "image/png", "image/tiff")
 _NOT_PARSED = ("text/", "application/zip", "application/x-archive", "image/svg+xml", "application/xml")
 
@@ -209,6 +240,9 @@ def extract(head: bytes, media_type: str, *, complete: bool) -> dict[str, Any]:
         readers.append(("png", _png_text))
     if media_type == "application/pdf":
         readers.append(("pdf", _pdf_info))
+    elif media_type == OOXML:
+        if complete:  # a zip's directory is at its end
+            readers.append(("office", _ooxml))
     elif media_type not in _EXIF_TYPES and not media_type.startswith(_NOT_PARSED):
         readers.append(("hachoir", _hachoir))
     for name, reader in readers:
