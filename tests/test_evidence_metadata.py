@@ -376,3 +376,26 @@ def test_a_photo_whose_exif_is_broken_is_still_kept_shown_and_cleaned(
     client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/")
     copy = EvidenceItem.objects.get(parent=item)
     assert _content(copy, anna) == b"\xff\xd8" + JFIF + PICTURE + SCAN_DATA + b"\xff\xd9"
+
+
+def _mp3(artist: str, title: str, frames: int) -> bytes:
+    """An ID3v2.4 tag (artist, title) before ``frames`` silent MPEG-1 layer III frames."""
+    def text_frame(frame_id: bytes, text: str) -> bytes:
+        data = b"\x03" + text.encode()
+        return frame_id + struct.pack(">I", len(data)) + b"\0\0" + data
+    body = text_frame(b"TPE1", artist) + text_frame(b"TIT2", title)
+    size = bytes([(len(body) >> shift) & 0x7F for shift in (21, 14, 7, 0)])
+    return b"ID3\x04\x00\x00" + size + body + (b"\xff\xfb\x90\x64" + b"\0" * 413) * frames
+
+
+def test_a_recordings_artist_is_read_by_hachoir_even_when_only_its_beginning_is_read(
+    anna: User, case: Case, verified_client: Callable[[User], Client], settings: object
+) -> None:
+    settings.DEFENSOR_EVIDENCE_METADATA_BYTES = 4096  # type: ignore[attr-defined]
+    client = verified_client(anna)
+    item = _upload(client, case, "запись.mp3", _mp3("Ivan Sidorov", "Zapis razgovora", 40))  # 16 KB
+    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    assert "Ivan Sidorov" in html
+    assert "Zapis razgovora" in html
+    assert "имя автора" in html
+    assert "Файл большой: метаданные искали только в его начале." in html
