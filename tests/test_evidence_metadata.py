@@ -227,7 +227,8 @@ def test_anna_sees_the_photos_metadata_is_warned_and_shares_a_working_copy_witho
     copy_derived = CustodyEvent.objects.get(item=copy, kind="derived")
     assert copy_derived.details == {"parent": str(item.pk), "parent_sha256_in_metadata": True,
                                     "removed": ["app1", "app13", "com"]}
-    assert CustodyEvent.objects.get(item=item, kind="derived").details == {"working_copy": str(copy.pk)}
+    assert CustodyEvent.objects.get(item=item, kind="derived").details == {"parent": str(item.pk),
+                                                                         "working_copy": str(copy.pk)}
     audit = AuditEvent.objects.get(action="evidence.derived")
     assert audit.details == {"case": case.pk, "number": 2, "parent": str(item.pk), "parent_number": 1,
                              "removed": ["app1", "app13", "com"]}

@@ -3,7 +3,7 @@
 A working copy is a new item (``parent`` = the original, same source) whose content is the
 original's with the metadata segments taken out, byte for byte otherwise: nothing is decoded or
 re-encoded, so the picture is exactly the original's. The original never changes. Both items get a
-``derived`` custody event (the parent's names the copy; the copy's names the parent and says that
+``derived`` custody event naming the parent (the parent's also names the copy; the copy's says that
 the parent's SHA-256 is recorded in the copy's sealed metadata, under ``derived_from``).
 
 JPEG: the markers are walked; APP1 (Exif, XMP), APP13 (IPTC/Photoshop), COM, the vendor blocks
@@ -241,7 +241,8 @@ def item_working_copy(*, item: EvidenceItem, actor: User, keyring: KeyRing) -> E
         details: dict[str, Any] = {"parent": str(item.pk), "parent_sha256_in_metadata": True,
                                    "removed": sorted(removed)}
         custody_append(item=copy, kind=CustodyKind.DERIVED, actor=actor, details=details)
-        custody_append(item=item, kind=CustodyKind.DERIVED, actor=actor, details={"working_copy": str(copy.pk)})
+        custody_append(item=item, kind=CustodyKind.DERIVED, actor=actor,
+                       details={"parent": str(item.pk), "working_copy": str(copy.pk)})
         log_action(action="evidence.derived", actor=actor, target=copy, details={
             "case": case.pk, "number": copy.number, "parent": str(item.pk), "parent_number": item.number,
             "removed": sorted(removed)})
