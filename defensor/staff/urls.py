@@ -7,9 +7,9 @@ from defensor.cases import views as cases
 from defensor.deadlines import calendar_views
 from defensor.deadlines import staff_views as deadlines
 from defensor.documents import views as documents
+from defensor.evidence import bundle_views as evidence_bundle
 from defensor.evidence import meta_views as evidence_meta
 from defensor.evidence import review_views as evidence_review
-from defensor.evidence import bundle_views as evidence_bundle
 from defensor.evidence import views as evidence
 from defensor.intake import accept_views as accept
 from defensor.intake import triage_views as triage
@@ -61,18 +61,18 @@ urlpatterns = [
     path("cases/<int:case_id>/evidence/upload/", evidence.evidence_upload_view, name="evidence-upload"),
     path("cases/<int:case_id>/evidence/<uuid:item_id>/download/", evidence.evidence_download_view,
          name="evidence-download"),
+    path("cases/<int:case_id>/evidence/<uuid:item_id>/", evidence_meta.evidence_item_view, name="evidence-item"),
+    path("cases/<int:case_id>/evidence/<uuid:item_id>/working-copy/", evidence_meta.evidence_working_copy_view,
+         name="evidence-working-copy"),
+    path("cases/<int:case_id>/evidence/bundle/", evidence_bundle.evidence_bundle_view, name="evidence-bundle"),
+    path("cases/<int:case_id>/evidence/bundle/<uuid:bundle_id>/download/",
+         evidence_bundle.evidence_bundle_download_view, name="evidence-bundle-download"),
     path("cases/<int:case_id>/evidence/<uuid:item_id>/status/", evidence_review.evidence_status_view,
          name="evidence-status"),
     path("cases/<int:case_id>/evidence/<uuid:item_id>/labels/", evidence_review.evidence_labels_view,
          name="evidence-labels"),
     path("cases/<int:case_id>/evidence/<uuid:item_id>/links/", evidence_review.evidence_links_view,
          name="evidence-links"),
-    path("cases/<int:case_id>/evidence/bundle/", evidence_bundle.evidence_bundle_view, name="evidence-bundle"),
-    path("cases/<int:case_id>/evidence/bundle/<uuid:bundle_id>/download/",
-         evidence_bundle.evidence_bundle_download_view, name="evidence-bundle-download"),
-    path("cases/<int:case_id>/evidence/<uuid:item_id>/", evidence_meta.evidence_item_view, name="evidence-item"),
-    path("cases/<int:case_id>/evidence/<uuid:item_id>/working-copy/", evidence_meta.evidence_working_copy_view,
-         name="evidence-working-copy"),
     path("cases/<int:case_id>/roster/", cases.case_roster_view, name="case-roster"),
     path("cases/<int:case_id>/roster/status/", cases.case_roster_status_view, name="case-roster-status"),
     path("cases/<int:case_id>/roster/events/", cases.case_roster_events_view, name="case-roster-events"),
