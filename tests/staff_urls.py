@@ -44,6 +44,6 @@ def staff_urls_behind_login() -> list[StaffUrl]:
         ).replace("<int:event_id>", "<event>").replace("<int:deadline_id>", "<deadline>").replace(
             "<int:reminder_id>", "<reminder>"
         ).replace("<int:document_id>", "<document>").replace("<int:template_id>", "<template>").replace(
-            "<uuid:item_id>", "<item>")
+            "<uuid:item_id>", "<item>").replace("<uuid:bundle_id>", "<bundle>")
         found.append(StaffUrl(name=str(pattern.name), route=route, view=pattern.callback))
     return found

@@ -258,6 +258,20 @@ def test_another_organisations_log_and_people_stay_hidden(
     assert client.get("/staff/audit/", {"actor": stranger.pk}).status_code == 400  # type: ignore[attr-defined]
 
 
+@pytest.mark.django_db
+def test_details_named_like_a_method_are_shown_on_the_log_page(
+    olga: User, verified_client: Callable[[User], object]
+) -> None:
+    # A court bundle's audit details count its "items": a template looked that key up before the
+    # dict's own items() method, and the whole log page failed.
+    log_action(action="evidence.bundle_built", actor=olga, details={"items": 3, "keys": ["a"], "values": 2})
+    page = verified_client(olga).get("/staff/audit/")  # type: ignore[attr-defined]
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "items=3" in text
+    assert "values=2" in text
+
+
 @pytest.mark.django_db(transaction=True)
 def test_cli_audit_verify_reports_tampering(olga: User, clean_env: dict[str, str]) -> None:
     with transaction.atomic():

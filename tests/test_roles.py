@@ -21,6 +21,7 @@ from defensor.deadlines.models import Reminder
 from defensor.documents.catalogue import uploaded_info
 from defensor.documents.models import DocumentTemplate
 from defensor.documents.services import document_request, template_upload
+from defensor.evidence.bundle import bundle_request
 from defensor.evidence.models import Source
 from defensor.evidence.services import item_ingest
 from defensor.intake.models import Submission
@@ -79,7 +80,7 @@ def _request(client: Client, url: StaffUrl, target: User, submission: Submission
                     case=case.pk, claimant=case.claimants.get().pk, task=case.tasks.get().pk,
                     event=case.events.get().pk, deadline=case.deadlines.get().pk, reminder=reminder.pk,
                     document=case.documents.get().pk, template=DocumentTemplate.objects.get().pk,
-                    item=case.evidence.get().pk)
+                    item=case.evidence.get().pk, bundle=case.evidence_bundles.get().pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -114,8 +115,9 @@ def test_each_role_reaches_exactly_the_documented_pages(
                                content=docx_of("{{ case.number }}"))
     document_request(case=case, requested_by=team[Role.LAWYER], keyring=lawyer_keys, template=uploaded_info(template),
                      inputs={})
-    item_ingest(case=case, source=Source.UPLOAD, stream=io.BytesIO(b"%PDF-1.4\n"), name="a.pdf",
-                added_by=team[Role.LAWYER], keyring=lawyer_keys)
+    item = item_ingest(case=case, source=Source.UPLOAD, stream=io.BytesIO(b"%PDF-1.4\n"), name="a.pdf",
+                       added_by=team[Role.LAWYER], keyring=lawyer_keys)
+    bundle_request(case=case, item_ids=[str(item.pk)], requested_by=team[Role.LAWYER], keyring=lawyer_keys)
     documented_urls = documented_url_permissions()
     documented_roles = documented_role_permissions()
     target = team[Role.VOLUNTEER] if role != Role.VOLUNTEER else team[Role.LAWYER]
