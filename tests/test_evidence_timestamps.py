@@ -250,7 +250,7 @@ def test_a_chain_rewritten_consistently_is_caught_only_by_its_timestamp(
     prev = "0" * 64
     for event in CustodyEvent.objects.filter(item=item).order_by("seq"):
         actor_id = pavel.pk if event.seq == 0 else event.actor_id
-        captured = (item.blob_sha256, bytes(item.sha256 or b"")) if event.kind == "captured" else None
+        captured = item.blob_sha256 if event.kind == "captured" else None
         digest = event_hash(item_id=item.pk, seq=event.seq, kind=event.kind, actor_id=actor_id, at=event.at,
                             details=event.details, prev_hash=prev, captured=captured)
         CustodyEvent.objects.filter(pk=event.pk).update(actor_id=actor_id, prev_hash=prev, hash=digest)

@@ -58,7 +58,7 @@ from defensor.cases.models import Case
 from defensor.core.errors import DefensorError, InvalidOperation
 from defensor.evidence.custody import blob_path, evidence_dir
 from defensor.evidence.models import Bundle, BundleStatus, CustodyEvent, CustodyKind, EvidenceItem, Source
-from defensor.evidence.services import BlobDamaged, _file_key_aad, custody_append, custody_verify
+from defensor.evidence.services import BlobDamaged, custody_append, custody_verify
 from defensor.evidence.timestamps import stamp_proofs, tsa_certificates_pem
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing
@@ -429,7 +429,7 @@ def _zip_info(name: str, when: datetime, size: int = 0) -> zipfile.ZipInfo:
 
 def _write_original(archive: zipfile.ZipFile, info: zipfile.ZipInfo, entry: _Entry, sealer: RecordSealer) -> int:
     """Stream one original from its blob into the ZIP; its SHA-256 and size must be the sealed ones."""
-    key = crypto.decrypt(sealer.key, bytes(entry.item.file_key), aad=_file_key_aad(entry.item))
+    key = base64.b64decode(entry.item.decrypt_with(sealer.key, only=["file_key"]).file_key or "")
     digest, size = hashlib.sha256(), 0
     with archive.open(info, "w") as target:
         for chunk in decrypt_chunks(blob_path(entry.item.blob), key):

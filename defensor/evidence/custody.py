@@ -42,15 +42,16 @@ def blob_path(blob: str) -> Path:
 
 
 def event_hash(*, item_id: object, seq: int, kind: str, actor_id: int | None, at: datetime,
-               details: dict[str, Any], prev_hash: str, captured: tuple[str, bytes] | None = None) -> str:
+               details: dict[str, Any], prev_hash: str, captured: str | None = None) -> str:
+    """The event's hash; ``captured``: for the first event, the SHA-256 of the blob's ciphertext
+    (what was stored is bound into the chain; not the sealed fields' ciphertext, which a rotation
+    of the case's key legitimately re-seals)."""
     payload: dict[str, Any] = {
         "item": str(item_id), "seq": seq, "kind": kind, "actor": actor_id,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"), "details": details, "prev": prev_hash,
     }
     if captured is not None:
-        blob_sha256, sealed_sha256 = captured
-        payload["blob_sha256"] = blob_sha256
-        payload["sealed_sha256"] = hashlib.sha256(sealed_sha256).hexdigest()
+        payload["blob_sha256"] = captured
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -82,7 +83,7 @@ def chain_problems(item: Any, events: list[Any]) -> list[Problem]:
             problems.append(Problem(item_id, "custody-first-not-captured", event.seq))
         if event.prev_hash != prev:
             problems.append(Problem(item_id, "custody-prev-hash", event.seq))
-        captured = (item.blob_sha256, bytes(item.sha256 or b"")) if event.kind == "captured" else None
+        captured = item.blob_sha256 if event.kind == "captured" else None
         expected = event_hash(item_id=item.pk, seq=event.seq, kind=event.kind, actor_id=event.actor_id, at=event.at,
                               details=event.details, prev_hash=event.prev_hash, captured=captured)
         if event.hash != expected:

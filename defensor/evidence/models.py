@@ -49,7 +49,10 @@ class EvidenceItem(EncryptedRecord):
     # The sealed file under the data directory's evidence/ folder, by a random name.
     blob = models.CharField(max_length=64, unique=True)
     blob_sha256 = models.CharField(max_length=64)  # of the ciphertext on disk
-    file_key = models.BinaryField()  # AEAD under the case's data key, bound to this item
+    # The blob's random key (base64), sealed under the case's data key like every other field, so a
+    # rotation of the case's key re-seals it with them (as AEAD beside the fields it was left
+    # under the destroyed key, and the file unreadable).
+    file_key = EncryptedField()
     name = EncryptedField()
     media_type = EncryptedField()  # as sniffed from the content, not as named
     active_reasons = EncryptedField()  # JSON list of codes: why the file is flagged

@@ -13,6 +13,7 @@ turns each carried file into an item (once per case and attachment).
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -70,10 +71,6 @@ def _require(*, actor: User, case: Case) -> None:
     require_record_access(user=actor, material=case.data_key)
 
 
-def _file_key_aad(item: EvidenceItem) -> bytes:
-    return f"evidence.file_key.{item.pk}.case:{item.case_id}".encode()
-
-
 def new_blob_name() -> str:
     return uuid.uuid4().hex
 
@@ -89,7 +86,7 @@ def custody_append(*, item: EvidenceItem, kind: CustodyKind, actor: User | None,
     prev = last.hash if last is not None else GENESIS
     at = timezone.now()
     details = dict(details or {})
-    captured = (locked.blob_sha256, bytes(locked.sha256 or b"")) if kind == CustodyKind.CAPTURED else None
+    captured = locked.blob_sha256 if kind == CustodyKind.CAPTURED else None
     event = CustodyEvent(
         item=locked, seq=seq, kind=kind, actor=actor, at=at, details=details, prev_hash=prev,
         hash=event_hash(item_id=locked.pk, seq=seq, kind=str(kind), actor_id=actor.pk if actor else None, at=at,
@@ -115,9 +112,9 @@ def _item_record(*, case: Case, source: Source, sealed: SealedBlob, name: str, a
         blob=sealed.blob, blob_sha256=sealed.stored.blob_sha256, added_by=added_by, added_at=timezone.now(),
         attachment=attachment,
     )
-    item.file_key = crypto.encrypt(sealer.key, sealed.key, aad=_file_key_aad(item))
     item.encrypt(
-        sealer, name=name[:255] or "file", media_type=sealed.scan.media_type, active_reasons=json.dumps(reasons),
+        sealer, file_key=base64.b64encode(sealed.key).decode(), name=name[:255] or "file",
+        media_type=sealed.scan.media_type, active_reasons=json.dumps(reasons),
         sha256=sealed.stored.sha256, size=str(sealed.stored.size), metadata=metadata, url=url or None,
         platform=platform or None, captured_at=captured_at.isoformat() if captured_at else None,
         captured_with=captured_with or None, tags=json.dumps([]),
@@ -226,7 +223,7 @@ def case_files_collect(*, case: Case, actor: User, keyring: KeyRing) -> Collecte
 
 
 def item_file_key(*, item: EvidenceItem, keyring: KeyRing) -> bytes:
-    return crypto.decrypt(keyring.material(item.data_key_id), bytes(item.file_key), aad=_file_key_aad(item))
+    return base64.b64decode(item.decrypt(keyring, only=["file_key"]).file_key or "")
 
 
 def item_open(*, item: EvidenceItem, reader: User, keyring: KeyRing, purpose: str) -> tuple[Decrypted, Iterator[bytes]]:
