@@ -141,7 +141,8 @@ def test_pavel_takes_an_item_into_review_and_anna_verifies_it_through_the_pages(
 
 @pytest.mark.parametrize(("start", "status", "message"), [
     ("new", "verified", "не может следовать"),  # a review first
-    ("verified", "in_review", "не может следовать"),  # a verified item stays verified
+    ("verified", "in_review", "не может следовать"),  # doubt about a verified item is a dispute first
+    ("verified", "disputed", "Укажите в заметке причину"),  # with its reason
     ("in_review", "disputed", "Укажите в заметке причину"),  # a dispute needs its reason
     ("in_review", "rejected", "Укажите в заметке причину"),
 ])
@@ -367,3 +368,16 @@ def test_a_partner_lawyer_may_verify_and_the_roles_document_says_who_decides(
     roles = (Path(__file__).resolve().parent.parent / "docs" / "roles.md").read_text(encoding="utf-8")
     assert "## Verifying evidence" in roles
     assert "not paralegals" in roles
+
+
+def test_a_verified_item_found_doubtful_later_is_disputed_with_its_reason_by_a_paralegal(
+    anna: User, pavel: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    item = _item(case, anna)
+    EvidenceItem.objects.filter(pk=item.pk).update(status="verified", verified_by=anna)
+    paralegal = verified_client(pavel)
+    assert 'value="disputed"' in _review(_page(paralegal, item))
+    _post(paralegal, item, "status", {"status": "disputed", "current": "verified", "note": "подпись не та"})
+    item.refresh_from_db()
+    assert item.status == "disputed"
+    assert CustodyEvent.objects.filter(item=item, kind="verified", details__status="disputed").exists()

@@ -62,7 +62,9 @@ class EvidenceTag:
 STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     ItemStatus.NEW: frozenset({ItemStatus.IN_REVIEW}),
     ItemStatus.IN_REVIEW: frozenset({ItemStatus.VERIFIED, ItemStatus.DISPUTED, ItemStatus.REJECTED}),
-    ItemStatus.VERIFIED: frozenset(),
+    # Doubt can come later (a forgery found, a source withdrawn): a verified item can be disputed,
+    # with the reason; it goes back to review from there.
+    ItemStatus.VERIFIED: frozenset({ItemStatus.DISPUTED}),
     ItemStatus.DISPUTED: frozenset({ItemStatus.IN_REVIEW}),
     ItemStatus.REJECTED: frozenset({ItemStatus.IN_REVIEW}),
 }
