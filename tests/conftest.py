@@ -198,3 +198,22 @@ def clean_env() -> dict[str, str]:
 
 
 __all__ = ["PASSWORD", "current_token", "keyring_of", "require_tool", "session_started"]
+
+
+def attach_file(submission: Submission, name: str, content: bytes, *, kind: str = "text") -> str:
+    """A file sent with a later message to ``submission`` (stored as intake stores it: sealed to the
+    intake key, the file encrypted as a stream). Returns the attachment's id."""
+    import io
+    import uuid
+
+    from defensor.intake.state import AttachedFile
+    from defensor.intake.uploads import attachment_path
+    from defensor.keys import crypto
+    from defensor.keys.streams import encrypt_file
+
+    file_id = str(uuid.uuid4())
+    key = crypto.random_key()
+    encrypt_file(io.BytesIO(content), attachment_path(file_id), key, limit=len(content) + 1)
+    intake.submitter_message_add(submission=submission, text="",
+                                 files=[AttachedFile(id=file_id, key=key, name=name, type=kind, size=len(content))])
+    return file_id

@@ -27,7 +27,7 @@ from defensor.evidence.services import item_ingest
 from defensor.intake.models import Submission
 from defensor.people.models import Person
 from defensor.people.services import HandleInput, person_create
-from tests.conftest import keyring_of
+from tests.conftest import attach_file, keyring_of
 from tests.docx_files import docx_of
 from tests.staff_urls import StaffUrl, staff_urls_behind_login
 
@@ -80,7 +80,8 @@ def _request(client: Client, url: StaffUrl, target: User, submission: Submission
                     case=case.pk, claimant=case.claimants.get().pk, task=case.tasks.get().pk,
                     event=case.events.get().pk, deadline=case.deadlines.get().pk, reminder=reminder.pk,
                     document=case.documents.get().pk, template=DocumentTemplate.objects.get().pk,
-                    item=case.evidence.get().pk, bundle=case.evidence_bundles.get().pk)
+                    item=case.evidence.get().pk, bundle=case.evidence_bundles.get().pk,
+                    attachment=submission.attachments.get().pk)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -94,6 +95,7 @@ def test_each_role_reaches_exactly_the_documented_pages(
     make_submission: Callable[..., Submission],
 ) -> None:
     submission = make_submission()
+    attach_file(submission, "справка.txt", b"text")  # for the request's file download
     # A person record every role that may open cases can read (records are per-key; see test_keys).
     person = person_create(created_by=team[Role.LAWYER], keyring=keyring_of(team[Role.LAWYER]), full_name="Тест",
                            handles=[HandleInput(kind="phone", value="+79161234567")])

@@ -65,6 +65,7 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "person.unmerged": _("Merge of a person record undone"),
     "person.read": _("Person records read"),
     "submission.read": _("Request read"),
+    "submission.file_downloaded": _("File of a request downloaded"),
     "submission.indexed": _("Requests made searchable (search digests computed)"),
     "submission.searched": _("Requests searched"),
     "submission.status_changed": _("Status of a request changed"),

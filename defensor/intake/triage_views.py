@@ -14,11 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,13 +32,13 @@ from defensor.accounts.permissions import Perm, acting_user, require_permission,
 from defensor.cases.procedures import suggested_kind
 from defensor.cases.selectors import case_for, group_cases_for
 from defensor.core.errors import DefensorError
-from defensor.intake import receipts, search, services
+from defensor.intake import files, receipts, search, services
 from defensor.intake.accept_views import bulk_accept_page
 from defensor.intake.canned import UnknownReply, canned_replies, canned_reply
 from defensor.intake.carry import Carried, carried_facts
 from defensor.intake.forms import StepForm, answer_rows, render_fields
 from defensor.intake.matches import CERTAIN_WHY, certain_candidate, open_case_of
-from defensor.intake.models import OPEN_STATUSES, Channel, Status, Submission
+from defensor.intake.models import OPEN_STATUSES, Attachment, Channel, Status, Submission
 from defensor.intake.questionnaire import default_questionnaire
 from defensor.intake.selectors import (
     InboxFilter,
@@ -304,6 +305,10 @@ def _submission_page(
     carried = None
     if decrypted is not None and keyring is not None and submission.status == Status.ACCEPTED:
         carried = carried_facts(submission=submission, answers=decrypted, keyring=keyring)
+    attached = None
+    if decrypted is not None and keyring is not None:
+        with contextlib.suppress(crypto.Tampered, NoAccess, KeyError, ValueError):
+            attached = files.submission_files(submission=submission, keyring=keyring)
     return render(request, "triage/submission.html", {
         "submission": submission,
         "answers": answers,
@@ -311,6 +316,7 @@ def _submission_page(
         "candidates": accept.candidates if accept else [],
         "certain_why": CERTAIN_WHY,
         "carried": carried,
+        "attached": attached,
         "thread": thread,
         "reasons": reasons,
         "checks": checks,
@@ -322,6 +328,40 @@ def _submission_page(
         "keys_locked": keyring is None,
         "is_open": submission.status in OPEN_STATUSES and submission.withdrawn_at is None,
     }, status=status)
+
+
+@staff_view(Perm.INTAKE_TRIAGE)
+@require_GET
+def submission_file_view(request: HttpRequest, submission_id: uuid.UUID, attachment_id: uuid.UUID) -> HttpResponse:
+    """One file of the request, only ever as a download: never rendered, previewed or sniffed."""
+    actor = acting_user(request)
+    submission = submission_for(actor=actor, submission_id=submission_id)
+    attachment = Attachment.objects.filter(submission=submission, pk=attachment_id).first()
+    keyring = keyring_for(request)
+    if attachment is None or submission.withdrawn_at is not None:
+        raise Http404
+    if keyring is None:
+        messages.error(request, _("Your keys are locked: log out and log in again."))
+        return redirect("staff:submission", submission.pk)
+    try:
+        opened = files.submission_file_download(submission=submission, attachment=attachment, reader=actor,
+                                                keyring=keyring)
+    except (NoAccess, crypto.Tampered, KeyError) as error:
+        raise Http404 from error
+    response = StreamingHttpResponse(opened.chunks, content_type="application/octet-stream")
+    # The sealed size: a download cut short by a changed file is visibly incomplete (keys.streams).
+    response["Content-Length"] = str(opened.size)
+    response["Content-Disposition"] = _attachment_disposition(opened.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "no-store"
+    return response  # type: ignore[return-value]  # staff_view's type knows HttpResponse only
+
+
+def _attachment_disposition(name: str) -> str:
+    """RFC 6266: an ASCII fallback name and the real one as filename* (UTF-8)."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name) or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=utf-8''{quote(name, safe='')}"
 
 
 def _submission_or_404(request: HttpRequest, submission_id: uuid.UUID) -> tuple[User, Submission]:

@@ -47,6 +47,8 @@ urlpatterns = [
     path("inbox/<uuid:submission_id>/assign/", triage.submission_assign_view, name="submission-assign"),
     path("inbox/<uuid:submission_id>/reply/", triage.submission_reply_view, name="submission-reply"),
     path("inbox/<uuid:submission_id>/accept/", triage.submission_accept_view, name="submission-accept"),
+    path("inbox/<uuid:submission_id>/files/<uuid:attachment_id>/", triage.submission_file_view,
+         name="submission-file"),
     path("recovery-kit/delete/", staff.recovery_kit_delete_view, name="recovery-kit-delete"),
     path("cases/", cases.case_list_view, name="cases"),
     path("cases/new/", cases.case_new_view, name="case-new"),

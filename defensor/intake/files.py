@@ -1,0 +1,158 @@
+"""A request's files for the team: listed on the request page, downloaded one by one.
+
+The list shows each file's name, size, the type its first bytes show, the SHA-256 of the original
+and whether it carries active content or is an archive (core.content: byte patterns only, nothing
+is opened, rendered or unpacked). The hash and the scan cost a full decryption of the file, so they
+are computed once, the first time a team member lists the file, and kept inside its sealed
+metadata (a plaintext hash would let whoever seizes the server confirm that it holds a known file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from defensor.accounts.models import User
+from defensor.audit.services import log_action
+from defensor.core.content import ContentScan
+from defensor.intake.models import Attachment, Submission
+from defensor.intake.services import _aad, submission_data_key
+from defensor.intake.uploads import attachment_path
+from defensor.keys import crypto
+from defensor.keys.keyring import KeyRing, NoAccess
+from defensor.keys.models import KeyMaterial
+from defensor.keys.streams import decrypt_chunks
+
+# The same words as the evidence section's (evidence.templatetags.evidence).
+REASON_LABELS = {
+    "html": _("a web page"),
+    "svg": _("an SVG picture (may run scripts)"),
+    "script": _("scripts"),
+    "macros": _("Office macros"),
+    "pdf_javascript": _("JavaScript in a PDF"),
+    "pdf_action": _("automatic actions in a PDF"),
+    "polyglot": _("two file formats in one"),
+}
+
+
+@dataclass(frozen=True)
+class SubmissionFile:
+    """One file of a request as the request page lists it (decrypted for the reader: render only)."""
+
+    id: str
+    name: str
+    size: int
+    media_type: str  # "" when the file could not be opened
+    sha256: str
+    reasons: tuple[str, ...]  # active content (core.content.ACTIVE_REASONS)
+    archive: bool
+    later: bool  # sent with a later message, not with the questionnaire
+    damaged: bool = False
+
+    @property
+    def reason_labels(self) -> list[str]:
+        return [str(REASON_LABELS.get(r, r)) for r in self.reasons]
+
+    def __repr__(self) -> str:
+        return f"<SubmissionFile {self.id}>"
+
+
+def _file_key(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> bytes:
+    if attachment.sealed_to_intake:
+        return crypto.unseal(keyring.material(submission.intake_key_id), bytes(attachment.file_key or b""))
+    key = submission_data_key(submission=submission, keyring=keyring)
+    return crypto.decrypt(key, bytes(attachment.file_key or b""), aad=_aad(submission.pk, f"file.{attachment.pk}"))
+
+
+def _meta(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> dict[str, Any]:
+    if attachment.sealed_to_intake:
+        raw = crypto.unseal(keyring.material(submission.intake_key_id), bytes(attachment.meta or b""))
+    else:
+        key = submission_data_key(submission=submission, keyring=keyring)
+        raw = crypto.decrypt(key, bytes(attachment.meta or b""), aad=_aad(submission.pk, f"meta.{attachment.pk}"))
+    return dict(json.loads(raw))
+
+
+def _meta_reseal(*, submission: Submission, attachment: Attachment, keyring: KeyRing, meta: dict[str, Any]) -> None:
+    """Keep what the scan found inside the sealed metadata, sealed the way it was."""
+    raw = json.dumps(meta, ensure_ascii=False).encode()
+    if attachment.sealed_to_intake:
+        public_key = bytes(KeyMaterial.objects.get(pk=submission.intake_key_id).public_key or b"")
+        sealed = crypto.seal(public_key, raw)
+    else:
+        key = submission_data_key(submission=submission, keyring=keyring)
+        sealed = crypto.encrypt(key, raw, aad=_aad(submission.pk, f"meta.{attachment.pk}"))
+    Attachment.objects.filter(pk=attachment.pk).update(meta=sealed)
+
+
+def _scanned(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> dict[str, Any]:
+    """The file read once, as a stream: its SHA-256, exact size, type and active content."""
+    key = _file_key(submission=submission, attachment=attachment, keyring=keyring)
+    digest, scan, size = hashlib.sha256(), ContentScan(), 0
+    for chunk in decrypt_chunks(attachment_path(str(attachment.pk)), key):
+        digest.update(chunk)
+        scan.feed(chunk)
+        size += len(chunk)
+    return {"sha256": digest.hexdigest(), "media_type": scan.media_type, "reasons": scan.reasons,
+            "archive": scan.archive, "size": size}
+
+
+@transaction.atomic
+def submission_files(*, submission: Submission, keyring: KeyRing) -> list[SubmissionFile]:
+    """The request's files, with the questionnaire's first and then those of later messages.
+
+    Raises ``NoAccess`` if the reader does not hold the intake key. A file listed for the first
+    time is read through once and what that found is sealed into its metadata (no audit event: the
+    listing is part of reading the request, which the page audits)."""
+    shown = []
+    attachments = Attachment.objects.filter(submission=submission).order_by("sealed_to_intake", "created_at", "pk")
+    for attachment in attachments:
+        meta = _meta(submission=submission, attachment=attachment, keyring=keyring)
+        damaged = False
+        if "sha256" not in meta:
+            try:
+                meta |= _scanned(submission=submission, attachment=attachment, keyring=keyring)
+            except (crypto.Tampered, OSError):
+                damaged = True
+            else:
+                _meta_reseal(submission=submission, attachment=attachment, keyring=keyring, meta=meta)
+        shown.append(SubmissionFile(
+            id=str(attachment.pk), name=str(meta.get("name") or ""), size=int(meta.get("size") or 0),
+            media_type=str(meta.get("media_type") or ""), sha256=str(meta.get("sha256") or ""),
+            reasons=tuple(meta.get("reasons") or ()), archive=bool(meta.get("archive")),
+            later=attachment.sealed_to_intake, damaged=damaged,
+        ))
+    return shown
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    name: str
+    size: int
+    chunks: Iterator[bytes]
+
+    def __repr__(self) -> str:
+        return f"<OpenedFile {self.size} bytes>"
+
+
+@transaction.atomic
+def submission_file_download(
+    *, submission: Submission, attachment: Attachment, reader: User, keyring: KeyRing
+) -> OpenedFile:
+    """One file of the request, to stream to the reader; the download is an audited read (ids only).
+
+    Raises ``NoAccess`` without the intake key."""
+    if attachment.submission_id != submission.pk:
+        raise NoAccess()
+    key = _file_key(submission=submission, attachment=attachment, keyring=keyring)
+    meta = _meta(submission=submission, attachment=attachment, keyring=keyring)
+    log_action(action="submission.file_downloaded", actor=reader, target=submission,
+               details={"attachment": str(attachment.pk), "later": attachment.sealed_to_intake})
+    return OpenedFile(name=str(meta.get("name") or "file"), size=int(meta.get("size") or 0),
+                      chunks=decrypt_chunks(attachment_path(str(attachment.pk)), key))
