@@ -207,3 +207,28 @@ def test_canary_no_file_name_or_hash_in_plaintext(
     hits = scan(files_under(Path(settings.DATA_DIR)), canaries)
     hits += scan_bytes("database", stored_bytes(*apps.get_models()), canaries)
     assert not hits, "\n".join(hits)
+
+
+def test_a_damaged_file_is_marked_and_never_given_out_whole(
+    org_kit: OrganisationKit, anna: User, verified_client: Callable[[User], Client],
+    make_submission: Callable[..., Submission],
+) -> None:
+    from defensor.intake.uploads import attachment_path
+    from defensor.keys import crypto
+
+    submission = make_submission()
+    content = b"%PDF-1.4\n" + b"x" * 1000 + b"\n%%EOF\n"
+    file_id = attach_file(submission, "приказ.pdf", content, kind="pdf")
+    path = attachment_path(file_id)
+    blob = bytearray(path.read_bytes())
+    blob[-5] ^= 1
+    path.write_bytes(bytes(blob))
+    client = verified_client(anna)
+    page = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert 'data-testid="file-damaged"' in page
+    assert hashlib.sha256(content).hexdigest() not in page
+    response = client.get(f"/staff/inbox/{submission.pk}/files/{file_id}/")
+    received: list[bytes] = []
+    with pytest.raises(crypto.Tampered):
+        received.extend(response.streaming_content)  # type: ignore[attr-defined]
+    assert len(b"".join(received)) < len(content)
