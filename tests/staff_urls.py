@@ -24,7 +24,8 @@ class StaffUrl:
                    "task": 999999, "event": 999999, "deadline": 999999, "reminder": 999999, "document": 999999,
                    "template": 999999, "item": "00000000-0000-0000-0000-000000000000",
                    "submission": "00000000-0000-0000-0000-000000000000",
-                   "attachment": "00000000-0000-0000-0000-000000000000"}
+                   "attachment": "00000000-0000-0000-0000-000000000000",
+                   "bundle": "00000000-0000-0000-0000-000000000000"}
         for key, value in {**nowhere, **ids}.items():
             result = result.replace(f"<{key}>", str(value))
         return result
