@@ -41,6 +41,13 @@ def _bin_files() -> set[Path]:
     return set(attachments_dir().glob("*.bin"))
 
 
+@pytest.fixture(autouse=True)
+def own_attachments_folder(settings: Any, tmp_path: Path) -> None:
+    """Each test counts files in a folder of its own: other tests running at the same time (xdist)
+    write attachments too, and a shared folder made the counts of new files wrong."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 class NewFiles:
     """Files written under attachments/ since it was made (the folder outlives each test)."""
 
