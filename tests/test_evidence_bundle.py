@@ -144,7 +144,7 @@ def test_anna_chooses_items_and_downloads_a_bundle_that_validates_as_bagit(
     inventory = document_text((bag_dir / "opis-dokazatelstv.docx").read_bytes())
     assert "Опись доказательств" in inventory
     assert "Дело № 2026-0102" in inventory
-    for header in ("№", "Что это", "Источник", "Дата фиксации", "SHA-256", "Размер"):
+    for header in ("№", "Наименование (описание) доказательства", "Источник", "Дата фиксации", "SHA-256", "Размер"):
         assert header in inventory
     assert "Приказ об увольнении.pdf" in inventory
     assert "награждение.jpg" in inventory

@@ -298,7 +298,7 @@ def test_the_case_page_lists_evidence_by_status_newest_first_with_a_tag_filter(
     assert re.findall(r"файл-(\d)", groups["in_review"]) == ["5", "2"]  # newest first
     assert re.findall(r"файл-(\d)", groups["new"]) == ["1"]
     graphic = groups["in_review"].split("файл-5")[0]
-    assert "Тяжёлые кадры:" in graphic  # the warning comes before its name
+    assert "Содержит сцены насилия:" in graphic  # the warning comes before its name
     assert "файл-2" not in graphic
     assert "Видео задержания" in groups["in_review"]
     assert "Давление" in groups["in_review"]

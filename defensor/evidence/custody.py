@@ -3,8 +3,9 @@
 Each event's ``hash`` is SHA-256 over a canonical JSON encoding (sorted keys, no spaces, ASCII) of
 the item id, seq, kind, actor id, time (UTC, microseconds), details and the previous event's hash
 (``GENESIS`` for the first). The ``captured`` event also covers the SHA-256 of the blob's
-ciphertext and of the sealed ``sha256`` field's ciphertext: replacing the blob, or the sealed hash
-of the original, breaks the chain even if the item row is changed to match.
+ciphertext: replacing the blob breaks the chain even if the item row is changed to match. Sealed
+fields (the original's hash among them) are not covered: a rotation of the case's key re-seals
+them, and their AEAD binds each to its record.
 
 ``chain_problems`` finds: a hash that does not match, a previous hash that does not match, a gap or
 swap in the numbering (a deleted or reordered row), a time that goes backwards, a first event that

@@ -5,7 +5,7 @@ What is stamped: for every item whose chain grew since it was last stamped, the 
 custody event (the chain head), one Merkle tree per organisation (RFC 6962 shape: a leaf is
 SHA-256(0x00 ‖ head hash), a node SHA-256(0x01 ‖ left ‖ right)); the TSA signs SHA-256 of the
 root. A chain head covers the whole chain up to it and, through the ``captured`` event, the
-SHA-256 of the blob's ciphertext and of the sealed hash of the original — never the original's
+SHA-256 of the blob's ciphertext — never the original's
 plaintext SHA-256, so neither the TSA nor whoever seizes the server can confirm they hold a file.
 
 The token is stored with its leaves in order (which event of which item), so that
