@@ -15,6 +15,13 @@ from defensor.intake.models import Submission
 from tests.intake_visitor import DEFAULT_ANSWERS, PDF
 from tests.test_browser import browser  # noqa: F401 - the chromium fixture
 
+
+def _shows(page: Any, text: str) -> None:
+    """Wait until the page that a click opened shows the text (a click does not wait for the next page to load)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("body")).to_contain_text(text)
+
 SHOTS = Path(settings.DATA_DIR) / "screenshots" / "intake"
 
 
@@ -62,7 +69,7 @@ def test_the_whole_intake_in_chromium_without_javascript(browser: Any, live_serv
         page.click("button[value=next]")
         errors = page.locator(".error").all_inner_texts()
         assert not errors, errors
-    assert "рапорт.pdf" in page.content()
+    _shows(page, "рапорт.pdf")
     page.screenshot(path=str(SHOTS / "review.png"), full_page=True)
     page.click("button[value=submit]")
 
@@ -81,7 +88,7 @@ def test_the_whole_intake_in_chromium_without_javascript(browser: Any, live_serv
     page.goto(f"{live_server.url}/receipt/")
     page.fill("input[name=receipt]", receipt.upper())
     page.click("form[action='/receipt/'] button[type=submit]")
-    assert "Мы получили ваше обращение" in page.content()
+    _shows(page, "Мы получили ваше обращение")
     page.fill("textarea[name=text]", "Можно звонить по вечерам.")
     page.click("form[action='/receipt/message/'] button[type=submit]")
     assert "отправлено" in page.locator("[role=status]").inner_text()
@@ -120,7 +127,7 @@ def test_a_file_refused_for_room_keeps_everything_typed_in_chromium(
     page.click("button[value=next]")
     # Page: the same step; the first file kept, the second refused by name, what was typed still there.
     assert "приказ.pdf" in page.locator(".error").all_inner_texts()[0]
-    assert "рапорт.pdf" in page.content()
+    _shows(page, "рапорт.pdf")
     page.screenshot(path=str(SHOTS / "file-over-form-cap.png"), full_page=True)
     assert page.input_value("[name=refusal_date]") == flat["refusal_date"]
     assert page.is_checked(f"input[name=refusal_method][value={flat['refusal_method']}]")
@@ -133,8 +140,8 @@ def test_a_file_refused_for_room_keeps_everything_typed_in_chromium(
     with page.expect_response(lambda response: response.url.endswith("/request/")) as answered:
         page.click("button[value=next]")
     assert answered.value.status == 503  # "try again later", not an error page
-    assert "попробуйте позже" in page.content()
-    assert "рапорт.pdf" in page.content()
+    _shows(page, "попробуйте позже")
+    _shows(page, "рапорт.pdf")
     page.screenshot(path=str(SHOTS / "file-disk-low.png"), full_page=True)
     assert page.input_value("[name=refusal_date]") == flat["refusal_date"]
     context.close()
