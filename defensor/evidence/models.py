@@ -63,9 +63,13 @@ class EvidenceItem(EncryptedRecord):
     platform = EncryptedField()
     captured_at = EncryptedField()  # ISO 8601
     captured_with = EncryptedField()
+    captured_by = EncryptedField()  # a saved public source: the id of the team member who captured it
     description = EncryptedField()
     tags = EncryptedField()  # JSON list
     verification_note = EncryptedField()
+    # JSON list of {"seq": the ``transferred`` custody event's seq, "note": free text}: a hand-over's
+    # note names people and places, so it is sealed here, never in the event's plaintext details.
+    handovers = EncryptedField()
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived")
     attachment = models.ForeignKey("intake.Attachment", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -105,7 +109,10 @@ class CustodyKind(models.TextChoices):
     VIEWED = "viewed", _("Viewed")
     DOWNLOADED = "downloaded", _("Downloaded")
     DERIVED = "derived", _("Working copy made")
+    # Older chains only: a status change was a ``verified`` event; new ones are ``status_changed``.
     VERIFIED = "verified", _("Verified")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    LABELLED = "labelled", _("Flags or tags changed")
     EXPORTED = "exported", _("Exported")
     TRANSFERRED = "transferred", _("Transferred")
 
