@@ -125,12 +125,13 @@ def test_pavel_takes_an_item_into_review_and_anna_verifies_it_through_the_pages(
     assert b"\xd0\xa1\xd0\xb2\xd0\xb5\xd1\x80\xd0\xb5\xd0\xbd\xd0\xbe" not in bytes(item.verification_note)  # sealed
     assert item.decrypt(keyring_of(anna)).verification_note == "Сверено с оригиналом приказа в суде"
 
-    # Custody: captured, then one "verified" event per change, each with the status codes.
-    assert _custody(item) == [
-        ("captured", {"source": "upload"}, anna.pk),
-        ("verified", {"status": "in_review", "from": "new"}, pavel.pk),
-        ("verified", {"status": "verified", "from": "in_review"}, anna.pk),
+    # Custody: captured, then one "status changed" event per change, each with the status codes only;
+    # the decision's time is its event's.
+    assert [(kind, details, actor) for kind, details, actor in _custody(item) if kind != "captured"] == [
+        ("status_changed", {"from": "new", "to": "in_review"}, pavel.pk),
+        ("status_changed", {"from": "in_review", "to": "verified"}, anna.pk),
     ]
+    assert CustodyEvent.objects.filter(item=item, kind="status_changed").latest("seq").at == item.verified_at
     assert custody_verify(item=item) == []
     audited = list(AuditEvent.objects.filter(action="evidence.status_changed", target_id=str(item.pk))
                    .order_by("pk").values_list("actor_id", "details"))
@@ -184,7 +185,7 @@ def test_disputed_and_rejected_go_back_into_review_and_a_stale_form_is_refused(
     _post(paralegal, item, "status", {"status": "in_review", "current": "rejected"})
     item.refresh_from_db()
     assert item.status == "in_review"
-    assert [d["status"] for kind, d, _a in _custody(item) if kind == "verified"] == [
+    assert [d["to"] for kind, d, _a in _custody(item) if kind == "status_changed"] == [
         "in_review", "disputed", "in_review", "rejected", "in_review"]
 
 
@@ -211,12 +212,18 @@ def test_flags_tags_and_description_are_saved_sealed_and_audited_by_field_names(
     assert sorted(event.details["fields"]) == ["description", "graphic", "tags"]
     assert "12345" not in json.dumps(event.details)
     assert "deployment" not in json.dumps(event.details)
+    # The chain records the flags as they now are and which fields changed, never the tags or the text.
+    assert [(kind, details, actor) for kind, details, actor in _custody(item) if kind == "labelled"] == [
+        ("labelled", {"identifies_client": False, "graphic": True, "fields": ["graphic", "tags", "description"]},
+         anna.pk)]
+    assert custody_verify(item=item) == []
     # A tag not on the list: refused, nothing changes.
     page = _post(client, item, "labels", {"description": "x", "tags": ["secret"]})
     assert "Выберите метки из списка" in page
     item.refresh_from_db()
     assert item.graphic
     assert AuditEvent.objects.filter(action="evidence.labels_changed").count() == 1
+    assert CustodyEvent.objects.filter(item=item, kind="labelled").count() == 1
 
 
 def test_links_to_claimants_and_events_show_both_ways_and_another_cases_are_refused(
@@ -380,4 +387,4 @@ def test_a_verified_item_found_doubtful_later_is_disputed_with_its_reason_by_a_p
     _post(paralegal, item, "status", {"status": "disputed", "current": "verified", "note": "подпись не та"})
     item.refresh_from_db()
     assert item.status == "disputed"
-    assert CustodyEvent.objects.filter(item=item, kind="verified", details__status="disputed").exists()
+    assert CustodyEvent.objects.filter(item=item, kind="status_changed", details__to="disputed").exists()

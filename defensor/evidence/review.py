@@ -7,9 +7,18 @@ the case's key) takes an item into review, marks it disputed, labels and links i
 verified or rejected (what the team will, or will not, put before a court) needs ``evidence.verify``
 (a lawyer, an administrator or a partner lawyer; not a paralegal).
 
-Each status change is a ``verified`` custody event carrying the status codes, and an audit event;
-flags, tags, description and links are audited by field names and ids only (the tags themselves are
-sealed: "deployment abroad" on an item says what the case is about).
+Each status change is a ``status_changed`` custody event whose details are the two status codes
+(``{"from": "in_review", "to": "verified"}``; older chains have ``verified`` events with
+``{"status", "from"}``); a change of flags, tags or description is a ``labelled`` custody event whose
+details are the two flags as they now are and the NAMES of the fields changed
+(``{"identifies_client": false, "graphic": true, "fields": ["graphic", "tags"]}``). The check of the
+chain (evidence.verify) reads the last status and flags from these keys.
+
+The tag codes themselves are not in the event, although they are our own fixed vocabulary and not
+a person's data: the chain is plaintext and kept (and exported in a court bundle's custody log), and
+"deployment_abroad" or "pressure" on an item says what the case is about, which is why the tags are
+sealed on the item in the first place. The flags are plaintext columns already. Links are audited
+by ids only.
 """
 
 from __future__ import annotations
@@ -20,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from defensor.access.services import record_sealer
@@ -119,7 +127,7 @@ def _locked(item: EvidenceItem) -> EvidenceItem:
 def item_status_set(*, item: EvidenceItem, status: str, actor: User, keyring: KeyRing, note: str = "",
                     expected: str | None = None) -> EvidenceItem:
     """Move the item to ``status`` (``expected``: the status the actor saw, refused if it changed
-    since), recording who, when and the sealed note; a ``verified`` custody event and an audit event."""
+    since), recording who, when and the sealed note; a ``status_changed`` custody event and an audit event."""
     _require(actor=actor, case=item.case)
     locked = _locked(item)
     previous = locked.status
@@ -133,10 +141,12 @@ def item_status_set(*, item: EvidenceItem, status: str, actor: User, keyring: Ke
     if status in NOTE_REQUIRED and not note:
         raise NoteRequired()
     sealer = record_sealer(material=locked.case.data_key, keyring=keyring)
+    event = custody_append(item=locked, kind=CustodyKind.STATUS_CHANGED, actor=actor,
+                           details={"from": previous, "to": status})
     locked.encrypt(sealer, verification_note=note or None)
-    locked.status, locked.verified_by, locked.verified_at = status, actor, timezone.now()
+    # The decision's time is its custody event's, so that the chain's check can match the two.
+    locked.status, locked.verified_by, locked.verified_at = status, actor, event.at
     locked.save(update_fields=["status", "verified_by", "verified_at", "verification_note"])
-    custody_append(item=locked, kind=CustodyKind.VERIFIED, actor=actor, details={"status": status, "from": previous})
     log_action(action="evidence.status_changed", actor=actor, target=locked, details={
         "case": locked.case_id, "number": locked.number, "from": previous, "to": status, "note": bool(note)})
     item.status, item.verified_by, item.verified_at = locked.status, actor, locked.verified_at
@@ -147,7 +157,8 @@ def item_status_set(*, item: EvidenceItem, status: str, actor: User, keyring: Ke
 @transaction.atomic
 def item_labels_set(*, item: EvidenceItem, actor: User, keyring: KeyRing, identifies_client: bool, graphic: bool,
                     tags: Iterable[str], description: str) -> list[str]:
-    """Set the flags, tags and description; returns the names of the fields that changed (audited)."""
+    """Set the flags, tags and description; returns the names of the fields that changed (a
+    ``labelled`` custody event and an audit event; nothing when nothing changed)."""
     _require(actor=actor, case=item.case)
     chosen = list(dict.fromkeys(tags))
     if any(tag not in EvidenceTag.codes for tag in chosen):
@@ -167,10 +178,12 @@ def item_labels_set(*, item: EvidenceItem, actor: User, keyring: KeyRing, identi
     locked.encrypt(sealer, tags=json.dumps(chosen), description=description or None)
     locked.identifies_client, locked.graphic = identifies_client, graphic
     locked.save(update_fields=["identifies_client", "graphic", "tags", "description"])
+    custody_append(item=locked, kind=CustodyKind.LABELLED, actor=actor, details={
+        "identifies_client": identifies_client, "graphic": graphic, "fields": changed})
     log_action(action="evidence.labels_changed", actor=actor, target=locked, details={
         "case": locked.case_id, "number": locked.number, "fields": changed})
     item.identifies_client, item.graphic = identifies_client, graphic
-    item.tags, item.description = locked.tags, locked.description
+    item.tags, item.description, item.custody_length = locked.tags, locked.description, locked.custody_length
     return changed
 
 
