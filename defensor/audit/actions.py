@@ -103,6 +103,8 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "evidence.labels_changed": _("Flags or tags of evidence changed"),
     "evidence.linked": _("Evidence linked to a claimant or an event"),
     "evidence.unlinked": _("Link of evidence to a claimant or an event removed"),
+    "evidence.transferred": _("Hand-over of evidence recorded"),
+    "evidence.custody_read": _("Chain of custody of evidence read"),
     "evidence.timestamped": _("Chains of custody given a trusted timestamp"),
     "evidence.timestamp_failed": _("Trusted timestamp could not be obtained"),
     "evidence.bundle_requested": _("Court bundle of evidence asked for"),
