@@ -11,6 +11,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from datetime import timedelta
@@ -338,3 +340,79 @@ def test_a_changed_bundle_is_not_given_out_and_verify_reports_it(
         call_command("evidence", "verify", stdout=out)
     assert exit_.value.code == 1
     assert out.getvalue().splitlines() == [f"bundle {bundle.pk}: blob-changed"]
+
+
+def _recomputed(log: dict[str, object]) -> bool:
+    """What a court's expert does with custody.json alone (hashlib and json, nothing of Defensor):
+    every event's hash recomputed from its fields, each chained to the one before it."""
+    for item in log["items"]:  # type: ignore[attr-defined]
+        prev = "0" * 64
+        for number, event in enumerate(item["events"]):
+            payload = {"item": item["id"], "seq": event["seq"], "kind": event["kind"], "actor": event["actor"],
+                       "at": event["at"], "details": event["details"], "prev": event["prev_hash"]}
+            if "blob_sha256" in event:
+                payload["blob_sha256"] = event["blob_sha256"]
+            encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+            if event["seq"] != number or event["prev_hash"] != prev:
+                return False
+            if hashlib.sha256(encoded.encode()).hexdigest() != event["hash"]:
+                return False
+            prev = event["hash"]
+        if prev != item["head"]:
+            return False
+    return True
+
+
+def test_a_court_expert_recomputes_the_bundles_custody_log_without_defensor(
+    anna: User, case: Case, verified_client: Callable[[User], Client], tmp_path: Path
+) -> None:
+    client = verified_client(anna)
+    items = _upload_all(client, case, FILES)
+    for status in ("in_review", "verified"):
+        client.post(f"/staff/cases/{case.pk}/evidence/{items[0].pk}/status/", {"status": status})
+    client.get(f"/staff/cases/{case.pk}/evidence/{items[1].pk}/download/")
+    client.post(f"/staff/cases/{case.pk}/evidence/bundle/", {"items": [str(item.pk) for item in items]})
+    content, _response = _download(client, case, Bundle.objects.get())
+    bag_dir = _unpacked(content, tmp_path / "unpacked")
+    bagit.Bag(str(bag_dir)).validate()  # README.txt is a tag file, in the tag manifest
+    assert "README.txt" in (bag_dir / "tagmanifest-sha256.txt").read_text()
+    info = (bag_dir / "bag-info.txt").read_text(encoding="utf-8")
+    assert "Custody-Log-Format: custody.json: for each event, hash = hex SHA-256" in info
+    assert "GENESIS = 64 zeros" in info
+
+    raw = (bag_dir / "custody.json").read_bytes()
+    log = json.loads(raw)
+    assert [len(item["events"]) for item in log["items"]] == [
+        CustodyEvent.objects.filter(item=item, at__lte=Bundle.objects.get().finished_at).count() for item in items]
+    kinds = [[event["kind"] for event in item["events"]] for item in log["items"]]
+    assert kinds[0] == ["captured", "status_changed", "status_changed"]
+    assert kinds[1] == ["captured", "downloaded"]
+    for item, stored in zip(log["items"], items, strict=True):
+        assert item["events"][0]["blob_sha256"] == stored.blob_sha256  # what the captured event binds
+        assert all("blob_sha256" not in event for event in item["events"][1:])
+    assert _recomputed(log)
+
+    # The program README.txt gives, run in the bag by a bare Python (-I: nothing of Defensor on its path).
+    readme = (bag_dir / "README.txt").read_text(encoding="utf-8")
+    assert "Как проверить цепочку хранения без Defensor" in readme
+    assert "How to check the chain of custody without Defensor" in readme
+    program = readme.split("run in this folder:\n\n", 1)[1].split("\n----", 1)[0]
+    done = subprocess.run([sys.executable, "-I", "-c", program], cwd=bag_dir, capture_output=True, text=True,
+                          check=False)
+    assert (done.returncode, done.stdout) == (0, "custody.json: every chain recomputes\n"), done.stderr
+
+    # One byte changed anywhere the hashes cover: the recomputation fails.
+    at = log["items"][0]["events"][1]["at"]
+    changed_at = at[:-8] + str((int(at[-8]) + 1) % 10) + at[-7:]  # one digit of the microseconds
+    tampered = raw.replace(at.encode(), changed_at.encode(), 1)
+    assert len(tampered) == len(raw)
+    assert tampered != raw
+    assert not _recomputed(json.loads(tampered))
+    (bag_dir / "custody.json").write_bytes(tampered)
+    done = subprocess.run([sys.executable, "-I", "-c", program], cwd=bag_dir, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode != 0
+    for field, value in (("kind", "viewed"), ("actor", 999), ("details", {"bundle": "x"})):
+        edited = json.loads(raw)
+        edited["items"][1]["events"][1][field] = value
+        assert not _recomputed(edited), field

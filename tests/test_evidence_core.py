@@ -339,7 +339,8 @@ def test_a_deleted_custody_row_is_found_in_the_middle_and_at_the_end(item_with_h
     CustodyEvent.objects.filter(item=item_with_history, seq=3).delete()
     code, lines = _verify()
     assert code == 1
-    assert lines == [f"evidence {item_with_history.pk}: custody-length"]
+    assert lines == [f"evidence {item_with_history.pk}: custody-length",
+                     f"evidence {item_with_history.pk}: custody-audit-mismatch kind=downloaded custody=2 audit=3"]
     CustodyEvent.objects.filter(item=item_with_history, seq=1).delete()
     code, lines = _verify()
     assert code == 1

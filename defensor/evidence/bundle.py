@@ -5,7 +5,8 @@ Inside the ZIP, under one folder named after the case number and the day::
 
     bagit.txt  bag-info.txt  manifest-sha256.txt  tagmanifest-sha256.txt
     data/<SHA-256 of the original>.<ext>     each original, byte for byte
-    custody.json                             the chain of custody of every item, as stored
+    custody.json                             the chain of custody of every item, every field its hashes cover
+    README.txt                               what the bag holds; how to recompute the chains without Defensor
     opis-dokazatelstv.docx                   «Опись доказательств» (№, what, source, date, SHA-256, size)
     timestamps/…                             trusted timestamp tokens, where the locker has them
 
@@ -56,7 +57,7 @@ from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.cases.models import Case
 from defensor.core.errors import DefensorError, InvalidOperation
-from defensor.evidence.custody import blob_path, evidence_dir
+from defensor.evidence.custody import CUSTODY_LOG_FORMAT, GENESIS, blob_path, event_time, evidence_dir
 from defensor.evidence.models import Bundle, BundleStatus, CustodyEvent, CustodyKind, EvidenceItem, Source
 from defensor.evidence.services import BlobDamaged, custody_append, custody_verify
 from defensor.evidence.timestamps import stamp_proofs, tsa_certificates_pem
@@ -315,29 +316,87 @@ def _bag_name(case: Case, when: datetime) -> str:
 
 
 def _custody_json(bundle: Bundle, entries: list[_Entry]) -> bytes:
+    """Every event of each item's chain with every field its hash covers (README.txt says how to
+    recompute them), the ``captured`` event with the SHA-256 of the blob's ciphertext it binds."""
     item_ids = [entry.item.pk for entry in entries]
     actors = dict(User.objects.filter(pk__in=CustodyEvent.objects.filter(item_id__in=item_ids)
                                       .values("actor_id")).values_list("pk", "username"))
     items = []
     for entry in entries:
-        events = CustodyEvent.objects.filter(item=entry.item).order_by("seq")
+        events = []
+        for event in CustodyEvent.objects.filter(item=entry.item).order_by("seq"):
+            exported: dict[str, Any] = {
+                "seq": event.seq, "kind": event.kind, "actor": event.actor_id,
+                "actor_name": actors.get(event.actor_id) if event.actor_id else None,
+                "at": event_time(event.at), "details": event.details, "prev_hash": event.prev_hash,
+                "hash": event.hash,
+            }
+            if event.kind == CustodyKind.CAPTURED:
+                exported["blob_sha256"] = entry.item.blob_sha256
+            events.append(exported)
         items.append({
             "number": entry.item.number, "id": str(entry.item.pk), "file": entry.path,
             "sha256": entry.values.sha256, "size": int(entry.values.size or 0),
-            "events": [{
-                "seq": event.seq, "kind": event.kind, "actor": event.actor_id,
-                "actor_name": actors.get(event.actor_id) if event.actor_id else None,
-                "at": event.at.isoformat(timespec="microseconds"), "details": event.details,
-                "prev_hash": event.prev_hash, "hash": event.hash,
-            } for event in events],
+            "head": events[-1]["hash"] if events else GENESIS, "events": events,
         })
     return json.dumps({
         "case": bundle.case.number, "bundle": str(bundle.pk),
         "made_at": timezone.now().isoformat(timespec="seconds"),
-        "chain": ("each event's hash is SHA-256 over its canonical JSON (item, seq, kind, actor, at, details, "
-                  "prev) and the previous event's hash; the first event is 'captured'"),
+        "format": CUSTODY_LOG_FORMAT, "genesis": GENESIS,
         "items": items,
     }, ensure_ascii=False, indent=2).encode()
+
+
+# How an expert recomputes the chains, as a program (not translated: it is code).
+_CHECK_PROGRAM = """import hashlib, json
+
+log = json.load(open("custody.json", encoding="utf-8"))
+for item in log["items"]:
+    prev = "0" * 64
+    for number, event in enumerate(item["events"]):
+        payload = {"item": item["id"], "seq": event["seq"], "kind": event["kind"], "actor": event["actor"],
+                   "at": event["at"], "details": event["details"], "prev": event["prev_hash"]}
+        if "blob_sha256" in event:
+            payload["blob_sha256"] = event["blob_sha256"]
+        encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        assert event["seq"] == number and event["prev_hash"] == prev, (item["number"], number)
+        assert hashlib.sha256(encoded.encode()).hexdigest() == event["hash"], (item["number"], number)
+        prev = event["hash"]
+    assert prev == item["head"], item["number"]
+print("custody.json: every chain recomputes")
+"""
+
+
+def _readme(case: Case, made_at: datetime) -> bytes:
+    """README.txt: what the bag holds and how to check the chain of custody without Defensor, in
+    Russian and in English."""
+    parts = []
+    for language in ("ru", "en"):
+        with translation.override(language):
+            parts.append("\n\n".join([
+                _("Court bundle of evidence, case No. %(number)s. Made on %(date)s.") % {
+                    "number": case_number_line(case), "date": _local(made_at)},
+                _("This folder is a BagIt bag (RFC 8493): manifest-sha256.txt lists the SHA-256 of each file in "
+                  "data/, tagmanifest-sha256.txt that of every other file."),
+                _("data/: each original, byte for byte, named by its SHA-256. opis-dokazatelstv.docx: the "
+                  "inventory of evidence. custody.json: the chain of custody of each item, every event in order. "
+                  "timestamps/: trusted timestamps of the chains, where there are any (see proofs.json)."),
+                _("How to check the chain of custody without Defensor: for each item in custody.json and each of "
+                  "its events in order, make the JSON object with the keys item (the item's id), seq, kind, actor, "
+                  "at, details and prev (the event's prev_hash), and blob_sha256 where the event has it. Encode it "
+                  "with the keys sorted, no spaces (',' and ':' as separators) and every character outside "
+                  "ASCII as a \\uXXXX escape. The SHA-256 of those bytes, in lowercase hexadecimal, is the event's "
+                  "hash."),
+                _("The times (at) are in UTC, ISO 8601 with microseconds and +00:00, as written in custody.json. "
+                  "The first event's prev_hash is 64 zeros (GENESIS); every other event's is the hash of the one "
+                  "before it; seq runs 0, 1, 2 and so on; the last hash is the item's head."),
+                _("The first event of each item is “captured”. Its blob_sha256 is the SHA-256 of the encrypted "
+                  "copy the organisation stores, so what was stored at capture is bound into the chain. The "
+                  "SHA-256 of the original (sha256 in custody.json, the file's name in data/) is checked against "
+                  "the file itself."),
+                _("The same check as a Python 3 program, run in this folder:"),
+            ]))
+    return (f"{parts[0]}\n\n{_CHECK_PROGRAM}\n----\n\n{parts[1]}\n\n{_CHECK_PROGRAM}").encode()
 
 
 def inventory_docx(*, case: Case, entries: Sequence[_Entry], made_at: datetime) -> bytes:
@@ -470,9 +529,11 @@ def _build(bundle: Bundle, sealer: RecordSealer, blob: str, key: bytes) -> Strea
                     ("Bagging-Time", timezone.localtime(made_at).isoformat(timespec="seconds")),
                     ("Bag-Software-Agent", "Defensor"),
                     ("Payload-Oxum", oxum),
+                    ("Custody-Log-Format", f"{CUSTODY_LOG_FORMAT}; see README.txt"),
                 ]).encode()),
                 ("manifest-sha256.txt", manifest.encode()),
                 ("custody.json", _custody_json(bundle, entries)),
+                ("README.txt", _readme(bundle.case, made_at)),
                 (INVENTORY_NAME, inventory_docx(case=bundle.case, entries=entries, made_at=made_at)),
                 *_tag_files(entries),
             ]

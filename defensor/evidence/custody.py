@@ -7,10 +7,16 @@ ciphertext: replacing the blob breaks the chain even if the item row is changed 
 fields (the original's hash among them) are not covered: a rotation of the case's key re-seals
 them, and their AEAD binds each to its record.
 
-``chain_problems`` finds: a hash that does not match, a previous hash that does not match, a gap or
-swap in the numbering (a deleted or reordered row), a time that goes backwards, a first event that
-is not ``captured``, fewer or more events than the item counts (a deleted last event), and a blob
-whose ciphertext SHA-256 differs from the record's (a changed byte) or that is missing.
+``chain_problems`` finds: an item without any event, a hash that does not match, a previous hash
+that does not match, a gap or swap in the numbering (a deleted or reordered row), a time that goes
+backwards, a first event that is not ``captured``, fewer or more events than the item counts (a
+deleted last event), and a blob whose ciphertext SHA-256 differs from the record's (a changed byte)
+or that is missing. What one chain cannot show by itself (a last event deleted with the count
+lowered to match, a status changed in the database, a whole item deleted) is checked against the
+audit log, the timestamps and the bundles in ``evidence.verify``.
+
+The encoding is written out for a court's expert, who recomputes it without Defensor from a
+bundle's ``custody.json`` (``CUSTODY_LOG_FORMAT``, put into the bag's README.txt).
 """
 
 from __future__ import annotations
@@ -27,6 +33,15 @@ from django.conf import settings
 from defensor.keys.streams import file_sha256
 
 GENESIS = "0" * 64
+
+# The chain's encoding in one line, for a court bundle's bag-info.txt (and its README.txt).
+CUSTODY_LOG_FORMAT = (
+    "custody.json: for each event, hash = hex SHA-256 of the JSON object "
+    '{"item": item id, "seq", "kind", "actor": actor id or null, "at", "details", "prev": previous hash} '
+    '(plus "blob_sha256" in the captured event), keys sorted, separators "," and ":" without spaces, '
+    "ASCII only (\\uXXXX escapes); at = UTC ISO 8601 with microseconds and +00:00; "
+    "prev of the first event = GENESIS = 64 zeros"
+)
 
 
 def evidence_dir() -> Path:
@@ -49,7 +64,7 @@ def event_hash(*, item_id: object, seq: int, kind: str, actor_id: int | None, at
     of the case's key legitimately re-seals)."""
     payload: dict[str, Any] = {
         "item": str(item_id), "seq": seq, "kind": kind, "actor": actor_id,
-        "at": at.astimezone(UTC).isoformat(timespec="microseconds"), "details": details, "prev": prev_hash,
+        "at": event_time(at), "details": details, "prev": prev_hash,
     }
     if captured is not None:
         payload["blob_sha256"] = captured
@@ -57,23 +72,34 @@ def event_hash(*, item_id: object, seq: int, kind: str, actor_id: int | None, at
     return hashlib.sha256(encoded.encode()).hexdigest()
 
 
+def event_time(at: datetime) -> str:
+    """An event's time as it enters the hash: UTC, ISO 8601 with microseconds and ``+00:00``."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong, named by ids and a code only."""
+    """One thing wrong, named by ids and a code only: ``subject`` is what ``item_id`` names
+    (an evidence item, a case, an audit event, a bundle), ``detail`` a code or a number."""
 
     item_id: str
     code: str
     seq: int | None = None
+    subject: str = "evidence"
+    detail: str = ""
 
     def __str__(self) -> str:
         where = f" seq={self.seq}" if self.seq is not None else ""
-        return f"evidence {self.item_id}: {self.code}{where}"
+        detail = f" {self.detail}" if self.detail else ""
+        return f"{self.subject} {self.item_id}: {self.code}{where}{detail}"
 
 
 def chain_problems(item: Any, events: list[Any]) -> list[Problem]:
     """What is wrong with one item's chain and blob (``events`` in ``seq`` order)."""
     item_id = str(item.pk)
     problems: list[Problem] = []
+    if not events:
+        problems.append(Problem(item_id, "custody-empty"))
     if len(events) != item.custody_length:
         problems.append(Problem(item_id, "custody-length"))
     prev, previous_at = GENESIS, None

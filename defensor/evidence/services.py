@@ -36,9 +36,10 @@ from defensor.audit.services import log_action
 from defensor.cases.models import Case, CaseFile
 from defensor.core.errors import DefensorError
 from defensor.evidence.content import ContentScan
-from defensor.evidence.custody import GENESIS, Problem, blob_path, chain_problems, event_hash
+from defensor.evidence.custody import GENESIS, Problem, blob_path, event_hash
 from defensor.evidence.metadata import blob_metadata
 from defensor.evidence.models import CustodyEvent, CustodyKind, EvidenceItem, EvidenceLink, Source
+from defensor.evidence.verify import verify_all, verify_item
 from defensor.intake.models import Attachment
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing, NoAccess
@@ -120,7 +121,8 @@ def _item_record(*, case: Case, source: Source, sealed: SealedBlob, name: str, a
         captured_with=captured_with or None, tags=json.dumps([]),
     )
     item.save()
-    details: dict[str, Any] = {"source": str(source)}
+    # The flag as set at capture, so the chain's check can tell a flag changed in the database.
+    details: dict[str, Any] = {"source": str(source), "active_content": bool(reasons)}
     if attachment is not None:
         details["attachment"] = str(attachment.pk)
     custody_append(item=item, kind=CustodyKind.CAPTURED, actor=added_by, details=details)
@@ -258,10 +260,6 @@ def items_of(*, case: Case, actor: User) -> list[EvidenceItem]:
 
 
 def custody_verify(*, item: EvidenceItem | None = None) -> list[Problem]:
-    """Every item's chain and blob (or one item's), checked without keys: the problems found."""
-    items = [item] if item is not None else EvidenceItem.objects.order_by("case_id", "number").iterator()
-    problems: list[Problem] = []
-    for one in items:
-        events = list(CustodyEvent.objects.filter(item=one).order_by("seq", "pk"))
-        problems.extend(chain_problems(one, events))
-    return problems
+    """Every item (or one item), checked without keys as ``defensor evidence verify`` does
+    (evidence.verify): the problems found."""
+    return verify_item(item) if item is not None else verify_all()

@@ -1,0 +1,216 @@
+"""``defensor evidence verify`` catches every change made straight in the database: a status or a
+flag changed on the item's row, a last custody event deleted with the item's count lowered to
+match, a whole item deleted, an item without any custody event, a changed audit log. Each problem
+is a line of ids and codes (no names, no hashes of originals) and the command exits 1; a locker
+used the ordinary way (uploads, status changes, labels, downloads, a working copy, a bundle) exits 0."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from dataclasses import dataclass
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from defensor.accounts.models import User
+from defensor.audit.models import AuditEvent
+from defensor.cases.models import Case
+from defensor.cases.services import case_open
+from defensor.evidence.bundle import bundle_open, bundle_request
+from defensor.evidence.derive import item_working_copy
+from defensor.evidence.models import Bundle, CustodyEvent, EvidenceItem, EvidenceLink, Source
+from defensor.evidence.review import item_labels_set, item_status_set
+from defensor.evidence.services import item_ingest, item_open
+from tests.conftest import keyring_of
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings: object, tmp_path: object) -> None:
+    """Each test its own evidence folder (tests run in parallel on one data directory)."""
+    settings.DEFENSOR_EVIDENCE_DIR = tmp_path / "evidence"  # type: ignore[attr-defined, operator]
+
+
+def _png() -> bytes:
+    """A 1x1 PNG with a text chunk (a working copy strips it)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"tEXt", b"Author\0Ivanov") + chunk(b"IDAT", zlib.compress(b"\0\xff\0\0"))
+            + chunk(b"IEND", b""))
+
+
+FILES = [
+    ("приказ.pdf", b"%PDF-1.4\n" + b"order " * 200 + b"\n%%EOF\n"),
+    ("фото.png", _png()),
+    ("страница.html", b"<html><script>alert(1)</script></html>"),  # active content, flagged at capture
+]
+
+
+@dataclass
+class Locker:
+    case: Case
+    items: list[EvidenceItem]
+    bundle: Bundle
+
+
+def _verify() -> tuple[int, list[str]]:
+    out = io.StringIO()
+    try:
+        call_command("evidence", "verify", stdout=out)
+    except SystemExit as exit_:
+        return int(exit_.code or 0), out.getvalue().splitlines()
+    return 0, out.getvalue().splitlines()
+
+
+@pytest.fixture
+def locker(anna: User, pavel: User) -> Locker:
+    """A case's evidence used the ordinary way: three uploads (one flagged as active content), a
+    status taken to verified and another disputed, flags set, downloads, a working copy, a bundle
+    built and downloaded."""
+    keyring = keyring_of(anna)
+    case = case_open(opened_by=anna, keyring=keyring, title="Иванов против в/ч 00000", number="2026-0201")
+    items = [item_ingest(case=case, source=Source.UPLOAD, stream=io.BytesIO(content), name=name, added_by=anna,
+                         keyring=keyring) for name, content in FILES]
+    order, photo, page = items
+    for status, note in (("in_review", ""), ("verified", ""), ("disputed", "подпись не та")):
+        item_status_set(item=order, status=status, actor=anna, keyring=keyring, note=note)
+    item_status_set(item=photo, status="in_review", actor=anna, keyring=keyring)
+    item_labels_set(item=photo, actor=anna, keyring=keyring, identifies_client=True, graphic=False, tags=["order"],
+                    description="")
+    item_labels_set(item=photo, actor=anna, keyring=keyring, identifies_client=True, graphic=True, tags=["order"],
+                    description="")
+    for item in (order, page):
+        _values, chunks = item_open(item=item, reader=anna, keyring=keyring, purpose="download")
+        b"".join(chunks)
+    copy = item_working_copy(item=photo, actor=anna, keyring=keyring)
+    bundle = bundle_request(case=case, item_ids=[str(order.pk), str(copy.pk)], requested_by=anna, keyring=keyring)
+    _size, chunks = bundle_open(bundle=Bundle.objects.get(pk=bundle.pk), reader=anna, keyring=keyring)
+    b"".join(chunks)
+    items = list(EvidenceItem.objects.filter(case=case).order_by("number"))
+    assert [item.number for item in items] == [1, 2, 3, 4]
+    assert items[2].active_content
+    return Locker(case, items, bundle)
+
+
+def test_a_locker_used_the_ordinary_way_verifies_clean(locker: Locker) -> None:
+    assert _verify() == (0, [])
+    kinds = set(CustodyEvent.objects.values_list("kind", flat=True))
+    assert {"captured", "status_changed", "labelled", "downloaded", "derived", "exported"} <= kinds
+
+
+@pytest.mark.parametrize(("change", "code"), [
+    ({"status": "verified"}, "status-mismatch"),
+    ({"identifies_client": True}, "identifies_client-mismatch"),
+    ({"graphic": True}, "graphic-mismatch"),
+])
+def test_a_status_or_flag_changed_in_the_database_is_found(locker: Locker, change: dict[str, object],
+                                                           code: str) -> None:
+    """The page (item 3, never reviewed) made verified or labelled straight in its row."""
+    page = locker.items[2]
+    EvidenceItem.objects.filter(pk=page.pk).update(**change)
+    assert _verify() == (1, [f"evidence {page.pk}: {code}"])
+
+
+def test_flags_changed_back_after_a_labelled_event_and_active_content_cleared_are_found(locker: Locker) -> None:
+    photo, page = locker.items[1], locker.items[2]
+    EvidenceItem.objects.filter(pk=photo.pk).update(graphic=False)  # labelled graphic=True last
+    EvidenceItem.objects.filter(pk=page.pk).update(active_content=False)  # flagged at capture
+    code, lines = _verify()
+    assert code == 1
+    assert lines == [f"evidence {photo.pk}: graphic-mismatch", f"evidence {page.pk}: active_content-mismatch"]
+
+
+def test_who_decided_and_when_changed_in_the_database_are_found(locker: Locker, pavel: User) -> None:
+    order = locker.items[0]
+    EvidenceItem.objects.filter(pk=order.pk).update(verified_by=pavel)
+    assert _verify() == (1, [f"evidence {order.pk}: verified_by-mismatch"])
+    EvidenceItem.objects.filter(pk=order.pk).update(verified_by=order.verified_by,
+                                                    verified_at=timezone.now())
+    assert _verify() == (1, [f"evidence {order.pk}: verified_at-mismatch"])
+
+
+def test_a_deleted_last_export_with_the_count_lowered_is_found(locker: Locker) -> None:
+    """The bundle's download undone on the order: its last event gone and the count lowered to
+    match. The chain alone still holds; the audit log does not agree."""
+    order = locker.items[0]
+    last = CustodyEvent.objects.filter(item=order).order_by("-seq").first()
+    assert last is not None
+    assert last.kind == "exported"
+    CustodyEvent.objects.filter(pk=last.pk).delete()
+    EvidenceItem.objects.filter(pk=order.pk).update(custody_length=last.seq)
+    assert _verify() == (1, [f"evidence {order.pk}: custody-audit-mismatch kind=exported custody=0 audit=1"])
+
+
+def test_a_deleted_last_download_with_the_count_lowered_is_found(locker: Locker) -> None:
+    page = locker.items[2]
+    last = CustodyEvent.objects.filter(item=page).order_by("-seq").first()
+    assert last is not None
+    assert last.kind == "downloaded"
+    CustodyEvent.objects.filter(pk=last.pk).delete()
+    EvidenceItem.objects.filter(pk=page.pk).update(custody_length=last.seq)
+    assert _verify() == (1, [f"evidence {page.pk}: custody-audit-mismatch kind=downloaded custody=0 audit=1"])
+
+
+def test_an_item_without_any_custody_event_is_found(locker: Locker) -> None:
+    page = locker.items[2]
+    CustodyEvent.objects.filter(item=page).delete()
+    EvidenceItem.objects.filter(pk=page.pk).update(custody_length=0)
+    code, lines = _verify()
+    assert code == 1
+    assert f"evidence {page.pk}: custody-empty" in lines
+    assert f"evidence {page.pk}: custody-audit-mismatch kind=captured custody=0 audit=1" in lines
+
+
+def _delete_item(item: EvidenceItem) -> None:
+    """What someone with the database does to make an item disappear: its custody events, links
+    and row (past the PROTECT of the ORM)."""
+    CustodyEvent.objects.filter(item=item).delete()
+    EvidenceLink.objects.filter(item=item).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {EvidenceItem._meta.db_table} WHERE id = %s",  # noqa: S608
+                       [item.pk.hex if connection.vendor == "sqlite" else item.pk])
+    assert not EvidenceItem.objects.filter(pk=item.pk).exists()
+
+
+def test_a_deleted_item_in_the_middle_leaves_a_gap_in_the_numbers(locker: Locker) -> None:
+    page = locker.items[2]
+    _delete_item(page)
+    code, lines = _verify()
+    assert code == 1
+    assert lines == [f"case {locker.case.pk}: evidence-number-missing number=3",
+                     f"evidence {page.pk}: item-missing by=audit"]
+
+
+def test_a_deleted_last_item_is_named_by_the_audit_log_and_its_bundle(locker: Locker) -> None:
+    copy = locker.items[3]
+    assert str(copy.pk) in locker.bundle.item_ids
+    EvidenceItem.objects.filter(pk=copy.pk).update(parent=None)
+    _delete_item(copy)
+    code, lines = _verify()
+    assert code == 1
+    assert f"evidence {copy.pk}: item-missing by=audit,bundle:{locker.bundle.pk}" in lines
+    assert not any(line.startswith("case ") for line in lines)  # 1..3 still without a gap
+
+
+def test_a_changed_audit_event_is_found(locker: Locker) -> None:
+    event = AuditEvent.objects.filter(action="evidence.downloaded").order_by("seq").first()
+    assert event is not None
+    AuditEvent.objects.filter(pk=event.pk).update(action="evidence.viewed")
+    code, lines = _verify()
+    assert code == 1
+    assert f"audit {event.seq}: audit-chain-broken" in lines
+
+
+def test_the_lines_carry_ids_and_codes_only(locker: Locker) -> None:
+    page = locker.items[2]
+    EvidenceItem.objects.filter(pk=page.pk).update(status="rejected", graphic=True)
+    _code, lines = _verify()
+    text = "\n".join(lines)
+    values = page.decrypt(keyring_of(locker.bundle.requested_by))
+    for secret in (values.name, values.sha256, "страница", "Иванов"):
+        assert secret
+        assert secret not in text
