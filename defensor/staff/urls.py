@@ -8,8 +8,10 @@ from defensor.deadlines import calendar_views
 from defensor.deadlines import staff_views as deadlines
 from defensor.documents import views as documents
 from defensor.evidence import bundle_views as evidence_bundle
+from defensor.evidence import custody_views as evidence_custody
 from defensor.evidence import meta_views as evidence_meta
 from defensor.evidence import review_views as evidence_review
+from defensor.evidence import source_views as evidence_source
 from defensor.evidence import views as evidence
 from defensor.intake import accept_views as accept
 from defensor.intake import triage_views as triage
@@ -75,6 +77,12 @@ urlpatterns = [
          name="evidence-labels"),
     path("cases/<int:case_id>/evidence/<uuid:item_id>/links/", evidence_review.evidence_links_view,
          name="evidence-links"),
+    path("cases/<int:case_id>/evidence/<uuid:item_id>/custody/", evidence_custody.evidence_custody_view,
+         name="evidence-custody"),
+    path("cases/<int:case_id>/evidence/<uuid:item_id>/custody/handover/", evidence_custody.evidence_handover_view,
+         name="evidence-handover"),
+    path("cases/<int:case_id>/evidence/public/", evidence_source.evidence_public_source_view,
+         name="evidence-public-source"),
     path("cases/<int:case_id>/roster/", cases.case_roster_view, name="case-roster"),
     path("cases/<int:case_id>/roster/status/", cases.case_roster_status_view, name="case-roster-status"),
     path("cases/<int:case_id>/roster/events/", cases.case_roster_events_view, name="case-roster-events"),
