@@ -1,8 +1,11 @@
 """``defensor evidence verify``: every item's chain of custody and blob, checked without keys.
 
-Also checks every stored trusted timestamp (evidence.timestamps) and every court bundle's sealed
-file (evidence.bundle). Prints one line per problem (ids
-and codes only) and exits 1; prints nothing and exits 0 when all is intact.
+Each item's status and flags against its chain, its custody events against the audit log (whose
+own chain is checked too), each case's inventory numbers for a gap and the items the audit log,
+timestamps and bundles name for one deleted (evidence.verify); every stored trusted timestamp
+(evidence.timestamps) and every court bundle's sealed file (evidence.bundle). Prints one line per
+problem (ids and codes only: never a name or a hash of an original) and exits 1; prints nothing
+and exits 0 when all is intact.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("verify", help="check every item's custody chain and blob, and every trusted timestamp; "
-                                 "exit 1 on any problem")
+        sub.add_parser("verify", help="check every item's custody chain, blob, status and flags against the chain "
+                                 "and the audit log, every case's numbering, every trusted timestamp and "
+                                 "bundle; exit 1 on any problem")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] != "verify":
