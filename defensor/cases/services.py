@@ -45,6 +45,7 @@ from defensor.cases.models import (
     WithdrawalReason,
 )
 from defensor.cases.selectors import held_by
+from defensor.cases.signals import files_carried
 from defensor.core.errors import DefensorError, InvalidOperation
 from defensor.core.models import Organisation
 from defensor.deadlines.services import case_deadlines_recompute, case_deadlines_settle, event_deadlines_recompute
@@ -396,10 +397,12 @@ def case_event_update(
 
 @transaction.atomic
 def case_files_add(
-    *, case: Case, attachments: Sequence[Attachment], added_by: User, claimant: Claimant | None = None
+    *, case: Case, attachments: Sequence[Attachment], added_by: User, claimant: Claimant | None = None,
+    keyring: KeyRing | None = None,
 ) -> list[CaseFile]:
     """Carry files a person attached to their request into the case (a file already there is not
-    added twice). The files stay sealed where intake stored them."""
+    added twice). The files stay sealed where intake stored them; with ``keyring`` (the accept's),
+    ``signals.files_carried`` is sent in this transaction, so that they become evidence at once."""
     require_permission(added_by, Perm.CASES_WORK)
     require_record_access(user=added_by, material=case.data_key)
     present = set(
@@ -414,6 +417,8 @@ def case_files_add(
         log_action(action="case.files_added", actor=added_by, target=case, details={
             "files": [str(f.attachment_id) for f in added], "claimant": claimant.pk if claimant is not None else None,
         })
+        if keyring is not None:
+            files_carried.send(sender=CaseFile, case=case, files=added, carried_by=added_by, keyring=keyring)
     return added
 
 

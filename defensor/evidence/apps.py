@@ -7,8 +7,12 @@ class EvidenceConfig(AppConfig):
     verbose_name = "Evidence"
 
     def ready(self) -> None:
+        from defensor.cases.signals import files_carried
         from defensor.core.periodic import periodic_register
+        from defensor.evidence.services import request_files_taken_in
         from defensor.evidence.timestamps import timestamps_schedule  # also registers its start-up checks
 
         # The worker queues the daily trusted timestamp when it starts (off without DEFENSOR_TSA_URL).
         periodic_register("evidence timestamps", timestamps_schedule)
+        # A request's files become items in the accept's transaction (cases cannot import this app).
+        files_carried.connect(request_files_taken_in, dispatch_uid="evidence.request_files_taken_in")

@@ -5,10 +5,14 @@ read of a file's content is audited (``log_action``) and, for content, is also a
 the same transaction. Files stream in and out in constant memory (keys.streams); a file's random
 key is sealed under the case's data key, bound to the item's id.
 
-Files of a request reach the locker lazily (docs/decisions.md, "Evidence from a request's files"):
-accepting a request carries them into the case as ``cases.CaseFile`` rows (intake cannot import
-this app); the first time someone who holds the case opens its evidence section, ``case_files_collect``
-turns each carried file into an item (once per case and attachment).
+Files of a request become items when the request is accepted (docs/decisions.md, "Evidence from
+a request's files"): intake carries them into the case as ``cases.CaseFile`` rows and the cases app
+sends ``cases.signals.files_carried`` in the accept's transaction (intake cannot import this app);
+``request_files_taken_in`` makes each file an item there, by the accepting user, with the time it
+was received as its capture time, after checking that it is still the file intake received (the
+SHA-256 intake sealed into its metadata). A file that cannot be taken in then never fails the
+accept: ``case_files_collect`` tries it again when someone who holds the case opens its evidence
+section, recorded as added by the one who carried it.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 
 from defensor.access.services import has_record_access, record_sealer, require_record_access
 from defensor.accounts.models import User
-from defensor.accounts.permissions import Perm, require_permission
+from defensor.accounts.permissions import Perm, has_permission, require_permission
 from defensor.audit.services import log_action
 from defensor.cases.models import Case, CaseFile
 from defensor.core.errors import DefensorError
@@ -44,9 +48,17 @@ from defensor.intake.models import Attachment
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.records import Decrypted
-from defensor.keys.streams import StreamedFile, decrypt_chunks, encrypt_file, file_sha256
+from defensor.keys.streams import StreamedFile, TooLarge, decrypt_chunks, encrypt_file, file_sha256
 
 logger = logging.getLogger(__name__)
+
+
+class ChangedSinceReceipt(DefensorError):
+    """A request's file does not hash to what intake recorded when it was received."""
+
+    code = "changed_since_receipt"
+    user_message = _("This file has changed since it was received with the request, so it was not added to "
+                     "the evidence. Please tell the administrator.")
 
 
 class BlobDamaged(DefensorError):
@@ -161,23 +173,16 @@ def item_ingest(*, case: Case, source: Source, stream: BinaryIO, name: str, adde
                               captured_at=captured_at, captured_with=captured_with, attachment=attachment)
 
 
-def _attachment_name(submission: Any, attachment: Attachment, keyring: KeyRing) -> str:
-    from defensor.intake.services import _aad, submission_data_key
-
-    if attachment.sealed_to_intake:
-        meta = crypto.unseal(keyring.material(submission.intake_key_id), bytes(attachment.meta or b""))
-    else:
-        key = submission_data_key(submission=submission, keyring=keyring)
-        meta = crypto.decrypt(key, bytes(attachment.meta or b""), aad=_aad(submission.pk, f"meta.{attachment.pk}"))
-    return str(json.loads(meta).get("name") or "file")
-
-
 def item_from_attachment(*, case: Case, attachment: Attachment, added_by: User, keyring: KeyRing) -> EvidenceItem:
-    """The request's file carried into ``case`` becomes an evidence item (once per case and file).
+    """The request's file carried into ``case`` becomes an evidence item (once per case and file),
+    added by ``added_by``, captured when intake received it (the attachment's time, sealed).
 
-    The file is opened with the request's key, which the actor must hold too. Intake files are at
-    most DEFENSOR_INTAKE_MAX_FILE_BYTES, opened whole by intake (its format has no streaming reader).
+    The file is opened with the request's key, which ``keyring`` must hold, and must hash to the
+    SHA-256 intake sealed into its metadata (``ChangedSinceReceipt``: nothing is kept). Intake
+    files are at most DEFENSOR_INTAKE_MAX_FILE_BYTES, opened whole by intake (its format has no
+    streaming reader).
     """
+    from defensor.intake.files import attachment_meta, received_sha256
     from defensor.intake.services import submission_attachment_content
 
     _require(actor=added_by, case=case)
@@ -188,40 +193,113 @@ def item_from_attachment(*, case: Case, attachment: Attachment, added_by: User, 
     if carried is None or attachment.submission is None:
         raise NoAccess()
     submission = attachment.submission
+    received = received_sha256(submission=submission, attachment=attachment, keyring=keyring)
     content = submission_attachment_content(submission=submission, attachment=attachment, keyring=keyring)
-    name = _attachment_name(submission, attachment, keyring)
-    with transaction.atomic():
-        item = item_ingest(case=case, source=Source.REQUEST, stream=io.BytesIO(content), name=name,
-                           added_by=added_by, keyring=keyring, attachment=attachment)
-        if carried.claimant_id is not None:
-            EvidenceLink.objects.create(item=item, claimant_id=carried.claimant_id)
+    name = str(attachment_meta(submission=submission, attachment=attachment, keyring=keyring).get("name") or "file")
+    blob, key, scan = new_blob_name(), crypto.random_key(), ContentScan()
+    stored = encrypt_file(io.BytesIO(content), blob_path(blob), key, limit=settings.DEFENSOR_EVIDENCE_MAX_BYTES,
+                          observe=scan.feed)
+    if stored.sha256 != received:
+        stored.path.unlink(missing_ok=True)
+        raise ChangedSinceReceipt()
+    try:
+        with transaction.atomic():
+            item = item_ingest_sealed(case=case, source=Source.REQUEST, sealed=SealedBlob(blob, key, stored, scan),
+                                      name=name, added_by=added_by, keyring=keyring, attachment=attachment,
+                                      captured_at=attachment.created_at)
+            if carried.claimant_id is not None:
+                EvidenceLink.objects.create(item=item, claimant_id=carried.claimant_id)
+    except BaseException:
+        stored.path.unlink(missing_ok=True)  # the rows roll back; the sealed blob must go too
+        raise
     return item
+
+
+def _refusal_code(error: Exception) -> str:
+    """What stopped a request's file from becoming an item, as a code for logs and the audit."""
+    if isinstance(error, ChangedSinceReceipt):
+        return error.code
+    if isinstance(error, NoAccess):
+        return "no_key"
+    if isinstance(error, crypto.Tampered):
+        return "damaged"
+    if isinstance(error, TooLarge):
+        return "too_large"
+    if isinstance(error, OSError):
+        return "unreadable"
+    return "error"
+
+
+def _try_item_from_attachment(*, case: Case, carried: CaseFile, added_by: User,
+                              keyring: KeyRing) -> tuple[EvidenceItem | None, str]:
+    """``item_from_attachment`` in a savepoint of its own: (the item, "") or (None, why not).
+    Any failure is caught: taking a file in must never undo what the caller did (an accept)."""
+    try:
+        with transaction.atomic():
+            item = item_from_attachment(case=case, attachment=carried.attachment, added_by=added_by,
+                                        keyring=keyring)
+    except Exception as error:  # the person's request must not be lost over a file
+        code = _refusal_code(error)
+        # Ids, the code and the error's type only: its message could carry a value.
+        logger.warning("evidence: request file %s of case %s not taken in (%s, %s)", carried.attachment_id,
+                       case.pk, code, type(error).__name__)
+        return None, code
+    return item, ""
+
+
+def request_files_taken_in(sender: object, *, case: Case, files: list[CaseFile], carried_by: User,
+                           keyring: KeyRing, **kwargs: Any) -> None:
+    """Receiver of ``cases.signals.files_carried`` (connected in EvidenceConfig.ready): in the
+    accept's transaction, each carried file becomes an item added by the accepting user. A file
+    that cannot be (no key for the request, damaged, changed since it was received) is recorded
+    with its code in the audit log and left for ``case_files_collect``; the accept goes on."""
+    for carried in files:
+        item, code = _try_item_from_attachment(case=case, carried=carried, added_by=carried_by, keyring=keyring)
+        if item is None:
+            log_action(action="evidence.request_file_refused", actor=carried_by, target=case,
+                       details={"attachment": str(carried.attachment_id), "code": code})
 
 
 @dataclass(frozen=True)
 class Collected:
     added: int
     failed: int
+    changed: int = 0  # of the failed: changed since they were received (ChangedSinceReceipt)
+
+
+def _carrier(carried: CaseFile, fallback: User) -> User:
+    """Who an item taken in late is added by: the one who carried the file into the case, if they
+    still work on it (else the one whose session takes it in)."""
+    carrier = carried.added_by
+    if (carrier.is_active and has_permission(carrier, Perm.CASES_WORK)
+            and has_record_access(user=carrier, material=carried.case.data_key)):
+        return carrier
+    return fallback
 
 
 def case_files_collect(*, case: Case, actor: User, keyring: KeyRing) -> Collected:
-    """Turn the files carried into the case from requests into evidence items, where not done yet.
-    A file that cannot be opened (the actor lacks the request's key, the file is damaged) is left
-    for later and counted; each file is its own transaction."""
+    """The fallback for files not taken in on accept (``request_files_taken_in``): each carried file
+    without an item is made one with ``actor``'s keys, recorded as added by the one who carried it
+    (``_carrier``). A file that still cannot be opened is left for later and counted; each file is
+    its own transaction."""
     _require(actor=actor, case=case)
     waiting = (CaseFile.objects.filter(case=case).exclude(attachment_id__in=EvidenceItem.objects.filter(
-        case=case, attachment__isnull=False).values("attachment_id")).select_related("attachment__submission")
-        .order_by("added_at", "pk"))
-    added = failed = 0
+        case=case, attachment__isnull=False).values("attachment_id"))
+        .select_related("attachment__submission", "added_by", "case").order_by("added_at", "pk"))
+    added = failed = changed = 0
     for carried in waiting:
-        try:
-            item_from_attachment(case=case, attachment=carried.attachment, added_by=actor, keyring=keyring)
-        except (crypto.Tampered, NoAccess, OSError):
-            logger.warning("evidence: request file %s of case %s could not be opened", carried.attachment_id, case.pk)
+        carrier = _carrier(carried, actor)
+        with transaction.atomic():
+            item, code = _try_item_from_attachment(case=case, carried=carried, added_by=carrier, keyring=keyring)
+            if item is not None and carrier.pk != actor.pk:
+                log_action(action="evidence.request_file_taken_in", actor=actor, target=item,
+                           details={"case": case.pk, "number": item.number, "carried_by": carrier.pk})
+        if item is None:
             failed += 1
+            changed += code == ChangedSinceReceipt.code
         else:
             added += 1
-    return Collected(added=added, failed=failed)
+    return Collected(added=added, failed=failed, changed=changed)
 
 
 def item_file_key(*, item: EvidenceItem, keyring: KeyRing) -> bytes:

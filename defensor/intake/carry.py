@@ -2,7 +2,8 @@
 
 On accept (``carry_facts``, inside ``services.submission_accept``'s transaction) the dates the
 person gave become the claimant's events (the dismissal order starts their deadlines at once),
-their service fills the person record where it is empty, and their files join the case. Nothing
+their service fills the person record where it is empty, and their files join the case (and
+become its evidence items, by the accepting user: cases.signals.files_carried). Nothing
 is duplicated when a second request of the same person is accepted into the same case: an event
 of a kind the claimant already has is not added, and a date that differs is reported to the
 lawyer instead. Where the person record already says something else, it is not overwritten.
@@ -318,8 +319,9 @@ def carry_facts(
     carried.fields_filled = [str(FIELD_LABELS[name]) for name in carried.fields_filled_names]
     attachments = list(Attachment.objects.filter(submission=submission).order_by("created_at", "pk"))
     if attachments:
+        # With the keyring: the evidence app makes each file an item in this transaction (cases.signals).
         carried.files = len(case_files_add(case=case, attachments=attachments, added_by=accepted_by,
-                                           claimant=claimant))
+                                           claimant=claimant, keyring=keyring))
     return carried
 
 

@@ -5,24 +5,34 @@ and whether it carries active content or is an archive (core.content: byte patte
 is opened, rendered or unpacked). The hash and the scan cost a full decryption of the file, so they
 are computed once, the first time a team member lists the file, and kept inside its sealed
 metadata (a plaintext hash would let whoever seizes the server confirm that it holds a known file).
+That sealed hash is also what the evidence locker compares its own with when the file becomes an
+item on accept (``received_sha256``): a file changed since is refused there.
+
+Once the request is in a case, its files are the case's: downloading one from the request page
+takes holding that case too (a volunteer who triages does not read the files of a restricted
+case). Files the person sent later, with their receipt, are also shown in the conversation, under
+the message they came with (``thread_with_files``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from defensor.access.services import has_record_access
 from defensor.accounts.models import User
 from defensor.audit.services import log_action
+from defensor.cases.models import Case
 from defensor.core.content import ContentScan
 from defensor.intake.models import Attachment, Submission
-from defensor.intake.services import _aad, submission_data_key
+from defensor.intake.services import ThreadMessage, _aad, submission_data_key
 from defensor.intake.uploads import attachment_path
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing, NoAccess
@@ -54,6 +64,9 @@ class SubmissionFile:
     archive: bool
     later: bool  # sent with a later message, not with the questionnaire
     damaged: bool = False
+    received_at: datetime | None = None
+    # False once the request is in a case the reader does not hold (only the case's holders download).
+    downloadable: bool = True
 
     @property
     def reason_labels(self) -> list[str]:
@@ -77,6 +90,12 @@ def _meta(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -
         key = submission_data_key(submission=submission, keyring=keyring)
         raw = crypto.decrypt(key, bytes(attachment.meta or b""), aad=_aad(submission.pk, f"meta.{attachment.pk}"))
     return dict(json.loads(raw))
+
+
+def attachment_meta(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> dict[str, Any]:
+    """The file's sealed metadata (name, type, size; sha256 and the scan once it was listed).
+    Raises ``NoAccess`` without the intake key, ``crypto.Tampered`` if it was changed."""
+    return _meta(submission=submission, attachment=attachment, keyring=keyring)
 
 
 def _meta_reseal(*, submission: Submission, attachment: Attachment, keyring: KeyRing, meta: dict[str, Any]) -> None:
@@ -104,12 +123,34 @@ def _scanned(*, submission: Submission, attachment: Attachment, keyring: KeyRing
 
 
 @transaction.atomic
-def submission_files(*, submission: Submission, keyring: KeyRing) -> list[SubmissionFile]:
+def received_sha256(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> str:
+    """The SHA-256 intake sealed into the file's metadata the first time it was listed (computed
+    and sealed now if it never was). Raises ``NoAccess``, ``crypto.Tampered`` or ``OSError``."""
+    meta = _meta(submission=submission, attachment=attachment, keyring=keyring)
+    if "sha256" not in meta:
+        meta |= _scanned(submission=submission, attachment=attachment, keyring=keyring)
+        _meta_reseal(submission=submission, attachment=attachment, keyring=keyring, meta=meta)
+    return str(meta["sha256"])
+
+
+def _case_held(*, submission: Submission, reader: User) -> bool:
+    """Whether ``reader`` may download the request's files as far as its case goes: yes before the
+    request is in a case, then only holding the case's key."""
+    if submission.case_id is None:
+        return True
+    case = Case.objects.filter(pk=submission.case_id).only("data_key").first()
+    return case is not None and has_record_access(user=reader, material=case.data_key)
+
+
+@transaction.atomic
+def submission_files(*, submission: Submission, keyring: KeyRing, reader: User | None = None) -> list[SubmissionFile]:
     """The request's files, with the questionnaire's first and then those of later messages.
 
     Raises ``NoAccess`` if the reader does not hold the intake key. A file listed for the first
     time is read through once and what that found is sealed into its metadata (no audit event: the
-    listing is part of reading the request, which the page audits)."""
+    listing is part of reading the request, which the page audits). With ``reader``: whether each
+    file can be downloaded by them (``submission_file_download``'s rule on the request's case)."""
+    downloadable = reader is None or _case_held(submission=submission, reader=reader)
     shown = []
     attachments = Attachment.objects.filter(submission=submission).order_by("sealed_to_intake", "created_at", "pk")
     for attachment in attachments:
@@ -126,9 +167,44 @@ def submission_files(*, submission: Submission, keyring: KeyRing) -> list[Submis
             id=str(attachment.pk), name=str(meta.get("name") or ""), size=int(meta.get("size") or 0),
             media_type=str(meta.get("media_type") or ""), sha256=str(meta.get("sha256") or ""),
             reasons=tuple(meta.get("reasons") or ()), archive=bool(meta.get("archive")),
-            later=attachment.sealed_to_intake, damaged=damaged,
+            later=attachment.sealed_to_intake, damaged=damaged, received_at=attachment.created_at,
+            downloadable=downloadable,
         ))
     return shown
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """A message of the conversation and the files that came with it (``message`` None: files
+    whose message is not there any more, at the end)."""
+
+    message: ThreadMessage | None
+    files: list[SubmissionFile] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"<ThreadEntry files={len(self.files)}>"
+
+
+def thread_with_files(thread: Sequence[ThreadMessage], files: Sequence[SubmissionFile]) -> list[ThreadEntry]:
+    """The conversation with each later file under the person's message it arrived with: the last
+    message of theirs written at or before the file was stored (both are written in one
+    transaction, the message first)."""
+    entries = [ThreadEntry(message=message) for message in thread]
+    unplaced: list[SubmissionFile] = []
+    for shown in files:
+        if not shown.later:
+            continue
+        home = None
+        for entry in entries:
+            message = entry.message
+            if message is None or message.from_team:
+                continue
+            if shown.received_at is not None and message.created_at <= shown.received_at:
+                home = entry
+        (home.files if home is not None else unplaced).append(shown)
+    if unplaced:
+        entries.append(ThreadEntry(message=None, files=unplaced))
+    return entries
 
 
 @dataclass(frozen=True)
@@ -147,8 +223,12 @@ def submission_file_download(
 ) -> OpenedFile:
     """One file of the request, to stream to the reader; the download is an audited read (ids only).
 
-    Raises ``NoAccess`` without the intake key."""
+    Raises ``NoAccess`` without the intake key, and once the request is in a case, without that
+    case's key (its files are the case's: a triager who does not hold a restricted case does not
+    read them)."""
     if attachment.submission_id != submission.pk:
+        raise NoAccess()
+    if not _case_held(submission=submission, reader=reader):
         raise NoAccess()
     key = _file_key(submission=submission, attachment=attachment, keyring=keyring)
     meta = _meta(submission=submission, attachment=attachment, keyring=keyring)

@@ -308,7 +308,8 @@ def _submission_page(
     attached = None
     if decrypted is not None and keyring is not None:
         with contextlib.suppress(crypto.Tampered, NoAccess, KeyError, ValueError):
-            attached = files.submission_files(submission=submission, keyring=keyring)
+            attached = files.submission_files(submission=submission, keyring=keyring, reader=actor)
+    conversation = files.thread_with_files(thread or [], attached or [])
     return render(request, "triage/submission.html", {
         "submission": submission,
         "answers": answers,
@@ -318,6 +319,8 @@ def _submission_page(
         "carried": carried,
         "attached": attached,
         "thread": thread,
+        "conversation": conversation,
+        "in_case_not_held": bool(attached) and not all(f.downloadable for f in attached or []),
         "reasons": reasons,
         "checks": checks,
         "contact": contact,

@@ -1,7 +1,8 @@
 """The case page's evidence section, contributed by this app: the case view does not import it
 (layers); case.html loads this library and calls ``{% evidence_section case %}``.
 
-Opening the section is also when a request's carried files become items (services.case_files_collect).
+Files carried from a request become items on accept (services.request_files_taken_in); opening the
+section takes in, as a fallback, those that could not be then (services.case_files_collect).
 """
 
 from __future__ import annotations
@@ -80,4 +81,6 @@ def evidence_section(context: template.Context, case: Case) -> dict[str, Any]:
     tag = tag if tag in EvidenceTag.codes else ""
     return {"request": request, "case": case, "rows": rows, "groups": grouped_by_status(rows, tag=tag), "tag": tag,
             "tag_choices": EvidenceTag.choices, "allowed": allowed and keyring is not None,
-            "failed": collected.failed if collected else 0, "csrf_token": context.get("csrf_token")}
+            "failed": collected.failed - collected.changed if collected else 0,
+            "changed": collected.changed if collected else 0,
+            "csrf_token": context.get("csrf_token")}

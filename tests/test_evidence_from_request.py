@@ -1,0 +1,259 @@
+"""A request's files become evidence when anna accepts it: the case's evidence section lists them at
+once, captured when intake received them and added by anna (whoever opens the case later), and each
+downloads byte for byte. A file changed since it was received is refused and flagged, never taken in,
+and the accept goes through all the same. Once the request is in a case, only those who hold the
+case download its files from the request page. A file the person sent later with their receipt is
+shown in the conversation, under the message it came with."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from defensor.accounts.models import User
+from defensor.audit.models import AuditEvent
+from defensor.cases.models import Case, CaseFile
+from defensor.cases.services import case_share
+from defensor.evidence.models import CustodyEvent, EvidenceItem, EvidenceLink
+from defensor.intake.models import Attachment, Status, Submission
+from defensor.intake.services import _aad, submission_data_key
+from defensor.intake.uploads import attachment_path
+from defensor.keys import crypto
+from defensor.keys.streams import encrypt_file
+from tests.conftest import attach_file, keyring_of
+from tests.intake_visitor import PDF, IntakeVisitor
+
+pytestmark = pytest.mark.django_db
+
+PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400  # 100 KB that sniffs as a JPEG
+ORDER = b"%PDF-1.4\n% the dismissal order, page 1\n" + b"0123456789" * 3000 + b"\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def evidence_dir(settings: object, tmp_path: Path) -> Path:
+    """Each test its own evidence folder (tests run in parallel on one data directory)."""
+    path = tmp_path / "evidence"
+    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
+    return path
+
+
+def _sent_by_visitor(files: list[tuple[str, bytes]]) -> tuple[Submission, str]:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all(files=files)
+    receipt = visitor.submit()
+    return Submission.objects.get(), receipt
+
+
+def _accept(client: Client, submission: Submission) -> str:
+    response = client.post(f"/staff/inbox/{submission.pk}/accept/",
+                           {"person": "new", "case": "new", "case_kind": "special_rank"}, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _evidence_rows(page: str) -> list[str]:
+    return re.findall(r'<tr data-testid="evidence-item">(.*?)</tr>', html.unescape(page), flags=re.S)
+
+
+def _download(client: Client, case: Case, item: EvidenceItem) -> bytes:
+    response = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/download/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    return b"".join(response.streaming_content)  # type: ignore[attr-defined]
+
+
+def test_anna_accepts_a_request_and_its_file_is_evidence_at_once_captured_when_received(
+    anna: User, olga: User, verified_client: Callable[[User], Client]
+) -> None:
+    submission, _receipt = _sent_by_visitor([("приказ об увольнении.jpg", PHOTO)])
+    attachment = Attachment.objects.get()
+    client = verified_client(anna)
+    client.get(f"/staff/inbox/{submission.pk}/")  # anna reads the request, then accepts it
+    _accept(client, submission)
+    case = Case.objects.get()
+    # Made in the accept itself: nobody has opened the case yet.
+    item = EvidenceItem.objects.get(case=case)
+    assert item.added_by_id == anna.pk
+    assert item.source == "request"
+    assert item.attachment_id == attachment.pk
+    assert EvidenceLink.objects.filter(item=item, claimant=CaseFile.objects.get(case=case).claimant).exists()
+    values = item.decrypt(keyring_of(anna))
+    assert values.captured_at == attachment.created_at.isoformat()  # received, not accepted or opened
+    captured = CustodyEvent.objects.get(item=item, kind="captured")
+    assert captured.actor_id == anna.pk
+    assert captured.details["source"] == "request"
+    assert captured.details["attachment"] == str(attachment.pk)
+    assert str(attachment.created_at.date()) not in str(captured.details)  # the receipt time is sealed only
+    assert AuditEvent.objects.get(action="evidence.added", target_id=str(item.pk)).actor_id == anna.pk
+
+    # olga, the administrator anna gives the case to, is the first to open it: the item stays anna's.
+    case_share(case=case, to_user=olga, shared_by=anna, keyring=keyring_of(anna))
+    olgas = verified_client(olga)
+    rows = _evidence_rows(olgas.get(f"/staff/cases/{case.pk}/").content.decode())
+    assert len(rows) == 1
+    assert "приказ об увольнении.jpg" in rows[0]
+    assert "image/jpeg" in rows[0]
+    assert EvidenceItem.objects.count() == 1
+    item.refresh_from_db()
+    assert item.added_by_id == anna.pk
+    page = html.unescape(olgas.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode())
+    received = timezone.localtime(attachment.created_at)
+    # "Captured at": the time the request brought the file in (as the page writes it).
+    assert received.strftime("%d.%m.%Y %H:%M") in page or received.isoformat() in page
+    assert "anna" in page
+    assert _download(olgas, case, item) == PHOTO
+    assert _download(client, case, item) == PHOTO
+
+
+def test_a_bulk_accept_makes_every_requests_file_evidence(
+    anna: User, verified_client: Callable[[User], Client], make_submission: Callable[..., Submission]
+) -> None:
+    submissions = [make_submission(full_name=f"{surname} Иван Петрович", birth_date=f"1990-02-{i + 1:02d}",
+                                   phone=f"+7916200{i:04d}")
+                   for i, surname in enumerate(["Иванов", "Петров", "Сидоров"])]
+    contents = {}
+    for i, submission in enumerate(submissions):
+        content = ORDER.replace(b"page 1", f"page {i + 1}".encode())
+        contents[attach_file(submission, f"приказ {i + 1}.pdf", content, kind="pdf")] = content
+    client = verified_client(anna)
+    done = client.post("/staff/inbox/accept/", {
+        "ids": [str(s.pk) for s in submissions], **{f"person_{s.pk}": "new" for s in submissions}, "accept": "1",
+        "case": "new", "case_title": "Три росгвардейца", "case_kind": "special_rank",
+    }, follow=True)
+    assert done.status_code == 200
+    assert set(Submission.objects.values_list("status", flat=True)) == {Status.ACCEPTED}
+    case = Case.objects.get()
+    items = list(EvidenceItem.objects.filter(case=case).order_by("number"))
+    assert [i.number for i in items] == [1, 2, 3]
+    assert {str(i.attachment_id) for i in items} == set(contents)
+    assert all(i.added_by_id == anna.pk for i in items)
+    keyring = keyring_of(anna)
+    for item in items:
+        attachment = Attachment.objects.get(pk=str(item.attachment_id))
+        assert item.decrypt(keyring).captured_at == attachment.created_at.isoformat()
+        assert _download(client, case, item) == contents[str(attachment.pk)]
+    assert len(_evidence_rows(client.get(f"/staff/cases/{case.pk}/").content.decode())) == 3
+
+
+def _swap_file(submission: Submission, attachment: Attachment, content: bytes, keyring: object) -> None:
+    """Someone holding the request's key puts another file in the place of the one received
+    (encrypted under the same key, so it opens like the original)."""
+    key = submission_data_key(submission=submission, keyring=keyring)  # type: ignore[arg-type]
+    file_key = crypto.decrypt(key, bytes(attachment.file_key or b""), aad=_aad(submission.pk, f"file.{attachment.pk}"))
+    path = attachment_path(str(attachment.pk))
+    path.unlink()
+    encrypt_file(io.BytesIO(content), path, file_key, limit=len(content) + 1)
+
+
+def test_a_file_changed_since_it_was_received_is_refused_and_the_accept_goes_through(
+    anna: User, verified_client: Callable[[User], Client], evidence_dir: Path
+) -> None:
+    submission, _receipt = _sent_by_visitor([("приказ.pdf", PDF)])
+    attachment = Attachment.objects.get()
+    client = verified_client(anna)
+    client.get(f"/staff/inbox/{submission.pk}/")  # the first listing seals the file's SHA-256
+    _swap_file(submission, attachment, PDF.replace(b"Catalog", b"Katalog"), keyring_of(anna))
+    _accept(client, submission)
+    submission.refresh_from_db()
+    assert submission.status == Status.ACCEPTED  # the person's request is not lost over a file
+    case = Case.objects.get()
+    assert CaseFile.objects.filter(case=case).count() == 1
+    assert not EvidenceItem.objects.exists()
+    refused = AuditEvent.objects.get(action="evidence.request_file_refused")
+    assert refused.actor_id == anna.pk
+    assert refused.details == {"attachment": str(attachment.pk), "code": "changed_since_receipt"}
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'data-testid="evidence-changed"' in page
+    assert "изменился с тех пор, как был получен" in html.unescape(page)
+    assert not EvidenceItem.objects.exists()  # opening the case does not take it in either
+    assert not [p for p in evidence_dir.glob("*.bin")]  # nothing of it kept
+
+
+def test_a_file_that_could_not_be_opened_at_accept_is_taken_in_later_as_added_by_anna(
+    anna: User, olga: User, verified_client: Callable[[User], Client]
+) -> None:
+    submission, _receipt = _sent_by_visitor([("приказ.pdf", ORDER)])
+    attachment = Attachment.objects.get()
+    path = attachment_path(str(attachment.pk))
+    away = path.with_suffix(".away")
+    path.rename(away)  # the disk was not there for a moment
+    _accept(verified_client(anna), submission)
+    case = Case.objects.get()
+    assert Submission.objects.get().status == Status.ACCEPTED
+    assert not EvidenceItem.objects.exists()
+    assert AuditEvent.objects.get(action="evidence.request_file_refused").details["code"] == "unreadable"
+    away.rename(path)
+    case_share(case=case, to_user=olga, shared_by=anna, keyring=keyring_of(anna))
+    olgas = verified_client(olga)
+    rows = _evidence_rows(olgas.get(f"/staff/cases/{case.pk}/").content.decode())
+    assert len(rows) == 1
+    item = EvidenceItem.objects.get()
+    assert item.added_by_id == anna.pk  # who carried it into the case, not who opened the page
+    assert CustodyEvent.objects.get(item=item, kind="captured").actor_id == anna.pk
+    taken = AuditEvent.objects.get(action="evidence.request_file_taken_in")
+    assert taken.actor_id == olga.pk
+    assert taken.details["carried_by"] == anna.pk
+    assert item.decrypt(keyring_of(olga)).captured_at == attachment.created_at.isoformat()
+    assert _download(olgas, case, item) == ORDER
+
+
+def test_once_in_a_case_only_its_holders_download_the_requests_files(
+    anna: User, pavel: User, verified_client: Callable[[User], Client]
+) -> None:
+    submission, _receipt = _sent_by_visitor([("приказ.pdf", PDF)])
+    attachment = Attachment.objects.get()
+    url = f"/staff/inbox/{submission.pk}/files/{attachment.pk}/"
+    pavels = verified_client(pavel)  # a paralegal: triages requests, holds the intake key
+    before = pavels.get(url)
+    assert b"".join(before.streaming_content) == PDF  # type: ignore[attr-defined]
+    _accept(verified_client(anna), submission)
+    # The case is anna's alone: pavel does not hold it.
+    assert pavels.get(url).status_code == 404
+    page = pavels.get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert 'data-testid="files-case-only"' in page
+    assert url not in page
+    downloads = AuditEvent.objects.filter(action="submission.file_downloaded")
+    assert downloads.filter(actor=pavel).count() == 1  # the one before the accept
+    annas = verified_client(anna).get(url)
+    assert annas.status_code == 200
+    assert b"".join(annas.streaming_content) == PDF  # type: ignore[attr-defined]
+    assert url in verified_client(anna).get(f"/staff/inbox/{submission.pk}/").content.decode()
+
+
+def test_a_file_sent_later_is_shown_in_the_conversation_under_its_message(
+    anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    submission, receipt = _sent_by_visitor([])
+    person = Client()
+    sent = person.post("/receipt/message/", {"receipt": receipt, "text": "Вот приказ об увольнении.",
+                                             "files": [SimpleUploadedFile("приказ-позже.pdf", ORDER)]})
+    assert sent.status_code == 200
+    client = verified_client(anna)
+    client.post(f"/staff/inbox/{submission.pk}/reply/", {"text": "Спасибо, получили."})
+    person.post("/receipt/message/", {"receipt": receipt, "text": "И ещё одна страница.",
+                                      "files": [SimpleUploadedFile("страница-2.pdf", PDF)]})
+    page = html.unescape(client.get(f"/staff/inbox/{submission.pk}/").content.decode())
+    messages = re.findall(r'<div class="message[^"]*" data-testid="thread-message">(.*?)</div>', page, flags=re.S)
+    texts = [m for m in messages if "Вот приказ" in m or "Спасибо" in m or "ещё одна" in m]
+    assert len(texts) == 3
+    first, reply, second = texts
+    assert "Вот приказ об увольнении." in first
+    assert "приказ-позже.pdf" in first
+    assert "Спасибо, получили." in reply
+    assert ".pdf" not in reply
+    assert "И ещё одна страница." in second
+    assert "страница-2.pdf" in second
+    assert "приказ-позже" not in second
+    later = Attachment.objects.filter(submission=submission).order_by("created_at").first()
+    assert later is not None
+    assert f"/staff/inbox/{submission.pk}/files/{later.pk}/" in first
+    assert 'data-testid="files"' in page  # still in the file list too
