@@ -214,3 +214,13 @@ def test_the_lines_carry_ids_and_codes_only(locker: Locker) -> None:
     for secret in (values.name, values.sha256, "страница", "Иванов"):
         assert secret
         assert secret not in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_verify_outside_a_transaction_reads_one_snapshot_and_finds_a_change(locker: Locker) -> None:
+    """As the command runs from a shell (on PostgreSQL: one REPEATABLE READ snapshot)."""
+    assert not connection.in_atomic_block
+    assert _verify() == (0, [])
+    page = locker.items[2]
+    EvidenceItem.objects.filter(pk=page.pk).update(status="verified")
+    assert _verify() == (1, [f"evidence {page.pk}: status-mismatch"])
