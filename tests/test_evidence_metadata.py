@@ -6,6 +6,7 @@ are ever on disk or in the database in the clear."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import struct
@@ -15,13 +16,16 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import docx
 import exifread
+import pypdf
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from defensor.accounts.models import User
 from defensor.audit.models import AuditEvent
@@ -285,13 +289,8 @@ def test_a_type_that_cannot_be_cleaned_is_refused_with_a_clear_message(
     anna: User, case: Case, verified_client: Callable[[User], Client]
 ) -> None:
     client = verified_client(anna)
-    pdf = (b"%PDF-1.4\n1 0 obj << /Author (Ivan Sidorov) /Producer (Word 2019) /CreationDate (D:20251103) >>"
-           b" endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n")
-    item = _upload(client, case, "order.pdf", pdf)
-    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
-    assert "Ivan Sidorov" in html
-    assert "Word 2019" in html
-    assert 'data-testid="identifying-warning"' in html
+    gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00!\xfe\x0cIvan Sidorov\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x00;"
+    item = _upload(client, case, "animation.gif", gif)
     refused = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/", follow=True)
     assert "Удалить метаданные из файла такого типа здесь нельзя" in refused.content.decode()
     assert not EvidenceItem.objects.filter(parent=item).exists()
@@ -343,26 +342,63 @@ def test_the_coordinates_serial_and_owner_are_never_stored_in_plaintext(
     assert not hits, "\n".join(hits)
 
 
-def test_an_office_documents_author_is_shown_and_warned_about(
+def _with_company(docx_bytes: bytes, company: str) -> bytes:
+    """The document with a company in its extended properties (python-docx does not write one)."""
+    source, output = zipfile.ZipFile(io.BytesIO(docx_bytes)), io.BytesIO()
+    with source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "docProps/app.xml":
+                data = data.replace(b"</Properties>", f"<Company>{company}</Company></Properties>".encode())
+            target.writestr(info, data)
+    return output.getvalue()
+
+
+def report_docx() -> bytes:
+    document = docx.Document()
+    paragraph = document.add_paragraph("Рапорт об увольнении рядового Иванова")
+    document.add_comment(paragraph.runs, text="Проверить дату", author="Петров П. П.", initials="ПП")
+    properties = document.core_properties
+    properties.author, properties.last_modified_by = "Сидоров И. П.", "Командир в/ч 12345"
+    properties.created = dt.datetime(2025, 10, 1, 9, 0, tzinfo=dt.UTC)
+    properties.revision = 14
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return _with_company(buffer.getvalue(), "Войсковая часть 12345")
+
+
+def test_an_office_documents_author_is_shown_and_its_working_copy_has_none(
     anna: User, case: Case, verified_client: Callable[[User], Client]
 ) -> None:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as docx:
-        docx.writestr("[Content_Types].xml", "<Types/>")
-        docx.writestr("word/document.xml", "<w:document/>")
-        docx.writestr("docProps/core.xml", (
-            '<cp:coreProperties xmlns:cp="c" xmlns:dc="d" xmlns:dcterms="t">'
-            "<dc:creator>Сидоров И. П.</dc:creator><cp:lastModifiedBy>Командир в/ч 12345</cp:lastModifiedBy>"
-            '<dcterms:created xsi:type="dcterms:W3CDTF">2025-10-01T09:00:00Z</dcterms:created></cp:coreProperties>'))
-        docx.writestr("docProps/app.xml", "<Properties><Application>Microsoft Office Word</Application></Properties>")
     client = verified_client(anna)
-    item = _upload(client, case, "рапорт.docx", buffer.getvalue())
+    item = _upload(client, case, "рапорт.docx", report_docx())
     html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
-    for shown in ("Сидоров И. П.", "Командир в/ч 12345", "2025-10-01T09:00:00Z", "Microsoft Office Word"):
+    for shown in ("Сидоров И. П.", "Командир в/ч 12345", "2025-10-01T09:00:00", "Войсковая часть 12345", "14"):
         assert shown in html
     assert "имя автора" in html
-    refused = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/", follow=True)
-    assert "Удалить метаданные из файла такого типа здесь нельзя" in refused.content.decode()
+    assert 'data-testid="metadata-not-checked"' not in html
+
+    made = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/", follow=True)
+    copy = EvidenceItem.objects.get(parent=item)
+    assert made.redirect_chain[-1][0] == f"/staff/cases/{case.pk}/evidence/{copy.pk}/"
+    cleaned = _content(copy, anna)
+    with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
+        unpacked = b"".join(archive.read(name) for name in archive.namelist())
+    for gone in ("Сидоров", "Командир", "Войсковая часть", "Петров", "ПП"):
+        assert gone.encode() not in unpacked
+    document = docx.Document(io.BytesIO(cleaned))  # still a document Word opens, with its text
+    assert document.paragraphs[0].text == "Рапорт об увольнении рядового Иванова"
+    assert document.core_properties.author == ""
+    assert document.core_properties.created is None
+    assert [comment.text for comment in document.comments] == ["Проверить дату"]
+    assert [comment.author for comment in document.comments] == [""]
+    copy_page = made.content.decode()
+    assert 'data-testid="identifying-warning"' not in copy_page
+    assert "Сидоров" not in copy_page
+    removed = CustodyEvent.objects.get(item=copy, kind="derived").details["removed"]
+    assert {"core", "app:Company", "authors"} <= set(removed)
+    assert json.loads(copy.decrypt(keyring_of(anna)).metadata or "{}")["derived_from"]["sha256"] == (
+        item.decrypt(keyring_of(anna)).sha256)
 
 
 def test_a_photo_whose_exif_is_broken_is_still_kept_shown_and_cleaned(
@@ -400,3 +436,160 @@ def test_a_recordings_artist_is_read_by_hachoir_even_when_only_its_beginning_is_
     assert "Zapis razgovora" in html
     assert "имя автора" in html
     assert "Файл большой: метаданные искали только в его начале." in html
+    assert 'data-testid="metadata-not-checked"' in html
+    listing = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "Метаданные проверены не полностью." in listing
+
+
+# --- PDF: pypdf reads the information dictionary and XMP, and writes the working copy ----------
+
+XMP = (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+       b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+       b'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/">'
+       b"<dc:creator><rdf:Seq><rdf:li>Petrov Pavel XMP</rdf:li></rdf:Seq></dc:creator>"
+       b"<xmp:CreatorTool>Microsoft Word for Microsoft 365</xmp:CreatorTool>"
+       b"<xmp:CreateDate>2025-11-03T14:22:07+03:00</xmp:CreateDate></rdf:Description></rdf:RDF></x:xmpmeta>"
+       b'<?xpacket end="w"?>')
+
+
+def order_pdf(*, password: str = "") -> bytes:
+    """One page with the text 'Prikaz No. 123', an information dictionary and an XMP packet."""
+    writer = pypdf.PdfWriter()
+    page = writer.add_blank_page(300, 200)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    text = DecodedStreamObject()
+    text.set_data(b"BT /F1 12 Tf 20 100 Td (Prikaz No. 123) Tj ET")
+    page[NameObject("/Contents")] = writer._add_object(text)
+    writer.add_metadata({"/Author": "Иван Сидоров", "/Creator": "Microsoft Word", "/Producer": "Acrobat Distiller",
+                         "/CreationDate": "D:20251103142207+03'00'"})
+    writer.xmp_metadata = XMP
+    if password:
+        writer.encrypt(password)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_a_pdfs_author_and_xmp_are_shown_and_its_working_copy_keeps_the_pages_only(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    client = verified_client(anna)
+    item = _upload(client, case, "приказ.pdf", order_pdf())
+    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    for shown in ("Иван Сидоров", "Acrobat Distiller", "Petrov Pavel XMP", "Microsoft Word for Microsoft 365",
+                  "D:20251103142207"):
+        assert shown in html
+    assert 'data-testid="identifying-warning"' in html
+    assert 'data-testid="metadata-not-checked"' not in html
+
+    client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/")
+    copy = EvidenceItem.objects.get(parent=item)
+    cleaned = _content(copy, anna)
+    reader = pypdf.PdfReader(io.BytesIO(cleaned))
+    assert reader.metadata is None
+    assert reader.xmp_metadata is None
+    assert [page.extract_text() for page in reader.pages] == ["Prikaz No. 123"]
+    for gone in ("Иван Сидоров".encode("utf-16-be"), b"Petrov", b"Acrobat", b"Microsoft"):
+        assert gone not in cleaned
+    assert CustodyEvent.objects.get(item=copy, kind="derived").details["removed"] == ["info", "xmp"]
+    copy_page = client.get(f"/staff/cases/{case.pk}/evidence/{copy.pk}/").content.decode()
+    assert "Петров" not in copy_page
+    assert 'data-testid="identifying-warning"' not in copy_page
+
+
+def test_a_password_protected_pdf_is_kept_marked_not_fully_checked_and_not_cleaned(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    client = verified_client(anna)
+    item = _upload(client, case, "secret.pdf", order_pdf(password="12345"))
+    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    assert 'data-testid="metadata-not-checked"' in html
+    refused = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/", follow=True)
+    assert "PDF защищён паролем" in refused.content.decode()
+    assert not EvidenceItem.objects.filter(parent=item).exists()
+
+
+# --- a phone video whose moov box is at its end ------------------------------------------------
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def phone_video(*, location: str, data_size: int) -> bytes:
+    """ftyp, then mdat (the picture data), then moov: mvhd (created 2025-11-03 14:22:07 UTC, 12 s)
+    and udta/©xyz (ISO 6709), as Android phones write them."""
+    created = int((dt.datetime(2025, 11, 3, 14, 22, 7, tzinfo=dt.UTC)
+                   - dt.datetime(1904, 1, 1, tzinfo=dt.UTC)).total_seconds())
+    mvhd = _box(b"mvhd", b"\0\0\0\0" + struct.pack(">IIII", created, created, 1000, 12000) + b"\0\x01\0\0\x01\0"
+                + b"\0" * 10 + struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000) + b"\0" * 24
+                + struct.pack(">I", 2))
+    text = location.encode()
+    udta = _box(b"udta", _box(b"\xa9xyz", struct.pack(">HH", len(text), 0x15C7) + text))
+    ftyp = _box(b"ftyp", b"mp42\0\0\0\0isommp42")
+    return ftyp + _box(b"mdat", bytes(range(256)) * (data_size // 256)) + _box(b"moov", mvhd + udta)
+
+
+def test_a_videos_place_and_date_are_found_when_its_moov_box_is_at_the_end(
+    anna: User, case: Case, verified_client: Callable[[User], Client], settings: object
+) -> None:
+    settings.DEFENSOR_EVIDENCE_METADATA_BYTES = 64 * 1024  # type: ignore[attr-defined]
+    video = phone_video(location="+55.7558+037.6176/", data_size=1024 * 1024)  # moov 1 MB after the head
+    from hachoir.metadata import extractMetadata  # type: ignore[import-untyped]
+    from hachoir.parser import guessParser  # type: ignore[import-untyped]
+    from hachoir.stream import InputIOStream  # type: ignore[import-untyped]
+
+    parsed = guessParser(InputIOStream(io.BytesIO(video), source="test", tags=[]))
+    assert type(parsed).__name__ == "MP4File"  # hachoir, given the whole file, reads what we built
+    assert extractMetadata(parsed).get("creation_date") == dt.datetime(2025, 11, 3, 14, 22, 7)  # noqa: DTZ001
+
+    client = verified_client(anna)
+    item = _upload(client, case, "VID_20251103.mp4", video)
+    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    assert 'data-testid="evidence-gps"' in html
+    assert "55.7558, 37.6176" in html
+    assert "2025-11-03T14:22:07+00:00" in html
+    assert "12.000 s" in html
+    assert "координаты GPS" in html
+    assert 'data-testid="metadata-not-checked"' not in html
+    listing = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'data-testid="identifying-warning"' in listing
+
+
+# --- a file the child cannot read within its limits --------------------------------------------
+
+
+@pytest.mark.parametrize(("setting", "value"), [("DEFENSOR_EVIDENCE_METADATA_TIMEOUT", 0.001),
+                                               ("DEFENSOR_EVIDENCE_METADATA_MEMORY_MB", 8)])
+def test_a_file_the_reader_cannot_finish_is_kept_and_marked_unread(
+    anna: User, case: Case, original: bytes, verified_client: Callable[[User], Client], settings: object,
+    setting: str, value: float
+) -> None:
+    """The child is killed by its wall clock, or dies at its memory limit: the upload is kept, and
+    the page and the list say that the photo's metadata (which has GPS) was not checked."""
+    setattr(settings, setting, value)
+    client = verified_client(anna)
+    item = _upload(client, case, "IMG_2025.jpg", original)
+    assert custody_verify() == []
+    page = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    assert 'data-testid="metadata-unreadable"' in page
+    assert "Метаданные проверены не полностью." in page
+    assert "Метаданных в файле не найдено." not in page
+    listing = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert 'data-testid="metadata-not-checked"' in listing
+    assert _content(item, anna) == original
+    metadata = json.loads(item.decrypt(keyring_of(anna)).metadata or "{}")
+    assert metadata["unreadable"] == ["all"]
+    assert metadata["failure"] == ("timeout" if setting.endswith("TIMEOUT") else "memory")
+
+
+def test_a_working_copy_of_a_jpeg_keeps_its_colour_profile() -> None:
+    icc = _segment(0xE2, b"ICC_PROFILE\0\x01\x01" + b"\x00" * 128)
+    jpeg = b"\xff\xd8" + JFIF + icc + _segment(0xE1, b"Exif\0\0II*\0") + PICTURE + SCAN_DATA + b"\xff\xd9"
+    removed: set[str] = set()
+    cleaned = b"".join(strip_jpeg(iter([jpeg]), removed))
+    assert cleaned == b"\xff\xd8" + JFIF + icc + PICTURE + SCAN_DATA + b"\xff\xd9"
+    assert removed == {"app1"}

@@ -10,14 +10,22 @@ JPEG: the markers are walked; APP1 (Exif, XMP), APP13 (IPTC/Photoshop), COM, the
 APP3–APP12 and APP15, and anything after EOI (phone "trailers", appended files) are dropped; SOI,
 APP0 (JFIF), APP2 (ICC colour profile), APP14 (Adobe colour transform), the tables, frames and the
 entropy-coded scans are copied as they are. PNG: tEXt, iTXt, zTXt, eXIf and tIME chunks and
-anything after IEND are dropped, every other chunk is copied with its CRC. Other types are refused.
+anything after IEND are dropped, every other chunk is copied with its CRC. Both are streamed: the
+original is decrypted chunk by chunk, filtered and sealed again, in constant memory (a segment is
+at most 64 KB; a PNG chunk of any size is copied in pieces).
 
-Both are streamed: the original is decrypted chunk by chunk, filtered and sealed again, in
-constant memory (a segment is at most 64 KB; a PNG chunk of any size is copied in pieces).
+PDF and Office documents are rewritten by a library (pypdf; zipfile with python-docx's XML
+parser) in the limited child process of ``evidence.metadata_child``, from the plaintext in memory
+over a pipe: a PDF keeps its pages and loses its information dictionary and XMP packets; an Office
+document keeps every part but its core and custom properties are emptied, its company, manager,
+template and editing time dropped, and the names on comments and tracked changes blanked. A file
+larger than ``DEFENSOR_EVIDENCE_METADATA_BYTES``, an encrypted PDF, or a file the child could not
+rewrite is refused with its reason. Other types are refused.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import struct
 from collections.abc import Callable, Iterator
@@ -32,6 +40,7 @@ from defensor.accounts.models import User
 from defensor.audit.services import log_action
 from defensor.core.errors import DefensorError
 from defensor.evidence.custody import blob_path
+from defensor.evidence.metadata import OOXML, ChildFailed, child_limits, head_bytes_limit, run_child
 from defensor.evidence.models import CustodyKind, EvidenceItem, Source
 from defensor.evidence.services import BlobDamaged, _require, custody_append, item_file_key, item_ingest
 from defensor.keys.keyring import KeyRing
@@ -45,6 +54,17 @@ class CannotStrip(DefensorError):
 
 class Malformed(CannotStrip):
     user_message = _("The file's structure could not be read, so no working copy was made; share it with care.")
+
+
+class Encrypted(CannotStrip):
+    user_message = _("The PDF is protected with a password, so its metadata cannot be removed here; share it "
+                     "with care.")
+
+
+class TooLargeToClean(CannotStrip):
+    def __init__(self, limit: int) -> None:
+        super().__init__(_("The file is too large to remove its metadata here (the limit is %(mb)d MB); share it "
+                           "with care.") % {"mb": limit // (1024 * 1024)})
 
 
 # --- reading a stream of chunks ----------------------------------------------------------------
@@ -182,6 +202,43 @@ STRIPPERS: dict[str, Callable[[Iterator[bytes], set[str]], Iterator[bytes]]] = {
     "image/jpeg": strip_jpeg,
     "image/png": strip_png,
 }
+# Rewritten whole, in memory, by the limited child (evidence.metadata_child.STRIP).
+CHILD_STRIPPED = {"application/pdf", OOXML}
+
+
+def cleanable(media_type: str) -> bool:
+    return media_type in STRIPPERS or media_type in CHILD_STRIPPED
+
+
+def strip_in_child(chunks: Iterator[bytes], media_type: str, removed: set[str]) -> bytes:
+    """A PDF's or Office document's working copy, made by the child (see the module's docstring)."""
+    limit = head_bytes_limit()
+    data = bytearray()
+    for chunk in chunks:
+        data += chunk
+        if len(data) > limit:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            raise TooLargeToClean(limit)
+    try:
+        answer = run_child({"mode": "strip", "media_type": media_type, "size": len(data), "complete": True},
+                           bytes(data), b"", child_limits(strip=True))
+    except ChildFailed as failure:
+        raise Malformed() from failure
+    line, _newline, cleaned = answer.partition(b"\n")
+    try:
+        result = json.loads(line)
+    except ValueError as error:
+        raise Malformed() from error
+    if result.get("refused") == "encrypted":
+        raise Encrypted()
+    if result.get("refused") == "type":
+        raise CannotStrip()
+    if "removed" not in result or not cleaned:
+        raise Malformed()
+    removed.update(str(code) for code in result["removed"])
+    return cleaned
 
 
 class _ChunkStream:
@@ -218,15 +275,20 @@ def item_working_copy(*, item: EvidenceItem, actor: User, keyring: KeyRing) -> E
     case = item.case
     _require(actor=actor, case=case)
     values = item.decrypt(keyring)
-    stripper = STRIPPERS.get(values.media_type or "")
-    if stripper is None:
+    media_type = values.media_type or ""
+    if not cleanable(media_type):
         raise CannotStrip()
     path = blob_path(item.blob)
     if not path.is_file() or file_sha256(path) != item.blob_sha256:
         raise BlobDamaged()
     removed: set[str] = set()
-    stream = _ChunkStream(stripper(decrypt_chunks(path, item_file_key(item=item, keyring=keyring)), removed))
-    copy = item_ingest(case=case, source=Source(item.source), stream=stream,  # type: ignore[arg-type]
+    chunks = decrypt_chunks(path, item_file_key(item=item, keyring=keyring))
+    stream: Any
+    if media_type in STRIPPERS:
+        stream = _ChunkStream(STRIPPERS[media_type](chunks, removed))
+    else:
+        stream = io.BytesIO(strip_in_child(chunks, media_type, removed))
+    copy = item_ingest(case=case, source=Source(item.source), stream=stream,
                        name=_working_copy_name(values.name or ""), added_by=actor, keyring=keyring,
                        url=values.url or "", platform=values.platform or "", captured_with=values.captured_with or "")
     try:

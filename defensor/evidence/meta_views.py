@@ -24,8 +24,8 @@ from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, acting_user, staff_view
 from defensor.cases.selectors import case_for
 from defensor.core.errors import DefensorError
-from defensor.evidence.derive import STRIPPERS, item_page_open, item_working_copy
-from defensor.evidence.metadata import IDENTIFYING_LABELS
+from defensor.evidence.derive import cleanable, item_page_open, item_working_copy
+from defensor.evidence.metadata import IDENTIFYING_LABELS, not_fully_checked
 from defensor.evidence.models import EvidenceItem, ItemStatus, Source
 from defensor.keys.keyring import keyring_for
 
@@ -72,11 +72,13 @@ def evidence_item_view(request: HttpRequest, case_id: int, item_id: str) -> Http
     for field in metadata.get("fields", []):
         groups.setdefault(field.get("group", ""), []).append(field)
     identifying = [str(IDENTIFYING_LABELS.get(code, code)) for code in metadata.get("identifying", [])]
+    unchecked = not_fully_checked(values.metadata)
     copies = list(EvidenceItem.objects.filter(parent=item).order_by("number"))
     return render(request, "evidence/item.html", {
         "case": item.case, "item": item, "values": values, "metadata": metadata, "metadata_groups": groups,
-        "identifying": identifying, "derived_from": metadata.get("derived_from"), "copies": copies,
-        "can_strip": (values.media_type or "") in STRIPPERS, "status": ItemStatus(item.status).label,
+        "identifying": identifying, "not_fully_checked": unchecked, "derived_from": metadata.get("derived_from"),
+        "copies": copies,
+        "can_strip": cleanable(values.media_type or ""), "status": ItemStatus(item.status).label,
         "source": Source(item.source).label, "sections": _sections(),
     })
 

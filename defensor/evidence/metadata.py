@@ -1,36 +1,39 @@
-"""What a file says about itself (EXIF, document properties), read when the file is ingested and
-kept in the item's sealed ``metadata`` field; and whether that could identify our client.
+"""What a file says about itself (EXIF, document properties, a video's place and dates), read
+when the file is ingested and kept in the item's sealed ``metadata`` field; and whether that could
+identify our client.
 
-Where it comes from: ExifRead for images (JPEG, TIFF, HEIC, WebP, PNG's eXIf; GPS, camera make,
-model and serial, owner, dates, software), hachoir for other formats (video, audio, Office OLE
-files), and small readers of our own for what neither library reports: a PNG's text chunks, a PDF's
-document information (literal strings only) and an Office Open XML document's two property parts
-(``docProps/core.xml``, ``app.xml``: author, last editor, dates; each read capped, nothing else of
-the zip is opened). Nothing is executed or rendered; every reader works on bytes in memory.
+The parsing happens in a child process (``evidence.metadata_child``), never in the server: the
+parsers are maintained libraries (ExifRead for images, pypdf for a PDF's information dictionary
+and XMP, python-docx's core-properties reader and hardened XML parser for Office documents,
+hachoir for audio, video and OLE files) plus small readers of ours where no library reads without
+decoding (a PNG's text chunks, an MP4's ``moov`` box). They are fed untrusted bytes, so the child
+limits its memory, CPU and files (see its docstring), gets the plaintext over a pipe (never a
+temporary file) and an empty environment, and is killed after ``DEFENSOR_EVIDENCE_METADATA_TIMEOUT``
+seconds. A child that times out, is killed by its limits or crashes leaves the record
+``{"unreadable": ["all"], "failure": "timeout" | "memory" | "cpu" | "crashed"}``: the upload goes on, and the item
+page and the case's list say that the metadata was not fully checked.
 
 How much is read: the first ``DEFENSOR_EVIDENCE_METADATA_BYTES`` of the plaintext (16 MB by
-default), decrypted from the sealed blob into memory (never to disk). That is the whole file for
-nearly every photo and document; for a larger file (a video) only its beginning is read, so
-metadata kept at its end (an MP4 whose ``moov`` box follows the data, a PDF's last information
-dictionary) is not found and the record says ``partial``. Streaming a 2 GB video twice to find its
-tail would double the cost of every ingest; we chose the cap.
+default), decrypted from the sealed blob into memory. That is the whole file for nearly every photo
+and document. For a larger MP4 or QuickTime video, whose ``moov`` box (dates, place, device) is
+usually at the END, the rest is decrypted too and its last ``DEFENSOR_EVIDENCE_METADATA_BYTES`` are
+kept (a rolling buffer: memory stays flat) and given to the child with the beginning. For other
+large files only the beginning is read and the record says ``partial``.
 
 The stored JSON (sealed): ``{"fields": [{"group", "key", "value"}], "gps": {"latitude",
-"longitude"} | null, "identifying": [codes], "partial": bool, "unreadable": [reader names]}`` and,
-for a working copy, ``derived_from`` (evidence.derive).
+"longitude"} | null, "identifying": [codes], "partial": bool, "unreadable": [reader names],
+"failure"?: code}`` and, for a working copy, ``derived_from`` (evidence.derive).
 """
 
 from __future__ import annotations
 
-import contextlib
-import html
-import io
 import json
-import re
-import struct
-import zipfile
-import zlib
-from collections.abc import Iterable
+import signal
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +43,10 @@ from django.utils.translation import gettext_lazy as _
 from defensor.keys.streams import decrypt_chunks
 
 DEFAULT_HEAD_BYTES = 16 * 1024 * 1024
-MAX_VALUE_CHARS = 500
-MAX_FIELDS = 300
+CHILD = Path(__file__).with_name("metadata_child.py")
+OOXML = "application/vnd.openxmlformats-officedocument"
+MP4_TYPES = ("video/mp4", "video/quicktime")
+_QUICKTIME_FIRST_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 
 # What could identify our client (the codes stored; labels for the warning).
 IDENTIFYING_LABELS = {
@@ -51,213 +56,124 @@ IDENTIFYING_LABELS = {
     "author": _("an author's name"),
 }
 
-_SERIAL_TAGS = {"EXIF BodySerialNumber", "EXIF LensSerialNumber", "Image CameraSerialNumber",
-                "MakerNote SerialNumber", "MakerNote InternalSerialNumber", "MakerNote SerialNumberFormat"}
-_OWNER_TAGS = {"EXIF CameraOwnerName", "MakerNote OwnerName", "Image CameraOwnerName"}
-_AUTHOR_TAGS = {"Image Artist", "Image XPAuthor", "Image Copyright"}
-_AUTHOR_KEYS = {"author", "artist", "producer_person", "last modified by", "last_modification_author", "copyright",
-                "writer"}
-_SKIPPED_EXIF = ("JPEGThumbnail", "TIFFThumbnail", "Thumbnail ", "EXIF MakerNote", "MakerNote Tag ",
-                 "Image PrintIM", "EXIF UserComment")
-
 
 def head_bytes_limit() -> int:
     return int(getattr(settings, "DEFENSOR_EVIDENCE_METADATA_BYTES", DEFAULT_HEAD_BYTES))
 
 
-def read_head(path: Path, key: bytes, limit: int) -> tuple[bytes, bool]:
-    """The first ``limit`` bytes of a sealed blob's plaintext, in memory; and whether that is all of it."""
-    buffer = bytearray()
+@dataclass(frozen=True)
+class Limits:
+    """The child's limits: CPU seconds and address space (enforced by the kernel), wall clock."""
+
+    cpu_seconds: int
+    memory_bytes: int
+    timeout: float
+
+
+def child_limits(*, strip: bool = False) -> Limits:
+    """Reading metadata gets a few CPU seconds; rewriting a whole PDF or Office document more."""
+    cpu = int(getattr(settings, "DEFENSOR_EVIDENCE_METADATA_CPU_SECONDS", 5)) * (6 if strip else 1)
+    memory = int(getattr(settings, "DEFENSOR_EVIDENCE_METADATA_MEMORY_MB", 512)) * 1024 * 1024
+    timeout = float(getattr(settings, "DEFENSOR_EVIDENCE_METADATA_TIMEOUT", 15)) * (4 if strip else 1)
+    return Limits(cpu_seconds=cpu, memory_bytes=memory, timeout=timeout)
+
+
+# How the child ended, as recorded: its memory limit (it exits 3), its CPU limit (SIGXCPU from the
+# kernel), anything else (a crash, SIGKILL) is "crashed"; the wall clock gives "timeout".
+_EXIT_CODES = {3: "memory", -signal.SIGXCPU: "cpu"}
+
+
+class ChildFailed(Exception):  # carries the code recorded
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def run_child(request: dict[str, Any], head: bytes, tail: bytes, limits: Limits) -> bytes:
+    """Run ``metadata_child`` on ``head`` + ``tail`` (see its docstring) and return its stdout.
+    ``ChildFailed("timeout")`` if it was killed for taking too long, ``"memory"`` or ``"cpu"`` if it
+    reached a limit, ``"crashed"`` if it died otherwise. Its stderr is discarded: it may quote
+    the file."""
+    header = json.dumps({**request, "head": len(head), "tail": len(tail)}).encode() + b"\n"
+    command = [sys.executable, "-I", "-B", str(CHILD), str(limits.cpu_seconds), str(limits.memory_bytes)]
+    try:
+        done = subprocess.run(  # noqa: S603 - our own script, no shell, arguments are numbers
+            command, input=b"".join((header, head, tail)), capture_output=True, timeout=limits.timeout,
+            env={}, cwd="/", check=False)
+    except subprocess.TimeoutExpired as error:  # run() has killed it
+        raise ChildFailed("timeout") from error
+    except OSError as error:
+        raise ChildFailed("crashed") from error
+    if done.returncode != 0:
+        raise ChildFailed(_EXIT_CODES.get(done.returncode, "crashed"))
+    return done.stdout
+
+
+def read_head_and_tail(path: Path, key: bytes, limit: int, *,
+                       wants_tail: Callable[[bytes], bool] = lambda head: False) -> tuple[bytes, bytes, int, bool]:
+    """The first ``limit`` bytes of a sealed blob's plaintext, in memory; and, if ``wants_tail``
+    says so once the head is read, also its last ``limit`` bytes after those (the rest is decrypted
+    and passed over in one pass, in constant memory). Returns (head, tail, size, complete):
+    ``complete`` when the head is the whole file; ``size`` is the file's size when it was read to
+    its end, else the head's."""
+    head = bytearray()
+    tail: deque[bytes] = deque()
+    kept = size = 0
+    with_tail: bool | None = None
     chunks = decrypt_chunks(path, key)
     try:
         for chunk in chunks:
-            buffer += chunk
-            if len(buffer) > limit:
-                return bytes(buffer[:limit]), False
+            size += len(chunk)
+            room = limit - len(head)
+            if room > 0:
+                head += chunk[:room]
+                chunk = chunk[room:]
+            if not chunk:
+                continue
+            if with_tail is None:
+                with_tail = wants_tail(bytes(head))
+            if not with_tail:
+                return bytes(head), b"", len(head), False
+            tail.append(chunk)
+            kept += len(chunk)
+            while kept - len(tail[0]) >= limit:
+                kept -= len(tail.popleft())
     finally:
         chunks.close()  # type: ignore[attr-defined]
-    return bytes(buffer), True
+    rest = b"".join(tail)
+    return bytes(head), rest[-limit:], size, not rest
 
 
-def _text(value: object) -> str:
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    text = "".join(c for c in text if c.isprintable() or c in "\n\t").strip()
-    return text[:MAX_VALUE_CHARS]
+def is_video_with_moov(media_type: str, head: bytes) -> bool:
+    return media_type in MP4_TYPES or (media_type == "application/octet-stream" and head[4:8] in _QUICKTIME_FIRST_BOXES)
 
 
-class _Found:
-    def __init__(self) -> None:
-        self.fields: list[dict[str, str]] = []
-        self.identifying: set[str] = set()
-        self.gps: dict[str, float] | None = None
-        self.unreadable: list[str] = []
-
-    def add(self, group: str, key: str, value: object, *, identifies: str | None = None) -> None:
-        text = _text(value)
-        if not text or len(self.fields) >= MAX_FIELDS:
-            return
-        self.fields.append({"group": group, "key": key, "value": text})
-        if identifies:
-            self.identifying.add(identifies)
-            return
-        lowered = key.lower()
-        if key in _SERIAL_TAGS or "serial" in lowered:
-            self.identifying.add("device_serial")
-        if key in _OWNER_TAGS or "owner" in lowered:
-            self.identifying.add("owner")
-        if key in _AUTHOR_TAGS or lowered in _AUTHOR_KEYS:
-            self.identifying.add("author")
-        if lowered.startswith("gps gpslatitude") or lowered in {"latitude", "longitude", "location"}:
-            self.identifying.add("gps")
+def _unreadable(code: str, *, partial: bool) -> dict[str, Any]:
+    return {"fields": [], "gps": None, "identifying": [], "partial": partial, "unreadable": ["all"], "failure": code}
 
 
-def _degrees(values: Iterable[Any], ref: str) -> float:
-    parts = [float(v) for v in values]
-    degrees = parts[0] + (parts[1] if len(parts) > 1 else 0) / 60 + (parts[2] if len(parts) > 2 else 0) / 3600
-    return round(-degrees if ref.upper() in {"S", "W"} else degrees, 7)
-
-
-def _exif(head: bytes, found: _Found) -> None:
-    import exifread
-
-    tags = exifread.process_file(io.BytesIO(head), details=True, extract_thumbnail=False)
-    for key in sorted(tags):
-        if key.startswith(_SKIPPED_EXIF):
-            continue
-        found.add("exif", key, tags[key].printable if hasattr(tags[key], "printable") else tags[key])
-    latitude, longitude = tags.get("GPS GPSLatitude"), tags.get("GPS GPSLongitude")
-    if latitude is not None and longitude is not None:
-        with contextlib.suppress(TypeError, ValueError, ZeroDivisionError, IndexError):
-            found.gps = {
-                "latitude": _degrees(latitude.values, str(tags.get("GPS GPSLatitudeRef", "N"))),
-                "longitude": _degrees(longitude.values, str(tags.get("GPS GPSLongitudeRef", "E"))),
-            }
-        found.identifying.add("gps")
-
-
-def _png_text(head: bytes, found: _Found) -> None:
-    """tEXt, zTXt and iTXt chunks (keyword and text) and the tIME chunk."""
-    offset = 8
-    while offset + 8 <= len(head):
-        length, kind = struct.unpack(">I4s", head[offset:offset + 8])
-        data = head[offset + 8:offset + 8 + min(length, 1024 * 1024)]
-        offset += 12 + length
-        if kind == b"IEND":
-            break
-        if kind == b"tIME" and len(data) >= 7:
-            year, month, day, hour, minute, second = struct.unpack(">HBBBBB", data[:7])
-            found.add("png", "tIME", f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}")
-            continue
-        if kind not in {b"tEXt", b"zTXt", b"iTXt"} or b"\0" not in data:
-            continue
-        keyword, rest = data.split(b"\0", 1)
-        if kind == b"zTXt":
-            rest = zlib.decompressobj().decompress(rest[1:], 64 * 1024)  # the size is capped: no bomb
-        elif kind == b"iTXt":
-            flag, _method, rest = rest[0:1], rest[1:2], rest[2:]
-            _language, _translated, rest = ([*rest.split(b"\x00", 2), b"", b""])[:3]
-            if flag == b"\x01":
-                rest = zlib.decompressobj().decompress(rest, 64 * 1024)
-        found.add("png", keyword.decode("latin-1"), rest.decode("utf-8" if kind == b"iTXt" else "latin-1", "replace"))
-
-
-_PDF_INFO = re.compile(
-    rb"/(Author|Creator|Producer|Title|Subject|Keywords|CreationDate|ModDate)\s*\(((?:\\.|[^\\)]){0,2000})\)")
-
-
-def _pdf_string(raw: bytes) -> str:
-    unescaped = re.sub(rb"\\([()\\])", rb"\1", raw)
-    if unescaped.startswith(b"\xfe\xff"):
-        return unescaped[2:].decode("utf-16-be", "replace")
-    return unescaped.decode("latin-1")
-
-
-def _pdf_info(head: bytes, found: _Found) -> None:
-    seen: set[tuple[str, str]] = set()
-    for match in _PDF_INFO.finditer(head):
-        key, value = match.group(1).decode(), _pdf_string(match.group(2))
-        if (key, value) not in seen:
-            seen.add((key, value))
-            found.add("pdf", key, value, identifies="author" if key == "Author" else None)
-
-
-_OOXML_PARTS = ("docProps/core.xml", "docProps/app.xml")
-_OOXML_PART_MAX = 256 * 1024
-_OOXML_ELEMENT = re.compile(
-    rb"<(?:\w+:)?(creator|lastModifiedBy|created|modified|lastPrinted|title|subject|description|keywords|"
-    rb"Company|Manager|Application|AppVersion|Template)\b[^>]{0,200}>([^<]{1,2000})</")
-_OOXML_AUTHORS = {"creator", "lastModifiedBy", "Manager"}
-
-
-def _ooxml(head: bytes, found: _Found) -> None:
-    """An Office Open XML document's properties (author, last editor, dates, application). Only
-    these two small parts are read, each capped, from the zip in memory; nothing else is unpacked."""
-    with zipfile.ZipFile(io.BytesIO(head)) as archive:
-        names = set(archive.namelist())
-        for part in _OOXML_PARTS:
-            if part not in names:
-                continue
-            with archive.open(part) as handle:
-                data = handle.read(_OOXML_PART_MAX)  # read, not trusted from the header: no bomb
-            for match in _OOXML_ELEMENT.finditer(data):
-                key = match.group(1).decode()
-                found.add("office", key, html.unescape(match.group(2).decode("utf-8", "replace")),
-                          identifies="author" if key in _OOXML_AUTHORS else None)
-
-
-def _hachoir(head: bytes, found: _Found) -> None:
-    from hachoir.core import config as hachoir_config  # type: ignore[import-untyped]
-    from hachoir.metadata import extractMetadata  # type: ignore[import-untyped]
-    from hachoir.parser import guessParser  # type: ignore[import-untyped]
-    from hachoir.stream import InputIOStream  # type: ignore[import-untyped]
-
-    hachoir_config.quiet = True  # its warnings would print parts of the file to the log
-    parser = guessParser(InputIOStream(io.BytesIO(head), source="evidence", tags=[]))
-    if parser is None:
-        return
-    with parser:
-        extracted = extractMetadata(parser)
-    if extracted is None:
-        return
-    for item in extracted:
-        for value in item.values:
-            found.add(type(parser).__name__.removesuffix("File").lower() or "file", item.key, value.text)
-
-
-OOXML = "application/vnd.openxmlformats-officedocument"
-_EXIF_TYPES = ("image/jpeg", "image/heic", "image/webp", "image/png", "image/tiff")
-_NOT_PARSED = ("text/", "application/zip", "application/x-archive", "image/svg+xml", "application/xml")
-
-
-def extract(head: bytes, media_type: str, *, complete: bool) -> dict[str, Any]:
-    """What ``head`` (a file's first bytes, or all of them when ``complete``) says about itself.
-    A reader that fails is named in ``unreadable`` (the reason is not kept: it may quote the file)."""
-    found = _Found()
-    readers: list[tuple[str, Any]] = []
-    if media_type in _EXIF_TYPES or head[:4] in {b"II*\0", b"MM\0*"}:
-        readers.append(("exif", _exif))
-    if media_type == "image/png":
-        readers.append(("png", _png_text))
-    if media_type == "application/pdf":
-        readers.append(("pdf", _pdf_info))
-    elif media_type == OOXML:
-        if complete:  # a zip's directory is at its end
-            readers.append(("office", _ooxml))
-    elif media_type not in _EXIF_TYPES and not media_type.startswith(_NOT_PARSED):
-        readers.append(("hachoir", _hachoir))
-    for name, reader in readers:
-        try:
-            reader(head, found)
-        except Exception:  # a malformed file: the reader is named, the ingest goes on
-            found.unreadable.append(name)
-    return {"fields": found.fields, "gps": found.gps, "identifying": sorted(found.identifying),
-            "partial": not complete, "unreadable": found.unreadable}
+def extract(head: bytes, media_type: str, *, complete: bool, tail: bytes = b"", size: int | None = None
+            ) -> dict[str, Any]:
+    """What a file says about itself, read by the child from its beginning (all of it when
+    ``complete``) and, for a video, its end."""
+    request = {"mode": "extract", "media_type": media_type, "complete": complete,
+               "size": size if size is not None else len(head) + len(tail)}
+    try:
+        answer = run_child(request, head, tail, child_limits())
+        found = json.loads(answer)
+    except ChildFailed as failure:
+        return _unreadable(failure.code, partial=not complete)
+    except ValueError:  # it died while answering (its memory limit)
+        return _unreadable("crashed", partial=not complete)
+    return {key: found.get(key) for key in ("fields", "gps", "identifying", "partial", "unreadable")}
 
 
 def blob_metadata(path: Path, key: bytes, media_type: str) -> str:
     """The sealed ``metadata`` JSON for a blob just sealed (the ingest hook in services._item_record)."""
-    head, complete = read_head(path, key, head_bytes_limit())
-    return json.dumps(extract(head, media_type, complete=complete), ensure_ascii=False)
+    limit = head_bytes_limit()
+    head, tail, size, complete = read_head_and_tail(
+        path, key, limit, wants_tail=lambda head: is_video_with_moov(media_type, head))
+    return json.dumps(extract(head, media_type, complete=complete, tail=tail, size=size), ensure_ascii=False)
 
 
 def identifying(metadata_json: str | None) -> list[str]:
@@ -268,3 +184,15 @@ def identifying(metadata_json: str | None) -> list[str]:
         return [str(code) for code in json.loads(metadata_json).get("identifying", [])]
     except (ValueError, AttributeError):
         return []
+
+
+def not_fully_checked(metadata_json: str | None) -> bool:
+    """True when part of the file was not read for metadata (too large, a reader failed, or the
+    child was stopped): no warning then does not mean no location or name."""
+    if not metadata_json:
+        return True
+    try:
+        metadata = json.loads(metadata_json)
+        return bool(metadata.get("partial") or metadata.get("unreadable"))
+    except (ValueError, AttributeError):
+        return True

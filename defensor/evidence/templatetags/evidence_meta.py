@@ -1,5 +1,6 @@
 """The case evidence list's warning that a file could identify our client (from its sealed
-metadata, evidence.metadata), and which item a working copy was made from."""
+metadata, evidence.metadata), or that its metadata was not fully checked (so that no warning is
+not read as "no location"), and which item a working copy was made from."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
-from defensor.evidence.metadata import IDENTIFYING_LABELS, identifying
+from defensor.evidence.metadata import IDENTIFYING_LABELS, identifying, not_fully_checked
 from defensor.evidence.models import EvidenceItem
 from defensor.keys.keyring import keyring_for
 
@@ -20,11 +21,16 @@ def identifying_warning(context: template.Context, item: EvidenceItem) -> SafeSt
     keyring = keyring_for(context["request"])
     if keyring is None:
         return SafeString("")
-    codes = identifying(item.decrypt(keyring, only=("metadata",)).metadata)
-    if not codes:
-        return SafeString("")
-    return format_html(
-        '<span class="warning" data-testid="identifying-warning">{} {}.</span>',
-        _("This file could identify our client; share only a working copy. It carries:"),
-        ", ".join(str(IDENTIFYING_LABELS.get(code, code)) for code in codes),
-    )
+    metadata = item.decrypt(keyring, only=("metadata",)).metadata
+    codes = identifying(metadata)
+    warning = SafeString("")
+    if codes:
+        warning = format_html(
+            '<span class="warning" data-testid="identifying-warning">{} {}.</span>',
+            _("This file could identify our client; share only a working copy. It carries:"),
+            ", ".join(str(IDENTIFYING_LABELS.get(code, code)) for code in codes),
+        )
+    if not_fully_checked(metadata):
+        warning += format_html('<span class="warning" data-testid="metadata-not-checked">{}</span>',
+                               _("Metadata not fully checked."))
+    return warning
