@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import io
+import os
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,8 +23,10 @@ from django.utils import timezone
 from defensor.accounts.models import User
 from defensor.audit.models import AuditEvent
 from defensor.cases.models import Case, CaseFile
-from defensor.cases.services import case_share
-from defensor.evidence.models import CustodyEvent, EvidenceItem, EvidenceLink
+from defensor.cases.services import case_open, case_share
+from defensor.evidence.custody import blob_path
+from defensor.evidence.models import CustodyEvent, EvidenceItem, EvidenceLink, Source
+from defensor.evidence.services import item_ingest
 from defensor.intake.models import Attachment, Status, Submission
 from defensor.intake.services import _aad, submission_data_key
 from defensor.intake.uploads import attachment_path
@@ -257,3 +261,42 @@ def test_a_file_sent_later_is_shown_in_the_conversation_under_its_message(
     assert later is not None
     assert f"/staff/inbox/{submission.pk}/files/{later.pk}/" in first
     assert 'data-testid="files"' in page  # still in the file list too
+
+
+def test_a_bulk_accept_that_fails_leaves_no_evidence_and_its_sealed_copies_are_swept(
+    anna: User, verified_client: Callable[[User], Client], make_submission: Callable[..., Submission],
+    evidence_dir: Path,
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from defensor.core.periodic import periodic_schedule_all
+    from defensor.evidence.sweep import orphan_blobs_remove
+    from defensor.intake.services import submission_withdraw
+
+    kept_case = case_open(opened_by=anna, keyring=keyring_of(anna), title="Другое дело")
+    kept = item_ingest(case=kept_case, source=Source.UPLOAD, stream=io.BytesIO(PDF), name="справка.pdf",
+                       added_by=anna, keyring=keyring_of(anna))
+    submissions = [make_submission(full_name=f"{surname} Иван Петрович", birth_date=f"1991-03-{i + 1:02d}",
+                                   phone=f"+7916300{i:04d}")
+                   for i, surname in enumerate(["Орлов", "Зайцев", "Волков"])]
+    for i, submission in enumerate(submissions):
+        attach_file(submission, f"приказ {i + 1}.pdf", ORDER, kind="pdf")
+    submission_withdraw(submission=submissions[2])  # the third man withdraws meanwhile
+    done = verified_client(anna).post("/staff/inbox/accept/", {
+        "ids": [str(s.pk) for s in submissions], **{f"person_{s.pk}": "new" for s in submissions}, "accept": "1",
+        "case": "new", "case_title": "Трое", "case_kind": "special_rank",
+    }, follow=True)
+    assert "Ничего не принято" in html.unescape(done.content.decode())
+    assert list(EvidenceItem.objects.all()) == [kept]
+    left = [p for p in evidence_dir.glob("*.bin") if p.stem != kept.blob]  # sealed before the rollback
+    assert len(left) == 2
+    assert orphan_blobs_remove() == 0  # young: an accept or an upload may be under way
+    day_ago = time.time() - 25 * 3600
+    for path in [*left, blob_path(kept.blob)]:
+        os.utime(path, (day_ago, day_ago))
+    assert orphan_blobs_remove() == 2
+    assert not any(p.exists() for p in left)
+    assert blob_path(kept.blob).exists()  # an item's file is never swept, however old
+    assert "evidence orphan sweep" in periodic_schedule_all()
+    queued = DBTaskResult.objects.get(task_path="defensor.evidence.sweep.orphan_blobs_sweep", status="READY")
+    assert queued.args_kwargs == {"args": [], "kwargs": {}}

@@ -10,9 +10,12 @@ class EvidenceConfig(AppConfig):
         from defensor.cases.signals import files_carried
         from defensor.core.periodic import periodic_register
         from defensor.evidence.services import request_files_taken_in
+        from defensor.evidence.sweep import orphan_blobs_schedule
         from defensor.evidence.timestamps import timestamps_schedule  # also registers its start-up checks
 
         # The worker queues the daily trusted timestamp when it starts (off without DEFENSOR_TSA_URL).
         periodic_register("evidence timestamps", timestamps_schedule)
+        # Sealed copies no item names (an accept rolled back after sealing its files): daily.
+        periodic_register("evidence orphan sweep", orphan_blobs_schedule)
         # A request's files become items in the accept's transaction (cases cannot import this app).
         files_carried.connect(request_files_taken_in, dispatch_uid="evidence.request_files_taken_in")
