@@ -32,6 +32,8 @@ from defensor.audit.models import AuditEvent
 from defensor.cases.models import Case
 from defensor.cases.services import case_open
 from defensor.evidence.derive import strip_jpeg
+from defensor.evidence.metadata import extract
+from defensor.evidence.metadata_child import iso6709
 from defensor.evidence.models import CustodyEvent, EvidenceItem
 from defensor.evidence.services import custody_verify, item_file_key
 from defensor.keys.streams import decrypt_chunks
@@ -593,3 +595,31 @@ def test_a_working_copy_of_a_jpeg_keeps_its_colour_profile() -> None:
     cleaned = b"".join(strip_jpeg(iter([jpeg]), removed))
     assert cleaned == b"\xff\xd8" + JFIF + icc + PICTURE + SCAN_DATA + b"\xff\xd9"
     assert removed == {"app1"}
+
+
+def test_an_iphone_videos_place_make_and_model_are_read_from_its_quicktime_keys() -> None:
+    """iPhones write the place as an 'mdta' key in moov/meta (keys + ilst), not as ©xyz."""
+    def data(text: str) -> bytes:
+        return _box(b"data", b"\0\0\0\x01\0\0\0\0" + text.encode())
+
+    names = ["com.apple.quicktime.location.ISO6709", "com.apple.quicktime.make", "com.apple.quicktime.model"]
+    keys = _box(b"keys", b"\0\0\0\0" + struct.pack(">I", len(names))
+                + b"".join(_box(b"mdta", name.encode()) for name in names))
+    ilst = _box(b"ilst", b"".join(_box(struct.pack(">I", index), data(value)) for index, value in
+                                  enumerate(["+48.7080+044.5133+102.000/", "Apple", "iPhone 15"], start=1)))
+    meta = _box(b"meta", _box(b"hdlr", b"\0" * 8 + b"mdta" + b"\0" * 13) + keys + ilst)
+    video = _box(b"ftyp", b"qt  \0\0\0\0qt  ") + _box(b"moov", meta) + _box(b"mdat", b"\0" * 4096)
+    found = extract(video, "video/mp4", complete=True)
+    assert found["gps"] == {"latitude": 48.708, "longitude": 44.5133}
+    assert {(f["key"], f["value"]) for f in found["fields"]} >= {("make", "Apple"), ("model", "iPhone 15")}
+    assert found["identifying"] == ["gps"]
+    assert found["unreadable"] == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("+55.7558+037.6176/", (55.7558, 37.6176)),
+    ("-3345.5+01823.25/", (-33.7583333, 18.3875)),  # degrees and minutes
+    ("+554521+0373704/", (55.7558333, 37.6177778)),  # degrees, minutes and seconds
+])
+def test_an_iso_6709_place_is_read_in_each_of_its_forms(text: str, expected: tuple[float, float]) -> None:
+    assert iso6709(text) == {"latitude": expected[0], "longitude": expected[1]}
