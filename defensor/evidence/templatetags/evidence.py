@@ -32,6 +32,7 @@ REASON_LABELS = {
     "macros": _("Office macros"),
     "pdf_javascript": _("JavaScript in a PDF"),
     "pdf_action": _("automatic actions in a PDF"),
+    "rtf_object": _("embedded objects in an RTF document"),
     "polyglot": _("two file formats in one"),
 }
 
