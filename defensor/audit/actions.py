@@ -97,6 +97,8 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "person.name_forms_set": _("Forms of a person's name in documents corrected"),
     "account.document_profile_set": _("How documents name the user changed"),
     "evidence.added": _("Evidence added to a case"),
+    "evidence.request_file_refused": _("A request's file was not taken into the evidence on accept"),
+    "evidence.request_file_taken_in": _("A request's file taken into the evidence after its accept"),
     "evidence.viewed": _("Evidence opened or downloaded"),
     "evidence.derived": _("Working copy of evidence made without its metadata"),
     "evidence.status_changed": _("Verification status of evidence changed"),
