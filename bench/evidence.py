@@ -16,17 +16,34 @@ Figures (bench/results/evidence.json):
                              custody JSON
   bundle_200mb_s             seconds to build a bundle of the 200 MB item alone
   bundle_200mb_peak_rss_mb   peak growth of resident memory while doing so (flat as well)
+  serve_upload_mb            size of the file sent through the real server below (DEFENSOR_BENCH_SERVE_MB,
+                             default 2048; 0 leaves the serve_* figures out)
+  serve_upload_mb_per_s      MB/s of a lawyer's upload on the case page through `defensor serve` (granian,
+                             one worker process): signed in with password and code, multipart with
+                             Content-Length, from the client's first byte to the redirect after the item
+                             is recorded (so including the metadata read, in its sandboxed child)
+  serve_upload_peak_rss_mb   peak growth of the resident memory of the server's whole process tree (main
+                             process, worker process, background worker, the metadata child) while
+                             uploading, above its level after a 20 MB upload
+  serve_upload_rss_vs_ingest serve_upload_peak_rss_mb / ingest_peak_rss_mb of the same run (the server's
+                             figure counts the metadata child, the in-process one its own process only)
+  serve_peak_rss_total_mb    the tree's resident memory at that peak, all of it
+  serve_download_mb_per_s    MB/s of downloading the same file back (SHA-256 checked)
+  serve_download_peak_rss_mb peak growth of the tree's resident memory while downloading
 Quick mode: 3 rounds of the 100-item bundle; BENCH_FULL=1: 7. Resident memory is sampled every
 2 ms from /proc/self/statm (Linux), after a warm-up ingest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shutil
 import statistics
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.common import FULL, cleanup, print_table, setup_django, write_results
@@ -34,6 +51,7 @@ from bench.common import FULL, cleanup, print_table, setup_django, write_results
 MB = 1024 * 1024
 BIG = 200 * MB
 SMALL = 20 * MB
+SERVE_MB = int(os.environ.get("DEFENSOR_BENCH_SERVE_MB", "2048"))
 
 
 class PeakRss:
@@ -86,6 +104,72 @@ def _copy_seconds(source: Path, target: Path) -> float:
     elapsed = time.perf_counter() - start
     target.unlink()
     return elapsed
+
+
+def _same_block(size: int) -> tuple[Iterator[bytes], hashlib._Hash]:
+    """``size`` bytes as 1 MiB pieces of one random block (the client's CPU goes to sending, not
+    to making random bytes), and their SHA-256 once sent."""
+    block, digest = os.urandom(MB), hashlib.sha256()
+
+    def pieces() -> Iterator[bytes]:
+        left = size
+        while left:
+            piece = block if left >= MB else block[:left]
+            digest.update(piece)
+            left -= len(piece)
+            yield piece
+
+    return pieces(), digest
+
+
+def serve_upload(size: int, root: Path) -> dict[str, float]:
+    """Upload and download ``size`` bytes through `defensor serve` in a data directory of its own
+    (tests.serving_staff: the same lawyer, browser and watch as tests/test_evidence_serve.py)."""
+    from tests.serving import free_port, fresh_environment
+    from tests.serving_staff import Browser, ServerWatch, prepare_lawyer, serve_end, serve_logged
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DEFENSOR_", "DJANGO_"))}
+    env = fresh_environment(clean, root)
+    env["DEFENSOR_EVIDENCE_MAX_MB"] = str(max(2048, size // MB + 1))
+    lawyer = prepare_lawyer(env)
+    port = free_port()
+    server = serve_logged(env, port, root / "serve.log")
+    try:
+        if server.poll() is not None:
+            raise RuntimeError("defensor serve did not start: " + (root / "serve.log").read_text())
+        browser = Browser(port)
+        browser.sign_in(lawyer)
+        case_page = f"/staff/cases/{lawyer.case_id}/"
+        upload_url = f"{case_page}evidence/upload/"
+        warm, _ = _same_block(SMALL)
+        browser.upload(upload_url, csrf=browser.csrf_from(case_page), name="warm.bin", chunks=warm, size=SMALL)
+        chunks, digest = _same_block(size)
+        csrf = browser.csrf_from(case_page)
+        with ServerWatch(server.pid) as up:
+            start = time.perf_counter()
+            reply = browser.upload(upload_url, csrf=csrf, name="big.bin", chunks=chunks, size=size)
+            upload_s = time.perf_counter() - start
+        if reply.status != 302:
+            raise RuntimeError(f"upload answered {reply.status}")
+        found = re.search(r'href="([^"]+/download/)" download>big.bin<', browser.get(case_page).text)
+        if found is None:
+            raise RuntimeError("the uploaded file is not listed")
+        with ServerWatch(server.pid) as down:
+            start = time.perf_counter()
+            status, sha256, received, _ = browser.download(found.group(1))
+            download_s = time.perf_counter() - start
+        if (status, received, sha256) != (200, size, digest.hexdigest()):
+            raise RuntimeError("the file came back different")
+    finally:
+        serve_end(server)
+    return {
+        "serve_upload_mb": size // MB,
+        "serve_upload_mb_per_s": round(size / MB / upload_s, 1),
+        "serve_upload_peak_rss_mb": round(up.growth / MB, 1),
+        "serve_peak_rss_total_mb": round(up.peak_rss / MB, 1),
+        "serve_download_mb_per_s": round(size / MB / download_s, 1),
+        "serve_download_peak_rss_mb": round(down.growth / MB, 1),
+    }
 
 
 def main() -> dict[str, float | int]:
@@ -163,7 +247,14 @@ def main() -> dict[str, float | int]:
         "bundle_200mb_s": round(bundle_big_s, 2),
         "bundle_200mb_peak_rss_mb": round(bundle_rss.growth_mb, 1),
     }
-    print_table("Evidence locker (200 MB of random bytes; 100 items of 10 KB)",
+    if SERVE_MB > 0:
+        for path in work.iterdir():  # the in-process files are not needed any more: room for the big one
+            path.unlink()
+        served = serve_upload(SERVE_MB * MB, data_dir / "serve")
+        ingest_rss = max(float(figures["ingest_peak_rss_mb"]), 0.1)
+        served["serve_upload_rss_vs_ingest"] = round(served["serve_upload_peak_rss_mb"] / ingest_rss, 2)
+        figures.update(served)
+    print_table(f"Evidence locker (200 MB of random bytes; 100 items of 10 KB; {SERVE_MB} MB through the server)",
                 [(name, str(value)) for name, value in figures.items()])
     write_results("evidence", figures)
     cleanup(data_dir)
