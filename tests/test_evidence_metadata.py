@@ -375,8 +375,9 @@ def test_an_office_documents_author_is_shown_and_its_working_copy_has_none(
     client = verified_client(anna)
     item = _upload(client, case, "рапорт.docx", report_docx())
     html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
-    for shown in ("Сидоров И. П.", "Командир в/ч 12345", "2025-10-01T09:00:00", "Войсковая часть 12345", "14"):
+    for shown in ("Сидоров И. П.", "Командир в/ч 12345", "2025-10-01T09:00:00", "Войсковая часть 12345"):
         assert shown in html
+    assert '<th scope="row">revision</th><td>14</td>' in html
     assert "имя автора" in html
     assert 'data-testid="metadata-not-checked"' not in html
 
@@ -500,6 +501,18 @@ def test_a_pdfs_author_and_xmp_are_shown_and_its_working_copy_keeps_the_pages_on
     copy_page = client.get(f"/staff/cases/{case.pk}/evidence/{copy.pk}/").content.decode()
     assert "Петров" not in copy_page
     assert 'data-testid="identifying-warning"' not in copy_page
+
+
+def test_a_pdf_larger_than_what_is_cleaned_in_memory_is_refused_with_the_limit(
+    anna: User, case: Case, verified_client: Callable[[User], Client], settings: object
+) -> None:
+    settings.DEFENSOR_EVIDENCE_METADATA_BYTES = 1024 * 1024  # type: ignore[attr-defined]
+    client = verified_client(anna)
+    pdf = order_pdf()
+    item = _upload(client, case, "большой.pdf", pdf.replace(b"%%EOF", b"%" + b"0" * (1024 * 1024) + b"\n%%EOF"))
+    refused = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/", follow=True)
+    assert "Файл слишком большой, чтобы удалить из него метаданные здесь (предел — 1 МБ)" in refused.content.decode()
+    assert not EvidenceItem.objects.filter(parent=item).exists()
 
 
 def test_a_password_protected_pdf_is_kept_marked_not_fully_checked_and_not_cleaned(

@@ -31,6 +31,6 @@ def identifying_warning(context: template.Context, item: EvidenceItem) -> SafeSt
             ", ".join(str(IDENTIFYING_LABELS.get(code, code)) for code in codes),
         )
     if not_fully_checked(metadata):
-        warning += format_html('<span class="warning" data-testid="metadata-not-checked">{}</span>',
+        warning += format_html(' <span class="warning" data-testid="metadata-not-checked">{}</span>',
                                _("Metadata not fully checked."))
     return warning
