@@ -13,18 +13,20 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 from defensor.accounts.models import User
 from defensor.audit.models import AuditEvent
+from defensor.audit.services import log_action
 from defensor.cases.models import Case
 from defensor.cases.services import case_open
 from defensor.evidence.bundle import bundle_open, bundle_request
 from defensor.evidence.derive import item_working_copy
-from defensor.evidence.models import Bundle, CustodyEvent, EvidenceItem, EvidenceLink, Source
+from defensor.evidence.models import Bundle, CustodyEvent, CustodyKind, EvidenceItem, EvidenceLink, Source
 from defensor.evidence.review import item_labels_set, item_status_set
-from defensor.evidence.services import item_ingest, item_open
+from defensor.evidence.services import custody_append, item_ingest, item_open
 from tests.conftest import keyring_of
 
 
@@ -224,3 +226,31 @@ def test_verify_outside_a_transaction_reads_one_snapshot_and_finds_a_change(lock
     page = locker.items[2]
     EvidenceItem.objects.filter(pk=page.pk).update(status="verified")
     assert _verify() == (1, [f"evidence {page.pk}: status-mismatch"])
+
+
+def test_an_older_chain_with_a_verified_event_and_labels_audited_by_name_only_verifies_clean(anna: User) -> None:
+    """Before the ``status_changed`` and ``labelled`` kinds (migration 0005): a status change was a
+    ``verified`` event written just after the row's time, and a change of flags only an audit event
+    by name. Such an item verifies clean; its status is still checked; items labelled since are
+    checked in full."""
+    keyring = keyring_of(anna)
+    case = case_open(opened_by=anna, keyring=keyring, title="Иванов против в/ч 00000", number="2026-0202")
+    old, new = (item_ingest(case=case, source=Source.UPLOAD, stream=io.BytesIO(content), name=name, added_by=anna,
+                            keyring=keyring) for name, content in FILES[:2])
+    with transaction.atomic():  # what item_status_set and item_labels_set did then
+        EvidenceItem.objects.filter(pk=old.pk).update(status="in_review", verified_by=anna,
+                                                     verified_at=timezone.now(), graphic=True)
+        custody_append(item=old, kind=CustodyKind.VERIFIED, actor=anna, details={"status": "in_review",
+                                                                                 "from": "new"})
+        log_action(action="evidence.status_changed", actor=anna, target=old,
+                   details={"case": case.pk, "number": old.number, "from": "new", "to": "in_review"})
+        log_action(action="evidence.labels_changed", actor=anna, target=old,
+                   details={"case": case.pk, "number": old.number, "fields": ["graphic"]})
+    MigrationRecorder.Migration.objects.filter(app="evidence", name="0005_custody_kinds_handovers_capturer").update(
+        applied=timezone.now())  # the upgrade
+    item_labels_set(item=new, actor=anna, keyring=keyring, identifies_client=False, graphic=True, tags=[],
+                    description="")
+    assert _verify() == (0, [])
+    EvidenceItem.objects.filter(pk=old.pk).update(status="verified")
+    EvidenceItem.objects.filter(pk=new.pk).update(graphic=False)
+    assert _verify() == (1, [f"evidence {old.pk}: status-mismatch", f"evidence {new.pk}: graphic-mismatch"])

@@ -35,13 +35,14 @@ check runs cannot look like a custody event missing from the audit log.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
 from django.db.models import Min, Q
 
 from defensor.audit.models import AuditEvent
@@ -95,9 +96,9 @@ class _Audited:
 
 
 def _audited(rows: Iterable[tuple[str, str, str, Any, datetime]], labelled_since: datetime | None,
-             only: str | None = None) -> _Audited:
+             only: set[str] | None = None) -> _Audited:
     """Tally the audit events ``rows`` (action, target type, target id, details, time); ``only``:
-    count for this one item alone."""
+    count exports for these items alone."""
     audited = _Audited()
     downloads: list[str] = []
     for action, target_type, target_id, details, created_at in rows:
@@ -130,14 +131,24 @@ def _audited(rows: Iterable[tuple[str, str, str, Any, datetime]], labelled_since
                 audited.bundles_missing.add(bundle_id)
                 continue
             for item_id in bundles[bundle_id][1]:
-                if only is None or str(item_id) == only:
+                if only is None or str(item_id) in only:
                     audited.kinds[str(item_id)][CustodyKind.EXPORTED] += 1
     return audited
 
 
+LABELLED_MIGRATION = ("evidence", "0005_custody_kinds_handovers_capturer")
+
+
 def _labelled_since() -> datetime | None:
-    """When the first ``labelled`` custody event anywhere was written (the kind's start), a second
-    early: the audit events of labels changed from then on each have their custody event."""
+    """From when each change of labels has its ``labelled`` custody event: when the migration that
+    brought the kind (with the code that writes it) was applied; without that record, the time of
+    the first ``labelled`` event anywhere, a second early. Audit events of labels changed before it
+    are the older chains'."""
+    app, name = LABELLED_MIGRATION
+    applied: datetime | None = (MigrationRecorder.Migration.objects.filter(app=app, name=name)
+                                .values_list("applied", flat=True).first())
+    if applied is not None:
+        return applied
     first = CustodyEvent.objects.filter(kind=CustodyKind.LABELLED).aggregate(first=Min("at"))["first"]
     return first - SAME_CHANGE if first is not None else None
 
@@ -205,15 +216,25 @@ def _item_problems(item: EvidenceItem, events: list[CustodyEvent], audited: _Aud
             *_audit_problems(item, events, audited)]
 
 
-def verify_item(item: EvidenceItem) -> list[Problem]:
-    """One item: its chain, blob, status and flags, and its custody events against the audit log."""
-    item_id = str(item.pk)
-    events = list(CustodyEvent.objects.filter(item=item).order_by("seq", "pk"))
+def verify_items(items: Sequence[EvidenceItem]) -> dict[str, list[Problem]]:
+    """These items (of any cases), each by its id: its chain, blob, status and flags, and its custody
+    events against the audit log (a court bundle checks its items so, in a few queries)."""
+    ids = {str(item.pk) for item in items}
     labelled_since = _labelled_since()
     rows = (AuditEvent.objects.filter(
-        Q(target_type=ITEM_TARGET, target_id=item_id) | Q(action=DERIVED, details__parent=item_id)
-        | Q(action=BUNDLE_DOWNLOADED, target_id=str(item.case_id))).order_by("seq").values_list(*_AUDIT_FIELDS))
-    return _item_problems(item, events, _audited(rows.iterator(), labelled_since, only=item_id))
+        Q(target_type=ITEM_TARGET, target_id__in=ids) | Q(action=DERIVED, details__parent__in=sorted(ids))
+        | Q(action=BUNDLE_DOWNLOADED, target_id__in={str(item.case_id) for item in items}))
+        .order_by("seq").values_list(*_AUDIT_FIELDS))
+    audited = _audited(rows.iterator(), labelled_since, only=ids)
+    chains: dict[str, list[CustodyEvent]] = defaultdict(list)
+    for event in CustodyEvent.objects.filter(item_id__in=[item.pk for item in items]).order_by("item_id", "seq", "pk"):
+        chains[str(event.item_id)].append(event)
+    return {str(item.pk): _item_problems(item, chains[str(item.pk)], audited) for item in items}
+
+
+def verify_item(item: EvidenceItem) -> list[Problem]:
+    """One item, as ``verify_items`` checks it."""
+    return verify_items([item])[str(item.pk)]
 
 
 def _events_by_item() -> Iterator[tuple[Any, list[CustodyEvent]]]:
