@@ -396,8 +396,13 @@ DEFENSOR_RECOVERY_KIT_DIR = Path(env("DEFENSOR_RECOVERY_KIT_DIR", ".")).resolve(
 DEFENSOR_INTAKE_QUESTIONNAIRE = env("DEFENSOR_INTAKE_QUESTIONNAIRE", "refusal")
 # The evidence locker streams files in and out: a limit per file, not a memory bound.
 DEFENSOR_EVIDENCE_MAX_BYTES = env_int("DEFENSOR_EVIDENCE_MAX_MB", 2048) * 1024 * 1024
-# What is read of a file, in memory, for its metadata (evidence.metadata): the rest is not looked at.
+# What is read of a file, in memory, for its metadata (evidence.metadata): its first MB and, for a
+# video, its last; the rest is not looked at. The child process that parses it
+# (evidence/metadata_child.py) is limited in memory and CPU seconds, and killed after TIMEOUT seconds.
 DEFENSOR_EVIDENCE_METADATA_BYTES = env_int("DEFENSOR_EVIDENCE_METADATA_MB", 16) * 1024 * 1024
+DEFENSOR_EVIDENCE_METADATA_MEMORY_MB = env_int("DEFENSOR_EVIDENCE_METADATA_MEMORY_MB", 512)
+DEFENSOR_EVIDENCE_METADATA_CPU_SECONDS = env_int("DEFENSOR_EVIDENCE_METADATA_CPU_SECONDS", 5)
+DEFENSOR_EVIDENCE_METADATA_TIMEOUT = env_int("DEFENSOR_EVIDENCE_METADATA_TIMEOUT", 15)
 # Where the sealed originals are kept (random names; see docs/security.md, "Evidence locker").
 DEFENSOR_EVIDENCE_DIR = DATA_DIR / "evidence"
 # Trusted timestamps (docs/security.md, "Trusted timestamps"): an RFC 3161 time-stamping authority
