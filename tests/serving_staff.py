@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -221,16 +221,20 @@ class Browser:
         assert verified.status == 302, verified.text
         assert self.get("/staff/").status == 200
 
-    def upload(self, path: str, *, csrf: str, name: str, chunks: Iterable[bytes], size: int) -> Reply:
-        """The case page's upload form as a browser sends it: multipart, with Content-Length, the
-        file's bytes sent as ``chunks`` yields them (``size`` in all)."""
+    @staticmethod
+    def _multipart(csrf: str, name: str) -> tuple[str, bytes, bytes]:
         boundary = f"----DefensorBoundary{uuid.uuid4().hex}"
         head = (
             f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{csrf}\r\n'
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode()
-        tail = f"\r\n--{boundary}--\r\n".encode()
+        return boundary, head, f"\r\n--{boundary}--\r\n".encode()
+
+    def upload(self, path: str, *, csrf: str, name: str, chunks: Iterable[bytes], size: int) -> Reply:
+        """The case page's upload form as a browser sends it: multipart, with Content-Length, the
+        file's bytes sent as ``chunks`` yields them (``size`` in all)."""
+        boundary, head, tail = self._multipart(csrf, name)
 
         def body() -> Iterator[bytes]:
             yield head
@@ -241,6 +245,27 @@ class Browser:
             "Content-Type": f"multipart/form-data; boundary={boundary}",
             "Content-Length": str(len(head) + size + len(tail)), "Origin": self.origin,
         })
+
+    def upload_cut_off(self, path: str, *, csrf: str, name: str, chunks: Iterable[bytes], size: int,
+                       before_close: Callable[[], None]) -> None:
+        """The same upload announced with ``size`` bytes, but the connection closes once ``chunks``
+        are sent (fewer) and ``before_close`` has run: a lost connection, or a closed browser tab."""
+        boundary, head, tail = self._multipart(csrf, name)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.putrequest("POST", path, skip_host=True, skip_accept_encoding=True)
+            for header, value in self._headers({
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "Content-Length": str(len(head) + size + len(tail)), "Origin": self.origin,
+            }).items():
+                connection.putheader(header, value)
+            connection.endheaders()
+            connection.send(head)
+            for piece in chunks:
+                connection.send(piece)
+            before_close()
+        finally:
+            connection.close()
 
     def download(self, path: str) -> tuple[int, str, int, http.client.HTTPMessage]:
         """A file read in 1 MiB pieces: (status, SHA-256 of what came, bytes that came, headers)."""

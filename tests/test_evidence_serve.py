@@ -6,6 +6,8 @@ data directory or the server's output, and no temp file is left behind."""
 from __future__ import annotations
 
 import re
+import subprocess
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -16,6 +18,7 @@ from tests.canary import Canaries
 from tests.serving import free_port, fresh_environment
 from tests.serving_staff import (
     Browser,
+    Lawyer,
     ServerWatch,
     canary_file,
     prepare_lawyer,
@@ -38,6 +41,24 @@ def server_env(clean_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
             "DEFENSOR_KDF_MEMLIMIT": str(8 * MB)}
 
 
+def _started(server_env: dict[str, str], tmp_path: Path) -> tuple[Lawyer, Browser, subprocess.Popen[bytes]]:
+    anna = prepare_lawyer(server_env)
+    port = free_port()
+    server = serve_logged(server_env, port, tmp_path / "serve.log")
+    assert server.poll() is None, (tmp_path / "serve.log").read_text()
+    browser = Browser(port)
+    try:
+        browser.sign_in(anna)
+    except BaseException:
+        serve_end(server)
+        raise
+    return anna, browser, server
+
+
+def _files(folder: Path) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file()] if folder.is_dir() else []
+
+
 def _download_link(html: str, case_id: int, name: str) -> str:
     found = re.search(rf'href="(/staff/cases/{case_id}/evidence/[0-9a-f-]+/download/)" download>{re.escape(name)}<',
                       html)
@@ -54,13 +75,8 @@ def test_anna_uploads_and_downloads_200_mb_through_the_server_in_flat_memory_and
     canaries = Canaries()
     name = canaries.new("запись") + ".mp4"
     marker = canaries.new("content").encode()
-    anna = prepare_lawyer(server_env)
-    port = free_port()
-    server = serve_logged(server_env, port, log)
+    anna, browser, server = _started(server_env, tmp_path)
     try:
-        assert server.poll() is None, log.read_text()
-        browser = Browser(port)
-        browser.sign_in(anna)
         case_page = f"/staff/cases/{anna.case_id}/"
         upload_url = f"/staff/cases/{anna.case_id}/evidence/upload/"
 
@@ -131,3 +147,38 @@ def test_anna_uploads_and_downloads_200_mb_through_the_server_in_flat_memory_and
     blobs = [path for path in (data_dir / "evidence").rglob("*") if path.is_file()]
     assert any(path.stat().st_size >= SIZE for path in blobs)
     assert uuid.UUID(link.split("/")[-3])  # the URL names the item by its id alone
+
+
+def test_an_upload_cut_off_half_way_leaves_nothing_and_the_server_goes_on(
+    server_env: dict[str, str], tmp_path: Path,
+) -> None:
+    data_dir = Path(server_env["DEFENSOR_DATA_DIR"])
+    anna, browser, server = _started(server_env, tmp_path)
+    try:
+        case_page = f"/staff/cases/{anna.case_id}/"
+        chunks, _ = canary_file(30 * MB, b"cut-off")
+        evidence = data_dir / "evidence"
+        received: list[int] = []
+
+        def while_sending() -> None:
+            # The server seals what it received so far into a part file (bounded wait for it).
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not received:
+                received.extend(path.stat().st_size for path in _files(evidence) if path.suffix == ".part")
+                time.sleep(0.05)
+
+        browser.upload_cut_off(f"{case_page}evidence/upload/", csrf=browser.csrf_from(case_page), name="cut.bin",
+                               chunks=chunks, size=100 * MB, before_close=while_sending)
+        assert received, "nothing of the upload reached the server"
+        # The server notices the closed connection when it next reads: wait for that, bounded.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _files(evidence):
+            time.sleep(0.2)
+        assert _files(evidence) == []  # not even the sealed part received
+        page = browser.get(case_page)
+        assert page.status == 200  # the server answers her next page
+        assert "cut.bin" not in page.text
+    finally:
+        serve_end(server)
+    assert list(Path(server_env["TMPDIR"]).iterdir()) == []
+    assert list((data_dir / "tmp").iterdir()) == []
