@@ -198,6 +198,15 @@ def test_a_deleted_last_item_is_named_by_the_audit_log_and_its_bundle(locker: Lo
     assert not any(line.startswith("case ") for line in lines)  # 1..3 still without a gap
 
 
+def test_a_deleted_bundle_that_was_downloaded_is_found(locker: Locker) -> None:
+    Bundle.objects.filter(pk=locker.bundle.pk).delete()
+    code, lines = _verify()
+    assert code == 1
+    assert f"bundle {locker.bundle.pk}: bundle-missing" in lines
+    order = locker.items[0]  # its export no longer matches a bundle of the audit log
+    assert f"evidence {order.pk}: custody-audit-mismatch kind=exported custody=1 audit=0" in lines
+
+
 def test_a_changed_audit_event_is_found(locker: Locker) -> None:
     event = AuditEvent.objects.filter(action="evidence.downloaded").order_by("seq").first()
     assert event is not None

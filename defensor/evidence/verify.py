@@ -36,6 +36,7 @@ wrong is checked again on its own before it is reported.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -61,13 +62,13 @@ from defensor.evidence.models import (
 
 ITEM_TARGET = EvidenceItem._meta.label_lower
 # The audit actions that are written with one custody event of the item they target, by kind.
-AUDITED_KIND = {
-    "evidence.added": CustodyKind.CAPTURED,
-    "evidence.viewed": CustodyKind.VIEWED,
-    "evidence.downloaded": CustodyKind.DOWNLOADED,
-    "evidence.status_changed": "status",
-    "evidence.labels_changed": CustodyKind.LABELLED,
-    "evidence.transferred": CustodyKind.TRANSFERRED,
+AUDITED_KIND: dict[str, str] = {
+    "evidence.added": CustodyKind.CAPTURED.value,
+    "evidence.viewed": CustodyKind.VIEWED.value,
+    "evidence.downloaded": CustodyKind.DOWNLOADED.value,
+    "evidence.status_changed": "status",  # a ``status_changed`` event, or an older ``verified`` one
+    "evidence.labels_changed": CustodyKind.LABELLED.value,
+    "evidence.transferred": CustodyKind.TRANSFERRED.value,
 }
 # Actions that write custody events of items they do not target (the parent of a working copy, the
 # items of a downloaded bundle).
@@ -83,6 +84,13 @@ SAME_CHANGE = timedelta(seconds=1)
 
 def _group(kind: str) -> str:
     return "status" if kind in STATUS_KINDS else str(kind)
+
+
+def _uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -116,25 +124,25 @@ def _audited(rows: Iterable[tuple[str, str, str, Any, datetime]], labelled_since
                 audited.kinds[target_id][kind] += 1
             if action == "evidence.added" and isinstance(details.get("active_content"), bool):
                 audited.active_content[target_id] = details["active_content"]
-        if action == DERIVED:
+        if action == DERIVED:  # one event on the working copy (the target), one on its original
             if target_type == ITEM_TARGET and target_id:
-                audited.kinds[target_id][CustodyKind.DERIVED] += 1
+                audited.kinds[target_id][CustodyKind.DERIVED.value] += 1
             parent = details.get("parent")
             if isinstance(parent, str) and parent:
                 audited.named.add(parent)
-                audited.kinds[parent][CustodyKind.DERIVED] += 1
+                audited.kinds[parent][CustodyKind.DERIVED.value] += 1
         if action == BUNDLE_DOWNLOADED and isinstance(details.get("bundle"), str):
             downloads.append(details["bundle"])
-    if downloads:
-        bundles = {str(pk): (case_id, ids) for pk, case_id, ids in
-                   Bundle.objects.filter(pk__in=set(downloads)).values_list("pk", "case_id", "item_ids")}
+    if downloads:  # one ``exported`` event on each item of the bundle
+        wanted = {pk for pk in map(_uuid, downloads) if pk is not None}
+        bundles = {str(pk): ids for pk, ids in Bundle.objects.filter(pk__in=wanted).values_list("pk", "item_ids")}
         for bundle_id in downloads:
             if bundle_id not in bundles:
                 audited.bundles_missing.add(bundle_id)
                 continue
-            for item_id in bundles[bundle_id][1]:
+            for item_id in bundles[bundle_id] or ():
                 if only is None or str(item_id) in only:
-                    audited.kinds[str(item_id)][CustodyKind.EXPORTED] += 1
+                    audited.kinds[str(item_id)][CustodyKind.EXPORTED.value] += 1
     return audited
 
 
