@@ -125,7 +125,7 @@ def test_a_disguised_pdf_script_or_action_is_found_wherever_the_chunks_are_cut(c
 
 @pytest.mark.parametrize("fragment", [
     b"/JS (x)", b"/JS\t(x)", b"/JS\n(x)", b"/JS\r(x)", b"/JS\x0c(x)", b"/JS\0(x)", b"/JS<78>", b"/JS 7 0 R",
-    b"/JS%c\n(x)", b"/JS/x", b"/JS(x)", b"/JavaScript<<", b"/JavaScript[", b"/JavaScriptx", b"/XFA 9 0 R",
+    b"/JS%c\n(x)", b"/JS(x)", b"/JavaScript<<", b"/JavaScript[", b"/JavaScriptx", b"/XFA 9 0 R",
 ])
 def test_every_spelling_of_a_pdf_script_is_found(fragment: bytes) -> None:
     for before in (b"", b"\n" * 4200):  # before the type is known and after
@@ -137,6 +137,20 @@ def test_every_spelling_of_a_pdf_script_is_found(fragment: bytes) -> None:
 def test_names_that_only_begin_like_a_script_or_an_action_are_not_flagged(fragment: bytes) -> None:
     content = b"%PDF-1.7\n" + b"\n" * 4200 + b"1 0 obj << " + fragment + b" >> endobj\n"
     assert scanned(content) == ("application/pdf", [])
+
+
+def test_chance_bytes_in_compressed_data_are_not_taken_for_scripts_or_svg() -> None:
+    """In a video or a scanned PDF's image data, "<svg" or "/JS" and a delimiter turn up by chance every
+    few hundred MB; only what a viewer would act on counts."""
+    noise = bytes(range(256)) * 20
+    stream = (b"<svg\x93\x11" + noise + b"/JS\x00\x9f\x02" + noise + b"/AA <\x01\xfe" + noise
+              + b"/OpenAction 5 x\x88" + noise + b"<svg \x07\x00" + noise)
+    content = pdf(b"", b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    assert scanned(content) == ("application/pdf", [])
+    video = b"\x00\x00\x00\x18ftypmp42" + noise * 3 + stream + noise * 3
+    assert scanned(video) == ("video/mp4", [])
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    assert scanned(video + svg + noise * 3)[1] == ["svg"]  # a real SVG inside is still found
 
 
 def test_a_long_comment_after_aa_does_not_hide_the_action() -> None:

@@ -24,6 +24,11 @@ ordinary documents, so the flag would sit on a large share of ordinary PDFs and 
 it (LibreOffice's and Chromium's PDFs, and typical scanner PDFs, have none). Such PDFs are not
 flagged; the limit is in docs/security.md.
 
+Chance: inside compressed data (a video, a scanned PDF's images) any short pattern turns up by
+chance, "<svg" about twice a gigabyte; so in binary files an SVG element counts only with its
+namespace nearby, and /JS, /AA and /OpenAction only with a value of their kind after them (a
+string, a dictionary, a reference), not merely a delimiter.
+
 Speed: the media type is known once the first 4096 bytes are in, and only the patterns whose finding
 could change the result for that type are looked for after that (a video or a photo is searched for
 the few marks of a second format, a PDF for its names and scripts, an Office file for macros), so a
@@ -37,9 +42,11 @@ import re
 from dataclasses import dataclass, field
 
 HEAD_BYTES = 4096
-_TAIL = 64  # bytes kept between chunks, so a pattern cut in two (or spelled with #xx escapes) is still found
+_TAIL = 160  # bytes kept between chunks, so a pattern cut in two (or spelled with #xx escapes) is still found
 _LOOKAHEAD = 256  # bytes of whitespace and comments looked through after /AA or /JS
-_DEFER = 16  # a name this close to the end of a window is judged again in the next one (the tail holds it)
+# A PDF name this close to the end of a (decoded) window is judged again in the next one: its raw
+# bytes, at most three times as many with #xx escapes, are in the tail.
+_DEFER = 48
 
 # Reason codes (sealed with the item; shown translated on the pages).
 ACTIVE_REASONS = ("html", "svg", "script", "macros", "pdf_javascript", "pdf_action", "rtf_object", "polyglot")
@@ -49,6 +56,8 @@ OOXML = "application/vnd.openxmlformats-officedocument"
 OLE = "application/x-ole-storage"
 RTF = "application/rtf"
 ARCHIVES = {"application/zip", "application/x-archive"}
+_MARKUP_KINDS = {"application/xml", "image/svg+xml", RTF}
+_SVG_AFTER = {b"", b" ", b"\t", b"\n", b"\r", b"\x0c", b">", b"/"}
 _SCRIPT_KINDS = {"text/html", "image/svg+xml", "application/xml", "text/plain", PDF}
 _MACRO_KINDS = {OOXML, OLE, "application/zip"}
 
@@ -127,11 +136,13 @@ def _decode_names(window: bytes) -> bytes:
     return _NAME_ESCAPE.sub(lambda match: bytes.fromhex(match[1].decode("ascii")), window)
 
 
-def _name_followed_by(window: bytes, name: bytes, allowed: frozenset[int]) -> bool | None:
-    """Whether ``name`` occurs as a whole name, followed (after whitespace and comments) by a byte in
-    ``allowed``. None: undecided, because the window ends first; the tail carries it on. More than
-    ``_LOOKAHEAD`` bytes of whitespace and comments after the name count as found: nothing ordinary
-    does that, and looking further for every occurrence would let a crafted file stall the scan."""
+def _name_followed_by(window: bytes, name: bytes, values: tuple[bytes, ...]) -> bool | None:
+    """Whether ``name`` occurs as a whole name whose value (after whitespace and comments) starts with
+    one of ``values`` or is an indirect reference (``5 0 R``). None: undecided, because the window
+    ends first; the tail carries it on. More than ``_LOOKAHEAD`` bytes of whitespace and comments
+    after the name count as found: nothing ordinary does that, and looking further for every
+    occurrence would let a crafted file stall the scan. The value is checked, not only the delimiter,
+    because inside compressed streams "/JS" and a delimiter turn up by chance every few MB."""
     undecided = False
     start = window.find(name)
     while start >= 0:
@@ -150,8 +161,12 @@ def _name_followed_by(window: bytes, name: bytes, allowed: frozenset[int]) -> bo
             else:
                 break
         if position < end:
-            if window[position] in allowed:
+            if window.startswith(values, position) or _REFERENCE.match(window, position):
                 return True
+            if len(window) - position < 24:  # the value may go on in the next chunk
+                if len(window) - start > _DEFER:
+                    return True  # too far back for the tail to carry: counted, to be safe
+                undecided = True
         elif end == len(window) and end - start <= _DEFER:
             undecided = True
         else:
@@ -160,8 +175,22 @@ def _name_followed_by(window: bytes, name: bytes, allowed: frozenset[int]) -> bo
     return None if undecided else False
 
 
-_JS_VALUE = frozenset(range(256))  # /JS with any value: a string, a hex string, a reference, a stream
-_ACTION_VALUE = frozenset(b"<0123456789")  # /AA << … >>, /AA 5 0 R (the same for /OpenAction)
+_REFERENCE = re.compile(rb"[0-9]{1,10}[\0\t\n\x0c\r ]+[0-9]{1,5}[\0\t\n\x0c\r ]+r")  # lowered "5 0 R"
+_JS_VALUES = (b"(", b"<")  # /JS (a string), /JS <hex string>, or a reference to a stream
+_ACTION_VALUES = (b"<<",)  # /AA << … >>, /OpenAction << … >> or a reference ([…] is a page to open at)
+
+
+def _svg_element(window: bytes) -> bool:
+    """An SVG element a viewer would draw: ``<svg`` then whitespace, ``>`` or ``/``, and the SVG
+    namespace within 2 KB (or the window ending before it could be seen). Asked only of binary
+    files: in compressed data "<svg" turns up by chance about twice a gigabyte."""
+    start = window.find(b"<svg")
+    while start >= 0:
+        if window[start + 4:start + 5] in _SVG_AFTER and (
+                b"2000/svg" in window[start:start + 2048] or len(window) - start < 2048):
+            return True
+        start = window.find(b"<svg", start + 1)
+    return False
 
 
 def _event_attribute(window: bytes) -> bool:
@@ -207,12 +236,15 @@ class ContentScan:
     def feed(self, chunk: bytes) -> None:
         if self._kind is None:
             self.head += chunk[: HEAD_BYTES - len(self.head)]
+            if len(self.head) >= HEAD_BYTES:
+                self._kind = _media_type(self.head)
         window = self._tail + chunk
         self._tail = window[-_TAIL:]
-        kind = self._kind  # None until the head is complete: then everything is looked for
+        kind = self._kind  # None while the head is incomplete: then everything is looked for
         lowered = window.lower()
         # What any file may hide: a page, an SVG picture, a second format.
-        if b"<svg" in lowered:
+        if b"<svg" in lowered and (kind is None or kind.startswith("text/") or kind in _MARKUP_KINDS
+                                   or _svg_element(lowered)):
             self._found.add("svg_inside")
         if b"html" in lowered and (b"<html" in lowered or b"<!doctype html" in lowered):
             self._html_inside = True
@@ -230,8 +262,6 @@ class ContentScan:
             self._found.add("macros")
         if (kind is None or kind == RTF) and _RTF_OBJECT in lowered:
             self._found.add("rtf_object")
-        if self._kind is None and len(self.head) >= HEAD_BYTES:
-            self._kind = _media_type(self.head)
 
     def _pdf_names(self, names: bytes) -> None:
         """Every name in the window is a piece after a "/": one split and a prefix test each is several
@@ -250,9 +280,9 @@ class ContentScan:
                 aa = True
             else:
                 open_action = True
-        javascript = javascript or (js and bool(_name_followed_by(names, b"/js", _JS_VALUE)))
-        action = action or (aa and bool(_name_followed_by(names, b"/aa", _ACTION_VALUE))) or (
-            open_action and bool(_name_followed_by(names, b"/openaction", _ACTION_VALUE)))
+        javascript = javascript or (js and bool(_name_followed_by(names, b"/js", _JS_VALUES)))
+        action = action or (aa and bool(_name_followed_by(names, b"/aa", _ACTION_VALUES))) or (
+            open_action and bool(_name_followed_by(names, b"/openaction", _ACTION_VALUES)))
         if javascript:
             self._found.add("pdf_javascript")
         if action:
