@@ -182,6 +182,31 @@ def test_a_file_changed_since_it_was_received_is_refused_and_the_accept_goes_thr
     assert not [p for p in evidence_dir.glob("*.bin")]  # nothing of it kept
 
 
+def test_a_file_changed_before_anyone_listed_it_is_caught_by_its_hash_at_receipt(
+    anna: User, verified_client: Callable[[User], Client], evidence_dir: Path
+) -> None:
+    """The hash is taken as the file streams in, so a swap before the first listing shows too: on
+    the request page (the stored file is marked) and at accept (no item is made of it)."""
+    submission, _receipt = _sent_by_visitor([("приказ.pdf", PDF)])
+    attachment = Attachment.objects.get()
+    _swap_file(submission, attachment, PDF.replace(b"Catalog", b"Katalog"), keyring_of(anna))
+    client = verified_client(anna)
+    page = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert 'data-testid="file-changed"' in page
+    assert "отличается от полученного" in html.unescape(page)
+    _accept(client, submission)
+    assert Submission.objects.get().status == Status.ACCEPTED
+    assert not EvidenceItem.objects.exists()
+    assert AuditEvent.objects.get(action="evidence.request_file_refused").details["code"] == "changed_since_receipt"
+
+
+def test_an_unchanged_file_is_not_marked_changed(anna: User, verified_client: Callable[[User], Client]) -> None:
+    submission, _receipt = _sent_by_visitor([("приказ.pdf", PDF)])
+    page = verified_client(anna).get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert "приказ.pdf" in html.unescape(page)
+    assert 'data-testid="file-changed"' not in page
+
+
 def test_a_file_that_could_not_be_opened_at_accept_is_taken_in_later_as_added_by_anna(
     anna: User, olga: User, verified_client: Callable[[User], Client]
 ) -> None:

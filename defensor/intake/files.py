@@ -2,11 +2,12 @@
 
 The list shows each file's name, size, the type its first bytes show, the SHA-256 of the original
 and whether it carries active content or is an archive (core.content: byte patterns only, nothing
-is opened, rendered or unpacked). The hash and the scan cost a full decryption of the file, so they
-are computed once, the first time a team member lists the file, and kept inside its sealed
-metadata (a plaintext hash would let whoever seizes the server confirm that it holds a known file).
-That sealed hash is also what the evidence locker compares its own with when the file becomes an
-item on accept (``received_sha256``): a file changed since is refused there.
+is opened, rendered or unpacked). The SHA-256 is computed as the file streams in at intake and
+sealed with its name (``received_sha256``); the scan, and the hash of the file as stored, cost a
+full decryption, so they are computed once, the first time a team member lists the file, and kept
+inside its sealed metadata too (a plaintext hash would let whoever seizes the server confirm that it
+holds a known file). A stored file whose hash differs from the one at receipt is marked changed on
+the page, and the evidence locker refuses to make it an item on accept.
 
 Once the request is in a case, its files are the case's: downloading one from the request page
 takes holding that case too (a volunteer who triages does not read the files of a restricted
@@ -68,6 +69,8 @@ class SubmissionFile:
     received_at: datetime | None = None
     # False once the request is in a case the reader does not hold (only the case's holders download).
     downloadable: bool = True
+    # The stored file's SHA-256 differs from the one computed as it arrived (``sha256`` is the stored one).
+    changed: bool = False
 
     @property
     def reason_labels(self) -> list[str]:
@@ -125,9 +128,12 @@ def _scanned(*, submission: Submission, attachment: Attachment, keyring: KeyRing
 
 @transaction.atomic
 def received_sha256(*, submission: Submission, attachment: Attachment, keyring: KeyRing) -> str:
-    """The SHA-256 intake sealed into the file's metadata the first time it was listed (computed
+    """The SHA-256 of the file as it streamed in at intake (sealed in its metadata since receipt);
+    for a file received before that was kept, the one sealed the first time it was listed (computed
     and sealed now if it never was). Raises ``NoAccess``, ``crypto.Tampered`` or ``OSError``."""
     meta = _meta(submission=submission, attachment=attachment, keyring=keyring)
+    if meta.get("received_sha256"):
+        return str(meta["received_sha256"])
     if "sha256" not in meta:
         meta |= _scanned(submission=submission, attachment=attachment, keyring=keyring)
         _meta_reseal(submission=submission, attachment=attachment, keyring=keyring, meta=meta)
@@ -170,6 +176,8 @@ def submission_files(*, submission: Submission, keyring: KeyRing, reader: User |
             reasons=tuple(meta.get("reasons") or ()), archive=bool(meta.get("archive")),
             later=attachment.sealed_to_intake, damaged=damaged, received_at=attachment.created_at,
             downloadable=downloadable,
+            changed=bool(meta.get("received_sha256") and meta.get("sha256")
+                         and meta["received_sha256"] != meta["sha256"]),
         ))
     return shown
 

@@ -96,6 +96,12 @@ class DiskLow(IntakeBusy):
     )
 
 
+def _received(attached: AttachedFile) -> dict[str, str]:
+    """The SHA-256 of the file as it streamed in, for its sealed metadata (the request page and the
+    evidence locker later compare the stored file with it)."""
+    return {"received_sha256": attached.sha256} if attached.sha256 else {}
+
+
 def _aad(submission_id: object, what: str) -> bytes:
     return f"defensor.submission.{submission_id}.{what}".encode()
 
@@ -212,7 +218,8 @@ def submission_receive(
     unsent_uploads_remove(visit=str(submission.pk), file_ids=set(owned) - {f.id for f in files})
     UnsentUpload.objects.filter(visit=submission.pk).delete()
     for attached in {f.id: f for f in files}.values():  # once each, whatever a forged state repeats
-        meta = json.dumps({"name": attached.name, "type": owned[attached.id], "size": attached.size}).encode()
+        meta = json.dumps({"name": attached.name, "type": owned[attached.id], "size": attached.size,
+                           **_received(attached)}).encode()
         Attachment.objects.create(
             id=attached.id,
             submission=submission,
@@ -275,7 +282,8 @@ def submitter_message_add(*, submission: Submission, text: str, files: list[Atta
     message.for_team = crypto.seal(public_key, text.encode())
     message.save()
     for attached in files or []:
-        meta = json.dumps({"name": attached.name, "type": attached.type, "size": attached.size}).encode()
+        meta = json.dumps({"name": attached.name, "type": attached.type, "size": attached.size,
+                           **_received(attached)}).encode()
         Attachment.objects.create(
             id=attached.id, submission=submission, size=rounded_size(attached.size), sealed_to_intake=True,
             file_key=crypto.seal(public_key, attached.key), meta=crypto.seal(public_key, meta),

@@ -57,6 +57,13 @@ def _integer(value: Any, low: int, high: int) -> int:
     return value
 
 
+def _sha256(value: Any) -> str:
+    """A hex SHA-256 or "" (a state from before hashes were kept, or anything else)."""
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return value
+    return ""
+
+
 def _uuid(value: Any) -> str:
     return str(uuid.UUID(_text(value, 36)))  # canonical form, or ValueError
 
@@ -68,10 +75,11 @@ class AttachedFile:
     name: str
     type: str
     size: int
+    sha256: str = ""  # of the original as it arrived (hex), "" if not known
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "key": base64.b64encode(self.key).decode(), "name": self.name,
-                "type": self.type, "size": self.size}
+                "type": self.type, "size": self.size, "sha256": self.sha256}
 
     @classmethod
     def from_json(cls, raw: Any) -> AttachedFile:
@@ -81,7 +89,8 @@ class AttachedFile:
         if len(key) != crypto.KEY_SIZE:
             raise ValueError("file")
         return cls(id=_uuid(raw.get("id")), key=key, name=_text(raw.get("name"), 1000)[:120],
-                   type=_text(raw.get("type"), 20), size=_integer(raw.get("size"), 0, MAX_FILE_SIZE))
+                   type=_text(raw.get("type"), 20), size=_integer(raw.get("size"), 0, MAX_FILE_SIZE),
+                   sha256=_sha256(raw.get("sha256")))
 
 
 def _answer_value(value: Any) -> str | list[str]:

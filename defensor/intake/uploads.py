@@ -13,6 +13,7 @@ database's), and files of forms not sent yet stop at DEFENSOR_INTAKE_UNSENT_BYTE
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import shutil
@@ -128,11 +129,12 @@ def busy_message() -> str:
 class EncryptedUpload(UploadedFile):
     """What request.FILES holds: the stored file's id, key and checked kind — no content."""
 
-    def __init__(self, *, upload_id: str, key: bytes, name: str, kind: str, size: int) -> None:
+    def __init__(self, *, upload_id: str, key: bytes, name: str, kind: str, size: int, sha256: str = "") -> None:
         super().__init__(file=io.BytesIO(b""), name=name, content_type=kind, size=size)
         self.upload_id = upload_id
         self.key = key
         self.kind = kind
+        self.sha256 = sha256  # of the original as it arrived, computed while it streamed in
 
     def __repr__(self) -> str:
         return f"<EncryptedUpload {self.upload_id}>"
@@ -179,6 +181,7 @@ class EncryptingUploadHandler(FileUploadHandler):
         self._pending = b""
         self._head = b""
         self._size = 0
+        self._digest = hashlib.sha256()
         self._key = b""
         self._id = ""
         self._skipped = False
@@ -234,6 +237,7 @@ class EncryptingUploadHandler(FileUploadHandler):
                 _("The file “%(name)s” is larger than %(mb)d MB. Please send a smaller file or a photo of the page.")
                 % {"name": self.file_name, "mb": self.max_bytes // (1024 * 1024)}
             )
+        self._digest.update(raw_data)
         if len(self._head) < SNIFF_BYTES:
             self._head += raw_data[: SNIFF_BYTES - len(self._head)]
         # One chunk is held back, so that the last one can carry the FINAL tag.
@@ -282,7 +286,8 @@ class EncryptingUploadHandler(FileUploadHandler):
                 % {"name": name, "kind": expected.label}
             )
             return None
-        return EncryptedUpload(upload_id=self._id, key=self._key, name=name, kind=found, size=self._size)
+        return EncryptedUpload(upload_id=self._id, key=self._key, name=name, kind=found, size=self._size,
+                              sha256=self._digest.hexdigest())
 
     def upload_interrupted(self) -> None:
         if self._handle is not None:

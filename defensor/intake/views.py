@@ -214,7 +214,8 @@ def _take_uploads(
     room = max(question.max_files - len(files), 0)
     if len(uploads) > room:
         errors.append(_("Please attach at most %(n)d files here.") % {"n": question.max_files})
-    received = [AttachedFile(id=u.upload_id, key=u.key, name=u.name or "file", type=u.kind, size=u.size or 0)
+    received = [AttachedFile(id=u.upload_id, key=u.key, name=u.name or "file", type=u.kind, size=u.size or 0,
+                              sha256=u.sha256)
                 for u in uploads[:room]]
     recorded = services.unsent_uploads_keep(visit=state.visit, files=received) if received else None
     if recorded is not None:
@@ -401,7 +402,8 @@ def receipt_message_view(request: HttpRequest, handler: EncryptingUploadHandler,
         return _try_later(_status(request, submission, receipt, status=503, message_form=form))
     if not valid or form.errors:
         return _status(request, submission, receipt, status=400, message_form=form)
-    files = [AttachedFile(id=u.upload_id, key=u.key, name=u.name or "file", type=u.kind, size=u.size or 0)
+    files = [AttachedFile(id=u.upload_id, key=u.key, name=u.name or "file", type=u.kind, size=u.size or 0,
+                           sha256=u.sha256)
              for u in uploads]
     try:
         services.check_disk()
