@@ -349,7 +349,7 @@ def _custody_json(bundle: Bundle, entries: list[_Entry]) -> bytes:
 
 
 # How an expert recomputes the chains, as a program (not translated: it is code).
-_CHECK_PROGRAM = """import hashlib, json
+_CHECK_PROGRAM = """import hashlib, json, sys
 
 log = json.load(open("custody.json", encoding="utf-8"))
 for item in log["items"]:
@@ -360,10 +360,12 @@ for item in log["items"]:
         if "blob_sha256" in event:
             payload["blob_sha256"] = event["blob_sha256"]
         encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        assert event["seq"] == number and event["prev_hash"] == prev, (item["number"], number)
-        assert hashlib.sha256(encoded.encode()).hexdigest() == event["hash"], (item["number"], number)
+        if (event["seq"] != number or event["prev_hash"] != prev
+                or hashlib.sha256(encoded.encode()).hexdigest() != event["hash"]):
+            sys.exit(f"item No. {item['number']}: event {number} does not recompute")
         prev = event["hash"]
-    assert prev == item["head"], item["number"]
+    if prev != item["head"]:
+        sys.exit(f"item No. {item['number']}: the head does not match")
 print("custody.json: every chain recomputes")
 """
 
