@@ -9,12 +9,14 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.test import Client
 from django.utils import timezone
 
 from defensor.accounts.models import User
@@ -27,6 +29,7 @@ from defensor.evidence.derive import item_working_copy
 from defensor.evidence.models import Bundle, CustodyEvent, CustodyKind, EvidenceItem, EvidenceLink, Source
 from defensor.evidence.review import item_labels_set, item_status_set
 from defensor.evidence.services import custody_append, item_ingest, item_open
+from defensor.intake.models import Submission
 from tests.conftest import keyring_of
 
 
@@ -263,3 +266,23 @@ def test_an_older_chain_with_a_verified_event_and_labels_audited_by_name_only_ve
     EvidenceItem.objects.filter(pk=old.pk).update(status="verified")
     EvidenceItem.objects.filter(pk=new.pk).update(graphic=False)
     assert _verify() == (1, [f"evidence {old.pk}: status-mismatch", f"evidence {new.pk}: graphic-mismatch"])
+
+
+def test_a_file_carried_in_from_an_accepted_request_verifies_clean(
+    anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    from tests.intake_visitor import IntakeVisitor
+
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all(files=[("приказ.pdf", FILES[0][1])])
+    visitor.submit()
+    submission = Submission.objects.get()
+    client = verified_client(anna)
+    client.post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new", "case_kind": "special_rank"})
+    item = EvidenceItem.objects.get()
+    assert item.source == "request"
+    assert client.get(f"/staff/cases/{item.case_id}/evidence/{item.pk}/download/").status_code == 200
+    assert _verify() == (0, [])
+    EvidenceItem.objects.filter(pk=item.pk).update(identifies_client=True)
+    assert _verify() == (1, [f"evidence {item.pk}: identifies_client-mismatch"])
