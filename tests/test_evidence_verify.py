@@ -25,6 +25,7 @@ from defensor.audit.services import log_action
 from defensor.cases.models import Case
 from defensor.cases.services import case_open
 from defensor.evidence.bundle import bundle_open, bundle_request
+from defensor.evidence.custody import GENESIS, event_hash
 from defensor.evidence.derive import item_working_copy
 from defensor.evidence.models import Bundle, CustodyEvent, CustodyKind, EvidenceItem, EvidenceLink, Source
 from defensor.evidence.review import item_labels_set, item_status_set
@@ -286,3 +287,20 @@ def test_a_file_carried_in_from_an_accepted_request_verifies_clean(
     assert _verify() == (0, [])
     EvidenceItem.objects.filter(pk=item.pk).update(identifies_client=True)
     assert _verify() == (1, [f"evidence {item.pk}: identifies_client-mismatch"])
+
+
+def test_an_older_captured_event_without_the_flag_falls_back_to_the_audit_log(anna: User) -> None:
+    """Chains captured before the flag was recorded in the event: the ``evidence.added`` audit
+    event has it."""
+    keyring = keyring_of(anna)
+    case = case_open(opened_by=anna, keyring=keyring, title="Иванов против в/ч 00000", number="2026-0203")
+    page = item_ingest(case=case, source=Source.UPLOAD, stream=io.BytesIO(FILES[2][1]), name=FILES[2][0],
+                       added_by=anna, keyring=keyring)
+    captured = CustodyEvent.objects.get(item=page, seq=0)
+    details = {"source": "upload"}  # as _item_record wrote it then; the chain hashed without the flag
+    CustodyEvent.objects.filter(pk=captured.pk).update(details=details, hash=event_hash(
+        item_id=page.pk, seq=0, kind="captured", actor_id=anna.pk, at=captured.at, details=details,
+        prev_hash=GENESIS, captured=page.blob_sha256))
+    assert _verify() == (0, [])
+    EvidenceItem.objects.filter(pk=page.pk).update(active_content=False)
+    assert _verify() == (1, [f"evidence {page.pk}: active_content-mismatch"])
