@@ -15,6 +15,7 @@ import tracemalloc
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -261,7 +262,8 @@ def test_dangerous_files_are_kept_flagged_and_given_out_only_as_attachments(
 
 
 def test_a_file_attached_to_a_request_becomes_evidence_of_the_case_it_is_accepted_into(
-    anna: User, pavel: User, verified_client: Callable[[User], Client]
+    anna: User, pavel: User, verified_client: Callable[[User], Client],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     from tests.intake_visitor import IntakeVisitor
 
@@ -272,7 +274,9 @@ def test_a_file_attached_to_a_request_becomes_evidence_of_the_case_it_is_accepte
     visitor.submit()
     submission = Submission.objects.get()
     client = verified_client(anna)
-    client.post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new", "case_kind": "special_rank"})
+    with django_capture_on_commit_callbacks(execute=True):  # files are taken in once the accept commits
+        client.post(f"/staff/inbox/{submission.pk}/accept/",
+                    {"person": "new", "case": "new", "case_kind": "special_rank"})
     case = Case.objects.get()
     carried = CaseFile.objects.get(case=case)
     item = EvidenceItem.objects.get(case=case)  # taken in by the accept (tests/test_evidence_from_request.py)

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -42,6 +43,24 @@ ORDER = b"%PDF-1.4\n% the dismissal order, page 1\n" + b"0123456789" * 3000 + b"
 
 
 @pytest.fixture(autouse=True)
+def _after_commit(django_capture_on_commit_callbacks: Any) -> None:
+    """The accept takes files in once it has committed (evidence.services.request_files_taken_in);
+    a test's transaction never commits, so its accepts run what waits for the commit, as a
+    committed one would."""
+    global _committed
+    _committed = django_capture_on_commit_callbacks
+
+
+_committed: Any = None
+
+
+def _post_committed(client: Client, url: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    assert _committed is not None
+    with _committed(execute=True):
+        return client.post(url, data, **kwargs)
+
+
+@pytest.fixture(autouse=True)
 def evidence_dir(settings: object, tmp_path: Path) -> Path:
     """Each test its own evidence folder (tests run in parallel on one data directory)."""
     path = tmp_path / "evidence"
@@ -58,10 +77,10 @@ def _sent_by_visitor(files: list[tuple[str, bytes]]) -> tuple[Submission, str]:
 
 
 def _accept(client: Client, submission: Submission) -> str:
-    response = client.post(f"/staff/inbox/{submission.pk}/accept/",
-                           {"person": "new", "case": "new", "case_kind": "special_rank"}, follow=True)
+    response = _post_committed(client, f"/staff/inbox/{submission.pk}/accept/",
+                               {"person": "new", "case": "new", "case_kind": "special_rank"}, follow=True)
     assert response.status_code == 200
-    return response.content.decode()
+    return str(response.content.decode())
 
 
 def _evidence_rows(page: str) -> list[str]:
@@ -129,7 +148,7 @@ def test_a_bulk_accept_makes_every_requests_file_evidence(
         content = ORDER.replace(b"page 1", f"page {i + 1}".encode())
         contents[attach_file(submission, f"приказ {i + 1}.pdf", content, kind="pdf")] = content
     client = verified_client(anna)
-    done = client.post("/staff/inbox/accept/", {
+    done = _post_committed(client, "/staff/inbox/accept/", {
         "ids": [str(s.pk) for s in submissions], **{f"person_{s.pk}": "new" for s in submissions}, "accept": "1",
         "case": "new", "case_title": "Три росгвардейца", "case_kind": "special_rank",
     }, follow=True)
@@ -288,7 +307,7 @@ def test_a_file_sent_later_is_shown_in_the_conversation_under_its_message(
     assert 'data-testid="files"' in page  # still in the file list too
 
 
-def test_a_bulk_accept_that_fails_leaves_no_evidence_and_its_sealed_copies_are_swept(
+def test_a_bulk_accept_that_fails_leaves_no_evidence_and_leftover_sealed_copies_are_swept(
     anna: User, verified_client: Callable[[User], Client], make_submission: Callable[..., Submission],
     evidence_dir: Path,
 ) -> None:
@@ -313,8 +332,12 @@ def test_a_bulk_accept_that_fails_leaves_no_evidence_and_its_sealed_copies_are_s
     }, follow=True)
     assert "Ничего не принято" in html.unescape(done.content.decode())
     assert list(EvidenceItem.objects.all()) == [kept]
-    left = [p for p in evidence_dir.glob("*.bin") if p.stem != kept.blob]  # sealed before the rollback
-    assert len(left) == 2
+    # Files are taken in only once an accept has committed: the one rolled back sealed nothing.
+    assert [p for p in evidence_dir.glob("*.bin") if p.stem != kept.blob] == []
+    # What a crash between sealing and recording leaves (a blob no row names) is swept after a day.
+    left = [evidence_dir / f"{os.urandom(16).hex()}.bin" for _ in range(2)]
+    for path in left:
+        path.write_bytes(os.urandom(1000))
     assert orphan_blobs_remove() == 0  # young: an accept or an upload may be under way
     day_ago = time.time() - 25 * 3600
     for path in [*left, blob_path(kept.blob)]:

@@ -11,6 +11,7 @@ import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -270,7 +271,8 @@ def test_an_older_chain_with_a_verified_event_and_labels_audited_by_name_only_ve
 
 
 def test_a_file_carried_in_from_an_accepted_request_verifies_clean(
-    anna: User, verified_client: Callable[[User], Client]
+    anna: User, verified_client: Callable[[User], Client],
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     from tests.intake_visitor import IntakeVisitor
 
@@ -280,7 +282,9 @@ def test_a_file_carried_in_from_an_accepted_request_verifies_clean(
     visitor.submit()
     submission = Submission.objects.get()
     client = verified_client(anna)
-    client.post(f"/staff/inbox/{submission.pk}/accept/", {"person": "new", "case": "new", "case_kind": "special_rank"})
+    with django_capture_on_commit_callbacks(execute=True):  # files are taken in once the accept commits
+        client.post(f"/staff/inbox/{submission.pk}/accept/",
+                    {"person": "new", "case": "new", "case_kind": "special_rank"})
     item = EvidenceItem.objects.get()
     assert item.source == "request"
     assert client.get(f"/staff/cases/{item.case_id}/evidence/{item.pk}/download/").status_code == 200

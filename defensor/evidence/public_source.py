@@ -22,7 +22,7 @@ from defensor.accounts.permissions import Perm, has_permission
 from defensor.cases.models import Case
 from defensor.core.errors import DefensorError
 from defensor.evidence.models import EvidenceItem, Source
-from defensor.evidence.services import SealedBlob, item_ingest_sealed
+from defensor.evidence.services import SealedBlob, item_ingest_sealed, sealed_metadata
 from defensor.keys.keyring import KeyRing
 
 # Offered as a datalist: the platform field takes any text.
@@ -67,6 +67,7 @@ def public_source_add(*, case: Case, sealed: SealedBlob, name: str, source: Publ
         if not (capturer.is_active and has_permission(capturer, Perm.CASES_WORK)
                 and has_record_access(user=capturer, material=case.data_key)):
             raise CapturerNotInTeam()
+        sealed_metadata(sealed)  # the parser's time outside the transaction
         with transaction.atomic():
             item = item_ingest_sealed(
                 case=case, source=Source.PUBLIC, sealed=sealed, name=name, added_by=added_by, keyring=keyring,

@@ -8,7 +8,7 @@ key is sealed under the case's data key, bound to the item's id.
 Files of a request become items when the request is accepted (docs/decisions.md, "Evidence from
 a request's files"): intake carries them into the case as ``cases.CaseFile`` rows and the cases app
 sends ``cases.signals.files_carried`` in the accept's transaction (intake cannot import this app);
-``request_files_taken_in`` makes each file an item there, by the accepting user, with the time it
+``request_files_taken_in`` makes each file an item as soon as that commits, by the accepting user, with the time it
 was received as its capture time, after checking that it is still the file intake received (the
 SHA-256 intake sealed into its metadata). A file that cannot be taken in then never fails the
 accept: ``case_files_collect`` tries it again when someone who holds the case opens its evidence
@@ -23,7 +23,7 @@ import json
 import logging
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -74,9 +74,20 @@ class SealedBlob:
     key: bytes
     stored: StreamedFile
     scan: ContentScan
+    # The sealed ``metadata`` JSON, read once by ``sealed_metadata`` (outside any transaction).
+    read: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __repr__(self) -> str:
         return f"<SealedBlob {self.blob}>"
+
+
+def sealed_metadata(sealed: SealedBlob) -> str:
+    """What the file says about itself (evidence.metadata: a limited child process that may take
+    seconds), read once. Callers read it BEFORE opening a transaction: on SQLite a write
+    transaction holds the database's only write lock, and intake must not wait for a parser."""
+    if "metadata" not in sealed.read:
+        sealed.read["metadata"] = blob_metadata(sealed.stored.path, sealed.key, sealed.scan.media_type)
+    return sealed.read["metadata"]
 
 
 def _require(*, actor: User, case: Case) -> None:
@@ -116,7 +127,7 @@ def _item_record(*, case: Case, source: Source, sealed: SealedBlob, name: str, a
                  url: str, platform: str, captured_at: datetime | None, captured_with: str,
                  attachment: Attachment | None) -> EvidenceItem:
     sealer = record_sealer(material=case.data_key, keyring=keyring)
-    metadata = blob_metadata(sealed.stored.path, sealed.key, sealed.scan.media_type)  # evidence.metadata
+    metadata = sealed_metadata(sealed)  # read before the transaction by item_ingest_sealed and its callers
     Case.objects.select_for_update().filter(pk=case.pk).exists()  # one numbering at a time per case
     number = (EvidenceItem.objects.filter(case=case).aggregate(top=Max("number"))["top"] or 0) + 1
     reasons = sealed.scan.reasons
@@ -151,6 +162,7 @@ def item_ingest_sealed(*, case: Case, source: Source, sealed: SealedBlob, name: 
     """Record a file that was sealed as it arrived; the blob is removed if the record is refused."""
     try:
         _require(actor=added_by, case=case)
+        sealed_metadata(sealed)  # before _item_record's transaction
         return _item_record(case=case, source=source, sealed=sealed, name=name, added_by=added_by, keyring=keyring,
                             url=url, platform=platform, captured_at=captured_at, captured_with=captured_with,
                             attachment=attachment)
@@ -202,9 +214,11 @@ def item_from_attachment(*, case: Case, attachment: Attachment, added_by: User, 
     if stored.sha256 != received:
         stored.path.unlink(missing_ok=True)
         raise ChangedSinceReceipt()
+    sealed = SealedBlob(blob, key, stored, scan)
     try:
+        sealed_metadata(sealed)  # before the transaction
         with transaction.atomic():
-            item = item_ingest_sealed(case=case, source=Source.REQUEST, sealed=SealedBlob(blob, key, stored, scan),
+            item = item_ingest_sealed(case=case, source=Source.REQUEST, sealed=sealed,
                                       name=name, added_by=added_by, keyring=keyring, attachment=attachment,
                                       captured_at=attachment.created_at)
             if carried.claimant_id is not None:
@@ -249,15 +263,22 @@ def _try_item_from_attachment(*, case: Case, carried: CaseFile, added_by: User,
 
 def request_files_taken_in(sender: object, *, case: Case, files: list[CaseFile], carried_by: User,
                            keyring: KeyRing, **kwargs: Any) -> None:
-    """Receiver of ``cases.signals.files_carried`` (connected in EvidenceConfig.ready): in the
-    accept's transaction, each carried file becomes an item added by the accepting user. A file
-    that cannot be (no key for the request, damaged, changed since it was received) is recorded
-    with its code in the audit log and left for ``case_files_collect``; the accept goes on."""
-    for carried in files:
-        item, code = _try_item_from_attachment(case=case, carried=carried, added_by=carried_by, keyring=keyring)
-        if item is None:
-            log_action(action="evidence.request_file_refused", actor=carried_by, target=case,
-                       details={"attachment": str(carried.attachment_id), "code": code})
+    """Receiver of ``cases.signals.files_carried`` (connected in EvidenceConfig.ready): once the
+    accept has committed, each carried file becomes an item added by the accepting user, each in a
+    transaction of its own — decrypting, sealing again and reading metadata take time, and a bulk
+    accept of a hundred requests must not hold the database (SQLite's one write lock: intake
+    would wait) for all of it. An accept that rolls back takes nothing in. A file that cannot be
+    (no key for the request, damaged, changed since it was received) is recorded with its code in
+    the audit log and left for ``case_files_collect``; the accept is never undone by a file."""
+    def take_in() -> None:
+        for carried in files:
+            item, code = _try_item_from_attachment(case=case, carried=carried, added_by=carried_by,
+                                                   keyring=keyring)
+            if item is None:
+                log_action(action="evidence.request_file_refused", actor=carried_by, target=case,
+                           details={"attachment": str(carried.attachment_id), "code": code})
+
+    transaction.on_commit(take_in, robust=True)
 
 
 @dataclass(frozen=True)
