@@ -9,7 +9,6 @@ import io
 import json
 import re
 import struct
-import uuid
 import zlib
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,8 +23,11 @@ from defensor.accounts.models import User
 from defensor.audit.models import AuditEvent
 from defensor.cases.models import Case
 from defensor.cases.services import case_open, case_share
-from defensor.evidence.models import CustodyEvent, CustodyKind, EvidenceItem, Source
-from defensor.evidence.services import custody_append, custody_verify, item_ingest
+from defensor.evidence import custody_views
+from defensor.evidence.bundle import bundle_request
+from defensor.evidence.custody import blob_path
+from defensor.evidence.models import CustodyEvent, EvidenceItem, Source
+from defensor.evidence.services import custody_verify, item_ingest
 from tests.conftest import keyring_of
 
 
@@ -93,8 +95,10 @@ def test_anna_reads_the_chain_of_an_item_she_reviewed_copied_and_downloaded_in_w
     assert copy.status_code == 302
     copy_item = EvidenceItem.objects.get(parent=item)
     assert b"".join(lawyer.get(f"{base}/download/").streaming_content) == PNG  # type: ignore[attr-defined]
-    bundle_id = uuid.uuid4()
-    custody_append(item=item, kind=CustodyKind.EXPORTED, actor=anna, details={"bundle": str(bundle_id)})
+    bundle = bundle_request(case=case, item_ids=[str(item.pk)], requested_by=anna, keyring=keyring_of(anna))
+    download = lawyer.get(f"/staff/cases/{case.pk}/evidence/bundle/{bundle.pk}/download/")
+    assert download.status_code == 200
+    b"".join(download.streaming_content)  # type: ignore[attr-defined]
     events_before = CustodyEvent.objects.filter(item=item).count()
 
     page = _custody_page(lawyer, item)
@@ -124,7 +128,8 @@ def test_anna_reads_the_chain_of_an_item_she_reviewed_copied_and_downloaded_in_w
     assert "Цепочка проверена: цела." in _check(page)
     # The page is an audited read, by ids and counts.
     read = AuditEvent.objects.filter(action="evidence.custody_read", target_id=str(item.pk), actor=anna).get()
-    assert read.details == {"case": case.pk, "number": item.number, "events": events_before, "problems": 0}
+    assert read.details == {"case": case.pk, "number": item.number, "events": events_before, "problems": 0,
+                            "blob": "checked", "blob_intact": True}
 
     # The copy's chain says whose copy it is.
     assert f"сделано как рабочая копия № {item.number}" in _custody_page(lawyer, copy_item)
@@ -203,11 +208,13 @@ def test_a_changed_event_shows_on_the_page_as_a_problem_of_the_chain(
     CustodyEvent.objects.filter(pk=changed.pk).update(details={"from": "new", "to": "verified"})
     page = _custody_page(client, item)
     check = _check(page)
-    assert "Цепочка проверена: 1 проблема." in check
+    assert "Цепочка проверена: 2 проблемы." in check
     assert f"событие #{changed.seq}: событие изменено после записи" in check
+    # The row says "in review"; the changed event says "verified".
+    assert "статус доказательства отличается от последнего записанного в цепочке" in check
     assert re.search(r'class="custody-problem"', page)
     read = AuditEvent.objects.filter(action="evidence.custody_read", target_id=str(item.pk)).latest("pk")
-    assert read.details["problems"] == 1
+    assert read.details["problems"] == 2
 
 
 def test_people_who_do_not_hold_the_case_get_404_and_a_volunteer_403(
@@ -231,3 +238,110 @@ def test_people_who_do_not_hold_the_case_get_404_and_a_volunteer_403(
     lawyer.handler.enforce_csrf_checks = True
     assert lawyer.post(base + "handover/", data).status_code == 403
     assert not CustodyEvent.objects.filter(item=item, kind="transferred").exists()
+
+
+def _flip_a_byte(item: EvidenceItem) -> None:
+    path = blob_path(item.blob)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _blob(page: str) -> str:
+    found = re.search(r'data-testid="blob-check".*?</div>', page, re.S)
+    assert found is not None
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0)))
+
+
+def test_a_small_stored_file_is_checked_on_every_view_and_a_changed_one_is_shown(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    item = _item(case, anna)
+    client = verified_client(anna)
+    page = _custody_page(client, item)
+    assert 'data-checked="auto"' in page
+    assert "Проверено при этом открытии (хранимый файл до 64 МБ проверяется при каждом открытии страницы): " \
+           "хранимый файл цел" in _blob(page)
+    _flip_a_byte(item)
+    page = _custody_page(client, item)
+    assert "Цепочка проверена: 1 проблема." in _check(page)
+    assert "хранимый файл изменён" in _check(page)
+    assert "хранимый файл изменён или отсутствует" in _blob(page)
+    read = AuditEvent.objects.filter(action="evidence.custody_read", target_id=str(item.pk)).latest("pk")
+    assert read.details["blob"] == "checked"
+    assert read.details["blob_intact"] is False
+
+
+def test_a_large_stored_file_is_checked_only_when_anna_presses_the_button(
+    anna: User, olga: User, case: Case, verified_client: Callable[[User], Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored file over the limit (64 MB; lowered here to 10 bytes) is not hashed on a view: a
+    changed one still reads "intact" there, and the page says it was not checked; the button checks
+    it, says so, and the audit log records that she asked."""
+    monkeypatch.setattr(custody_views, "AUTO_CHECK_BYTES", 10)
+    item = _item(case, anna)
+    client = verified_client(anna)
+    url = f"/staff/cases/{case.pk}/evidence/{item.pk}/custody/"
+    page = _custody_page(client, item)
+    assert 'data-checked="no"' in page
+    assert "не проверяется при каждом открытии" in _blob(page)
+    assert "Проверить хранимый файл сейчас" in page
+    response = client.post(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-checked="asked"' in page
+    assert "Проверено сейчас по вашему запросу: хранимый файл цел" in _blob(page)
+    asked = AuditEvent.objects.filter(action="evidence.custody_read", target_id=str(item.pk)).latest("pk")
+    assert asked.details["blob"] == "asked"
+    assert asked.details["blob_intact"] is True
+
+    _flip_a_byte(item)
+    page = _custody_page(client, item)
+    assert "Цепочка проверена: цела." in _check(page)  # not hashed on a view: so it says
+    assert 'data-checked="no"' in page
+    page = client.post(url).content.decode()
+    assert "Проверено сейчас по вашему запросу: хранимый файл изменён или отсутствует" in _blob(page)
+    assert "хранимый файл изменён" in _check(page)
+    blob_path(item.blob).unlink()
+    page = client.post(url).content.decode()
+    assert "хранимый файл отсутствует" in _check(page)
+    assert "хранимый файл изменён или отсутствует" in _blob(page)
+    assert CustodyEvent.objects.filter(item=item).count() == 1  # checking is not a custody event
+
+    # Without the CSRF token, or without the case, nothing is checked or recorded.
+    reads = AuditEvent.objects.filter(action="evidence.custody_read").count()
+    assert verified_client(olga).post(url).status_code == 404
+    client.handler.enforce_csrf_checks = True
+    assert client.post(url).status_code == 403
+    assert AuditEvent.objects.filter(action="evidence.custody_read").count() == reads
+
+
+def test_the_page_checks_the_items_status_and_flags_and_the_audit_log_in_words(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    """What ``defensor evidence verify`` finds on one item shows on its page, each in words: a status
+    or a flag set straight in the database, a last event deleted with the count lowered to match, and
+    a chain with no event at all."""
+    item = _item(case, anna)
+    client = verified_client(anna)
+    client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/")  # a ``viewed`` event and its audit event
+    EvidenceItem.objects.filter(pk=item.pk).update(status="verified", graphic=True)
+    check = _check(_custody_page(client, item))
+    assert "Цепочка проверена: 2 проблемы." in check
+    assert "статус доказательства отличается от последнего записанного в цепочке" in check
+    assert "отметка «сцены насилия» не совпадает с записью в цепочке" in check
+    EvidenceItem.objects.filter(pk=item.pk).update(status="new", graphic=False)
+
+    last = CustodyEvent.objects.filter(item=item).latest("seq")
+    assert last.kind == "viewed"
+    last.delete()
+    EvidenceItem.objects.filter(pk=item.pk).update(custody_length=1)
+    check = _check(_custody_page(client, item))
+    assert "Цепочка проверена: 1 проблема." in check
+    assert ("в цепочке и в журнале аудита разное число событий одного вида "
+            "(события «Просмотрено»: в журнале аудита 1, в цепочке 0)") in check
+
+    CustodyEvent.objects.filter(item=item).delete()
+    check = _check(_custody_page(client, item))
+    assert "у доказательства нет ни одного события: цепочка пуста" in check
+    assert not re.search(r"custody-(empty|length|audit)|-mismatch", check)  # every code in words

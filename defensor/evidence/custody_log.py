@@ -26,9 +26,10 @@ from defensor.access.services import record_sealer
 from defensor.accounts.models import User
 from defensor.audit.services import log_action
 from defensor.core.errors import DefensorError
-from defensor.evidence.custody import Problem, chain_problems
+from defensor.evidence.custody import Problem, blob_problems
 from defensor.evidence.models import CustodyEvent, CustodyKind, EvidenceItem, ItemStatus, Source
 from defensor.evidence.services import _require, custody_append
+from defensor.evidence.verify import verify_item
 from defensor.keys.keyring import KeyRing
 
 NOTE_MAX = 2000
@@ -105,9 +106,12 @@ class CustodyPage:
     rows: list[CustodyRow]
     problems: list[str]  # everything the check found, in words
     intact: bool
+    blob_checked: bool  # whether the stored file's SHA-256 was recomputed for this page
+    blob_intact: bool | None  # its result (None: not checked)
 
 
 PROBLEM_LABELS = {
+    "custody-empty": gettext_lazy("the item has no event at all: its chain is empty"),
     "custody-length": gettext_lazy("the item counts a different number of events than its chain has"),
     "custody-seq": gettext_lazy("an event is missing or out of order"),
     "custody-first-not-captured": gettext_lazy("the chain does not begin with the capture"),
@@ -116,6 +120,18 @@ PROBLEM_LABELS = {
     "custody-order": gettext_lazy("an event's time goes back before the previous one"),
     "blob-missing": gettext_lazy("the stored file is missing"),
     "blob-changed": gettext_lazy("the stored file was changed"),
+    "status-mismatch": gettext_lazy("the item's status differs from the one its chain last recorded"),
+    "verified_by-mismatch": gettext_lazy("who decided the status differs from the chain's record"),
+    "verified_at-mismatch": gettext_lazy("when the status was decided differs from the chain's record"),
+    "active_content-mismatch": gettext_lazy("the active-content flag differs from the one recorded at capture"),
+    "identifies_client-mismatch": gettext_lazy("the flag “identifies a client” differs from the chain's record"),
+    "graphic-mismatch": gettext_lazy("the flag “graphic” differs from the chain's record"),
+    "custody-audit-mismatch": gettext_lazy("the chain and the audit log count the events of a kind differently"),
+    # Found by ``defensor evidence verify`` across items, never on one item's page.
+    "audit-chain-broken": gettext_lazy("the audit log's chain is broken"),
+    "evidence-number-missing": gettext_lazy("a number is missing from the case's inventory"),
+    "item-missing": gettext_lazy("an item the records name is not in the database"),
+    "bundle-missing": gettext_lazy("a downloaded court bundle is gone"),
 }
 
 FIELD_LABELS = {
@@ -133,8 +149,23 @@ def display_name(user: User | None) -> str:
     return user.get_full_name() or user.get_username()
 
 
+def _audit_mismatch_words(detail: str) -> str | None:
+    """``kind=<kind> custody=<n> audit=<m>`` in words, the kind by its label."""
+    parts = dict(part.partition("=")[::2] for part in detail.split())
+    kind, custody, audit = parts.get("kind", ""), parts.get("custody", ""), parts.get("audit", "")
+    if not (kind and custody.isdigit() and audit.isdigit()):
+        return None
+    label = (_("status changes") if kind == "status"
+             else str(CustodyKind(kind).label) if kind in CustodyKind.values else kind)
+    return _("events “%(kind)s”: %(audit)s in the audit log, %(custody)s in the chain") % {
+        "kind": label, "audit": audit, "custody": custody}
+
+
 def _problem_words(problem: Problem) -> str:
     label = str(PROBLEM_LABELS.get(problem.code, problem.code))
+    if problem.code == "custody-audit-mismatch":
+        counts = _audit_mismatch_words(problem.detail)
+        label = f"{label} ({counts})" if counts else label
     if problem.seq is not None:
         return _("event #%(seq)d: %(what)s") % {"seq": problem.seq, "what": label}
     return label
@@ -202,12 +233,17 @@ def _details(event: CustodyEvent, item: EvidenceItem, numbers: dict[str, int]) -
     return [f"{key}: {value}" for key, value in sorted(d.items())]
 
 
-def custody_read(*, item: EvidenceItem, reader: User, keyring: KeyRing) -> CustodyPage:
-    """The item's chain of custody in words, with the result of its check (an audited read; the
-    check hashes the stored blob, without opening it)."""
+def custody_read(*, item: EvidenceItem, reader: User, keyring: KeyRing, check_blob: bool,
+                 asked: bool = False) -> CustodyPage:
+    """The item's chain of custody in words, with the result of its check (``verify.verify_item``:
+    the chain, the item's status and flags against it, and it against the audit log), an audited
+    read. ``check_blob``: also recompute the stored blob's SHA-256 (without opening it; seconds for a
+    large video), ``asked``: because the reader asked for it (recorded in the audit event)."""
     _require(actor=reader, case=item.case)
     events = list(CustodyEvent.objects.filter(item=item).select_related("actor").order_by("seq", "pk"))
-    problems = chain_problems(item, events)
+    problems = verify_item(item, blob=False)
+    blob_found = blob_problems(item) if check_blob else []
+    problems += blob_found
     notes = {int(entry["seq"]): str(entry.get("note") or "")
              for entry in json.loads(item.decrypt(keyring, only=("handovers",)).handovers or "[]")}
     numbers = {str(pk): number for pk, number in EvidenceItem.objects.filter(case=item.case_id)
@@ -223,7 +259,10 @@ def custody_read(*, item: EvidenceItem, reader: User, keyring: KeyRing) -> Custo
         note=notes.get(event.seq, "") if event.kind == CustodyKind.TRANSFERRED else "",
         hash=event.hash, problems=by_seq.get(event.seq, []),
     ) for event in events]
+    blob = ("asked" if asked else "checked") if check_blob else "not_checked"
     with transaction.atomic():
         log_action(action="evidence.custody_read", actor=reader, target=item, details={
-            "case": item.case_id, "number": item.number, "events": len(events), "problems": len(problems)})
-    return CustodyPage(rows=rows, problems=[_problem_words(p) for p in problems], intact=not problems)
+            "case": item.case_id, "number": item.number, "events": len(events), "problems": len(problems),
+            "blob": blob, **({"blob_intact": not blob_found} if check_blob else {})})
+    return CustodyPage(rows=rows, problems=[_problem_words(p) for p in problems], intact=not problems,
+                       blob_checked=check_blob, blob_intact=not blob_found if check_blob else None)

@@ -1,7 +1,12 @@
 """The chain of custody page of an evidence item (staff/cases/<case>/evidence/<item>/custody/): every
-event in words with its hash, the result of checking the chain, and the form that records a
+event in words with its hash, the result of checking the chain (``verify.verify_item``: the chain,
+the item's status and flags against it, it against the audit log), and the form that records a
 hand-over. Reading the page is an audited read, not a custody event (the file is not opened). A case
-the user does not hold, or an item not in it, is 404."""
+the user does not hold, or an item not in it, is 404.
+
+The stored file's SHA-256 is recomputed on every view only up to ``AUTO_CHECK_BYTES`` (hashing a
+2 GB video takes seconds); a larger one when the user presses "Check the stored file now" (a POST
+to the page, recorded in the audit event of the read)."""
 
 from __future__ import annotations
 
@@ -15,15 +20,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, acting_user, staff_view
 from defensor.cases.selectors import case_for
 from defensor.core.errors import DefensorError
+from defensor.evidence.custody import blob_path
 from defensor.evidence.custody_log import NOTE_MAX, HandoverMethod, Recipient, custody_read, item_handover_record
 from defensor.evidence.models import EvidenceItem
 from defensor.keys.keyring import keyring_for
+
+# A stored file up to this size is hashed on every view of its chain (well under a second).
+AUTO_CHECK_BYTES = 64 * 1024 * 1024
 
 
 def custody_url(item: EvidenceItem) -> str:
@@ -62,22 +71,35 @@ def _item(actor: User, case_id: int, item_id: str) -> EvidenceItem:
     return item
 
 
-def _page(request: HttpRequest, item: EvidenceItem, form: HandoverForm, status: int = 200) -> HttpResponse:
+def _small(item: EvidenceItem) -> bool:
+    """Whether the stored file is small enough to hash on every view (a missing one is: that is
+    found without reading)."""
+    try:
+        return blob_path(item.blob).stat().st_size <= AUTO_CHECK_BYTES
+    except (OSError, ValueError):
+        return True
+
+
+def _page(request: HttpRequest, item: EvidenceItem, form: HandoverForm, status: int = 200, *,
+          asked: bool = False) -> HttpResponse:
     actor = acting_user(request)
     keyring = keyring_for(request)
     if keyring is None:
         messages.error(request, _("Your keys are locked: log out and log in again."))
         return redirect(reverse("staff:case", args=[item.case_id]) + "#evidence")
-    chain = custody_read(item=item, reader=actor, keyring=keyring)
+    chain = custody_read(item=item, reader=actor, keyring=keyring, check_blob=asked or _small(item), asked=asked)
     return render(request, "evidence/custody.html", {
-        "case": item.case, "item": item, "chain": chain, "form": form}, status=status)
+        "case": item.case, "item": item, "chain": chain, "form": form, "asked": asked,
+        "auto_check_mb": AUTO_CHECK_BYTES // (1024 * 1024)}, status=status)
 
 
 @staff_view(Perm.CASES_WORK)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def evidence_custody_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
+    """The page; a POST (the button "Check the stored file now") shows it with the stored file's
+    SHA-256 recomputed, whatever its size."""
     item = _item(acting_user(request), case_id, item_id)
-    return _page(request, item, HandoverForm())
+    return _page(request, item, HandoverForm(), asked=request.method == "POST")
 
 
 @staff_view(Perm.CASES_WORK)

@@ -221,14 +221,16 @@ def _audit_problems(item: EvidenceItem, events: list[CustodyEvent], audited: _Au
             for kind in sorted(set(chained) | set(expected)) if chained[kind] != expected[kind]]
 
 
-def _item_problems(item: EvidenceItem, events: list[CustodyEvent], audited: _Audited) -> list[Problem]:
-    return [*chain_problems(item, events), *_state_problems(item, events, audited),
+def _item_problems(item: EvidenceItem, events: list[CustodyEvent], audited: _Audited, *,
+                   blob: bool = True) -> list[Problem]:
+    return [*chain_problems(item, events, blob=blob), *_state_problems(item, events, audited),
             *_audit_problems(item, events, audited)]
 
 
-def verify_items(items: Sequence[EvidenceItem]) -> dict[str, list[Problem]]:
-    """These items (of any cases), each by its id: its chain, blob, status and flags, and its custody
-    events against the audit log (a court bundle checks its items so, in a few queries)."""
+def verify_items(items: Sequence[EvidenceItem], *, blobs: bool = True) -> dict[str, list[Problem]]:
+    """These items (of any cases), each by its id: its chain, blob (unless ``blobs`` is false), status
+    and flags, and its custody events against the audit log (a court bundle checks its items so, in a
+    few queries)."""
     ids = {str(item.pk) for item in items}
     labelled_since = _labelled_since()
     rows = (AuditEvent.objects.filter(
@@ -239,12 +241,13 @@ def verify_items(items: Sequence[EvidenceItem]) -> dict[str, list[Problem]]:
     chains: dict[str, list[CustodyEvent]] = defaultdict(list)
     for event in CustodyEvent.objects.filter(item_id__in=[item.pk for item in items]).order_by("item_id", "seq", "pk"):
         chains[str(event.item_id)].append(event)
-    return {str(item.pk): _item_problems(item, chains[str(item.pk)], audited) for item in items}
+    return {str(item.pk): _item_problems(item, chains[str(item.pk)], audited, blob=blobs) for item in items}
 
 
-def verify_item(item: EvidenceItem) -> list[Problem]:
-    """One item, as ``verify_items`` checks it."""
-    return verify_items([item])[str(item.pk)]
+def verify_item(item: EvidenceItem, *, blob: bool = True) -> list[Problem]:
+    """One item, as ``verify_items`` checks it (its chain of custody page leaves a large blob to a
+    check asked for)."""
+    return verify_items([item], blobs=blob)[str(item.pk)]
 
 
 def _events_by_item() -> Iterator[tuple[Any, list[CustodyEvent]]]:
