@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import struct
 import uuid
 import zipfile
@@ -25,12 +26,13 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from defensor.accounts.models import User
 from defensor.audit.models import AuditEvent
 from defensor.cases.models import Case
-from defensor.cases.services import case_open
+from defensor.cases.services import case_open, case_share
 from defensor.evidence.derive import strip_jpeg
 from defensor.evidence.metadata import extract
 from defensor.evidence.metadata_child import iso6709
@@ -636,3 +638,57 @@ def test_an_iphone_videos_place_make_and_model_are_read_from_its_quicktime_keys(
 ])
 def test_an_iso_6709_place_is_read_in_each_of_its_forms(text: str, expected: tuple[float, float]) -> None:
     assert iso6709(text) == {"latitude": expected[0], "longitude": expected[1]}
+
+
+def test_a_saved_public_sources_working_copy_still_says_where_when_how_and_by_whom_it_was_captured(
+    anna: User, pavel: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    """A screenshot pavel saved from a Telegram channel: its working copy (shared outside) drops the
+    file's own metadata, not where it came from."""
+    pavel.first_name, pavel.last_name = "Павел", "Орлов"
+    pavel.save(update_fields=["first_name", "last_name"])
+    case_share(case=case, to_user=pavel, shared_by=anna, keyring=keyring_of(anna))
+    png = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+           + _png_chunk(b"tEXt", b"Author\0Sidorov") + _png_chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+           + _png_chunk(b"IEND", b""))
+    url = "https://t.me/some_channel/4521"
+    when = timezone.localtime() - dt.timedelta(hours=3)
+    client = verified_client(anna)
+    client.post(f"/staff/cases/{case.pk}/evidence/public/", {
+        "file": SimpleUploadedFile("post.png", png, content_type="image/png"), "url": url,
+        "platform": "Telegram", "captured_at": when.strftime("%Y-%m-%dT%H:%M"), "captured_with": "Hunchly 2.x",
+        "captured_by": str(pavel.pk)})
+    original = EvidenceItem.objects.get(case=case)
+    assert client.post(f"/staff/cases/{case.pk}/evidence/{original.pk}/working-copy/").status_code == 302
+    copy = EvidenceItem.objects.get(parent=original)
+    assert b"Sidorov" not in _content(copy, anna)
+    kept = ("url", "platform", "captured_at", "captured_with", "captured_by")
+    values, copied = original.decrypt(keyring_of(anna)), copy.decrypt(keyring_of(anna))
+    assert [getattr(copied, name) for name in kept] == [getattr(values, name) for name in kept]
+    assert copied.captured_by == str(pavel.pk)
+    assert copy.source == "public"
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(
+        f"/staff/cases/{case.pk}/evidence/{copy.pk}/").content.decode()))
+    assert url in page
+    assert "Платформа Telegram" in page
+    assert f"Время сохранения {when:%d.%m.%Y %H:%M}" in page
+    assert "Чем сохранено Hunchly 2.x" in page
+    assert "Кто сохранил Павел Орлов" in page
+    copy.refresh_from_db()
+    assert custody_verify(item=copy) == []
+
+
+def test_an_rtf_is_not_handed_to_a_parser_that_has_nothing_to_read_in_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No reader here knows RTF: it goes to none (hachoir guessed in vain), as plain text does; an
+    unknown binary still goes to hachoir (the control)."""
+    from defensor.evidence import metadata_child
+
+    handed: list[str] = []
+    monkeypatch.setattr(metadata_child, "read_hachoir", lambda view, found: handed.append("hachoir"))
+    rtf = b"{\\rtf1\\ansi{\\info{\\author Sidorov}}\\pard Hello\\par}"
+    found = metadata_child.extract(metadata_child.Sparse(rtf, b"", len(rtf)), "application/rtf", complete=True)
+    assert handed == []
+    assert (found["fields"], found["unreadable"], found["partial"]) == ([], [], False)
+    blob = b"\x00\x01binary" * 8
+    metadata_child.extract(metadata_child.Sparse(blob, b"", len(blob)), "application/octet-stream", complete=True)
+    assert handed == ["hachoir"]

@@ -295,11 +295,13 @@ def item_working_copy(*, item: EvidenceItem, actor: User, keyring: KeyRing) -> E
         metadata = json.loads(copy.decrypt(keyring, only=("metadata",)).metadata or "{}")
         metadata["derived_from"] = {"item": str(item.pk), "number": item.number, "sha256": values.sha256,
                                     "removed": sorted(removed)}
+        # Where the original came from stays true of its copy: a saved public source's copy keeps its
+        # address, platform and tool (given to item_ingest), its time of capture and who captured it.
         copy.encrypt(record_sealer(material=case.data_key, keyring=keyring),
                      metadata=json.dumps(metadata, ensure_ascii=False),
-                     captured_at=values.captured_at)
+                     captured_at=values.captured_at, captured_by=values.captured_by)
         copy.parent = item
-        copy.save(update_fields=["metadata", "captured_at", "parent"])
+        copy.save(update_fields=["metadata", "captured_at", "captured_by", "parent"])
         details: dict[str, Any] = {"parent": str(item.pk), "parent_sha256_in_metadata": True,
                                    "removed": sorted(removed)}
         custody_append(item=copy, kind=CustodyKind.DERIVED, actor=actor, details=details)
