@@ -462,7 +462,9 @@ def read_hachoir(view: Sparse, found: Found) -> None:
 
 
 _EXIF_TYPES = ("image/jpeg", "image/heic", "image/webp", "image/png", "image/tiff")
-_NOT_PARSED = ("text/", "application/zip", "application/x-archive", "image/svg+xml", "application/xml")
+# Types no reader here understands, so not given to hachoir for nothing (RTF: no parser reads its \info).
+_NOT_PARSED = ("text/", "application/zip", "application/x-archive", "image/svg+xml", "application/xml",
+               "application/rtf")
 
 
 def is_mp4(media_type: str, head: bytes) -> bool:
