@@ -7,6 +7,9 @@ import base64
 import json
 import logging
 import random
+import struct
+import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,9 +18,11 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from defensor.accounts.models import Role, User
 from defensor.cases.models import ClaimantStatus, EventKind, WithdrawalReason
@@ -36,6 +41,7 @@ from defensor.documents.catalogue import uploaded_info
 from defensor.documents.models import DocumentStatus
 from defensor.documents.render import MEMORY_DIR
 from defensor.documents.services import document_request, template_upload
+from defensor.evidence.models import EvidenceItem
 from defensor.keys.keyring import KEYRING_COOKIE
 from defensor.keys.models import KeyKind
 from defensor.keys.worker import worker_identity_start, worker_identity_stop
@@ -72,6 +78,10 @@ def log_file() -> Iterator[Path]:
     for logger in loggers:
         logger.removeHandler(handler)
     handler.close()
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def _login(username: str, user: User) -> Client:
@@ -147,6 +157,40 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
                          status=ClaimantStatus.WITHDRAWN, effective_on=date(2026, 11, 20),
                          reason=WithdrawalReason.CRIMINAL_THREAT, note=canaries.new("угрожали"), incident=True)
     case_share(case=case, to_user=pavel, shared_by=anna, keyring=keyring)
+    # Evidence through its pages: a file uploaded (its name and content), a saved public source (its
+    # address, platform, tool and description; the screenshot's own metadata and name), its working
+    # copy, and a hand-over's note on the chain of custody page.
+    evidence = f"/staff/cases/{case.pk}/evidence"
+    uploaded_name = f"{canaries.new('имя-доказательства')}.txt"
+    assert anna_client.post(f"{evidence}/upload/", {"file": SimpleUploadedFile(
+        uploaded_name, f"Рапорт: {canaries.new('в-доказательстве')}\n".encode())}).status_code == 302
+    uploaded = EvidenceItem.objects.get(case=case, number=1)
+    address_token = f"canary{uuid.uuid4().hex}"  # ASCII: found even where an address is percent-encoded
+    author_token = f"canary{uuid.uuid4().hex}"  # a PNG's text chunk is Latin-1
+    canaries.strings += [address_token, author_token]
+    screenshot = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+                  + _png_chunk(b"tEXt", b"Author\0" + author_token.encode())
+                  + _png_chunk(b"IDAT", zlib.compress(b"\x00\x80")) + _png_chunk(b"IEND", b""))
+    assert anna_client.post(f"{evidence}/public/", {
+        "file": SimpleUploadedFile(f"{canaries.new('имя-скриншота')}.png", screenshot, content_type="image/png"),
+        "url": f"https://t.me/{address_token}/{canaries.new('адрес-источника')}",
+        "platform": canaries.new("платформа"), "captured_with": canaries.new("инструмент"),
+        "captured_at": (timezone.localtime() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "captured_by": str(pavel.pk), "description": canaries.new("описание-источника"),
+    }).status_code == 302
+    saved = EvidenceItem.objects.get(case=case, number=2)
+    assert anna_client.post(f"{evidence}/{saved.pk}/working-copy/").status_code == 302
+    assert anna_client.post(f"{evidence}/{uploaded.pk}/custody/handover/", {
+        "recipient": "court", "method": "in_person", "on": timezone.localdate().isoformat(),
+        "note": canaries.new("заметка-о-передаче"),
+    }).status_code == 302
+    for item in EvidenceItem.objects.filter(case=case):  # read: pages, chains, a stored file checked, files
+        assert anna_client.get(f"{evidence}/{item.pk}/").status_code == 200
+        assert anna_client.post(f"{evidence}/{item.pk}/custody/").status_code == 200
+        download = anna_client.get(f"{evidence}/{item.pk}/download/")
+        assert download.status_code == 200
+        b"".join(download.streaming_content)  # type: ignore[attr-defined]
+    assert address_token in (saved.decrypt(keyring).url or "")  # kept, sealed
     # A court document: the lawyer's own form of the name, the work handed to the background worker
     # in an envelope, the DOCX (and the PDF, where LibreOffice converts it in memory) sealed.
     person_name_forms_set(person=person, edited_by=anna, keyring=keyring, forms={"dative": canaries.new("кому")})
