@@ -57,6 +57,15 @@ def fast_key_derivation(settings: object, tmp_path: Path) -> None:
     settings.DEFENSOR_RECOVERY_KIT_DIR = tmp_path  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def evidence_dir(settings: object, tmp_path: Path) -> Path:
+    """The test's own evidence folder (tests run in parallel on one data directory); evidence test
+    modules use it for every test (``pytestmark``)."""
+    path = tmp_path / "evidence"
+    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
+    return path
+
+
 @dataclass
 class OrganisationKit:
     organisation: Organisation

@@ -31,6 +31,8 @@ from defensor.core.content import ContentScan
 from defensor.evidence.models import EvidenceItem
 from tests.conftest import keyring_of, require_tool
 
+pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own evidence folder (tests/conftest.py)
+
 CHUNK_SIZES = (1, 2, 3, 5, 7, 11, 31, 64, 65, 4096, 1 << 20)
 
 
@@ -332,14 +334,6 @@ def test_the_word_onload_in_plain_text_is_not_a_script() -> None:
 # --- through the upload page: kept, flagged, given back, never opened ---------------------------------
 
 MB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: object, tmp_path: Path) -> Path:
-    """Each test its own evidence folder (tests run in parallel on one data directory)."""
-    path = tmp_path / "evidence"
-    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
-    return path
 
 
 @pytest.fixture

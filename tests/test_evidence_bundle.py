@@ -41,15 +41,9 @@ from defensor.keys.worker import worker_identity_start, worker_identity_stop
 from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, stored_bytes, temp_files_since
 from tests.conftest import keyring_of, require_tool
 
+pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own evidence folder (tests/conftest.py)
+
 CLIENT_SURNAME = "Пестриков"
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: object, tmp_path: Path) -> Path:
-    """Each test its own evidence folder (tests run in parallel on one data directory)."""
-    path = tmp_path / "evidence"
-    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
-    return path
 
 
 @pytest.fixture

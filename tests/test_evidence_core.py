@@ -38,17 +38,11 @@ from defensor.keys.streams import CHUNK_SIZE, TooLarge, decrypt_chunks, encrypt_
 from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, stored_bytes, temp_files_since
 from tests.conftest import keyring_of, require_tool
 
+pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own evidence folder (tests/conftest.py)
+
 # --- streaming crypto ----------------------------------------------------------------------------
 
 MB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: object, tmp_path: Path) -> Path:
-    """Each test its own evidence folder (tests run in parallel on one data directory)."""
-    path = tmp_path / "evidence"
-    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
-    return path
 
 
 class Pattern(io.RawIOBase):

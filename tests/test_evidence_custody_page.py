@@ -12,7 +12,6 @@ import struct
 import zlib
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -30,12 +29,7 @@ from defensor.evidence.models import CustodyEvent, EvidenceItem, Source
 from defensor.evidence.services import custody_verify, item_ingest
 from tests.conftest import keyring_of
 
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: object, tmp_path: Path) -> Path:
-    path = tmp_path / "evidence"
-    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
-    return path
+pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own evidence folder (tests/conftest.py)
 
 
 @pytest.fixture

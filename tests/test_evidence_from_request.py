@@ -36,7 +36,7 @@ from defensor.keys.streams import encrypt_file
 from tests.conftest import attach_file, keyring_of
 from tests.intake_visitor import PDF, IntakeVisitor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_dir")]
 
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400  # 100 KB that sniffs as a JPEG
 ORDER = b"%PDF-1.4\n% the dismissal order, page 1\n" + b"0123456789" * 3000 + b"\n%%EOF\n"
@@ -58,14 +58,6 @@ def _post_committed(client: Client, url: str, data: dict[str, Any], **kwargs: An
     assert _committed is not None
     with _committed(execute=True):
         return client.post(url, data, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: object, tmp_path: Path) -> Path:
-    """Each test its own evidence folder (tests run in parallel on one data directory)."""
-    path = tmp_path / "evidence"
-    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
-    return path
 
 
 def _sent_by_visitor(files: list[tuple[str, bytes]]) -> tuple[Submission, str]:

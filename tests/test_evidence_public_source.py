@@ -25,15 +25,10 @@ from defensor.evidence.models import CustodyEvent, EvidenceItem
 from defensor.evidence.services import custody_verify
 from tests.conftest import keyring_of
 
+pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own evidence folder (tests/conftest.py)
+
 POST = "<html><body>Пост: в/ч 12345 отправлена</body></html>".encode()
 URL = "https://t.me/some_channel/4521"
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: object, tmp_path: Path) -> Path:
-    path = tmp_path / "evidence"
-    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
-    return path
 
 
 @pytest.fixture

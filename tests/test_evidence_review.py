@@ -25,12 +25,7 @@ from defensor.evidence.services import custody_verify, item_ingest
 from defensor.people.services import HandleInput, person_create
 from tests.conftest import keyring_of
 
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: object, tmp_path: Path) -> Path:
-    path = tmp_path / "evidence"
-    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
-    return path
+pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own evidence folder (tests/conftest.py)
 
 
 @pytest.fixture

@@ -42,6 +42,8 @@ from defensor.evidence.timestamps import (
 )
 from tests.conftest import keyring_of, require_tool
 
+pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own evidence folder (tests/conftest.py)
+
 TSA_CONFIG = """
 [ req ]
 distinguished_name = dn
@@ -147,13 +149,6 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalTsa]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: object, tmp_path: Path) -> Path:
-    path = tmp_path / "evidence"
-    settings.DEFENSOR_EVIDENCE_DIR = path  # type: ignore[attr-defined]
-    return path
 
 
 @pytest.fixture

@@ -34,11 +34,7 @@ from defensor.evidence.services import custody_append, item_ingest, item_open
 from defensor.intake.models import Submission
 from tests.conftest import keyring_of
 
-
-@pytest.fixture(autouse=True)
-def evidence_dir(settings: object, tmp_path: object) -> None:
-    """Each test its own evidence folder (tests run in parallel on one data directory)."""
-    settings.DEFENSOR_EVIDENCE_DIR = tmp_path / "evidence"  # type: ignore[attr-defined, operator]
+pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own evidence folder (tests/conftest.py)
 
 
 def _png() -> bytes:
