@@ -1,6 +1,6 @@
 """Reviewing evidence: anna (a lawyer) and pavel (a paralegal) take a case's files through
 new → in review → verified / disputed / rejected, label and link them, and the case page lists them
-by status; illegal steps are refused with a message and change nothing; other people get 404."""
+by status; illegal steps are refused with a message and change nothing; everyone else gets 404."""
 
 from __future__ import annotations
 
@@ -333,8 +333,8 @@ def test_the_evidence_section_costs_no_query_per_item(
     assert queries() == one
 
 
-def test_people_who_do_not_hold_the_case_get_404_and_a_volunteer_403(
-    anna: User, olga: User, boris: User, case: Case, verified_client: Callable[[User], Client]
+def test_people_who_may_not_see_the_case_get_404_a_volunteer_and_a_partner_too(
+    anna: User, olga: User, boris: User, petra: User, case: Case, verified_client: Callable[[User], Client]
 ) -> None:
     item = _item(case, anna)
     claimant = _claimant(case, anna, "Иванов Иван")
@@ -345,10 +345,14 @@ def test_people_who_do_not_hold_the_case_get_404_and_a_volunteer_403(
                        ("links", {"claimant": claimant.pk})):
         url = f"/staff/cases/{case.pk}/evidence/{item.pk}/{what}/"
         assert outsider.post(url, data).status_code == 404
-        assert verified_client(boris).post(url, data).status_code == 403
+        # A volunteer's role works on no case: 404 too, never a 403 that says the URL is real.
+        assert verified_client(boris).post(url, data).status_code == 404
     # An item id of another case under this case's URL: 404 too.
     assert verified_client(anna).post(f"/staff/cases/{other.pk}/evidence/{item.pk}/status/",
                                       {"status": "in_review"}).status_code == 404
+    # A partner lawyer holds this case but not the other: the other's evidence is 404 to her.
+    assert verified_client(petra).post(f"/staff/cases/{other.pk}/evidence/{item.pk}/status/",
+                                       {"status": "in_review"}).status_code == 404
     item.refresh_from_db()
     assert item.status == "new"
     assert not item.graphic
@@ -383,3 +387,35 @@ def test_a_verified_item_found_doubtful_later_is_disputed_with_its_reason_by_a_p
     item.refresh_from_db()
     assert item.status == "disputed"
     assert CustodyEvent.objects.filter(item=item, kind="status_changed", details__to="disputed").exists()
+
+
+def test_every_evidence_url_is_404_to_a_volunteer_and_a_partner_lawyer_who_does_not_hold_the_case(
+    anna: User, boris: User, petra: User, make_user: Callable[..., User], case: Case,
+    verified_client: Callable[[User], Client],
+) -> None:
+    """Whatever the method, and the same as for a case and an item that do not exist: nothing tells
+    them the case is there. petra holds the case (the fixture shares it); her colleague does not."""
+    from defensor.accounts.models import Role
+    from defensor.evidence.bundle import bundle_request
+    from tests.staff_urls import staff_urls_behind_login
+
+    item = _item(case, anna)
+    bundle = bundle_request(case=case, item_ids=[str(item.pk)], requested_by=anna, keyring=keyring_of(anna))
+    routes = [url for url in staff_urls_behind_login() if url.route.startswith("/staff/cases/<case>/evidence/")]
+    assert len(routes) >= 12
+    clients = {"boris": verified_client(boris), "polina": verified_client(make_user("polina", Role.PARTNER))}
+    custody, audit = CustodyEvent.objects.count(), AuditEvent.objects.count()
+    for person, client in clients.items():
+        for url in routes:
+            real = url.path(case=case.pk, item=item.pk, bundle=bundle.pk)
+            for answer in (client.get(real), client.post(real, {"status": "in_review", "graphic": "on"}),
+                           client.get(url.path())):
+                assert answer.status_code == 404, (person, url.route, answer.status_code)
+                assert "приказ" not in answer.content.decode()
+                assert "2026-0101" not in answer.content.decode()
+    item.refresh_from_db()
+    assert (item.status, item.graphic) == ("new", False)
+    # Nothing was read or written for them: no custody event, no audit event.
+    assert (CustodyEvent.objects.count(), AuditEvent.objects.count()) == (custody, audit)
+    # petra, a partner lawyer the case is shared with, reaches the same pages.
+    assert verified_client(petra).get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").status_code == 200

@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.accounts.permissions import acting_user
 from defensor.cases.selectors import case_for
 from defensor.core.errors import DefensorError
+from defensor.evidence.access import evidence_view
 from defensor.evidence.bundle import BundleNotReady, bundle_file_name, bundle_open, bundle_request, bundles_of
 from defensor.evidence.models import Bundle, BundleStatus, ItemStatus
 from defensor.evidence.services import BlobDamaged, items_of
@@ -43,7 +44,7 @@ def _page(request: HttpRequest, case_id: int) -> str:
     return reverse("staff:evidence-bundle", args=[case_id])
 
 
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_http_methods(["GET", "POST"])
 def evidence_bundle_view(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = acting_user(request)
@@ -81,7 +82,7 @@ def evidence_bundle_view(request: HttpRequest, case_id: int) -> HttpResponse:
     }, status=status)
 
 
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_GET
 def evidence_bundle_download_view(request: HttpRequest, case_id: int, bundle_id: str) -> HttpResponse:
     actor = acting_user(request)

@@ -23,9 +23,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from defensor.accounts.models import User
-from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.accounts.permissions import acting_user
 from defensor.cases.selectors import case_for
 from defensor.core.errors import DefensorError
+from defensor.evidence.access import evidence_view
 from defensor.evidence.custody import blob_path
 from defensor.evidence.custody_log import NOTE_MAX, HandoverMethod, Recipient, custody_read, item_handover_record
 from defensor.evidence.models import EvidenceItem
@@ -93,7 +94,7 @@ def _page(request: HttpRequest, item: EvidenceItem, form: HandoverForm, status: 
         "auto_check_mb": AUTO_CHECK_BYTES // (1024 * 1024)}, status=status)
 
 
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_http_methods(["GET", "POST"])
 def evidence_custody_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
     """The page; a POST (the button "Check the stored file now") shows it with the stored file's
@@ -102,7 +103,7 @@ def evidence_custody_view(request: HttpRequest, case_id: int, item_id: str) -> H
     return _page(request, item, HandoverForm(), asked=request.method == "POST")
 
 
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_POST
 def evidence_handover_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
     """Record a hand-over; a refused form is shown again with what was typed."""

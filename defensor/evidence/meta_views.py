@@ -21,12 +21,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from defensor.accounts.models import User
-from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.accounts.permissions import Perm, acting_user, has_permission
 from defensor.cases.selectors import case_for
 from defensor.core.errors import DefensorError
-from defensor.evidence.derive import cleanable, item_page_open, item_working_copy
-from defensor.evidence.metadata import IDENTIFYING_LABELS, not_fully_checked
+from defensor.evidence.access import evidence_view
+from defensor.evidence.derive import cleanable, item_page_open, item_working_copy, removed_labels
+from defensor.evidence.metadata import IDENTIFYING_LABELS, not_fully_checked, shown_fields
 from defensor.evidence.models import EvidenceItem, ItemStatus, Source
+from defensor.evidence.public_source import capture_shown
 from defensor.keys.keyring import keyring_for
 
 ITEM_SECTIONS = [
@@ -40,7 +42,8 @@ def item_url(item: EvidenceItem) -> str:
 
 def _item(actor: User, case_id: int, item_id: str) -> EvidenceItem:
     case = case_for(actor=actor, case_id=case_id)
-    item = EvidenceItem.objects.filter(case=case, pk=item_id).select_related("case", "parent", "added_by").first()
+    item = (EvidenceItem.objects.filter(case=case, pk=item_id)
+            .select_related("case", "parent", "added_by", "attachment").first())
     if item is None:
         raise Http404
     return item
@@ -57,7 +60,7 @@ def _sections() -> list[str]:
     return found
 
 
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_GET
 def evidence_item_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
     actor = acting_user(request)
@@ -74,16 +77,27 @@ def evidence_item_view(request: HttpRequest, case_id: int, item_id: str) -> Http
     identifying = [str(IDENTIFYING_LABELS.get(code, code)) for code in metadata.get("identifying", [])]
     unchecked = not_fully_checked(values.metadata)
     copies = list(EvidenceItem.objects.filter(parent=item).order_by("number"))
+    derived_from = metadata.get("derived_from")
     return render(request, "evidence/item.html", {
         "case": item.case, "item": item, "values": values, "metadata": metadata, "metadata_groups": groups,
-        "identifying": identifying, "not_fully_checked": unchecked, "derived_from": metadata.get("derived_from"),
-        "copies": copies,
+        "shown_fields": shown_fields(metadata), "identifying": identifying, "not_fully_checked": unchecked,
+        "derived_from": derived_from, "removed": removed_labels(list((derived_from or {}).get("removed", []))),
+        "captured_at": capture_shown(values.captured_at, metadata.get("captured_zone")),
+        "copies": copies, "request_id": _request_id(actor, item),
         "can_strip": cleanable(values.media_type or ""), "status": ItemStatus(item.status).label,
         "source": Source(item.source).label, "sections": _sections(),
     })
 
 
-@staff_view(Perm.CASES_WORK)
+def _request_id(actor: User, item: EvidenceItem) -> str:
+    """The request an item came from, for the link back to it: only for someone who may read
+    requests (intake.triage); "" otherwise, or when the request is gone."""
+    if item.source != Source.REQUEST or item.attachment is None or not has_permission(actor, Perm.INTAKE_TRIAGE):
+        return ""
+    return str(item.attachment.submission_id or "")
+
+
+@evidence_view
 @require_POST
 def evidence_working_copy_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
     actor = acting_user(request)

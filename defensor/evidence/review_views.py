@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from defensor.accounts.models import User
-from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.accounts.permissions import acting_user
 from defensor.cases.models import CaseEvent, Claimant
 from defensor.cases.selectors import case_for
 from defensor.core.errors import DefensorError
+from defensor.evidence.access import evidence_view
 from defensor.evidence.models import EvidenceItem, ItemStatus
 from defensor.evidence.review import LinkNotInCase, item_labels_set, item_link_add, item_link_remove, item_status_set
 from defensor.keys.keyring import keyring_for
@@ -38,7 +39,7 @@ def _id(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_POST
 def evidence_status_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
     actor = acting_user(request)
@@ -61,7 +62,7 @@ def evidence_status_view(request: HttpRequest, case_id: int, item_id: str) -> Ht
     return redirect(item_page(item))
 
 
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_POST
 def evidence_labels_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
     actor = acting_user(request)
@@ -83,7 +84,7 @@ def evidence_labels_view(request: HttpRequest, case_id: int, item_id: str) -> Ht
     return redirect(item_page(item))
 
 
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_POST
 def evidence_links_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
     """Add a link (``claimant`` or ``event``: an id) or remove one (``remove``: the link's id)."""

@@ -10,7 +10,9 @@ again, which the page says. A case the user does not hold is 404.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import messages
@@ -25,17 +27,34 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from defensor.accounts.models import User
-from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.accounts.permissions import acting_user
 from defensor.cases.models import Case
 from defensor.cases.selectors import case_for
 from defensor.core.errors import DefensorError
 from defensor.core.middleware import csrf_protect
+from defensor.evidence.access import evidence_view
 from defensor.evidence.custody_log import display_name
-from defensor.evidence.public_source import PLATFORMS, PublicSource, case_team, public_source_add
+from defensor.evidence.public_source import (
+    PLATFORMS,
+    PublicSource,
+    capture_zones,
+    case_team,
+    public_source_add,
+    server_zone,
+)
 from defensor.evidence.uploads import EvidenceUploadHandler, SealedUpload
 from defensor.keys.keyring import keyring_for
 
 CAPTURE_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class WallClockField(forms.DateTimeField):
+    """A date and time as typed, without a zone (naive): the form's ``captured_zone`` gives it one."""
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        with timezone.override(dt.UTC):  # parsed as it is, not moved into the server's zone
+            parsed = super().to_python(value)
+        return parsed.replace(tzinfo=None) if parsed is not None else None
 
 
 class PublicSourceForm(forms.Form):
@@ -49,9 +68,15 @@ class PublicSourceForm(forms.Form):
         widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url", "autocomplete": "off"}))
     platform = forms.CharField(label=gettext_lazy("Platform"), max_length=100,
                                widget=forms.TextInput(attrs={"list": "platforms", "autocomplete": "off"}))
-    captured_at = forms.DateTimeField(
-        label=gettext_lazy("Captured at (your local time)"), input_formats=[CAPTURE_FORMAT, "%Y-%m-%dT%H:%M:%S"],
+    captured_at = WallClockField(
+        label=gettext_lazy("Captured at (local time in the zone below)"),
+        input_formats=[CAPTURE_FORMAT, "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=CAPTURE_FORMAT))
+    # Not required: a form sent without it (an older page) means the server's zone, as the select's default.
+    captured_zone = forms.ChoiceField(
+        label=gettext_lazy("Time zone of that time"), required=False,
+        help_text=gettext_lazy("Where the clock you read the time from was: the time is kept as a moment in UTC "
+                               "and shown with this zone."))
     captured_with = forms.CharField(
         label=gettext_lazy("Captured with"), max_length=200,
         help_text=gettext_lazy("The tool and its version: “Hunchly 2.x”, “browser screenshot”, “yt-dlp”."),
@@ -64,22 +89,35 @@ class PublicSourceForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.team = {user.pk: user for user in team}
         self.fields["captured_by"].choices = [(user.pk, display_name(user)) for user in team]  # type: ignore[attr-defined]
-        self.fields["captured_at"].widget.attrs["max"] = timezone.localtime().strftime(CAPTURE_FORMAT)
+        zones = capture_zones()
+        self.fields["captured_zone"].choices = [(zone, zone) for zone in zones]  # type: ignore[attr-defined]
+        self.fields["captured_zone"].initial = server_zone()
+        # The browser's bound: now in the zone furthest ahead (the server checks the exact moment).
+        latest = max(timezone.localtime(timezone=ZoneInfo(zone)).replace(tzinfo=None) for zone in zones)
+        self.fields["captured_at"].widget.attrs["max"] = latest.strftime(CAPTURE_FORMAT)
 
     def clean_url(self) -> str:
         return str(self.cleaned_data["url"]).strip()
 
-    def clean_captured_at(self) -> Any:
-        captured = self.cleaned_data["captured_at"]
-        if captured > timezone.now():
-            raise forms.ValidationError(_("The time of capture cannot be in the future."))
-        return captured
+    def clean_captured_zone(self) -> str:
+        return str(self.cleaned_data.get("captured_zone") or server_zone())
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        wall_clock, zone = data.get("captured_at"), data.get("captured_zone")
+        if isinstance(wall_clock, dt.datetime) and zone:
+            captured = wall_clock.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC)
+            if captured > timezone.now():
+                self.add_error("captured_at", _("The time of capture cannot be in the future."))
+            else:
+                data["captured_at"] = captured
+        return data
 
     def source(self) -> PublicSource:
         data = self.cleaned_data
         return PublicSource(url=data["url"], platform=data["platform"].strip(), captured_at=data["captured_at"],
                             captured_with=data["captured_with"].strip(), captured_by=self.team[data["captured_by"]],
-                            description=data["description"])
+                            description=data["description"], captured_zone=data["captured_zone"])
 
 
 def _form_page(request: HttpRequest, case: Case, form: PublicSourceForm, file_errors: list[str],
@@ -117,7 +155,7 @@ def _submit(request: HttpRequest, case: Case, handler: EvidenceUploadHandler, ke
 
 
 @csrf_exempt
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_http_methods(["GET", "POST"])
 def evidence_public_source_view(request: HttpRequest, case_id: int) -> HttpResponse:
     actor = acting_user(request)

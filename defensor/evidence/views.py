@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from defensor.accounts.permissions import Perm, acting_user, staff_view
+from defensor.accounts.permissions import acting_user
 from defensor.cases.selectors import case_for
 from defensor.core.errors import DefensorError
 from defensor.core.middleware import csrf_protect
+from defensor.evidence.access import evidence_view
 from defensor.evidence.models import EvidenceItem, Source
 from defensor.evidence.services import BlobDamaged, item_ingest_sealed, item_open
 from defensor.evidence.uploads import EvidenceUploadHandler, SealedUpload
@@ -54,7 +55,7 @@ def _upload(request: HttpRequest, case_id: int, handler: EvidenceUploadHandler, 
 
 
 @csrf_exempt
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_POST
 def evidence_upload_view(request: HttpRequest, case_id: int) -> HttpResponse:
     """The encrypting handler goes in before the body is read, and only for someone who holds the
@@ -69,7 +70,7 @@ def evidence_upload_view(request: HttpRequest, case_id: int) -> HttpResponse:
         handler.remove_unkept(kept)
 
 
-@staff_view(Perm.CASES_WORK)
+@evidence_view
 @require_GET
 def evidence_download_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
     actor = acting_user(request)
