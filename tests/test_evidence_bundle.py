@@ -11,9 +11,11 @@ import io
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import zipfile
+import zlib
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +33,7 @@ from django.utils import timezone
 from defensor.accounts.models import User
 from defensor.audit.models import AuditEvent
 from defensor.cases.models import Case
-from defensor.cases.services import case_open
+from defensor.cases.services import case_open, case_share
 from defensor.documents.render import document_text
 from defensor.evidence.custody import blob_path
 from defensor.evidence.models import Bundle, BundleStatus, CustodyEvent, EvidenceItem, TimestampLeaf, TimestampToken
@@ -126,6 +128,8 @@ def test_anna_chooses_items_and_downloads_a_bundle_that_validates_as_bagit(
 
     info = (bag_dir / "bag-info.txt").read_text(encoding="utf-8")
     assert "External-Identifier: 2026-0102" in info
+    assert bag.info["External-Description"] == (  # Russian for the court first
+        "Комплект доказательств по делу № 2026-0102 / Court bundle of evidence, case No. 2026-0102")
     assert "Contact-Name: anna" in info
     assert "Bagging-Date: " in info
     assert CLIENT_SURNAME not in info  # the case's title names the client: never in the bundle's labels
@@ -410,3 +414,98 @@ def test_a_court_expert_recomputes_the_bundles_custody_log_without_defensor(
         edited = json.loads(raw)
         edited["items"][1]["events"][1][field] = value
         assert not _recomputed(edited), field
+
+
+def _png(author: bytes) -> bytes:
+    """A 1x1 PNG screenshot whose text chunk names its author (a working copy removes it)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+            + chunk(b"tEXt", b"Author\0" + author) + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+            + chunk(b"IEND", b""))
+
+
+def _inventory_rows(docx: bytes) -> dict[str, list[str]]:
+    """The inventory's table as a reader of the DOCX sees it: № → the row's cells."""
+    from docx import Document
+
+    table = Document(io.BytesIO(docx)).tables[0]
+    return {row.cells[0].text: [cell.text for cell in row.cells] for row in table.rows[1:]}
+
+
+def test_a_working_copy_in_the_inventory_is_a_copy_of_its_original_made_by_whom_and_when(
+    anna: User, pavel: User, case: Case, verified_client: Callable[[User], Client], tmp_path: Path
+) -> None:
+    """anna saves a public source and describes it; pavel makes its working copy, which anna
+    describes too. The bundle's inventory tells them apart by name; the copy's row says it is a
+    copy with the metadata removed, of which item, made by pavel when he made it; custody.json
+    names anna and pavel, and the names are outside what the hashes cover."""
+    anna.first_name, anna.last_name = "Анна", "Соколова"
+    anna.save(update_fields=["first_name", "last_name"])
+    case_share(case=case, to_user=pavel, shared_by=anna, keyring=keyring_of(anna))
+    lawyer, paralegal = verified_client(anna), verified_client(pavel)
+    evidence = f"/staff/cases/{case.pk}/evidence"
+    screenshot = _png(b"Ivanov")
+    captured = (timezone.localtime() - timedelta(days=3)).replace(second=0, microsecond=0)
+    assert lawyer.post(f"{evidence}/public/", {
+        "file": SimpleUploadedFile("пост-о-командировке.png", screenshot, content_type="image/png"),
+        "url": "https://t.me/some_channel/4242", "platform": "Telegram", "captured_with": "браузер",
+        "captured_at": captured.strftime("%Y-%m-%dT%H:%M"), "captured_by": str(anna.pk),
+        "description": "Пост о командировке части",
+    }).status_code == 302
+    original = EvidenceItem.objects.get(case=case, number=1)
+    assert paralegal.post(f"{evidence}/{original.pk}/working-copy/").status_code == 302
+    copy = EvidenceItem.objects.get(case=case, parent=original)
+    assert lawyer.post(f"{evidence}/{copy.pk}/labels/", {"tags": ["deployment_abroad"],
+                                                        "description": "Для передачи в суд"}).status_code == 302
+    copied = b"".join(lawyer.get(f"{evidence}/{copy.pk}/download/").streaming_content)  # type: ignore[attr-defined]
+    assert b"Ivanov" not in copied
+    lawyer.post(f"{evidence}/bundle/", {"items": [str(original.pk), str(copy.pk)]})
+    content, _response = _download(lawyer, case, Bundle.objects.get())
+    bag_dir = _unpacked(content, tmp_path / "unpacked")
+    bagit.Bag(str(bag_dir)).validate()
+
+    rows = _inventory_rows((bag_dir / "opis-dokazatelstv.docx").read_bytes())
+    original_sha256, copy_sha256 = hashlib.sha256(screenshot).hexdigest(), hashlib.sha256(copied).hexdigest()
+    what, source, when = rows["1"][1:4]
+    assert what.splitlines() == ["пост-о-командировке.png", "Пост о командировке части", f"data/{original_sha256}.png"]
+    assert source == "Сохранён из открытого источника: https://t.me/some_channel/4242 (Telegram)"
+    assert when == captured.strftime("%d.%m.%Y %H:%M")
+    assert rows["1"][4] == original_sha256
+
+    what, source, when = rows["2"][1:4]
+    # The file's name stays (the description follows it): the copy is never taken for its original.
+    assert what.splitlines() == ["пост-о-командировке (рабочая копия).png", "Для передачи в суд",
+                                 f"data/{copy_sha256}.png"]
+    assert source.splitlines() == [
+        "Рабочая копия доказательства № 1 (метаданные удалены)",
+        "Кем изготовлена: pavel",  # no full name: his login
+        "Источник оригинала: Сохранён из открытого источника: https://t.me/some_channel/4242 (Telegram)",
+        f"SHA-256 оригинала: {original_sha256}",
+    ]
+    assert "Приложен" not in source
+    made = timezone.localtime(copy.added_at)
+    assert when.splitlines() == [made.strftime("%d.%m.%Y %H:%M"), "(дата изготовления копии)"]
+    assert captured.strftime("%d.%m.%Y %H:%M") not in when  # not the original's capture
+    assert rows["2"][4] == copy_sha256
+
+    raw = (bag_dir / "custody.json").read_bytes()
+    log = json.loads(raw)
+    assert log["actors"] == {
+        str(anna.pk): {"name": "Анна Соколова", "login": "anna", "role": "lawyer", "role_title": "Юрист"},
+        str(pavel.pk): {"name": "pavel", "login": "pavel", "role": "paralegal", "role_title": "Помощник юриста"},
+    }
+    copy_events = log["items"][1]["events"]
+    assert (copy_events[0]["actor"], copy_events[0]["actor_name"]) == (pavel.pk, "pavel")
+    assert {event["actor_name"] for event in log["items"][0]["events"]} == {"Анна Соколова", "pavel"}
+    readme = (bag_dir / "README.txt").read_text(encoding="utf-8")
+    assert "Имена и роли хешами не защищены: защищены только идентификаторы (actor)." in readme
+    assert "These names and roles are not covered by the hashes: only the ids (actor) are." in readme
+    # As README.txt says: a name changed still recomputes; an id changed does not.
+    assert _recomputed(log)
+    renamed = json.loads(raw)
+    renamed["actors"][str(pavel.pk)]["name"] = "Иван Петров"
+    renamed["items"][1]["events"][0]["actor_name"] = "Иван Петров"
+    assert _recomputed(renamed)
+    renamed["items"][1]["events"][0]["actor"] = anna.pk
+    assert not _recomputed(renamed)

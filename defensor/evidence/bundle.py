@@ -5,9 +5,11 @@ Inside the ZIP, under one folder named after the case number and the day::
 
     bagit.txt  bag-info.txt  manifest-sha256.txt  tagmanifest-sha256.txt
     data/<SHA-256 of the original>.<ext>     each original, byte for byte
-    custody.json                             the chain of custody of every item, every field its hashes cover
+    custody.json                             the chain of custody of every item, every field its hashes cover,
+                                             and who each actor id is (name, role: outside the hashes)
     README.txt                               what the bag holds; how to recompute the chains without Defensor
-    opis-dokazatelstv.docx                   «Опись доказательств» (№, what, source, date, SHA-256, size)
+    opis-dokazatelstv.docx                   «Опись доказательств» (№, what, source, date, SHA-256, size);
+                                             a working copy's row says so, names its original and who made it
     timestamps/…                             trusted timestamp tokens, where the locker has them
 
 ``bag-info.txt`` names the case number, the organisation, who made the bundle and when: no client
@@ -52,7 +54,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from defensor.access.services import record_sealer, require_record_access
-from defensor.accounts.models import User
+from defensor.accounts.models import Role, User
 from defensor.accounts.permissions import Perm, require_permission
 from defensor.audit.services import log_action
 from defensor.cases.models import Case
@@ -286,6 +288,7 @@ class _Entry:
     item: EvidenceItem
     values: Decrypted
     path: str  # data/<sha256>.<ext>
+    parent_sha256: str = ""  # a working copy: the SHA-256 of its original
 
     def __repr__(self) -> str:
         return f"<_Entry {self.item.pk}>"
@@ -316,19 +319,48 @@ def _bag_name(case: Case, when: datetime) -> str:
     return f"{slugify(case.number) or 'case'}-{timezone.localtime(when):%Y%m%d}"
 
 
-def _custody_json(bundle: Bundle, entries: list[_Entry]) -> bytes:
-    """Every event of each item's chain with every field its hash covers (README.txt says how to
-    recompute them), the ``captured`` event with the SHA-256 of the blob's ciphertext it binds."""
+@dataclass(frozen=True)
+class _Actor:
+    """A team member as the bundle names them (staff, not client data): the name they give for
+    documents, else their full name, else their login; their role when the bundle is made."""
+
+    name: str
+    login: str
+    role: str  # a Role code, "" without a membership
+
+    def exported(self) -> dict[str, str]:
+        with translation.override("ru"):
+            title = str(Role(self.role).label) if self.role in Role.values else ""
+        return {"name": self.name, "login": self.login, "role": self.role, "role_title": title}
+
+
+def _actors(entries: Sequence[_Entry]) -> dict[int, _Actor]:
+    """Everyone who acted on the chosen items' chains, or made one of them, by user id."""
     item_ids = [entry.item.pk for entry in entries]
-    actors = dict(User.objects.filter(pk__in=CustodyEvent.objects.filter(item_id__in=item_ids)
-                                      .values("actor_id")).values_list("pk", "username"))
+    ids = set(CustodyEvent.objects.filter(item_id__in=item_ids).exclude(actor=None)
+              .values_list("actor_id", flat=True))
+    ids |= {entry.item.added_by_id for entry in entries if entry.item.added_by_id}
+    found = {}
+    for user in User.objects.filter(pk__in=ids).select_related("membership"):
+        membership = getattr(user, "membership", None)
+        name = user.document_name or user.get_full_name() or user.get_username()
+        found[user.pk] = _Actor(name=" ".join(name.split()), login=user.get_username(),
+                                role=membership.role if membership else "")
+    return found
+
+
+def _custody_json(bundle: Bundle, entries: list[_Entry], actors: dict[int, _Actor]) -> bytes:
+    """Every event of each item's chain with every field its hash covers (README.txt says how to
+    recompute them), the ``captured`` event with the SHA-256 of the blob's ciphertext it binds.
+    Beside the chains, outside the hashes: ``actors``, who each actor id is (name, login and role
+    when the bundle is made), and each event's ``actor_name`` from it."""
     items = []
     for entry in entries:
         events = []
         for event in CustodyEvent.objects.filter(item=entry.item).order_by("seq"):
             exported: dict[str, Any] = {
                 "seq": event.seq, "kind": event.kind, "actor": event.actor_id,
-                "actor_name": actors.get(event.actor_id) if event.actor_id else None,
+                "actor_name": actors[event.actor_id].name if event.actor_id in actors else None,
                 "at": event_time(event.at), "details": event.details, "prev_hash": event.prev_hash,
                 "hash": event.hash,
             }
@@ -344,6 +376,7 @@ def _custody_json(bundle: Bundle, entries: list[_Entry]) -> bytes:
         "case": bundle.case.number, "bundle": str(bundle.pk),
         "made_at": timezone.now().isoformat(timespec="seconds"),
         "format": CUSTODY_LOG_FORMAT, "genesis": GENESIS,
+        "actors": {str(pk): actor.exported() for pk, actor in sorted(actors.items())},
         "items": items,
     }, ensure_ascii=False, indent=2).encode()
 
@@ -397,12 +430,46 @@ def _readme(case: Case, made_at: datetime) -> bytes:
                   "copy the organisation stores, so what was stored at capture is bound into the chain. The "
                   "SHA-256 of the original (sha256 in custody.json, the file's name in data/) is checked against "
                   "the file itself."),
+                _("Who acted: each event's actor is a team member's id. The actors table in custody.json "
+                  "gives, for each id, the person's name, login and role at the time the bundle was made; each "
+                  "event's actor_name repeats that name. These names and roles are not covered by the hashes: "
+                  "only the ids (actor) are."),
                 _("The same check as a Python 3 program, run in this folder:"),
             ]))
     return (f"{parts[0]}\n\n{_CHECK_PROGRAM}\n----\n\n{parts[1]}\n\n{_CHECK_PROGRAM}").encode()
 
 
-def inventory_docx(*, case: Case, entries: Sequence[_Entry], made_at: datetime) -> bytes:
+def _source_text(item: EvidenceItem, values: Decrypted) -> str:
+    source = str(SOURCE_LABELS.get(Source(item.source), item.source))
+    if values.url:
+        source = f"{source}: {values.url}"
+    if values.platform:
+        source = f"{source} ({values.platform})"
+    return source
+
+
+def _inventory_row(entry: _Entry, actors: dict[int, _Actor]) -> tuple[str, str, str]:
+    """What the item is, its source and its date, as the inventory writes them (in the active
+    language). The file's name always, its description after it: a working copy, named by the
+    original's name and “working copy”, is never taken for its original. A working copy's source is
+    the copy itself (of which item, what was removed, who made it and when); where the original
+    came from and its SHA-256 follow."""
+    item, values = entry.item, entry.values
+    what = "\n".join(part for part in (values.name or "", values.description or "", entry.path) if part)
+    if item.parent_id is None or item.parent is None:
+        return what, _source_text(item, values), _captured(item, values)
+    maker = actors.get(item.added_by_id or 0)
+    lines = [_("Working copy of item No. %(number)s (metadata removed)") % {"number": item.parent.number}]
+    if maker is not None:
+        lines.append(_("Made by: %(name)s") % {"name": maker.name})
+    lines.append(_("Source of the original: %(source)s") % {"source": _source_text(item, values)})
+    if entry.parent_sha256:
+        lines.append(_("SHA-256 of the original: %(sha256)s") % {"sha256": entry.parent_sha256})
+    return what, "\n".join(lines), f"{_local(item.added_at)}\n{_('(when the copy was made)')}"
+
+
+def inventory_docx(*, case: Case, entries: Sequence[_Entry], made_at: datetime,
+                   actors: dict[int, _Actor] | None = None) -> bytes:
     """«Опись доказательств»: one row per item (№, what it is, source, date of capture, SHA-256,
     size), in Russian whatever the requester's language."""
     from docx import Document
@@ -428,18 +495,13 @@ def inventory_docx(*, case: Case, entries: Sequence[_Entry], made_at: datetime) 
             cell.text = text
         for entry in entries:
             values = entry.values
-            what = values.description or values.name or ""
-            source = str(SOURCE_LABELS.get(Source(entry.item.source), entry.item.source))
-            if values.url:
-                source = f"{source}: {values.url}"
-            if values.platform:
-                source = f"{source} ({values.platform})"
+            what, source, when = _inventory_row(entry, actors if actors is not None else _actors(entries))
             size = int(values.size or 0)
             row = table.add_row().cells
             row[0].text = str(entry.item.number)
-            row[1].text = f"{what}\n{entry.path}"
+            row[1].text = what
             row[2].text = source
-            row[3].text = _captured(entry.item, values)
+            row[3].text = when
             row[4].text = values.sha256 or ""
             row[5].text = ngettext("%(count)s byte", "%(count)s bytes", size) % {
                 "count": f"{size:,}".replace(",", "\u00a0")}
@@ -454,7 +516,8 @@ def inventory_docx(*, case: Case, entries: Sequence[_Entry], made_at: datetime) 
 
 
 def _entries(bundle: Bundle, sealer: RecordSealer) -> list[_Entry]:
-    items = list(EvidenceItem.objects.filter(case=bundle.case, pk__in=bundle.item_ids).order_by("number"))
+    items = list(EvidenceItem.objects.filter(case=bundle.case, pk__in=bundle.item_ids).select_related("parent")
+                 .order_by("number"))
     if len(items) != len(bundle.item_ids):
         raise BuildFailed("item_gone")
     entries = []
@@ -466,7 +529,10 @@ def _entries(bundle: Bundle, sealer: RecordSealer) -> list[_Entry]:
             raise BuildFailed("custody_broken")
         values = item.decrypt_with(sealer.key)
         path = f"data/{values.sha256}.{_extension(values.name or '', values.media_type or '')}"
-        entries.append(_Entry(item=item, values=values, path=path))
+        parent_sha256 = ""
+        if item.parent is not None and item.parent.data_key_id == sealer.material.pk:
+            parent_sha256 = item.parent.decrypt_with(sealer.key, only=["sha256"]).sha256 or ""
+        entries.append(_Entry(item=item, values=values, path=path, parent_sha256=parent_sha256))
     return entries
 
 
@@ -522,12 +588,13 @@ def _build(bundle: Bundle, sealer: RecordSealer, blob: str, key: bytes) -> Strea
             oxum = f"{sum(size for _sha256, size in written.values())}.{len(written)}"
             requester = bundle.requested_by
             organisation = bundle.case.organisation
+            actors = _actors(entries)
             tags: list[tuple[str, bytes]] = [
                 ("bagit.txt", f"BagIt-Version: {BAGIT_VERSION}\nTag-File-Character-Encoding: UTF-8\n".encode()),
                 ("bag-info.txt", "".join(f"{label}: {value}\n" for label, value in [
                     ("Source-Organization", " ".join(organisation.name.split())),
                     ("External-Identifier", case_number_line(bundle.case)),
-                    ("External-Description", f"Court bundle of evidence, case {case_number_line(bundle.case)}"),
+                    ("External-Description", _external_description(bundle.case)),
                     ("Contact-Name", " ".join((requester.document_name or requester.username).split())),
                     ("Bagging-Date", f"{timezone.localtime(made_at):%Y-%m-%d}"),
                     ("Bagging-Time", timezone.localtime(made_at).isoformat(timespec="seconds")),
@@ -536,9 +603,9 @@ def _build(bundle: Bundle, sealer: RecordSealer, blob: str, key: bytes) -> Strea
                     ("Custody-Log-Format", f"{CUSTODY_LOG_FORMAT}; see README.txt"),
                 ]).encode()),
                 ("manifest-sha256.txt", manifest.encode()),
-                ("custody.json", _custody_json(bundle, entries)),
+                ("custody.json", _custody_json(bundle, entries, actors)),
                 ("README.txt", _readme(bundle.case, made_at)),
-                (INVENTORY_NAME, inventory_docx(case=bundle.case, entries=entries, made_at=made_at)),
+                (INVENTORY_NAME, inventory_docx(case=bundle.case, entries=entries, made_at=made_at, actors=actors)),
                 *_tag_files(entries),
             ]
             for name, content in tags:
@@ -554,6 +621,15 @@ def _build(bundle: Bundle, sealer: RecordSealer, blob: str, key: bytes) -> Strea
 
 def case_number_line(case: Case) -> str:
     return " ".join(case.number.split())
+
+
+def _external_description(case: Case) -> str:
+    """bag-info.txt's External-Description: in Russian for the court, then in English."""
+    described = []
+    for language in ("ru", "en"):
+        with translation.override(language):
+            described.append(_("Court bundle of evidence, case No. %(number)s") % {"number": case_number_line(case)})
+    return " / ".join(described)
 
 
 def bundle_write(*, bundle: Bundle, sealer: RecordSealer) -> None:
