@@ -263,10 +263,63 @@ def test_once_in_a_case_only_its_holders_download_the_requests_files(
     assert url not in page
     downloads = AuditEvent.objects.filter(action="submission.file_downloaded")
     assert downloads.filter(actor=pavel).count() == 1  # the one before the accept
-    annas = verified_client(anna).get(url)
+    annas = verified_client(anna).get(url, follow=True)  # through the evidence item it now is
     assert annas.status_code == 200
     assert b"".join(annas.streaming_content) == PDF  # type: ignore[attr-defined]
     assert url in verified_client(anna).get(f"/staff/inbox/{submission.pk}/").content.decode()
+
+
+def test_after_accept_the_request_page_names_the_item_and_its_download_enters_the_chain_of_custody(
+    anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    """anna accepts a request with a photo; back on the request page the photo says it is evidence
+    No. 1 of the case, links to the item, and downloading it there is a download of the item: its
+    chain of custody records it as anna's, as the case page's download would."""
+    submission, _receipt = _sent_by_visitor([("приказ об увольнении.jpg", PHOTO)])
+    attachment = Attachment.objects.get()
+    client = verified_client(anna)
+    _accept(client, submission)
+    case = Case.objects.get()
+    item = EvidenceItem.objects.get(case=case)
+    assert list(CustodyEvent.objects.filter(item=item).values_list("kind", flat=True)) == ["captured"]
+
+    page = html.unescape(client.get(f"/staff/inbox/{submission.pk}/").content.decode())
+    row = re.findall(r'<tr data-testid="file">(.*?)</tr>', page, flags=re.S)[0]
+    link = re.search(r'<a href="([^"]+)" data-testid="file-evidence">([^<]+)</a>', row)
+    assert link is not None, row
+    assert link.group(1) == f"/staff/cases/{case.pk}/evidence/{item.pk}/"
+    assert link.group(2) == f"доказательство № 1 по делу {case.number}"
+    assert client.get(link.group(1)).status_code == 200  # the item's page opens
+
+    url = f"/staff/inbox/{submission.pk}/files/{attachment.pk}/"
+    assert url in row
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"/staff/cases/{case.pk}/evidence/{item.pk}/download/"
+    assert _download(client, case, item) == PHOTO
+    downloaded = CustodyEvent.objects.filter(item=item, kind="downloaded")
+    assert [event.actor_id for event in downloaded] == [anna.pk]
+    assert not AuditEvent.objects.filter(action="submission.file_downloaded").exists()  # not the intake copy
+
+
+def test_a_file_refused_as_evidence_still_downloads_from_the_request(
+    anna: User, verified_client: Callable[[User], Client]
+) -> None:
+    """A file changed since it was received is not an item: the request page names no item for it
+    and gives the stored file as intake keeps it (an audited read of the request)."""
+    submission, _receipt = _sent_by_visitor([("приказ.pdf", PDF)])
+    attachment = Attachment.objects.get()
+    swapped = PDF.replace(b"Catalog", b"Katalog")
+    _swap_file(submission, attachment, swapped, keyring_of(anna))
+    client = verified_client(anna)
+    _accept(client, submission)
+    assert not EvidenceItem.objects.exists()
+    page = client.get(f"/staff/inbox/{submission.pk}/").content.decode()
+    assert 'data-testid="file-evidence"' not in page
+    response = client.get(f"/staff/inbox/{submission.pk}/files/{attachment.pk}/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == swapped  # type: ignore[attr-defined]
+    assert AuditEvent.objects.filter(action="submission.file_downloaded", actor=anna).count() == 1
 
 
 def test_a_file_sent_later_is_shown_in_the_conversation_under_its_message(

@@ -6,6 +6,12 @@ defers it with ``transaction.on_commit``). Sent with ``case``, ``files`` (the
 new ``CaseFile`` rows), ``carried_by`` (the user) and ``keyring`` (theirs, unlocked: it holds the
 request's key and the case's key at that moment). The evidence app turns each file into an item
 once the accept commits; a receiver must never make the accept fail (a person's request must not be lost).
+
+``evidence_for_files``: which of a request's files are evidence items of its case, asked by the
+request page (intake) so that it links to the item and downloads through it (a custody event).
+Sent with ``case``, ``attachment_ids`` (strings) and ``reader`` (the user); a receiver answers
+``{attachment_id: (item_id, number)}`` for the case's items made of those files that the reader may
+open (they hold the case), and nothing for the others. Ids only: no receiver decrypts anything.
 """
 
 from __future__ import annotations
@@ -13,3 +19,4 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 files_carried = Signal()
+evidence_for_files = Signal()

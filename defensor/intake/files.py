@@ -11,7 +11,10 @@ the page, and the evidence locker refuses to make it an item on accept.
 
 Once the request is in a case, its files are the case's: downloading one from the request page
 takes holding that case too (a volunteer who triages does not read the files of a restricted
-case). Files the person sent later, with their receipt, are also shown in the conversation, under
+case). A file the evidence locker made an item of is that item from then on: the page names it
+("evidence No. 2 of case 2026-014") and its download goes through the item, so that the item's
+chain of custody records it (``evidence_of_files``: intake asks the evidence app by a signal, as it
+may not import it). Files the person sent later, with their receipt, are also shown in the conversation, under
 the message they came with (``thread_with_files``).
 """
 
@@ -22,7 +25,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +34,7 @@ from defensor.access.services import has_record_access
 from defensor.accounts.models import User
 from defensor.audit.services import log_action
 from defensor.cases.models import Case
+from defensor.cases.signals import evidence_for_files
 from defensor.core.content import ContentScan
 from defensor.intake.models import Attachment, Submission
 from defensor.intake.services import ThreadMessage, _aad, submission_data_key
@@ -54,6 +58,16 @@ REASON_LABELS = {
 
 
 @dataclass(frozen=True)
+class EvidenceRef:
+    """A request's file as an item of its case's evidence (ids and numbers only)."""
+
+    item_id: str
+    number: int  # № in the case's inventory of evidence
+    case_id: int
+    case_number: str
+
+
+@dataclass(frozen=True)
 class SubmissionFile:
     """One file of a request as the request page lists it (decrypted for the reader: render only)."""
 
@@ -71,6 +85,8 @@ class SubmissionFile:
     downloadable: bool = True
     # The stored file's SHA-256 differs from the one computed as it arrived (``sha256`` is the stored one).
     changed: bool = False
+    # The case's evidence item made of this file, when the reader may open it.
+    evidence: EvidenceRef | None = None
 
     @property
     def reason_labels(self) -> list[str]:
@@ -149,6 +165,25 @@ def _case_held(*, submission: Submission, reader: User) -> bool:
     return case is not None and has_record_access(user=reader, material=case.data_key)
 
 
+def evidence_of_files(*, submission: Submission, attachment_ids: Sequence[str], reader: User) -> dict[str, EvidenceRef]:
+    """Which of the request's files are items of its case's evidence that ``reader`` may open, by
+    attachment id (the evidence app answers ``cases.signals.evidence_for_files``)."""
+    if submission.case_id is None or not attachment_ids:
+        return {}
+    case = Case.objects.filter(pk=submission.case_id).only("pk", "number").first()
+    if case is None:
+        return {}
+    found: dict[str, EvidenceRef] = {}
+    answers = evidence_for_files.send(sender=Submission, case=case, attachment_ids=list(attachment_ids),
+                                      reader=reader)
+    for _receiver, answer in answers:
+        answered = cast("dict[str, tuple[str, int]]", answer or {})
+        for attachment_id, (item_id, number) in answered.items():
+            found[str(attachment_id)] = EvidenceRef(item_id=str(item_id), number=int(number), case_id=case.pk,
+                                                    case_number=case.number)
+    return found
+
+
 @transaction.atomic
 def submission_files(*, submission: Submission, keyring: KeyRing, reader: User | None = None) -> list[SubmissionFile]:
     """The request's files, with the questionnaire's first and then those of later messages.
@@ -156,10 +191,14 @@ def submission_files(*, submission: Submission, keyring: KeyRing, reader: User |
     Raises ``NoAccess`` if the reader does not hold the intake key. A file listed for the first
     time is read through once and what that found is sealed into its metadata (no audit event: the
     listing is part of reading the request, which the page audits). With ``reader``: whether each
-    file can be downloaded by them (``submission_file_download``'s rule on the request's case)."""
+    file can be downloaded by them (``submission_file_download``'s rule on the request's case), and
+    which are evidence items they may open."""
     downloadable = reader is None or _case_held(submission=submission, reader=reader)
     shown = []
-    attachments = Attachment.objects.filter(submission=submission).order_by("sealed_to_intake", "created_at", "pk")
+    attachments = list(
+        Attachment.objects.filter(submission=submission).order_by("sealed_to_intake", "created_at", "pk"))
+    items = {} if reader is None or not downloadable else evidence_of_files(
+        submission=submission, attachment_ids=[str(a.pk) for a in attachments], reader=reader)
     for attachment in attachments:
         meta = _meta(submission=submission, attachment=attachment, keyring=keyring)
         damaged = False
@@ -178,6 +217,7 @@ def submission_files(*, submission: Submission, keyring: KeyRing, reader: User |
             downloadable=downloadable,
             changed=bool(meta.get("received_sha256") and meta.get("sha256")
                          and meta["received_sha256"] != meta["sha256"]),
+            evidence=items.get(str(attachment.pk)),
         ))
     return shown
 

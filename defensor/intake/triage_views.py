@@ -336,13 +336,19 @@ def _submission_page(
 @staff_view(Perm.INTAKE_TRIAGE)
 @require_GET
 def submission_file_view(request: HttpRequest, submission_id: uuid.UUID, attachment_id: uuid.UUID) -> HttpResponse:
-    """One file of the request, only ever as a download: never rendered, previewed or sniffed."""
+    """One file of the request, only ever as a download: never rendered, previewed or sniffed. A file
+    that is an item of the case's evidence is downloaded through the item (its chain of custody
+    records the download)."""
     actor = acting_user(request)
     submission = submission_for(actor=actor, submission_id=submission_id)
     attachment = Attachment.objects.filter(submission=submission, pk=attachment_id).first()
     keyring = keyring_for(request)
     if attachment is None or submission.withdrawn_at is not None:
         raise Http404
+    evidence = files.evidence_of_files(submission=submission, attachment_ids=[str(attachment.pk)],
+                                       reader=actor).get(str(attachment.pk))
+    if evidence is not None:
+        return redirect("staff:evidence-download", evidence.case_id, evidence.item_id)
     if keyring is None:
         messages.error(request, _("Your keys are locked: log out and log in again."))
         return redirect("staff:submission", submission.pk)
