@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from defensor.accounts.models import User
@@ -22,7 +23,7 @@ from defensor.core.models import Organisation
 from defensor.intake.models import Attachment, Submission
 from tests.canary import Canaries, files_under, scan, scan_bytes, stored_bytes
 from tests.conftest import OrganisationKit, attach_file
-from tests.intake_visitor import PDF, IntakeVisitor
+from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_refusal_step
 
 pytestmark = pytest.mark.django_db
 
@@ -232,3 +233,23 @@ def test_a_damaged_file_is_marked_and_never_given_out_whole(
     with pytest.raises(crypto.Tampered):
         received.extend(response.streaming_content)  # type: ignore[attr-defined]
     assert len(b"".join(received)) < len(content)
+
+
+def test_a_visitor_is_told_once_about_too_many_files_and_what_may_be_sent_in_words(
+    anna: User, settings: object
+) -> None:
+    """A person who sends eight files where five are taken reads the limit once; a file of a kind not
+    taken is answered with the kinds a person knows, in their language (not "MP3, text")."""
+    settings.DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST = 5  # type: ignore[attr-defined]
+    visitor = on_refusal_step()
+    many = [SimpleUploadedFile(f"страница {i}.pdf", PDF) for i in range(8)]
+    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": many})
+    assert visitor.status == 400
+    page = html.unescape(visitor.page)
+    assert page.count("Файлов за один раз можно отправить не больше 5.") == 1
+
+    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("песня.wav", b"RIFF\x00\x00WAVE")]})
+    page = html.unescape(visitor.page)
+    assert "Файлы вроде «песня.wav» нельзя отправить. Можно: документы PDF, фотографии JPEG" in page
+    assert "простой текст (TXT)." in page
+    assert "MP3, text" not in page

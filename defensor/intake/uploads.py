@@ -27,7 +27,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopFutureHandlers
 from django.db import connection
 from django.db.models import Sum
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from defensor.intake.models import UnsentUpload
 from defensor.keys import crypto
@@ -40,19 +42,21 @@ DISK_CHECK_EVERY = 1024 * 1024  # bytes received between two looks at the free s
 class FileKind:
     code: str
     extensions: tuple[str, ...]
-    label: str
+    label: str  # the format's name: "does not look like a PDF file"
+    described: str | Promise  # what a person calls such files, for the list of what may be sent
 
 
 KINDS = (
-    FileKind("pdf", (".pdf",), "PDF"),
-    FileKind("jpeg", (".jpg", ".jpeg"), "JPEG"),
-    FileKind("png", (".png",), "PNG"),
-    FileKind("heic", (".heic", ".heif"), "HEIC"),
-    FileKind("mp4", (".mp4", ".mov", ".m4a", ".3gp"), "MP4"),
-    FileKind("zip-office", (".docx", ".xlsx", ".odt", ".ods"), "Word/Excel"),
-    FileKind("ogg", (".ogg", ".oga", ".opus"), "OGG"),
-    FileKind("mp3", (".mp3",), "MP3"),
-    FileKind("text", (".txt",), "text"),
+    FileKind("pdf", (".pdf",), "PDF", _lazy("PDF documents")),
+    FileKind("jpeg", (".jpg", ".jpeg"), "JPEG", _lazy("JPEG photos")),
+    FileKind("png", (".png",), "PNG", _lazy("PNG pictures and screenshots")),
+    FileKind("heic", (".heic", ".heif"), "HEIC", _lazy("iPhone photos (HEIC)")),
+    FileKind("mp4", (".mp4", ".mov", ".m4a", ".3gp"), "MP4", _lazy("videos and recordings (MP4, MOV, M4A, 3GP)")),
+    FileKind("zip-office", (".docx", ".xlsx", ".odt", ".ods"), "Word/Excel",
+             _lazy("Word and Excel documents (DOCX, XLSX, ODT, ODS)")),
+    FileKind("ogg", (".ogg", ".oga", ".opus"), "OGG", _lazy("voice messages (OGG, OPUS)")),
+    FileKind("mp3", (".mp3",), "MP3", _lazy("MP3 audio")),
+    FileKind("text", (".txt",), "TXT", _lazy("plain text (TXT)")),
 )
 
 
@@ -206,7 +210,8 @@ class EncryptingUploadHandler(FileUploadHandler):
             raise SkipFile()
         self.files_seen += 1
         if self.files_seen > self.max_files:
-            self.errors.append(_("Please send at most %(n)d files at a time.") % {"n": self.max_files})
+            if self.files_seen == self.max_files + 1:  # said once, however many more came
+                self.errors.append(_("Please send at most %(n)d files at a time.") % {"n": self.max_files})
             self._skipped = True
             raise SkipFile()
         if self.unsent and self.files_seen == 1:
@@ -274,7 +279,7 @@ class EncryptingUploadHandler(FileUploadHandler):
             return None
         if expected is None:
             self._path.unlink(missing_ok=True)
-            allowed = ", ".join(k.label for k in KINDS)
+            allowed = ", ".join(str(k.described) for k in KINDS)
             self.errors.append(
                 _("Files like “%(name)s” cannot be sent. Allowed: %(allowed)s.") % {"name": name, "allowed": allowed}
             )
