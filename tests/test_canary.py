@@ -4,6 +4,7 @@ content and no unwrapped key. Canaries are planted through the real services and
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import random
@@ -42,6 +43,7 @@ from defensor.documents.models import DocumentStatus
 from defensor.documents.render import MEMORY_DIR
 from defensor.documents.services import document_request, template_upload
 from defensor.evidence.models import EvidenceItem
+from defensor.intake.models import Submission
 from defensor.keys.keyring import KEYRING_COOKIE
 from defensor.keys.models import KeyKind
 from defensor.keys.worker import worker_identity_start, worker_identity_stop
@@ -60,6 +62,7 @@ from defensor.people.services import (
 from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, temp_files_since
 from tests.conftest import PASSWORD, OrganisationKit, current_token, keyring_of, require_tool
 from tests.docx_files import docx_of
+from tests.intake_visitor import IntakeVisitor
 
 
 @pytest.fixture
@@ -159,11 +162,14 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
     case_share(case=case, to_user=pavel, shared_by=anna, keyring=keyring)
     # Evidence through its pages: a file uploaded (its name and content), a saved public source (its
     # address, platform, tool and description; the screenshot's own metadata and name), its working
-    # copy, and a hand-over's note on the chain of custody page.
+    # copy, a request's file carried in when anna accepts the request, and a hand-over's note on the
+    # chain of custody page. The SHA-256 of every original (hex and raw) is a canary too: in the
+    # clear it would let whoever seizes the server confirm they hold the same file.
     evidence = f"/staff/cases/{case.pk}/evidence"
     uploaded_name = f"{canaries.new('имя-доказательства')}.txt"
+    uploaded_content = f"Рапорт: {canaries.new('в-доказательстве')}\n".encode()
     assert anna_client.post(f"{evidence}/upload/", {"file": SimpleUploadedFile(
-        uploaded_name, f"Рапорт: {canaries.new('в-доказательстве')}\n".encode())}).status_code == 302
+        uploaded_name, uploaded_content)}).status_code == 302
     uploaded = EvidenceItem.objects.get(case=case, number=1)
     address_token = f"canary{uuid.uuid4().hex}"  # ASCII: found even where an address is percent-encoded
     author_token = f"canary{uuid.uuid4().hex}"  # a PNG's text chunk is Latin-1
@@ -180,16 +186,37 @@ def test_no_personal_content_or_key_reaches_any_byte_written(
     }).status_code == 302
     saved = EvidenceItem.objects.get(case=case, number=2)
     assert anna_client.post(f"{evidence}/{saved.pk}/working-copy/").status_code == 302
+    carried_content = f"%PDF-1.4\n{canaries.new('в-файле-обращения')}\n%%EOF\n".encode()
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all(files=[(f"{canaries.new('имя-файла-обращения')}.pdf", carried_content)])
+    visitor.submit()
+    submission = Submission.objects.get()
+    anna_client.get(f"/staff/inbox/{submission.pk}/")
+    # The files are taken in once the accept commits (this test's transactions really commit).
+    assert anna_client.post(f"/staff/inbox/{submission.pk}/accept/", {
+        "person": "new", "case": "new", "case_kind": "special_rank"}).status_code == 302
+    carried = EvidenceItem.objects.get(source="request")
     assert anna_client.post(f"{evidence}/{uploaded.pk}/custody/handover/", {
         "recipient": "court", "method": "in_person", "on": timezone.localdate().isoformat(),
         "note": canaries.new("заметка-о-передаче"),
     }).status_code == 302
-    for item in EvidenceItem.objects.filter(case=case):  # read: pages, chains, a stored file checked, files
-        assert anna_client.get(f"{evidence}/{item.pk}/").status_code == 200
-        assert anna_client.post(f"{evidence}/{item.pk}/custody/").status_code == 200
-        download = anna_client.get(f"{evidence}/{item.pk}/download/")
+    originals: dict[str, bytes] = {}
+    for item in EvidenceItem.objects.all():  # read: pages, chains, a stored file checked, files
+        base = f"/staff/cases/{item.case_id}/evidence/{item.pk}"
+        assert anna_client.get(f"{base}/").status_code == 200
+        assert anna_client.post(f"{base}/custody/").status_code == 200
+        download = anna_client.get(f"{base}/download/")
         assert download.status_code == 200
-        b"".join(download.streaming_content)  # type: ignore[attr-defined]
+        originals[str(item.pk)] = b"".join(download.streaming_content)  # type: ignore[attr-defined]
+    copy = EvidenceItem.objects.get(parent=saved)
+    assert originals[str(uploaded.pk)] == uploaded_content
+    assert originals[str(saved.pk)] == screenshot
+    assert originals[str(carried.pk)] == carried_content
+    assert originals[str(copy.pk)] != screenshot  # the working copy is a file of its own, with its own hash
+    for content in originals.values():
+        canaries.strings.append(hashlib.sha256(content).hexdigest())
+        canaries.secrets.append(hashlib.sha256(content).digest())  # raw, hex, base64
     assert address_token in (saved.decrypt(keyring).url or "")  # kept, sealed
     # A court document: the lawyer's own form of the name, the work handed to the background worker
     # in an envelope, the DOCX (and the PDF, where LibreOffice converts it in memory) sealed.
