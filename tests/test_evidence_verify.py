@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -304,3 +308,50 @@ def test_an_older_captured_event_without_the_flag_falls_back_to_the_audit_log(an
     assert _verify() == (0, [])
     EvidenceItem.objects.filter(pk=page.pk).update(active_content=False)
     assert _verify() == (1, [f"evidence {page.pk}: active_content-mismatch"])
+
+
+@pytest.mark.django_db(transaction=True)  # the command reads, from its own process, what this test committed
+def test_the_installed_command_names_a_tampered_custody_row_by_item_and_code_and_exits_1(
+    anna: User, pavel: User, settings: Any, tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    """What an administrator runs from a shell: the ``defensor`` program pip installed, on the
+    data directory (its evidence folder and secret key) and database the server uses. Someone with
+    the database says pavel, not anna, downloaded the order: exit 1, one line of the item's id and
+    the code, nothing of the file."""
+    program = Path(sys.executable).with_name("defensor")  # the console script of the installed package
+    assert program.is_file(), "the package is not installed (make install)"
+    data_dir = tmp_path / "var"
+    data_dir.mkdir(mode=0o700)
+    settings.DEFENSOR_EVIDENCE_DIR = data_dir / "evidence"  # where the command looks: <data dir>/evidence
+    secret = data_dir / "secret_key"  # the audit chain's key is derived from it: this run's own
+    secret.write_text(settings.SECRET_KEY, encoding="utf-8")
+    secret.chmod(0o600)
+    env = {**clean_env, "DEFENSOR_DATA_DIR": str(data_dir)}
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        env["DEFENSOR_SQLITE_PATH"] = name
+    else:
+        env["DATABASE_URL"] = urlsplit(env["DATABASE_URL"])._replace(path=f"/{name}").geturl()
+
+    keyring = keyring_of(anna)
+    case = case_open(opened_by=anna, keyring=keyring, title="Иванов против в/ч 00000", number="2026-0204")
+    order, photo = (item_ingest(case=case, source=Source.UPLOAD, stream=io.BytesIO(content), name=file_name,
+                                added_by=anna, keyring=keyring) for file_name, content in FILES[:2])
+    for item in (order, photo):
+        _values, chunks = item_open(item=item, reader=anna, keyring=keyring, purpose="download")
+        b"".join(chunks)
+
+    def verify() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(program), "evidence", "verify"], env=env, capture_output=True, text=True,
+                              check=False, timeout=120)
+
+    clean = verify()
+    assert (clean.returncode, clean.stdout) == (0, ""), clean.stderr
+    CustodyEvent.objects.filter(item=order, seq=1).update(actor=pavel)
+    broken = verify()
+    assert broken.returncode == 1, broken.stderr
+    assert broken.stdout.splitlines() == [f"evidence {order.pk}: custody-hash seq=1"]
+    values = order.decrypt(keyring)
+    for secret_text in (values.name, values.sha256, "приказ", "Иванов"):
+        assert secret_text
+        assert secret_text not in broken.stdout + broken.stderr
