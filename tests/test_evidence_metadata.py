@@ -16,6 +16,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import docx
 import exifread
@@ -26,7 +27,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from defensor.accounts.models import User
@@ -34,13 +35,14 @@ from defensor.audit.models import AuditEvent
 from defensor.cases.models import Case
 from defensor.cases.services import case_open, case_share
 from defensor.evidence.derive import strip_jpeg
-from defensor.evidence.metadata import extract
+from defensor.evidence.metadata import extract, show_date, shown_fields
 from defensor.evidence.metadata_child import iso6709
 from defensor.evidence.models import CustodyEvent, EvidenceItem
 from defensor.evidence.services import custody_verify, item_file_key
+from defensor.intake import services as intake_services
 from defensor.keys.streams import decrypt_chunks
 from tests.canary import Canaries, files_under, now, pg_dump, scan, scan_bytes, stored_bytes, temp_files_since
-from tests.conftest import keyring_of, require_tool
+from tests.conftest import attach_file, keyring_of, require_tool
 
 pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own evidence folder (tests/conftest.py)
 
@@ -146,6 +148,13 @@ def _upload(client: Client, case: Case, name: str, content: bytes) -> EvidenceIt
     return EvidenceItem.objects.exclude(pk__in=before).get()
 
 
+def _fields(html: str) -> dict[str, str]:
+    """The item page's metadata table in words: label → value."""
+    table = re.search(r'data-testid="metadata-fields">(.*?)</table>', html, re.S)
+    assert table is not None
+    return dict(re.findall(r'<th scope="row">([^<]+)</th><td>([^<]*)</td>', table.group(1)))
+
+
 def _content(item: EvidenceItem, user: User) -> bytes:
     return b"".join(decrypt_chunks(Path(settings.DEFENSOR_EVIDENCE_DIR) / f"{item.blob}.bin",
                                    item_file_key(item=item, keyring=keyring_of(user))))
@@ -192,6 +201,20 @@ def test_anna_sees_the_photos_metadata_is_warned_and_shares_a_working_copy_witho
     assert "может указать на нашего доверителя" in html
     assert "координаты GPS" in html
     assert "серийный номер устройства" in html
+    # In words, with dates as a lawyer writes them; the parser's names only under "all fields as stored".
+    shown = _fields(html)
+    assert shown["Производитель камеры"] == "Samsung"
+    assert shown["Модель камеры"] == "SM-A525F"
+    assert shown["Серийный номер"] == SERIAL
+    assert shown["Владелец"] == OWNER
+    assert shown["Дата съёмки"] == "03.11.2025 14:22:07"
+    assert shown["Широта (GPS)"] == "55° 45′ 21″ N"
+    assert shown["Долгота (GPS)"] == "37° 37′ 4″ E"
+    main, as_stored = html.split('data-testid="metadata-as-stored"', 1)
+    for raw in ("EXIF BodySerialNumber", "Image ExifOffset", "2025:11:03 14:22:07"):
+        assert raw not in main
+        assert raw in as_stored
+    assert "Все поля, как они записаны в файле" in as_stored
     views = CustodyEvent.objects.filter(item=item, kind="viewed")
     assert views.count() == 1
     assert views.get().actor == anna
@@ -241,6 +264,13 @@ def test_anna_sees_the_photos_metadata_is_warned_and_shares_a_working_copy_witho
     assert f"/staff/cases/{case.pk}/evidence/{copy.pk}/" in client.get(
         f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
     assert 'data-testid="working-copy-of"' in copy_page
+    # It says in words what was removed, and offers no working copy of itself.
+    removed_text = re.search(r'data-testid="removed">(.*?)</p>', copy_page)
+    assert removed_text is not None
+    assert removed_text.group(1) == ("Удалено из оригинала: данные EXIF (в т. ч. GPS и камера) и XMP; данные "
+                                     "IPTC/Photoshop (подписи, автор, место); комментарий.")
+    assert 'data-testid="evidence-working-copy"' not in copy_page
+    assert "/working-copy/" not in copy_page
 
 
 def test_bytes_after_the_picture_are_dropped_and_a_progressive_scan_is_kept_whole() -> None:
@@ -307,8 +337,9 @@ def test_nobody_else_reaches_the_page_or_makes_a_copy(
         assert other_client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").status_code == 404
         assert other_client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/").status_code == 404
     boris_client = verified_client(boris)
-    assert boris_client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").status_code == 403
-    assert boris_client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/").status_code == 403
+    # A volunteer works on no case: 404 like everyone else (evidence.access).
+    assert boris_client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").status_code == 404
+    assert boris_client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/").status_code == 404
     assert EvidenceItem.objects.count() == 1
     assert not CustodyEvent.objects.filter(kind__in=["viewed", "derived"]).exists()
 
@@ -374,7 +405,10 @@ def test_an_office_documents_author_is_shown_and_its_working_copy_has_none(
     html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
     for shown in ("Сидоров И. П.", "Командир в/ч 12345", "2025-10-01T09:00:00", "Войсковая часть 12345"):
         assert shown in html
-    assert '<th scope="row">revision</th><td>14</td>' in html
+    assert '<th scope="row">Автор</th><td>Сидоров И. П.</td>' in html
+    assert '<th scope="row">Организация</th><td>Войсковая часть 12345</td>' in html
+    assert '<th scope="row">Дата создания</th><td>01.10.2025 09:00:00 (UTC)</td>' in html
+    assert '<th scope="row"><code>revision</code></th><td>14</td>' in html  # under "all fields as stored"
     assert "имя автора" in html
     assert 'data-testid="metadata-not-checked"' not in html
 
@@ -687,3 +721,68 @@ def test_an_rtf_is_not_handed_to_a_parser_that_has_nothing_to_read_in_it(monkeyp
     blob = b"\x00\x01binary" * 8
     metadata_child.extract(metadata_child.Sparse(blob, b"", len(blob)), "application/octet-stream", complete=True)
     assert handed == ["hachoir"]
+
+
+@pytest.mark.parametrize(("stored", "shown"), [
+    ("2025:11:03 10:00:00", "03.11.2025 10:00:00"),  # EXIF: no zone unless an offset tag gives one
+    ("D:20251103100000+03'00'", "03.11.2025 10:00:00 (UTC+03:00)"),  # a PDF's information dictionary
+    ("D:20251103100000Z", "03.11.2025 10:00:00 (UTC)"),
+    ("2025-11-03T06:00:00+00:00", "03.11.2025 06:00:00 (UTC)"),  # ISO 8601 (Office, XMP, a video's mvhd)
+    ("2025-11-03T10:00:00-05:00", "03.11.2025 10:00:00 (UTC-05:00)"),
+    ("вчера", "вчера"),  # not a date: as stored
+])
+def test_a_files_dates_are_shown_as_a_lawyer_writes_them(stored: str, shown: str) -> None:
+    assert show_date(stored) == shown
+
+
+def test_in_english_the_labels_are_english_and_a_photos_zone_comes_from_its_offset_tag() -> None:
+    metadata = {"fields": [
+        {"group": "exif", "key": "EXIF DateTimeOriginal", "value": "2025:11:03 10:00:00"},
+        {"group": "exif", "key": "EXIF OffsetTimeOriginal", "value": "+04:00"},
+        {"group": "exif", "key": "GPS GPSAltitude", "value": "1235/10"},
+        {"group": "exif", "key": "GPS GPSAltitudeRef", "value": "0"},
+        {"group": "exif", "key": "Image ExifOffset", "value": "120"},
+        {"group": "mp4", "key": "duration", "value": "12.500 s"},
+    ]}
+    with translation.override("en"):
+        shown = {field.label: field.value for field in shown_fields(metadata)}
+    assert shown == {"Date taken": "03.11.2025 10:00:00 (UTC+04:00)", "GPS altitude": "123.5 m", "Duration": "12.500 s"}
+    with translation.override("ru"):
+        assert [field.label for field in shown_fields(metadata)] == ["Дата съёмки", "Высота (GPS)", "Длительность"]
+
+
+def test_a_pdf_read_only_in_part_says_no_metadata_was_found_in_the_part_read(
+    anna: User, case: Case, verified_client: Callable[[User], Client], settings: object
+) -> None:
+    """Its information dictionary is at its end, past what is read: the page does not say the file has none."""
+    settings.DEFENSOR_EVIDENCE_METADATA_BYTES = 64 * 1024  # type: ignore[attr-defined]
+    body = b"%PDF-1.4\n%" + b"0" * (256 * 1024) + b"\n"
+    trailer = b"1 0 obj << /Author (Sidorov) >> endobj\ntrailer << /Info 1 0 R >>\n%%EOF\n"
+    client = verified_client(anna)
+    item = _upload(client, case, "скан.pdf", body + trailer)
+    html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
+    assert "Метаданные проверены не полностью." in html
+    assert "В прочитанной части файла метаданных не найдено." in html
+    assert "Метаданных в файле не найдено." not in html
+
+
+def test_an_item_from_a_request_links_to_it_only_for_whoever_may_read_requests(
+    anna: User, petra: User, case: Case, verified_client: Callable[[User], Client],
+    make_submission: Callable[..., Any], django_capture_on_commit_callbacks: Any,
+) -> None:
+    """anna (a lawyer) follows the link back to the request; petra (a partner, who reads cases shared
+    with her but not the inbox) sees that the file came with a request, without a link."""
+    submission = make_submission()
+    attach_file(submission, "приказ.pdf", order_pdf(), kind="pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        intake_services.submission_accept(submission=submission, accepted_by=anna, keyring=keyring_of(anna),
+                                          case=case)
+    item = EvidenceItem.objects.get(case=case, source="request")
+    case_share(case=case, to_user=petra, shared_by=anna, keyring=keyring_of(anna))
+    page = f"/staff/cases/{case.pk}/evidence/{item.pk}/"
+    annas = verified_client(anna).get(page).content.decode()
+    assert f'<a href="/staff/inbox/{submission.pk}/" data-testid="from-request">' in annas
+    assert verified_client(anna).get(f"/staff/inbox/{submission.pk}/").status_code == 200
+    petras = verified_client(petra).get(page).content.decode()
+    assert "Приложен к обращению" in petras
+    assert "/staff/inbox/" not in petras

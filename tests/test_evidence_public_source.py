@@ -1,11 +1,15 @@
 """A saved public source: anna (a lawyer) adds a Telegram post pavel saved with Hunchly, with its
 address, platform, time of capture and tool; the item page shows them, all of them sealed. A
 refused form keeps what she typed (and says to choose the file again), saves nothing and leaves no
-file behind; people without the case get 404; CSRF is checked."""
+file behind; people without the case get 404; CSRF is checked.
+The time of capture is given in the zone of the clock it was read from, sealed in UTC and shown
+with that zone."""
 
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -29,6 +33,14 @@ pytestmark = pytest.mark.usefixtures("evidence_dir")  # each test its own eviden
 
 POST = "<html><body>Пост: в/ч 12345 отправлена</body></html>".encode()
 URL = "https://t.me/some_channel/4521"
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+PNG = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+       + _png_chunk(b"IDAT", zlib.compress(b"\x00\x80")) + _png_chunk(b"IEND", b""))
 
 
 @pytest.fixture
@@ -170,7 +182,7 @@ def test_an_onion_address_and_any_platform_are_taken_and_a_capturer_not_on_the_t
     assert len(_blobs(evidence_dir)) == 2
 
 
-def test_people_who_do_not_hold_the_case_get_404_a_volunteer_403_and_csrf_is_checked(
+def test_people_who_do_not_hold_the_case_and_a_volunteer_get_404_and_csrf_is_checked(
     anna: User, pavel: User, olga: User, boris: User, case: Case, verified_client: Callable[[User], Client],
     evidence_dir: Path,
 ) -> None:
@@ -179,8 +191,8 @@ def test_people_who_do_not_hold_the_case_get_404_a_volunteer_403_and_csrf_is_che
     assert outsider.get(url).status_code == 404
     assert outsider.post(url, _form(pavel)).status_code == 404
     volunteer = verified_client(boris)
-    assert volunteer.get(url).status_code == 403
-    assert volunteer.post(url, _form(pavel)).status_code == 403
+    assert volunteer.get(url).status_code == 404  # works on no case: 404 like everyone else (evidence.access)
+    assert volunteer.post(url, _form(pavel)).status_code == 404
     lawyer = verified_client(anna)
     lawyer.handler.enforce_csrf_checks = True
     assert lawyer.post(url, _form(pavel)).status_code == 403
@@ -191,3 +203,51 @@ def test_people_who_do_not_hold_the_case_get_404_a_volunteer_403_and_csrf_is_che
     assert token is not None
     assert lawyer.post(url, {**_form(pavel), "csrfmiddlewaretoken": token.group(1)}).status_code == 302
     assert EvidenceItem.objects.filter(case=case, source="public").count() == 1
+
+
+def test_anna_in_tbilisi_gives_the_time_in_her_zone_it_is_sealed_in_utc_and_shown_with_that_zone(
+    anna: User, pavel: User, case: Case, verified_client: Callable[[User], Client], settings: Any
+) -> None:
+    settings.TIME_ZONE = "Europe/Moscow"  # the server's zone
+    client = verified_client(anna)
+    form_url = f"/staff/cases/{case.pk}/evidence/public/"
+    form_page = client.get(form_url).content.decode()
+    assert "Часовой пояс этого времени" in form_page
+    assert '<option value="Europe/Moscow" selected>' in form_page  # the server's zone by default
+    assert '<option value="Asia/Tbilisi">' in form_page
+    assert '<option value="Europe/Berlin">' in form_page
+
+    screenshot = SimpleUploadedFile("post.png", PNG, content_type="image/png")  # a working copy can be made
+    response = client.post(form_url, _form(pavel, file=screenshot, captured_at="2025-11-03T10:00",
+                                           captured_zone="Asia/Tbilisi"))
+    assert response.status_code == 302
+    item = EvidenceItem.objects.get(case=case)
+    sealed = item.decrypt(keyring_of(anna)).captured_at
+    assert sealed == "2025-11-03T06:00:00+00:00"  # 10:00 in Tbilisi (UTC+4) is 06:00Z
+    shown = _text(client.get(response["Location"]).content.decode())
+    assert "Время сохранения 03.11.2025 10:00 (Asia/Tbilisi, UTC+04:00)" in shown
+
+    # Its working copy keeps the zone; a time typed without a zone is the server's zone.
+    client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/")
+    copy = EvidenceItem.objects.get(parent=item)
+    copy_page = _text(client.get(f"/staff/cases/{case.pk}/evidence/{copy.pk}/").content.decode())
+    assert "Время сохранения 03.11.2025 10:00 (Asia/Tbilisi, UTC+04:00)" in copy_page
+    client.post(form_url, _form(pavel, captured_at="2025-11-03T10:00"))
+    moscow = EvidenceItem.objects.get(case=case, number=3)
+    assert moscow.decrypt(keyring_of(anna)).captured_at == "2025-11-03T07:00:00+00:00"  # Europe/Moscow, UTC+3
+    moscow_page = _text(client.get(f"/staff/cases/{case.pk}/evidence/{moscow.pk}/").content.decode())
+    assert "Время сохранения 03.11.2025 10:00 (Europe/Moscow, UTC+03:00)" in moscow_page
+
+
+def test_a_time_that_is_still_ahead_in_the_zone_given_is_refused(
+    anna: User, pavel: User, case: Case, verified_client: Callable[[User], Client], settings: Any
+) -> None:
+    """An hour from now on Moscow's clock has passed in Kamchatka; in Kaliningrad it has not come yet."""
+    settings.TIME_ZONE = "Europe/Moscow"
+    in_an_hour = (timezone.localtime() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    client = verified_client(anna)
+    url = f"/staff/cases/{case.pk}/evidence/public/"
+    refused = client.post(url, _form(pavel, captured_at=in_an_hour, captured_zone="Europe/Kaliningrad"))
+    assert refused.status_code == 400
+    assert "Время сохранения не может быть в будущем." in refused.content.decode()
+    assert client.post(url, _form(pavel, captured_at=in_an_hour, captured_zone="Asia/Kamchatka")).status_code == 302

@@ -241,6 +241,39 @@ def strip_in_child(chunks: Iterator[bytes], media_type: str, removed: set[str]) 
     return cleaned
 
 
+# What a working copy lost, in words, by the code recorded in its metadata's ``derived_from.removed``
+# (JPEG segments, PNG chunks, PDF and Office parts; see the strippers above and metadata_child.STRIP).
+_VENDOR_BLOCKS = _("camera makers' data blocks")
+REMOVED_LABELS = {
+    "app1": _("EXIF data (including GPS and the camera) and XMP"),
+    "app13": _("IPTC/Photoshop data (captions, author, place)"),
+    "com": _("comment"),
+    "trailer": _("data appended after the picture or the file's end"),
+    "tEXt": _("PNG text fields"), "iTXt": _("PNG text fields"), "zTXt": _("PNG text fields"),
+    "eXIf": _("EXIF data (including GPS and the camera)"),
+    "tIME": _("the time the picture was last changed"),
+    "info": _("document properties (author, dates, programs)"),
+    "xmp": _("XMP"),
+    "pieceinfo": _("programs' private data"),
+    "core": _("document properties (author, dates)"),
+    "custom": _("custom document properties"),
+    "app:Company": _("company"), "app:Manager": _("manager"), "app:Template": _("template"),
+    "app:TotalTime": _("editing time"), "app:HyperlinkBase": _("link base address"),
+    "authors": _("names (and dates) on comments and tracked changes"),
+} | {f"app{n}": _VENDOR_BLOCKS for n in (*range(3, 13), 15)}
+
+
+def removed_labels(codes: list[str]) -> list[str]:
+    """``derived_from.removed`` in words, each said once, in the order recorded (a code we do not
+    know is shown as it is)."""
+    shown: list[str] = []
+    for code in codes:
+        label = str(REMOVED_LABELS.get(str(code), str(code)))
+        if label not in shown:
+            shown.append(label)
+    return shown
+
+
 class _ChunkStream:
     """A read()-able stream over an iterator of chunks (what item_ingest reads from)."""
 
@@ -295,6 +328,9 @@ def item_working_copy(*, item: EvidenceItem, actor: User, keyring: KeyRing) -> E
         metadata = json.loads(copy.decrypt(keyring, only=("metadata",)).metadata or "{}")
         metadata["derived_from"] = {"item": str(item.pk), "number": item.number, "sha256": values.sha256,
                                     "removed": sorted(removed)}
+        zone = json.loads(values.metadata or "{}").get("captured_zone")
+        if zone:  # the zone its time of capture was given in (evidence.public_source)
+            metadata["captured_zone"] = zone
         # Where the original came from stays true of its copy: a saved public source's copy keeps its
         # address, platform and tool (given to item_ingest), its time of capture and who captured it.
         copy.encrypt(record_sealer(material=case.data_key, keyring=keyring),

@@ -22,12 +22,15 @@ large files only the beginning is read and the record says ``partial``.
 
 The stored JSON (sealed): ``{"fields": [{"group", "key", "value"}], "gps": {"latitude",
 "longitude"} | null, "identifying": [codes], "partial": bool, "unreadable": [reader names],
-"failure"?: code}`` and, for a working copy, ``derived_from`` (evidence.derive).
+"failure"?: code}``; for a working copy, ``derived_from`` (evidence.derive); for a saved public
+source, ``captured_zone``, the zone its time of capture was given in (evidence.public_source).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -196,3 +199,248 @@ def not_fully_checked(metadata_json: str | None) -> bool:
         return bool(metadata.get("partial") or metadata.get("unreadable"))
     except (ValueError, AttributeError):
         return True
+
+
+# --- on the item page: fields a lawyer reads, in words ---------------------------------------------
+#
+# The parsers' own names ("EXIF BodySerialNumber", "xmp:CreateDate") stay in the sealed record; the
+# page shows the fields a lawyer asks about under a label, their dates as dd.mm.yyyy HH:MM:SS with
+# the zone when the file gives one, and every field as stored (offsets, thumbnails' sizes and the
+# rest) under "all fields as stored".
+
+# How a value is shown: as it is, a date, an EXIF GPS coordinate or time, an altitude.
+TEXT, DATE, COORDINATE, GPS_TIME, ALTITUDE = "text", "date", "coordinate", "gps_time", "altitude"
+
+_CAMERA_MAKE, _CAMERA_MODEL = _("Camera make"), _("Camera model")
+_SERIAL, _OWNER = _("Serial number"), _("Owner")
+_AUTHOR, _CREATOR_TOOL, _PRODUCER = _("Author"), _("Created with (program)"), _("Producer (program)")
+_CREATED, _MODIFIED = _("Created"), _("Modified")
+_TITLE, _SOFTWARE = _("Title"), _("Software")
+_LOCATION, _DURATION = _("Location"), _("Duration")
+
+# (group, key as stored) → (label, how shown). Other groups (what hachoir read: "mp3", "mov", "avi"…)
+# are looked up by key alone in HACHOIR_LABELS.
+FIELD_LABELS: dict[tuple[str, str], tuple[Any, str]] = {
+    ("exif", "Image Make"): (_CAMERA_MAKE, TEXT),
+    ("exif", "Image Model"): (_CAMERA_MODEL, TEXT),
+    ("exif", "EXIF BodySerialNumber"): (_SERIAL, TEXT),
+    ("exif", "Image CameraSerialNumber"): (_SERIAL, TEXT),
+    ("exif", "MakerNote SerialNumber"): (_SERIAL, TEXT),
+    ("exif", "MakerNote InternalSerialNumber"): (_SERIAL, TEXT),
+    ("exif", "EXIF CameraOwnerName"): (_OWNER, TEXT),
+    ("exif", "Image CameraOwnerName"): (_OWNER, TEXT),
+    ("exif", "MakerNote OwnerName"): (_OWNER, TEXT),
+    ("exif", "Image Artist"): (_AUTHOR, TEXT),
+    ("exif", "Image XPAuthor"): (_AUTHOR, TEXT),
+    ("exif", "Image Copyright"): (_("Copyright"), TEXT),
+    ("exif", "EXIF DateTimeOriginal"): (_("Date taken"), DATE),
+    ("exif", "EXIF DateTimeDigitized"): (_("Date digitised"), DATE),
+    ("exif", "Image DateTime"): (_("Date changed (by the camera or a program)"), DATE),
+    ("exif", "Image Software"): (_SOFTWARE, TEXT),
+    ("exif", "GPS GPSLatitude"): (_("GPS latitude"), COORDINATE),
+    ("exif", "GPS GPSLongitude"): (_("GPS longitude"), COORDINATE),
+    ("exif", "GPS GPSAltitude"): (_("GPS altitude"), ALTITUDE),
+    ("exif", "GPS GPSTimeStamp"): (_("GPS time (UTC)"), GPS_TIME),
+    ("exif", "GPS GPSDate"): (_("GPS date"), DATE),
+    ("exif", "EXIF LensMake"): (_("Lens make"), TEXT),
+    ("exif", "EXIF LensModel"): (_("Lens"), TEXT),
+    ("exif", "EXIF LensSerialNumber"): (_("Lens serial number"), TEXT),
+    ("exif", "Image ImageDescription"): (_("Description"), TEXT),
+    ("pdf", "Author"): (_AUTHOR, TEXT),
+    ("pdf", "Creator"): (_CREATOR_TOOL, TEXT),
+    ("pdf", "Producer"): (_PRODUCER, TEXT),
+    ("pdf", "CreationDate"): (_CREATED, DATE),
+    ("pdf", "ModDate"): (_MODIFIED, DATE),
+    ("pdf", "Title"): (_TITLE, TEXT),
+    ("pdf", "Subject"): (_("Subject"), TEXT),
+    ("pdf", "Encrypted"): (_("Protected with a password"), TEXT),
+    ("xmp", "dc:creator"): (_AUTHOR, TEXT),
+    ("xmp", "dc:title"): (_TITLE, TEXT),
+    ("xmp", "xmp:CreatorTool"): (_CREATOR_TOOL, TEXT),
+    ("xmp", "pdf:Producer"): (_PRODUCER, TEXT),
+    ("xmp", "xmp:CreateDate"): (_CREATED, DATE),
+    ("xmp", "xmp:ModifyDate"): (_MODIFIED, DATE),
+    ("office", "creator"): (_AUTHOR, TEXT),
+    ("office", "lastModifiedBy"): (_("Last modified by"), TEXT),
+    ("office", "created"): (_CREATED, DATE),
+    ("office", "modified"): (_MODIFIED, DATE),
+    ("office", "lastPrinted"): (_("Last printed"), DATE),
+    ("office", "title"): (_TITLE, TEXT),
+    ("office", "Company"): (_("Company"), TEXT),
+    ("office", "Manager"): (_("Manager"), TEXT),
+    ("office", "Application"): (_CREATOR_TOOL, TEXT),
+    ("opendocument", "initial-creator"): (_AUTHOR, TEXT),
+    ("opendocument", "creator"): (_("Last modified by"), TEXT),
+    ("opendocument", "creation-date"): (_CREATED, DATE),
+    ("opendocument", "date"): (_MODIFIED, DATE),
+    ("opendocument", "generator"): (_CREATOR_TOOL, TEXT),
+    ("opendocument", "printed-by"): (_("Last printed by"), TEXT),
+    ("mp4", "created"): (_("Creation date"), DATE),
+    ("mp4", "date"): (_("Creation date (device)"), DATE),
+    ("mp4", "modified"): (_MODIFIED, DATE),
+    ("mp4", "duration"): (_DURATION, TEXT),
+    ("mp4", "location"): (_LOCATION, TEXT),
+    ("mp4", "make"): (_("Device make"), TEXT),
+    ("mp4", "model"): (_("Device model"), TEXT),
+    ("mp4", "software"): (_SOFTWARE, TEXT),
+    ("mp4", "author"): (_AUTHOR, TEXT),
+    ("mp4", "artist"): (_("Artist"), TEXT),
+    ("mp4", "title"): (_TITLE, TEXT),
+    ("png", "tIME"): (_MODIFIED, DATE),
+    ("png", "Author"): (_AUTHOR, TEXT),
+    ("png", "Software"): (_SOFTWARE, TEXT),
+    ("png", "Creation Time"): (_CREATED, TEXT),
+    ("png", "Title"): (_TITLE, TEXT),
+}
+HACHOIR_LABELS: dict[str, tuple[Any, str]] = {
+    "creation_date": (_("Creation date"), DATE),
+    "last_modification": (_MODIFIED, DATE),
+    "duration": (_DURATION, TEXT),
+    "author": (_AUTHOR, TEXT),
+    "artist": (_("Artist"), TEXT),
+    "producer": (_PRODUCER, TEXT),
+    "title": (_TITLE, TEXT),
+    "camera_manufacturer": (_("Device make"), TEXT),
+    "camera_model": (_("Device model"), TEXT),
+    "latitude": (_("GPS latitude"), TEXT),
+    "longitude": (_("GPS longitude"), TEXT),
+    "altitude": (_("GPS altitude"), TEXT),
+}
+_READERS = {"exif", "pdf", "xmp", "office", "office custom", "opendocument", "mp4", "png"}
+
+_EXIF_DATE = re.compile(r"(\d{4}):(\d{2}):(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$")
+_PDF_DATE = re.compile(r"D:(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(Z|[+-]\d{2}'?\d{2}'?)?")
+_EXIF_OFFSET = {"EXIF DateTimeOriginal": "EXIF OffsetTimeOriginal",
+                "EXIF DateTimeDigitized": "EXIF OffsetTimeDigitized", "Image DateTime": "EXIF OffsetTime"}
+
+
+@dataclass(frozen=True)
+class ShownField:
+    label: str
+    value: str
+
+
+def _zone_of(offset: dt.timedelta | None) -> str:
+    if offset is None:
+        return ""
+    if not offset:
+        return "UTC"
+    sign = "+" if offset > dt.timedelta(0) else "-"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _offset(text: str) -> dt.timedelta | None:
+    """"+03:00", "+0300", "+03'00'", "Z" as an offset; None if it is none of these."""
+    match = re.fullmatch(r"([+-])(\d{2}):?'?(\d{2})'?", text.strip())
+    if text.strip() == "Z":
+        return dt.timedelta(0)
+    if match is None:
+        return None
+    minutes = int(match.group(2)) * 60 + int(match.group(3))
+    return dt.timedelta(minutes=-minutes if match.group(1) == "-" else minutes)
+
+
+def show_date(text: str, *, zone: str = "") -> str:
+    """An EXIF ("2025:11:03 10:00:00"), PDF ("D:20251103100000+03'00'") or ISO 8601 date as
+    dd.mm.yyyy HH:MM:SS, and its zone in brackets when the file gives one; as stored if none of these."""
+    value = text.strip()
+    # A wall-clock time as the file states it (naive); its offset, when there is one, is said beside it.
+    moment: dt.datetime
+    offset = _offset(zone) if zone else None
+    if match := _EXIF_DATE.match(value):
+        parts = [int(part or 0) for part in match.groups()]
+        with_time = match.group(4) is not None
+        try:
+            moment = dt.datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])  # noqa: DTZ001
+        except ValueError:
+            return value
+        if not with_time:
+            return f"{moment:%d.%m.%Y}"
+    elif match := _PDF_DATE.match(value):
+        parts = [int(part) if part else default for part, default in zip(match.groups()[:6], (0, 1, 1, 0, 0, 0),
+                                                                         strict=True)]
+        try:
+            moment = dt.datetime(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])  # noqa: DTZ001
+        except ValueError:
+            return value
+        if match.group(7):
+            offset = _offset(match.group(7))
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
+        except ValueError:
+            return value
+        moment, offset = parsed.replace(tzinfo=None), parsed.utcoffset()
+    shown = f"{moment:%d.%m.%Y %H:%M:%S}"
+    zone_text = _zone_of(offset)
+    return f"{shown} ({zone_text})" if zone_text else shown
+
+
+def _number(text: str) -> float:
+    numerator, _slash, denominator = text.strip().partition("/")
+    return float(numerator) / float(denominator) if denominator else float(numerator)
+
+
+def _numbers(text: str) -> list[float]:
+    return [_number(part) for part in text.strip().strip("[]").split(",") if part.strip()]
+
+
+def show_coordinate(text: str, ref: str) -> str:
+    """ExifRead's "[55, 45, 123/10]" and its reference letter as 55° 45′ 12.3″ N."""
+    try:
+        degrees, minutes, seconds = ([*_numbers(text), 0.0, 0.0, 0.0])[:3]
+    except (ValueError, ZeroDivisionError):
+        return text
+    return f"{degrees:g}° {minutes:g}′ {round(seconds, 3):g}″ {ref}".strip()
+
+
+def show_gps_time(text: str) -> str:
+    try:
+        hours, minutes, seconds = ([*_numbers(text), 0.0, 0.0, 0.0])[:3]
+    except (ValueError, ZeroDivisionError):
+        return text
+    return f"{int(hours):02d}:{int(minutes):02d}:{int(seconds):02d}"
+
+
+def show_altitude(text: str, ref: str) -> str:
+    try:
+        metres = _number(text.strip("[]"))
+    except (ValueError, ZeroDivisionError):
+        return text
+    below = ref.strip() in {"1", "Below Sea Level"}
+    return str(_("%(metres)s m below sea level") if below else _("%(metres)s m")) % {"metres": f"{metres:g}"}
+
+
+def _label(group: str, key: str) -> tuple[Any, str] | None:
+    found = FIELD_LABELS.get((group, key))
+    if found is None and group not in _READERS:
+        found = HACHOIR_LABELS.get(key)
+    return found
+
+
+def shown_fields(metadata: dict[str, Any]) -> list[ShownField]:
+    """The fields a lawyer asks about, in words and in the order above (the first of each label wins:
+    a serial number in two tags is shown once)."""
+    stored = {(str(f.get("group", "")), str(f.get("key", ""))): str(f.get("value", ""))
+              for f in metadata.get("fields", []) if isinstance(f, dict)}
+    order = {key: index for index, key in enumerate(FIELD_LABELS)}
+    ranked = sorted(enumerate(stored.items()), key=lambda pair: order.get(pair[1][0], len(order) + pair[0]))
+    shown: list[ShownField] = []
+    seen: set[str] = set()
+    for _index, ((group, key), value) in ranked:
+        labelled = _label(group, key)
+        if labelled is None or str(labelled[0]) in seen:
+            continue
+        label, how = str(labelled[0]), labelled[1]
+        seen.add(label)
+        if how == DATE:
+            value = show_date(value, zone=stored.get((group, _EXIF_OFFSET.get(key, "")), ""))
+        elif how == COORDINATE:
+            value = show_coordinate(value, stored.get((group, f"{key}Ref"), ""))
+        elif how == GPS_TIME:
+            value = show_gps_time(value)
+        elif how == ALTITUDE:
+            value = show_altitude(value, stored.get((group, "GPS GPSAltitudeRef"), ""))
+        shown.append(ShownField(label, value))
+    return shown

@@ -9,9 +9,12 @@ kind ``public``, and the audit log's ``evidence.added`` its source kind (all in 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +30,56 @@ from defensor.keys.keyring import KeyRing
 
 # Offered as a datalist: the platform field takes any text.
 PLATFORMS = ["Telegram", "VK", "YouTube", "X", "Instagram", "Odnoklassniki", "TikTok", _("website")]
+
+
+# The time zones offered beside the time of capture (where our lawyers and their sources are); the
+# server's own zone is offered too, and is the default.
+CAPTURE_ZONES = ["Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg", "Asia/Omsk",
+                 "Asia/Novosibirsk", "Asia/Krasnoyarsk", "Asia/Irkutsk", "Asia/Yakutsk", "Asia/Vladivostok",
+                 "Asia/Magadan", "Asia/Kamchatka", "Asia/Tbilisi", "Asia/Yerevan", "Asia/Almaty", "Europe/Berlin",
+                 "Europe/Vilnius", "Europe/Riga", "Europe/Warsaw", "UTC"]
+
+
+def server_zone() -> str:
+    return str(settings.TIME_ZONE or "UTC")
+
+
+def capture_zones() -> list[str]:
+    zones = list(CAPTURE_ZONES)
+    if server_zone() not in zones:
+        zones.insert(0, server_zone())
+    return zones
+
+
+def _utc_offset(moment: datetime) -> str:
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset is not None else 0
+    if not minutes:
+        return "UTC"
+    sign = "+" if minutes > 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def capture_shown(captured_at: str | None, zone: str | None) -> str:
+    """The sealed time of capture (ISO 8601, UTC) as dd.mm.yyyy HH:MM in the zone it was given in,
+    with that zone: "03.11.2025 10:00 (Asia/Tbilisi, UTC+04:00)". An item recorded before the zone
+    was asked for is shown in the reader's zone, which is named. As stored if it is not a time."""
+    if not captured_at:
+        return ""
+    try:
+        moment = datetime.fromisoformat(captured_at)
+    except ValueError:
+        return captured_at
+    name = zone or timezone.get_current_timezone_name()
+    try:
+        place = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        name, place = "UTC", ZoneInfo("UTC")
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    local = moment.astimezone(place)
+    said = "UTC" if name == "UTC" else f"{name}, {_utc_offset(local)}"
+    return f"{local:%d.%m.%Y %H:%M} ({said})"
 
 
 class CaptureInFuture(DefensorError):
@@ -47,6 +100,7 @@ class PublicSource:
     captured_with: str
     captured_by: User
     description: str = ""
+    captured_zone: str = ""  # the zone the time was given in (CAPTURE_ZONES), shown with it on the item page
 
     def __repr__(self) -> str:
         return "<PublicSource>"
@@ -71,12 +125,16 @@ def public_source_add(*, case: Case, sealed: SealedBlob, name: str, source: Publ
         with transaction.atomic():
             item = item_ingest_sealed(
                 case=case, source=Source.PUBLIC, sealed=sealed, name=name, added_by=added_by, keyring=keyring,
-                url=source.url, platform=source.platform, captured_at=source.captured_at,
+                url=source.url, platform=source.platform, captured_at=source.captured_at.astimezone(UTC),
                 captured_with=source.captured_with)
+            # The instant is sealed in UTC; the zone it was given in goes with the item's metadata.
+            metadata = json.loads(sealed_metadata(sealed))
+            metadata["captured_zone"] = source.captured_zone or server_zone()
             item.encrypt(record_sealer(material=case.data_key, keyring=keyring), captured_by=str(capturer.pk),
-                         description=source.description.strip() or None)
+                         description=source.description.strip() or None,
+                         metadata=json.dumps(metadata, ensure_ascii=False))
             # Part of the add that ``evidence.added`` audits, in its transaction.
-            item.save(update_fields=["captured_by", "description"])
+            item.save(update_fields=["captured_by", "description", "metadata"])
     except BaseException:
         sealed.stored.path.unlink(missing_ok=True)  # the rows rolled back; the sealed blob must go too
         raise
