@@ -56,9 +56,9 @@ def _page(client: Client, item: EvidenceItem) -> str:
     return response.content.decode()
 
 
-def _post(client: Client, item: EvidenceItem, what: str, data: Mapping[str, object]) -> str:
+def _post(client: Client, item: EvidenceItem, what: str, data: Mapping[str, object], expect: int = 200) -> str:
     response = client.post(f"/staff/cases/{item.case_id}/evidence/{item.pk}/{what}/", data, follow=True)
-    assert response.status_code == 200
+    assert response.status_code == expect
     return response.content.decode()
 
 
@@ -99,9 +99,11 @@ def test_pavel_takes_an_item_into_review_and_anna_verifies_it_through_the_pages(
     assert 'value="disputed"' in review
     assert "Отметить доказательство проверенным или отклонённым может юрист" in review
 
-    # pavel posts "verified" anyway: refused, nothing changes.
-    page = _post(paralegal, item, "status", {"status": "verified", "current": "in_review", "note": "сверил"})
+    # pavel posts "verified" anyway: refused, nothing changes; his note comes back in the form.
+    page = _post(paralegal, item, "status", {"status": "verified", "current": "in_review", "note": "сверил"},
+                 expect=400)
     assert "Отметить доказательство проверенным или отклонённым может только юрист" in page
+    assert ">сверил</textarea>" in page
     item.refresh_from_db()
     assert item.status == "in_review"
     assert item.verified_by == pavel
@@ -151,9 +153,9 @@ def test_an_illegal_step_is_refused_with_a_message_and_changes_nothing(
     client = verified_client(anna)
     response = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/status/",
                            {"status": status, "current": start, "note": ""})
-    assert response.status_code == 302
+    assert response.status_code == 400  # the form again, with the message
     assert (CustodyEvent.objects.count(), AuditEvent.objects.count()) == (custody, audit)
-    page = client.get(response["Location"]).content.decode()  # the item page, with the message
+    page = response.content.decode()
     assert message in page
     assert "Ничего не изменено" in page
     item.refresh_from_db()
@@ -171,8 +173,10 @@ def test_disputed_and_rejected_go_back_into_review_and_a_stale_form_is_refused(
                                              "note": "Дата на печати не совпадает"})
     assert "Оспорено" in _review(page)
     # anna's form was opened before pavel's dispute: refused, she sees it.
-    page = _post(lawyer, item, "status", {"status": "rejected", "current": "in_review", "note": "подделка"})
-    assert "Коллега тем временем изменил статус" in page
+    response = lawyer.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/status/",
+                           {"status": "rejected", "current": "in_review", "note": "подделка"})
+    assert response.status_code == 409
+    assert "Коллега тем временем изменил статус" in response.content.decode()
     item.refresh_from_db()
     assert item.status == "disputed"
     _post(lawyer, item, "status", {"status": "in_review", "current": "disputed"})
@@ -213,8 +217,10 @@ def test_flags_tags_and_description_are_saved_sealed_and_audited_by_field_names(
          anna.pk)]
     assert custody_verify(item=item) == []
     # A tag not on the list: refused, nothing changes.
-    page = _post(client, item, "labels", {"description": "x", "tags": ["secret"]})
-    assert "Выберите метки из списка" in page
+    response = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/labels/", {"description": "x",
+                                                                                 "tags": ["secret"]})
+    assert response.status_code == 400
+    assert "Выберите метки из списка" in response.content.decode()
     item.refresh_from_db()
     assert item.graphic
     assert AuditEvent.objects.filter(action="evidence.labels_changed").count() == 1
@@ -419,3 +425,94 @@ def test_every_evidence_url_is_404_to_a_volunteer_and_a_partner_lawyer_who_does_
     assert (CustodyEvent.objects.count(), AuditEvent.objects.count()) == (custody, audit)
     # petra, a partner lawyer the case is shared with, reaches the same pages.
     assert verified_client(petra).get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").status_code == 200
+
+
+def _form(page: str, action: str) -> str:
+    found = re.search(rf'<form method="post" action="[^"]*/{action}/"[^>]*>(.*?)</form>', page, re.S)
+    assert found is not None, action
+    return found.group(1)
+
+
+def _hidden(form: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', form)
+    assert found is not None, name
+    return found.group(1)
+
+
+def test_a_status_change_a_colleague_overtook_comes_back_with_the_note_kept_and_the_new_status(
+    anna: User, pavel: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    """anna and pavel both have No. 1 open in review; pavel disputes it first. anna's rejection,
+    with the reasons she typed, is refused: the form comes back at once with her note, the status
+    pavel set and the steps that can follow it; she sends it again from there and it is saved."""
+    item = _item(case, anna)
+    EvidenceItem.objects.filter(pk=item.pk).update(status="in_review")
+    lawyer, paralegal = verified_client(anna), verified_client(pavel)
+    annas_form = _form(_page(lawyer, item), "status")  # page 1: her form is based on "in review"
+    assert _hidden(annas_form, "current") == "in_review"
+    _post(paralegal, item, "status", {"status": "disputed", "current": "in_review", "note": "печать смазана"})
+    custody, audit = CustodyEvent.objects.count(), AuditEvent.objects.count()
+    note = "Подпись командира не совпадает с образцом из дела № 2-118"
+    response = lawyer.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/status/",  # page 2: refused
+                           {"status": "rejected", "current": "in_review", "note": note})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Коллега тем временем изменил статус" in page
+    assert "Оспорено" in page
+    assert "печать смазана" in page
+    form = _form(page, "status")
+    assert f">{note}</textarea>" in form  # nothing she typed is lost
+    assert _hidden(form, "current") == "disputed"
+    assert 'value="in_review"' in form
+    assert 'value="rejected"' not in form
+    assert (CustodyEvent.objects.count(), AuditEvent.objects.count()) == (custody, audit)
+    # Page 3: she sends it again from there (back into review, with her note).
+    _post(lawyer, item, "status", {"status": "in_review", "current": _hidden(form, "current"), "note": note})
+    item.refresh_from_db()
+    assert (item.status, item.verified_by) == ("in_review", anna)
+    assert item.decrypt(keyring_of(anna)).verification_note == note
+
+
+def test_labels_a_colleague_saved_meanwhile_are_not_overwritten_and_both_versions_are_shown(
+    anna: User, pavel: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    """anna and pavel both open No. 1. pavel saves a description and a tag; anna, whose form was
+    opened before that, saves her own description and 'graphic': refused, and her page shows what
+    pavel saved and her form as she filled it. 'Save mine instead' then saves hers knowingly."""
+    item = _item(case, anna)
+    lawyer, paralegal = verified_client(anna), verified_client(pavel)
+    annas_version = _hidden(_form(_page(lawyer, item), "labels"), "labels_version")
+    pavels_version = _hidden(_form(_page(paralegal, item), "labels"), "labels_version")
+    assert annas_version == pavels_version
+    # Looking at the item (a "viewed" custody event) is not a change that refuses a save.
+    _page(paralegal, item)
+    _post(paralegal, item, "labels", {"description": "Приказ № 17 о командировке", "tags": ["order"],
+                                      "labels_version": pavels_version})
+    custody, audit = CustodyEvent.objects.count(), AuditEvent.objects.count()
+    response = lawyer.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/labels/", {
+        "description": "Фото приказа, снято на телефон", "graphic": "on", "tags": ["dismissal"],
+        "labels_version": annas_version})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Коллега сохранил" in page
+    theirs = re.search(r'data-testid="labels-theirs"(.*?)</div>', page, re.S)
+    assert theirs is not None
+    assert "Приказ № 17 о командировке" in theirs.group(1)
+    assert "Приказы" in theirs.group(1)
+    form = _form(page, "labels")
+    assert ">Фото приказа, снято на телефон</textarea>" in form
+    assert 'name="graphic" checked' in form
+    assert 'value="dismissal" checked' in form
+    assert 'value="order" checked' not in form
+    assert (CustodyEvent.objects.count(), AuditEvent.objects.count()) == (custody, audit)
+    item.refresh_from_db()
+    assert (item.decrypt(keyring_of(anna)).description, item.graphic) == ("Приказ № 17 о командировке", False)
+    # She decides hers should stand: sent again from the refused page, it is saved over pavel's.
+    page = _post(lawyer, item, "labels", {"description": "Фото приказа, снято на телефон", "graphic": "on",
+                                          "tags": ["dismissal"], "labels_version": _hidden(form, "labels_version")})
+    assert "Сохранено." in page
+    item.refresh_from_db()
+    assert item.graphic
+    assert item.decrypt(keyring_of(anna)).description == "Фото приказа, снято на телефон"
+    assert [d["fields"] for kind, d, _a in _custody(item) if kind == "labelled"] == [
+        ["tags", "description"], ["graphic", "tags", "description"]]

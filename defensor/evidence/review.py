@@ -37,7 +37,7 @@ from defensor.accounts.permissions import Perm, has_permission
 from defensor.audit.services import log_action
 from defensor.cases.models import Case, CaseEvent, Claimant
 from defensor.core.errors import DefensorError
-from defensor.evidence.models import CustodyKind, EvidenceItem, EvidenceLink, ItemStatus
+from defensor.evidence.models import CustodyEvent, CustodyKind, EvidenceItem, EvidenceLink, ItemStatus
 from defensor.evidence.services import _require, custody_append
 from defensor.keys.keyring import KeyRing
 
@@ -92,6 +92,11 @@ class StatusChangedMeanwhile(DefensorError):
     user_message = _("A colleague changed this item's status meanwhile: see it below. Nothing was changed.")
 
 
+class LabelsChangedMeanwhile(DefensorError):
+    user_message = _("A colleague saved this item's description, flags or tags meanwhile, so yours were not saved: "
+                     "both are below. Save yours again if they should replace your colleague's.")
+
+
 class VerifyNotAllowed(DefensorError):
     user_message = _("Only a lawyer can mark evidence verified or rejected. Nothing was changed.")
 
@@ -117,6 +122,13 @@ def statuses_next(*, item: EvidenceItem, actor: User) -> list[str]:
     """The statuses ``actor`` may move the item to, in the workflow's order."""
     allowed = STATUS_TRANSITIONS[item.status]
     return [s for s in STATUS_ORDER if s in allowed and (s not in DECISIONS or can_decide(actor))]
+
+
+def labels_version(item: EvidenceItem) -> int:
+    """How many times the item's flags, tags or description were saved (its ``labelled`` custody
+    events): the labels form carries it, and a save based on an older one is refused. Not the
+    chain's length, which every view of the item's page makes longer."""
+    return CustodyEvent.objects.filter(item_id=item.pk, kind=CustodyKind.LABELLED).count()
 
 
 def _locked(item: EvidenceItem) -> EvidenceItem:
@@ -156,14 +168,17 @@ def item_status_set(*, item: EvidenceItem, status: str, actor: User, keyring: Ke
 
 @transaction.atomic
 def item_labels_set(*, item: EvidenceItem, actor: User, keyring: KeyRing, identifies_client: bool, graphic: bool,
-                    tags: Iterable[str], description: str) -> list[str]:
+                    tags: Iterable[str], description: str, expected_version: int | None = None) -> list[str]:
     """Set the flags, tags and description; returns the names of the fields that changed (a
-    ``labelled`` custody event and an audit event; nothing when nothing changed)."""
+    ``labelled`` custody event and an audit event; nothing when nothing changed). ``expected_version``:
+    the ``labels_version`` the actor's form was based on, refused if a colleague saved since."""
     _require(actor=actor, case=item.case)
     chosen = list(dict.fromkeys(tags))
     if any(tag not in EvidenceTag.codes for tag in chosen):
         raise UnknownTag()
     locked = _locked(item)
+    if expected_version is not None and labels_version(locked) != expected_version:
+        raise LabelsChangedMeanwhile()
     before = locked.decrypt(keyring, only=("tags", "description"))
     description = description.strip()
     changed = [name for name, old, new in (

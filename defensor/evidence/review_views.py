@@ -1,12 +1,15 @@
 """The review forms of an evidence item (evidence/review_form.html on the item page): its status,
 its flags, tags and description, and its links. Each posts here, calls one service and goes back
-to the item page with a message. A case the user does not hold, or an item not in it, is 404."""
+to the item page with a message. A status or labels form that is refused — most often because a
+colleague saved first — is shown again at once with what was typed (never kept anywhere: a note
+names people), beside what the colleague saved. A case the user does not hold, or an item not in
+it, is 404."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +21,15 @@ from defensor.cases.selectors import case_for
 from defensor.core.errors import DefensorError
 from defensor.evidence.access import evidence_view
 from defensor.evidence.models import EvidenceItem, ItemStatus
-from defensor.evidence.review import LinkNotInCase, item_labels_set, item_link_add, item_link_remove, item_status_set
+from defensor.evidence.review import (
+    LabelsChangedMeanwhile,
+    LinkNotInCase,
+    StatusChangedMeanwhile,
+    item_labels_set,
+    item_link_add,
+    item_link_remove,
+    item_status_set,
+)
 from defensor.keys.keyring import keyring_for
 
 
@@ -39,6 +50,16 @@ def _id(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def _again(request: HttpRequest, case_id: int, item: EvidenceItem, *, conflict: bool,
+           **kept: object) -> HttpResponse:
+    """The review form once more, on a page of its own, with what was typed (``kept_note`` and
+    ``kept_status``, or ``kept_labels``) and the item as it now is: 409 when a colleague saved
+    first, 400 for any other refusal. Not the item's page: no second ``viewed`` event."""
+    fresh = _item(acting_user(request), case_id, str(item.pk))
+    return render(request, "evidence/review_again.html", {"item": fresh, "case": fresh.case, "conflict": conflict,
+                                                          **kept}, status=409 if conflict else 400)
+
+
 @evidence_view
 @require_POST
 def evidence_status_view(request: HttpRequest, case_id: int, item_id: str) -> HttpResponse:
@@ -46,20 +67,28 @@ def evidence_status_view(request: HttpRequest, case_id: int, item_id: str) -> Ht
     item = _item(actor, case_id, item_id)
     keyring = keyring_for(request)
     status = request.POST.get("status", "")
+    note = request.POST.get("note", "")[:4000]
     if keyring is None:
         messages.error(request, _("Your keys are locked: log out and log in again."))
     elif status not in ItemStatus.values:
         messages.error(request, _("Please choose a status."))
+        if note.strip():
+            return _again(request, case_id, item, conflict=False, kept_note=note, kept_status="")
     else:
         try:
             item_status_set(item=item, status=status, actor=actor, keyring=keyring,
-                            note=request.POST.get("note", "")[:4000], expected=request.POST.get("current") or None)
+                            note=note, expected=request.POST.get("current") or None)
         except DefensorError as error:
             messages.error(request, str(error.user_message))
-        else:
-            messages.success(request, _("No. %(number)d is now: %(status)s.") % {
-                "number": item.number, "status": ItemStatus(status).label})
+            return _again(request, case_id, item, conflict=isinstance(error, StatusChangedMeanwhile),
+                          kept_note=note, kept_status=status)
+        messages.success(request, _("No. %(number)d is now: %(status)s.") % {
+            "number": item.number, "status": ItemStatus(status).label})
     return redirect(item_page(item))
+
+
+def _version(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 @evidence_view
@@ -71,16 +100,19 @@ def evidence_labels_view(request: HttpRequest, case_id: int, item_id: str) -> Ht
     if keyring is None:
         messages.error(request, _("Your keys are locked: log out and log in again."))
         return redirect(item_page(item))
+    identifies_client, graphic = bool(request.POST.get("identifies_client")), bool(request.POST.get("graphic"))
+    tags, description = request.POST.getlist("tags"), request.POST.get("description", "")[:2000]
     try:
         changed = item_labels_set(
-            item=item, actor=actor, keyring=keyring, identifies_client=bool(request.POST.get("identifies_client")),
-            graphic=bool(request.POST.get("graphic")), tags=request.POST.getlist("tags"),
-            description=request.POST.get("description", "")[:2000],
+            item=item, actor=actor, keyring=keyring, identifies_client=identifies_client, graphic=graphic,
+            tags=tags, description=description, expected_version=_version(request.POST.get("labels_version")),
         )
     except DefensorError as error:
         messages.error(request, str(error.user_message))
-    else:
-        messages.success(request, _("Saved.") if changed else _("Nothing to change."))
+        return _again(request, case_id, item, conflict=isinstance(error, LabelsChangedMeanwhile),
+                      kept_labels={"identifies_client": identifies_client, "graphic": graphic, "tags": tags,
+                                   "description": description})
+    messages.success(request, _("Saved.") if changed else _("Nothing to change."))
     return redirect(item_page(item))
 
 
