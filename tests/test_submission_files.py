@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -24,6 +25,7 @@ from defensor.intake.models import Attachment, Submission
 from tests.canary import Canaries, files_under, scan, scan_bytes, stored_bytes
 from tests.conftest import OrganisationKit, attach_file
 from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_refusal_step
+from tests.test_browser import SCREENSHOTS, browser  # noqa: F401 - the chromium fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -253,3 +255,49 @@ def test_a_visitor_is_told_once_about_too_many_files_and_what_may_be_sent_in_wor
     assert "Файлы вроде «песня.wav» нельзя отправить. Можно: документы PDF, фотографии JPEG" in page
     assert "простой текст (TXT)." in page
     assert "MP3, text" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport", [{"width": 1366, "height": 900}, {"width": 390, "height": 844}],
+                         ids=["laptop", "phone"])
+def test_the_file_list_reads_on_a_phone_warning_before_hash(
+    browser: Any, live_server: Any, viewport: dict[str, int], anna: User,  # noqa: F811
+    verified_client: Callable[[User], Client],
+) -> None:
+    """anna opens on her phone a request with a scanned order carrying JavaScript and a photo: each
+    file is a block that fits the screen, its name, size, type and the active-content warning on
+    screen before the SHA-256, which wraps instead of squeezing into a column."""
+    scripted = PDF.replace(b"%%EOF", b"1 0 obj << /S /JavaScript /JS (app.alert\\(1\\)) >> endobj\n%%EOF")
+    submission = _sent_by_visitor([("Постановление о возбуждении дела (скан от 12.03).pdf", scripted),
+                                   ("фото приказа.jpg", b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40)])
+    client = verified_client(anna)
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    context = browser.new_context(java_script_enabled=False, viewport=viewport, locale="ru-RU")
+    context.add_cookies([{"name": name, "value": morsel.value, "domain": host, "path": morsel["path"] or "/"}
+                         for name, morsel in client.cookies.items()])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/staff/inbox/{submission.pk}/#files")
+    rows = page.locator('[data-testid="file"]')
+    assert rows.count() == 2
+    warning = page.locator('[data-testid="file-active"]')
+    assert "JavaScript в PDF" in warning.inner_text()
+    for i in range(2):
+        row = rows.nth(i).bounding_box()
+        assert row is not None
+        assert row["x"] >= 0
+        assert row["x"] + row["width"] <= viewport["width"]
+    warned, hashed = warning.bounding_box(), rows.first.locator("code").bounding_box()
+    link = rows.first.locator("a").first.bounding_box()
+    assert warned is not None
+    assert hashed is not None
+    assert link is not None
+    assert warned["x"] >= 0
+    assert warned["x"] + warned["width"] <= viewport["width"]
+    assert hashed["x"] + hashed["width"] <= viewport["width"]
+    if viewport["width"] < 640:
+        assert link["y"] < warned["y"] < hashed["y"]  # the name, then the warning, the hash last
+        assert hashed["width"] > viewport["width"] / 2  # the hash has the block's width, not a 36 px column
+    shots = SCREENSHOTS / str(viewport["width"])
+    shots.mkdir(parents=True, exist_ok=True)
+    page.locator("#files").screenshot(path=str(shots / "request-files.png"))
+    context.close()
