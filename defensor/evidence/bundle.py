@@ -469,7 +469,7 @@ def _inventory_row(entry: _Entry, actors: dict[int, _Actor]) -> tuple[str, str, 
 
 
 def inventory_docx(*, case: Case, entries: Sequence[_Entry], made_at: datetime,
-                   actors: dict[int, _Actor] | None = None) -> bytes:
+                   actors: dict[int, _Actor]) -> bytes:
     """«Опись доказательств»: one row per item (№, what it is, source, date of capture, SHA-256,
     size), in Russian whatever the requester's language."""
     from docx import Document
@@ -495,7 +495,7 @@ def inventory_docx(*, case: Case, entries: Sequence[_Entry], made_at: datetime,
             cell.text = text
         for entry in entries:
             values = entry.values
-            what, source, when = _inventory_row(entry, actors if actors is not None else _actors(entries))
+            what, source, when = _inventory_row(entry, actors)
             size = int(values.size or 0)
             row = table.add_row().cells
             row[0].text = str(entry.item.number)
