@@ -305,7 +305,11 @@ def test_a_pngs_text_chunks_are_shown_and_removed_from_its_working_copy(
     html = client.get(f"/staff/cases/{case.pk}/evidence/{item.pk}/").content.decode()
     assert "Снято у части 12345" in html
     assert "device SN-77" in html
-    assert "2025-11-03 14:22:07" in html
+    assert "2025-11-03 14:22:07" in html  # as stored
+    shown = _fields(html)
+    assert shown["Описание"] == "Снято у части 12345"
+    assert shown["Комментарий"] == "device SN-77"
+    assert shown["Дата изменения"] == "03.11.2025 14:22:07"
     assert 'data-testid="identifying-warning"' in html  # an author's name
     client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/")
     copy = EvidenceItem.objects.get(parent=item)

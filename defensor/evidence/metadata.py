@@ -291,6 +291,9 @@ FIELD_LABELS: dict[tuple[str, str], tuple[Any, str]] = {
     ("png", "Software"): (_SOFTWARE, TEXT),
     ("png", "Creation Time"): (_CREATED, TEXT),
     ("png", "Title"): (_TITLE, TEXT),
+    ("png", "Description"): (_("Description"), TEXT),
+    ("png", "Comment"): (_("Comment"), TEXT),
+    ("mp4", "comment"): (_("Comment"), TEXT),
 }
 HACHOIR_LABELS: dict[str, tuple[Any, str]] = {
     "creation_date": (_("Creation date"), DATE),
