@@ -196,7 +196,7 @@ def test_anna_uploads_a_file_on_the_case_page_and_downloads_it_byte_for_byte(
     assert kinds == [("captured", anna.pk), ("downloaded", anna.pk)]
     assert AuditEvent.objects.filter(action="evidence.added", target_id=str(item.pk)).count() == 1
     assert AuditEvent.objects.filter(action="evidence.downloaded", target_id=str(item.pk), actor=anna).count() == 1
-    # A colleague who does not hold the case, a partner it is not shared with: 404; a volunteer: 403.
+    # A colleague who does not hold the case, a partner it is not shared with, a volunteer: 404.
     blobs = set(blob_path(item.blob).parent.glob("*"))
     for other in (pavel, petra):
         other_client = verified_client(other)
@@ -204,7 +204,7 @@ def test_anna_uploads_a_file_on_the_case_page_and_downloads_it_byte_for_byte(
         refused = other_client.post(f"/staff/cases/{case.pk}/evidence/upload/",
                                     {"file": SimpleUploadedFile("x.txt", b"x")})
         assert refused.status_code == 404
-    assert verified_client(boris).get(f"/staff/cases/{case.pk}/evidence/{item.pk}/download/").status_code == 403
+    assert verified_client(boris).get(f"/staff/cases/{case.pk}/evidence/{item.pk}/download/").status_code == 404
     assert EvidenceItem.objects.count() == 1
     assert CustodyEvent.objects.filter(item=item).count() == 2
     assert set(blob_path(item.blob).parent.glob("*")) == blobs  # refused uploads left nothing
