@@ -514,5 +514,5 @@ def test_labels_a_colleague_saved_meanwhile_are_not_overwritten_and_both_version
     item.refresh_from_db()
     assert item.graphic
     assert item.decrypt(keyring_of(anna)).description == "Фото приказа, снято на телефон"
-    assert [d["fields"] for kind, d, _a in _custody(item) if kind == "labelled"] == [
+    assert [list(d["fields"]) for kind, d, _a in _custody(item) if kind == "labelled"] == [
         ["tags", "description"], ["graphic", "tags", "description"]]
