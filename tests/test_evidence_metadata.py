@@ -439,6 +439,38 @@ def test_an_office_documents_author_is_shown_and_its_working_copy_has_none(
         item.decrypt(keyring_of(anna)).sha256)
 
 
+def _with_thumbnail(data: bytes, thumbnail: bytes) -> bytes:
+    """The document with its preview picture (docProps/thumbnail.jpeg, named in the package's
+    relationships: python-docx's template has one, as Word's files often do) replaced by ours."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    assert "docProps/thumbnail.jpeg" in source.namelist()
+    assert b"thumbnail" in source.read("_rels/.rels")
+    output = io.BytesIO()
+    with source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            target.writestr(info, thumbnail if info.filename == "docProps/thumbnail.jpeg" else content)
+    return output.getvalue()
+
+
+def test_an_office_documents_preview_picture_is_left_out_of_its_working_copy(
+    anna: User, case: Case, verified_client: Callable[[User], Client]
+) -> None:
+    preview = b"\xff\xd8" + JFIF + PICTURE + SCAN_DATA + b"\xff\xd9" + "Сидоров-превью".encode()
+    client = verified_client(anna)
+    item = _upload(client, case, "рапорт.docx", _with_thumbnail(report_docx(), preview))
+    made = client.post(f"/staff/cases/{case.pk}/evidence/{item.pk}/working-copy/", follow=True)
+    copy = EvidenceItem.objects.get(parent=item)
+    cleaned = _content(copy, anna)
+    with zipfile.ZipFile(io.BytesIO(cleaned)) as archive:
+        assert not [name for name in archive.namelist() if "thumbnail" in name]
+        assert b"thumbnail" not in archive.read("_rels/.rels")
+    assert "Сидоров-превью".encode() not in cleaned
+    document = docx.Document(io.BytesIO(cleaned))  # the package still opens, its text intact
+    assert document.paragraphs[0].text == "Рапорт об увольнении рядового Иванова"
+    assert "изображение для предпросмотра первой страницы" in made.content.decode()
+
+
 def test_a_photo_whose_exif_is_broken_is_still_kept_shown_and_cleaned(
     anna: User, case: Case, verified_client: Callable[[User], Client]
 ) -> None:

@@ -68,3 +68,20 @@ def test_public_page_speaks_russian_by_default_and_english_on_request() -> None:
     english = client.get("/").content.decode()
     assert 'lang="en"' in english
     assert "Legal help" in english
+
+
+def test_every_marked_string_is_one_gettext_can_extract() -> None:
+    """gettext's extractor sees only the names Django gives it (``_``, ``gettext``,
+    ``gettext_lazy``, ``ngettext``…) and nothing inside an f-string: a string marked any other way
+    is never extracted, so `make messages` drops its translation and the page speaks English
+    (an inventory's «(when the copy was made)», the file kinds on the intake form)."""
+    import re
+
+    alias = re.compile(r"import (?:gettext|gettext_lazy|ngettext|ngettext_lazy|pgettext|pgettext_lazy) as (?!_\b)\w+")
+    in_fstring = re.compile(r"""\bf(["']).*?\{_l?\(""")
+    found = []
+    for path in sorted((ROOT / "defensor").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if alias.search(line) or in_fstring.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}")
+    assert not found, f"strings gettext cannot extract: {found}"

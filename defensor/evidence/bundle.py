@@ -465,7 +465,8 @@ def _inventory_row(entry: _Entry, actors: dict[int, _Actor]) -> tuple[str, str, 
     lines.append(_("Source of the original: %(source)s") % {"source": _source_text(item, values)})
     if entry.parent_sha256:
         lines.append(_("SHA-256 of the original: %(sha256)s") % {"sha256": entry.parent_sha256})
-    return what, "\n".join(lines), f"{_local(item.added_at)}\n{_('(when the copy was made)')}"
+    made = _("(when the copy was made)")  # not inside the f-string: gettext's extractor would not see it
+    return what, "\n".join(lines), f"{_local(item.added_at)}\n{made}"
 
 
 def inventory_docx(*, case: Case, entries: Sequence[_Entry], made_at: datetime,

@@ -260,6 +260,7 @@ REMOVED_LABELS = {
     "app:Company": _("company"), "app:Manager": _("manager"), "app:Template": _("template"),
     "app:TotalTime": _("editing time"), "app:HyperlinkBase": _("link base address"),
     "authors": _("names (and dates) on comments and tracked changes"),
+    "thumbnail": _("the preview picture of the first page"),
 } | {f"app{n}": _VENDOR_BLOCKS for n in (*range(3, 13), 15)}
 
 

@@ -101,13 +101,18 @@ class Found:
 
 
 def out_of_memory(error: BaseException | None) -> bool:
-    """Whether an error comes from the memory limit (a library may wrap the MemoryError, or the
-    kernel refuse a mapping with ENOMEM)."""
+    """Whether an error comes from the memory limit (a library may wrap the MemoryError or turn it
+    into an error of its own, or the kernel refuse a mapping with ENOMEM): the chain of causes
+    names it, or a megabyte cannot be had any more."""
     seen = 0
     while error is not None and seen < 10:
         if isinstance(error, MemoryError) or (isinstance(error, OSError) and error.errno == errno.ENOMEM):
             return True
         error, seen = error.__cause__ or error.__context__, seen + 1
+    try:
+        bytearray(1 << 20)
+    except MemoryError:
+        return True
     return False
 
 
@@ -595,10 +600,26 @@ def _people_part(name: str) -> bool:
         lowered.startswith(("xl/", "ppt/")) and any(w in lowered for w in ("comment", "person", "people"))))
 
 
+def _thumbnail(name: str) -> bool:
+    """The package's preview picture (``docProps/thumbnail.jpeg``/.emf/.wmf): a picture of the
+    first page made by whatever saved it, which may carry its own EXIF."""
+    return name.lower().startswith("docprops/thumbnail.")
+
+
+def _drop_thumbnail_relationship(data: bytes) -> bytes:
+    """The package's relationships without the one that points at the preview picture."""
+    root = _xml(data)
+    for element in list(root):
+        if _thumbnail(str(element.get("Target") or "").lstrip("/")):
+            root.remove(element)
+    return _serialize(root)
+
+
 def strip_office(data: bytes, removed: set[str]) -> bytes:
     """Every part copied as it is, except: core properties emptied, the extended properties'
-    company, manager, template and editing time dropped, custom properties emptied, and the names
-    (and dates) on comments and tracked changes blanked. Entry times are set to 1980."""
+    company, manager, template and editing time dropped, custom properties emptied, the names
+    (and dates) on comments and tracked changes blanked, and the preview picture left out (with
+    its relationship). Entry times are set to 1980."""
     try:
         source = zipfile.ZipFile(io.BytesIO(data))
         names = source.namelist()
@@ -616,7 +637,12 @@ def strip_office(data: bytes, removed: set[str]) -> bytes:
             if budget < 0:
                 raise Refused("malformed")  # a zip bomb, not a document
             name = info.filename
-            if name in _EMPTIED:
+            if _thumbnail(name):
+                removed.add("thumbnail")
+                continue
+            if name == "_rels/.rels" and any(_thumbnail(other) for other in names):
+                content = _drop_thumbnail_relationship(content)
+            elif name in _EMPTIED:
                 content = _EMPTIED[name]
                 removed.add(name.removeprefix("docProps/").removesuffix(".xml"))
             elif name == "docProps/app.xml":

@@ -29,7 +29,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from defensor.intake.models import UnsentUpload
 from defensor.keys import crypto
@@ -47,16 +47,17 @@ class FileKind:
 
 
 KINDS = (
-    FileKind("pdf", (".pdf",), "PDF", _lazy("PDF documents")),
-    FileKind("jpeg", (".jpg", ".jpeg"), "JPEG", _lazy("JPEG photos")),
-    FileKind("png", (".png",), "PNG", _lazy("PNG pictures and screenshots")),
-    FileKind("heic", (".heic", ".heif"), "HEIC", _lazy("iPhone photos (HEIC)")),
-    FileKind("mp4", (".mp4", ".mov", ".m4a", ".3gp"), "MP4", _lazy("videos and recordings (MP4, MOV, M4A, 3GP)")),
+    FileKind("pdf", (".pdf",), "PDF", gettext_lazy("PDF documents")),
+    FileKind("jpeg", (".jpg", ".jpeg"), "JPEG", gettext_lazy("JPEG photos")),
+    FileKind("png", (".png",), "PNG", gettext_lazy("PNG pictures and screenshots")),
+    FileKind("heic", (".heic", ".heif"), "HEIC", gettext_lazy("iPhone photos (HEIC)")),
+    FileKind("mp4", (".mp4", ".mov", ".m4a", ".3gp"), "MP4",
+             gettext_lazy("videos and recordings (MP4, MOV, M4A, 3GP)")),
     FileKind("zip-office", (".docx", ".xlsx", ".odt", ".ods"), "Word/Excel",
-             _lazy("Word and Excel documents (DOCX, XLSX, ODT, ODS)")),
-    FileKind("ogg", (".ogg", ".oga", ".opus"), "OGG", _lazy("voice messages (OGG, OPUS)")),
-    FileKind("mp3", (".mp3",), "MP3", _lazy("MP3 audio")),
-    FileKind("text", (".txt",), "TXT", _lazy("plain text (TXT)")),
+             gettext_lazy("Word and Excel documents (DOCX, XLSX, ODT, ODS)")),
+    FileKind("ogg", (".ogg", ".oga", ".opus"), "OGG", gettext_lazy("voice messages (OGG, OPUS)")),
+    FileKind("mp3", (".mp3",), "MP3", gettext_lazy("MP3 audio")),
+    FileKind("text", (".txt",), "TXT", gettext_lazy("plain text (TXT)")),
 )
 
 
