@@ -13,6 +13,7 @@ from defensor.core.grammar import (
     GrammaticalCase,
     amount_in_words,
     court_date,
+    date_in_words,
     decline_full_name,
     detect_gender,
     initials,
@@ -172,7 +173,8 @@ NAMES = [
         "Соколовой Анне-Марии Игоревне",
         "Соколовой Анной-Марией Игоревной",
     ),
-    ("Миронов Жан-Поль", "Миронова Жана-Поля", "Миронову Жану-Полю", "Мироновым Жаном-Полем"),
+    # the first part of a French double name does not decline (Жан-Жака Руссо, Жан-Поля Сартра)
+    ("Миронов Жан-Поль", "Миронова Жан-Поля", "Миронову Жан-Полю", "Мироновым Жан-Полем"),
     # ё, kept where the name has it and gone where the word loses it (Пётр, Петра)
     (
         "Соловьёв Пётр Алексеевич",
@@ -395,3 +397,96 @@ def test_amount_in_words(amount: str, expected: str) -> None:
 def test_amount_in_words_refuses_what_is_not_a_sum_of_money(amount: str) -> None:
     with pytest.raises(ValueError, match="sum of money"):
         amount_in_words(Decimal(amount))
+
+
+# --- issue 18: the slips a litigator found ------------------------------------------------------
+
+# (nominative, the gender the person record states or None, genitive, dative, instrumental)
+SLIPS = [
+    # compound first names: a man's declines in its last part only, a woman's in -а/-я in both
+    ("Ходжаев Абдул-Азиз", None, "Ходжаева Абдул-Азиза", "Ходжаеву Абдул-Азизу", "Ходжаевым Абдул-Азизом"),
+    (
+        "Ходжаев Абдул-Азиз Рашидович",
+        Gender.MALE,
+        "Ходжаева Абдул-Азиза Рашидовича",
+        "Ходжаеву Абдул-Азизу Рашидовичу",
+        "Ходжаевым Абдул-Азизом Рашидовичем",
+    ),
+    ("Рахимов Абдул-Керим", Gender.MALE, "Рахимова Абдул-Керима", "Рахимову Абдул-Кериму", "Рахимовым Абдул-Керимом"),
+    # the last part (Али) does not decline, so neither does the name (verify with counsel)
+    ("Алиев Мухаммад-Али", Gender.MALE, "Алиева Мухаммад-Али", "Алиеву Мухаммад-Али", "Алиевым Мухаммад-Али"),
+    ("Соколова Анна-Мария", Gender.FEMALE, "Соколовой Анны-Марии", "Соколовой Анне-Марии", "Соколовой Анной-Марией"),
+    ("Соколова Анна-Мария", None, "Соколовой Анны-Марии", "Соколовой Анне-Марии", "Соколовой Анной-Марией"),
+    # after ж, ш, ч, щ, г, к, х the ending is и, never ы
+    ("Ходжа Рустам", Gender.MALE, "Ходжи Рустама", "Ходже Рустаму", "Ходжой Рустамом"),
+    ("Ходжа Фарида", Gender.FEMALE, "Ходжи Фариды", "Ходже Фариде", "Ходжой Фаридой"),
+    ("Каримов Ходжа", Gender.MALE, "Каримова Ходжи", "Каримову Ходже", "Каримовым Ходжей"),
+    ("Каримова Ходжа", Gender.FEMALE, "Каримовой Ходжи", "Каримовой Ходже", "Каримовой Ходжей"),
+    ("Каримова Аджа", Gender.FEMALE, "Каримовой Аджи", "Каримовой Адже", "Каримовой Аджей"),
+    ("Иванова Важа", Gender.FEMALE, "Ивановой Важи", "Ивановой Важе", "Ивановой Важей"),
+    ("Гуща Пётр", Gender.MALE, "Гущи Петра", "Гуще Петру", "Гущой Петром"),
+    # -ц: a first name stressed on the stem takes -ем (Францем); Кузнец keeps its е and -ом
+    ("Шмидт Франц", None, "Шмидта Франца", "Шмидту Францу", "Шмидтом Францем"),
+    ("Шмидт Франц", Gender.MALE, "Шмидта Франца", "Шмидту Францу", "Шмидтом Францем"),
+    ("Майер Фриц", Gender.MALE, "Майера Фрица", "Майеру Фрицу", "Майером Фрицем"),
+    ("Кузнец Франц", Gender.MALE, "Кузнеца Франца", "Кузнецу Францу", "Кузнецом Францем"),
+    # women's foreign first names in a consonant do not decline; the same names for a man do
+    ("Шмидт Эстер", Gender.FEMALE, "Шмидт Эстер", "Шмидт Эстер", "Шмидт Эстер"),
+    ("Шмидт Ингрид", Gender.FEMALE, "Шмидт Ингрид", "Шмидт Ингрид", "Шмидт Ингрид"),
+    ("Браун Кэтрин", Gender.FEMALE, "Браун Кэтрин", "Браун Кэтрин", "Браун Кэтрин"),
+    ("Тейлор Элизабет", Gender.FEMALE, "Тейлор Элизабет", "Тейлор Элизабет", "Тейлор Элизабет"),
+    ("Алиева Нур", Gender.FEMALE, "Алиевой Нур", "Алиевой Нур", "Алиевой Нур"),
+    ("Алиев Нур", Gender.MALE, "Алиева Нура", "Алиеву Нуру", "Алиевым Нуром"),
+    (
+        "Кузнецова Эстер Исааковна",
+        None,
+        "Кузнецовой Эстер Исааковны",
+        "Кузнецовой Эстер Исааковне",
+        "Кузнецовой Эстер Исааковной",
+    ),
+]
+
+
+@pytest.mark.parametrize(("nominative", "gender", "genitive", "dative", "instrumental"), SLIPS)
+def test_the_slips_a_litigator_found_are_gone(
+    nominative: str, gender: Gender | None, genitive: str, dative: str, instrumental: str
+) -> None:
+    assert decline_full_name(nominative, GENITIVE, gender=gender) == genitive
+    assert decline_full_name(nominative, DATIVE, gender=gender) == dative
+    assert decline_full_name(nominative, INSTRUMENTAL, gender=gender) == instrumental
+
+
+def test_a_woman_whose_name_does_not_tell_is_declined_as_the_lawyer_recorded() -> None:
+    # Нур Шмидт: the name reads as a man's; the person record says she is a woman.
+    assert decline_full_name("Шмидт Нур", GENITIVE) == "Шмидта Нура"
+    assert decline_full_name("Шмидт Нур", GENITIVE, gender=Gender.FEMALE) == "Шмидт Нур"
+    assert decline_full_name("Шмидт Нур", INSTRUMENTAL, gender=Gender.FEMALE) == "Шмидт Нур"
+    assert initials_declined("Шмидт Нур", DATIVE, gender=Gender.FEMALE) == "Шмидт Н."
+
+
+@pytest.mark.parametrize(
+    ("nominative", "case", "expected"),
+    [
+        ("Ходжаев Абдул-Азиз", GrammaticalCase.ACCUSATIVE, "Ходжаева Абдул-Азиза"),
+        ("Ходжаев Абдул-Азиз", GrammaticalCase.PREPOSITIONAL, "Ходжаеве Абдул-Азизе"),
+        ("Соколова Анна-Мария", GrammaticalCase.ACCUSATIVE, "Соколову Анну-Марию"),
+        ("Каримова Ходжа", GrammaticalCase.ACCUSATIVE, "Каримову Ходжу"),
+        ("Шмидт Франц", GrammaticalCase.PREPOSITIONAL, "Шмидте Франце"),
+    ],
+)
+def test_the_slips_in_the_accusative_and_prepositional(nominative: str, case: GrammaticalCase, expected: str) -> None:
+    assert decline_full_name(nominative, case) == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2022, 3, 1), "1 марта 2022 г."),
+        (date(2025, 5, 9), "9 мая 2025 г."),
+        (date(2024, 2, 29), "29 февраля 2024 г."),
+        (date(2026, 10, 1), "1 октября 2026 г."),
+        (date(2025, 12, 31), "31 декабря 2025 г."),
+    ],
+)
+def test_a_date_in_running_text_has_no_leading_zero_and_no_quotes(day: date, expected: str) -> None:
+    assert date_in_words(day) == expected

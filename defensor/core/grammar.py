@@ -1,5 +1,6 @@
 """Russian as court documents write it: a person's name in any grammatical case, initials,
-dates («05» мая 2022 г.) and sums of money in words.
+dates (1 мая 2022 г. in running text, «01» мая 2022 г. where a form's header wants it) and sums
+of money in words.
 
 Names are in the order court documents use, «Фамилия Имя Отчество». Each part is declined by
 pytrovich (the petrovich rules), with the few corrections in ``_corrected`` where those rules
@@ -166,9 +167,17 @@ def _corrected(part: NamePart, word: str, gender: Gender, case: GrammaticalCase)
     - men's first names in -ия decline as every noun in -ия does, dative and prepositional
       in -ии: пророку Захарии, Иеремии (pytrovich: Захарие);
     - men's first names in -ек keep the е: Ирек, Ирека; Марек, Мареком (pytrovich: Ирька, the
-      rule for diminutives such as Санёк); names in -бек (Айбек, Айбека) were already right.
+      rule for diminutives such as Санёк); names in -бек (Айбек, Айбека) were already right;
+    - men's first names in -ц (Франц, Фриц) are stressed on the stem, so the instrumental is
+      -цем, as after ц unstressed о is written е: Францем (pytrovich: Францом). Names in -ец are
+      left to pytrovich (whether the е drops out depends on the name: verify with counsel);
+    - women's first names in -жа, -ша, -ча, -ща have the unstressed -ей in the instrumental, as
+      Маша, Машей does: Гульжой → Гульжей (a name stressed on the ending is rare: verify).
     """
     if gender is Gender.FEMALE:
+        if part is NamePart.FIRSTNAME and case is GrammaticalCase.INSTRUMENTAL and len(word) > 2 \
+                and word[-1] == "а" and word[-2] in "жшчщ":
+            return word[:-1] + "ей"
         return None
     if part is NamePart.LASTNAME and word in _SURNAMES_KEEPING_EC:
         return _REGULAR_HARD.apply(word, case)
@@ -176,7 +185,29 @@ def _corrected(part: NamePart, word: str, gender: Gender, case: GrammaticalCase)
         return _Endings(1, "и", "и", "ю", "ей", "и").apply(word, case)
     if part is NamePart.FIRSTNAME and word.endswith("ек") and not word.endswith("бек"):
         return _REGULAR_HARD.apply(word, case)
+    if part is NamePart.FIRSTNAME and len(word) > 2 and word.endswith("ц") \
+            and not word.endswith("ец"):
+        return _Endings(0, "а", "у", "а", "ем", "е").apply(word, case)
     return None
+
+
+# Russian spelling: after г, к, х and the hushing ж, ш, ч, щ the ending is written и, not ы
+# (Ходжи, not Ходжы); after ж, ш, ч, щ it is а and у, not я and ю.
+_AFTER_VELAR_OR_HUSHING = {"ы": "и"}
+_AFTER_HUSHING = {"ы": "и", "я": "а", "ю": "у"}
+
+
+def _spelled(word: str, declined: str) -> str:
+    """``declined`` (lower case) with the ending after ``word``'s stem written as spelling
+    requires, whatever rule produced it."""
+    stem = 0
+    while stem < min(len(word), len(declined)) and word[stem] == declined[stem]:
+        stem += 1
+    if not 0 < stem < len(declined):
+        return declined
+    before, first = declined[stem - 1], declined[stem]
+    rules = _AFTER_HUSHING if before in "жшчщ" else _AFTER_VELAR_OR_HUSHING if before in "гкх" else {}
+    return declined[:stem] + rules.get(first, first) + declined[stem + 1:]
 
 
 def _in_case_of(template: str, declined: str) -> str:
@@ -203,15 +234,31 @@ def _decline_piece(part: NamePart, piece: str, gender: Gender, case: Grammatical
         )
         known = last and gender is not Gender.UNKNOWN
         declined = _maker().make(part, petrovich_gender, _PETROVICH_CASE[case], word, known_gender=known)
-    return _in_case_of(piece, declined)
+    return _in_case_of(piece, _spelled(word, declined))
+
+
+def _declines_whole(part: NamePart, piece: str, gender: Gender, *, last: bool) -> bool:
+    """Whether a part of a double name declines. Surnames and patronymics: every part, each by
+    its own rule (Римского-Корсакова). First names: the last part; a part before it only where it
+    is a woman's name in -а, -я (Анны-Марии). A man's compound name declines in its last part
+    only: Абдул-Азиза, Жан-Поля, and Мухаммад-Али not at all, its last part not declining (verify
+    with counsel; the lawyer's own forms on the person page win)."""
+    if last or part is not NamePart.FIRSTNAME:
+        return True
+    return gender is not Gender.MALE and piece.lower().endswith(("а", "я"))
 
 
 def _decline_word(part: NamePart, word: str, gender: Gender, case: GrammaticalCase) -> str:
-    """A double name (Римский-Корсаков, Анна-Мария) declines in each part by its own rule."""
+    """A double name (Римский-Корсаков, Анна-Мария, Абдул-Азиз) declines in the parts that do."""
     pieces = word.split("-")
-    return "-".join(
-        _decline_piece(part, piece, gender, case, last=index == len(pieces) - 1) for index, piece in enumerate(pieces)
-    )
+    declined = []
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        if _declines_whole(part, piece, gender, last=last):
+            declined.append(_decline_piece(part, piece, gender, case, last=last))
+        else:
+            declined.append(piece)
+    return "-".join(declined)
 
 
 def decline_name(name: FullName, case: GrammaticalCase, *, gender: Gender | None = None) -> FullName:
@@ -303,8 +350,14 @@ _MONTHS_GENITIVE = (
 
 
 def court_date(day: date) -> str:
-    """«05» мая 2022 г.: the day in guillemets and with two digits, the month in the genitive."""
+    """«05» мая 2022 г.: the day in guillemets and with two digits, the month in the genitive, as
+    a form's header or the date line under a signature writes it. In a sentence: ``date_in_words``."""
     return f"«{day.day:02d}» {_MONTHS_GENITIVE[day.month - 1]} {day.year} г."
+
+
+def date_in_words(day: date) -> str:
+    """1 марта 2022 г.: a date in running text, the day with no leading zero and no quotes."""
+    return f"{day.day} {_MONTHS_GENITIVE[day.month - 1]} {day.year} г."
 
 
 # --- sums of money --------------------------------------------------------------------------
