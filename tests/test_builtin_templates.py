@@ -48,7 +48,7 @@ def person(
     return {
         **cases, **short, "birth_date": birth_date, "unit": unit,
         "dismissal_date": dismissed.strftime("%d.%m.%Y"), "dismissal_date_words": court_date(dismissed),
-        "female": female,
+        "female": female, "residence_address": f"305000, г. Курск, ул. Садовая, д. {birth_date[:2]}",
     }
 
 
@@ -210,7 +210,7 @@ def test_manifest_lists_the_five_templates_with_known_kinds_needs_and_inputs() -
     assert MANIFEST["version"] == 1
     assert [t["id"] for t in MANIFEST["templates"]] == IDS
     for template in MANIFEST["templates"]:
-        assert template["version"] == 1
+        assert template["version"] == {"appeal": 2}.get(template["id"], 1)  # appeal: grounds, address, period
         assert template_path(template["id"]).is_file()
         assert template["title"]["ru"]
         assert template["title"]["en"]
@@ -520,7 +520,9 @@ def test_appeal_against_the_first_instance_decision() -> None:
             "искового заявления отказано.") in text
     assert "Административный истец с решением суда не согласен" in text
     assert "\nДоводы жалобы\nСуд не учёл, что аттестация не проводилась.\n" in text
-    assert "ч. 2 ст. 310 КАС РФ" in text
+    assert "Согласно ч. 1 ст. 310 КАС РФ основаниями" in text  # the grounds are in part 1, not part 2
+    assert "ч. 2 ст. 310" not in text
+    assert "Административный истец: Гусев Андрей Ильич\nМесто жительства: 305000, г. Курск, ул. Садовая, д. 12" in text
     assert "ч. 1 ст. 298 КАС РФ" in text
     assert "изготовлено «20» октября 2026 г." in text
     assert "руководствуясь ст. 295–299, 308–310 КАС РФ" in text
@@ -532,10 +534,12 @@ def test_appeal_against_the_first_instance_decision() -> None:
 
 def test_appeal_for_co_claimants_and_without_optional_inputs() -> None:
     text = text_of(render("appeal", GROUP, optional=False))
-    assert "Административные истцы:\n1. Гусев Андрей Ильич;" in text
+    assert ("Административные истцы:\n1. Гусев Андрей Ильич, место жительства: 305000, г. Курск, ул. Садовая, "
+            "д. 12;") in text
     assert ("по административному исковому заявлению Гусева Андрея Ильича, Соколовой Марии Петровны, "
             "Мамедова Эльдара Рашид оглы") in text
     assert "Административные истцы с решением суда не согласны" in text
-    assert "не пропущен." in text
-    assert "изготовлено" not in text
+    # Without the date of the decision in final form, nothing is said of the period (not "not missed").
+    assert "пропущен" not in text
+    assert "ч. 1 ст. 298" not in text
     assert "Государственная пошлина:" not in text
