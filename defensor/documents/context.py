@@ -17,7 +17,15 @@ from django.utils.translation import gettext as _
 from defensor.accounts.models import User
 from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, Claimant, ClaimantStatus, EventKind
 from defensor.cases.procedures import procedure_for
-from defensor.core.grammar import Gender, amount_in_words, court_date, detect_gender, name_forms, recorded_gender
+from defensor.core.grammar import (
+    Gender,
+    amount_in_words,
+    court_date,
+    date_in_words,
+    detect_gender,
+    name_forms,
+    recorded_gender,
+)
 from defensor.documents.catalogue import NEEDABLE, TemplateInfo
 from defensor.keys.keyring import KeyRing
 from defensor.people.services import name_form_overrides
@@ -113,7 +121,7 @@ def document_snapshot(
             "birth_place": person.birth_place or "", "residence_address": person.residence_address or "",
             "postal_address": person.postal_address or "", "passport": person.passport or "",
             "snils": person.snils or "", "inn": person.inn or "",
-            "dismissal_date": _short(dismissed), "dismissal_date_words": court_date(dismissed) if dismissed else "",
+            "dismissal_date": _short(dismissed), "dismissal_date_words": date_in_words(dismissed) if dismissed else "",
             "status": claimant.status,
         })
     typed: dict[str, Any] = {}
@@ -125,12 +133,16 @@ def document_snapshot(
         else:
             typed[field.name] = raw
     today = today or timezone.localdate()
+    # Dates in running text are written 1 марта 2022 г. (claimant.dismissal_date_words,
+    # case.decision_date); only ``today``, the date line under the signature and in a request's
+    # heading, keeps the form's «01» марта 2022 г.
     snapshot: Snapshot = {
         "today": court_date(today),
         "case": {
             "number": case.number, "court": values.court or "", "court_number": values.court_number or "",
             "kind": str(procedure_for(case.kind).law) if case.kind else "",
-            "decision_date": court_date(decision_on) if decision_on else "", "decision_date_short": _short(decision_on),
+            "decision_date": date_in_words(decision_on) if decision_on else "",
+            "decision_date_short": _short(decision_on),
         },
         "claimants": people, "claimant": people[0] if people else {}, "group": len(people) > 1,
         "claimants_count": len(people),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from defensor.core.grammar import court_date, name_forms
+from defensor.core.grammar import court_date, date_in_words, name_forms
 
 _CLAIMANTS = (
     ("Гусев Андрей Ильич", "1994-03-12", "в/ч 12345", date(2024, 9, 30)),
@@ -31,14 +31,14 @@ def _record(name: str, index: int) -> dict[str, Any]:
 def sample_snapshot() -> dict[str, Any]:
     claimants = [
         {**name_forms(name, {}), "birth_date": date.fromisoformat(born).strftime("%d.%m.%Y"), "unit": unit,
-         "dismissal_date": dismissed.strftime("%d.%m.%Y"), "dismissal_date_words": court_date(dismissed),
+         "dismissal_date": dismissed.strftime("%d.%m.%Y"), "dismissal_date_words": date_in_words(dismissed),
          "status": "active", **_record(name, index)}
         for index, (name, born, unit, dismissed) in enumerate(_CLAIMANTS)
     ]
     return {
         "today": court_date(date(2026, 11, 30)),
         "case": {"number": "2026-0001", "court": "Курский гарнизонный военный суд", "court_number": "2а-123/2026",
-                 "kind": "КАС РФ, гл. 22", "decision_date": court_date(date(2026, 10, 5)),
+                 "kind": "КАС РФ, гл. 22", "decision_date": date_in_words(date(2026, 10, 5)),
                  "decision_date_short": "05.10.2026"},
         "claimants": claimants, "claimant": claimants[0], "group": True, "claimants_count": len(claimants),
         "representative": {**name_forms("Смирнова Анна Викторовна", {}),
