@@ -21,7 +21,7 @@ from docxtpl import DocxTemplate
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from defensor.cases.models import CaseKind
-from defensor.core.grammar import court_date
+from defensor.core.grammar import court_date, date_in_words
 from defensor.documents.builtin import make_templates
 from defensor.documents.catalogue import CONTEXT_NAMES, INPUT_KINDS, NEEDABLE  # the application's context
 from defensor.documents.context import amount_typed
@@ -47,8 +47,9 @@ def person(
     short = dict(zip(("initials", "initials_genitive", "initials_dative"), initials.split("|"), strict=True))
     return {
         **cases, **short, "birth_date": birth_date, "unit": unit,
-        "dismissal_date": dismissed.strftime("%d.%m.%Y"), "dismissal_date_words": court_date(dismissed),
+        "dismissal_date": dismissed.strftime("%d.%m.%Y"), "dismissal_date_words": date_in_words(dismissed),
         "female": female, "residence_address": f"305000, г. Курск, ул. Садовая, д. {birth_date[:2]}",
+        "birth_place": "г. Курск", "snils": "112-233-445 95", "inn": "", "passport": "",
     }
 
 
@@ -147,7 +148,7 @@ def context(template_id: str, claimants: list[dict[str, Any]], *, optional: bool
         "case": {
             "number": "2026-0017", "court": "Курский гарнизонный военный суд", "court_number": "2а-123/2026",
             "kind": "Кодекс административного судопроизводства, глава 22",
-            "decision_date": court_date(date(2026, 10, 15)), "decision_date_short": "15.10.2026",
+            "decision_date": date_in_words(date(2026, 10, 15)), "decision_date_short": "15.10.2026",
         },
         "claimants": claimants, "claimant": claimants[0], "group": len(claimants) > 1,
         "claimants_count": len(claimants),
@@ -210,7 +211,9 @@ def test_manifest_lists_the_five_templates_with_known_kinds_needs_and_inputs() -
     assert MANIFEST["version"] == 1
     assert [t["id"] for t in MANIFEST["templates"]] == IDS
     for template in MANIFEST["templates"]:
-        assert template["version"] == {"appeal": 2}.get(template["id"], 1)  # appeal: grounds, address, period
+        # Raised with the wording: the claims print the claimants' particulars, the appeal its grounds,
+        # address and period as issue 18 asks.
+        assert template["version"] == {"appeal": 2, "kas22-claim": 2, "reinstatement-claim": 2}.get(template["id"], 1)
         assert template_path(template["id"]).is_file()
         assert template["title"]["ru"]
         assert template["title"]["en"]
@@ -316,7 +319,7 @@ def test_kas22_claim_for_one_serviceman() -> None:
     assert "Административный истец отказался от направления в командировку." in text  # the lawyer's facts
     assert "Рапорт от 20.09.2026 (вх. № 5 & 6) <не рассмотрен>." in text  # as typed, escaped only in the XML
     assert "ч. 1 ст. 219 КАС РФ" in text
-    assert "оспариваемый приказ издан «01» октября 2026 г." in text
+    assert "оспариваемый приказ издан 1 октября 2026 г." in text
     assert "подавалась: командующему войсками округа 10.10.2026, ответ не получен." in text
     assert "руководствуясь ст. 218–220, 227 КАС РФ" in text
     assert ("Признать незаконным приказ командира войсковой части 12345 от 01.10.2026 № 123 в части увольнения с "
@@ -349,9 +352,12 @@ def test_kas22_claim_for_co_claimants_lists_each_in_a_table() -> None:
     assert "руководствуясь ст. 41, 218–220, 227 КАС РФ" in text
     rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
     assert rows[1:] == [
-        ["1", "Гусев Андрей Ильич", "12.03.1990", "", "в/ч 12345", "01.10.2026"],
-        ["2", "Соколова Мария Петровна", "05.07.1994", "", "в/ч 54321", "03.10.2026"],
-        ["3", "Мамедов Эльдар Рашид оглы", "21.11.1988", "", "в/ч 12345", "01.10.2026"],
+        ["1", "Гусев Андрей Ильич", "12.03.1990", "г. Курск; 305000, г. Курск, ул. Садовая, д. 12", "в/ч 12345",
+         "01.10.2026"],
+        ["2", "Соколова Мария Петровна", "05.07.1994", "г. Курск; 305000, г. Курск, ул. Садовая, д. 05",
+         "в/ч 54321", "03.10.2026"],
+        ["3", "Мамедов Эльдар Рашид оглы", "21.11.1988", "г. Курск; 305000, г. Курск, ул. Садовая, д. 21",
+         "в/ч 12345", "01.10.2026"],
     ]
     assert ("исключения из списков личного состава воинской части Гусева Андрея Ильича, Соколовой Марии "
             "Петровны, Мамедова Эльдара Рашид оглы.") in text
@@ -401,7 +407,7 @@ def test_reinstatement_claim_asks_for_pay_and_damages_in_figures_and_words() -> 
     assert "Федеральным законом от 30.11.2011 № 342-ФЗ" in text
     assert "ч. 2 ст. 3" in text
     assert "ч. 4 ст. 72 Федерального закона № 342-ФЗ, ч. 1 ст. 392 ТК РФ" in text
-    assert "оспариваемый приказ издан «01» октября 2026 г." in text
+    assert "оспариваемый приказ издан 1 октября 2026 г." in text
     assert "в части увольнения Гусева Андрея Ильича со службы" in text
     assert ("Восстановить Гусева Андрея Ильича на службе в войсках национальной гвардии Российской Федерации в "
             "ранее замещаемой должности старшего инспектора") in text
@@ -512,9 +518,9 @@ def test_appeal_against_the_first_instance_decision() -> None:
     text = text_of(render("appeal", [GUSEV]))
     assert text.startswith("В 2-й Западный окружной военный суд\nчерез Курский гарнизонный военный суд\n")
     assert "Административное дело № 2а-123/2026" in text
-    assert ("\nАПЕЛЛЯЦИОННАЯ ЖАЛОБА\nна решение суда от «15» октября 2026 г. по административному делу "
+    assert ("\nАПЕЛЛЯЦИОННАЯ ЖАЛОБА\nна решение суда от 15 октября 2026 г. по административному делу "
             "№ 2а-123/2026\n") in text
-    assert ("«15» октября 2026 г. Курский гарнизонный военный суд вынес решение по административному делу "
+    assert ("15 октября 2026 г. Курский гарнизонный военный суд вынес решение по административному делу "
             "№ 2а-123/2026 по административному исковому заявлению Гусева Андрея Ильича (административный "
             "ответчик — Командир войсковой части 12345). Указанным решением в удовлетворении административного "
             "искового заявления отказано.") in text
@@ -526,7 +532,7 @@ def test_appeal_against_the_first_instance_decision() -> None:
     assert "ч. 1 ст. 298 КАС РФ" in text
     assert "изготовлено «20» октября 2026 г." in text
     assert "руководствуясь ст. 295–299, 308–310 КАС РФ" in text
-    assert ("Отменить решение суда первой инстанции (Курский гарнизонный военный суд) от «15» октября 2026 г. по "
+    assert ("Отменить решение суда первой инстанции (Курский гарнизонный военный суд) от 15 октября 2026 г. по "
             "административному делу № 2а-123/2026.") in text
     assert "Принять по административному делу новое решение" in text
     assert "Представитель административного истца\t_______________ /Петрова А. С./" in text
@@ -543,3 +549,22 @@ def test_appeal_for_co_claimants_and_without_optional_inputs() -> None:
     assert "пропущен" not in text
     assert "ч. 1 ст. 298" not in text
     assert "Государственная пошлина:" not in text
+
+
+@pytest.mark.parametrize("template_id", ["kas22-claim", "reinstatement-claim"])
+@pytest.mark.parametrize("claimants", [[GUSEV], GROUP], ids=["one", "three"])
+def test_a_claim_prints_each_claimants_particulars_from_the_record_not_blank_lines(
+    template_id: str, claimants: list[dict[str, Any]]
+) -> None:
+    """КАС ст. 125 ч. 2 п. 2, ГПК ст. 131 ч. 2 п. 2: place of birth and residence (and for the civil
+    claim one identifier) come from the person record; the only line left to fill by hand is the
+    signature."""
+    document = render(template_id, claimants)
+    text = text_of(document)
+    cells = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    blanks = [line for line in (text + "\n" + cells).splitlines() if "____" in line]
+    assert all(line.endswith("/Петрова А. С./") for line in blanks), blanks
+    assert "305000, г. Курск, ул. Садовая, д. 12" in text + cells
+    assert "г. Курск" in text + cells
+    if template_id == "reinstatement-claim":
+        assert "СНИЛС 112-233-445 95" in text

@@ -48,7 +48,7 @@ from defensor.keys.worker import (
     worker_identity_start,
     worker_identity_stop,
 )
-from defensor.people.services import person_create
+from defensor.people.services import person_create, person_update
 from tests.canary import Canaries, scan_bytes
 from tests.conftest import OrganisationKit, keyring_of
 from tests.docx_files import docx_of
@@ -99,6 +99,9 @@ def _case(lawyer: User, *, court: str = "Курский гарнизонный �
     for name in names:
         person = person_create(created_by=lawyer, keyring=keyring, full_name=name, surname=name.split()[0],
                                birth_date="1990-05-25", unit="в/ч 12345")
+        # What a claim asks of each claimant besides (КАС ст. 125 ч. 2 п. 2), from the person record.
+        person_update(person=person, updated_by=lawyer, keyring=keyring, birth_place="г. Курск",
+                      residence_address="305000, г. Курск, ул. Садовая, д. 1")
         claimant = cases.claimant_add(case=case, person=person, added_by=lawyer, keyring=keyring)
         if dismissed:
             cases.case_event_add(case=case, recorded_by=lawyer, keyring=keyring, kind=EventKind.DISMISSAL_ORDER,

@@ -321,8 +321,8 @@ def kas22_claim() -> Template:
     doc.block("(сведения об административных истцах приведены в таблице в тексте заявления)", gap=True)
     doc.tag("{%p else %}")
     doc.block(("Административный истец: ", True), "{{ claimant.name }},")
-    doc.block("дата рождения: {{ claimant.birth_date }}, место рождения: _______________,")
-    doc.block("место жительства: _______________,")
+    doc.block("дата рождения: {{ claimant.birth_date }}, место рождения: {{ claimant.birth_place }},")
+    doc.block("место жительства: {{ claimant.residence_address }},")
     doc.block("место военной службы: {{ claimant.unit }}", gap=True)
     doc.tag("{%p endif %}")
     representative_block(doc, KAS_REPRESENTATIVE)
@@ -364,7 +364,8 @@ def kas22_claim() -> Template:
     doc.table(
         ["№ п/п", "Фамилия, имя, отчество", "Дата рождения", "Место рождения, место жительства",
          "Воинская часть", "Дата приказа об увольнении"],
-        ["{{ loop.index }}", "{{ c.name }}", "{{ c.birth_date }}", "", "{{ c.unit }}", "{{ c.dismissal_date }}"],
+        ["{{ loop.index }}", "{{ c.name }}", "{{ c.birth_date }}", "{{ c.birth_place }}; {{ c.residence_address }}",
+         "{{ c.unit }}", "{{ c.dismissal_date }}"],
         [1.0, 4.3, 2.4, 3.6, 2.4, 2.8],
     )
     doc.text(
@@ -506,6 +507,13 @@ def kas22_claim() -> Template:
 # --- 2. Исковое заявление о восстановлении на службе (сотрудник со специальным званием) ---------
 
 
+def identifier(person: str) -> str:
+    """One identifier of the person (ГПК ст. 131 ч. 2 п. 2): СНИЛС, else ИНН, else the passport."""
+    return (f"{{% if {person}.snils %}}СНИЛС {{{{ {person}.snils }}}}"
+            f"{{% elif {person}.inn %}}ИНН {{{{ {person}.inn }}}}"
+            f"{{% elif {person}.passport %}}паспорт {{{{ {person}.passport }}}}{{% endif %}}")
+
+
 def reinstatement_claim() -> Template:
     doc = Template("Исковое заявление о восстановлении на службе")
     court_address(doc)
@@ -513,16 +521,21 @@ def reinstatement_claim() -> Template:
     doc.block(("Истцы:", True))
     doc.tag("{%p for c in claimants %}")
     doc.block(
-        "{{ loop.index }}. {{ c.name }}, дата рождения: {{ c.birth_date }}, место рождения: ____________, "
-        "место жительства: ____________, идентификатор: ____________{% if loop.last %}{% else %};{% endif %}"
+        "{{ loop.index }}. {{ c.name }}, дата рождения: {{ c.birth_date }}, место рождения: {{ c.birth_place }}, "
+        "место жительства: {{ c.residence_address }}{% if c.snils or c.inn or c.passport %}, "
+        + identifier("c") + "{% endif %}{% if loop.last %}{% else %};{% endif %}"
     )
     doc.tag("{%p endfor %}")
     doc.gap()
     doc.tag("{%p else %}")
     doc.block(("Истец: ", True), "{{ claimant.name }},")
-    doc.block("дата рождения: {{ claimant.birth_date }}, место рождения: _______________,")
-    doc.block("место жительства: _______________,")
-    doc.block("идентификатор (СНИЛС, ИНН или серия и номер паспорта): _______________", gap=True)
+    doc.block("дата рождения: {{ claimant.birth_date }}, место рождения: {{ claimant.birth_place }},")
+    doc.block("место жительства: {{ claimant.residence_address }}"
+              "{% if claimant.snils or claimant.inn or claimant.passport %},{% endif %}")
+    doc.tag("{%p if claimant.snils or claimant.inn or claimant.passport %}")
+    doc.block(identifier("claimant"))
+    doc.tag("{%p endif %}")
+    doc.gap()
     doc.tag("{%p endif %}")
     representative_block(doc, "Представитель " + GPK_PLAINTIFF_GEN)
     doc.block(("Ответчик: ", True), "{{ inputs.respondent }},")
