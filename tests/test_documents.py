@@ -385,7 +385,8 @@ def test_the_builtin_group_claim_drafted_from_the_case_page(
              "input_order": "приказ командира войсковой части 12345 от 30.09.2024 № 77",
              "input_authority": "ордер № 15 от 01.11.2024",
              "input_facts": "Административные истцы отказались от командировки.\nПриказ издан без проверки.",
-             "input_state_fee": "сто рублей"}
+             "input_state_fee": "сто рублей",
+             "signed_by_claimants": "on"}  # no power of attorney recorded: the claimants sign it (issue 18)
     refused = client.post(f"/staff/cases/{case.pk}/documents/new/", typed)
     assert refused.status_code == 400  # a sum must be a number; nothing typed is lost
     assert "Командир войсковой части 12345" in refused.content.decode()

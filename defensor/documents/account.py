@@ -1,5 +1,5 @@
 """The documents card of the account page (registered in DocumentsConfig.ready): how the
-documents the user makes name them as representative."""
+documents the user makes name them as representative, and the powers of attorney they hold."""
 
 from __future__ import annotations
 
@@ -7,26 +7,73 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission
 from defensor.accounts.sections import AccountSection
 from defensor.core.grammar import GrammaticalCase, name_forms, normalise
+from defensor.documents.authority import powers_of_attorney_list
 from defensor.documents.forms import DocumentProfileForm
+from defensor.documents.models import Power
+from defensor.keys.keyring import KeyRing, keyring_for
+from defensor.people.selectors import people_for
+from defensor.people.services import people_read
+
+
+class PowerOfAttorneyForm(forms.Form):
+    """A power of attorney the user holds: its particulars, scope and special powers."""
+
+    number = forms.CharField(label=_("Number"), max_length=100,
+                             help_text=_("As printed on it, e.g. «46 АА 1234567»."))
+    issued_on = forms.DateField(label=_("Issued on"), widget=forms.DateInput(attrs={"type": "date"}))
+    issuer = forms.CharField(label=_("Issued by"), max_length=300,
+                             help_text=_("The client's full name, or the organisation's name."))
+    valid_until = forms.DateField(label=_("Valid until"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}),
+                                  help_text=_("Leave empty if it names no end date."))
+    general = forms.BooleanField(label=_("General: for any client"), required=False)
+    people = forms.TypedMultipleChoiceField(label=_("For these persons"), required=False, coerce=int,
+                                            widget=forms.CheckboxSelectMultiple)
+    powers = forms.MultipleChoiceField(label=_("Special powers it gives"), choices=Power.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["people"].choices = people  # type: ignore[attr-defined]
+
+
+def people_choices(user: User, keyring: KeyRing | None) -> list[tuple[int, str]]:
+    """The persons the user can read, by name (a power of attorney for named persons names them);
+    the read audited."""
+    if keyring is None:
+        return []
+    people = list(people_for(actor=user).order_by("id"))
+    keyring.prefetch(p.data_key_id for p in people)
+    choices = [(p.pk, p.decrypt(keyring, only=["full_name"]).full_name or f"#{p.pk}") for p in people]
+    with transaction.atomic():
+        people_read(reader=user, people=[p.pk for p in people], where="account")
+    return sorted(choices, key=lambda c: c[1])
 
 
 def profile_card(request: HttpRequest, user: User, refused: forms.Form | None) -> Mapping[str, Any] | None:
     if not has_permission(user, Perm.DOCUMENTS_GENERATE):
         return None
+    keyring = keyring_for(request)
+    choices = people_choices(user, keyring)
     return {
-        "form": refused or DocumentProfileForm(initial={
+        "form": refused if isinstance(refused, DocumentProfileForm) else DocumentProfileForm(initial={
             "name": user.document_name, "credentials": user.document_credentials, "contacts": user.document_contacts,
         }),
         # As the heading of a document writes it: «от Смирновой Анны Викторовны».
         "name_genitive": (
             name_forms(user.document_name, {})[GrammaticalCase.GENITIVE] if normalise(user.document_name) else ""
         ),
+        "poa_form": refused if isinstance(refused, PowerOfAttorneyForm) else PowerOfAttorneyForm(people=choices),
+        "powers_of_attorney": powers_of_attorney_list(user=user, keyring=keyring, names=dict(choices)),
+        "keys_locked": keyring is None,
     }
 
 

@@ -14,12 +14,12 @@ import yaml
 from docxtpl import DocxTemplate
 
 from defensor.core.models import Organisation
-from defensor.documents.models import DocumentTemplate, GeneratedDocument
+from defensor.documents.models import DocumentTemplate, GeneratedDocument, Power
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 INPUT_KINDS = ("text", "multiline", "amount")
 CONTEXT_NAMES = frozenset({"today", "case", "claimants", "claimant", "group", "claimants_count", "representative",
-                           "organisation", "inputs"})
+                           "organisation", "inputs", "signed_by_claimants", "power_of_attorney"})
 # Data a template may need that can be missing (typed inputs are checked by the form).
 NEEDABLE = frozenset({
     "case.number", "case.court", "case.court_number", "case.decision_date", "case.decision_date_short",
@@ -55,6 +55,8 @@ class TemplateInfo:
     needs: tuple[str, ...]
     inputs: tuple[TemplateInput, ...]
     upload_id: int | None = None
+    # The special powers signing it takes (models.Power): none for what the warrant suffices for.
+    powers: tuple[str, ...] = ()
 
     def title(self, language: str) -> str:
         return self.title_ru if language.startswith("ru") else self.title_en
@@ -78,8 +80,10 @@ def _manifest() -> dict[str, tuple[TemplateInfo, str]]:
         info = TemplateInfo(
             key=f"builtin:{raw['id']}", version=int(raw["version"]), title_ru=str(raw["title"]["ru"]),
             title_en=str(raw["title"]["en"]), kinds=tuple(raw.get("kinds") or ()),
-            needs=tuple(raw.get("needs") or ()), inputs=inputs,
+            needs=tuple(raw.get("needs") or ()), inputs=inputs, powers=tuple(raw.get("powers") or ()),
         )
+        if set(info.powers) - set(Power.values):
+            raise ValueError(f"{raw['id']}: unknown powers {sorted(set(info.powers) - set(Power.values))}")
         found[str(raw["id"])] = (info, str(raw["file"]))
     return found
 

@@ -64,3 +64,40 @@ class GeneratedDocument(EncryptedRecord):
 
     def __str__(self) -> str:
         return f"{self.template_key} v{self.template_version} (case {self.case_id})"
+
+
+class Power(models.TextChoices):
+    """The special powers a representative holds only by a power of attorney (КАС ст. 56 ч. 2;
+    ГПК ст. 54): a warrant (ордер) does not give them."""
+
+    SIGN_AND_FILE = "sign_and_file", _("to sign and file a claim")
+    APPEAL = "appeal", _("to appeal a court's decision")
+    WITHDRAW = "withdraw", _("to withdraw the claim")
+    RECEIVE_SUMS = "receive_sums", _("to receive awarded sums")
+
+
+class PowerOfAttorney(EncryptedRecord):
+    """A power of attorney the representative holds: general (for any client of the organisation)
+    or for named persons (their record ids). Its number and who issued it are sealed under a data
+    key of its own, held by the representative (and recovery); the dates, scope and powers stay
+    readable, so the check before generation needs no key to find the one that covers a claim."""
+
+    representative = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    issued_on = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)  # None: until revoked
+    general = models.BooleanField(default=False)
+    people = models.JSONField(default=list)  # person ids it covers when not general
+    powers = models.JSONField(default=list)  # Power values
+    added_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   null=True, blank=True)
+    number = EncryptedField()
+    issuer = EncryptedField()  # who issued it: a client's name or the organisation's
+
+    def aad_context(self) -> str:
+        return f"representative:{self.representative_id}"
+
+    def __str__(self) -> str:
+        return f"power of attorney {self.pk}"

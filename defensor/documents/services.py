@@ -22,6 +22,7 @@ from defensor.audit.services import log_action
 from defensor.cases.models import Case
 from defensor.core.errors import DefensorError, InvalidOperation
 from defensor.core.grammar import normalise
+from defensor.documents.authority import NoAuthority, authority_values, covering
 from defensor.documents.catalogue import CONTEXT_NAMES, TemplateInfo, needs_of_source, template_source
 from defensor.documents.context import Missing, document_snapshot, missing_data
 from defensor.documents.models import DocumentTemplate, GeneratedDocument
@@ -60,7 +61,7 @@ class TemplateRejected(DefensorError):
 
 def document_request(
     *, case: Case, requested_by: User, keyring: KeyRing, template: TemplateInfo, inputs: dict[str, str],
-    include_withdrawn: bool = False,
+    include_withdrawn: bool = False, signed_by_claimants: bool = False,
 ) -> GeneratedDocument:
     """Gather the case's data for the template and hand the writing to the background worker (the
     request returns at once). Without a running worker, it is written here, after the request's
@@ -68,7 +69,8 @@ def document_request(
     with transaction.atomic():
         document, sealer, work = _document_asked(case=case, requested_by=requested_by, keyring=keyring,
                                                  template=template, inputs=inputs,
-                                                 include_withdrawn=include_withdrawn)
+                                                 include_withdrawn=include_withdrawn,
+                                                 signed_by_claimants=signed_by_claimants)
     if not document.envelope:
         document_write(document=document, sealer=sealer, work=work)
     return document
@@ -76,7 +78,7 @@ def document_request(
 
 def _document_asked(
     *, case: Case, requested_by: User, keyring: KeyRing, template: TemplateInfo, inputs: dict[str, str],
-    include_withdrawn: bool,
+    include_withdrawn: bool, signed_by_claimants: bool,
 ) -> tuple[GeneratedDocument, RecordSealer, Work]:
     require_permission(requested_by, Perm.DOCUMENTS_GENERATE)
     require_record_access(user=requested_by, material=case.data_key)
@@ -85,6 +87,12 @@ def _document_asked(
     missing = missing_data(snapshot, template)
     if missing:
         raise MissingData(missing, claimants_count=snapshot["claimants_count"], people=people)
+    # The special powers the template takes: a valid power of attorney covering every claimant,
+    # or the claimants sign it themselves (the lawyer's choice, carried in the context).
+    coverage = covering(user=requested_by, template=template, claimants=snapshot["claimants"])
+    if not coverage.ok and not signed_by_claimants:
+        raise NoAuthority(coverage)
+    snapshot.update(authority_values(coverage, keyring, signed_by_claimants=signed_by_claimants))
     sealer = record_sealer(material=case.data_key, keyring=keyring)
     document = GeneratedDocument(case=case, template_key=template.key, template_version=template.version,
                                  include_withdrawn=include_withdrawn, claimants_count=len(snapshot["claimants"]),
@@ -98,6 +106,8 @@ def _document_asked(
     people_read(reader=requested_by, people=people, where="document")
     log_action(action="document.requested", actor=requested_by, target=case, details={
         "document": document.pk, "template": template.key, "version": template.version,
+        "powers_of_attorney": [] if signed_by_claimants else [poa.pk for poa in coverage.used],
+        "signed_by_claimants": signed_by_claimants,
         "claimants": len(snapshot["claimants"]), "include_withdrawn": include_withdrawn,
         "background": bool(workers),
     })

@@ -32,11 +32,19 @@ from defensor.cases.services import case_read
 from defensor.core.errors import DefensorError
 from defensor.core.middleware import csrf_protect
 from defensor.documents import services
-from defensor.documents.account import PROFILE_SECTION
+from defensor.documents.account import PROFILE_SECTION, PowerOfAttorneyForm, people_choices
+from defensor.documents.authority import (
+    Coverage,
+    NoAuthority,
+    authority_text,
+    covering,
+    power_of_attorney_add,
+    power_of_attorney_revoke,
+)
 from defensor.documents.catalogue import TemplateInfo, builtin_templates, document_titles, templates_for
 from defensor.documents.context import document_snapshot, missing_data, needed_labels, parse_amount
 from defensor.documents.forms import DocumentProfileForm
-from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument
+from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument, PowerOfAttorney
 from defensor.documents.render import pdf_converter
 from defensor.documents.sample import sample_snapshot
 from defensor.keys.keyring import keyring_for
@@ -68,6 +76,11 @@ class DocumentForm(forms.Form):
         self.amounts = {f"input_{f.name}" for f in template.inputs if f.kind == "amount"}
         if not group:
             del self.fields["include_withdrawn"]
+        if template.powers:  # without a power of attorney that covers it, the claimants sign it
+            self.fields["signed_by_claimants"] = forms.BooleanField(
+                label=_("The claimants will sign it themselves"), required=False,
+                help_text=_("The document then goes without the representative's signature under a power of "
+                            "attorney: each claimant signs it."))
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
@@ -110,15 +123,19 @@ def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
             document = services.document_request(
                 case=case, requested_by=actor, keyring=keyring, template=template, inputs=form.inputs(),
                 include_withdrawn=bool(form.cleaned_data.get("include_withdrawn")),
+                signed_by_claimants=bool(form.cleaned_data.get("signed_by_claimants")),
             )
         except services.MissingData as error:
             status, refused = 400, error
+        except NoAuthority:
+            status = 400  # the page says why, as it did before the request
         else:
             return redirect("staff:document", case_id=case.pk, document_id=document.pk)
     elif request.method == "POST":
         status = 400
     # What is missing, shown before anything is generated (and again if someone asked anyway:
     # then as the refusal found it, not gathered and declined a second time).
+    coverage: Coverage | None = None
     if refused is not None:
         missing, claimants_count, people = refused.missing, refused.claimants_count, refused.people
     else:
@@ -126,11 +143,17 @@ def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
                                              include_withdrawn=bool(request.POST.get("include_withdrawn")),
                                              inputs={}, template=template)
         missing, claimants_count = missing_data(snapshot, template), snapshot["claimants_count"]
+        # Which power of attorney will be used, or why none can be (before anything is generated).
+        coverage = covering(user=actor, template=template, claimants=snapshot["claimants"])
+        if coverage.required and coverage.ok and not form.is_bound and "input_authority" in form.fields:
+            form.initial["input_authority"] = authority_text(coverage.used, keyring)  # editable
     with transaction.atomic():  # the page names claimants (those lacking data): an audited read
         case_read(reader=actor, case=case, where="document")
         people_read(reader=actor, people=people, where="document")
     context.update({"form": form, "title": template.title(language), "missing": missing,
-                    "needs": needed_labels(template), "claimants_count": claimants_count})
+                    "needs": needed_labels(template), "claimants_count": claimants_count,
+                    "coverage": coverage, "authority": authority_text(coverage.used, keyring)
+                    if coverage is not None and coverage.required and coverage.ok else ""})
     return render(request, "documents/new.html", context, status=status)
 
 
@@ -317,4 +340,40 @@ def account_documents_view(request: HttpRequest) -> HttpResponse:
         return account_page(request, refused={PROFILE_SECTION.key: form}, status=400)
     messages.success(request, _("Saved. Documents you make from now on name you this way.") if changed
                      else _("Nothing to change: documents already name you this way."))
+    return redirect("staff:account")
+
+
+@staff_view(Perm.DOCUMENTS_GENERATE)
+@require_POST
+def account_poa_add_view(request: HttpRequest) -> HttpResponse:
+    """Record a power of attorney the user holds."""
+    user = acting_user(request)
+    keyring = keyring_for(request)
+    form = PowerOfAttorneyForm(request.POST, people=people_choices(user, keyring))
+    if keyring is None:
+        messages.error(request, _("Your keys are locked: log out and log in again."))
+        return redirect("staff:account")
+    if not form.is_valid():
+        return account_page(request, refused={PROFILE_SECTION.key: form}, status=400)
+    data = form.cleaned_data
+    try:
+        power_of_attorney_add(user=user, keyring=keyring, number=data["number"], issued_on=data["issued_on"],
+                              issuer=data["issuer"], valid_until=data["valid_until"], general=data["general"],
+                              people=data["people"], powers=data["powers"])
+    except DefensorError as error:
+        form.add_error(None, str(error.user_message))
+        return account_page(request, refused={PROFILE_SECTION.key: form}, status=400)
+    messages.success(request, _("The power of attorney is recorded: documents it covers are signed under it."))
+    return redirect("staff:account")
+
+
+@staff_view(Perm.DOCUMENTS_GENERATE)
+@require_POST
+def account_poa_revoke_view(request: HttpRequest, poa_id: int) -> HttpResponse:
+    user = acting_user(request)
+    poa = PowerOfAttorney.objects.filter(representative=user, pk=poa_id).first()
+    if poa is None:  # someone else's is no more there than one that never was
+        raise Http404
+    power_of_attorney_revoke(poa=poa, revoked_by=user)
+    messages.success(request, _("The power of attorney is revoked: no document will be signed under it."))
     return redirect("staff:account")

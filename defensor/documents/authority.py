@@ -1,0 +1,209 @@
+"""The representative's powers of attorney: add, list, revoke (each audited in its own transaction),
+and which of them covers a document — the special powers its template declares (templates.yaml
+``powers``), for every claimant it names, on the day it is drafted. A template that declares none
+is signed on the warrant (ордер) alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from defensor.access.services import record_key_create
+from defensor.accounts.models import User
+from defensor.accounts.permissions import Perm, require_permission
+from defensor.audit.services import log_action
+from defensor.core.errors import DefensorError
+from defensor.documents.catalogue import TemplateInfo
+from defensor.documents.models import Power, PowerOfAttorney
+from defensor.keys.keyring import KeyRing
+from defensor.people.selectors import people_for
+
+MAX_NUMBER = 100
+MAX_ISSUER = 300
+
+
+class PowerOfAttorneyRefused(DefensorError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.user_message = message
+
+
+class NoAuthority(DefensorError):
+    """No valid power of attorney covers the document, and the claimants are not to sign it."""
+
+    user_message = gettext_lazy("No valid power of attorney covers this document.")
+
+    def __init__(self, coverage: Coverage) -> None:
+        super().__init__()  # no message: the reason names claimants, and stays in the request
+        self.coverage = coverage
+
+
+@dataclass
+class Coverage:
+    """What a document needs of the representative's authority and what covers it."""
+
+    needed: tuple[str, ...]
+    used: list[PowerOfAttorney] = field(default_factory=list)
+    uncovered: list[str] = field(default_factory=list)  # claimants (initials) no power of attorney covers
+    nothing_held: bool = False  # the representative holds no valid power of attorney with these powers
+
+    @property
+    def required(self) -> bool:
+        return bool(self.needed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.needed or (bool(self.used) and not self.uncovered)
+
+    def powers_text(self) -> str:
+        labels = dict(Power.choices)
+        return ", ".join(str(labels[p]) for p in self.needed if p in labels)
+
+    def reason(self) -> str:
+        """«No valid power of attorney with the power to sign and file a claim for: Иванов И. И., …»."""
+        return _("No valid power of attorney with the power %(powers)s for: %(names)s.") % {
+            "powers": self.powers_text(), "names": ", ".join(self.uncovered)}
+
+
+def _valid_on(on_date: date) -> Q:
+    return Q(revoked_at__isnull=True, issued_on__lte=on_date) & (
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on_date))
+
+
+def covering(*, user: User, template: TemplateInfo, claimants: Sequence[dict[str, Any]],
+             on_date: date | None = None) -> Coverage:
+    """The powers of attorney that cover ``template``'s powers for every claimant (the snapshot's
+    claimants: ``person_id`` and ``initials``) on ``on_date`` (today): a general one if held, else
+    one per claimant; the claimants none covers, by their initials."""
+    coverage = Coverage(needed=template.powers)
+    if not template.powers:
+        return coverage
+    on_date = on_date or timezone.localdate()
+    held = [poa for poa in PowerOfAttorney.objects.filter(_valid_on(on_date), representative=user)
+            .order_by("-issued_on", "-id") if set(template.powers) <= set(poa.powers)]
+    coverage.nothing_held = not held
+    general = next((poa for poa in held if poa.general), None)
+    if general is not None:
+        coverage.used = [general]
+        return coverage
+    for claimant in claimants:
+        poa = next((p for p in held if claimant.get("person_id") in p.people), None)
+        if poa is None:
+            coverage.uncovered.append(str(claimant.get("initials") or claimant.get("name") or ""))
+        elif poa not in coverage.used:
+            coverage.used.append(poa)
+    return coverage
+
+
+def authority_text(used: Sequence[PowerOfAttorney], keyring: KeyRing) -> str:
+    """How the document names them: «доверенность от 01.11.2026 № 46 АА 1234567» (court text, in
+    Russian whatever the page's language)."""
+    keyring.prefetch(poa.data_key_id for poa in used)
+    parts = []
+    for poa in used:
+        number = poa.decrypt(keyring, only=["number"]).number or ""
+        parts.append(f"доверенность от {poa.issued_on:%d.%m.%Y} № {number}".strip())
+    return "; ".join(parts)
+
+
+def authority_values(coverage: Coverage, keyring: KeyRing, *, signed_by_claimants: bool) -> dict[str, Any]:
+    """What the document's context carries of the authority (sealed with the snapshot): the
+    claimants sign it themselves when the lawyer chose so, else the power of attorney it is
+    signed under ("" where the warrant suffices)."""
+    return {
+        "signed_by_claimants": signed_by_claimants,
+        "power_of_attorney": (authority_text(coverage.used, keyring)
+                              if coverage.required and coverage.ok and not signed_by_claimants else ""),
+    }
+
+
+# --- the account page ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def power_of_attorney_add(
+    *, user: User, keyring: KeyRing, number: str, issued_on: date, issuer: str, valid_until: date | None,
+    general: bool, people: Sequence[int], powers: Sequence[str],
+) -> PowerOfAttorney:
+    """Record a power of attorney the user holds. Its number and issuer are sealed; the audit log
+    records its id, scope and powers, never the text."""
+    require_permission(user, Perm.DOCUMENTS_GENERATE)
+    number, issuer = " ".join(number.split()), " ".join(issuer.split())
+    known = set(Power.values)
+    chosen = sorted(set(powers) & known, key=list(Power.values).index)
+    if not number or not issuer or len(number) > MAX_NUMBER or len(issuer) > MAX_ISSUER:
+        raise PowerOfAttorneyRefused(_("Give the number (at most 100 characters) and who issued it (at most 300)."))
+    if valid_until is not None and valid_until < issued_on:
+        raise PowerOfAttorneyRefused(_("A power of attorney cannot end before it was issued."))
+    if not chosen or set(powers) - known:
+        raise PowerOfAttorneyRefused(_("Choose the special powers it gives."))
+    readable = set(people_for(actor=user).filter(pk__in=list(people)).values_list("pk", flat=True))
+    if not general and (not people or set(people) - readable):
+        raise PowerOfAttorneyRefused(_("Choose whom it was issued for, or mark it general."))
+    organisation = user.membership.organisation
+    sealer = record_key_create(organisation=organisation, keyring=keyring)
+    poa = PowerOfAttorney(representative=user, organisation=organisation, issued_on=issued_on,
+                          valid_until=valid_until, general=general, people=[] if general else sorted(readable),
+                          powers=chosen)
+    poa.encrypt(sealer, number=number, issuer=issuer)
+    poa.save()
+    log_action(action="account.power_of_attorney_added", actor=user, target=user, details={
+        "power_of_attorney": poa.pk, "general": general, "people": poa.people, "powers": chosen,
+    })
+    return poa
+
+
+@transaction.atomic
+def power_of_attorney_revoke(*, poa: PowerOfAttorney, revoked_by: User) -> bool:
+    """No longer used for any document (documents made with it keep naming it). False if it was
+    revoked already."""
+    require_permission(revoked_by, Perm.DOCUMENTS_GENERATE)
+    locked = PowerOfAttorney.objects.select_for_update().get(pk=poa.pk, representative=revoked_by)
+    if locked.revoked_at is not None:
+        return False
+    locked.revoked_at, locked.revoked_by = timezone.now(), revoked_by
+    locked.save(update_fields=["revoked_at", "revoked_by"])
+    poa.revoked_at, poa.revoked_by = locked.revoked_at, revoked_by
+    log_action(action="account.power_of_attorney_revoked", actor=revoked_by, target=revoked_by,
+               details={"power_of_attorney": poa.pk})
+    return True
+
+
+@dataclass(frozen=True)
+class PowerOfAttorneyShown:
+    poa: PowerOfAttorney
+    number: str
+    issuer: str
+    powers: list[str]
+    people: list[str]
+    valid: bool
+
+
+def powers_of_attorney_list(*, user: User, keyring: KeyRing | None,
+                            names: dict[int, str]) -> list[PowerOfAttorneyShown]:
+    """The user's powers of attorney, newest first, opened for the account page (``names``: the
+    people it may name, by id; the caller audits reading them)."""
+    today = timezone.localdate()
+    held = list(PowerOfAttorney.objects.filter(representative=user).order_by("revoked_at", "-issued_on", "-id"))
+    labels = dict(Power.choices)
+    shown = []
+    if keyring is not None:
+        keyring.prefetch(poa.data_key_id for poa in held)
+    for poa in held:
+        values = poa.decrypt(keyring) if keyring is not None else None
+        shown.append(PowerOfAttorneyShown(
+            poa=poa, number=(values.number or "") if values else "…", issuer=(values.issuer or "") if values else "…",
+            powers=[str(labels[p]) for p in poa.powers if p in labels],
+            people=[names.get(pid, f"#{pid}") for pid in poa.people],
+            valid=poa.revoked_at is None and poa.issued_on <= today
+            and (poa.valid_until is None or poa.valid_until >= today),
+        ))
+    return shown
