@@ -96,6 +96,8 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "template.retired": _("Document template no longer offered"),
     "person.name_forms_set": _("Forms of a person's name in documents corrected"),
     "account.document_profile_set": _("How documents name the user changed"),
+    "account.power_of_attorney_added": _("Power of attorney recorded"),
+    "account.power_of_attorney_revoked": _("Power of attorney revoked"),
     "evidence.added": _("Evidence added to a case"),
     "evidence.request_file_refused": _("A request's file was not taken into the evidence on accept"),
     "evidence.request_file_taken_in": _("A request's file taken into the evidence after its accept"),

@@ -369,9 +369,13 @@ def account_poa_add_view(request: HttpRequest) -> HttpResponse:
 
 @staff_view(Perm.DOCUMENTS_GENERATE)
 @require_POST
-def account_poa_revoke_view(request: HttpRequest, poa_id: int) -> HttpResponse:
+def account_poa_revoke_view(request: HttpRequest) -> HttpResponse:
+    """Revoke one of the user's powers of attorney (its id in the form)."""
     user = acting_user(request)
-    poa = PowerOfAttorney.objects.filter(representative=user, pk=poa_id).first()
+    poa_id = request.POST.get("power_of_attorney", "")
+    if not poa_id.isdigit():
+        return HttpResponse(_("The form was not sent. Nothing was changed."), status=400, content_type="text/plain")
+    poa = PowerOfAttorney.objects.filter(representative=user, pk=int(poa_id)).first()
     if poa is None:  # someone else's is no more there than one that never was
         raise Http404
     power_of_attorney_revoke(poa=poa, revoked_by=user)

@@ -107,6 +107,5 @@ urlpatterns = [
     path("people/<int:person_id>/name-forms/", people.person_name_forms_view, name="person-name-forms"),
     path("account/documents/", documents.account_documents_view, name="account-documents"),
     path("account/powers-of-attorney/", documents.account_poa_add_view, name="account-poa-add"),
-    path("account/powers-of-attorney/<int:poa_id>/revoke/", documents.account_poa_revoke_view,
-         name="account-poa-revoke"),
+    path("account/powers-of-attorney/revoke/", documents.account_poa_revoke_view, name="account-poa-revoke"),
 ]
