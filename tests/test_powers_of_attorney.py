@@ -161,7 +161,12 @@ def test_a_power_of_attorney_for_two_of_three_claimants_refuses_naming_the_third
 ) -> None:
     case, claimants = _case(lawyer)
     client = verified_client(lawyer)
+    form = client.get("/staff/account/powers-of-attorney/").content.decode()
+    for name in NAMES:  # the persons the lawyer can read, to choose from
+        assert name in form
     assert _add(client, people=[claimants[0].person_id, claimants[1].person_id]) == 302
+    card = client.get("/staff/account/").content.decode().split('data-testid="powers-of-attorney"', 1)[1]
+    assert "Для: Гусев Андрей Ильич, Титова Мария Петровна." in card
     shown = _authority(_page(client, case))
     assert REFUSAL in shown
     assert "Зуев Р. О." in shown
@@ -248,6 +253,7 @@ def test_a_refused_form_says_why_and_access_is_like_the_rest_of_documents(
     assert not PowerOfAttorney.objects.exists()
     # A person the lawyer cannot read cannot be named.
     ivan = make_user("ivan", Role.LAWYER)
+    assert "Гусев" not in verified_client(ivan).get("/staff/account/powers-of-attorney/").content.decode()
     assert _add(verified_client(ivan), people=[claimants[0].person_id]) == 400
     assert verified_client(ivan).get(f"/staff/cases/{case.pk}/documents/new/",
                                      {"template": CLAIM}).status_code == 404

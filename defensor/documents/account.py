@@ -17,7 +17,7 @@ from defensor.accounts.sections import AccountSection
 from defensor.core.grammar import GrammaticalCase, name_forms, normalise
 from defensor.documents.authority import powers_of_attorney_list
 from defensor.documents.forms import DocumentProfileForm
-from defensor.documents.models import Power
+from defensor.documents.models import Power, PowerOfAttorney
 from defensor.keys.keyring import KeyRing, keyring_for
 from defensor.people.selectors import people_for
 from defensor.people.services import people_read
@@ -45,12 +45,13 @@ class PowerOfAttorneyForm(forms.Form):
         self.fields["people"].choices = people  # type: ignore[attr-defined]
 
 
-def people_choices(user: User, keyring: KeyRing | None) -> list[tuple[int, str]]:
-    """The persons the user can read, by name (a power of attorney for named persons names them);
-    the read audited."""
-    if keyring is None:
+def people_choices(user: User, keyring: KeyRing | None, only: set[int] | None = None) -> list[tuple[int, str]]:
+    """The persons the user can read (``only``: of these), by name (a power of attorney for named
+    persons names them); the read audited."""
+    if keyring is None or only == set():
         return []
-    people = list(people_for(actor=user).order_by("id"))
+    readable = people_for(actor=user)
+    people = list((readable if only is None else readable.filter(pk__in=only)).order_by("id"))
     keyring.prefetch(p.data_key_id for p in people)
     choices = [(p.pk, p.decrypt(keyring, only=["full_name"]).full_name or f"#{p.pk}") for p in people]
     with transaction.atomic():
@@ -62,7 +63,11 @@ def profile_card(request: HttpRequest, user: User, refused: forms.Form | None) -
     if not has_permission(user, Perm.DOCUMENTS_GENERATE):
         return None
     keyring = keyring_for(request)
-    choices = people_choices(user, keyring)
+    # Only the people the recorded powers of attorney name are read (the form that adds one, with
+    # everyone the user may name, is a page of its own).
+    named = {pid for people in PowerOfAttorney.objects.filter(representative=user).values_list("people", flat=True)
+             for pid in people}
+    choices = people_choices(user, keyring, only=named)
     return {
         "form": refused if isinstance(refused, DocumentProfileForm) else DocumentProfileForm(initial={
             "name": user.document_name, "credentials": user.document_credentials, "contacts": user.document_contacts,
@@ -71,7 +76,6 @@ def profile_card(request: HttpRequest, user: User, refused: forms.Form | None) -
         "name_genitive": (
             name_forms(user.document_name, {})[GrammaticalCase.GENITIVE] if normalise(user.document_name) else ""
         ),
-        "poa_form": refused if isinstance(refused, PowerOfAttorneyForm) else PowerOfAttorneyForm(people=choices),
         "powers_of_attorney": powers_of_attorney_list(user=user, keyring=keyring, names=dict(choices)),
         "keys_locked": keyring is None,
     }

@@ -344,17 +344,18 @@ def account_documents_view(request: HttpRequest) -> HttpResponse:
 
 
 @staff_view(Perm.DOCUMENTS_GENERATE)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def account_poa_add_view(request: HttpRequest) -> HttpResponse:
-    """Record a power of attorney the user holds."""
+    """Record a power of attorney the user holds (general, or for persons the user can read)."""
     user = acting_user(request)
     keyring = keyring_for(request)
-    form = PowerOfAttorneyForm(request.POST, people=people_choices(user, keyring))
-    if keyring is None:
-        messages.error(request, _("Your keys are locked: log out and log in again."))
-        return redirect("staff:account")
+    form = PowerOfAttorneyForm(request.POST or None, people=people_choices(user, keyring))
+    page = {"form": form, "keys_locked": keyring is None}
+    if request.method == "GET" or keyring is None:
+        return render(request, "documents/power_of_attorney_new.html", page,
+                      status=200 if request.method == "GET" else 400)
     if not form.is_valid():
-        return account_page(request, refused={PROFILE_SECTION.key: form}, status=400)
+        return render(request, "documents/power_of_attorney_new.html", page, status=400)
     data = form.cleaned_data
     try:
         power_of_attorney_add(user=user, keyring=keyring, number=data["number"], issued_on=data["issued_on"],
@@ -362,7 +363,7 @@ def account_poa_add_view(request: HttpRequest) -> HttpResponse:
                               people=data["people"], powers=data["powers"])
     except DefensorError as error:
         form.add_error(None, str(error.user_message))
-        return account_page(request, refused={PROFILE_SECTION.key: form}, status=400)
+        return render(request, "documents/power_of_attorney_new.html", page, status=400)
     messages.success(request, _("The power of attorney is recorded: documents it covers are signed under it."))
     return redirect("staff:account")
 
