@@ -213,7 +213,8 @@ def test_manifest_lists_the_five_templates_with_known_kinds_needs_and_inputs() -
     for template in MANIFEST["templates"]:
         # Raised with the wording: the claims print the claimants' particulars, the appeal its grounds,
         # address and period as issue 18 asks.
-        assert template["version"] == {"appeal": 2, "kas22-claim": 2, "reinstatement-claim": 2}.get(template["id"], 1)
+        # kas22-claim 3: a collective claim carries one joinder statement per member.
+        assert template["version"] == {"appeal": 2, "kas22-claim": 3, "reinstatement-claim": 2}.get(template["id"], 1)
         assert template_path(template["id"]).is_file()
         assert template["title"]["ru"]
         assert template["title"]["en"]
@@ -378,7 +379,8 @@ def test_kas22_claim_for_twenty_is_a_collective_claim() -> None:
     assert ("Лицо, которому поручено ведение административного дела в интересах группы лиц: "
             "Петрова Анна Сергеевна,") in text
     assert "руководствуясь ст. 42, 218–220, 227 КАС РФ" in text
-    assert "Документы, подтверждающие присоединение членов группы к требованию" in text
+    assert "Заявления о присоединении к коллективному административному исковому заявлению — 20 шт." in text
+    assert "Документы, подтверждающие присоединение членов группы" not in text  # not the lawyer's warrant
     assert len(document.tables[0].rows) == 1 + 20
     assert "20. Беляев Иван Петрович" in text
     assert "ст. 41" not in text
@@ -568,3 +570,74 @@ def test_a_claim_prints_each_claimants_particulars_from_the_record_not_blank_lin
     assert "г. Курск" in text + cells
     if template_id == "reinstatement-claim":
         assert "СНИЛС 112-233-445 95" in text
+
+
+# --- collective claims: one joinder statement per member (КАС ст. 42) ---------------------------
+
+TOWNS = ["г. Орёл", "г. Белгород", "г. Брянск", "г. Липецк", "г. Тула", "г. Воронеж", "г. Тамбов", "г. Рязань",
+         "г. Калуга", "г. Смоленск", "г. Псков", "г. Тверь", "г. Ярославль", "г. Кострома", "г. Иваново",
+         "г. Владимир", "г. Пенза", "г. Саратов", "г. Самара", "г. Казань", "г. Уфа", "г. Пермь", "г. Киров",
+         "г. Вологда", "г. Мурманск"]
+EXTRA = ["Титов", "Крылов", "Макаров", "Никитин", "Захаров"]
+# Twenty-five members, each born somewhere else and living at an address of their own.
+COLLECTIVE_25 = [
+    {**member, "birth_place": TOWNS[i], "residence_address": f"305000, г. Курск, ул. Мира, д. {i + 1}"}
+    for i, member in enumerate(COLLECTIVE + [
+        person(
+            f"{s} Олег Николаевич|{s}а Олега Николаевича|{s}у Олегу Николаевичу|{s}а Олега Николаевича"
+            f"|{s}ым Олегом Николаевичем|{s}е Олеге Николаевиче",
+            initials=f"{s} О. Н.|{s}а О. Н.|{s}у О. Н.", birth_date="02.02.1992", unit="в/ч 12345",
+            dismissed=date(2026, 10, 2),
+        )
+        for s in EXTRA
+    ])
+]
+JOINDER = "о присоединении к коллективному административному исковому заявлению"
+
+
+def joinder_statements(document: DocxDocument) -> list[list[str]]:
+    """The joinder statements after the claim: each from its page break to the next, as paragraphs."""
+    statements: list[list[str]] = []
+    for paragraph in document.paragraphs:
+        if paragraph.paragraph_format.page_break_before:
+            statements.append([])
+        if statements:
+            statements[-1].append(paragraph.text.replace("\u00a0", " "))
+    return statements
+
+
+def test_a_collective_claim_of_25_has_a_joinder_statement_signed_by_each_member() -> None:
+    document = render("kas22-claim", COLLECTIVE_25)
+    statements = joinder_statements(document)
+    assert len(statements) == 25
+    for member, statement in zip(COLLECTIVE_25, statements, strict=True):
+        text = "\n".join(statement)
+        assert f"\nЗАЯВЛЕНИЕ\n{JOINDER}\n" in text
+        assert f"Член группы лиц: {member['name']}," in text
+        assert f"место рождения: {member['birth_place']}," in text
+        assert f"место жительства: {member['residence_address']}" in text
+        assert f"Я, {member['name']}, дата рождения: {member['birth_date']}" in text
+        assert "присоединяюсь к требованию, изложенному в коллективном административном исковом заявлении" in text
+        assert "к административному ответчику — Командир войсковой части 12345" in text
+        assert "оспариваемый приказ — приказ командира войсковой части 12345 от 01.10.2026 № 123" in text
+        assert ("Ведение административного дела в интересах группы лиц поручаю Петровой Анне Сергеевне — лицу, "
+                "которому поручено ведение административного дела в интересах группы лиц (п. 4 ч. 1, ч. 2 "
+                "ст. 42 КАС РФ)") in text
+        # The member dates and signs it themselves, not the lawyer.
+        assert "«____» _______________ 20____ г." in text
+        assert text.endswith(f"Подпись\t_______________ /{member['initials']}/")
+        assert "/Петрова А. С./" not in text
+    assert len({"\n".join(s) for s in statements}) == 25  # each names its own member
+    claim = text_of(document)
+    assert "Заявления о присоединении к коллективному административному исковому заявлению — 25 шт." in claim
+    assert "(всего — 25)" in claim
+
+
+@pytest.mark.parametrize("claimants", [[GUSEV], GROUP], ids=["one", "three"])
+def test_a_claim_of_fewer_than_twenty_has_no_joinder_statements(claimants: list[dict[str, Any]]) -> None:
+    document = render("kas22-claim", claimants)
+    text = text_of(document)
+    assert joinder_statements(document) == []
+    assert JOINDER not in text
+    assert "Заявления о присоединении" not in text
+    assert "Документ, подтверждающий полномочия представителя (ордер № 15 от 01.11.2026)." in text

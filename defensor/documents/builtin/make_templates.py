@@ -147,10 +147,13 @@ class Template:
             raise ValueError(tag)
         self.doc.add_paragraph().add_run(tag)
 
-    def block(self, *segments: Segment, gap: bool = False) -> None:
-        """A line of the addressee-and-parties block; ``gap`` ends an entry."""
+    def block(self, *segments: Segment, gap: bool = False, page_break: bool = False) -> None:
+        """A line of the addressee-and-parties block; ``gap`` ends an entry, ``page_break`` starts a
+        new page with it."""
         paragraph = self._paragraph(segments)
         paragraph_format = paragraph.paragraph_format
+        if page_break:
+            paragraph_format.page_break_before = True
         paragraph_format.left_indent = BLOCK_INDENT
         paragraph_format.line_spacing = 1.0
         paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
@@ -257,6 +260,16 @@ class Template:
             date = self._paragraph(["{{ today }}"])
             date.paragraph_format.space_before = Pt(18)
         paragraph = self._paragraph([role, "\t", "_______________ /{{ representative.initials }}/"])
+        paragraph.paragraph_format.space_before = Pt(18)
+        paragraph.paragraph_format.line_spacing = 1.0
+        paragraph.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
+
+    def signature_of(self, initials: str) -> None:
+        """A blank date line for the signatory to date by hand, then «Подпись ____ /Фамилия И. О./»
+        with the signature at the right margin: for a statement a claimant signs themselves."""
+        date = self._paragraph(["«____» _______________ 20____ г."])
+        date.paragraph_format.space_before = Pt(18)
+        paragraph = self._paragraph(["Подпись", "\t", "_______________ /" + initials + "/"])
         paragraph.paragraph_format.space_before = Pt(18)
         paragraph.paragraph_format.line_spacing = 1.0
         paragraph.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
@@ -484,11 +497,21 @@ def kas22_claim() -> Template:
         "Документ об уплате государственной пошлины{% if inputs.state_fee %} в размере "
         "{{ inputs.state_fee.figures }} руб.{% else %}.{% endif %}",
     )
+    # КАС ст. 42: the members join by their own statements (one per member, below the claim); the
+    # lawyer's power of attorney or warrant proves only the lawyer's authority. Verify with counsel:
+    # whether the court wants the originals or copies, and the «— N шт.» count style.
+    doc.tag("{%p if collective %}")
     doc.item(
         attached,
-        "{% if collective %}Документы, подтверждающие присоединение членов группы к требованию и поручение "
-        "ведения административного дела в интересах группы лиц{% else %}Документ, подтверждающий "
-        "полномочия представителя{% endif %} ({{ inputs.authority }}).",
+        "Заявления о присоединении к коллективному административному исковому заявлению — "
+        "{{ claimants_count }} шт.",
+    )
+    doc.tag("{%p endif %}")
+    doc.item(
+        attached,
+        "Документ, подтверждающий полномочия {% if collective %}представителя лица, которому поручено ведение "
+        "административного дела в интересах группы лиц{% else %}представителя{% endif %} "
+        "({{ inputs.authority }}).",
     )
     doc.item(
         attached,
@@ -501,7 +524,38 @@ def kas22_claim() -> Template:
         "административного ответчика{% if inputs.interested_party %} и заинтересованного лица{% endif %}.",
     )
     doc.signature(KAS_REPRESENTATIVE)
+    joinder_statements(doc)
     return doc
+
+
+def joinder_statements(doc: Template) -> None:
+    """КАС ст. 42 ч. 1 п. 4, ч. 2: in a collective claim each member of the group joins by a statement
+    of their own, signed by them, naming the person entrusted with the case; one per member, each on
+    a new page after the claim. Verify with counsel: the wording of the statement, and whether the
+    representative should be named as the person entrusted or as that person's representative."""
+    doc.tag("{%p if collective %}")
+    doc.tag("{%p for c in claimants %}")
+    doc.block(("В {{ case.court }}", True), gap=True, page_break=True)
+    doc.block(("Член группы лиц: ", True), "{{ c.name }},")
+    doc.block("дата рождения: {{ c.birth_date }}, место рождения: {{ c.birth_place }},")
+    doc.block("место жительства: {{ c.residence_address }}", gap=True)
+    doc.title("ЗАЯВЛЕНИЕ", subtitle="о присоединении к коллективному административному исковому заявлению")
+    doc.text(
+        "Я, {{ c.name }}, дата рождения: {{ c.birth_date }}, место рождения: {{ c.birth_place }}, место "
+        "жительства: {{ c.residence_address }}, в соответствии с ч. 1 и 2 ст. 42 КАС РФ присоединяюсь к "
+        "требованию, изложенному в коллективном административном исковом заявлении к административному "
+        "ответчику — {{ inputs.respondent }}, подаваемом в {{ case.court }} (оспариваемый приказ — "
+        "{{ inputs.order }}; в отношении меня приказ издан {{ c.dismissal_date_words }}, место военной службы — "
+        "{{ c.unit }})."
+    )
+    doc.text(
+        "Ведение административного дела в интересах группы лиц поручаю {{ representative.dative }} — лицу, "
+        "которому поручено ведение административного дела в интересах группы лиц (п. 4 ч. 1, ч. 2 ст. 42 "
+        "КАС РФ), указанному в коллективном административном исковом заявлении."
+    )
+    doc.signature_of("{{ c.initials }}")
+    doc.tag("{%p endfor %}")
+    doc.tag("{%p endif %}")
 
 
 # --- 2. Исковое заявление о восстановлении на службе (сотрудник со специальным званием) ---------
