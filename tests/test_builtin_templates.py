@@ -631,6 +631,8 @@ def test_a_collective_claim_of_25_has_a_joinder_statement_signed_by_each_member(
     claim = text_of(document)
     assert "Заявления о присоединении к коллективному административному исковому заявлению — 25 шт." in claim
     assert "(всего — 25)" in claim
+    assert ("Документ, подтверждающий полномочия лица, которому поручено ведение административного дела в "
+            "интересах группы лиц (ордер № 15 от 01.11.2026).") in claim
 
 
 @pytest.mark.parametrize("claimants", [[GUSEV], GROUP], ids=["one", "three"])
