@@ -324,6 +324,16 @@ def _command(pid: int) -> str:
 
 
 def rss_bytes(pid: int) -> int:
+    """The process's proportional share of resident memory (Pss: a page shared by n processes counts
+    1/n in each). Not VmRSS: a server worker that forks to start the metadata parser shows, for the
+    instant between fork and exec, a child whose VmRSS is the whole worker (its pages shared, copy
+    on write) — summed over the tree that read as 146 MB of growth that was never there."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
