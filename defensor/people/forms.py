@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -11,7 +12,7 @@ from django.core import signing
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from defensor.core.grammar import NAME_FORM_CASES
+from defensor.core.grammar import NAME_FORM_CASES, amount_in_words
 from defensor.people import options
 from defensor.people.identifiers import (
     IdentifierInvalid,
@@ -80,6 +81,8 @@ FIELD_LABELS: dict[str, Any] = {
     "service_category": _("Status in the service"),
     "force": _("Where they serve"),
     "region": _("Region of service"),
+    "service_post": _("Post held (genitive, as after «в должности»)"),
+    "monthly_pay": _("Monthly pay on the day of dismissal, roubles"),
     "notes": _("Notes"),
     "name_forms": _("Forms of the name in documents"),
 }
@@ -133,6 +136,14 @@ class PersonForm(forms.Form):
     service_category = forms.ChoiceField(label=FIELD_LABELS["service_category"], required=False)
     force = forms.ChoiceField(label=FIELD_LABELS["force"], required=False)
     region = forms.ChoiceField(label=FIELD_LABELS["region"], required=False)
+    service_post = forms.CharField(label=FIELD_LABELS["service_post"], required=False, max_length=300,
+                                   widget=forms.TextInput(attrs={"placeholder": "старшего инспектора отдела"}))
+    monthly_pay = forms.CharField(
+        label=FIELD_LABELS["monthly_pay"], required=False, max_length=40,
+        help_text=_("The pay (денежное довольствие) for a month as it was on the day of dismissal: a claim for "
+                    "reinstatement calculates the pay for the enforced absence from it."),
+        widget=forms.TextInput(attrs={"placeholder": "54 321,00"}),
+    )
     notes = forms.CharField(label=FIELD_LABELS["notes"], required=False, max_length=5000,
                             widget=forms.Textarea(attrs={"rows": 4}))
     shown = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -177,6 +188,18 @@ class PersonForm(forms.Form):
     def clean_inn(self) -> str:
         return self._identifier("inn", inn_normalised)
 
+    def clean_monthly_pay(self) -> str:
+        """A sum in roubles as typed («54 321,00», «54321.5 руб.»), stored as «54321.50»."""
+        typed = self.cleaned_data.get("monthly_pay", "").strip()
+        if not typed:
+            return ""
+        try:
+            return str(monthly_pay_parsed(typed))
+        except ValueError:
+            raise forms.ValidationError(_(
+                "Enter the monthly pay as a sum in roubles with at most two digits of kopecks, e.g. 54 321,00."
+            )) from None
+
     def clean_shown(self) -> dict[str, str]:
         try:
             loaded = signing.loads(self.cleaned_data.get("shown", ""), salt=_SHOWN_SALT)
@@ -200,6 +223,20 @@ class PersonForm(forms.Form):
     def typed_values(self) -> dict[str, str]:
         """Every field of the record as typed and normalised ("" for empty)."""
         return {name: self.cleaned_data.get(name) or "" for name in PERSON_FIELDS}
+
+
+def monthly_pay_parsed(typed: str) -> Decimal:
+    """A monthly pay as typed: roubles and kopecks, more than zero (the rules of
+    documents.context.parse_amount, which prints it in words). ValueError if it is not one."""
+    cleaned = typed.replace("\u00a0", "").replace(" ", "").replace(",", ".").removesuffix("руб.").strip()
+    try:
+        amount = Decimal(cleaned)
+        amount_in_words(amount)  # a sum of money: finite, not negative, whole kopecks
+    except ArithmeticError:
+        raise ValueError("not a sum") from None
+    if amount <= 0:
+        raise ValueError("not a pay")
+    return amount.quantize(Decimal("0.01"))
 
 
 class HandleForm(forms.Form):

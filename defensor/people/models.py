@@ -34,6 +34,11 @@ class Person(EncryptedRecord):
     passport = EncryptedField()  # series and number as digits ("4509 123456")
     snils = EncryptedField()  # 11 digits, check number validated
     inn = EncryptedField()  # 12 digits for a person, check digits validated
+    # What a claim for reinstatement asks money from (ГПК ст. 131 ч. 2 п. 6, ст. 132): the post held,
+    # in the genitive as after «в должности», and the monthly pay on the day of dismissal in roubles
+    # ("54321.00", validated as a sum).
+    service_post = EncryptedField()
+    monthly_pay = EncryptedField()
     # Their service, as the request or the team records it (intake's option values).
     service_category = EncryptedField()
     force = EncryptedField()

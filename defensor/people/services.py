@@ -122,7 +122,7 @@ def person_create(
 PERSON_FIELDS = (
     "full_name", "surname", "given_name", "patronymic", "gender", "birth_date", "birth_place",
     "residence_address", "postal_address", "passport", "snils", "inn", "unit", "service_category", "force",
-    "region", "notes",
+    "region", "service_post", "monthly_pay", "notes",
 )
 GENDERS = ("m", "f")
 

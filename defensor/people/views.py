@@ -4,6 +4,7 @@ hand off to services."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -167,7 +168,8 @@ def handle_safety_view(request: HttpRequest, handle_id: int) -> HttpResponse:
 # What the person page lists, in the order court forms ask for it (the name is the heading).
 _SHOWN_FIELDS = (
     "surname", "given_name", "patronymic", "gender", "birth_date", "birth_place", "residence_address",
-    "postal_address", "passport", "snils", "inn", "unit", "service_category", "force", "region", "notes",
+    "postal_address", "passport", "snils", "inn", "unit", "service_category", "force", "region", "service_post",
+    "monthly_pay", "notes",
 )
 
 
@@ -177,6 +179,11 @@ def _shown_value(name: str, value: str | None) -> str:
         return ""
     if name == "birth_date":
         return birth_date_shown(value)
+    if name == "monthly_pay":  # stored «54321.00», read «54 321,00 руб.»
+        try:
+            return _("%(sum)s roubles") % {"sum": f"{Decimal(value):,.2f}".replace(",", "\u00a0").replace(".", ",")}
+        except ArithmeticError:
+            return value
     choices = {
         "gender": [(code, str(label)) for code, label in GENDER_CHOICES],
         "service_category": options.service_category_choices(),
