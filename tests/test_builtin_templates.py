@@ -22,15 +22,16 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from defensor.cases.models import CaseKind
 from defensor.core.grammar import court_date, date_in_words
+from defensor.documents import money
 from defensor.documents.builtin import make_templates
 from defensor.documents.catalogue import CONTEXT_NAMES, INPUT_KINDS, NEEDABLE  # the application's context
-from defensor.documents.context import amount_typed
+from defensor.documents.context import amount_typed, date_typed
 from defensor.documents.render import jinja_environment
 
 BUILTIN = Path(make_templates.__file__).resolve().parent
 MANIFEST: dict[str, Any] = yaml.safe_load((BUILTIN / "templates.yaml").read_text(encoding="utf-8"))
 TEMPLATES: dict[str, dict[str, Any]] = {t["id"]: t for t in MANIFEST["templates"]}
-IDS = ["kas22-claim", "reinstatement-claim", "lawyer-request", "prosecutor-complaint", "appeal"]
+IDS = ["kas22-claim", "reinstatement-claim", "lawyer-request", "prosecutor-complaint", "appeal", "appeal-civil"]
 
 CASE_KINDS = frozenset(CaseKind.values)
 
@@ -39,6 +40,7 @@ TODAY = "«30» ноября 2026 г."
 
 def person(
     forms: str, *, initials: str, birth_date: str, unit: str, dismissed: date, female: bool = False,
+    monthly_pay: str = "50000.00", service_post: str = "",
 ) -> dict[str, Any]:
     """``forms``: the full name in the nominative, genitive, dative, accusative, instrumental and
     prepositional, separated by «|»; ``initials``: nominative, genitive, dative likewise."""
@@ -50,6 +52,11 @@ def person(
         "dismissal_date": dismissed.strftime("%d.%m.%Y"), "dismissal_date_words": date_in_words(dismissed),
         "female": female, "residence_address": f"305000, г. Курск, ул. Садовая, д. {birth_date[:2]}",
         "birth_place": "г. Курск", "snils": "112-233-445 95", "inn": "", "passport": "",
+        "identifier": "СНИЛС 112-233-445 95",  # as the application's context writes the one a claim gives
+        # The post and the monthly pay from the record; the back pay to the sample's date as documents.money
+        # calculates it (tests/test_document_money.py checks the calculation itself).
+        "service_post": service_post,
+        **money.claimant_money(monthly_pay=monthly_pay, dismissed_on=dismissed, until=date(2026, 11, 30)),
     }
 
 
@@ -57,13 +64,14 @@ GUSEV = person(
     "Гусев Андрей Ильич|Гусева Андрея Ильича|Гусеву Андрею Ильичу|Гусева Андрея Ильича|Гусевым Андреем Ильичом"
     "|Гусеве Андрее Ильиче",
     initials="Гусев А. И.|Гусева А. И.|Гусеву А. И.", birth_date="12.03.1990", unit="в/ч 12345",
-    dismissed=date(2026, 10, 1),
+    dismissed=date(2026, 10, 1), monthly_pay="54321.00",
+    service_post="старшего инспектора отдела лицензионно-разрешительной работы",
 )
 SOKOLOVA = person(
     "Соколова Мария Петровна|Соколовой Марии Петровны|Соколовой Марии Петровне|Соколову Марию Петровну"
     "|Соколовой Марией Петровной|Соколовой Марии Петровне",
     initials="Соколова М. П.|Соколовой М. П.|Соколовой М. П.", birth_date="05.07.1994", unit="в/ч 54321",
-    dismissed=date(2026, 10, 3), female=True,
+    dismissed=date(2026, 10, 3), female=True, monthly_pay="48750.50",
 )
 MAMEDOV = person(
     "Мамедов Эльдар Рашид оглы|Мамедова Эльдара Рашид оглы|Мамедову Эльдару Рашид оглы|Мамедова Эльдара Рашид оглы"
@@ -127,8 +135,26 @@ SAMPLE_INPUTS: dict[str, str] = {
     "prosecutor_address": "305000, г. Курск, ул. Дзержинского, д. 10",
     "appeal_court": "2-й Западный окружной военный суд",
     "decision_summary": "в удовлетворении административного искового заявления отказано",
-    "final_form_date": "«20» октября 2026 г.",
+    "final_form_date": "2026-10-20",  # as the form sends a date; its period ended 20.11.2026
+    "received_date": "2026-11-25",
+    "restore_reasons": "Копия решения в окончательной форме получена 25.11.2026, по истечении срока обжалования.\n"
+                       "При оглашении резолютивной части решения административный истец не присутствовал.",
     "arguments": "Суд не учёл, что аттестация не проводилась.\nВыводы суда не соответствуют обстоятельствам дела.",
+}
+# Where a template's own sample differs (the civil appeal goes to a regional court, against the employer).
+SAMPLE_INPUTS_OF: dict[str, dict[str, str]] = {
+    # A special-rank employee sues the body that employed them, in a district court (ГПК).
+    "reinstatement-claim": {
+        "respondent": "Управление Федеральной службы войск национальной гвардии Российской Федерации по Курской области",
+        "respondent_address": "305000, г. Курск, ул. Луначарского, д. 4",
+        "respondent_ids": "ИНН 4632220000, ОГРН 1164632050000",
+        "order": "приказ начальника Управления Росгвардии по Курской области от 01.10.2026 № 123 л/с",
+        "facts": "Истец уволен по п. 9 ч. 3 ст. 82 Федерального закона № 342-ФЗ.\n"
+                 "Служебная проверка не проводилась, с её заключением истец не ознакомлен.",
+    },
+    "appeal-civil": {"appeal_court": "Курский областной суд",
+                     "respondent": "Управление Росгвардии по Курской области",
+                     "decision_summary": "в удовлетворении исковых требований отказано"},
 }
 
 
@@ -137,9 +163,23 @@ def inputs_for(template_id: str, *, optional: bool) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     for field in TEMPLATES[template_id]["inputs"]:
         filled = field["required"] or optional
-        value = SAMPLE_INPUTS[field["name"]] if filled else ""
+        value = {**SAMPLE_INPUTS, **SAMPLE_INPUTS_OF.get(template_id, {})}[field["name"]] if filled else ""
         inputs[field["name"]] = amount(value) if field["kind"] == "amount" and value else value
+        if field["kind"] == "date" and value:
+            inputs[field["name"]] = date_typed(date.fromisoformat(value))  # as the application's context
     return inputs
+
+
+def appeal_period_of(template_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What documents.context.appeal_period finds on the sample's date (30.11.2026): the period from
+    the decision made in final form on 20.10.2026 ended on 20.11.2026 (a Friday), so the appeal goes
+    with a motion to restore it; without the date, too."""
+    if not TEMPLATES[template_id].get("period"):
+        return {"known": False, "missed": False, "motion": False, "ends": "", "ends_short": "", "unpublished": False}
+    if not inputs.get("final_form_date"):
+        return {"known": False, "missed": False, "motion": True, "ends": "", "ends_short": "", "unpublished": False}
+    return {"known": True, "missed": True, "motion": True, "ends": "20 ноября 2026 г.", "ends_short": "20.11.2026",
+            "unpublished": False}
 
 
 def context(template_id: str, claimants: list[dict[str, Any]], *, optional: bool = True) -> dict[str, Any]:
@@ -155,6 +195,10 @@ def context(template_id: str, claimants: list[dict[str, Any]], *, optional: bool
         "representative": REPRESENTATIVE,
         "organisation": {"name": "Правозащитная организация «Защитник»"},
         "inputs": inputs_for(template_id, optional=optional),
+        "signed_by_claimants": False, "power_of_attorney": "",
+        "claim_price": money.claim_price(claimants),
+        "state_fee": money.state_fee(f"builtin:{template_id}", claimants=len(claimants)),
+        "appeal_period": appeal_period_of(template_id, inputs_for(template_id, optional=optional)),
     }
 
 
@@ -167,9 +211,16 @@ def template_path(template_id: str) -> Path:
     return BUILTIN / str(TEMPLATES[template_id]["file"])
 
 
-def render(template_id: str, claimants: list[dict[str, Any]], *, optional: bool = True) -> DocxDocument:
+def render(
+    template_id: str, claimants: list[dict[str, Any]], *, optional: bool = True,
+    typed: dict[str, str] | None = None, **authority: Any,
+) -> DocxDocument:
+    """``typed``: other text for the template's own text inputs; ``authority``:
+    signed_by_claimants=True or power_of_attorney="доверенность …" as generation sets them."""
+    filled = {**context(template_id, claimants, optional=optional), **authority}
+    filled["inputs"] = {**filled["inputs"], **{k: v for k, v in (typed or {}).items() if k in filled["inputs"]}}
     template = DocxTemplate(template_path(template_id))
-    template.render(context(template_id, claimants, optional=optional), jinja_env=environment())
+    template.render(filled, jinja_env=environment())
     out = io.BytesIO()
     template.save(out)
     return Document(io.BytesIO(out.getvalue()))
@@ -213,8 +264,9 @@ def test_manifest_lists_the_five_templates_with_known_kinds_needs_and_inputs() -
     for template in MANIFEST["templates"]:
         # Raised with the wording: the claims print the claimants' particulars, the appeal its grounds,
         # address and period as issue 18 asks.
-        # kas22-claim 3: a collective claim carries one joinder statement per member.
-        assert template["version"] == {"appeal": 2, "kas22-claim": 3, "reinstatement-claim": 2}.get(template["id"], 1)
+        # kas22-claim 3: a collective claim carries one joinder statement per member; 4: identifiers,
+        # the claimants' own signatures, one list style.
+        assert template["version"] == {"appeal": 3, "kas22-claim": 4, "reinstatement-claim": 2}.get(template["id"], 1)
         assert template_path(template["id"]).is_file()
         assert template["title"]["ru"]
         assert template["title"]["en"]
@@ -346,19 +398,20 @@ def test_kas22_claim_agrees_with_a_woman() -> None:
 def test_kas22_claim_for_co_claimants_lists_each_in_a_table() -> None:
     document = render("kas22-claim", GROUP)
     text = text_of(document)
-    assert ("Административные истцы:\n1. Гусев Андрей Ильич;\n2. Соколова Мария Петровна;\n"
-            "3. Мамедов Эльдар Рашид оглы\n") in text
+    assert ("Административные истцы:\n1. Гусев Андрей Ильич.\n2. Соколова Мария Петровна.\n"
+            "3. Мамедов Эльдар Рашид оглы.\n") in text
     assert "Представитель административных истцов: Петрова Анна Сергеевна," in text
     assert "(процессуальное соучастие, ст. 41 КАС РФ)" in text
     assert "руководствуясь ст. 41, 218–220, 227 КАС РФ" in text
     rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    assert rows[0][1] == "Фамилия, имя, отчество; идентификатор"
     assert rows[1:] == [
-        ["1", "Гусев Андрей Ильич", "12.03.1990", "г. Курск; 305000, г. Курск, ул. Садовая, д. 12", "в/ч 12345",
-         "01.10.2026"],
-        ["2", "Соколова Мария Петровна", "05.07.1994", "г. Курск; 305000, г. Курск, ул. Садовая, д. 05",
-         "в/ч 54321", "03.10.2026"],
-        ["3", "Мамедов Эльдар Рашид оглы", "21.11.1988", "г. Курск; 305000, г. Курск, ул. Садовая, д. 21",
-         "в/ч 12345", "01.10.2026"],
+        ["1", "Гусев Андрей Ильич; СНИЛС 112-233-445 95", "12.03.1990",
+         "г. Курск; 305000, г. Курск, ул. Садовая, д. 12", "в/ч 12345", "01.10.2026"],
+        ["2", "Соколова Мария Петровна; СНИЛС 112-233-445 95", "05.07.1994",
+         "г. Курск; 305000, г. Курск, ул. Садовая, д. 05", "в/ч 54321", "03.10.2026"],
+        ["3", "Мамедов Эльдар Рашид оглы; СНИЛС 112-233-445 95", "21.11.1988",
+         "г. Курск; 305000, г. Курск, ул. Садовая, д. 21", "в/ч 12345", "01.10.2026"],
     ]
     assert ("исключения из списков личного состава воинской части Гусева Андрея Ильича, Соколовой Марии "
             "Петровны, Мамедова Эльдара Рашид оглы.") in text
@@ -464,9 +517,9 @@ def test_lawyer_request_names_the_client_and_lists_each_document() -> None:
     assert "подп. 1 п. 3 ст. 6 и ст. 6.1 Федерального закона от 31.05.2002 № 63-ФЗ" in text
     assert "доверителю (для обжалования приказа об увольнении) прошу предоставить" in text
     found = paragraphs(document)
-    start = found.index(f"{DOCUMENTS[0]};")
-    assert found[start:start + 3] == [  # one numbered paragraph each, punctuated as a list
-        f"{DOCUMENTS[0]};", f"{DOCUMENTS[1]};", f"{DOCUMENTS[2]}.",
+    start = found.index(f"{DOCUMENTS[0]}.")
+    assert found[start:start + 3] == [  # one numbered paragraph each, in the one list style
+        f"{DOCUMENTS[0]}.", f"{DOCUMENTS[1]}.", f"{DOCUMENTS[2]}.",
     ]
     assert "п. 2 ст. 6.1" in text
     assert "в тридцатидневный срок со дня его получения" in text
@@ -531,8 +584,11 @@ def test_appeal_against_the_first_instance_decision() -> None:
     assert "Согласно ч. 1 ст. 310 КАС РФ основаниями" in text  # the grounds are in part 1, not part 2
     assert "ч. 2 ст. 310" not in text
     assert "Административный истец: Гусев Андрей Ильич\nМесто жительства: 305000, г. Курск, ул. Садовая, д. 12" in text
-    assert "ч. 1 ст. 298 КАС РФ" in text
-    assert "изготовлено «20» октября 2026 г." in text
+    # The sample's period ended on 20.11.2026, before the document's date: the motion goes with it.
+    assert ("Срок апелляционного обжалования, установленный ч. 1 ст. 298 КАС РФ (один месяц со дня принятия "
+            "решения суда в окончательной форме), истёк 20 ноября 2026 г. (решение в окончательной форме "
+            "изготовлено 20 октября 2026 г., копия решения получена 25 ноября 2026 г.)") in text
+    assert "не пропущен" not in text
     assert "руководствуясь ст. 295–299, 308–310 КАС РФ" in text
     assert ("Отменить решение суда первой инстанции (Курский гарнизонный военный суд) от 15 октября 2026 г. по "
             "административному делу № 2а-123/2026.") in text
@@ -543,13 +599,15 @@ def test_appeal_against_the_first_instance_decision() -> None:
 def test_appeal_for_co_claimants_and_without_optional_inputs() -> None:
     text = text_of(render("appeal", GROUP, optional=False))
     assert ("Административные истцы:\n1. Гусев Андрей Ильич, место жительства: 305000, г. Курск, ул. Садовая, "
-            "д. 12;") in text
+            "д. 12.") in text
     assert ("по административному исковому заявлению Гусева Андрея Ильича, Соколовой Марии Петровны, "
             "Мамедова Эльдара Рашид оглы") in text
     assert "Административные истцы с решением суда не согласны" in text
-    # Without the date of the decision in final form, nothing is said of the period (not "not missed").
-    assert "пропущен" not in text
-    assert "ч. 1 ст. 298" not in text
+    # Without the date of the decision in final form the appeal cannot say the period holds: a motion
+    # to restore it goes with the appeal (tests/test_document_appeals.py reads it).
+    assert "не пропущен" not in text
+    assert "сведений о дате которого у административных истцов нет" in text
+    assert "ХОДАТАЙСТВО" in text
     assert "Государственная пошлина:" not in text
 
 
@@ -643,3 +701,143 @@ def test_a_claim_of_fewer_than_twenty_has_no_joinder_statements(claimants: list[
     assert JOINDER not in text
     assert "Заявления о присоединении" not in text
     assert "Документ, подтверждающий полномочия представителя (ордер № 15 от 01.11.2026)." in text
+
+
+# --- one list style (issue 18, item 6): «1.», a capital letter, a full stop ---------------------
+
+# How a lawyer types a list: lower case, «;» or nothing at the end of a line.
+LOWER_CASE_LISTS = {
+    "evidence_request": "личное дело административного истца;\nматериалы аттестации",
+    "documents": "копию приказа командира войсковой части 12345;\nвыписку из послужного списка,\n",
+    "attachments": "копия контракта;\nкопия рапорта от 20.09.2026",
+}
+
+
+def numbered_lines(document: DocxDocument) -> list[str]:
+    """Every item of a numbered list: a paragraph numbered by Word (w:numPr), or one written «N. …»
+    (the claimants in the parties block); table rows are not list items."""
+    found = []
+    for paragraph in document.paragraphs:
+        properties = paragraph._p.pPr
+        text = paragraph.text.replace("\u00a0", " ")
+        if (properties is not None and properties.numPr is not None) or re.match(r"\d+\. ", text):
+            found.append(re.sub(r"^\d+\. ", "", text))
+    return found
+
+
+@pytest.mark.parametrize("claimants", [[GUSEV], GROUP], ids=["one", "three"])
+@pytest.mark.parametrize("template_id", IDS)
+def test_every_numbered_list_item_starts_with_a_capital_and_ends_with_a_full_stop(
+    template_id: str, claimants: list[dict[str, Any]],
+) -> None:
+    document = render(template_id, claimants, typed=LOWER_CASE_LISTS)
+    items = numbered_lines(document)
+    assert items, template_id
+    wrong = [item for item in items if not item or item[0].islower() or not item.endswith(".") or item.endswith("..")]
+    assert not wrong, wrong
+    typed_here = {name for name in LOWER_CASE_LISTS if name in {f["name"] for f in TEMPLATES[template_id]["inputs"]}}
+    for name in typed_here:  # each line the lawyer typed, capitalised, «;» or «,» replaced by «.»
+        for line in LOWER_CASE_LISTS[name].splitlines():
+            if line.strip():
+                item = line.strip().rstrip(";,")
+                assert item[0].upper() + item[1:] + "." in items, (name, item)
+
+
+# --- who signs: the representative under a power of attorney, or the claimants themselves ---------
+
+POA = "доверенность от 01.10.2024 № 46 АБ 2345678"
+WARRANT = {"authority": "ордер № 15 от 01.11.2026"}  # what the lawyer typed in the authority field
+
+
+def signature_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if "_______________ /" in line]
+
+
+# Every template whose signing takes a special power (templates.yaml `powers`), and how its claimants sign.
+SIGNED_UNDER_POWERS = [t["id"] for t in MANIFEST["templates"] if t["powers"]]
+CIVIL = {"reinstatement-claim", "appeal-civil"}
+
+
+@pytest.mark.parametrize("claimants", [[GUSEV], GROUP, [SOKOLOVA]], ids=["one", "three", "a-woman"])
+@pytest.mark.parametrize("template_id", SIGNED_UNDER_POWERS)
+def test_signed_by_the_claimants_each_has_a_signature_line_and_the_representative_none(
+    template_id: str, claimants: list[dict[str, Any]],
+) -> None:
+    """Each part that is signed (the claim, a calculation, a motion) ends with every claimant's line."""
+    role = "Истец" if template_id in CIVIL else "Административный истец"
+    text = text_of(render(template_id, claimants, signed_by_claimants=True, typed=WARRANT))
+    lines = signature_lines(text)
+    expected = [f"{role}\t_______________ /{c['initials']}/" for c in claimants]
+    assert lines
+    assert lines == expected * (len(lines) // len(expected))
+    assert f"{TODAY}\n{role}\t" in text  # dated, as the representative's signature is
+    assert "/Петрова А. С./" not in text
+    assert "доверенност" not in text
+
+
+def test_a_woman_signs_as_the_administrative_claimant_and_the_claim_agrees_with_her() -> None:
+    text = text_of(render("kas22-claim", [SOKOLOVA], signed_by_claimants=True))
+    assert text.endswith("Административный истец\t_______________ /Соколова М. П./")
+    assert "Административный истец Соколова Мария Петровна проходила военную службу" in text
+    assert "которым она уволена с военной службы и исключена из списков" in text
+
+
+def test_a_collective_claim_is_signed_by_the_person_entrusted_even_when_the_claimants_sign() -> None:
+    """КАС ст. 42: the members sign their joinder statements; the claim is signed by the person they
+    entrusted with the case (verify with counsel), not by twenty members under it."""
+    document = render("kas22-claim", COLLECTIVE, signed_by_claimants=True)
+    claim = "\n".join(p.text for p in document.paragraphs).split(f"\n{JOINDER}\n")[0]
+    assert ("Лицо, которому поручено ведение административного дела в интересах группы лиц\t"
+            "_______________ /Петрова А. С./") in claim
+    assert "Административный истец\t" not in text_of(document)
+
+
+@pytest.mark.parametrize("template_id", SIGNED_UNDER_POWERS)
+def test_under_a_power_of_attorney_the_representative_signs_and_the_document_names_it(template_id: str) -> None:
+    text = text_of(render(template_id, GROUP, power_of_attorney=POA, typed=WARRANT))
+    lines = signature_lines(text)
+    assert lines
+    assert all(line.startswith("Представитель") and line.endswith("/Петрова А. С./") for line in lines), lines
+    # The lawyer typed only her warrant: the power of attorney is named before it.
+    assert f"документ о полномочиях: {POA}; ордер № 15 от 01.11.2026;" in text
+    assert f"полномочия представителя ({POA}; ордер № 15 от 01.11.2026)" in text
+    # Typed as the page fills it in, it is named once.
+    once = text_of(render(template_id, GROUP, power_of_attorney=POA, typed={"authority": POA}))
+    assert f"документ о полномочиях: {POA};" in once
+    assert f"({POA}; {POA})" not in once
+
+
+@pytest.mark.parametrize("template_id", ["lawyer-request", "prosecutor-complaint"])
+def test_where_the_warrant_suffices_the_claimants_are_never_asked_to_sign(template_id: str) -> None:
+    text = text_of(render(template_id, GROUP, signed_by_claimants=True))
+    assert len(signature_lines(text)) == 1
+    assert signature_lines(text)[0].endswith("/Петрова А. С./")
+
+
+# --- each claimant's identifier (КАС ст. 125 ч. 2 п. 2, ГПК ст. 131 ч. 2 п. 2) ----------------
+
+
+def test_each_claim_requires_and_prints_one_identifier_per_claimant() -> None:
+    for template_id in ("kas22-claim", "reinstatement-claim"):
+        assert "claimant.identifier" in TEMPLATES[template_id]["needs"]
+    with_inn = {**SOKOLOVA, "snils": "", "inn": "500100732259", "identifier": "ИНН 500100732259"}
+    single = text_of(render("kas22-claim", [with_inn]))
+    assert "место жительства: 305000, г. Курск, ул. Садовая, д. 05,\nИНН 500100732259,\nместо военной службы" in single
+    group = render("kas22-claim", [GUSEV, with_inn, MAMEDOV])
+    assert [row.cells[1].text for row in group.tables[0].rows][1:3] == [
+        "Гусев Андрей Ильич; СНИЛС 112-233-445 95", "Соколова Мария Петровна; ИНН 500100732259"]
+    civil = text_of(render("reinstatement-claim", [GUSEV, with_inn]))
+    assert "2. Соколова Мария Петровна, дата рождения: 05.07.1994, место рождения: г. Курск, место жительства: " \
+           "305000, г. Курск, ул. Садовая, д. 05, ИНН 500100732259." in civil
+    one = text_of(render("reinstatement-claim", [GUSEV]))
+    assert "место жительства: 305000, г. Курск, ул. Садовая, д. 12,\nСНИЛС 112-233-445 95\n" in one
+
+
+def test_each_joinder_statement_gives_the_members_identifier() -> None:
+    members = [{**m, "identifier": f"паспорт 3801 1234{i:02d}"} for i, m in enumerate(COLLECTIVE)]
+    statements = joinder_statements(render("kas22-claim", members))
+    assert len(statements) == 20
+    for member, statement in zip(members, statements, strict=True):
+        text = "\n".join(statement)
+        assert f"место жительства: {member['residence_address']},\n{member['identifier']}\n" in text
+        assert f"место жительства: {member['residence_address']}, {member['identifier']}, в соответствии" in text

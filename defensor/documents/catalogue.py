@@ -25,12 +25,13 @@ NEEDABLE = frozenset({
     "case.number", "case.court", "case.court_number", "case.decision_date", "case.decision_date_short",
     "representative.name", "representative.credentials", "representative.contacts", "organisation.name",
     "claimant.name", "claimant.birth_date", "claimant.unit", "claimant.dismissal_date",
-    "claimant.dismissal_date_words", "claimant.birth_place", "claimant.residence_address",
+    "claimant.dismissal_date_words", "claimant.birth_place", "claimant.residence_address", "claimant.identifier",
 })
-# What a template's use of makes the claimant's value required. The identifiers (passport, СНИЛС,
-# ИНН) and the postal address are optional in a claim: a template prints them where known.
+# What a template's use of makes the claimant's value required. ``identifier`` is the one a claim
+# must give (КАС ст. 125 ч. 2 п. 2, ГПК ст. 131 ч. 2 п. 2: СНИЛС, else ИНН, else the passport); the
+# separate passport, СНИЛС, ИНН and the postal address stay optional: a template prints them where known.
 CLAIMANT_ATTRIBUTES = ("birth_date", "unit", "dismissal_date", "dismissal_date_words", "birth_place",
-                       "residence_address")
+                       "residence_address", "identifier")
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,18 @@ def _gender_from_name(full_name: str | None) -> str:
     return {Gender.MALE: "m", Gender.FEMALE: "f"}.get(found, "")
 
 
+def claimant_identifier(*, snils: str | None, inn: str | None, passport: str | None) -> str:
+    """The one identifier a claim gives for a claimant (КАС ст. 125 ч. 2 п. 2, ГПК ст. 131 ч. 2 п. 2 as
+    amended in 2023: «один из идентификаторов»), as the court reads it: «СНИЛС 112-233-445 95», else
+    «ИНН …», else «паспорт 3801 123456»; "" when the record has none. Verify with counsel: the order
+    of preference (any one suffices by the codes)."""
+    if snils:
+        return f"СНИЛС {snils}"
+    if inn:
+        return f"ИНН {inn}"
+    return f"паспорт {passport}" if passport else ""
+
+
 def parse_amount(text: str) -> Decimal | None:
     """A sum in roubles as typed ("123 456,78"), or None if empty. ValueError if it is not one
     (what a sum may be is ``amount_in_words``'s to say: it is printed in words)."""
@@ -121,6 +133,7 @@ def document_snapshot(
             "birth_place": person.birth_place or "", "residence_address": person.residence_address or "",
             "postal_address": person.postal_address or "", "passport": person.passport or "",
             "snils": person.snils or "", "inn": person.inn or "",
+            "identifier": claimant_identifier(snils=person.snils, inn=person.inn, passport=person.passport),
             "dismissal_date": _short(dismissed), "dismissal_date_words": date_in_words(dismissed) if dismissed else "",
             "status": claimant.status,
         })
@@ -207,6 +220,7 @@ def _labels() -> dict[str, tuple[str, str]]:
         "claimant.unit": (_("military unit"), person),
         "claimant.birth_place": (_("place of birth"), person),
         "claimant.residence_address": (_("place of residence"), person),
+        "claimant.identifier": (_("an identifier (СНИЛС, ИНН or passport)"), person),
         "claimant.dismissal_date": (_("date of the dismissal order"),
                                     _("the claimant's page: record their dismissal order")),
         "claimant.dismissal_date_words": (_("date of the dismissal order"),

@@ -25,6 +25,7 @@ def _record(name: str, index: int) -> dict[str, Any]:
         "postal_address": f"305000, г. Курск, ул. Садовая, д. {index + 1}",
         "passport": f"380{index} 12345{index}", "snils": ("112-233-445 95", "123-456-789 64", "987-654-321 83")[index],
         "inn": ("500100732259", "123456789047", "771234567859")[index],
+        "identifier": "СНИЛС " + ("112-233-445 95", "123-456-789 64", "987-654-321 83")[index],
     }
 
 
@@ -45,5 +46,5 @@ def sample_snapshot() -> dict[str, Any]:
                            "credentials": "адвокат Адвокатской палаты Курской области, рег. № 46/123",
                            "contacts": "305000, г. Курск, ул. Ленина, д. 1; +7 900 000-00-00"},
         "organisation": {"name": "Правозащитная группа"},
-        "inputs": {},
+        "inputs": {}, "signed_by_claimants": False, "power_of_attorney": "",
     }

@@ -79,8 +79,9 @@ class DocumentForm(forms.Form):
         if template.powers:  # without a power of attorney that covers it, the claimants sign it
             self.fields["signed_by_claimants"] = forms.BooleanField(
                 label=_("The claimants will sign it themselves"), required=False,
-                help_text=_("The document then goes without the representative's signature under a power of "
-                            "attorney: each claimant signs it."))
+                help_text=_("The document then ends with a signature line for each claimant instead of the "
+                            "representative's signature under a power of attorney; a collective claim is signed "
+                            "by the person entrusted with the case."))
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}

@@ -62,6 +62,12 @@ KAS_REPRESENTATIVE = (
     "{% elif group %}Представитель административных истцов{% else %}Представитель административного истца{% endif %}"
 )
 GPK_PLAINTIFF_GEN = "{% if group %}истцов{% else %}истца{% endif %}"
+GPK_PLAINTIFF_DAT = "{% if group %}истцам{% else %}истцу{% endif %}"
+# The representative's authority as the document names it: the power of attorney the document is
+# signed under (``power_of_attorney``, "" where the warrant suffices or the claimants sign it
+# themselves) is always named, even when the lawyer typed only the warrant in the field.
+AUTHORITY = ("{% if power_of_attorney and power_of_attorney not in inputs.authority %}{{ power_of_attorney }}; "
+             "{% endif %}{{ inputs.authority }}")
 
 
 def typeset(text: str) -> str:
@@ -205,14 +211,14 @@ class Template:
         num_pr.get_or_add_numId().val = list_id
 
     def lines(self, source: str, *, numbered: int | None = None, ending: str = "") -> None:
-        """One paragraph (or list item) per non-empty line of a multiline input. ``ending``: ";."
-        ends each line with «;» and the last with «.», "." ends each with «.», "" keeps the
-        lawyer's own punctuation."""
+        """One paragraph (or list item) per non-empty line of a multiline input. ``ending``: "."
+        makes each line an item of the documents' one list style (issue 18, item 6): «1.», a capital
+        letter, a full stop at the end of each; "" keeps the lawyer's own punctuation."""
+        if ending not in ("", "."):
+            raise ValueError(f"one list style: ending is '.' or '', not {ending!r}")
         self.tag("{%p for line in " + source + ".splitlines() if line.strip() %}")
-        if ending == ";.":
-            line = "{{ line.strip().rstrip('.;,') }}{% if loop.last %}.{% else %};{% endif %}"
-        elif ending == ".":
-            line = "{{ line.strip().rstrip('.;,') }}."
+        if ending == ".":
+            line = "{% set item = line.strip().rstrip('.;,') %}{{ item[:1].upper() }}{{ item[1:] }}."
         else:
             line = "{{ line.strip() }}"
         if numbered is None:
@@ -254,12 +260,38 @@ class Template:
         self.heading("Приложение:", centred=False)
         return self.new_list()
 
-    def signature(self, role: str, *, date_first: bool = True) -> None:
-        """The date, then «role ____ /Фамилия И. О./» with the signature at the right margin."""
+    def signature(
+        self, role: str, *, date_first: bool = True, claimants_sign_as: str = "", collective: bool = False,
+    ) -> None:
+        """The date, then «role ____ /Фамилия И. О./» with the signature at the right margin.
+
+        ``claimants_sign_as`` (a template whose signing takes a special power opts in with the
+        claimant's procedural role, «Административный истец» or «Истец»): when the lawyer chose that
+        the claimants sign it themselves (``signed_by_claimants``), the document ends instead with the
+        date and one such line per claimant (КАС ст. 125 ч. 1, ГПК ст. 131 ч. 4). ``collective``: the
+        template sets ``collective`` (КАС ст. 42); a collective claim is still signed by the person
+        entrusted with the case, whom every member names in their joinder statement, not by each
+        member. Verify with counsel: whether that person (here the representative) signs the claim
+        on the strength of the joinder statements without a power of attorney."""
+        if claimants_sign_as:
+            self.tag("{%p if signed_by_claimants" + (" and not collective" if collective else "") + " %}")
+            self._date_line()
+            self.tag("{%p for c in claimants %}")
+            self._signature_line(claimants_sign_as, "{{ c.initials }}")
+            self.tag("{%p endfor %}")
+            self.tag("{%p else %}")
         if date_first:
-            date = self._paragraph(["{{ today }}"])
-            date.paragraph_format.space_before = Pt(18)
-        paragraph = self._paragraph([role, "\t", "_______________ /{{ representative.initials }}/"])
+            self._date_line()
+        self._signature_line(role, "{{ representative.initials }}")
+        if claimants_sign_as:
+            self.tag("{%p endif %}")
+
+    def _date_line(self) -> None:
+        date = self._paragraph(["{{ today }}"])
+        date.paragraph_format.space_before = Pt(18)
+
+    def _signature_line(self, role: str, initials: str) -> None:
+        paragraph = self._paragraph([role, "\t", "_______________ /" + initials + "/"])
         paragraph.paragraph_format.space_before = Pt(18)
         paragraph.paragraph_format.line_spacing = 1.0
         paragraph.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
@@ -269,10 +301,7 @@ class Template:
         with the signature at the right margin: for a statement a claimant signs themselves."""
         date = self._paragraph(["«____» _______________ 20____ г."])
         date.paragraph_format.space_before = Pt(18)
-        paragraph = self._paragraph(["Подпись", "\t", "_______________ /" + initials + "/"])
-        paragraph.paragraph_format.space_before = Pt(18)
-        paragraph.paragraph_format.line_spacing = 1.0
-        paragraph.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
+        self._signature_line("Подпись", initials)
 
     @staticmethod
     def _page_numbers(paragraph: Paragraph) -> None:
@@ -308,7 +337,7 @@ def court_address(doc: Template) -> None:
 def representative_block(doc: Template, role: str) -> None:
     doc.block((role + ": ", True), "{{ representative.name }},")
     doc.block("{{ representative.credentials }};")
-    doc.block("документ о полномочиях: {{ inputs.authority }};")
+    doc.block("документ о полномочиях: " + AUTHORITY + ";")
     doc.block("адрес для корреспонденции: {{ representative.contacts }}", gap=True)
 
 
@@ -329,13 +358,14 @@ def kas22_claim() -> Template:
     doc.tag("{%p if group %}")
     doc.block(("Административные истцы:", True))
     doc.tag("{%p for c in claimants %}")
-    doc.block("{{ loop.index }}. {{ c.name }}{% if loop.last %}{% else %};{% endif %}")
+    doc.block("{{ loop.index }}. {{ c.name }}.")
     doc.tag("{%p endfor %}")
     doc.block("(сведения об административных истцах приведены в таблице в тексте заявления)", gap=True)
     doc.tag("{%p else %}")
     doc.block(("Административный истец: ", True), "{{ claimant.name }},")
     doc.block("дата рождения: {{ claimant.birth_date }}, место рождения: {{ claimant.birth_place }},")
     doc.block("место жительства: {{ claimant.residence_address }},")
+    doc.block("{{ claimant.identifier }},")  # КАС ст. 125 ч. 2 п. 2: one identifier (verify with counsel)
     doc.block("место военной службы: {{ claimant.unit }}", gap=True)
     doc.tag("{%p endif %}")
     representative_block(doc, KAS_REPRESENTATIVE)
@@ -344,8 +374,15 @@ def kas22_claim() -> Template:
     doc.tag("{%p if inputs.interested_party %}")
     doc.block(("Заинтересованное лицо: ", True), "{{ inputs.interested_party }}", gap=True)
     doc.tag("{%p endif %}")
-    doc.tag("{%p if inputs.state_fee %}")
-    doc.block(("Государственная пошлина: ", True), "{{ inputs.state_fee.figures }} руб.", gap=True)
+    # The fee by claim kind (builtin/fees.yaml): paid, or exempt with its basis.
+    doc.tag("{%p if state_fee.paid or state_fee.exempt %}")
+    doc.block(
+        ("Государственная пошлина: ", True),
+        "{% if state_fee.paid %}{{ state_fee.figures }} руб.{% else %}{% if group %}административные истцы "
+        "освобождены{% else %}административный истец освобождён{% endif %} от её уплаты{% endif %} "
+        "({{ state_fee.basis }})",
+        gap=True,
+    )
     doc.tag("{%p endif %}")
 
     doc.title(
@@ -375,10 +412,10 @@ def kas22_claim() -> Template:
     doc.tag("{%p if group %}")
     doc.text("Сведения об административных истцах:", keep_with_next=True)
     doc.table(
-        ["№ п/п", "Фамилия, имя, отчество", "Дата рождения", "Место рождения, место жительства",
+        ["№ п/п", "Фамилия, имя, отчество; идентификатор", "Дата рождения", "Место рождения, место жительства",
          "Воинская часть", "Дата приказа об увольнении"],
-        ["{{ loop.index }}", "{{ c.name }}", "{{ c.birth_date }}", "{{ c.birth_place }}; {{ c.residence_address }}",
-         "{{ c.unit }}", "{{ c.dismissal_date }}"],
+        ["{{ loop.index }}", "{{ c.name }}; {{ c.identifier }}", "{{ c.birth_date }}",
+         "{{ c.birth_place }}; {{ c.residence_address }}", "{{ c.unit }}", "{{ c.dismissal_date }}"],
         [1.0, 4.3, 2.4, 3.6, 2.4, 2.8],
     )
     doc.text(
@@ -473,7 +510,7 @@ def kas22_claim() -> Template:
         "Обязать административного ответчика сообщить об исполнении решения суда в суд и "
         + KAS_PLAINTIFF_DAT + " в течение одного месяца со дня вступления решения суда в законную силу.",
     )
-    doc.tag("{%p if inputs.state_fee %}")
+    doc.tag("{%p if state_fee.paid %}")
     doc.item(
         demands,
         "Взыскать с административного ответчика в пользу " + KAS_PLAINTIFF_GEN + " судебные расходы "
@@ -486,17 +523,15 @@ def kas22_claim() -> Template:
         "доказательства, которые {% if group %}административные истцы не могут{% else %}административный "
         "истец не может{% endif %} получить самостоятельно:"
     )
-    doc.lines("inputs.evidence_request", numbered=doc.new_list(), ending=";.")
+    doc.lines("inputs.evidence_request", numbered=doc.new_list(), ending=".")
     doc.tag("{%p endif %}")
 
     attached = doc.attachments()
     doc.item(attached, "Копия оспариваемого приказа (выписка из приказа).")
     extra_attachments(doc, attached)
-    doc.item(
-        attached,
-        "Документ об уплате государственной пошлины{% if inputs.state_fee %} в размере "
-        "{{ inputs.state_fee.figures }} руб.{% else %}.{% endif %}",
-    )
+    doc.tag("{%p if state_fee.paid %}")
+    doc.item(attached, "Документ об уплате государственной пошлины в размере {{ state_fee.figures }} руб.")
+    doc.tag("{%p endif %}")
     # КАС ст. 42: the members join by their own statements (one per member, below the claim); the
     # lawyer's power of attorney or warrant proves only the lawyer's authority. Verify with counsel:
     # whether the court wants the originals or copies, and the «— N шт.» count style.
@@ -511,7 +546,7 @@ def kas22_claim() -> Template:
         attached,
         "Документ, подтверждающий полномочия {% if collective %}лица, которому поручено ведение "
         "административного дела в интересах группы лиц{% else %}представителя{% endif %} "
-        "({{ inputs.authority }}).",
+        "(" + AUTHORITY + ").",
     )
     doc.item(
         attached,
@@ -523,7 +558,7 @@ def kas22_claim() -> Template:
         "Копии административного искового заявления и приложенных к нему документов для "
         "административного ответчика{% if inputs.interested_party %} и заинтересованного лица{% endif %}.",
     )
-    doc.signature(KAS_REPRESENTATIVE)
+    doc.signature(KAS_REPRESENTATIVE, claimants_sign_as="Административный истец", collective=True)
     joinder_statements(doc)
     return doc
 
@@ -538,11 +573,13 @@ def joinder_statements(doc: Template) -> None:
     doc.block(("В {{ case.court }}", True), gap=True, page_break=True)
     doc.block(("Член группы лиц: ", True), "{{ c.name }},")
     doc.block("дата рождения: {{ c.birth_date }}, место рождения: {{ c.birth_place }},")
-    doc.block("место жительства: {{ c.residence_address }}", gap=True)
+    doc.block("место жительства: {{ c.residence_address }},")
+    doc.block("{{ c.identifier }}", gap=True)
     doc.title("ЗАЯВЛЕНИЕ", subtitle="о присоединении к коллективному административному исковому заявлению")
     doc.text(
         "Я, {{ c.name }}, дата рождения: {{ c.birth_date }}, место рождения: {{ c.birth_place }}, место "
-        "жительства: {{ c.residence_address }}, в соответствии с ч. 1 и 2 ст. 42 КАС РФ присоединяюсь к "
+        "жительства: {{ c.residence_address }}, {{ c.identifier }}, в соответствии с ч. 1 и 2 ст. 42 КАС РФ "
+        "присоединяюсь к "
         "требованию, изложенному в коллективном административном исковом заявлении к административному "
         "ответчику — {{ inputs.respondent }}, подаваемом в {{ case.court }} (оспариваемый приказ — "
         "{{ inputs.order }}; в отношении меня приказ издан {{ c.dismissal_date_words }}, место военной службы — "
@@ -561,13 +598,6 @@ def joinder_statements(doc: Template) -> None:
 # --- 2. Исковое заявление о восстановлении на службе (сотрудник со специальным званием) ---------
 
 
-def identifier(person: str) -> str:
-    """One identifier of the person (ГПК ст. 131 ч. 2 п. 2): СНИЛС, else ИНН, else the passport."""
-    return (f"{{% if {person}.snils %}}СНИЛС {{{{ {person}.snils }}}}"
-            f"{{% elif {person}.inn %}}ИНН {{{{ {person}.inn }}}}"
-            f"{{% elif {person}.passport %}}паспорт {{{{ {person}.passport }}}}{{% endif %}}")
-
-
 def reinstatement_claim() -> Template:
     doc = Template("Исковое заявление о восстановлении на службе")
     court_address(doc)
@@ -576,19 +606,15 @@ def reinstatement_claim() -> Template:
     doc.tag("{%p for c in claimants %}")
     doc.block(
         "{{ loop.index }}. {{ c.name }}, дата рождения: {{ c.birth_date }}, место рождения: {{ c.birth_place }}, "
-        "место жительства: {{ c.residence_address }}{% if c.snils or c.inn or c.passport %}, "
-        + identifier("c") + "{% endif %}{% if loop.last %}{% else %};{% endif %}"
+        "место жительства: {{ c.residence_address }}, {{ c.identifier }}."  # ГПК ст. 131 ч. 2 п. 2
     )
     doc.tag("{%p endfor %}")
     doc.gap()
     doc.tag("{%p else %}")
     doc.block(("Истец: ", True), "{{ claimant.name }},")
     doc.block("дата рождения: {{ claimant.birth_date }}, место рождения: {{ claimant.birth_place }},")
-    doc.block("место жительства: {{ claimant.residence_address }}"
-              "{% if claimant.snils or claimant.inn or claimant.passport %},{% endif %}")
-    doc.tag("{%p if claimant.snils or claimant.inn or claimant.passport %}")
-    doc.block(identifier("claimant"))
-    doc.tag("{%p endif %}")
+    doc.block("место жительства: {{ claimant.residence_address }},")
+    doc.block("{{ claimant.identifier }}")  # ГПК ст. 131 ч. 2 п. 2: one identifier (verify with counsel)
     doc.gap()
     doc.tag("{%p endif %}")
     representative_block(doc, "Представитель " + GPK_PLAINTIFF_GEN)
@@ -598,15 +624,26 @@ def reinstatement_claim() -> Template:
         "{% endif %}",
         gap=True,
     )
-    doc.tag("{%p if inputs.back_pay %}")
-    doc.block(("Цена иска: ", True), "{{ inputs.back_pay.figures }} руб.", gap=True)
-    doc.tag("{%p endif %}")
+    # ГПК ст. 131 ч. 2 п. 6: the price, the total of the back pay asked for all claimants (documents.money),
+    # and for a group each claimant's part of it.
+    doc.tag("{%p if group %}")
+    doc.block(("Цена иска: ", True), "{{ claim_price.figures }} руб.")
     doc.block(
-        ("Государственная пошлина: ", True),
-        "{% if group %}истцы освобождены{% else %}истец освобождён{% endif %} от её уплаты "
-        "(подп. 1 п. 1 ст. 333.36 НК РФ, ст. 393 ТК РФ)",
+        "(в том числе: {% for c in claimants %}{{ c.initials }} — {{ c.back_pay.figures }} руб."
+        "{% if not loop.last %}; {% endif %}{% endfor %})",
         gap=True,
     )
+    doc.tag("{%p else %}")
+    doc.block(("Цена иска: ", True), "{{ claim_price.figures }} руб.", gap=True)
+    doc.tag("{%p endif %}")
+    doc.tag("{%p if state_fee.exempt or state_fee.paid %}")  # builtin/fees.yaml
+    doc.block(
+        ("Государственная пошлина: ", True),
+        "{% if state_fee.exempt %}{% if group %}истцы освобождены{% else %}истец освобождён{% endif %} от её "
+        "уплаты ({{ state_fee.basis }}){% else %}{{ state_fee.figures }} руб. ({{ state_fee.basis }}){% endif %}",
+        gap=True,
+    )
+    doc.tag("{%p endif %}")
 
     doc.title(
         "ИСКОВОЕ ЗАЯВЛЕНИЕ",
@@ -627,7 +664,7 @@ def reinstatement_claim() -> Template:
     doc.text(
         "Истец {{ claimant.name }} проходил" + FEMALE + " службу в войсках национальной гвардии Российской "
         "Федерации{% if claimant.unit %} (место службы — {{ claimant.unit }}){% endif %}"
-        "{% if inputs.position %}, замещал" + FEMALE + " должность {{ inputs.position }}{% endif %}, "
+        "{% if claimant.service_post %}, замещал" + FEMALE + " должность {{ claimant.service_post }}{% endif %}, "
         "имел" + FEMALE + " специальное звание полиции."
     )
     doc.text(
@@ -656,11 +693,24 @@ def reinstatement_claim() -> Template:
         "денежного довольствия за время вынужденного прогула предусмотрены также ст. 74 Федерального "
         "закона № 342-ФЗ."
     )
-    doc.tag("{%p if inputs.back_pay %}")
+    # The price is the money asked (ГПК ст. 91 ч. 1 п. 1); for co-claimants, their demands added up.
+    # Verify with counsel: that the co-claimants' demands are added up for the price.
+    doc.tag("{%p if group %}")
     doc.text(
-        "Размер денежного довольствия за время вынужденного прогула по состоянию на день подачи искового "
-        "заявления составляет {{ inputs.back_pay.figures }} руб. ({{ inputs.back_pay.words }}) "
-        "{% if group %}в общей сумме, в отношении каждого из истцов {% endif %}согласно прилагаемому расчёту."
+        "Денежное довольствие за время вынужденного прогула со дня, следующего за днём увольнения, по день "
+        "подачи искового заявления рассчитано для каждого из истцов исходя из его месячного денежного "
+        "довольствия на день увольнения (прилагаемый расчёт) и составляет всего {{ claim_price.figures }} руб. "
+        "({{ claim_price.words }}); сумма, причитающаяся каждому из истцов, указана в просительной части "
+        "искового заявления и в расчёте. Цена иска определена исходя из взыскиваемых денежных сумм "
+        "(п. 1 ч. 1 ст. 91 ГПК РФ)."
+    )
+    doc.tag("{%p else %}")
+    doc.text(
+        "Денежное довольствие {{ claimant.genitive }} на день увольнения составляло "
+        "{{ claimant.monthly_pay.figures }} руб. в месяц. Денежное довольствие за время вынужденного прогула "
+        "{{ claimant.back_pay.period }} (по день подачи искового заявления) составляет "
+        "{{ claimant.back_pay.figures }} руб. ({{ claimant.back_pay.words }}) согласно прилагаемому расчёту. "
+        "Цена иска определена исходя из взыскиваемой денежной суммы (п. 1 ч. 1 ст. 91 ГПК РФ)."
     )
     doc.tag("{%p endif %}")
     doc.tag("{%p if inputs.moral_damages %}")
@@ -695,21 +745,23 @@ def reinstatement_claim() -> Template:
     )
     doc.item(
         demands,
-        "Восстановить {% if group %}" + ACCUSATIVE_LIST + "{% else %}{{ claimant.accusative }}{% endif %} "
-        "на службе в войсках национальной гвардии Российской Федерации {% if group %}в ранее замещаемых "
-        "должностях{% else %}в ранее замещаемой должности{% if inputs.position %} {{ inputs.position }}"
-        "{% endif %}{% endif %} со дня, следующего за днём увольнения.",
+        "Восстановить {% if group %}{% for c in claimants %}{{ c.accusative }}{% if c.service_post %} (в должности "
+        "{{ c.service_post }}){% endif %}{% if not loop.last %}, {% endif %}{% endfor %}{% else %}"
+        "{{ claimant.accusative }}{% endif %} на службе в войсках национальной гвардии Российской Федерации "
+        "{% if group %}в ранее замещаемых должностях{% else %}в ранее замещаемой должности"
+        "{% if claimant.service_post %} {{ claimant.service_post }}{% endif %}{% endif %} со дня, следующего за "
+        "днём увольнения.",
     )
+    # Each claimant's own sum (ГПК ст. 131 ч. 2 п. 6), then the rest of the absence to the decision.
+    doc.tag("{%p for c in claimants %}")
     doc.item(
         demands,
-        "Взыскать с ответчика в пользу {% if group %}каждого из истцов{% else %}{{ claimant.genitive }}"
-        "{% endif %} денежное довольствие за время вынужденного прогула{% if inputs.back_pay %} согласно "
-        "прилагаемому расчёту{% if group %} (всего — {% else %} в размере {% endif %}"
-        "{{ inputs.back_pay.figures }} руб. ({{ inputs.back_pay.words }}){% if group %}){% endif %} по "
-        "состоянию на день подачи искового заявления, а также за период с этого дня по день вынесения "
-        "решения суда{% else %} со дня, следующего за днём увольнения, по день вынесения решения суда"
-        "{% endif %}.",
+        "Взыскать с ответчика в пользу {{ c.genitive }} денежное довольствие за время вынужденного прогула "
+        "{{ c.back_pay.period }} в размере {{ c.back_pay.figures }} руб. ({{ c.back_pay.words }}) согласно "
+        "прилагаемому расчёту, а также за период со дня, следующего за днём подачи искового заявления, по день "
+        "вынесения решения суда.",
     )
+    doc.tag("{%p endfor %}")
     doc.tag("{%p if inputs.moral_damages %}")
     doc.item(
         demands,
@@ -725,14 +777,13 @@ def reinstatement_claim() -> Template:
         "В соответствии со ст. 57 ГПК РФ прошу истребовать у ответчика следующие доказательства, "
         "представление которых для {% if group %}истцов{% else %}истца{% endif %} затруднительно:"
     )
-    doc.lines("inputs.evidence_request", numbered=doc.new_list(), ending=";.")
+    doc.lines("inputs.evidence_request", numbered=doc.new_list(), ending=".")
     doc.tag("{%p endif %}")
 
     attached = doc.attachments()
     doc.item(attached, "Копия оспариваемого приказа (выписка из приказа).")
-    doc.tag("{%p if inputs.back_pay %}")
-    doc.item(attached, "Расчёт взыскиваемой суммы денежного довольствия за время вынужденного прогула.")
-    doc.tag("{%p endif %}")
+    doc.item(attached, "Расчёт взыскиваемых денежных сумм (денежного довольствия за время вынужденного "
+             "прогула) — на отдельном листе после искового заявления.")
     extra_attachments(doc, attached)
     doc.item(
         attached,
@@ -741,11 +792,62 @@ def reinstatement_claim() -> Template:
     )
     doc.item(
         attached,
-        "Документ, подтверждающий полномочия представителя ({{ inputs.authority }}), и копия документа о "
+        "Документ, подтверждающий полномочия представителя (" + AUTHORITY + "), и копия документа о "
         "высшем юридическом образовании {{ representative.genitive }} либо удостоверения адвоката.",
     )
-    doc.signature("Представитель " + GPK_PLAINTIFF_GEN)
+    doc.signature("Представитель " + GPK_PLAINTIFF_GEN, claimants_sign_as="Истец")
+    back_pay_calculation(doc)
     return doc
+
+
+def back_pay_calculation(doc: Template) -> None:
+    """ГПК ст. 132: the calculation of the sums claimed, signed by the claimant or the representative,
+    on a page of its own after the claim: a row per claimant (monthly pay, period, each line of the
+    calculation, sum) and the total. The method (calendar months; a part month pro rata to its
+    calendar days) is documents.money's; verify with counsel."""
+    doc.block("Приложение к исковому заявлению о восстановлении на службе", gap=True, page_break=True)
+    doc.title("РАСЧЁТ", subtitle="взыскиваемых денежных сумм (денежного довольствия за время вынужденного прогула)")
+    doc.text(
+        "Денежное довольствие за время вынужденного прогула рассчитано со дня, следующего за днём увольнения, "
+        "по день подачи искового заявления включительно исходя из месячного денежного довольствия "
+        "{% if group %}каждого из истцов{% else %}истца{% endif %} на день увольнения: за полный календарный "
+        "месяц — в размере месячного денежного довольствия, за неполный месяц — пропорционально числу "
+        "календарных дней вынужденного прогула в этом месяце (месячное денежное довольствие : число "
+        "календарных дней месяца × число дней прогула); каждая сумма округлена до копеек.",
+        keep_with_next=True,
+    )
+    headers = ["№ п/п", "Фамилия, имя, отчество", "Денежное довольствие в месяц, руб.", "Период прогула",
+               "Расчёт", "Сумма, руб."]
+    # Each line of the calculation on a line of its own in the cell (docxtpl turns "\n" into a line break).
+    cells = ["{{ loop.index }}", "{{ c.name }}", "{{ c.monthly_pay.figures }}", "{{ c.back_pay.period }}",
+             "{% for l in c.back_pay.lines %}{{ l.period }}: {{ l.formula }} = {{ l.sum }} руб."
+             '{% if not loop.last %};{{ "\\n" }}{% endif %}{% endfor %}', "{{ c.back_pay.figures }}"]
+    widths = [1.0, 3.0, 2.9, 2.6, 4.7, 2.3]
+    table = doc.doc.add_table(rows=7, cols=len(headers))
+    table.style = doc.doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for column, header in enumerate(headers):
+        Template._cell(table, 0, column, header, bold=True)
+    Template._cell(table, 1, 0, "{%tr for c in claimants %}")
+    for column, cell in enumerate(cells):
+        Template._cell(table, 2, column, cell, centred=column in (0, 2, 5))
+    Template._cell(table, 3, 0, "{%tr endfor %}")
+    Template._cell(table, 4, 0, "{%tr if group %}")
+    Template._cell(table, 5, 1, "Итого", bold=True)
+    Template._cell(table, 5, 5, "{{ claim_price.figures }}", bold=True)
+    Template._cell(table, 6, 0, "{%tr endif %}")
+    for column, width in enumerate(widths):
+        table.columns[column].width = Cm(width)  # the grid, which LibreOffice reads
+        for row in table.rows:
+            row.cells[column].width = Cm(width)  # each cell, which Word reads
+    table.rows[0]._tr.get_or_add_trPr().append(parse_xml(f'<w:tblHeader {nsdecls("w")}/>'))
+    doc.text(
+        "Итого к взысканию{% if group %} в пользу истцов{% endif %}: {{ claim_price.figures }} руб. "
+        "({{ claim_price.words }}).",
+        after_table=True,
+    )
+    doc.signature("Представитель " + GPK_PLAINTIFF_GEN, claimants_sign_as="Истец")
 
 
 # --- 3. Адвокатский запрос (ст. 6.1 Федерального закона № 63-ФЗ) --------------------------------
@@ -789,7 +891,7 @@ def lawyer_request() -> Template:
         "{% if inputs.purpose %} ({{ inputs.purpose }}){% endif %} прошу предоставить следующие сведения "
         "и документы (их надлежащим образом заверенные копии):"
     )
-    doc.lines("inputs.documents", numbered=doc.new_list(), ending=";.")
+    doc.lines("inputs.documents", numbered=doc.new_list(), ending=".")
     doc.text(
         "Согласно п. 2 ст. 6.1 Федерального закона № 63-ФЗ органы государственной власти, органы "
         "местного самоуправления, общественные объединения и иные организации, которым направлен "
@@ -913,8 +1015,7 @@ def appeal() -> Template:
     doc.tag("{%p if group %}")
     doc.block(("Административные истцы:", True))
     doc.tag("{%p for c in claimants %}")
-    doc.block("{{ loop.index }}. {{ c.name }}, место жительства: {{ c.residence_address }}"
-              "{% if loop.last %}{% else %};{% endif %}")
+    doc.block("{{ loop.index }}. {{ c.name }}, место жительства: {{ c.residence_address }}.")
     doc.tag("{%p endfor %}")
     doc.gap()
     doc.tag("{%p else %}")
@@ -954,15 +1055,7 @@ def appeal() -> Template:
         "обстоятельствам административного дела; нарушение или неправильное применение норм материального "
         "права или норм процессуального права."
     )
-    # "Not missed" only where the lawyer states the date of the decision in final form; without it the
-    # document says nothing about the period (issue 18: a restoration motion is to be drafted then).
-    doc.tag("{%p if inputs.final_form_date %}")
-    doc.text(
-        "Срок апелляционного обжалования, установленный ч. 1 ст. 298 КАС РФ (один месяц со дня принятия "
-        "решения суда в окончательной форме), не пропущен: решение в окончательной форме изготовлено "
-        "{{ inputs.final_form_date }}."
-    )
-    doc.tag("{%p endif %}")
+    appeal_period_paragraph(doc, "ч. 1 ст. 298 КАС РФ", "ст. 95 КАС РФ", KAS_PLAINTIFF_GEN)
     doc.text("На основании изложенного, руководствуясь ст. 295–299, 308–310 КАС РФ,")
     doc.heading("ПРОШУ СУД:")
     demands = doc.new_list()
@@ -990,12 +1083,232 @@ def appeal() -> Template:
         attached,
         "Документ, подтверждающий полномочия {% if collective %}лица, которому поручено ведение "
         "административного дела в интересах группы лиц{% else %}представителя{% endif %} "
-        "({{ inputs.authority }}), и копия документа о высшем юридическом образовании "
+        "(" + AUTHORITY + "), и копия документа о высшем юридическом образовании "
         "{{ representative.genitive }} либо удостоверения адвоката.",
     )
+    motion_attached(doc, attached)
     extra_attachments(doc, attached)
-    doc.signature(KAS_REPRESENTATIVE)
+    doc.signature(KAS_REPRESENTATIVE, claimants_sign_as="Административный истец", collective=True)
+    restoration_motion(doc, civil=False)
     return doc
+
+
+# --- 6. Апелляционная жалоба по гражданскому делу (ст. 320–322 ГПК РФ) ----------------------------
+
+
+def appeal_civil() -> Template:
+    """The special-rank employee's service dispute is decided under the Code of Civil Procedure: the
+    appeal of the истец against the ответчик, filed through the court that decided (ст. 321 ч. 1),
+    with the requisites of ст. 322 ч. 1 and the attachments of ст. 322 ч. 3–4."""
+    doc = Template("Апелляционная жалоба")
+    doc.block(("В {{ inputs.appeal_court }}", True))
+    doc.block("через {{ case.court }}", gap=True)
+    doc.block(("Дело № {{ case.court_number }}", True), gap=True)
+    doc.tag("{%p if group %}")
+    doc.block(("Истцы:", True))
+    doc.tag("{%p for c in claimants %}")
+    doc.block("{{ loop.index }}. {{ c.name }}, место жительства: {{ c.residence_address }}.")
+    doc.tag("{%p endfor %}")
+    doc.gap()
+    doc.tag("{%p else %}")
+    doc.block(("Истец: ", True), "{{ claimant.name }}")
+    doc.block("Место жительства: {{ claimant.residence_address }}", gap=True)
+    doc.tag("{%p endif %}")
+    representative_block(doc, "Представитель " + GPK_PLAINTIFF_GEN)
+    doc.block(("Ответчик: ", True), "{{ inputs.respondent }},")
+    doc.block("адрес: {{ inputs.respondent_address }}", gap=True)
+    # A worker's claim arising from the service relationship is free of the state fee at every instance
+    # (подп. 1 п. 1 ст. 333.36 НК РФ, ст. 393 ТК РФ); verify with counsel for the appeal of a
+    # special-rank employee.
+    doc.block(
+        ("Государственная пошлина: ", True),
+        "{% if group %}истцы освобождены{% else %}истец освобождён{% endif %} от её уплаты "
+        "(подп. 1 п. 1 ст. 333.36 НК РФ, ст. 393 ТК РФ)",
+        gap=True,
+    )
+
+    doc.title(
+        "АПЕЛЛЯЦИОННАЯ ЖАЛОБА",
+        subtitle="на решение суда от {{ case.decision_date }} по гражданскому делу № {{ case.court_number }}",
+    )
+    doc.text(
+        "{{ case.decision_date }} {{ case.court }} вынес решение по гражданскому делу № {{ case.court_number }} "
+        "по исковому заявлению {% if group %}" + GENITIVE_LIST + "{% else %}{{ claimant.genitive }}{% endif %} "
+        "(ответчик — {{ inputs.respondent }}). Указанным решением {% if inputs.decision_summary %}"
+        "{{ inputs.decision_summary.rstrip('.') }}{% else %}в удовлетворении исковых требований отказано{% endif %}."
+    )
+    doc.text(
+        "{% if group %}Истцы с решением суда не согласны, считают{% else %}Истец с решением суда не согласен, "
+        "считает{% endif %} его незаконным и необоснованным, подлежащим отмене по следующим основаниям."
+    )
+    doc.heading("Доводы жалобы")
+    doc.lines("inputs.arguments")
+    doc.text(
+        "Согласно ч. 1 ст. 330 ГПК РФ основаниями для отмены или изменения решения суда в апелляционном "
+        "порядке являются неправильное определение обстоятельств, имеющих значение для дела; недоказанность "
+        "установленных судом первой инстанции обстоятельств, имеющих значение для дела; несоответствие "
+        "выводов суда первой инстанции, изложенных в решении суда, обстоятельствам дела; нарушение или "
+        "неправильное применение норм материального права или норм процессуального права."
+    )
+    appeal_period_paragraph(doc, "ч. 2 ст. 321 ГПК РФ", "ст. 112 ГПК РФ", GPK_PLAINTIFF_GEN)
+    doc.text("На основании изложенного, руководствуясь ст. 320–322, 328, 330 ГПК РФ,")
+    doc.heading("ПРОШУ СУД:")
+    demands = doc.new_list()
+    doc.item(
+        demands,
+        "Отменить решение суда первой инстанции ({{ case.court }}) от {{ case.decision_date }} по "
+        "гражданскому делу № {{ case.court_number }}.",
+    )
+    doc.item(
+        demands,
+        "Принять по делу новое решение, которым исковые требования " + GPK_PLAINTIFF_GEN + " удовлетворить в "
+        "полном объёме.",
+    )
+    attached = doc.attachments()
+    doc.item(
+        attached,
+        "Документ, подтверждающий направление или вручение другим лицам, участвующим в деле, копий "
+        "апелляционной жалобы и приложенных к ней документов, которые у них отсутствуют.",
+    )
+    doc.item(
+        attached,
+        "Документ, подтверждающий полномочия представителя (" + AUTHORITY + "), и копия документа о высшем "
+        "юридическом образовании {{ representative.genitive }} либо удостоверения адвоката.",
+    )
+    motion_attached(doc, attached)
+    extra_attachments(doc, attached)
+    doc.signature("Представитель " + GPK_PLAINTIFF_GEN, claimants_sign_as="Истец")
+    restoration_motion(doc, civil=True)
+    return doc
+
+
+# --- the period of an appeal, and the motion to restore it (shared by both appeals) ---------------
+#
+# The context's ``appeal_period`` (documents.context.appeal_period) says whether the period holds on
+# the document's date, counted by the deadlines app: «не пропущен» only when the date of the decision
+# in final form is given and the period has not ended; otherwise (ended, or the date not given) a
+# motion to restore the period goes with the appeal, on its own pages after it, addressed to the
+# court that made the decision (КАС ст. 95 ч. 2, ГПК ст. 112 ч. 2: the court where the act was to be
+# done; the appeal is filed through it). Verify with counsel: the parts of ст. 95 КАС and ст. 112 ГПК
+# cited, and whether ст. 302 КАС should be cited besides.
+
+MOTION = "ходатайство о восстановлении пропущенного процессуального срока подачи апелляционной жалобы"
+
+
+def appeal_period_paragraph(doc: Template, period_article: str, restore_article: str, plaintiff_gen: str) -> None:
+    """The appeal's sentence on its period: kept, or over (and when), or the date not given; in
+    the last two the motion to restore it is attached."""
+    doc.tag("{%p if appeal_period.motion %}")
+    doc.text(
+        "Срок апелляционного обжалования, установленный " + period_article + " (один месяц со дня принятия "
+        "решения суда в окончательной форме), {% if appeal_period.known %}истёк {{ appeal_period.ends }} "
+        "(решение в окончательной форме изготовлено {{ inputs.final_form_date.words }}{% if inputs.received_date %}, "
+        "копия решения получена {{ inputs.received_date.words }}{% endif %}); срок пропущен по уважительным "
+        "причинам, в связи с чем к жалобе прилагается " + MOTION + " (" + restore_article + ")."
+        "{% else %}исчисляется со дня изготовления решения в окончательной форме, сведений о дате которого у "
+        + plaintiff_gen + " нет{% if inputs.received_date %} (копия решения получена "
+        "{{ inputs.received_date.words }}){% endif %}. На случай, если срок будет признан пропущенным, к жалобе "
+        "прилагается " + MOTION + " (" + restore_article + ").{% endif %}"
+    )
+    doc.tag("{%p else %}")
+    doc.text(
+        "Срок апелляционного обжалования, установленный " + period_article + " (один месяц со дня принятия "
+        "решения суда в окончательной форме), не пропущен: он истекает {{ appeal_period.ends }} (решение в "
+        "окончательной форме изготовлено {{ inputs.final_form_date.words }})."
+    )
+    doc.tag("{%p endif %}")
+
+
+def motion_attached(doc: Template, list_id: int) -> None:
+    """The appeal's attachments name the motion when it goes with it."""
+    doc.tag("{%p if appeal_period.motion %}")
+    doc.item(list_id, MOTION[:1].upper() + MOTION[1:] + ".")
+    doc.tag("{%p endif %}")
+
+
+def restoration_motion(doc: Template, *, civil: bool) -> None:
+    """The motion to restore the missed period (КАС ст. 95; ГПК ст. 112), on a new page after the
+    appeal: to the court that made the decision, naming the case, the decision, when it was made in
+    final form (or that the date is not known) and when its copy was received, the reasons, and a
+    request to restore the period and accept the appeal; signed as the appeal is."""
+    if civil:
+        case_kind, plaintiff_gen, plaintiff_dat = "гражданскому", GPK_PLAINTIFF_GEN, GPK_PLAINTIFF_DAT
+        plaintiff_ins = "{% if group %}истцами{% else %}истцом{% endif %}"
+        claim, respondent = "исковому заявлению", "ответчик"
+        period_article, restore_law = "ч. 2 ст. 321 ГПК РФ", "ГПК РФ"
+        restore_rule = (
+            "В силу ч. 1 ст. 112 ГПК РФ лицам, пропустившим установленный федеральным законом процессуальный "
+            "срок по причинам, признанным судом уважительными, пропущенный срок может быть восстановлен. "
+            "Одновременно с настоящим ходатайством подаётся апелляционная жалоба (ч. 3 ст. 112 ГПК РФ)."
+        )
+        role, signs_as = "Представитель " + GPK_PLAINTIFF_GEN, "Истец"
+    else:
+        case_kind, plaintiff_gen, plaintiff_dat = "административному", KAS_PLAINTIFF_GEN, KAS_PLAINTIFF_DAT
+        plaintiff_ins = "{% if group %}административными истцами{% else %}административным истцом{% endif %}"
+        claim, respondent = "административному исковому заявлению", "административный ответчик"
+        period_article, restore_law = "ч. 1 ст. 298 КАС РФ", "КАС РФ"
+        restore_rule = (
+            "В силу ч. 1 ст. 95 КАС РФ лицам, пропустившим установленный настоящим Кодексом процессуальный "
+            "срок по причинам, признанным судом уважительными, процессуальный срок может быть восстановлен. "
+            "Одновременно с настоящим ходатайством подаётся апелляционная жалоба (ч. 2 ст. 95 КАС РФ)."
+        )
+        role, signs_as = KAS_REPRESENTATIVE, "Административный истец"
+    article = "ст. 112" if civil else "ст. 95"
+    doc.tag("{%p if appeal_period.motion %}")
+    doc.block(("В {{ case.court }}", True), gap=True, page_break=True)
+    doc.block((("Дело" if civil else "Административное дело") + " № {{ case.court_number }}", True), gap=True)
+    doc.tag("{%p if group %}")
+    doc.block(("Истцы:" if civil else "Административные истцы:", True))
+    doc.tag("{%p for c in claimants %}")
+    doc.block("{{ loop.index }}. {{ c.name }}, место жительства: {{ c.residence_address }}.")
+    doc.tag("{%p endfor %}")
+    doc.gap()
+    doc.tag("{%p else %}")
+    doc.block(("Истец: " if civil else "Административный истец: ", True), "{{ claimant.name }}")
+    doc.block("Место жительства: {{ claimant.residence_address }}", gap=True)
+    doc.tag("{%p endif %}")
+    representative_block(doc, role)
+    doc.title("ХОДАТАЙСТВО", subtitle="о восстановлении пропущенного процессуального срока подачи апелляционной "
+              "жалобы")
+    doc.text(
+        "{{ case.decision_date }} {{ case.court }} вынес решение по " + case_kind + " делу № {{ case.court_number }} "
+        "по " + claim + " {% if group %}" + GENITIVE_LIST + "{% else %}{{ claimant.genitive }}{% endif %} ("
+        + respondent + " — {{ inputs.respondent }})."
+    )
+    # A sentence that ends with a date ends with its «г.»: no second full stop.
+    doc.text(
+        "{% if appeal_period.known %}Решение в окончательной форме изготовлено {{ inputs.final_form_date.words }}, "
+        "срок апелляционного обжалования, установленный " + period_article + ", истёк {{ appeal_period.ends }}"
+        "{% else %}Сведений о дате изготовления решения в окончательной форме у " + plaintiff_gen + " нет; срок "
+        "апелляционного обжалования, установленный " + period_article + ", исчисляется с этой даты и может быть "
+        "признан пропущенным{% endif %}{% if inputs.received_date %}; копия решения суда получена " + plaintiff_ins
+        + " {{ inputs.received_date.words }}{% elif not appeal_period.known %}.{% endif %}"
+    )
+    doc.tag("{%p if inputs.restore_reasons %}")
+    doc.text("Срок {% if appeal_period.known %}пропущен{% else %}мог быть пропущен{% endif %} по уважительным "
+             "причинам:", keep_with_next=True)
+    doc.lines("inputs.restore_reasons")
+    doc.tag("{%p endif %}")
+    doc.text(restore_rule)
+    doc.text("На основании изложенного, руководствуясь " + article + " " + restore_law + ",")
+    doc.heading("ПРОШУ СУД:")
+    demands = doc.new_list()
+    doc.item(
+        demands,
+        "Восстановить " + plaintiff_dat + " пропущенный процессуальный срок подачи апелляционной жалобы на "
+        "решение суда первой инстанции ({{ case.court }}) от {{ case.decision_date }} по " + case_kind + " делу "
+        "№ {{ case.court_number }}.",
+    )
+    doc.item(
+        demands,
+        "Принять апелляционную жалобу и направить " + ("гражданское" if civil else "административное")
+        + " дело с апелляционной жалобой в суд апелляционной инстанции ({{ inputs.appeal_court }}).",
+    )
+    attached = doc.attachments()
+    doc.item(attached, "Апелляционная жалоба на решение суда от {{ case.decision_date }} по " + case_kind + " делу "
+             "№ {{ case.court_number }}.")
+    doc.signature(role, claimants_sign_as=signs_as, collective=not civil)
+    doc.tag("{%p endif %}")
 
 
 TEMPLATES = {
@@ -1004,6 +1317,7 @@ TEMPLATES = {
     "lawyer_request.docx": lawyer_request,
     "prosecutor_complaint.docx": prosecutor_complaint,
     "appeal.docx": appeal,
+    "appeal_civil.docx": appeal_civil,
 }
 
 
