@@ -5,6 +5,7 @@ Every value is a string, a number, a flag or a list of those: JSON in, JSON out.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from defensor.accounts.models import User
 from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, Claimant, ClaimantStatus, EventKind
 from defensor.cases.procedures import procedure_for
+from defensor.cases.signals import PeriodEnd, period_end_asked
 from defensor.core.grammar import (
     Gender,
     amount_in_words,
@@ -97,6 +99,46 @@ def amount_typed(amount: Decimal) -> dict[str, str]:
     return {"figures": figures, "words": words}
 
 
+def parse_date(text: str) -> date | None:
+    """A date as typed: YYYY-MM-DD (what a date field sends) or ДД.ММ.ГГГГ; None if empty.
+    ValueError if it is not a date."""
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
+        return date.fromisoformat(cleaned)
+    found = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", cleaned)
+    if found is None:
+        raise ValueError("not a date")
+    day, month, year = (int(part) for part in found.groups())
+    return date(year, month, day)  # ValueError for 31.02.2026
+
+
+def date_typed(day: date) -> dict[str, str]:
+    """A typed date as templates print it: «20.10.2026», «20 октября 2026 г.», and ISO (for filters)."""
+    return {"short": _short(day), "words": date_in_words(day), "iso": day.isoformat()}
+
+
+def appeal_period(rule_id: str, final_form: date | None, today: date) -> dict[str, Any]:
+    """Whether an appeal's period (``rule_id``, from the decision in final form) holds on ``today``:
+    ``known`` when the date is given and the period's end could be counted (the deadlines app
+    answers ``cases.signals.period_end_asked``), ``missed`` when it ended before today, ``motion``
+    when a motion to restore it goes with the appeal (missed, or not known: the appeal cannot say
+    it holds). ``ends``: its last day in words; ``unpublished``: a year's working calendar is not
+    published, so the day is to be checked by hand."""
+    end: PeriodEnd | None = None
+    if rule_id and final_form is not None:
+        answers: list[tuple[object, object]] = list(period_end_asked.send(sender=Case, rule_id=rule_id,
+                                                                          start=final_form))
+        end = next((answer for _receiver, answer in answers if isinstance(answer, PeriodEnd)), None)
+    if end is None:
+        return {"known": False, "missed": False, "motion": bool(rule_id), "ends": "", "ends_short": "",
+                "unpublished": False}
+    missed = today > end.ends_on
+    return {"known": True, "missed": missed, "motion": missed, "ends": date_in_words(end.ends_on),
+            "ends_short": _short(end.ends_on), "unpublished": end.unpublished}
+
+
 def document_snapshot(
     *, case: Case, keyring: KeyRing, representative: User, include_withdrawn: bool,
     inputs: dict[str, str], template: TemplateInfo, today: date | None = None,
@@ -143,6 +185,12 @@ def document_snapshot(
         if field.kind == "amount":
             amount = parse_amount(raw) if raw else None
             typed[field.name] = amount_typed(amount) if amount is not None else ""
+        elif field.kind == "date":
+            try:
+                day = parse_date(raw)
+            except ValueError:  # the form refuses it; a date not understood is no date
+                day = None
+            typed[field.name] = date_typed(day) if day is not None else ""
         else:
             typed[field.name] = raw
     today = today or timezone.localdate()
@@ -165,8 +213,14 @@ def document_snapshot(
         },
         "organisation": {"name": case.organisation.name},
         "inputs": typed,
+        # Whether the appeal's period holds on the document's date (only a template with a period).
+        "appeal_period": appeal_period(template.period_rule, _typed_date(typed.get("final_form_date")), today),
     }
     return snapshot, [c.person_id for c in claimants]
+
+
+def _typed_date(value: object) -> date | None:
+    return date.fromisoformat(str(value["iso"])) if isinstance(value, dict) and value.get("iso") else None
 
 
 def missing_data(snapshot: Snapshot, template: TemplateInfo) -> list[Missing]:

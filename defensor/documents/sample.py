@@ -47,4 +47,7 @@ def sample_snapshot() -> dict[str, Any]:
                            "contacts": "305000, г. Курск, ул. Ленина, д. 1; +7 900 000-00-00"},
         "organisation": {"name": "Правозащитная группа"},
         "inputs": {}, "signed_by_claimants": False, "power_of_attorney": "",
+        # An appeal within its period (documents.context.appeal_period).
+        "appeal_period": {"known": True, "missed": False, "motion": False, "ends": date_in_words(date(2026, 11, 9)),
+                          "ends_short": "09.11.2026", "unpublished": False},
     }

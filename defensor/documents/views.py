@@ -5,7 +5,7 @@ is 404 here as everywhere."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import wraps
 from typing import Any
 
@@ -42,7 +42,14 @@ from defensor.documents.authority import (
     power_of_attorney_revoke,
 )
 from defensor.documents.catalogue import TemplateInfo, builtin_templates, document_titles, templates_for
-from defensor.documents.context import document_snapshot, missing_data, needed_labels, parse_amount
+from defensor.documents.context import (
+    appeal_period,
+    document_snapshot,
+    missing_data,
+    needed_labels,
+    parse_amount,
+    parse_date,
+)
 from defensor.documents.forms import DocumentProfileForm
 from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument, PowerOfAttorney
 from defensor.documents.render import pdf_converter
@@ -67,13 +74,19 @@ class DocumentForm(forms.Form):
     def __init__(self, *args: object, template: TemplateInfo, group: bool, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         language = _language()
+        self.template = template
         for field in template.inputs:
-            widget = forms.Textarea(attrs={"rows": 4}) if field.kind == "multiline" else forms.TextInput()
+            widget: forms.Widget = forms.TextInput()
+            if field.kind == "multiline":
+                widget = forms.Textarea(attrs={"rows": 4})
+            elif field.kind == "date":  # a date picker; typed ДД.ММ.ГГГГ is taken too (parse_date)
+                widget = forms.DateInput(attrs={"type": "date"})
             self.fields[f"input_{field.name}"] = forms.CharField(
                 label=field.label(language), required=field.required, max_length=5000, widget=widget,
                 help_text=_("A sum in roubles, e.g. 123456.78") if field.kind == "amount" else "",
             )
         self.amounts = {f"input_{f.name}" for f in template.inputs if f.kind == "amount"}
+        self.dates = {f"input_{f.name}" for f in template.inputs if f.kind == "date"}
         if not group:
             del self.fields["include_withdrawn"]
         if template.powers:  # without a power of attorney that covers it, the claimants sign it
@@ -91,7 +104,43 @@ class DocumentForm(forms.Form):
                 parse_amount(value)
             except ValueError:
                 self.add_error(name, _("Enter a sum in roubles, e.g. 123456.78"))
+        today = timezone.localdate()
+        for name in self.dates:
+            try:
+                day = parse_date(str(cleaned.get(name) or ""))
+            except ValueError:
+                self.add_error(name, _("Enter a date as DD.MM.YYYY, e.g. 20.10.2026."))
+                continue
+            if day is not None and day > today:
+                self.add_error(name, _("This date has not come yet."))
+            elif day is not None:
+                cleaned[name] = day.isoformat()
+        self._period_check(cleaned, today)
         return cleaned
+
+    def _period_check(self, cleaned: dict[str, object], today: date) -> None:
+        """An appeal whose period is over, or not known to hold, goes with a motion to restore it:
+        refused without the reasons for it, saying which period ended on which day."""
+        reasons = "input_restore_reasons"
+        if not self.template.period_rule or reasons not in self.fields or str(cleaned.get(reasons) or "").strip():
+            return
+        if self.has_error("input_final_form_date"):
+            return
+        final_form = str(cleaned.get("input_final_form_date") or "")
+        period = appeal_period(self.template.period_rule, date.fromisoformat(final_form) if final_form else None,
+                               today)
+        if not period["motion"]:
+            return
+        if period["known"]:
+            message = _("The period for the appeal (one month from the decision in final form) ended on "
+                        "%(day)s: the appeal goes with a motion to restore it. Give the reasons it was missed "
+                        "(e.g. the copy of the decision came late).") % {"day": period["ends_short"]}
+        else:
+            message = _("The date the decision was made in final form is not given, so the appeal cannot say "
+                        "its period holds: it goes with a motion to restore the period. Enter the date, or give "
+                        "the reasons the period was missed.")
+        self.add_error(reasons, message)
+
 
     def inputs(self) -> dict[str, str]:
         return {name.removeprefix("input_"): str(value or "") for name, value in self.cleaned_data.items()
