@@ -15,7 +15,7 @@ from defensor.accounts.models import User
 from defensor.accounts.permissions import Perm, has_permission
 from defensor.accounts.sections import AccountSection
 from defensor.core.grammar import GrammaticalCase, name_forms, normalise
-from defensor.documents.authority import powers_of_attorney_list
+from defensor.documents.authority import powers_of_attorney_list, same_person
 from defensor.documents.forms import DocumentProfileForm
 from defensor.documents.models import Power, PowerOfAttorney
 from defensor.keys.keyring import KeyRing, keyring_for
@@ -24,7 +24,8 @@ from defensor.people.services import people_read
 
 
 class PowerOfAttorneyForm(forms.Form):
-    """A power of attorney the user holds: its particulars, scope and special powers."""
+    """A power of attorney the user holds: its particulars, special powers and scope (whom it is
+    for, when not general, is chosen from the page's list of persons: documents/poa_people.py)."""
 
     number = forms.CharField(label=_("Number"), max_length=100,
                              help_text=_("As printed on it, e.g. «46 АА 1234567»."))
@@ -34,15 +35,9 @@ class PowerOfAttorneyForm(forms.Form):
     valid_until = forms.DateField(label=_("Valid until"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}),
                                   help_text=_("Leave empty if it names no end date."))
-    general = forms.BooleanField(label=_("General: for any client"), required=False)
-    people = forms.TypedMultipleChoiceField(label=_("For these persons"), required=False, coerce=int,
-                                            widget=forms.CheckboxSelectMultiple)
     powers = forms.MultipleChoiceField(label=_("Special powers it gives"), choices=Power.choices,
                                        widget=forms.CheckboxSelectMultiple)
-
-    def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["people"].choices = people  # type: ignore[attr-defined]
+    general = forms.BooleanField(label=_("General: for any client"), required=False)
 
 
 def people_choices(user: User, keyring: KeyRing | None, only: set[int] | None = None) -> list[tuple[int, str]]:
@@ -67,7 +62,11 @@ def profile_card(request: HttpRequest, user: User, refused: forms.Form | None) -
     # everyone the user may name, is a page of its own).
     named = {pid for people in PowerOfAttorney.objects.filter(representative=user).values_list("people", flat=True)
              for pid in people}
-    choices = people_choices(user, keyring, only=named)
+    # A record merged since into another is shown by the kept record's name: the same human being,
+    # whom the power of attorney still covers (authority.covering).
+    roots = same_person(named)
+    by_root = dict(people_choices(user, keyring, only=set(roots.values())))
+    names = {pid: by_root[root] for pid, root in roots.items() if root in by_root}
     return {
         "form": refused if isinstance(refused, DocumentProfileForm) else DocumentProfileForm(initial={
             "name": user.document_name, "credentials": user.document_credentials, "contacts": user.document_contacts,
@@ -76,7 +75,7 @@ def profile_card(request: HttpRequest, user: User, refused: forms.Form | None) -
         "name_genitive": (
             name_forms(user.document_name, {})[GrammaticalCase.GENITIVE] if normalise(user.document_name) else ""
         ),
-        "powers_of_attorney": powers_of_attorney_list(user=user, keyring=keyring, names=dict(choices)),
+        "powers_of_attorney": powers_of_attorney_list(user=user, keyring=keyring, names=names),
         "keys_locked": keyring is None,
     }
 

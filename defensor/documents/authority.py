@@ -5,7 +5,7 @@ is signed on the warrant (ордер) alone."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,7 +24,8 @@ from defensor.core.errors import DefensorError
 from defensor.documents.catalogue import TemplateInfo
 from defensor.documents.models import Power, PowerOfAttorney
 from defensor.keys.keyring import KeyRing
-from defensor.people.selectors import people_for
+from defensor.people.models import Person
+from defensor.people.selectors import MAX_MERGE_CHAIN, people_for
 
 MAX_NUMBER = 100
 MAX_ISSUER = 300
@@ -78,11 +79,39 @@ def _valid_on(on_date: date) -> Q:
         Q(valid_until__isnull=True) | Q(valid_until__gte=on_date))
 
 
+def same_person(person_ids: Iterable[int]) -> dict[int, int]:
+    """Each person record id → the record it ended up in along merges (A into B, B into C: C;
+    itself if not merged). Two ids with the same answer are one human being. Read at the time
+    of asking, so merging writes nothing here and un-merging separates them again exactly."""
+    ids = set(person_ids)
+    parent: dict[int, int | None] = {}
+    frontier = set(ids)
+    for _step in range(MAX_MERGE_CHAIN):
+        if not frontier:
+            break
+        parent.update(Person.objects.filter(pk__in=frontier).values_list("pk", "merged_into_id"))
+        frontier = {up for up in parent.values() if up is not None and up not in parent}
+    roots: dict[int, int] = {}
+    for pid in ids:
+        current = pid
+        for _step in range(MAX_MERGE_CHAIN):
+            up = parent.get(current)
+            if up is None:
+                break
+            current = up
+        roots[pid] = current
+    return roots
+
+
 def covering(*, user: User, template: TemplateInfo, claimants: Sequence[dict[str, Any]],
              on_date: date | None = None) -> Coverage:
     """The powers of attorney that cover ``template``'s powers for every claimant (the snapshot's
     claimants: ``person_id`` and ``initials``) on ``on_date`` (today): a general one if held, else
-    one per claimant; the claimants none covers, by their initials."""
+    one per claimant; the claimants none covers, by their initials.
+
+    A power of attorney was signed by a human being, not by a record: one naming a record covers
+    a claimant whose record is the same person after merges, in either direction (the duplicate
+    it names merged into the claimant's record, or the claimant's into the one it names)."""
     coverage = Coverage(needed=template.powers)
     if not template.powers:
         return coverage
@@ -94,8 +123,13 @@ def covering(*, user: User, template: TemplateInfo, claimants: Sequence[dict[str
     if general is not None:
         coverage.used = [general]
         return coverage
+    roots = same_person({pid for poa in held for pid in poa.people}
+                        | {int(c["person_id"]) for c in claimants if c.get("person_id")})
+    covers = {poa.pk: {roots[pid] for pid in poa.people} for poa in held}
     for claimant in claimants:
-        poa = next((p for p in held if claimant.get("person_id") in p.people), None)
+        person_id = claimant.get("person_id")
+        root = roots.get(int(person_id)) if person_id else None
+        poa = next((p for p in held if root is not None and root in covers[p.pk]), None)
         if poa is None:
             coverage.uncovered.append(str(claimant.get("initials") or claimant.get("name") or ""))
         elif poa not in coverage.used:
@@ -190,7 +224,8 @@ class PowerOfAttorneyShown:
 def powers_of_attorney_list(*, user: User, keyring: KeyRing | None,
                             names: dict[int, str]) -> list[PowerOfAttorneyShown]:
     """The user's powers of attorney, newest first, opened for the account page (``names``: the
-    people it may name, by id; the caller audits reading them)."""
+    people it may name, by id — a merged record by the name of the one it was merged into; the
+    caller audits reading them), by name; a person named twice (two records, merged since) once."""
     today = timezone.localdate()
     held = list(PowerOfAttorney.objects.filter(representative=user).order_by("revoked_at", "-issued_on", "-id"))
     labels = dict(Power.choices)
@@ -202,7 +237,7 @@ def powers_of_attorney_list(*, user: User, keyring: KeyRing | None,
         shown.append(PowerOfAttorneyShown(
             poa=poa, number=(values.number or "") if values else "…", issuer=(values.issuer or "") if values else "…",
             powers=[str(labels[p]) for p in poa.powers if p in labels],
-            people=[names.get(pid, f"#{pid}") for pid in poa.people],
+            people=sorted({names.get(pid, f"#{pid}") for pid in poa.people}),
             valid=poa.revoked_at is None and poa.issued_on <= today
             and (poa.valid_until is None or poa.valid_until >= today),
         ))

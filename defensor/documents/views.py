@@ -32,7 +32,7 @@ from defensor.cases.services import case_read
 from defensor.core.errors import DefensorError
 from defensor.core.middleware import csrf_protect
 from defensor.documents import services
-from defensor.documents.account import PROFILE_SECTION, PowerOfAttorneyForm, people_choices
+from defensor.documents.account import PROFILE_SECTION, PowerOfAttorneyForm
 from defensor.documents.authority import (
     Coverage,
     NoAuthority,
@@ -52,6 +52,7 @@ from defensor.documents.context import (
 )
 from defensor.documents.forms import DocumentProfileForm
 from defensor.documents.models import DocumentStatus, DocumentTemplate, GeneratedDocument, PowerOfAttorney
+from defensor.documents.poa_people import case_claimants, people_chooser
 from defensor.documents.render import pdf_converter
 from defensor.documents.sample import sample_snapshot
 from defensor.keys.keyring import keyring_for
@@ -393,29 +394,62 @@ def account_documents_view(request: HttpRequest) -> HttpResponse:
     return redirect("staff:account")
 
 
+def _ids(values: list[str]) -> set[int]:
+    return {int(value) for value in values if value.isdigit() and len(value) < 12}
+
+
 @staff_view(Perm.DOCUMENTS_GENERATE)
 @require_http_methods(["GET", "POST"])
 def account_poa_add_view(request: HttpRequest) -> HttpResponse:
-    """Record a power of attorney the user holds (general, or for persons the user can read)."""
+    """Record a power of attorney the user holds (general, or for persons the user can read).
+
+    One form: its "Show" button narrows the list of persons (to a case, to a name) and "Tick all"
+    ticks a case's claimants, re-showing the page with everything typed and ticked kept; only "Add"
+    records it. ``?case=`` (from a case's documents page) narrows to that case, its claimants ticked.
+    The name typed to find someone is posted, never put into the address."""
     user = acting_user(request)
     keyring = keyring_for(request)
-    form = PowerOfAttorneyForm(request.POST or None, people=people_choices(user, keyring))
-    page = {"form": form, "keys_locked": keyring is None}
-    if request.method == "GET" or keyring is None:
-        return render(request, "documents/power_of_attorney_new.html", page,
-                      status=200 if request.method == "GET" else 400)
-    if not form.is_valid():
-        return render(request, "documents/power_of_attorney_new.html", page, status=400)
-    data = form.cleaned_data
-    try:
-        power_of_attorney_add(user=user, keyring=keyring, number=data["number"], issued_on=data["issued_on"],
-                              issuer=data["issuer"], valid_until=data["valid_until"], general=data["general"],
-                              people=data["people"], powers=data["powers"])
-    except DefensorError as error:
-        form.add_error(None, str(error.user_message))
-        return render(request, "documents/power_of_attorney_new.html", page, status=400)
-    messages.success(request, _("The power of attorney is recorded: documents it covers are signed under it."))
-    return redirect("staff:account")
+    posted = request.method == "POST"
+    case_id = min(_ids([(request.POST if posted else request.GET).get("case", "")]), default=None)
+    ticked = _ids(request.POST.getlist("people")) if posted else set()
+    action = "add"
+    if posted and "tick_case" in request.POST:
+        action = "tick"
+        for pk in _ids([request.POST.get("tick_case", "")]):
+            ticked |= case_claimants(user=user, case_id=pk)
+    elif posted and "show" in request.POST:
+        action = "show"
+    elif not posted and case_id is not None:
+        ticked = case_claimants(user=user, case_id=case_id)
+    if posted and action == "add":
+        form = PowerOfAttorneyForm(request.POST)
+    else:  # a first view, or the list re-shown: what was typed is kept, nothing is judged yet
+        form = PowerOfAttorneyForm(initial={name: request.POST.getlist(name) if name == "powers" else
+                                            request.POST.get(name) for name in PowerOfAttorneyForm.base_fields
+                                            if name in request.POST})
+    status = 200
+    if keyring is None:
+        return render(request, "documents/power_of_attorney_new.html", {"form": form, "keys_locked": True},
+                      status=400 if posted else 200)
+    if action == "add" and posted:
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                power_of_attorney_add(user=user, keyring=keyring, number=data["number"], issued_on=data["issued_on"],
+                                      issuer=data["issuer"], valid_until=data["valid_until"],
+                                      general=data["general"], people=sorted(ticked), powers=data["powers"])
+            except DefensorError as error:
+                form.add_error(None, str(error.user_message))
+            else:
+                messages.success(request,
+                                 _("The power of attorney is recorded: documents it covers are signed under it."))
+                return redirect("staff:account")
+    chooser = people_chooser(user=user, keyring=keyring, ticked=ticked, case_id=case_id,
+                             term=request.POST.get("q", "") if posted else "")
+    return render(request, "documents/power_of_attorney_new.html", {
+        "form": form, "keys_locked": False, "chooser": chooser,
+    }, status=status)
 
 
 @staff_view(Perm.DOCUMENTS_GENERATE)
