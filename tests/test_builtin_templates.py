@@ -145,7 +145,8 @@ SAMPLE_INPUTS: dict[str, str] = {
 SAMPLE_INPUTS_OF: dict[str, dict[str, str]] = {
     # A special-rank employee sues the body that employed them, in a district court (ГПК).
     "reinstatement-claim": {
-        "respondent": "Управление Федеральной службы войск национальной гвардии Российской Федерации по Курской области",
+        "respondent": "Управление Федеральной службы войск национальной гвардии Российской Федерации по Курской "
+                      "области",
         "respondent_address": "305000, г. Курск, ул. Луначарского, д. 4",
         "respondent_ids": "ИНН 4632220000, ОГРН 1164632050000",
         "order": "приказ начальника Управления Росгвардии по Курской области от 01.10.2026 № 123 л/с",
@@ -266,7 +267,7 @@ def test_manifest_lists_the_five_templates_with_known_kinds_needs_and_inputs() -
         # address and period as issue 18 asks.
         # kas22-claim 3: a collective claim carries one joinder statement per member; 4: identifiers,
         # the claimants' own signatures, one list style.
-        assert template["version"] == {"appeal": 3, "kas22-claim": 4, "reinstatement-claim": 2}.get(template["id"], 1)
+        assert template["version"] == {"appeal": 3, "kas22-claim": 4, "reinstatement-claim": 3}.get(template["id"], 1)
         assert template_path(template["id"]).is_file()
         assert template["title"]["ru"]
         assert template["title"]["en"]
@@ -441,20 +442,24 @@ def test_kas22_claim_for_twenty_is_a_collective_claim() -> None:
 
 def test_kas22_claim_without_optional_inputs() -> None:
     text = text_of(render("kas22-claim", [GUSEV], optional=False))
-    assert "Государственная пошлина:" not in text
-    assert "ст. 111" not in text
+    # The state fee is the claim kind's (builtin/fees.yaml), not a typed input: 3 000 roubles.
+    assert "Государственная пошлина: 3 000,00 руб. (подп. 7 п. 1 ст. 333.19 НК РФ)" in text
+    assert "судебные расходы по уплате государственной пошлины (ст. 111 КАС РФ)" in text
     assert "Заинтересованное лицо" not in text
     assert "заинтересованного лица" not in text
     assert "ст. 63 КАС РФ" not in text
     assert "в порядке подчинённости орган (вышестоящему должностному лицу) не подавалась." in text
-    assert "Документ об уплате государственной пошлины.\n" in text
+    assert "Документ об уплате государственной пошлины в размере 3 000,00 руб.\n" in text
 
 
 def test_reinstatement_claim_asks_for_pay_and_damages_in_figures_and_words() -> None:
     text = text_of(render("reinstatement-claim", [GUSEV]))
     assert "Истец: Гусев Андрей Ильич," in text
-    assert "Ответчик: Командир войсковой части 12345," in text
-    assert "Цена иска: 123 456,78 руб." in text
+    assert ("Ответчик: Управление Федеральной службы войск национальной гвардии Российской Федерации по Курской "
+            "области,") in text
+    # 54 321,00 a month, dismissed on 01.10.2026, filed on 30.11.2026: 54 321,00 : 31 × 30 = 52 568,71 for
+    # October from the 2nd, 54 321,00 for November.
+    assert "Цена иска: 106 889,71 руб." in text
     assert "истец освобождён от её уплаты (подп. 1 п. 1 ст. 333.36 НК РФ, ст. 393 ТК РФ)" in text
     assert ("Истец Гусев Андрей Ильич проходил службу в войсках национальной гвардии Российской Федерации "
             "(место службы — в/ч 12345), замещал должность старшего инспектора") in text
@@ -464,30 +469,41 @@ def test_reinstatement_claim_asks_for_pay_and_damages_in_figures_and_words() -> 
     assert "ч. 4 ст. 72 Федерального закона № 342-ФЗ, ч. 1 ст. 392 ТК РФ" in text
     assert "оспариваемый приказ издан 1 октября 2026 г." in text
     assert "в части увольнения Гусева Андрея Ильича со службы" in text
+    assert "Денежное довольствие Гусева Андрея Ильича на день увольнения составляло 54 321,00 руб. в месяц." in text
     assert ("Восстановить Гусева Андрея Ильича на службе в войсках национальной гвардии Российской Федерации в "
             "ранее замещаемой должности старшего инспектора") in text
     assert ("Взыскать с ответчика в пользу Гусева Андрея Ильича денежное довольствие за время вынужденного "
-            "прогула согласно прилагаемому расчёту в размере 123 456,78 руб. (сто двадцать три тысячи "
-            "четыреста пятьдесят шесть рублей 78 копеек)") in text
+            "прогула с 02.10.2026 по 30.11.2026 в размере 106 889,71 руб. (сто шесть тысяч восемьсот восемьдесят "
+            "девять рублей 71 копейка) согласно прилагаемому расчёту, а также за период со дня, следующего за "
+            "днём подачи искового заявления, по день вынесения решения суда.") in text
     assert ("компенсацию морального вреда в размере 50 000,00 руб. (пятьдесят тысяч рублей 00 копеек).") in text
     assert "ст. 237 и ч. 9 ст. 394 ТК РФ" in text
     assert "ст. 211 ГПК РФ" in text
-    assert "Расчёт взыскиваемой суммы денежного довольствия" in text
+    assert "Расчёт взыскиваемых денежных сумм (денежного довольствия за время вынужденного прогула)" in text
     assert "Представитель истца\t_______________ /Петрова А. С./" in text
+    # The calculation, on its own page after the claim, signed (ГПК ст. 132).
+    calculation = text.split("\nРАСЧЁТ\n", 1)[1]
+    assert ("с 02.10.2026 по 31.10.2026: 54 321,00 руб. : 31 дн. × 30 дн. = 52 568,71 руб.;\n"
+            "с 01.11.2026 по 30.11.2026: 54 321,00 руб. × 1 мес. = 54 321,00 руб.") in calculation
+    assert "Итого к взысканию: 106 889,71 руб. (сто шесть тысяч" in calculation
+    assert "Итого\n" not in calculation  # a total row only for several claimants
+    assert "Представитель истца\t_______________ /Петрова А. С./" in calculation
 
 
-def test_reinstatement_claim_without_amounts_leaves_the_sum_to_the_court() -> None:
+def test_reinstatement_claim_without_optional_inputs_still_asks_the_pay_calculated() -> None:
     text = text_of(render("reinstatement-claim", [SOKOLOVA], optional=False))
-    assert "Цена иска" not in text
     assert "морального вреда" not in text
-    assert "Расчёт" not in text
-    assert "руб. (" not in text
+    # 48 750,50 a month, dismissed on 03.10.2026: 48 750,50 : 31 × 28 = 44 032,71, and November whole.
+    assert "Цена иска: 92 783,21 руб." in text
     assert ("Взыскать с ответчика в пользу Соколовой Марии Петровны денежное довольствие за время вынужденного "
-            "прогула со дня, следующего за днём увольнения, по день вынесения решения суда.") in text
+            "прогула с 04.10.2026 по 30.11.2026 в размере 92 783,21 руб. (девяносто две тысячи семьсот "
+            "восемьдесят три рубля 21 копейка) согласно прилагаемому расчёту") in text
     assert "Истец Соколова Мария Петровна проходила службу" in text
+    assert "замещала должность" not in text  # no post on her record
     assert "контракт с ней расторгнут и она уволена со службы" in text
     assert "Восстановить Соколову Марию Петровну на службе" in text
     assert "в ранее замещаемой должности со дня" in text
+    assert "\nРАСЧЁТ\n" in text
 
 
 def test_reinstatement_claim_for_several_employees() -> None:
@@ -497,12 +513,23 @@ def test_reinstatement_claim_for_several_employees() -> None:
     assert "Представитель истцов: Петрова Анна Сергеевна," in text
     assert ("(даты увольнения: Гусева А. И. — 01.10.2026; Соколовой М. П. — 03.10.2026; "
             "Мамедова Э. Р. — 01.10.2026)") in text
-    assert ("Восстановить Гусева Андрея Ильича, Соколову Марию Петровну, Мамедова Эльдара Рашид оглы на службе "
-            "в войсках национальной гвардии Российской Федерации в ранее замещаемых должностях") in text
-    assert "в пользу каждого из истцов денежное довольствие" in text
-    assert "(всего — 123 456,78 руб. (сто двадцать три тысячи" in text
+    # The price is the three demands added up, and each claimant's part is named.
+    assert ("Цена иска: 298 060,02 руб.\n(в том числе: Гусев А. И. — 106 889,71 руб.; Соколова М. П. — "
+            "92 783,21 руб.; Мамедов Э. Р. — 98 387,10 руб.)") in text
+    assert ("Восстановить Гусева Андрея Ильича (в должности старшего инспектора отдела лицензионно-разрешительной "
+            "работы), Соколову Марию Петровну, Мамедова Эльдара Рашид оглы на службе в войсках национальной "
+            "гвардии Российской Федерации в ранее замещаемых должностях") in text
+    for genitive, period, figures in (("Гусева Андрея Ильича", "с 02.10.2026", "106 889,71"),
+                                      ("Соколовой Марии Петровны", "с 04.10.2026", "92 783,21"),
+                                      ("Мамедова Эльдара Рашид оглы", "с 02.10.2026", "98 387,10")):
+        assert (f"Взыскать с ответчика в пользу {genitive} денежное довольствие за время вынужденного прогула "
+                f"{period} по 30.11.2026 в размере {figures} руб. (") in text
+    assert "в общей сумме" not in text
     assert "истцы освобождены от её уплаты" in text
-    assert "Представитель истцов\t" in text
+    calculation = text.split("\nРАСЧЁТ\n", 1)[1]
+    assert "Итого к взысканию в пользу истцов: 298 060,02 руб." in calculation
+    assert "Итого\n" in calculation
+    assert "Представитель истцов\t" in calculation
 
 
 def test_lawyer_request_names_the_client_and_lists_each_document() -> None:

@@ -20,19 +20,20 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 INPUT_KINDS = ("text", "multiline", "amount", "date")
 CONTEXT_NAMES = frozenset({"today", "case", "claimants", "claimant", "group", "claimants_count", "representative",
                            "organisation", "inputs", "signed_by_claimants", "power_of_attorney",
-                           "appeal_period"})
+                           "appeal_period", "claim_price", "state_fee"})
 # Data a template may need that can be missing (typed inputs are checked by the form).
 NEEDABLE = frozenset({
     "case.number", "case.court", "case.court_number", "case.decision_date", "case.decision_date_short",
     "representative.name", "representative.credentials", "representative.contacts", "organisation.name",
     "claimant.name", "claimant.birth_date", "claimant.unit", "claimant.dismissal_date",
     "claimant.dismissal_date_words", "claimant.birth_place", "claimant.residence_address", "claimant.identifier",
+    "claimant.monthly_pay",
 })
 # What a template's use of makes the claimant's value required. ``identifier`` is the one a claim
 # must give (КАС ст. 125 ч. 2 п. 2, ГПК ст. 131 ч. 2 п. 2: СНИЛС, else ИНН, else the passport); the
 # separate passport, СНИЛС, ИНН and the postal address stay optional: a template prints them where known.
 CLAIMANT_ATTRIBUTES = ("birth_date", "unit", "dismissal_date", "dismissal_date_words", "birth_place",
-                       "residence_address", "identifier")
+                       "residence_address", "identifier", "monthly_pay")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from defensor.core.grammar import (
     name_forms,
     recorded_gender,
 )
+from defensor.documents import money
 from defensor.documents.catalogue import NEEDABLE, TemplateInfo
 from defensor.keys.keyring import KeyRing
 from defensor.people.services import name_form_overrides
@@ -178,6 +179,10 @@ def document_snapshot(
             "identifier": claimant_identifier(snils=person.snils, inn=person.inn, passport=person.passport),
             "dismissal_date": _short(dismissed), "dismissal_date_words": date_in_words(dismissed) if dismissed else "",
             "status": claimant.status,
+            # The post held, and the pay for the enforced absence up to the document's date (documents.money).
+            "service_post": person.service_post or "",
+            **money.claimant_money(monthly_pay=person.monthly_pay, dismissed_on=dismissed,
+                                   until=today or timezone.localdate()),
         })
     typed: dict[str, Any] = {}
     for field in template.inputs:
@@ -212,6 +217,8 @@ def document_snapshot(
             "credentials": representative.document_credentials, "contacts": representative.document_contacts,
         },
         "organisation": {"name": case.organisation.name},
+        "claim_price": money.claim_price(people),
+        "state_fee": money.state_fee(template.key, claimants=len(people)),
         "inputs": typed,
         # Whether the appeal's period holds on the document's date (only a template with a period).
         "appeal_period": appeal_period(template.period_rule, _typed_date(typed.get("final_form_date")), today),
@@ -274,6 +281,7 @@ def _labels() -> dict[str, tuple[str, str]]:
         "claimant.unit": (_("military unit"), person),
         "claimant.birth_place": (_("place of birth"), person),
         "claimant.residence_address": (_("place of residence"), person),
+        "claimant.monthly_pay": (_("monthly pay at dismissal"), person),
         "claimant.identifier": (_("an identifier (СНИЛС, ИНН or passport)"), person),
         "claimant.dismissal_date": (_("date of the dismissal order"),
                                     _("the claimant's page: record their dismissal order")),

@@ -26,12 +26,6 @@ from defensor.core.grammar import amount_in_words
 
 KOPECK = Decimal("0.01")
 FEES_FILE = Path(__file__).resolve().parent / "builtin" / "fees.yaml"
-# Said under the calculation, so that the reader knows the method and that it is ours to confirm.
-METHOD_NOTE = (
-    "Расчёт произведён по календарным месяцам: за полный календарный месяц — в размере месячного "
-    "денежного довольствия, за неполный месяц — пропорционально числу календарных дней вынужденного "
-    "прогула в этом месяце; каждая строка округлена до копеек."
-)
 
 
 @dataclass(frozen=True)
