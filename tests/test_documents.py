@@ -101,7 +101,7 @@ def _case(lawyer: User, *, court: str = "Курский гарнизонный �
                                birth_date="1990-05-25", unit="в/ч 12345")
         # What a claim asks of each claimant besides (КАС ст. 125 ч. 2 п. 2), from the person record.
         person_update(person=person, updated_by=lawyer, keyring=keyring, birth_place="г. Курск",
-                      residence_address="305000, г. Курск, ул. Садовая, д. 1")
+                      residence_address="305000, г. Курск, ул. Садовая, д. 1", snils="112-233-445 95")
         claimant = cases.claimant_add(case=case, person=person, added_by=lawyer, keyring=keyring)
         if dismissed:
             cases.case_event_add(case=case, recorded_by=lawyer, keyring=keyring, kind=EventKind.DISMISSAL_ORDER,
@@ -385,22 +385,16 @@ def test_the_builtin_group_claim_drafted_from_the_case_page(
              "input_order": "приказ командира войсковой части 12345 от 30.09.2024 № 77",
              "input_authority": "ордер № 15 от 01.11.2024",
              "input_facts": "Административные истцы отказались от командировки.\nПриказ издан без проверки.",
-             "input_state_fee": "сто рублей",
              "signed_by_claimants": "on"}  # no power of attorney recorded: the claimants sign it (issue 18)
-    refused = client.post(f"/staff/cases/{case.pk}/documents/new/", typed)
-    assert refused.status_code == 400  # a sum must be a number; nothing typed is lost
-    assert "Командир войсковой части 12345" in refused.content.decode()
-    assert not GeneratedDocument.objects.exists()
-    typed["input_state_fee"] = "900"
     assert client.post(f"/staff/cases/{case.pk}/documents/new/", typed).status_code == 302
     text = _text(client, case, GeneratedDocument.objects.get())
     assert "В Курский гарнизонный военный суд" in text
-    assert "1. Гусев Андрей Ильич;" in text
+    assert "1. Гусев Андрей Ильич." in text  # one list style (issue 18)
     assert "Титова Мария Петровна" in text
     assert "Гусева Андрея Ильича, Титовой Марии Петровны, ЧЕРНЫХ ОЛЕГА СЕРГЕЕВИЧА" in text  # genitive
     assert "Зуев" not in text  # left the claim under threat: not named
     assert "Административные истцы отказались от командировки." in text
-    assert "900,00\u00a0руб." in text
+    assert "Государственная пошлина: 3\u00a0000,00\u00a0руб." in text  # by the claim's kind (builtin/fees.yaml)
     assert court_date(timezone.localdate()) in text
     assert "30.09.2024" in text
     assert not re.search(r"\{\{|\{%|%\}|\}\}", text)
@@ -440,10 +434,11 @@ def test_odd_sums_are_refused_with_a_message_not_an_error_page(
 ) -> None:
     case, _claimants = _case(lawyer, names=NAMES[:1])
     client = verified_client(lawyer)
-    typed = {"template": "builtin:kas22-claim", "input_respondent": "Командир", "input_respondent_address": "г",
-             "input_order": "приказ", "input_authority": "ордер", "input_facts": "факты"}
+    typed = {"template": "builtin:reinstatement-claim", "input_respondent": "Управление",
+             "input_respondent_address": "г", "input_order": "приказ", "input_authority": "ордер",
+             "input_facts": "факты"}
     for odd in ("NaN", "Infinity", "1e30", "1000000000000000", "12,345"):
-        response = client.post(f"/staff/cases/{case.pk}/documents/new/", {**typed, "input_state_fee": odd})
+        response = client.post(f"/staff/cases/{case.pk}/documents/new/", {**typed, "input_moral_damages": odd})
         assert response.status_code == 400, odd
         assert "123456.78" in response.content.decode()
     assert not GeneratedDocument.objects.exists()
