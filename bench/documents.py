@@ -73,10 +73,11 @@ def main() -> dict[str, float | int]:
                                    full_name=f"{persona.surname} {persona.first} {persona.patronymic}",
                                    surname=persona.surname, birth_date=persona.born.isoformat(),
                                    unit=f"в/ч {persona.unit or '12345'}")
-            # The claims print each claimant's place of birth and residence (issue 18): filled in, as a
-            # lawyer would before drafting.
+            # The claims print each claimant's place of birth, residence and identifier (issue 18): filled
+            # in, as a lawyer would before drafting.
             person_update(person=person, updated_by=team.lawyer, keyring=keyring, birth_place="г. Курск",
-                          residence_address=f"305000, г. Курск, ул. Садовая, д. {rng.randrange(1, 200)}")
+                          residence_address=f"305000, г. Курск, ул. Садовая, д. {rng.randrange(1, 200)}",
+                          snils="112-233-445 95")
             claimant = cases.claimant_add(case=case, person=person, added_by=team.lawyer, keyring=keyring)
             cases.case_event_add(case=case, recorded_by=team.lawyer, keyring=keyring, kind="dismissal_order",
                                  happened_on=date(2024, 9, 2) + timedelta(days=rng.randrange(60)), claimant=claimant)
