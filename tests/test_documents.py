@@ -360,7 +360,7 @@ def test_a_conversion_directory_left_by_a_killed_process_is_removed_and_a_live_o
 def test_every_builtin_template_is_listed_with_what_it_needs() -> None:
     ids = {t.key for t in builtin_templates()}
     assert ids == {"builtin:kas22-claim", "builtin:reinstatement-claim", "builtin:lawyer-request",
-                   "builtin:prosecutor-complaint", "builtin:appeal"}
+                   "builtin:prosecutor-complaint", "builtin:appeal", "builtin:appeal-civil"}
     for template in builtin_templates():
         assert template.content().startswith(b"PK")  # a DOCX
         assert template.title_ru
