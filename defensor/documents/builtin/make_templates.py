@@ -289,6 +289,7 @@ class Template:
     def _date_line(self) -> None:
         date = self._paragraph(["{{ today }}"])
         date.paragraph_format.space_before = Pt(18)
+        date.paragraph_format.keep_with_next = True  # never a date alone at the foot of a page
 
     def _signature_line(self, role: str, initials: str) -> None:
         paragraph = self._paragraph([role, "\t", "_______________ /" + initials + "/"])
