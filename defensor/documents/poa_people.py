@@ -7,7 +7,7 @@ the form, never put into an address (docs/decisions.md, "The term never enters a
 
 Each person's box appears once on the page, under the first case listed that names them (in the
 others: the name and where the box is), so unticking it cannot leave a second ticked copy. What
-is ticked and not in the narrowed list stays on the page, ticked, in a group of its own."""
+is ticked and not in the narrowed list stays on the page, ticked, in a group of its own after it."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from defensor.people.services import people_read
 MAX_CASES = 500  # cases offered in the filter, most recently changed first
 MAX_SCANNED = 500  # persons a name search decrypts at most (a term that finds more is not a search)
 MAX_TERM = 100
+FEW = 10  # ticked persons outside the list shown, listed unfolded up to this many
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class CaseGroup:
     title: str
     people: list[PersonChoice] = field(default_factory=list)
     ticked_only: bool = False  # the group of ticked persons the filter does not show
+    open: bool = False  # unfolded on the page
 
     @property
     def boxes(self) -> int:
@@ -54,6 +56,13 @@ class CaseGroup:
     @property
     def ticked(self) -> int:
         return sum(1 for p in self.people if p.ticked and not p.listed_under)
+
+    def shown_open(self, *, filtered: bool, alone: bool) -> bool:
+        """Unfolded on the page: what the lawyer narrowed the list to, a case with someone ticked,
+        the only group; the ticked ones the list does not show only when they are few."""
+        if self.ticked_only:
+            return self.boxes <= FEW
+        return filtered or alone or self.ticked > 0
 
 
 @dataclass
@@ -175,8 +184,10 @@ def people_chooser(*, user: User, keyring: KeyRing, ticked: set[int], case_id: i
             groups.append(CaseGroup(case=None, title="", people=[choice(pid) for pid in rest]))
             placed.update(dict.fromkeys(rest, ""))
     hidden = sorted(ticked - set(placed), key=lambda pid: names.get(pid, ""))
-    if hidden:
-        groups.insert(0, CaseGroup(case=None, title="", people=[choice(pid) for pid in hidden], ticked_only=True))
+    if hidden:  # after what was asked for: the lawyer looks at the list shown first
+        groups.append(CaseGroup(case=None, title="", people=[choice(pid) for pid in hidden], ticked_only=True))
+    for group in groups:
+        group.open = group.shown_open(filtered=chooser.filtered, alone=len(groups) == 1)
     chooser.groups = groups
     with transaction.atomic():  # names and case titles on the page, and those a search decrypted
         people_read(reader=user, people=sorted(names), where="power_of_attorney")
