@@ -154,11 +154,15 @@ def people_chooser(*, user: User, keyring: KeyRing, ticked: set[int], case_id: i
         shown = in_cases if found is None else in_cases & found
     elif found is not None:
         shown = found
-    else:
-        shown = set(readable.values_list("pk", flat=True))
+    else:  # everyone: read as a query, not as a list of a thousand ids
+        shown = set()
     ticked = set(readable.filter(pk__in=ticked).values_list("pk", flat=True)) if ticked else set()
-    wanted = (shown | ticked) - set(names)
-    people = list(readable.filter(pk__in=wanted)) if wanted else []
+    if selected is None and found is None:
+        people = list(readable)
+        shown = {p.pk for p in people}
+    else:
+        wanted = (shown | ticked) - set(names)
+        people = list(readable.filter(pk__in=wanted)) if wanted else []
     keyring.prefetch(p.data_key_id for p in people)
     names.update({p.pk: p.decrypt(keyring, only=["full_name"]).full_name or f"#{p.pk}" for p in people})
 
