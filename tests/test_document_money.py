@@ -90,7 +90,7 @@ def test_a_leap_february_has_29_days() -> None:
     (line,) = calculation.lines
     assert (line.days, line.month_days, line.amount) == (15, 29, Decimal("15000.00"))
     shown = back_pay_snapshot(calculation)
-    assert shown["lines"][0]["period"] == "с 15.02.2024 по 29.02.2024"
+    assert shown["lines"][0]["period"] == "с\u00a015.02.2024 по\u00a029.02.2024"  # never broken after «с»
     assert shown["lines"][0]["formula"] == "29\u00a0000,00 руб. : 29 дн. × 15 дн."
     ordinary = back_pay(monthly_pay=Decimal("28000.00"), dismissed_on=date(2025, 2, 13), until=date(2025, 2, 28))
     assert ordinary.lines[0].month_days == 28
@@ -100,8 +100,8 @@ def test_a_leap_february_has_29_days() -> None:
 def test_a_dismissal_on_the_31st_starts_the_absence_on_the_first_of_the_next_month() -> None:
     calculation = back_pay(monthly_pay=Decimal("50000.00"), dismissed_on=date(2026, 1, 31), until=date(2026, 4, 10))
     shown = back_pay_snapshot(calculation)
-    assert shown["period"] == "с 01.02.2026 по 10.04.2026"
-    assert [(line["period"], line["sum"]) for line in shown["lines"]] == [
+    assert _plain(shown["period"]) == "с 01.02.2026 по 10.04.2026"
+    assert [(_plain(line["period"]), line["sum"]) for line in shown["lines"]] == [
         ("с 01.02.2026 по 31.03.2026", "100\u00a0000,00"),  # February and March whole
         ("с 01.04.2026 по 10.04.2026", "16\u00a0666,67"),  # 50 000 : 30 × 10, rounded half up
     ]
@@ -289,7 +289,7 @@ def test_a_group_claim_of_three_asks_each_claimants_own_sum_and_the_total_as_its
                                             ("Мамедова Эльдара Рашид оглы", "Мамедов Э. Р.")), sums, strict=True):
         assert f"{initials} — {_plain(shown['figures'])} руб." in text  # its part of the price
         assert (f"Взыскать с ответчика в пользу {genitive} денежное довольствие за время вынужденного прогула "
-                f"{shown['period']} в размере {_plain(shown['figures'])} руб. ({shown['words']}) согласно "
+                f"{_plain(shown['period'])} в размере {_plain(shown['figures'])} руб. ({shown['words']}) согласно "
                 "прилагаемому расчёту") in text
     assert text.count("Взыскать с ответчика в пользу") == 3
     assert "истцы освобождены от её уплаты (подп. 1 п. 1 ст. 333.36 НК РФ" in text
@@ -297,7 +297,7 @@ def test_a_group_claim_of_three_asks_each_claimants_own_sum_and_the_total_as_its
     assert f"Итого к взысканию в пользу истцов: {_plain(money_figures(total))} руб." in calculation
     for shown in sums:
         for line in shown["lines"]:
-            assert f"{line['period']}: {_plain(line['formula'])} = {_plain(line['sum'])} руб." in calculation
+            assert f"{_plain(line['period'])}: {_plain(line['formula'])} = {_plain(line['sum'])} руб." in calculation
     assert calculation.count("Истец\t_______________ /") == 3  # signed by the claimants themselves
 
 

@@ -112,13 +112,18 @@ def _short(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
+def _period(start: date, end: date) -> str:
+    """«с 02.10.2026 по 30.11.2026», a line never broken between a preposition and its date."""
+    return f"с\u00a0{_short(start)} по\u00a0{_short(end)}"
+
+
 def _line_snapshot(line: PayLine, monthly_pay: Decimal) -> dict[str, Any]:
     if line.months:
         formula = f"{figures(monthly_pay)} руб. × {line.months} мес."
     else:
         formula = f"{figures(monthly_pay)} руб. : {line.month_days} дн. × {line.days} дн."
     return {
-        "period": f"с {_short(line.start)} по {_short(line.end)}", "months": line.months, "days": line.days,
+        "period": _period(line.start, line.end), "months": line.months, "days": line.days,
         "month_days": line.month_days, "formula": formula, "sum": figures(line.amount),
     }
 
@@ -127,7 +132,7 @@ def back_pay_snapshot(calculation: BackPay) -> dict[str, Any]:
     """What a template prints: the total in figures and words, the period, the whole months and
     days, and each line (period, formula, sum)."""
     lines = calculation.lines
-    period = f"с {_short(lines[0].start)} по {_short(lines[-1].end)}" if lines else ""
+    period = _period(lines[0].start, lines[-1].end) if lines else ""
     return {
         **typed(calculation.total), "period": period, "months": calculation.months, "days": calculation.days,
         "lines": [_line_snapshot(line, calculation.monthly_pay) for line in lines],

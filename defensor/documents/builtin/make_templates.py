@@ -817,13 +817,15 @@ def back_pay_calculation(doc: Template) -> None:
         "календарных дней месяца × число дней прогула); каждая сумма округлена до копеек.",
         keep_with_next=True,
     )
-    headers = ["№ п/п", "Фамилия, имя, отчество", "Денежное довольствие в месяц, руб.", "Период прогула",
-               "Расчёт", "Сумма, руб."]
-    # Each line of the calculation on a line of its own in the cell (docxtpl turns "\n" into a line break).
-    cells = ["{{ loop.index }}", "{{ c.name }}", "{{ c.monthly_pay.figures }}", "{{ c.back_pay.period }}",
-             "{% for l in c.back_pay.lines %}{{ l.period }}: {{ l.formula }} = {{ l.sum }} руб."
-             '{% if not loop.last %};{{ "\\n" }}{% endif %}{% endfor %}', "{{ c.back_pay.figures }}"]
-    widths = [1.0, 3.0, 2.9, 2.6, 4.7, 2.3]
+    headers = ["№ п/п", "Фамилия, имя, отчество", "Денежное довольствие в месяц, руб.",
+               "Период вынужденного прогула и расчёт", "Сумма, руб."]
+    # The period, then each line of the calculation on a line of its own in the cell (docxtpl turns
+    # "\n" into a line break).
+    cells = ["{{ loop.index }}", "{{ c.name }}", "{{ c.monthly_pay.figures }}",
+             '{{ c.back_pay.period }}, в том числе:{% for l in c.back_pay.lines %}{{ "\\n" }}{{ l.period }}: '
+             "{{ l.formula }} = {{ l.sum }} руб.{% if loop.last %}{% else %};{% endif %}{% endfor %}",
+             "{{ c.back_pay.figures }}"]
+    widths = [1.2, 3.1, 2.9, 6.3, 3.0]  # «№» up to 115 and the total up to «99 999 999,99» on one line
     table = doc.doc.add_table(rows=7, cols=len(headers))
     table.style = doc.doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -833,10 +835,12 @@ def back_pay_calculation(doc: Template) -> None:
     Template._cell(table, 1, 0, "{%tr for c in claimants %}")
     for column, cell in enumerate(cells):
         Template._cell(table, 2, column, cell, centred=column in (0, 2, 5))
+    # A claimant's row is never split between pages.
+    table.rows[2]._tr.get_or_add_trPr().append(parse_xml(f'<w:cantSplit {nsdecls("w")}/>'))
     Template._cell(table, 3, 0, "{%tr endfor %}")
     Template._cell(table, 4, 0, "{%tr if group %}")
     Template._cell(table, 5, 1, "Итого", bold=True)
-    Template._cell(table, 5, 5, "{{ claim_price.figures }}", bold=True)
+    Template._cell(table, 5, 4, "{{ claim_price.figures }}", bold=True)
     Template._cell(table, 6, 0, "{%tr endif %}")
     for column, width in enumerate(widths):
         table.columns[column].width = Cm(width)  # the grid, which LibreOffice reads
