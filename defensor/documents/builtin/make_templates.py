@@ -629,11 +629,9 @@ def reinstatement_claim() -> Template:
     # and for a group each claimant's part of it.
     doc.tag("{%p if group %}")
     doc.block(("Цена иска: ", True), "{{ claim_price.figures }} руб.")
-    doc.block(
-        "(в том числе: {% for c in claimants %}{{ c.initials }} — {{ c.back_pay.figures }} руб."
-        "{% if not loop.last %}; {% endif %}{% endfor %})",
-        gap=True,
-    )
+    # Each claimant's part is in the demands and the calculation: listed here, 115 claimants
+    # filled a page and a half of the header.
+    doc.block("(сумма требований всех истцов; по каждому истцу — в расчёте)", gap=True)
     doc.tag("{%p else %}")
     doc.block(("Цена иска: ", True), "{{ claim_price.figures }} руб.", gap=True)
     doc.tag("{%p endif %}")
