@@ -142,7 +142,6 @@ class DocumentForm(forms.Form):
                         "the reasons the period was missed.")
         self.add_error(reasons, message)
 
-
     def inputs(self) -> dict[str, str]:
         return {name.removeprefix("input_"): str(value or "") for name, value in self.cleaned_data.items()
                 if name.startswith("input_")}
