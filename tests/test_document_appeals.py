@@ -336,3 +336,32 @@ def test_the_form_speaks_english_too(
     case = _case(lawyer, decided_on=timezone.localdate() - timedelta(days=10))
     refused = verified_client(lawyer).post(_new(case), _typed(final_form_date="31.02.2026"))
     assert "Enter a date as DD.MM.YYYY, e.g. 20.10.2026." in refused.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_an_appeal_needing_a_motion_without_its_reasons_whatever_sent_it(
+    lawyer: User, no_worker: None,
+) -> None:
+    """The form asks first; a request made around it is refused too, never drafted with a motion
+    that gives no reason."""
+    from defensor.documents.catalogue import builtin_templates
+    from defensor.documents.services import MissingData, document_request
+
+    case = _case(lawyer, decided_on=timezone.localdate() - timedelta(days=90))
+    appeal = next(t for t in builtin_templates() if t.key == "builtin:appeal")
+    inputs = {key.removeprefix("input_"): value for key, value in _typed().items() if key.startswith("input_")}
+    with pytest.raises(MissingData) as refused:
+        document_request(case=case, requested_by=lawyer, keyring=keyring_of(lawyer), template=appeal, inputs=inputs)
+    assert [m.what for m in refused.value.missing] == ["the reasons the appeal period was missed"]
+    assert not GeneratedDocument.objects.filter(case=case).exists()
+    inputs["restore_reasons"] = "Копия решения получена по почте через пять недель."
+    document = document_request(case=case, requested_by=lawyer, keyring=keyring_of(lawyer), template=appeal,
+                                inputs=inputs)
+    assert MOTION in document_text(_docx_of(document, lawyer))
+
+
+def _docx_of(document: GeneratedDocument, reader: User) -> bytes:
+    from defensor.documents.services import document_read
+
+    document.refresh_from_db()
+    return document_read(document=document, reader=reader, keyring=keyring_of(reader), kind="docx")

@@ -316,7 +316,6 @@ def test_a_group_claim_of_115_names_each_claimants_sum_and_calculation(
     total = sum((Decimal(s["figures"].replace("\u00a0", "").replace(",", ".")) for s in sums), Decimal(0))
     assert f"Цена иска: {_plain(money_figures(total))} руб." in text
     for (name, _pay), shown in zip(people, sums, strict=True):
-        surname, first, patronymic = name.split()
         row = text.split("\nРАСЧЁТ\n", 1)[1].split(f"\n{name}\n", 1)[1]  # the claimant's row of the calculation
         assert _plain(shown["figures"]) in row[:600]
         assert f"{_plain(shown['figures'])} руб. ({shown['words']}) согласно прилагаемому расчёту" in text

@@ -85,6 +85,10 @@ def _document_asked(
     snapshot, people = document_snapshot(case=case, keyring=keyring, representative=requested_by,
                                          include_withdrawn=include_withdrawn, inputs=inputs, template=template)
     missing = missing_data(snapshot, template)
+    if snapshot["appeal_period"]["motion"] and not str(snapshot["inputs"].get("restore_reasons") or "").strip():
+        # The form refuses this first; a request made otherwise is refused here, never drafted with
+        # a motion to restore the period that gives no reason for it.
+        missing.append(Missing(str(_("the reasons the appeal period was missed")), str(_("the form below"))))
     if missing:
         raise MissingData(missing, claimants_count=snapshot["claimants_count"], people=people)
     # The special powers the template takes: a valid power of attorney covering every claimant,
