@@ -265,7 +265,7 @@ def test_a_claimant_without_monthly_pay_is_listed_with_a_link_to_the_record_and_
     page = client.get(f"/staff/cases/{case.pk}/documents/new/", {"template": "builtin:reinstatement-claim"})
     missing = page.content.decode().split('data-testid="missing"', 1)[1].split("</div>", 1)[0]
     assert "денежное довольствие в месяц на день увольнения: Соколова М. П." in missing
-    assert f'href="/staff/people/{sokolova.pk}/edit/"' in missing
+    assert f'href="/staff/people/{sokolova.pk}/edit/?next=' in missing  # and back to this form
     assert "Гусев" not in missing
     refused = client.post(f"/staff/cases/{case.pk}/documents/new/", TYPED)
     assert refused.status_code == 400

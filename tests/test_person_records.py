@@ -394,7 +394,7 @@ def test_the_documents_page_links_a_missing_date_of_birth_to_the_persons_edit_pa
     client = verified_client(anna)
     page = client.get(f"/staff/cases/{case.pk}/documents/new/", {"template": f"upload:{template.slug}"})
     missing = page.content.decode().split('data-testid="missing"', 1)[1].split("</div>", 1)[0]
-    assert missing.count(f'href="/staff/people/{person.pk}/edit/"') == 2  # date and place of birth
+    assert missing.count(f'href="/staff/people/{person.pk}/edit/?next=') == 2  # date and place of birth
     assert "СНИЛС" not in missing  # identifiers are optional
     client.post(f"/staff/people/{person.pk}/edit/", {**_form(client, person), "birth_date": "12.03.1994",
                                                      "birth_place": "г. Курск"})

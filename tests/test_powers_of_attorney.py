@@ -28,7 +28,7 @@ from tests.conftest import keyring_of
 NAMES = ["Гусев Андрей Ильич", "Титова Мария Петровна", "Зуев Роман Олегович"]
 CLAIM = "builtin:kas22-claim"
 REVOKE = "/staff/account/powers-of-attorney/revoke/"
-REFUSAL = "Нет действующей доверенности с полномочием на подписание и подачу иска для:"
+REFUSAL = "Нет действующей доверенности с полномочием на подписание и подачу иска. Без такой доверенности:"
 
 
 @pytest.fixture

@@ -204,4 +204,4 @@ def test_twelve_guardsmen_from_their_requests_to_the_court_papers(
     assert "место жительства" in listed
     assert "идентификатор" in listed  # КАС ст. 125 / ГПК ст. 131: one of СНИЛС, ИНН, passport
     assert "денежное довольствие в месяц на день увольнения" in listed  # each claimant's sum is calculated from it
-    assert "карточка человека" in listed  # where to fill it in
+    assert "в карточке человека" in listed  # where to fill it in

@@ -69,9 +69,13 @@ class Coverage:
         return ", ".join(str(labels[p]) for p in self.needed if p in labels)
 
     def reason(self) -> str:
-        """«No valid power of attorney with the power to sign and file a claim for: Иванов И. И., …»."""
-        return _("No valid power of attorney with the power %(powers)s for: %(names)s.") % {
+        """«Нет действующей доверенности с полномочием на подписание и подачу иска. Без такой
+        доверенности: Соколова М. П., Мамедов Э. Р.» — the names after a colon, as a list in the
+        nominative (no preposition to decline them for), and one full stop at the end: initials
+        already end with one."""
+        text = _("No valid power of attorney with the power %(powers)s. Without one: %(names)s") % {
             "powers": self.powers_text(), "names": ", ".join(self.uncovered)}
+        return text if text.endswith(".") else f"{text}."
 
 
 def _valid_on(on_date: date) -> Q:

@@ -265,17 +265,20 @@ _FILLED_ON_THE_CASE = frozenset({"dismissal_date", "dismissal_date_words"})
 
 
 def _labels() -> dict[str, tuple[str, str]]:
-    case_page, account, person = _("the case page, Edit the case"), _("My account"), _("the person's record, Edit")
+    # Where to fill it in, read after a dash: «место рождения: Соколова М. П. — в карточке человека».
+    case_page, account = _("on the case page (Edit the case)"), _("in your account")
+    person = _("in the person's record")
     return {
         "case.number": (_("our case number"), case_page),
         "case.court": (_("the court"), case_page),
         "case.court_number": (_("the court's case number"), case_page),
-        "case.decision_date": (_("the date of the decision"), _("the case's timeline: record the decision")),
-        "case.decision_date_short": (_("the date of the decision"), _("the case's timeline: record the decision")),
+        "case.decision_date": (_("the date of the decision"), _("in the case's timeline: record the decision")),
+        "case.decision_date_short": (_("the date of the decision"),
+                                     _("in the case's timeline: record the decision")),
         "representative.name": (_("your full name for documents"), account),
         "representative.credentials": (_("your status and credentials (e.g. advocate, registry number)"), account),
         "representative.contacts": (_("your address for correspondence"), account),
-        "organisation.name": (_("the organisation's name"), _("the administrator")),
+        "organisation.name": (_("the organisation's name"), _("ask the administrator")),
         "claimant.name": (_("the claimant's name"), person),
         "claimant.birth_date": (_("date of birth"), person),
         "claimant.unit": (_("military unit"), person),
@@ -284,7 +287,7 @@ def _labels() -> dict[str, tuple[str, str]]:
         "claimant.monthly_pay": (_("monthly pay at dismissal"), person),
         "claimant.identifier": (_("an identifier (СНИЛС, ИНН or passport)"), person),
         "claimant.dismissal_date": (_("date of the dismissal order"),
-                                    _("the claimant's page: record their dismissal order")),
+                                    _("on the claimant's page: record their dismissal order")),
         "claimant.dismissal_date_words": (_("date of the dismissal order"),
-                                          _("the claimant's page: record their dismissal order")),
+                                          _("on the claimant's page: record their dismissal order")),
     }

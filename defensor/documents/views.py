@@ -5,6 +5,7 @@ is 404 here as everywhere."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import wraps
 from typing import Any
@@ -18,7 +19,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.text import slugify
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -183,6 +184,8 @@ def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
             return redirect("staff:document", case_id=case.pk, document_id=document.pk)
     elif request.method == "POST":
         status = 400
+    # Ticked, the power of attorney is no reason to refuse: the banner about it would hide the real one.
+    signed = "signed_by_claimants" in form.fields and bool(getattr(form, "cleaned_data", {}).get("signed_by_claimants"))
     # What is missing, shown before anything is generated (and again if someone asked anyway:
     # then as the refusal found it, not gathered and declined a second time).
     coverage: Coverage | None = None
@@ -200,9 +203,17 @@ def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
     with transaction.atomic():  # the page names claimants (those lacking data): an audited read
         case_read(reader=actor, case=case, where="document")
         people_read(reader=actor, people=people, where="document")
+    # The missing list links to the person's record; saving there comes back to this form (a local
+    # path and the template's key: nothing personal in the address).
+    back = urlencode({"next": f"{request.path}?{urlencode({'template': template.key})}"})
+    missing = [replace(item, url=f"{item.url}?{back}") if item.url else item
+               for item in dict.fromkeys(missing)]  # a date asked in figures and in words: listed once
     context.update({"form": form, "title": template.title(language), "missing": missing,
                     "needs": needed_labels(template), "claimants_count": claimants_count,
-                    "coverage": coverage, "authority": authority_text(coverage.used, keyring)
+                    "coverage": coverage, "signed_by_claimants": signed,
+                    "no_authority": coverage is not None and coverage.required and not coverage.ok and not signed,
+                    "refused": request.method == "POST" and status == 400,
+                    "authority": authority_text(coverage.used, keyring)
                     if coverage is not None and coverage.required and coverage.ok else ""})
     return render(request, "documents/new.html", context, status=status)
 

@@ -10,6 +10,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -224,6 +226,15 @@ def _stored_and_shown(person: Person, keyring: KeyRing) -> tuple[Decrypted, dict
     return stored, {name: services.field_digest(person, name, stored[name]) for name in services.PERSON_FIELDS}
 
 
+def _back_to(request: HttpRequest) -> str:
+    """Where saving the record returns to when the lawyer came from another page (the documents
+    page's "what is missing" list): a path on this site only, never another host or scheme."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return target
+    return ""
+
+
 def _edit_page(
     request: HttpRequest, person: Person, *, form: PersonForm | None = None, handle_form: HandleForm | None = None,
     status: int = 200,
@@ -242,6 +253,7 @@ def _edit_page(
         "handle_form": handle_form or HandleForm(),
         "handles": handles,
         "contact": conditions_from_handles(handles),
+        "next": _back_to(request),
     }, status=status)
 
 
@@ -304,7 +316,7 @@ def person_edit_view(request: HttpRequest, person_id: int) -> HttpResponse:
         messages.success(request, _("Saved. The previous values are kept in the record's history."))
     else:
         messages.success(request, _("Nothing was changed."))
-    return redirect("staff:person", person_id=person.pk)
+    return redirect(_back_to(request) or reverse("staff:person", kwargs={"person_id": person.pk}))
 
 
 @staff_view(Perm.CASES_OPEN)
