@@ -139,6 +139,9 @@ SAMPLE_INPUTS: dict[str, str] = {
     "received_date": "2026-11-25",
     "restore_reasons": "Копия решения в окончательной форме получена 25.11.2026, по истечении срока обжалования.\n"
                        "При оглашении резолютивной части решения административный истец не присутствовал.",
+    # A claim's period for going to court ended (the reinstatement claim's sample: filing_period_of).
+    "period_reasons": "Копия приказа об увольнении выдана 25.11.2026.\n"
+                      "До этого о приказе было известно лишь со слов командира.",
     "arguments": "Суд не учёл, что аттестация не проводилась.\nВыводы суда не соответствуют обстоятельствам дела.",
 }
 # Where a template's own sample differs (the civil appeal goes to a regional court, against the employer).
@@ -183,6 +186,23 @@ def appeal_period_of(template_id: str, inputs: dict[str, Any]) -> dict[str, Any]
             "unpublished": False}
 
 
+# The reinstatement claim's month (342-ФЗ ст. 72 ч. 4) from the sample's orders, as the deadlines app
+# counts it: 1 November 2026 is a Sunday, so an order of 1 October runs to Monday the 2nd.
+MONTH_FROM_ORDER = {"01.10.2026": "2 ноября 2026 г.", "02.10.2026": "2 ноября 2026 г.", "03.10.2026": "3 ноября 2026 г."}
+
+
+def filing_period_of(template_id: str, claimants: list[dict[str, Any]]) -> dict[str, Any]:
+    """What documents.context.filing_period finds on the sample's date (30.11.2026): the CAS claim's three
+    months from the October orders hold; the reinstatement claim's month has ended for every claimant,
+    so the claim asks first to restore it (tests/test_document_claim_periods.py drafts the others)."""
+    if template_id != "reinstatement-claim":
+        return {"rule": "", "missed": False, "all": False, "claimants": []}
+    named = ("name", "genitive", "dative", "accusative", "initials", "initials_genitive", "initials_dative", "female")
+    ended = [{**{k: c.get(k, "") for k in named}, "dismissal_date_words": c["dismissal_date_words"],
+              "ends": MONTH_FROM_ORDER[c["dismissal_date"]], "approximate": False} for c in claimants]
+    return {"rule": "fz342-72", "missed": True, "all": True, "claimants": ended}
+
+
 def context(template_id: str, claimants: list[dict[str, Any]], *, optional: bool = True) -> dict[str, Any]:
     return {
         "today": court_date(date(2026, 11, 30)),
@@ -200,6 +220,7 @@ def context(template_id: str, claimants: list[dict[str, Any]], *, optional: bool
         "claim_price": money.claim_price(claimants),
         "state_fee": money.state_fee(f"builtin:{template_id}", claimants=len(claimants)),
         "appeal_period": appeal_period_of(template_id, inputs_for(template_id, optional=optional)),
+        "filing_period": filing_period_of(template_id, claimants),
     }
 
 
@@ -228,12 +249,14 @@ def render(
 
 
 def paragraphs(document: DocxDocument) -> list[str]:
-    """Every paragraph's text, body and table cells, with no-break spaces as spaces."""
+    """Every paragraph's text, body and table cells, with no-break spaces as spaces and no-break
+    hyphens (U+2011, inside numbers: test_numbers_never_break_at_a_hyphen_or_after_the_sign) as
+    hyphens, which is what a reader sees."""
     found = [p.text for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:
             found.extend(p.text for cell in row.cells for p in cell.paragraphs)
-    return [text.replace("\u00a0", " ") for text in found]
+    return [text.replace("\u00a0", " ").replace("\u2011", "-") for text in found]
 
 
 def text_of(document: DocxDocument) -> str:
@@ -266,8 +289,9 @@ def test_manifest_lists_the_five_templates_with_known_kinds_needs_and_inputs() -
         # Raised with the wording: the claims print the claimants' particulars, the appeal its grounds,
         # address and period as issue 18 asks.
         # kas22-claim 3: a collective claim carries one joinder statement per member; 4: identifiers,
-        # the claimants' own signatures, one list style.
-        assert template["version"] == {"appeal": 3, "kas22-claim": 4, "reinstatement-claim": 3}.get(template["id"], 1)
+        # the claimants' own signatures, one list style; 5 (reinstatement-claim 4): the period for going to
+        # court said to hold only for those it holds for, the others' asked to be restored.
+        assert template["version"] == {"appeal": 3, "kas22-claim": 5, "reinstatement-claim": 4}.get(template["id"], 1)
         assert template_path(template["id"]).is_file()
         assert template["title"]["ru"]
         assert template["title"]["en"]
@@ -404,7 +428,7 @@ def test_kas22_claim_for_co_claimants_lists_each_in_a_table() -> None:
     assert "Представитель административных истцов: Петрова Анна Сергеевна," in text
     assert "(процессуальное соучастие, ст. 41 КАС РФ)" in text
     assert "руководствуясь ст. 41, 218–220, 227 КАС РФ" in text
-    rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
+    rows = [[cell.text.replace("\u2011", "-").replace("\u00a0", " ") for cell in row.cells] for row in document.tables[0].rows]
     assert rows[0][1] == "Фамилия, имя, отчество; идентификатор"
     assert rows[1:] == [
         ["1", "Гусев Андрей Ильич; СНИЛС 112-233-445 95", "12.03.1990",
@@ -467,7 +491,8 @@ def test_reinstatement_claim_asks_for_pay_and_damages_in_figures_and_words() -> 
     assert "Федеральным законом от 30.11.2011 № 342-ФЗ" in text
     assert "ч. 2 ст. 3" in text
     assert "ч. 4 ст. 72 Федерального закона № 342-ФЗ, ч. 1 ст. 392 ТК РФ" in text
-    assert "оспариваемый приказ издан 1 октября 2026 г." in text
+    # The sample's month from the order of 1 October ended on 2 November 2026, before the claim's date.
+    assert "исчисляемый со дня издания оспариваемого приказа (1 октября 2026 г.), истёк 2 ноября 2026 г." in text
     assert "в части увольнения Гусева Андрея Ильича со службы" in text
     assert "Денежное довольствие Гусева Андрея Ильича на день увольнения составляло 54 321,00 руб. в месяц." in text
     assert ("Восстановить Гусева Андрея Ильича на службе в войсках национальной гвардии Российской Федерации в "
@@ -511,14 +536,17 @@ def test_reinstatement_claim_for_several_employees() -> None:
     assert "Истцы:\n1. Гусев Андрей Ильич, дата рождения: 12.03.1990," in text
     assert "3. Мамедов Эльдар Рашид оглы, дата рождения: 21.11.1988," in text
     assert "Представитель истцов: Петрова Анна Сергеевна," in text
-    assert ("(даты увольнения: Гусева А. И. — 01.10.2026; Соколовой М. П. — 03.10.2026; "
-            "Мамедова Э. Р. — 01.10.2026)") in text
+    # Dismissed on different days: each by an order of their own, dated.
+    assert ("В отношении каждого из истцов издан приказ о расторжении контракта и увольнении со службы "
+            "(приказ начальника Управления Росгвардии по Курской области от 01.10.2026 № 123 л/с; далее — "
+            "оспариваемые приказы); даты приказов в отношении истцов: Гусева А. И. — 01.10.2026; Соколовой М. П. "
+            "— 03.10.2026; Мамедова Э. Р. — 01.10.2026.") in text
     # The price is the three demands added up; each claimant's part is in the demands and the
     # calculation (listed in the header, 115 claimants filled a page and a half of it).
     assert "Цена иска: 298 060,02 руб.\n(сумма требований всех истцов; по каждому истцу — в расчёте)" in text
-    assert ("Восстановить Гусева Андрея Ильича (в должности старшего инспектора отдела лицензионно-разрешительной "
-            "работы), Соколову Марию Петровну, Мамедова Эльдара Рашид оглы на службе в войсках национальной "
-            "гвардии Российской Федерации в ранее замещаемых должностях") in text
+    assert ("Восстановить на службе в войсках национальной гвардии Российской Федерации со дня, следующего за "
+            "днём увольнения, в ранее замещаемых должностях: Гусева Андрея Ильича — в должности старшего инспектора "
+            "отдела лицензионно-разрешительной работы; Соколову Марию Петровну; Мамедова Эльдара Рашид оглы.") in text
     for genitive, period, figures in (("Гусева Андрея Ильича", "с 02.10.2026", "106 889,71"),
                                       ("Соколовой Марии Петровны", "с 04.10.2026", "92 783,21"),
                                       ("Мамедова Эльдара Рашид оглы", "с 02.10.2026", "98 387,10")):
@@ -678,6 +706,8 @@ COLLECTIVE_25 = [
     ])
 ]
 JOINDER = "о присоединении к коллективному административному исковому заявлению"
+# What the lawyer types when the claimants were dismissed by several orders (the order field's label asks so).
+ORDERS_TYPED = "приказы командира войсковой части 12345 от 01.10.2026 № 123 и от 03.10.2026 № 125"
 
 
 def joinder_statements(document: DocxDocument) -> list[list[str]]:
@@ -687,12 +717,12 @@ def joinder_statements(document: DocxDocument) -> list[list[str]]:
         if paragraph.paragraph_format.page_break_before:
             statements.append([])
         if statements:
-            statements[-1].append(paragraph.text.replace("\u00a0", " "))
+            statements[-1].append(paragraph.text.replace("\u00a0", " ").replace("\u2011", "-"))
     return statements
 
 
 def test_a_collective_claim_of_25_has_a_joinder_statement_signed_by_each_member() -> None:
-    document = render("kas22-claim", COLLECTIVE_25)
+    document = render("kas22-claim", COLLECTIVE_25, typed={"order": ORDERS_TYPED})
     statements = joinder_statements(document)
     assert len(statements) == 25
     for member, statement in zip(COLLECTIVE_25, statements, strict=True):
@@ -704,7 +734,7 @@ def test_a_collective_claim_of_25_has_a_joinder_statement_signed_by_each_member(
         assert f"Я, {member['name']}, дата рождения: {member['birth_date']}" in text
         assert "присоединяюсь к требованию, изложенному в коллективном административном исковом заявлении" in text
         assert "к административному ответчику — Командир войсковой части 12345" in text
-        assert "оспариваемый приказ — приказ командира войсковой части 12345 от 01.10.2026 № 123" in text
+        assert f"оспариваемые приказы — {ORDERS_TYPED}; в отношении меня приказ издан" in text
         assert ("Ведение административного дела в интересах группы лиц поручаю Петровой Анне Сергеевне — лицу, "
                 "которому поручено ведение административного дела в интересах группы лиц (п. 4 ч. 1, ч. 2 "
                 "ст. 42 КАС РФ)") in text
@@ -851,7 +881,7 @@ def test_each_claim_requires_and_prints_one_identifier_per_claimant() -> None:
     single = text_of(render("kas22-claim", [with_inn]))
     assert "место жительства: 305000, г. Курск, ул. Садовая, д. 05,\nИНН 500100732259,\nместо военной службы" in single
     group = render("kas22-claim", [GUSEV, with_inn, MAMEDOV])
-    assert [row.cells[1].text for row in group.tables[0].rows][1:3] == [
+    assert [row.cells[1].text.replace("\u2011", "-").replace("\u00a0", " ") for row in group.tables[0].rows][1:3] == [
         "Гусев Андрей Ильич; СНИЛС 112-233-445 95", "Соколова Мария Петровна; ИНН 500100732259"]
     civil = text_of(render("reinstatement-claim", [GUSEV, with_inn]))
     assert "2. Соколова Мария Петровна, дата рождения: 05.07.1994, место рождения: г. Курск, место жительства: " \

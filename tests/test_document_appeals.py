@@ -100,7 +100,7 @@ def _pages(content: bytes) -> list[str]:
     for paragraph in Document(io.BytesIO(content)).paragraphs:
         if paragraph.paragraph_format.page_break_before:
             pages.append([])
-        pages[-1].append(paragraph.text.replace("\u00a0", " "))
+        pages[-1].append(paragraph.text.replace("\u00a0", " ").replace("\u2011", "-"))  # as a reader sees it
     return ["\n".join(page) for page in pages]
 
 

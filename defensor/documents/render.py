@@ -69,7 +69,8 @@ def jinja_environment() -> ImmutableSandboxedEnvironment:
 
 
 def document_text(content: bytes) -> str:
-    """Every paragraph of a DOCX, tables included (what a reader of the file sees)."""
+    """Every paragraph of a DOCX, tables included (what a reader of the file sees: a non-breaking
+    hyphen, U+2011, which the built-in templates print inside numbers, as a hyphen)."""
     document = Document(io.BytesIO(content))
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
@@ -78,7 +79,7 @@ def document_text(content: bytes) -> str:
     for section in document.sections:
         parts.extend(p.text for p in section.header.paragraphs)
         parts.extend(p.text for p in section.footer.paragraphs)
-    return "\n".join(parts)
+    return "\n".join(parts).replace("\u2011", "-")
 
 
 def render_docx(content: bytes, snapshot: dict[str, Any]) -> bytes:

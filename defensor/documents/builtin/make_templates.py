@@ -55,6 +55,13 @@ ACCUSATIVE_LIST = "{% for c in claimants %}{{ c.accusative }}{% if not loop.last
 # The Code of Administrative Procedure: a group of 20 or more can file a collective claim
 # (art. 42); fewer file together as co-claimants (art. 41).
 COLLECTIVE = "{%p set collective = claimants_count >= 20 %}"
+# A group dismissed by several orders (the dates in the table differ, or the lawyer typed «приказы …»):
+# the claim speaks of the orders, each claimant's with its date, never of one order dated once.
+ORDERS = ("{%p set orders = group and (inputs.order.startswith('приказы') or "
+          "claimants|map(attribute='dismissal_date')|unique|list|length > 1) %}")
+# «оспариваемый приказ», agreeing with ``orders``: (nominative, genitive)
+CONTESTED = ("{% if orders %}оспариваемые приказы{% else %}оспариваемый приказ{% endif %}",
+             "{% if orders %}оспариваемых приказов{% else %}оспариваемого приказа{% endif %}")
 KAS_PLAINTIFF_GEN = "{% if group %}административных истцов{% else %}административного истца{% endif %}"
 KAS_PLAINTIFF_DAT = "{% if group %}административным истцам{% else %}административному истцу{% endif %}"
 KAS_REPRESENTATIVE = (
@@ -70,13 +77,44 @@ AUTHORITY = ("{% if power_of_attorney and power_of_attorney not in inputs.author
              "{% endif %}{{ inputs.authority }}")
 
 
+def we(one: str, many: str, *, collective: bool = False) -> str:
+    """Who speaks in a document with powers: the one who signs it. The representative, or a single
+    claimant, asks in the singular («ПРОШУ СУД:»); several claimants who sign it themselves ask
+    together («ПРОСИМ СУД:»). A collective claim (КАС ст. 42; ``collective`` for a template that sets
+    it) is signed by the person entrusted with the case, who asks in the singular."""
+    many_sign = "signed_by_claimants and group" + (" and not collective" if collective else "")
+    return "{% if " + many_sign + " %}" + many + "{% else %}" + one + "{% endif %}"
+
+
+# Data printed as a number (a court's case number «2а-123/2026», a request number, an identifier
+# «СНИЛС 112-233-445 95»): on one line, its spaces no-break and its hyphens non-breaking (U+2011,
+# which Times New Roman and Liberation Serif draw as a hyphen; checked in a LibreOffice PDF). Typed
+# texts that hold a number after «№» (an order, a warrant, a power of attorney): «№» kept with it.
+# typeset() applies both wherever these are printed; their other hyphens and spaces (a name, an
+# e-mail address) stay as typed.
+NUMBERS = ("case.court_number", "inputs.request_number", "c.identifier", "claimant.identifier")
+NUMBERED_TEXTS = ("inputs.order", "inputs.authority", "power_of_attorney", "inputs.warrant",
+                  "representative.credentials")
+
+
+def _keep_numbers(text: str) -> str:
+    for expression in NUMBERS:
+        text = text.replace("{{ " + expression + " }}",
+                            "{{ " + expression + '|replace("-", "\u2011")|replace(" ", "\u00a0") }}')
+    for expression in NUMBERED_TEXTS:
+        text = text.replace("{{ " + expression + " }}", "{{ " + expression + '|replace("№ ", "№\u00a0") }}')
+    return text
+
+
 def typeset(text: str) -> str:
     """No line break after «№», «ст.», «ч.», «п.» before a number, between a number and «г.» or
-    «руб.», inside «КАС РФ», nor before a dash."""
+    «руб.», inside «КАС РФ», nor before a dash; nor at a hyphen inside a number («№ 2202-1»,
+    «№ 76-ФЗ»: U+2011, the non-breaking hyphen)."""
     text = re.sub(r"(№|\bст\.|\bч\.|\bп\.|\bподп\.|\bгл\.) (?=[\d{])", "\\1\u00a0", text)
+    text = re.sub(r"(?<=\d)-(?=\w)|(?<=\w)-(?=\d)", "\u2011", text)
     text = re.sub(r"(?<=[\d}]) (?=г\.|руб\.)", "\u00a0", text)
     text = re.sub(r"\b(КАС|ГПК|КоАП|ТК|НК) (?=РФ)", "\\1\u00a0", text)
-    return text.replace(" — ", "\u00a0— ")  # a dash never starts a line
+    return _keep_numbers(text.replace(" — ", "\u00a0— "))  # a dash never starts a line
 
 
 class Template:
@@ -354,6 +392,7 @@ def extra_attachments(doc: Template, list_id: int) -> None:
 def kas22_claim() -> Template:
     doc = Template("Административное исковое заявление об оспаривании приказа об исключении из списков")
     doc.tag(COLLECTIVE)
+    doc.tag(ORDERS)
     court_address(doc)
 
     doc.tag("{%p if group %}")
@@ -421,9 +460,12 @@ def kas22_claim() -> Template:
     )
     doc.text(
         "Административные истцы проходили военную службу в воинских частях, указанных в таблице. "
-        "В отношении административных истцов издан {{ inputs.order }} (далее — оспариваемый приказ), "
+        "{% if orders %}В отношении каждого из административных истцов издан приказ об увольнении с военной "
+        "службы и исключении из списков личного состава воинской части; даты приказов в отношении каждого из "
+        "административных истцов указаны в таблице ({{ inputs.order }}; далее — оспариваемые приказы)."
+        "{% else %}В отношении административных истцов издан {{ inputs.order }} (далее — оспариваемый приказ), "
         "которым они уволены с военной службы и исключены из списков личного состава "
-        "воинской части; дата приказа в отношении каждого из них указана в таблице.",
+        "воинской части; дата приказа в отношении каждого из них указана в таблице.{% endif %}",
         after_table=True,
     )
     doc.tag("{%p else %}")
@@ -439,9 +481,11 @@ def kas22_claim() -> Template:
     doc.tag("{%p endif %}")
     doc.lines("inputs.facts")
     doc.text(
-        "Оспариваемый приказ является незаконным, нарушает права " + KAS_PLAINTIFF_GEN + " на прохождение "
+        "{% if orders %}Оспариваемые приказы являются незаконными, нарушают{% else %}Оспариваемый приказ "
+        "является незаконным, нарушает{% endif %} права " + KAS_PLAINTIFF_GEN + " на прохождение "
         "военной службы и на обеспечение денежным и иными видами довольствия, гарантированные "
-        "Федеральным законом от 27.05.1998 № 76-ФЗ «О статусе военнослужащих», и издан с нарушением "
+        "Федеральным законом от 27.05.1998 № 76-ФЗ «О статусе военнослужащих», и {% if orders %}изданы"
+        "{% else %}издан{% endif %} с нарушением "
         "Федерального закона от 28.03.1998 № 53-ФЗ «О воинской обязанности и военной службе» и "
         "Положения о порядке прохождения военной службы, утверждённого Указом Президента Российской "
         "Федерации от 16.09.1999 № 1237."
@@ -464,21 +508,7 @@ def kas22_claim() -> Template:
         "от 23.06.1999 № 1-ФКЗ «О военных судах Российской Федерации»: заявлены требования о защите прав "
         "военнослужащих от действий воинского должностного лица."
     )
-    doc.tag("{%p if group %}")
-    doc.text(
-        "Срок обращения в суд, установленный ч. 1 ст. 219 КАС РФ (три месяца со дня, когда гражданину "
-        "стало известно о нарушении его прав, свобод и законных интересов), административными истцами "
-        "не пропущен: о нарушении своих прав каждый из них узнал не ранее даты издания приказа в отношении "
-        "него, указанной в таблице."
-    )
-    doc.tag("{%p else %}")
-    doc.text(
-        "Срок обращения в суд, установленный ч. 1 ст. 219 КАС РФ (три месяца со дня, когда гражданину "
-        "стало известно о нарушении его прав, свобод и законных интересов), административным истцом "
-        "не пропущен: оспариваемый приказ издан {{ claimant.dismissal_date_words }}, о нём "
-        "административному истцу стало известно не ранее этой даты."
-    )
-    doc.tag("{%p endif %}")
+    filing_period_paragraphs(doc, civil=False)
     doc.text(
         "{% if inputs.superior_complaint %}Жалоба по тому же предмету в вышестоящий в порядке подчинённости "
         "орган (вышестоящему должностному лицу) подавалась: {{ inputs.superior_complaint.rstrip('.') }}."
@@ -489,20 +519,22 @@ def kas22_claim() -> Template:
         "На основании изложенного, руководствуясь ст. {% if collective %}42, {% elif group %}41, {% endif %}"
         "218–220, 227 КАС РФ,"
     )
-    doc.heading("ПРОШУ СУД:")
+    doc.heading(we("ПРОШУ СУД:", "ПРОСИМ СУД:", collective=True))
     demands = doc.new_list()
+    restore_filing_period(doc, demands, civil=False)
     doc.item(
         demands,
-        "Признать незаконным {{ inputs.order }} в части увольнения с военной службы и исключения из "
+        "{% if orders %}Признать незаконными оспариваемые приказы ({{ inputs.order }}){% else %}Признать "
+        "незаконным {{ inputs.order }}{% endif %} в части увольнения с военной службы и исключения из "
         "списков личного состава воинской части {% if group %}" + GENITIVE_LIST + "{% else %}"
         "{{ claimant.genitive }}{% endif %}.",
     )
     doc.item(
         demands,
-        "Обязать административного ответчика отменить оспариваемый приказ в указанной части, восстановить "
+        "Обязать административного ответчика отменить " + CONTESTED[0] + " в указанной части, восстановить "
         "{% if group %}административных истцов{% else %}{{ claimant.accusative }}{% endif %} на военной "
-        "службе, в списках личного состава воинской части и в прежней воинской должности{% if group %} "
-        "(прежних воинских должностях){% endif %} и обеспечить {% if group %}их{% elif claimant.female %}её"
+        "службе, в списках личного состава воинской части и в {% if group %}прежних воинских должностях"
+        "{% else %}прежней воинской должности{% endif %} и обеспечить {% if group %}их{% elif claimant.female %}её"
         "{% else %}его{% endif %} всеми положенными видами довольствия за период со дня исключения из "
         "списков личного состава воинской части до дня восстановления в этих списках.",
     )
@@ -520,15 +552,16 @@ def kas22_claim() -> Template:
     doc.tag("{%p endif %}")
     doc.tag("{%p if inputs.evidence_request %}")
     doc.text(
-        "В соответствии со ст. 63 КАС РФ прошу истребовать у административного ответчика следующие "
-        "доказательства, которые {% if group %}административные истцы не могут{% else %}административный "
-        "истец не может{% endif %} получить самостоятельно:"
+        "В соответствии со ст. 63 КАС РФ " + we("прошу", "просим", collective=True) + " истребовать у "
+        "административного ответчика следующие доказательства, которые {% if group %}административные истцы "
+        "не могут{% else %}административный истец не может{% endif %} получить самостоятельно:"
     )
     doc.lines("inputs.evidence_request", numbered=doc.new_list(), ending=".")
     doc.tag("{%p endif %}")
 
     attached = doc.attachments()
-    doc.item(attached, "Копия оспариваемого приказа (выписка из приказа).")
+    doc.item(attached, "{% if orders %}Копии оспариваемых приказов (выписки из приказов){% else %}Копия "
+             "оспариваемого приказа (выписка из приказа){% endif %}.")
     extra_attachments(doc, attached)
     doc.tag("{%p if state_fee.paid %}")
     doc.item(attached, "Документ об уплате государственной пошлины в размере {{ state_fee.figures }} руб.")
@@ -582,7 +615,7 @@ def joinder_statements(doc: Template) -> None:
         "жительства: {{ c.residence_address }}, {{ c.identifier }}, в соответствии с ч. 1 и 2 ст. 42 КАС РФ "
         "присоединяюсь к "
         "требованию, изложенному в коллективном административном исковом заявлении к административному "
-        "ответчику — {{ inputs.respondent }}, подаваемом в {{ case.court }} (оспариваемый приказ — "
+        "ответчику — {{ inputs.respondent }}, подаваемом в {{ case.court }} (" + CONTESTED[0] + " — "
         "{{ inputs.order }}; в отношении меня приказ издан {{ c.dismissal_date_words }}, место военной службы — "
         "{{ c.unit }})."
     )
@@ -601,6 +634,7 @@ def joinder_statements(doc: Template) -> None:
 
 def reinstatement_claim() -> Template:
     doc = Template("Исковое заявление о восстановлении на службе")
+    doc.tag(ORDERS)
     court_address(doc)
     doc.tag("{%p if group %}")
     doc.block(("Истцы:", True))
@@ -655,9 +689,12 @@ def reinstatement_claim() -> Template:
         "звания полиции."
     )
     doc.text(
-        "В отношении истцов издан {{ inputs.order }} (далее — оспариваемый приказ), которым контракты с "
-        "ними расторгнуты и они уволены со службы (даты увольнения: {% for c in claimants %}"
-        "{{ c.initials_genitive }} — {{ c.dismissal_date }}{% if not loop.last %}; {% endif %}{% endfor %})."
+        "{% if orders %}В отношении каждого из истцов издан приказ о расторжении контракта и увольнении со "
+        "службы ({{ inputs.order }}; далее — оспариваемые приказы); даты приказов в отношении истцов: "
+        "{% else %}В отношении истцов издан {{ inputs.order }} (далее — оспариваемый приказ), которым "
+        "контракты с ними расторгнуты и они уволены со службы; дата приказа в отношении истцов: {% endif %}"
+        "{% for c in claimants %}{{ c.initials_genitive }} — {{ c.dismissal_date }}{% if not loop.last %}; "
+        "{% endif %}{% endfor %}."
     )
     doc.tag("{%p else %}")
     doc.text(
@@ -696,8 +733,8 @@ def reinstatement_claim() -> Template:
     # Verify with counsel: that the co-claimants' demands are added up for the price.
     doc.tag("{%p if group %}")
     doc.text(
-        "Денежное довольствие за время вынужденного прогула со дня, следующего за днём увольнения, по день "
-        "подачи искового заявления рассчитано для каждого из истцов исходя из его месячного денежного "
+        "Денежное довольствие за время вынужденного прогула со дня, следующего за датой приказа об увольнении, "
+        "по день подачи искового заявления рассчитано для каждого из истцов исходя из его месячного денежного "
         "довольствия на день увольнения (прилагаемый расчёт) и составляет всего {{ claim_price.figures }} руб. "
         "({{ claim_price.words }}); сумма, причитающаяся каждому из истцов, указана в просительной части "
         "искового заявления и в расчёте. Цена иска определена исходя из взыскиваемых денежных сумм "
@@ -723,33 +760,30 @@ def reinstatement_claim() -> Template:
         "{{ inputs.moral_damages.figures }} руб. ({{ inputs.moral_damages.words }}){% endif %}."
     )
     doc.tag("{%p endif %}")
-    doc.text(
-        "Срок обращения в суд по спору об увольнении — один месяц со дня ознакомления с приказом об "
-        "увольнении (ч. 4 ст. 72 Федерального закона № 342-ФЗ, ч. 1 ст. 392 ТК РФ) — не пропущен: "
-        "{% if group %}с приказами об увольнении истцы ознакомлены не ранее дат их издания, указанных выше"
-        "{% else %}оспариваемый приказ издан {{ claimant.dismissal_date_words }}, с ним истец ознакомлен "
-        "не ранее этой даты{% endif %}."
-    )
+    filing_period_paragraphs(doc, civil=True)
     doc.text(
         "На основании изложенного, руководствуясь ст. 3, 72, 74 Федерального закона № 342-ФЗ, ст. 237, "
         "392, 394 ТК РФ, ст. 131, 132 ГПК РФ,"
     )
-    doc.heading("ПРОШУ СУД:")
+    doc.heading(we("ПРОШУ СУД:", "ПРОСИМ СУД:"))
     demands = doc.new_list()
+    restore_filing_period(doc, demands, civil=True)
     doc.item(
         demands,
-        "Признать незаконным {{ inputs.order }} в части увольнения {% if group %}" + GENITIVE_LIST
+        "{% if orders %}Признать незаконными оспариваемые приказы ({{ inputs.order }}){% else %}Признать "
+        "незаконным {{ inputs.order }}{% endif %} в части увольнения {% if group %}" + GENITIVE_LIST
         + "{% else %}{{ claimant.genitive }}{% endif %} со службы в войсках национальной гвардии Российской "
         "Федерации.",
     )
     doc.item(
         demands,
-        "Восстановить {% if group %}{% for c in claimants %}{{ c.accusative }}{% if c.service_post %} (в должности "
-        "{{ c.service_post }}){% endif %}{% if not loop.last %}, {% endif %}{% endfor %}{% else %}"
-        "{{ claimant.accusative }}{% endif %} на службе в войсках национальной гвардии Российской Федерации "
-        "{% if group %}в ранее замещаемых должностях{% else %}в ранее замещаемой должности"
-        "{% if claimant.service_post %} {{ claimant.service_post }}{% endif %}{% endif %} со дня, следующего за "
-        "днём увольнения.",
+        # A group: each claimant in turn, with their post where the record gives it.
+        "{% if group %}Восстановить на службе в войсках национальной гвардии Российской Федерации со дня, "
+        "следующего за днём увольнения, в ранее замещаемых должностях: {% for c in claimants %}{{ c.accusative }}"
+        "{% if c.service_post %} — в должности {{ c.service_post }}{% endif %}{% if not loop.last %}; "
+        "{% endif %}{% endfor %}.{% else %}Восстановить {{ claimant.accusative }} на службе в войсках "
+        "национальной гвардии Российской Федерации в ранее замещаемой должности{% if claimant.service_post %} "
+        "{{ claimant.service_post }}{% endif %} со дня, следующего за днём увольнения.{% endif %}",
     )
     # Each claimant's own sum (ГПК ст. 131 ч. 2 п. 6), then the rest of the absence to the decision.
     doc.tag("{%p for c in claimants %}")
@@ -773,14 +807,15 @@ def reinstatement_claim() -> Template:
              "(ст. 211 ГПК РФ).")
     doc.tag("{%p if inputs.evidence_request %}")
     doc.text(
-        "В соответствии со ст. 57 ГПК РФ прошу истребовать у ответчика следующие доказательства, "
-        "представление которых для {% if group %}истцов{% else %}истца{% endif %} затруднительно:"
+        "В соответствии со ст. 57 ГПК РФ " + we("прошу", "просим") + " истребовать у ответчика следующие "
+        "доказательства, представление которых для {% if group %}истцов{% else %}истца{% endif %} затруднительно:"
     )
     doc.lines("inputs.evidence_request", numbered=doc.new_list(), ending=".")
     doc.tag("{%p endif %}")
 
     attached = doc.attachments()
-    doc.item(attached, "Копия оспариваемого приказа (выписка из приказа).")
+    doc.item(attached, "{% if orders %}Копии оспариваемых приказов (выписки из приказов){% else %}Копия "
+             "оспариваемого приказа (выписка из приказа){% endif %}.")
     doc.item(attached, "Расчёт взыскиваемых денежных сумм (денежного довольствия за время вынужденного "
              "прогула) — на отдельном листе после искового заявления.")
     extra_attachments(doc, attached)
@@ -807,8 +842,10 @@ def back_pay_calculation(doc: Template) -> None:
     doc.block("Приложение к исковому заявлению о восстановлении на службе", gap=True, page_break=True)
     doc.title("РАСЧЁТ", subtitle="взыскиваемых денежных сумм (денежного довольствия за время вынужденного прогула)")
     doc.text(
-        "Денежное довольствие за время вынужденного прогула рассчитано со дня, следующего за днём увольнения, "
-        "по день подачи искового заявления включительно исходя из месячного денежного довольствия "
+        # The day after the dismissal order's date, the date the record holds. Verify with counsel: whether
+        # the day of dismissal named in the order (or the striking off the lists) differs from it.
+        "Денежное довольствие за время вынужденного прогула рассчитано со дня, следующего за датой приказа об "
+        "увольнении, по день подачи искового заявления включительно исходя из месячного денежного довольствия "
         "{% if group %}каждого из истцов{% else %}истца{% endif %} на день увольнения: за полный календарный "
         "месяц — в размере месячного денежного довольствия, за неполный месяц — пропорционально числу "
         "календарных дней вынужденного прогула в этом месяце (месячное денежное довольствие : число "
@@ -1060,7 +1097,7 @@ def appeal() -> Template:
     )
     appeal_period_paragraph(doc, "ч. 1 ст. 298 КАС РФ", "ст. 95 КАС РФ", KAS_PLAINTIFF_GEN)
     doc.text("На основании изложенного, руководствуясь ст. 295–299, 308–310 КАС РФ,")
-    doc.heading("ПРОШУ СУД:")
+    doc.heading(we("ПРОШУ СУД:", "ПРОСИМ СУД:", collective=True))
     demands = doc.new_list()
     doc.item(
         demands,
@@ -1155,7 +1192,7 @@ def appeal_civil() -> Template:
     )
     appeal_period_paragraph(doc, "ч. 2 ст. 321 ГПК РФ", "ст. 112 ГПК РФ", GPK_PLAINTIFF_GEN)
     doc.text("На основании изложенного, руководствуясь ст. 320–322, 328, 330 ГПК РФ,")
-    doc.heading("ПРОШУ СУД:")
+    doc.heading(we("ПРОШУ СУД:", "ПРОСИМ СУД:"))
     demands = doc.new_list()
     doc.item(
         demands,
@@ -1183,6 +1220,113 @@ def appeal_civil() -> Template:
     doc.signature("Представитель " + GPK_PLAINTIFF_GEN, claimants_sign_as="Истец")
     restoration_motion(doc, civil=True)
     return doc
+
+
+# --- a claim's period for going to court (both claims) -------------------------------------------
+#
+# The context's ``filing_period`` (documents.context.filing_period) names the claimants for whom the
+# period, counted by the deadlines app from their own dismissal order, has ended on the document's
+# date. «Не пропущен» is said only of the others; for those named the claim says the period was
+# missed for good reasons, gives the reasons typed (the form and the service refuse without them),
+# cites the rule that lets the court restore it, and asks for that first. A claim needs no separate
+# «ходатайство» page as an appeal does: the request to restore the period is made in the claim itself
+# (the period is not a procedural act's, and the claim is what is filed late). Verify with counsel:
+# for the CAS claim ч. 7 ст. 219 and ст. 95 КАС РФ; for the special-rank dispute which period governs
+# (ч. 4 ст. 72 Федерального закона № 342-ФЗ or ч. 1 ст. 392 ТК РФ: both one month) and the restoration
+# rule cited (ч. 5 ст. 392 ТК РФ, ст. 112 ГПК РФ).
+
+KAS_FILING_RULE = (
+    "Срок обращения в суд, установленный ч. 1 ст. 219 КАС РФ (три месяца со дня, когда гражданину "
+    "стало известно о нарушении его прав, свобод и законных интересов)"
+)
+GPK_FILING_RULE = (
+    "Срок обращения в суд по спору об увольнении (один месяц со дня ознакомления с приказом об "
+    "увольнении, ч. 4 ст. 72 Федерального закона № 342-ФЗ, ч. 1 ст. 392 ТК РФ)"
+)
+# Those whose period ended, in the genitive: «Гусева Андрея Ильича (приказ от 1 октября 2026 г.) —
+# 2 ноября 2026 г.; …». A sentence that ends with a date ends with its «г.».
+ENDED_LIST = (
+    "{% for m in filing_period.claimants %}{{ m.genitive }} (приказ от {{ m.dismissal_date_words }}) — "
+    "{{ m.ends }}{% if not loop.last %}; {% endif %}{% endfor %}"
+)
+ENDED_DATIVE = "{% for m in filing_period.claimants %}{{ m.dative }}{% if not loop.last %}, {% endif %}{% endfor %}"
+
+
+def filing_period_paragraphs(doc: Template, *, civil: bool) -> None:
+    """The claim's sentences on its period for going to court: held for everyone (as the claim has
+    always said it), or ended for some, named, with the reasons and the rule to restore it."""
+    doc.tag("{%p if not filing_period.missed %}")
+    if civil:
+        doc.text(
+            "Срок обращения в суд по спору об увольнении — один месяц со дня ознакомления с приказом об "
+            "увольнении (ч. 4 ст. 72 Федерального закона № 342-ФЗ, ч. 1 ст. 392 ТК РФ) — не пропущен: "
+            "{% if group %}с приказами об увольнении истцы ознакомлены не ранее дат их издания, указанных выше"
+            "{% else %}оспариваемый приказ издан {{ claimant.dismissal_date_words }}, с ним истец ознакомлен "
+            "не ранее этой даты{% endif %}."
+        )
+    else:
+        doc.text(
+            KAS_FILING_RULE + ", {% if group %}административными истцами не пропущен: о нарушении своих прав "
+            "каждый из них узнал не ранее даты издания приказа в отношении него, указанной в таблице."
+            "{% else %}административным истцом не пропущен: оспариваемый приказ издан "
+            "{{ claimant.dismissal_date_words }}, о нём административному истцу стало известно не ранее этой "
+            "даты.{% endif %}"
+        )
+    doc.tag("{%p else %}")
+    plaintiffs = "истцами" if civil else "административными истцами"
+    plaintiff_gen = ("{% if filing_period.claimants|length > 1 %}истцов{% else %}истца{% endif %}" if civil else
+                     "{% if filing_period.claimants|length > 1 %}административных истцов{% else %}"
+                     "административного истца{% endif %}")
+    learned = ("с приказами об увольнении они ознакомлены не ранее дат их издания, указанных выше" if civil else
+               "о нарушении своих прав каждый из них узнал не ранее даты издания приказа в отношении него, "
+               "указанной в таблице")
+    rule = GPK_FILING_RULE if civil else KAS_FILING_RULE
+    doc.tag("{%p if group and not filing_period.all %}")
+    doc.text(rule + ", " + plaintiffs + ", кроме названных в следующем абзаце, не пропущен: " + learned + ".")
+    doc.tag("{%p endif %}")
+    doc.text(
+        "{% if group %}{% if filing_period.all %}" + rule + "{% else %}Срок обращения в суд{% endif %}, "
+        "исчисляемый со дня издания приказа об увольнении, истёк для " + plaintiff_gen + " " + ENDED_LIST
+        + "{% else %}" + rule + ", исчисляемый со дня издания оспариваемого приказа "
+        "({{ claimant.dismissal_date_words }}), истёк {{ filing_period.claimants[0].ends }}{% endif %}"
+    )
+    doc.tag("{%p if inputs.period_reasons %}")
+    doc.text("Срок пропущен по уважительным причинам:", keep_with_next=True)
+    doc.lines("inputs.period_reasons")
+    doc.tag("{%p endif %}")
+    if civil:
+        doc.text(
+            "Пропущенный по уважительным причинам срок обращения в суд, установленный ч. 4 ст. 72 "
+            "Федерального закона № 342-ФЗ и ч. 1 ст. 392 ТК РФ, может быть восстановлен судом (ч. 5 ст. 392 "
+            "ТК РФ, ст. 112 ГПК РФ); просьба о его восстановлении изложена в просительной части искового "
+            "заявления."
+        )
+    else:
+        doc.text(
+            "Пропущенный по уважительной причине срок подачи административного искового заявления может быть "
+            "восстановлен судом (ч. 7 ст. 219, ст. 95 КАС РФ); просьба о его восстановлении изложена в "
+            "просительной части административного искового заявления."
+        )
+    doc.tag("{%p endif %}")
+
+
+def restore_filing_period(doc: Template, demands: int, *, civil: bool) -> None:
+    """The claim's first demand when the period ended for anyone: to restore it for those named."""
+    doc.tag("{%p if filing_period.missed %}")
+    if civil:
+        doc.item(
+            demands,
+            "Восстановить {% if filing_period.claimants|length > 1 %}истцам{% else %}истцу{% endif %} "
+            + ENDED_DATIVE + " пропущенный срок обращения в суд по спору об увольнении.",
+        )
+    else:
+        doc.item(
+            demands,
+            "Восстановить {% if filing_period.claimants|length > 1 %}административным истцам{% else %}"
+            "административному истцу{% endif %} " + ENDED_DATIVE + " пропущенный срок обращения в суд с "
+            "административным исковым заявлением.",
+        )
+    doc.tag("{%p endif %}")
 
 
 # --- the period of an appeal, and the motion to restore it (shared by both appeals) ---------------
@@ -1294,7 +1438,7 @@ def restoration_motion(doc: Template, *, civil: bool) -> None:
     doc.tag("{%p endif %}")
     doc.text(restore_rule)
     doc.text("На основании изложенного, руководствуясь " + article + " " + restore_law + ",")
-    doc.heading("ПРОШУ СУД:")
+    doc.heading(we("ПРОШУ СУД:", "ПРОСИМ СУД:", collective=not civil))
     demands = doc.new_list()
     doc.item(
         demands,
