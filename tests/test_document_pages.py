@@ -269,6 +269,17 @@ def test_the_refused_appeal_in_chromium_shows_its_reason_on_the_first_screen(
         assert disabled
         # Her dismissal order is not recorded: asked once, though the claim prints its date twice over.
         assert page.locator('[data-testid="missing"] li').filter(has_text="дата приказа об увольнении").count() == 1
+
+        # She follows «в карточке человека», fills in the pay, saves, and is back on this form.
+        page.click('[data-testid="missing-link"]')
+        page.screenshot(path=str(shots / "person-edit.png"), full_page=True)
+        assert page.locator('[data-testid="back-to-next"]').inner_text() == "Вернуться к документу"
+        page.fill("#id_monthly_pay", "48 750,50")
+        page.locator('[data-testid="person-edit"] button.primary').click()
+        page.screenshot(path=str(shots / "back.png"), full_page=True)
+        assert page.url == f"{live_server.url}{_new(case)}?template=builtin%3Areinstatement-claim"
+        assert page.locator("#template").input_value() == "builtin:reinstatement-claim"
+        assert page.locator('[data-testid="missing"] li').filter(has_text="денежное довольствие").count() == 0
         assert (background, colour) == ("rgb(233, 236, 239)", "rgb(61, 69, 80)")  # 8:1, readable
     finally:
         context.close()
