@@ -16,6 +16,8 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from defensor.access import services as keys
 from defensor.accounts import services as accounts
@@ -34,6 +36,11 @@ from defensor.keys.keyring import (
     unwrap_private_key,
 )
 from defensor.keys.models import UserKeyPair
+
+# No timing in tests: Hypothesis's per-example deadline and its "too slow" check are timings, and
+# a loaded CI machine (or two test runs at once) trips them on a correct program.
+hypothesis_settings.register_profile("defensor", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("defensor")
 
 PASSWORD = "correct horse battery staple 42"
 
