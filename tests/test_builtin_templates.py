@@ -188,7 +188,8 @@ def appeal_period_of(template_id: str, inputs: dict[str, Any]) -> dict[str, Any]
 
 # The reinstatement claim's month (342-ФЗ ст. 72 ч. 4) from the sample's orders, as the deadlines app
 # counts it: 1 November 2026 is a Sunday, so an order of 1 October runs to Monday the 2nd.
-MONTH_FROM_ORDER = {"01.10.2026": "2 ноября 2026 г.", "02.10.2026": "2 ноября 2026 г.", "03.10.2026": "3 ноября 2026 г."}
+MONTH_FROM_ORDER = {"01.10.2026": "2 ноября 2026 г.", "02.10.2026": "2 ноября 2026 г.",
+                    "03.10.2026": "3 ноября 2026 г."}
 
 
 def filing_period_of(template_id: str, claimants: list[dict[str, Any]]) -> dict[str, Any]:

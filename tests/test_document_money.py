@@ -141,6 +141,7 @@ TYPED = {
     "input_order": "приказ начальника Управления Росгвардии по Курской области от 01.10.2026 № 123 л/с",
     "input_authority": "ордер № 15 от 01.11.2026",
     "input_facts": "Служебная проверка не проводилась.",
+    "input_period_reasons": "Копия приказа вручена по истечении срока.",  # the orders of 2024 are out of time
     "signed_by_claimants": "on",  # no power of attorney recorded: the claimants sign it (issue 18)
 }
 DISMISSED = date(2024, 9, 30)

@@ -385,6 +385,7 @@ def test_the_builtin_group_claim_drafted_from_the_case_page(
              "input_order": "приказ командира войсковой части 12345 от 30.09.2024 № 77",
              "input_authority": "ордер № 15 от 01.11.2024",
              "input_facts": "Административные истцы отказались от командировки.\nПриказ издан без проверки.",
+             "input_period_reasons": "Копия приказа вручена по истечении срока.",  # orders of 2024: out of time
              "signed_by_claimants": "on"}  # no power of attorney recorded: the claimants sign it (issue 18)
     assert client.post(f"/staff/cases/{case.pk}/documents/new/", typed).status_code == 302
     text = _text(client, case, GeneratedDocument.objects.get())

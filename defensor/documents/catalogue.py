@@ -20,7 +20,7 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 INPUT_KINDS = ("text", "multiline", "amount", "date")
 CONTEXT_NAMES = frozenset({"today", "case", "claimants", "claimant", "group", "claimants_count", "representative",
                            "organisation", "inputs", "signed_by_claimants", "power_of_attorney",
-                           "appeal_period", "claim_price", "state_fee"})
+                           "appeal_period", "claim_price", "state_fee", "filing_period"})
 # Data a template may need that can be missing (typed inputs are checked by the form).
 NEEDABLE = frozenset({
     "case.number", "case.court", "case.court_number", "case.decision_date", "case.decision_date_short",
@@ -63,6 +63,9 @@ class TemplateInfo:
     # The rule (deadlines/data/rules.yaml) of the period that runs from the input
     # ``final_form_date`` (an appeal's): the context says whether it holds (``appeal_period``).
     period_rule: str = ""
+    # A claim's period for going to court (deadlines/data/rules.yaml), counted for each claimant from
+    # their own dismissal order: the context says for whom it ended (``filing_period``).
+    filing_rule: str = ""
 
     def title(self, language: str) -> str:
         return self.title_ru if language.startswith("ru") else self.title_en
@@ -87,7 +90,7 @@ def _manifest() -> dict[str, tuple[TemplateInfo, str]]:
             key=f"builtin:{raw['id']}", version=int(raw["version"]), title_ru=str(raw["title"]["ru"]),
             title_en=str(raw["title"]["en"]), kinds=tuple(raw.get("kinds") or ()),
             needs=tuple(raw.get("needs") or ()), inputs=inputs, powers=tuple(raw.get("powers") or ()),
-            period_rule=str(raw.get("period") or ""),
+            period_rule=str(raw.get("period") or ""), filing_rule=str(raw.get("filing_period") or ""),
         )
         if set(info.powers) - set(Power.values):
             raise ValueError(f"{raw['id']}: unknown powers {sorted(set(info.powers) - set(Power.values))}")

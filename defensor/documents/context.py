@@ -6,6 +6,7 @@ Every value is a string, a number, a flag or a list of those: JSON in, JSON out.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from defensor.accounts.models import User
-from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, Claimant, ClaimantStatus, EventKind
+from defensor.cases.models import OPEN_STATUSES, Case, CaseEvent, CaseKind, Claimant, ClaimantStatus, EventKind
 from defensor.cases.procedures import procedure_for
 from defensor.cases.signals import PeriodEnd, period_end_asked
 from defensor.core.grammar import (
@@ -140,6 +141,47 @@ def appeal_period(rule_id: str, final_form: date | None, today: date) -> dict[st
             "ends_short": _short(end.ends_on), "unpublished": end.unpublished}
 
 
+def _period_end(rule_id: str, start: date) -> PeriodEnd | None:
+    """When ``rule_id``'s period running from ``start`` ends: the deadlines app's answer to
+    ``cases.signals.period_end_asked`` (None when no receiver knows the rule)."""
+    answers: list[tuple[object, object]] = list(period_end_asked.send(sender=Case, rule_id=rule_id, start=start))
+    return next((answer for _receiver, answer in answers if isinstance(answer, PeriodEnd)), None)
+
+
+# The name forms a claim names a claimant with when their period has ended.
+_NAMED_AS = ("name", "genitive", "dative", "accusative", "initials", "initials_genitive", "initials_dative",
+             "female")
+
+
+def filing_period(
+    rule_id: str, claimants: Sequence[tuple[Mapping[str, Any], tuple[date | None, bool]]], today: date,
+) -> dict[str, Any]:
+    """For whom a claim's period for going to court (``rule_id``: kas-219, fz342-72) has ended on
+    ``today``, each counted from their own dismissal order (``claimants``: a claimant's values with
+    the order's date and whether it was given roughly) by the deadlines app. The period runs from the
+    day they learned of the order (КАС ст. 219 ч. 1) or were acquainted with it (342-ФЗ ст. 72 ч. 4),
+    never before the order: one that holds counted from the order holds. One that has ended counted
+    from it may still hold from the later day; the claim cannot say so, and asks to restore it.
+    A rough date is the earliest day the order can be (intake.carry, the case page's «approximate»),
+    so a period that holds from it holds from the real day too, and one that ended from it needs
+    the reasons as any other. A claimant without an order's date is the missing list's.
+
+    ``claimants`` of the result: those whose period ended (their name forms, the order's date, the
+    day it ended, ``approximate``), whom the claim names and whose period it asks first to restore;
+    ``missed``: any; ``all``: every claimant's."""
+    ended: list[dict[str, Any]] = []
+    for values, (start, approximate) in claimants:
+        end = _period_end(rule_id, start) if rule_id and start is not None else None
+        if end is None or today <= end.ends_on:
+            continue
+        ended.append({**{name: values.get(name, "") for name in _NAMED_AS},
+                      "dismissal_date_words": date_in_words(start) if start else "",
+                      "ends": date_in_words(end.ends_on), "ends_short": _short(end.ends_on),
+                      "approximate": approximate})
+    return {"rule": rule_id, "missed": bool(ended), "all": bool(ended) and len(ended) == len(claimants),
+            "claimants": ended}
+
+
 def document_snapshot(
     *, case: Case, keyring: KeyRing, representative: User, include_withdrawn: bool,
     inputs: dict[str, str], template: TemplateInfo, today: date | None = None,
@@ -154,17 +196,22 @@ def document_snapshot(
     keyring.prefetch(c.person.data_key_id for c in claimants)
     events = CaseEvent.objects.filter(case=case, kind__in=[EventKind.DISMISSAL_ORDER, EventKind.DECISION])
     dismissal_of: dict[int | None, date] = {}
+    rough: dict[int | None, bool] = {}  # the order's date was given roughly (its earliest day)
     decision_on: date | None = None
     for event in events.order_by("happened_on", "id"):
         if event.kind == EventKind.DISMISSAL_ORDER:
             dismissal_of[event.claimant_id] = event.happened_on
+            rough[event.claimant_id] = event.approximate
         elif event.claimant_id is None:
             decision_on = event.happened_on
     people = []
+    starts: list[tuple[date | None, bool]] = []  # each claimant's dismissal order: its date, whether rough
     for claimant in claimants:
         person = claimant.person.decrypt(keyring)
         overrides = name_form_overrides(person.name_forms)
         dismissed = dismissal_of.get(claimant.pk) or dismissal_of.get(None)
+        approximate = rough.get(claimant.pk if claimant.pk in dismissal_of else None, False)
+        starts.append((dismissed, approximate))
         forms = name_forms(person.full_name or "", overrides, gender=recorded_gender(person.gender))
         people.append({
             **forms,
@@ -178,6 +225,7 @@ def document_snapshot(
             "snils": person.snils or "", "inn": person.inn or "",
             "identifier": claimant_identifier(snils=person.snils, inn=person.inn, passport=person.passport),
             "dismissal_date": _short(dismissed), "dismissal_date_words": date_in_words(dismissed) if dismissed else "",
+            "dismissal_approximate": approximate,
             "status": claimant.status,
             # The post held, and the pay for the enforced absence up to the document's date (documents.money).
             "service_post": person.service_post or "",
@@ -222,6 +270,8 @@ def document_snapshot(
         "inputs": typed,
         # Whether the appeal's period holds on the document's date (only a template with a period).
         "appeal_period": appeal_period(template.period_rule, _typed_date(typed.get("final_form_date")), today),
+        # For whom a claim's period for going to court has ended (only a claim with one: filing_rule).
+        "filing_period": filing_period(template.filing_rule, list(zip(people, starts, strict=True)), today),
     }
     return snapshot, [c.person_id for c in claimants]
 
@@ -233,7 +283,7 @@ def _typed_date(value: object) -> date | None:
 def missing_data(snapshot: Snapshot, template: TemplateInfo) -> list[Missing]:
     """What the template needs that is empty, each with where to fill it in (never in the output)."""
     found: list[Missing] = []
-    labels = _labels()
+    labels = _labels(template)
     for need in template.needs:
         if need not in NEEDABLE:
             continue
@@ -256,7 +306,7 @@ def missing_data(snapshot: Snapshot, template: TemplateInfo) -> list[Missing]:
 
 def needed_labels(template: TemplateInfo) -> list[str]:
     """What the template takes from the case, in words (the generation page lists it)."""
-    labels = _labels()
+    labels = _labels(template)
     return list(dict.fromkeys(labels[need][0] for need in template.needs if need in labels))
 
 
@@ -264,10 +314,19 @@ def needed_labels(template: TemplateInfo) -> list[str]:
 _FILLED_ON_THE_CASE = frozenset({"dismissal_date", "dismissal_date_words"})
 
 
-def _labels() -> dict[str, tuple[str, str]]:
+# A template only for cases under the Code of Administrative Procedure names the one who sues as the
+# document does, «административный истец» (docs/glossary.md); any other, «истец».
+_ADMINISTRATIVE_KINDS = frozenset({CaseKind.MILITARY_ADMIN, CaseKind.OBJECTION})
+
+
+def _labels(template: TemplateInfo) -> dict[str, tuple[str, str]]:
     # Where to fill it in, read after a dash: «место рождения: Соколова М. П. — в карточке человека».
     case_page, account = _("on the case page (Edit the case)"), _("in your account")
     person = _("in the person's record")
+    administrative = bool(template.kinds) and set(template.kinds) <= _ADMINISTRATIVE_KINDS
+    claimant_name = _("the administrative claimant's name") if administrative else _("the claimant's name")
+    order_page = (_("on the administrative claimant's page: record their dismissal order") if administrative
+                  else _("on the claimant's page: record their dismissal order"))
     return {
         "case.number": (_("our case number"), case_page),
         "case.court": (_("the court"), case_page),
@@ -279,15 +338,13 @@ def _labels() -> dict[str, tuple[str, str]]:
         "representative.credentials": (_("your status and credentials (e.g. advocate, registry number)"), account),
         "representative.contacts": (_("your address for correspondence"), account),
         "organisation.name": (_("the organisation's name"), _("ask the administrator")),
-        "claimant.name": (_("the claimant's name"), person),
+        "claimant.name": (claimant_name, person),
         "claimant.birth_date": (_("date of birth"), person),
         "claimant.unit": (_("military unit"), person),
         "claimant.birth_place": (_("place of birth"), person),
         "claimant.residence_address": (_("place of residence"), person),
         "claimant.monthly_pay": (_("monthly pay at dismissal"), person),
         "claimant.identifier": (_("an identifier (СНИЛС, ИНН or passport)"), person),
-        "claimant.dismissal_date": (_("date of the dismissal order"),
-                                    _("on the claimant's page: record their dismissal order")),
-        "claimant.dismissal_date_words": (_("date of the dismissal order"),
-                                          _("on the claimant's page: record their dismissal order")),
+        "claimant.dismissal_date": (_("date of the dismissal order"), order_page),
+        "claimant.dismissal_date_words": (_("date of the dismissal order"), order_page),
     }

@@ -57,4 +57,6 @@ def sample_snapshot() -> dict[str, Any]:
         # An appeal within its period (documents.context.appeal_period).
         "appeal_period": {"known": True, "missed": False, "motion": False, "ends": date_in_words(date(2026, 11, 9)),
                           "ends_short": "09.11.2026", "unpublished": False},
+        # A claim whose period for going to court holds for every claimant (documents.context.filing_period).
+        "filing_period": {"rule": "", "missed": False, "all": False, "claimants": []},
     }

@@ -89,6 +89,12 @@ def _document_asked(
         # The form refuses this first; a request made otherwise is refused here, never drafted with
         # a motion to restore the period that gives no reason for it.
         missing.append(Missing(str(_("the reasons the appeal period was missed")), str(_("the form below"))))
+    if snapshot["filing_period"]["missed"] and not str(snapshot["inputs"].get("period_reasons") or "").strip():
+        # Likewise a claim asking to restore its period for going to court, for whomever it ended.
+        for ended in snapshot["filing_period"]["claimants"]:
+            missing.append(Missing(
+                str(_("the reasons the period for going to court was missed: %(name)s (it ended on %(day)s)"))
+                % {"name": ended["initials"] or ended["name"], "day": ended["ends_short"]}, str(_("the form below"))))
     if missing:
         raise MissingData(missing, claimants_count=snapshot["claimants_count"], people=people)
     # The special powers the template takes: a valid power of attorney covering every claimant,

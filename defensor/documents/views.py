@@ -73,10 +73,16 @@ class DocumentForm(forms.Form):
     include_withdrawn = forms.BooleanField(
         label=gettext_lazy("Include claimants who withdrew or were dismissed from the claim"), required=False)
 
-    def __init__(self, *args: object, template: TemplateInfo, group: bool, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, template: TemplateInfo, group: bool,
+        filing_ended: Callable[[bool], list[dict[str, Any]]] | None = None, **kwargs: object,
+    ) -> None:
+        """``filing_ended``: for a claim with a period for going to court, the claimants (with or
+        without the withdrawn ones) for whom it has ended (documents.context.filing_period)."""
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         language = _language()
         self.template = template
+        self.filing_ended = filing_ended
         for field in template.inputs:
             widget: forms.Widget = forms.TextInput()
             if field.kind == "multiline":
@@ -118,7 +124,28 @@ class DocumentForm(forms.Form):
             elif day is not None:
                 cleaned[name] = day.isoformat()
         self._period_check(cleaned, today)
+        self._filing_period_check(cleaned)
         return cleaned
+
+    def _filing_period_check(self, cleaned: dict[str, object]) -> None:
+        """A claim whose period for going to court has ended for some claimant asks the court to restore
+        it, and says why it was missed: refused without the reasons, naming whose period ended on which day."""
+        reasons = "input_period_reasons"
+        if (not self.template.filing_rule or self.filing_ended is None or reasons not in self.fields
+                or str(cleaned.get(reasons) or "").strip()):
+            return
+        ended = self.filing_ended(bool(cleaned.get("include_withdrawn")))
+        if not ended:
+            return
+        whom = "; ".join(
+            (_("%(name)s on %(day)s (the order's date is approximate: counted from the earliest day it can be)")
+             if claimant["approximate"] else _("%(name)s on %(day)s"))
+            % {"name": claimant["initials"] or claimant["name"], "day": claimant["ends_short"]}
+            for claimant in ended
+        )
+        self.add_error(reasons, _("The period for going to court, counted from the dismissal order, ended for "
+                                  "%(whom)s. The claim asks the court to restore it: give the reasons it was missed "
+                                  "(e.g. the copy of the order was handed over late).") % {"whom": whom})
 
     def _period_check(self, cleaned: dict[str, object], today: date) -> None:
         """An appeal whose period is over, or not known to hold, goes with a motion to restore it:
@@ -166,7 +193,9 @@ def document_new_view(request: HttpRequest, case_id: int) -> HttpResponse:
     }
     if template is None or keyring is None:
         return render(request, "documents/new.html", context, status=400 if request.method == "POST" else 200)
-    form = DocumentForm(request.POST or None, template=template, group=case.group)
+    form = DocumentForm(request.POST or None, template=template, group=case.group, filing_ended=lambda withdrawn: (
+        document_snapshot(case=case, keyring=keyring, representative=actor, include_withdrawn=withdrawn, inputs={},
+                          template=template)[0]["filing_period"]["claimants"]))
     status = 200
     refused: services.MissingData | None = None
     if request.method == "POST" and form.is_valid():
