@@ -162,3 +162,21 @@ def test_in_the_pdf_a_court_number_prints_whole_with_a_hyphen_in_the_court_font(
         whole = [line for line in lines if court_number in line]
         assert len(whole) >= 8, court_number  # the header, title, text, demands and the motion's
         assert not [line for line in lines if re.search(r"(№|\d[а-я]?-)\s*$", line)], court_number
+
+
+# --- the generation page's words -----------------------------------------------------------------
+
+
+def test_the_page_names_the_claimant_as_the_procedure_does() -> None:
+    """docs/glossary.md: «административный истец» under the Code of Administrative Procedure."""
+    from django.utils import translation
+
+    from defensor.documents.catalogue import builtin_templates
+    from defensor.documents.context import needed_labels
+
+    templates = {t.key: t for t in builtin_templates()}
+    with translation.override("ru"):
+        for key in ("builtin:appeal", "builtin:kas22-claim"):
+            assert "ФИО административного истца" in needed_labels(templates[key]), key
+        for key in ("builtin:appeal-civil", "builtin:reinstatement-claim"):
+            assert "ФИО истца" in needed_labels(templates[key]), key
