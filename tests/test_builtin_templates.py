@@ -429,7 +429,8 @@ def test_kas22_claim_for_co_claimants_lists_each_in_a_table() -> None:
     assert "Представитель административных истцов: Петрова Анна Сергеевна," in text
     assert "(процессуальное соучастие, ст. 41 КАС РФ)" in text
     assert "руководствуясь ст. 41, 218–220, 227 КАС РФ" in text
-    rows = [[cell.text.replace("\u2011", "-").replace("\u00a0", " ") for cell in row.cells] for row in document.tables[0].rows]
+    rows = [[cell.text.replace("\u2011", "-").replace("\u00a0", " ") for cell in row.cells]
+            for row in document.tables[0].rows]
     assert rows[0][1] == "Фамилия, имя, отчество; идентификатор"
     assert rows[1:] == [
         ["1", "Гусев Андрей Ильич; СНИЛС 112-233-445 95", "12.03.1990",
