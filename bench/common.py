@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -55,6 +56,43 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}"
 
 
+CALIBRATION_RECORDS = 10_000
+CALIBRATION_RECORD = bytes(range(256)) * 16  # 4 KB, the same bytes on every machine
+CALIBRATION_LOOP = 4_000_000
+
+
+def _calibration_workload() -> int:
+    """The fixed CPU-bound work behind ``calibration_ms``: seal and open 10,000 4 KB records with
+    Defensor's own sealing (defensor.keys, libsodium) and run a fixed pure-Python loop (what the
+    interpreter itself costs: arithmetic, a list, a dict and a string per turn)."""
+    from defensor.keys import crypto
+
+    pair = crypto.generate_keypair()
+    for _ in range(CALIBRATION_RECORDS):
+        if crypto.unseal(pair.private, crypto.seal(pair.public, CALIBRATION_RECORD)) != CALIBRATION_RECORD:
+            raise RuntimeError("a calibration record did not open")
+    total = 0
+    seen: dict[int, str] = {}
+    for i in range(CALIBRATION_LOOP):
+        total = (total * 31 + i) % 1_000_003
+        if i % 8 == 0:
+            seen[total % 4096] = str(total)
+    return total + len(seen)
+
+
+@functools.cache
+def calibration_ms() -> float:
+    """Milliseconds this machine takes for the fixed workload above, right now (median of three
+    rounds, measured once per benchmark process). Figures from machines that differ in speed are
+    compared by dividing by it: a figure in ms over calibration_ms is a machine-independent ratio."""
+    rounds = []
+    for _ in range(3):
+        start = time.perf_counter()
+        _calibration_workload()
+        rounds.append((time.perf_counter() - start) * 1000)
+    return round(sorted(rounds)[1], 1)
+
+
 def versions() -> dict[str, str]:
     from django.db import connection
 
@@ -72,10 +110,11 @@ def versions() -> dict[str, str]:
 
 
 def write_results(name: str, figures: dict[str, float | int]) -> Path:
-    """Every results file has the same shape: machine, date, versions, figures."""
+    """Every results file has the same shape: machine, its calibration, date, versions, figures."""
     RESULTS.mkdir(exist_ok=True)
     document = {
         "machine": machine(),
+        "calibration_ms": calibration_ms(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": versions(),
         "figures": figures,

@@ -9,9 +9,18 @@ Figures (bench/results/intake.json):
   submissions_per_s_cN      complete submissions per second (every step, fresh connections)
   p50_ms_cN, p99_ms_cN      latency per request on the full flow
   bare_p99_ms_cN            latency per request of the bare view
-  requests_per_submission   how many requests one person's submission takes
-  server_cpu_ms_per_submission   server CPU time (all workers) per complete submission at c64, and
+  requests_per_submission   how many requests one person's submission takes, counted request by
+                            request in every flow that ended with a receipt (GET the form .. receipt)
+  server_cpu_ms_per_submission   server CPU time (all workers) per complete submission at c64:
+                            the server's CPU per request of the flow times requests_per_submission
+                            (a flow refused or failed on the way costs CPU but brings no receipt), and
   server_only_submissions_per_s  the submissions/s that implies with every core given to the server
+  bare_cpu_ms_per_request   server CPU time per request of the bare view at c64, the same run: the
+                            baseline the next figure is counted in, so machines of different speed
+                            give the same ratio
+  submission_cpu_in_bare_requests  server CPU of one complete submission in bare requests (the
+                            cost of the submission to a one-page tip line doing only the essential work)
+  p99_vs_bare_p99_cN        the flow's p99 per request over the bare view's, same N
   acknowledged / stored / lost_acknowledged   receipts received by clients vs submissions stored
   errors, overload_pages    answers that were neither a page of the flow nor the "try again" page
                             (which must give the person's answers back), and "try again" pages
@@ -110,6 +119,7 @@ class Tally:
     latencies: list[float] = field(default_factory=list)
     bare_latencies: list[float] = field(default_factory=list)
     requests: int = 0
+    flow_requests: list[int] = field(default_factory=list)  # requests of each flow that got a receipt
     errors: int = 0
     overloaded: int = 0
     receipts: list[str] = field(default_factory=list)
@@ -137,6 +147,7 @@ async def timed(tally: Tally, coro: Any, *, bare: bool = False) -> Reply:
 
 async def visitor(port: int, tally: Tally) -> None:
     cookies: dict[str, str] = {}
+    sent = 1
     page = await timed(tally, http(port, "GET", "/request/", cookies))
     for _ in range(20):
         if page.status == 503:
@@ -152,6 +163,7 @@ async def visitor(port: int, tally: Tally) -> None:
         receipt = re.search(r'data-testid="receipt">([^<]+)<', page.body)
         if receipt:
             tally.receipts.append(html.unescape(receipt.group(1)).strip())
+            tally.flow_requests.append(sent)
             return
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
         state = re.search(r'name="state" value="([^"]+)"', page.body)
@@ -167,6 +179,7 @@ async def visitor(port: int, tally: Tally) -> None:
                 if name in ANSWERS:
                     value = ANSWERS[name]
                     form += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
+        sent += 1
         page = await timed(tally, http(port, "POST", "/request/", cookies, form))
     tally.errors += 1
 
@@ -390,14 +403,18 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
     server = start_server(port, env)
     figures: dict[str, float | int] = {}
     receipts: list[str] = []
-    errors = overloaded = requests = 0
+    flow_requests: list[int] = []
+    errors = overloaded = 0
     try:
         for concurrency in CONCURRENCY_LEVELS:
+            cpu_before = server_cpu_seconds(server.pid)
             bare, bare_seconds = asyncio.run(load(port, bare_client, DURATION, concurrency))
+            bare_cpu = server_cpu_seconds(server.pid) - cpu_before
             cpu_before = server_cpu_seconds(server.pid)
             full, full_seconds = asyncio.run(load(port, visitor, DURATION, concurrency))
             server_cpu = server_cpu_seconds(server.pid) - cpu_before
             full_rps = full.requests / full_seconds
+            full_p99, bare_p99 = _percentile(full.latencies, 0.99), _percentile(bare.bare_latencies, 0.99)
             bare_rps = bare.requests / bare_seconds
             c = f"c{concurrency}"
             figures.update({
@@ -406,25 +423,30 @@ def run(database_url: str | None = None) -> dict[str, float | int]:
                 f"full_vs_bare_ratio_{c}": round(full_rps / bare_rps, 3) if bare_rps else 0.0,
                 f"submissions_per_s_{c}": round(len(full.receipts) / full_seconds, 1),
                 f"p50_ms_{c}": round(statistics.median(full.latencies), 1) if full.latencies else 0.0,
-                f"p99_ms_{c}": round(_percentile(full.latencies, 0.99), 1),
-                f"bare_p99_ms_{c}": round(_percentile(bare.bare_latencies, 0.99), 1),
+                f"p99_ms_{c}": round(full_p99, 1),
+                f"bare_p99_ms_{c}": round(bare_p99, 1),
+                f"p99_vs_bare_p99_{c}": round(full_p99 / bare_p99, 2) if bare_p99 else 0.0,
             })
-            if concurrency == 64 and full.receipts:
+            if concurrency == 64 and full.flow_requests and full.requests and bare.requests:
                 # What one submission costs the server itself, and so what the server could take
-                # with both cores to itself (here the load generator shares them).
-                per_submission = server_cpu / len(full.receipts)
+                # with both cores to itself (here the load generator shares them); and the same in
+                # requests of the bare view, measured the same way a moment before.
+                per_submission = server_cpu / full.requests * statistics.mean(full.flow_requests)
+                per_bare_request = bare_cpu / bare.requests
                 figures["server_cpu_ms_per_submission"] = round(per_submission * 1000, 1)
                 figures["server_only_submissions_per_s"] = round((os.cpu_count() or 1) / per_submission, 1)
+                figures["bare_cpu_ms_per_request"] = round(per_bare_request * 1000, 2)
+                figures["submission_cpu_in_bare_requests"] = round(per_submission / per_bare_request, 1)
             receipts += full.receipts
+            flow_requests += full.flow_requests
             errors += full.errors + bare.errors
             overloaded += full.overloaded
-            requests += full.requests
     finally:
         stop(server)
     stored = verify_stored(receipts, shares, env)
     shutil.rmtree(data_dir, ignore_errors=True)
     figures.update({
-        "requests_per_submission": round(requests / len(receipts), 1) if receipts else 0.0,
+        "requests_per_submission": round(statistics.mean(flow_requests), 1) if flow_requests else 0.0,
         "errors": errors,
         "overload_pages": overloaded,
         "acknowledged": len(receipts),

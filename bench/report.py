@@ -15,7 +15,11 @@ def table() -> str:
         document = json.loads(path.read_text(encoding="utf-8"))
         figures = "<br>".join(f"`{name}` {value}" for name, value in document["figures"].items())
         versions = ", ".join(f"{k} {v}" for k, v in document["versions"].items())
-        lines.append(f"| {path.stem} | {figures} | {document['machine']}, {document['date'][:10]}; {versions} |")
+        # calibration_ms: the same fixed workload on every machine (bench/common.py), to compare
+        # figures measured on machines of different speed. Files written before it have none.
+        calibration = document.get("calibration_ms")
+        measured = f"{document['machine']}, calibration {calibration} ms" if calibration else document["machine"]
+        lines.append(f"| {path.stem} | {figures} | {measured}, {document['date'][:10]}; {versions} |")
     return "\n".join(lines)
 
 
