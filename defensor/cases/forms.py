@@ -60,6 +60,8 @@ class EventForm(forms.Form):
                            widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, claimants: list[tuple[int, str]], **kwargs: Any) -> None:
+        # The case page holds the case's own form too: ids of their own (its "kind" is not this one's).
+        kwargs.setdefault("auto_id", "event_%s")
         super().__init__(*args, **kwargs)
         self.name_claimants(dict(claimants))
         self.fields["happened_on"].initial = timezone.localdate()
@@ -88,6 +90,10 @@ class ClaimantsEventForm(forms.Form):
 class NoteForm(forms.Form):
     text = forms.CharField(label=_("Note"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "note_%s")  # a label names one field only on the case page
+        super().__init__(*args, **kwargs)
+
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=500)
@@ -95,6 +101,7 @@ class TaskForm(forms.Form):
     due_on = date_field(_("Due"), required=False)
 
     def __init__(self, *args: Any, users: list[User], **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "task_%s")  # not the case's own title field
         super().__init__(*args, **kwargs)
         set_choices(self, "assignee", [("", _("nobody yet")), *[(u.pk, u.get_username()) for u in users]])
 

@@ -1,0 +1,227 @@
+"""Accessibility a person and a lawyer can rely on (issue 19, item 7).
+
+axe-core (through axe-playwright-python) audits in Debian's chromium, at phone and laptop size, every
+state of the public intake (the landing page, each questionnaire page, a page refused with errors,
+the review, the "try again" page, the receipt, the status page with a receipt, withdrawal) and the
+main staff pages: no violation of impact "serious" or "critical". The pages use no JavaScript; it is
+on here only so that axe can run. Then a person who cannot use a pointer sends a request with the
+keyboard alone (Tab, Shift+Tab, Space, Enter and typing), JavaScript off, from the landing page to
+the receipt.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from defensor.accounts.models import User
+from defensor.intake.models import Submission
+from tests.conftest import keyring_of, require_tool
+from tests.intake_visitor import DEFAULT_ANSWERS
+from tests.test_browser import CHROMIUM_ARGS
+
+VIEWPORTS = [{"width": 390, "height": 844}, {"width": 1366, "height": 900}]
+VIEWPORT_IDS = ["phone", "laptop"]
+BLOCKING = {"serious", "critical"}
+# What axe leaves "to review" because a script might still add the missing piece: on pages without
+# JavaScript nothing will, so an aria-describedby naming no element on the page or two elements
+# sharing an id that a label or ARIA names are defects.
+DEFINITE_WITHOUT_SCRIPTS = {"aria-valid-attr-value", "duplicate-id-aria", "duplicate-id-active"}
+ANSWERS: dict[str, Any] = {k: v for step in DEFAULT_ANSWERS.values() for k, v in step.items()}
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One browser for the whole module (each test opens its own context)."""
+    path = require_tool("chromium")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; our database calls stay synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+class Audit:
+    """axe-core run on each page shown; what blocks someone, kept with the page it was found on."""
+
+    def __init__(self) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.axe = Axe()
+        self.found: list[str] = []
+        self.pages: list[str] = []
+
+    def check(self, page: Any, name: str) -> None:
+        self.pages.append(name)
+        results = self.axe.run(page, options={"resultTypes": ["violations", "incomplete"]}).response
+        definite = [rule for rule in results["incomplete"] if rule["id"] in DEFINITE_WITHOUT_SCRIPTS]
+        for violation in [*results["violations"], *definite]:
+            if violation["impact"] not in BLOCKING:
+                continue
+            for node in violation["nodes"]:
+                self.found.append(
+                    f"{name} ({page.url}): {violation['id']} [{violation['impact']}] at {node['target']}: "
+                    f"{violation['help']} — {node.get('failureSummary', '').strip()} ({violation['helpUrl']})"
+                )
+
+    def assert_clean(self) -> None:
+        assert not self.found, "\n".join([f"{len(self.found)} serious or critical violations:", *self.found])
+
+
+def _fill(page: Any, answers: dict[str, Any]) -> None:
+    """Answer what the page asks (by pointer: this audit is not the keyboard test)."""
+    for name, value in answers.items():
+        fields = page.locator(f"[name={name}]")
+        if fields.count() == 0:
+            continue  # not asked on this page
+        kind = fields.first.get_attribute("type")
+        if kind == "radio":
+            page.check(f"input[name={name}][value={value}]")
+        elif kind == "checkbox" and isinstance(value, list):
+            for item in value:
+                page.check(f"input[name={name}][value={item}]")
+        elif kind == "checkbox":
+            page.check(f"input[name={name}]")
+        elif page.locator(f"select[name={name}]").count():
+            page.select_option(f"select[name={name}]", value)
+        else:
+            page.fill(f"[name={name}]", value)
+
+
+def _press(page: Any, selector: str) -> None:
+    """Press a button and wait for the page it opens."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=VIEWPORT_IDS)
+def test_every_public_page_has_no_serious_accessibility_violation(
+    chromium: Any, live_server: Any, anna: User, settings: Any, viewport: dict[str, int],
+) -> None:
+    audit = Audit()
+    context = chromium.new_context(java_script_enabled=True, viewport=viewport, locale="ru-RU")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    audit.check(page, "landing")
+    page.goto(f"{live_server.url}/request/")
+
+    audit.check(page, "questionnaire page 1")
+    _press(page, "button[value=next]")  # nothing answered: refused, with the errors shown
+    assert page.locator(".error").count(), "the empty first page was not refused"
+    audit.check(page, "questionnaire page 1 refused with errors")
+    for number in range(2, 14):
+        _fill(page, ANSWERS)
+        _press(page, "button[value=next]")
+        assert not page.locator(".error").all_inner_texts(), page.locator(".error").all_inner_texts()
+        if page.locator("button[value=submit]").count():
+            break
+        audit.check(page, f"questionnaire page {number}")
+    audit.check(page, "review")
+
+    floor = settings.DEFENSOR_DISK_FLOOR_BYTES
+    settings.DEFENSOR_DISK_FLOOR_BYTES = 1 << 60  # more than any disk has free: "try again"
+    with page.expect_response(lambda response: response.url.endswith("/request/")) as answered:
+        page.click("button[value=submit]")
+    assert answered.value.status == 503
+    page.wait_for_load_state()
+    audit.check(page, "try again later")
+    settings.DEFENSOR_DISK_FLOOR_BYTES = floor
+
+    _press(page, "button[value=submit]")
+    receipt = page.locator("[data-testid=receipt]").inner_text().strip()
+    audit.check(page, "receipt")
+    _press(page, "form[action='/request/saved/'] button[type=submit]")  # not yet confirmed: asked again
+    audit.check(page, "receipt, saving not confirmed")
+    page.check("input[name=saved]")
+    _press(page, "form[action='/request/saved/'] button[type=submit]")
+    audit.check(page, "thanks")
+
+    page.goto(f"{live_server.url}/receipt/")
+    audit.check(page, "receipt form")
+    page.fill("input[name=receipt]", "нет такой квитанции")
+    _press(page, "form[action='/receipt/'] button[type=submit]")
+    audit.check(page, "receipt form, not found")
+    page.fill("input[name=receipt]", receipt)
+    _press(page, "form[action='/receipt/'] button[type=submit]")
+    audit.check(page, "status")
+    _press(page, "form[action='/receipt/withdraw/'] button[type=submit]")  # not confirmed: refused
+    audit.check(page, "status, withdrawal not confirmed")
+    page.check("input[name=confirm]")
+    _press(page, "form[action='/receipt/withdraw/'] button[type=submit]")
+    audit.check(page, "withdrawn")
+    context.close()
+    audit.assert_clean()
+
+
+@pytest.fixture
+def lawyer_with_a_case(anna: User, make_submission: Callable[..., Submission]) -> dict[str, Any]:
+    """Anna with a request in her inbox and a group case of two claimants, each a person."""
+    from defensor.cases import services as cases
+    from defensor.cases.models import EventKind
+    from defensor.people.services import person_create
+
+    keyring = keyring_of(anna)
+    submission = make_submission()
+    case = cases.case_open(opened_by=anna, keyring=keyring, title="Отказ от командировки", group=True,
+                           kind="military_admin", court="Курский гарнизонный военный суд")
+    people = []
+    for name in ["Гусев Андрей Ильич", "Титова Мария Петровна"]:
+        person = person_create(created_by=anna, keyring=keyring, full_name=name, surname=name.split()[0],
+                               birth_date="1990-05-25", unit="в/ч 12345")
+        claimant = cases.claimant_add(case=case, person=person, added_by=anna, keyring=keyring)
+        cases.case_event_add(case=case, recorded_by=anna, keyring=keyring, kind=EventKind.DISMISSAL_ORDER,
+                             happened_on=date(2024, 9, 30), claimant=claimant)
+        people.append(person)
+    return {"submission": submission, "case": case, "person": people[0]}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=VIEWPORT_IDS)
+def test_the_main_staff_pages_have_no_serious_accessibility_violation(
+    chromium: Any, live_server: Any, anna: User, lawyer_with_a_case: dict[str, Any],
+    verified_client: Callable[[User], Client], viewport: dict[str, int],
+) -> None:
+    audit = Audit()
+    stranger = chromium.new_context(java_script_enabled=True, viewport=viewport, locale="ru-RU")
+    page = stranger.new_page()
+    page.goto(f"{live_server.url}/staff/login/")
+    audit.check(page, "login")
+    page.fill("#id_username", "anna")
+    page.fill("#id_password", "not her password")
+    _press(page, "button[type=submit]")
+    audit.check(page, "login refused")
+    stranger.close()
+
+    client = verified_client(anna)
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    context = chromium.new_context(java_script_enabled=True, viewport=viewport, locale="ru-RU")
+    context.add_cookies([{"name": name, "value": morsel.value, "domain": host, "path": morsel["path"] or "/"}
+                         for name, morsel in client.cookies.items()])
+    page = context.new_page()
+    case = lawyer_with_a_case["case"].pk
+    for name, path in [
+        ("overview", "/staff/"),
+        ("inbox", "/staff/inbox/"),
+        ("a request", f"/staff/inbox/{lawyer_with_a_case['submission'].pk}/"),
+        ("cases", "/staff/cases/"),
+        ("a case", f"/staff/cases/{case}/"),
+        ("the roster", f"/staff/cases/{case}/roster/"),
+        ("a new document", f"/staff/cases/{case}/documents/new/"),
+        ("a new document, its form", f"/staff/cases/{case}/documents/new/?template=builtin:kas22-claim"),
+        ("a person", f"/staff/people/{lawyer_with_a_case['person'].pk}/"),
+    ]:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200, (name, response.status)
+        audit.check(page, name)
+    context.close()
+    audit.assert_clean()
