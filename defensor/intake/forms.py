@@ -178,38 +178,85 @@ _pristine_pages: dict[tuple[str, str, str, tuple[str, ...]], tuple[Step, SafeStr
 
 
 def _render_fields(form: forms.Form) -> SafeString:
+    """Each field with its label (a legend for a group of choices), «required» in words and in the
+    markup, then its hint and its error, both tied to the field by ``aria-describedby`` (ids that
+    exist on the page), and the field itself, ``aria-invalid`` when refused."""
     parts: list[str] = []
     if form.non_field_errors():
-        parts.append(_errors(form.non_field_errors()))
+        parts.append(_errors(form.non_field_errors(), ""))
     for bound in form.visible_fields():
-        parts.append(
-            format_html(
-                '<div class="field{}"><label for="{}">{}</label>\n{}{}{}</div>',
-                " has-error" if bound.errors else "",
-                bound.id_for_label,
-                bound.label,
-                _widget(bound),
-                _errors(bound.errors) if bound.errors else "",
-                format_html('<div class="hint">{}</div>', bound.help_text) if bound.help_text else "",
-            )
+        field_id = bound.auto_id or f"id_{bound.html_name}"
+        hint_id = f"{field_id}_hint" if bound.help_text else ""
+        error_id = f"{field_id}_error" if bound.errors else ""
+        described = " ".join(i for i in (hint_id, error_id) if i)
+        label = format_html(
+            "{}{}", bound.label,
+            format_html(' <span class="required">({})</span>', REQUIRED_MARK) if bound.field.required else "",
         )
+        hint = format_html('<div class="hint" id="{}">{}</div>', hint_id, bound.help_text) if hint_id else ""
+        error = _errors(bound.errors, error_id) if error_id else ""
+        widget = _widget(bound, described)
+        if isinstance(bound.field.widget, FastRadioSelect | FastCheckboxSelectMultiple):
+            described_attr = format_html(' aria-describedby="{}"', described) if described else ""
+            parts.append(format_html(
+                '<div class="field{}"><fieldset class="choices"{}><legend class="label">{}</legend>\n{}{}{}'
+                "</fieldset></div>",
+                " has-error" if bound.errors else "", described_attr, label, hint, error, widget,
+            ))
+        else:
+            parts.append(format_html(
+                '<div class="field{}"><label for="{}">{}</label>\n{}{}{}</div>',
+                " has-error" if bound.errors else "", bound.id_for_label, label, hint, error, widget,
+            ))
     parts.extend(str(bound) for bound in form.hidden_fields())
     return mark_safe("\n".join(parts))  # noqa: S308 - every part above is escaped
 
 
-def _errors(errors: Any) -> SafeString:
-    paragraphs = format_html_join("", "<p>{}</p>", ((e,) for e in errors))
-    return format_html('<div class="error" role="alert">{}</div>', paragraphs)
+REQUIRED_MARK = _("required")
+ERROR_WORD = _("Error:")
 
 
-def _widget(bound: forms.BoundField) -> SafeString:
+def _errors(errors: Any, error_id: str) -> SafeString:
+    """A field's error, its id named by the field's ``aria-describedby``; "Error:" is read out before it."""
+    paragraphs = format_html_join(
+        "", '<p><span class="visually-hidden">{} </span>{}</p>', ((ERROR_WORD, e) for e in errors)
+    )
+    if not error_id:
+        return format_html('<div class="error">{}</div>', paragraphs)
+    return format_html('<div class="error" id="{}">{}</div>', error_id, paragraphs)
+
+
+def error_links(form: forms.Form) -> list[tuple[str, str, str]]:
+    """The refused fields in page order, for the summary at the top: (the id its link goes to — the
+    field itself, or a group's first choice —, the field's label, the first error)."""
+    return [
+        (bound.id_for_label, str(bound.label), str(bound.errors[0]))
+        for bound in form.visible_fields() if bound.errors
+    ]
+
+
+def _widget(bound: forms.BoundField, described: str = "") -> SafeString:
     widget = bound.field.widget
     value = bound.value()
-    if isinstance(widget, FastRadioSelect | FastCheckboxSelectMultiple | FastSelect):
-        return widget.render(bound.html_name, value, {"id": bound.auto_id})
-    attrs = bound.build_widget_attrs(widget.attrs)
+    state: dict[str, Any] = {}
+    if bound.field.required:
+        state["required"] = True
+    if bound.errors:
+        state["aria-invalid"] = "true"
+    if isinstance(widget, FastRadioSelect | FastCheckboxSelectMultiple):
+        return widget.render(bound.html_name, value, {"id": bound.auto_id, **state})
+    if described:
+        state["aria-describedby"] = described
+    if isinstance(widget, FastSelect):
+        return widget.render(bound.html_name, value, {"id": bound.auto_id, **state})
+    attrs = {
+        k: v for k, v in bound.build_widget_attrs(widget.attrs).items()
+        if k not in {"type", "required", "aria-invalid", "aria-describedby"}
+    }
+    attrs.update(state)
     extra = format_html_join(
-        "", ' {}="{}"', ((k, v) for k, v in attrs.items() if k not in {"type", "required"} and v not in (None, False))
+        "", " {}", ((k if v is True else format_html('{}="{}"', k, v),) for k, v in attrs.items()
+                    if v not in (None, False))
     )
     if isinstance(widget, forms.Textarea):
         return format_html('<textarea name="{}" id="{}"{}>\n{}</textarea>', bound.html_name, bound.auto_id, extra,
@@ -219,7 +266,7 @@ def _widget(bound: forms.BoundField) -> SafeString:
         return format_html(
             '<input type="checkbox" name="{}" id="{}"{}{}>', bound.html_name, bound.auto_id, checked, extra
         )
-    kind = attrs.get("type") or getattr(widget, "input_type", "text")
+    kind = attrs.get("type") or widget.attrs.get("type") or getattr(widget, "input_type", "text")
     if isinstance(value, date):
         value = value.isoformat()
     return format_html('<input type="{}" name="{}" value="{}" id="{}"{}>', kind, bound.html_name, value or "",

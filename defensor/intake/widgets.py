@@ -2,7 +2,9 @@
 
 Django renders a radio group through one template per option; on the intake, under a flood,
 that was most of the CPU a page cost (bench/intake.py). These produce the same markup shape
-(labels wrapping inputs, ids `id_<name>_<n>`), escaped with format_html.
+(labels wrapping inputs, ids `id_<name>_<n>`), escaped with format_html. ``required`` (on radios
+only: a box of a group is never required by itself) and ``aria-invalid`` given in ``attrs`` go on
+each input; on a select, those and ``aria-describedby`` go on the select.
 """
 
 from __future__ import annotations
@@ -13,6 +15,15 @@ from typing import Any
 from django import forms
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+
+
+def _state_attrs(attrs: dict[str, Any] | None, *, names: tuple[str, ...]) -> SafeString:
+    """The accessibility attributes asked for, as markup: ``required``, ``aria-invalid="true"``..."""
+    given = attrs or {}
+    return format_html_join(
+        "", " {}", ((name if given[name] is True else format_html('{}="{}"', name, given[name]),)
+                    for name in names if given.get(name) not in (None, False))
+    )
 
 
 def _selected(value: Any) -> set[str]:
@@ -35,13 +46,15 @@ class _FastChoiceInputs(forms.Widget):
         selected = _selected(value)
         base_id = (attrs or {}).get("id") or f"id_{name}"
         checked = mark_safe(" checked")
+        names = ("required", "aria-invalid") if self.input_type == "radio" else ("aria-invalid",)
+        state = _state_attrs(attrs, names=names)
         rows = []
         for index, (option_value, label) in enumerate(self.choices):
             option_id = f"{base_id}_{index}"
             mark = checked if str(option_value) in selected else ""
-            rows.append((option_id, self.input_type, name, option_value, option_id, mark, label))
+            rows.append((option_id, self.input_type, name, option_value, option_id, mark, state, label))
         inner = format_html_join(
-            "\n", '<div><label for="{}"><input type="{}" name="{}" value="{}" id="{}"{}> {}</label></div>', rows
+            "\n", '<div><label for="{}"><input type="{}" name="{}" value="{}" id="{}"{}{}> {}</label></div>', rows
         )
         return format_html('<div id="{}">{}</div>', base_id, inner)
 
@@ -88,4 +101,5 @@ class FastSelect(forms.Widget):
             else:
                 parts.append(options([(item_value, item_label)]))
         base_id = (attrs or {}).get("id") or f"id_{name}"
-        return format_html('<select name="{}" id="{}">{}</select>', name, base_id, mark_safe("".join(parts)))  # noqa: S308
+        state = _state_attrs(attrs, names=("required", "aria-invalid", "aria-describedby"))
+        return format_html('<select name="{}" id="{}"{}>{}</select>', name, base_id, state, mark_safe("".join(parts)))  # noqa: S308
