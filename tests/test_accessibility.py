@@ -44,7 +44,9 @@ def chromium() -> Iterator[Any]:
     # Playwright's sync API runs an event loop in this thread; our database calls stay synchronous.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        # The browser's own language fixes the order of a date field's parts (the pages' language is
+        # each context's locale).
+        browser = playwright.chromium.launch(executable_path=path, args=[*CHROMIUM_ARGS, "--lang=en-US"])
         yield browser
         browser.close()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -225,3 +227,114 @@ def test_the_main_staff_pages_have_no_serious_accessibility_violation(
         audit.check(page, name)
     context.close()
     audit.assert_clean()
+
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const group = el.type === "radio" && el.form
+    ? el.form.querySelectorAll(`input[name="${el.name}"]:checked`).length : 0;
+  return {tag: el.tagName.toLowerCase(), type: el.type || "", name: el.name || "", value: el.value || "",
+          checked: !!el.checked, groupChecked: group > 0, href: el.getAttribute("href") || "",
+          action: el.form ? el.form.getAttribute("action") : "", id: el.id || "",
+          ring: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+          // A date field's last stop is the browser's own calendar button, which draws its own ring.
+          browserPart: el.type === "date" && !el.matches(":focus")};
+}"""
+TEXT_TYPES = {"text", "textarea", "tel", "email", "number", "search", "url", "password"}
+
+
+def _focus(page: Any) -> dict[str, Any]:
+    """What the keyboard is on now (read, not changed), and that the person can see where it is."""
+    focused: dict[str, Any] | None = page.evaluate(FOCUSED)
+    assert focused is not None, f"Tab left the page's controls on {page.url}"
+    assert focused["ring"] or focused["browserPart"], f"no visible focus ring on {focused} at {page.url}"
+    return focused
+
+
+def _tab_to(page: Any, wanted: Callable[[dict[str, Any]], bool], *, limit: int = 80) -> dict[str, Any]:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = _focus(page)
+        if wanted(focused):
+            return focused
+    raise AssertionError(f"{limit} presses of Tab did not reach the control wanted on {page.url}")
+
+
+def _answer_by_keyboard(page: Any) -> None:
+    """Tab through one questionnaire page answering it as a keyboard user would, then Enter on the
+    button that moves forward (never a click)."""
+    seen: set[tuple[str, str, str]] = set()
+    for _ in range(120):
+        page.keyboard.press("Tab")
+        el = _focus(page)
+        key = (el["id"], el["name"], el["value"] if el["type"] in {"radio", "checkbox"} else "")
+        if el["tag"] == "button" and el["value"] in {"next", "submit"}:
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            return
+        if key in seen:
+            continue  # a date's next part (day, month, year) is the same control
+        seen.add(key)
+        wanted = ANSWERS.get(el["name"])
+        if el["type"] in TEXT_TYPES and not el["value"] and isinstance(wanted, str):
+            page.keyboard.type(wanted)
+        elif el["type"] == "date" and not el["value"] and isinstance(wanted, str):
+            year, month, day = wanted.split("-")
+            page.keyboard.type(f"{month}{day}{year}")  # the browser's own order (its language is pinned)
+            assert page.input_value(f"[name={el['name']}]") == wanted
+        elif el["type"] == "radio" and not el["groupChecked"] and (wanted is not None or el["name"] in ANSWERS):
+            page.keyboard.press("Space")  # the first choice of the group: Tab reaches it, Space picks it
+        elif el["type"] == "checkbox" and not el["checked"] and (
+            (isinstance(wanted, list) and el["value"] in wanted) or wanted == "on"
+        ):
+            page.keyboard.press("Space")
+    raise AssertionError(f"no button to go on was reached on {page.url}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_person_sends_a_request_with_the_keyboard_alone(chromium: Any, live_server: Any, anna: User) -> None:
+    """Scripts off, a phone-sized window, no pointer: Tab, Shift+Tab, Space, Enter and typing."""
+    context = chromium.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844}, locale="ru-RU")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    _tab_to(page, lambda el: el["href"].endswith("/request/") or el["action"].endswith("/request/"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/request/")
+
+    for _ in range(14):
+        if page.locator("button[value=submit]").count():
+            break
+        _answer_by_keyboard(page)
+        assert not page.locator(".error").all_inner_texts(), page.locator(".error").all_inner_texts()
+    else:
+        raise AssertionError("the keyboard did not reach the review page")
+
+    # The review: past «Send» by one Tab too many, back with Shift+Tab, and Enter.
+    _tab_to(page, lambda el: el["value"] == "submit")
+    page.keyboard.press("Shift+Tab")
+    assert _focus(page)["value"] != "submit"
+    page.keyboard.press("Tab")
+    assert _focus(page)["value"] == "submit"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    receipt = page.locator("[data-testid=receipt]").inner_text().strip()
+    assert len(receipt.split()) == 8
+
+    _tab_to(page, lambda el: el["name"] == "saved")
+    page.keyboard.press("Space")
+    assert page.is_checked("input[name=saved]")
+    _tab_to(page, lambda el: el["tag"] == "button" and el["action"].endswith("/request/saved/"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("h1").inner_text() == "Спасибо"
+
+    submission = Submission.objects.get()
+    from defensor.intake import services
+
+    answers = services.submission_answers(submission=submission, keyring=keyring_of(anna))
+    assert answers["address_as"] == ANSWERS["address_as"]
+    assert answers["order_description"] == ANSWERS["order_description"]
+    context.close()
