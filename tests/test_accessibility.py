@@ -176,7 +176,7 @@ def lawyer_with_a_case(anna: User, make_submission: Callable[..., Submission]) -
     submission = make_submission()
     case = cases.case_open(opened_by=anna, keyring=keyring, title="Отказ от командировки", group=True,
                            kind="military_admin", court="Курский гарнизонный военный суд")
-    people = []
+    people, claimants = [], []
     for name in ["Гусев Андрей Ильич", "Титова Мария Петровна"]:
         person = person_create(created_by=anna, keyring=keyring, full_name=name, surname=name.split()[0],
                                birth_date="1990-05-25", unit="в/ч 12345")
@@ -184,13 +184,14 @@ def lawyer_with_a_case(anna: User, make_submission: Callable[..., Submission]) -
         cases.case_event_add(case=case, recorded_by=anna, keyring=keyring, kind=EventKind.DISMISSAL_ORDER,
                              happened_on=date(2024, 9, 30), claimant=claimant)
         people.append(person)
-    return {"submission": submission, "case": case, "person": people[0]}
+        claimants.append(claimant)
+    return {"submission": submission, "case": case, "person": people[0], "claimant": claimants[0]}
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=VIEWPORT_IDS)
 def test_the_main_staff_pages_have_no_serious_accessibility_violation(
-    chromium: Any, live_server: Any, anna: User, lawyer_with_a_case: dict[str, Any],
+    chromium: Any, live_server: Any, anna: User, olga: User, lawyer_with_a_case: dict[str, Any],
     verified_client: Callable[[User], Client], viewport: dict[str, int],
 ) -> None:
     audit = Audit()
@@ -204,14 +205,8 @@ def test_the_main_staff_pages_have_no_serious_accessibility_violation(
     audit.check(page, "login refused")
     stranger.close()
 
-    client = verified_client(anna)
-    host = live_server.url.split("//", 1)[1].split(":")[0]
-    context = chromium.new_context(java_script_enabled=True, viewport=viewport, locale="ru-RU")
-    context.add_cookies([{"name": name, "value": morsel.value, "domain": host, "path": morsel["path"] or "/"}
-                         for name, morsel in client.cookies.items()])
-    page = context.new_page()
     case = lawyer_with_a_case["case"].pk
-    for name, path in [
+    lawyer_pages = [
         ("overview", "/staff/"),
         ("inbox", "/staff/inbox/"),
         ("a request", f"/staff/inbox/{lawyer_with_a_case['submission'].pk}/"),
@@ -221,11 +216,29 @@ def test_the_main_staff_pages_have_no_serious_accessibility_violation(
         ("a new document", f"/staff/cases/{case}/documents/new/"),
         ("a new document, its form", f"/staff/cases/{case}/documents/new/?template=builtin:kas22-claim"),
         ("a person", f"/staff/people/{lawyer_with_a_case['person'].pk}/"),
-    ]:
-        response = page.goto(f"{live_server.url}{path}")
-        assert response.status == 200, (name, response.status)
-        audit.check(page, name)
-    context.close()
+        ("a claimant", f"/staff/cases/{case}/claimants/{lawyer_with_a_case['claimant'].pk}/"),
+        ("a phone request", "/staff/hotline/"),
+        ("my account", "/staff/account/"),
+        ("powers of attorney", "/staff/account/powers-of-attorney/"),
+    ]
+    admin_pages = [
+        ("the team", "/staff/users/"),
+        ("the audit log", "/staff/audit/"),
+        ("the working-day calendar", "/staff/calendar/"),
+        ("document templates", "/staff/templates/"),
+    ]
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    for user, pages in [(anna, lawyer_pages), (olga, admin_pages)]:
+        client = verified_client(user)
+        context = chromium.new_context(java_script_enabled=True, viewport=viewport, locale="ru-RU")
+        context.add_cookies([{"name": name, "value": morsel.value, "domain": host, "path": morsel["path"] or "/"}
+                             for name, morsel in client.cookies.items()])
+        page = context.new_page()
+        for name, path in pages:
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status == 200, (name, response.status)
+            audit.check(page, name)
+        context.close()
     audit.assert_clean()
 
 
