@@ -21,6 +21,7 @@ from django.test import Client
 
 from defensor.accounts.models import User
 from defensor.intake.models import Submission
+from defensor.intake.state import VISIT_COOKIE
 from tests.conftest import keyring_of, require_tool
 from tests.intake_visitor import DEFAULT_ANSWERS
 from tests.test_browser import CHROMIUM_ARGS
@@ -115,6 +116,15 @@ def test_every_public_page_has_no_serious_accessibility_violation(
     page = context.new_page()
     page.goto(f"{live_server.url}/")
     audit.check(page, "landing")
+    assert page.goto(f"{live_server.url}/no-such-page/").status == 404
+    audit.check(page, "not found")
+    page.goto(f"{live_server.url}/request/")
+    context.clear_cookies(name=VISIT_COOKIE)  # the browser forgot the form's key (closed, or a long pause)
+    with page.expect_response(lambda response: response.url.endswith("/request/")) as answered:
+        page.click("button[value=next]")
+    assert answered.value.status == 400
+    page.wait_for_load_state()
+    audit.check(page, "the form expired")
     page.goto(f"{live_server.url}/request/")
 
     audit.check(page, "questionnaire page 1")
