@@ -166,7 +166,14 @@ def test_every_public_page_has_no_serious_accessibility_violation(
     page.fill("input[name=receipt]", receipt)
     _press(page, "form[action='/receipt/'] button[type=submit]")
     audit.check(page, "status")
+    _press(page, "form[action='/receipt/message/'] button[type=submit]")  # nothing written: refused
+    assert page.locator(".error").count(), "status, an empty message refused"
+    audit.check(page, "status, an empty message refused")
+    page.fill("textarea[name=text]", "Можно звонить по вечерам.")
+    _press(page, "form[action='/receipt/message/'] button[type=submit]")
+    audit.check(page, "status, a message sent")
     _press(page, "form[action='/receipt/withdraw/'] button[type=submit]")  # not confirmed: refused
+    assert page.locator(".error").count(), "status, withdrawal not confirmed"
     audit.check(page, "status, withdrawal not confirmed")
     page.check("input[name=confirm]")
     _press(page, "form[action='/receipt/withdraw/'] button[type=submit]")
