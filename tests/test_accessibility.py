@@ -238,6 +238,13 @@ def test_the_main_staff_pages_have_no_serious_accessibility_violation(
         ("my account", "/staff/account/"),
         ("powers of attorney", "/staff/account/powers-of-attorney/"),
     ]
+    # Forms sent empty: the same page with its errors (selector of the button pressed).
+    lawyer_refusals = [
+        ("a new case, refused", "/staff/cases/new/", "main form button[type=submit]"),
+        ("a case, a note refused", f"/staff/cases/{case}/", "form[action$='/notes/'] button[type=submit]"),
+        ("a phone request, refused", "/staff/hotline/", "main form[method=post] button[type=submit] >> nth=-1"),
+    ]
+    admin_refusals = [("the team, a new member refused", "/staff/users/", "form[action='/staff/users/'] button")]
     admin_pages = [
         ("the team", "/staff/users/"),
         ("the audit log", "/staff/audit/"),
@@ -245,7 +252,7 @@ def test_the_main_staff_pages_have_no_serious_accessibility_violation(
         ("document templates", "/staff/templates/"),
     ]
     host = live_server.url.split("//", 1)[1].split(":")[0]
-    for user, pages in [(anna, lawyer_pages), (olga, admin_pages)]:
+    for user, pages, refusals in [(anna, lawyer_pages, lawyer_refusals), (olga, admin_pages, admin_refusals)]:
         client = verified_client(user)
         context = chromium.new_context(java_script_enabled=True, viewport=viewport, locale="ru-RU")
         context.add_cookies([{"name": name, "value": morsel.value, "domain": host, "path": morsel["path"] or "/"}
@@ -254,6 +261,13 @@ def test_the_main_staff_pages_have_no_serious_accessibility_violation(
         for name, path in pages:
             response = page.goto(f"{live_server.url}{path}")
             assert response.status == 200, (name, response.status)
+            audit.check(page, name)
+        for name, path, button in refusals:
+            page.goto(f"{live_server.url}{path}")
+            with page.expect_response(lambda response: response.request.method == "POST") as answered:
+                page.click(button)
+            assert answered.value.status == 400, (name, answered.value.status)
+            page.wait_for_load_state()
             audit.check(page, name)
         context.close()
     audit.assert_clean()
