@@ -18,7 +18,7 @@ from defensor.accounts.permissions import Perm, require_permission
 from defensor.accounts.selectors import team_with
 from defensor.intake import services, urgency
 from defensor.intake.forms import display_answer
-from defensor.intake.models import OPEN_STATUSES, Submission, Urgency
+from defensor.intake.models import OPEN_STATUSES, Status, Submission, Urgency
 from defensor.intake.questionnaire import Question, default_questionnaire
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing, NoAccess
@@ -185,3 +185,29 @@ def summaries(*, submissions: Iterable[Submission], keyring: KeyRing | None) -> 
 
 def _shown(question: Question | None, value: Any) -> str:
     return (display_answer(question, value) or "") if question is not None else ""
+
+
+# --- what the receipt holder sees ---------------------------------------------------------------
+
+RECEIVED, BEING_WORKED_ON, ANSWERED = "received", "being_worked_on", "answered"
+
+# Triage states a lawyer is visibly acting on. Rejected and spam are deliberately absent: the
+# receipt holder may be someone who forced the phrase out of the person, and a verdict would tell
+# them (or alarm the person) more than "received"; the team says what it decided in a reply.
+# Who handles the request and internal notes never reach this page at all.
+_WORKED_ON = frozenset({Status.IN_REVIEW, Status.NEEDS_INFO, Status.ACCEPTED, Status.REFERRED})
+
+
+def receipt_progress(*, submission: Submission) -> str:
+    """The request's state in plain words for the person who holds its receipt: answered when a
+    lawyer's own reply (not the automatic acknowledgement) is the latest message, being worked on
+    when a lawyer has taken it up, otherwise received."""
+    last_from_team = (
+        submission.messages.filter(automatic=False).order_by("-created_at", "-pk")
+        .values_list("from_team", flat=True).first()
+    )
+    if last_from_team:
+        return ANSWERED
+    if submission.status in _WORKED_ON:
+        return BEING_WORKED_ON
+    return RECEIVED

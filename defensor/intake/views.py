@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from defensor.core.middleware import csrf_protect
-from defensor.intake import receipts, services
+from defensor.intake import receipts, selectors, services
 from defensor.intake.forms import StepForm, answer_rows, initial_from, render_fields
 from defensor.intake.models import Submission
 from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
@@ -82,6 +82,8 @@ def _render_review(
     request: HttpRequest, questionnaire: Questionnaire, state: IntakeState, *, status: int = 200,
     message: str = "",
 ) -> HttpResponse:
+    """The review page; answered "busy" (503) it is the "try again" page: the same answers, still
+    only in this page's sealed state, and the advice to press Send again (intake/try_again.html)."""
     state.step = "review"
     context = {
         "questionnaire": questionnaire,
@@ -89,7 +91,8 @@ def _render_review(
         "state": seal_state(ensure_visit_key(request), state),
         "message": message,
     }
-    return set_visit_cookie(request, render(request, "intake/review.html", context, status=status))
+    template = "intake/try_again.html" if status == 503 else "intake/review.html"
+    return set_visit_cookie(request, render(request, template, context, status=status))
 
 
 def _expired(request: HttpRequest) -> HttpResponse:
@@ -175,9 +178,10 @@ def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: s
         form.is_valid()
         return _try_later(_render_step(request, questionnaire, state, step, form, status=503, upload_errors=errors))
     if action == "back":
-        # Keep what is valid on this page (and any files just added), then go back.
-        if form.is_valid():
-            _merge(state, step, form)
+        # Keep what is valid on this page (and any files just added), then go back; a field refused
+        # keeps the answer it had before.
+        form.is_valid()
+        _merge(state, step, form)
         previous = questionnaire.previous_step(state.answers, step.id)
         return _render_step(request, questionnaire, state, previous or step)
     if not form.is_valid() or errors:
@@ -238,7 +242,7 @@ def _take_uploads(
 
 def _merge(state: IntakeState, step: Step, form: StepForm) -> None:
     for question in step.questions:
-        if question.type != "attachment":
+        if question.type != "attachment" and question.id not in form.errors:
             state.answers.pop(question.id, None)
     state.answers.update(form.answers())
     state.answers = dict(default_questionnaire().visible_answers(state.answers))
@@ -333,11 +337,21 @@ def saved_view(request: HttpRequest) -> HttpResponse:
 # --- coming back with the receipt ------------------------------------------------------------
 
 
+# Typed back without showing it: someone looking over the shoulder, or a screen recorded, does not
+# get the phrase. "Show what I typed" is a second submit (no JavaScript), which shows it as text.
+_RECEIPT_ATTRS = {"autocomplete": "off", "autocapitalize": "none", "autocorrect": "off", "spellcheck": "false"}
+
+
 class ReceiptForm(forms.Form):
     receipt = forms.CharField(
         label=gettext_lazy("Your receipt phrase"), max_length=300,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}),
+        widget=forms.PasswordInput(attrs=_RECEIPT_ATTRS, render_value=True),
     )
+
+    def __init__(self, *args: Any, shown: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if shown:
+            self.fields["receipt"].widget = forms.TextInput(attrs=_RECEIPT_ATTRS)
 
 
 class MessageForm(forms.Form):
@@ -353,16 +367,24 @@ class WithdrawForm(forms.Form):
 
 
 def _not_found(request: HttpRequest, receipt: str = "") -> HttpResponse:
-    form = ReceiptForm({"receipt": receipt[:300]})
+    shown = bool(request.POST.get("shown"))
+    form = ReceiptForm({"receipt": receipt[:300]}, shown=shown)
     form.is_valid()
     form.add_error(
         "receipt", _("We found no request with this receipt phrase. Check the words (or digits) and try again.")
     )
-    return render(request, "intake/receipt_form.html", {"form": form, "show_language_switch": True}, status=400)
+    return _receipt_form(request, form, status=400, shown=shown)
+
+
+def _receipt_form(request: HttpRequest, form: ReceiptForm, *, status: int = 200, shown: bool = False) -> HttpResponse:
+    return render(request, "intake/receipt_form.html",
+                  {"form": form, "shown": shown, "show_language_switch": True}, status=status)
 
 
 def _status(request: HttpRequest, submission: Any, receipt: str, *, status: int = 200, **forms_: Any) -> HttpResponse:
     context = {
+        "progress": selectors.receipt_progress(submission=submission),
+        "busy": status == 503,
         "messages_shown": services.receipt_messages(submission=submission, receipt=receipt),
         "message_form": forms_.get("message_form") or MessageForm(initial={"receipt": receipt}),
         "withdraw_form": forms_.get("withdraw_form") or WithdrawForm(initial={"receipt": receipt}),
@@ -373,10 +395,14 @@ def _status(request: HttpRequest, submission: Any, receipt: str, *, status: int 
 
 @require_http_methods(["GET", "POST"])
 def receipt_view(request: HttpRequest) -> HttpResponse:
-    form = ReceiptForm(request.POST or None)
+    action = request.POST.get("action", "open")
+    shown = action == "show" or (action != "hide" and bool(request.POST.get("shown")))
+    if action in {"show", "hide"}:  # only the field shown or hidden again, with what was typed
+        form = ReceiptForm(initial={"receipt": request.POST.get("receipt", "")[:300]}, shown=shown)
+        return _receipt_form(request, form, shown=shown)
+    form = ReceiptForm(request.POST or None, shown=shown)
     if request.method == "GET" or not form.is_valid():
-        return render(request, "intake/receipt_form.html", {"form": form, "show_language_switch": True},
-                      status=400 if form.errors else 200)
+        return _receipt_form(request, form, status=400 if form.errors else 200, shown=shown)
     receipt = form.cleaned_data["receipt"]
     submission = services.submission_by_receipt(receipt)
     if submission is None:
