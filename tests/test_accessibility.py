@@ -328,8 +328,8 @@ def _answer_by_keyboard(page: Any) -> None:
             year, month, day = wanted.split("-")
             page.keyboard.type(f"{month}{day}{year}")  # the browser's own order (its language is pinned)
             assert page.input_value(f"[name={el['name']}]") == wanted
-        elif el["type"] == "radio" and not el["groupChecked"] and (wanted is not None or el["name"] in ANSWERS):
-            page.keyboard.press("Space")  # the first choice of the group: Tab reaches it, Space picks it
+        elif el["type"] == "radio" and not el["groupChecked"]:
+            page.keyboard.press("Space")  # the group's first choice: Tab reaches it, Space picks it
         elif el["type"] == "checkbox" and not el["checked"] and (
             (isinstance(wanted, list) and el["value"] in wanted) or wanted == "on"
         ):
