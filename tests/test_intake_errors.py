@@ -177,6 +177,19 @@ def test_a_refused_page_says_what_is_wrong_first_with_links_and_keeps_what_was_t
     assert not _Page(visitor.page).title.startswith(error_word)
 
 
+@pytest.mark.django_db
+def test_back_from_a_page_with_a_mistake_keeps_what_was_typed(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.post(DEFAULT_ANSWERS["service"])
+    # A required answer missing on «order», the description typed: Back, then forward again.
+    visitor.post({"order_description": "Приказали ехать.", "told_destination": "no"}, action="back")
+    assert 'value="в/ч 12345"' in visitor.page
+    visitor.post(DEFAULT_ANSWERS["service"])
+    assert "Приказали ехать." in visitor.page
+    assert _Page(visitor.page).by_id("id_told_destination_1")[1].get("checked") is not None
+
+
 def _phone(browser: Any, language: str) -> Any:  # noqa: F811
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844},
                                   locale={"ru": "ru-RU", "en": "en-GB"}[language])
