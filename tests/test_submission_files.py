@@ -248,7 +248,10 @@ def test_a_visitor_is_told_once_about_too_many_files_and_what_may_be_sent_in_wor
     visitor.post(DEFAULT_ANSWERS["refusal"], {"files": many})
     assert visitor.status == 400
     page = html.unescape(visitor.page)
-    assert page.count("Файлов за один раз можно отправить не больше 5.") == 1
+    # Once in the error summary at the top and once beside the file field — never once per file.
+    assert page.count("Файлов за один раз можно отправить не больше 5.") == 2
+    summary = page.split('id="error-summary-title"', 1)[1].split("</div>", 1)[0]
+    assert "Файлов за один раз можно отправить не больше 5." in summary
 
     visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("песня.wav", b"RIFF\x00\x00WAVE")]})
     page = html.unescape(visitor.page)
