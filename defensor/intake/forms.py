@@ -20,6 +20,22 @@ from defensor.intake.widgets import FastCheckboxSelectMultiple, FastRadioSelect,
 
 EARLIEST_DATE = date(1940, 1, 1)
 FOLLOW_UP_HINT = _("Only if it applies to you.")
+YES_NO_LABELS = {"yes": _("Yes"), "no": _("No"), "unknown": _("I don't know / don't remember")}
+
+
+def follow_up_hint(question: Question, step: Step) -> str:
+    """Words for a follow-up shown before its condition can be known: which answer above it is
+    for («Только если выше вы ответили «Да»»), or, for a condition of several parts, "if it applies"."""
+    condition = question.show_if
+    asked = next((q for q in step.questions if condition is not None and q.id == condition.question), None)
+    if condition is None or condition.kind not in {"equals", "in"} or asked is None:
+        return str(FOLLOW_UP_HINT)
+    labels = {o.value: str(o.label) for o in asked.options} if asked.options else {
+        value: str(label) for value, label in YES_NO_LABELS.items()
+    }
+    quoted = [f"«{labels.get(v, v)}»" for v in condition.values]
+    shown = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {_('or')} {quoted[-1]}"
+    return _("Only if you answered %(answers)s above.") % {"answers": shown}
 
 
 def _region_choices() -> list[tuple[str, Any]]:
@@ -65,13 +81,15 @@ class StepForm(forms.Form):
         self.follow_ups = {q.id for q in shown if not q.visible(answers)}
         self.questions = [q for q in shown if q.type != "attachment"]
         self.attachment_questions = [q for q in shown if q.type == "attachment"]
+        # A page that joins several topics has a heading above the first question of each.
+        self.sections = {q.id: str(q.section) for q in self.questions if q.section is not None}
         for question in self.questions:
             self.fields[question.id] = self._field(question, follow_up=question.id in self.follow_ups)
 
     def _field(self, question: Question, *, follow_up: bool = False) -> forms.Field:
         help_text = str(question.help) if question.help else ""
         if follow_up:
-            help_text = f"{FOLLOW_UP_HINT} {help_text}".strip()
+            help_text = f"{follow_up_hint(question, self.step)} {help_text}".strip()
         common: dict[str, Any] = {
             "label": str(question.label),
             "required": question.required and not follow_up,
@@ -184,7 +202,10 @@ def _render_fields(form: forms.Form) -> SafeString:
     parts: list[str] = []
     if form.non_field_errors():
         parts.append(_errors(form.non_field_errors(), ""))
+    sections: dict[str, str] = getattr(form, "sections", {})
     for bound in form.visible_fields():
+        if bound.name in sections:
+            parts.append(format_html('<h2 class="section">{}</h2>', sections[bound.name]))
         field_id = bound.auto_id or f"id_{bound.html_name}"
         hint_id = f"{field_id}_hint" if bound.help_text else ""
         error_id = f"{field_id}_error" if bound.errors else ""

@@ -93,6 +93,9 @@ class Question:
     max_length: int = 0
     max_files: int = 0
     show_if: Condition | None = None
+    section: Text | None = None  # a heading shown above it (a page that joins several topics)
+    unsure: bool = False  # yes_no: "I don't know / don't remember" is a third answer ("unknown")
+    approximate: bool = False  # date: a month or a year alone, or "roughly" (docs/questionnaires.md)
 
     def visible(self, answers: Answers) -> bool:
         return self.show_if is None or self.show_if.holds(answers)
@@ -112,6 +115,7 @@ class Step:
     questions: tuple[Question, ...]
     help: Text | None = None
     show_if: Condition | None = None
+    formerly: tuple[str, ...] = ()  # step ids of an accepted earlier version that this step took over
 
     def visible(self, answers: Answers) -> bool:
         return self.show_if is None or self.show_if.holds(answers)
@@ -125,9 +129,16 @@ class Questionnaire:
     steps: tuple[Step, ...]
     intro: Text | None = None
     path: Path = field(default=Path(), compare=False)
+    # Earlier versions whose forms in progress go on under this one (same question ids; their
+    # steps are found through ``Step.formerly``): a form begun before an upgrade is not lost.
+    accepts_versions: tuple[int, ...] = ()
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
+
+    def step_formerly(self, step_id: str) -> Step | None:
+        """The step that took over ``step_id`` of an accepted earlier version."""
+        return next((s for s in self.steps if step_id in s.formerly), None)
 
     def questions(self) -> Iterator[Question]:
         for step in self.steps:
@@ -251,7 +262,8 @@ class _Parser:
     def question(self, node: Any, where: str) -> Question:
         node = self.mapping(
             node, where, required={"id", "type", "label"},
-            allowed={"help", "required", "options", "max_length", "max_files", "show_if"},
+            allowed={"help", "required", "options", "max_length", "max_files", "show_if", "section", "unsure",
+                     "approximate"},
         )
         question_id = self.identifier(node["id"], f"{where}.id", node)
         if question_id in self.question_ids:
@@ -287,19 +299,29 @@ class _Parser:
         required = node.get("required", False)
         if not isinstance(required, bool):
             raise self.fail(node, f"{question_id}.required must be true or false")
+        flags = {}
+        for name, for_kind in (("unsure", "yes_no"), ("approximate", "date")):
+            flags[name] = node.get(name, False)
+            if not isinstance(flags[name], bool):
+                raise self.fail(node, f"{question_id}.{name} must be true or false")
+            if name in node and kind != for_kind:
+                raise self.fail(node, f"{question_id}: {name} is for {for_kind} questions")
         self.question_ids.add(question_id)
         if kind == "yes_no":
-            self.options_of[question_id] = {"yes", "no"}
+            self.options_of[question_id] = {"yes", "no", "unknown"} if flags["unsure"] else {"yes", "no"}
         elif options:
             self.options_of[question_id] = {o.value for o in options}
         return Question(
             id=question_id, type=kind, label=self.text(node["label"], f"{question_id}.label", node),
             help=self.text(node["help"], f"{question_id}.help", node) if "help" in node else None,
             required=required, options=options, max_length=max_length, max_files=max_files, show_if=show_if,
+            section=self.text(node["section"], f"{question_id}.section", node) if "section" in node else None,
+            unsure=flags["unsure"], approximate=flags["approximate"],
         )
 
     def step(self, node: Any) -> Step:
-        node = self.mapping(node, "step", required={"id", "title", "questions"}, allowed={"help", "show_if"})
+        node = self.mapping(node, "step", required={"id", "title", "questions"},
+                            allowed={"help", "show_if", "formerly"})
         step_id = self.identifier(node["id"], "step id", node)
         if step_id in self.step_ids:
             raise self.fail(node, f"step id {step_id!r} is used twice")
@@ -309,15 +331,25 @@ class _Parser:
         if not isinstance(raw, list) or not raw:
             raise self.fail(node, f"step {step_id!r} needs questions")
         questions = tuple(self.question(q, f"{step_id} question") for q in raw)
+        formerly = node.get("formerly", [])
+        if not isinstance(formerly, list):
+            raise self.fail(node, f"{step_id}.formerly must be a list of step ids")
         return Step(
             id=step_id, title=self.text(node["title"], f"{step_id}.title", node), questions=questions,
             help=self.text(node["help"], f"{step_id}.help", node) if "help" in node else None, show_if=show_if,
+            formerly=tuple(self.identifier(s, f"{step_id}.formerly", node) for s in formerly),
         )
 
     def questionnaire(self, node: Any) -> Questionnaire:
-        node = self.mapping(node, "questionnaire", required={"id", "version", "title", "steps"}, allowed={"intro"})
+        node = self.mapping(node, "questionnaire", required={"id", "version", "title", "steps"},
+                            allowed={"intro", "accepts_versions"})
         if not isinstance(node["version"], int) or node["version"] < 1:
             raise self.fail(node, "version must be a whole number from 1")
+        accepts = node.get("accepts_versions", [])
+        if not isinstance(accepts, list) or not all(
+            isinstance(v, int) and 1 <= v < node["version"] for v in accepts
+        ):
+            raise self.fail(node, "accepts_versions must list earlier versions")
         steps = node["steps"]
         if not isinstance(steps, list) or not steps:
             raise self.fail(node, "steps must be a non-empty list")
@@ -329,6 +361,7 @@ class _Parser:
             intro=self.text(node["intro"], "intro", node) if "intro" in node else None,
             steps=parsed_steps,
             path=self.path,
+            accepts_versions=tuple(accepts),
         )
 
 
