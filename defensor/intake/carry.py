@@ -12,21 +12,19 @@ lawyer instead. Where the person record already says something else, it is not o
 (events whose ``submission`` is the request, the person record, the case's files): nothing of it
 is stored in the clear anywhere.
 
-Dates (docs/questionnaires.md): an answer is "YYYY-MM-DD", "YYYY-MM" (month known) or "YYYY"
-(year known), and ``<question_id>_approximate: true`` marks any of them as rough. A rough date
-becomes the earliest day it can be, with ``approximate=True`` on the event.
+Dates (dates.py, docs/questionnaires.md): an answer is "YYYY-MM-DD", "YYYY-MM" (month known) or
+"YYYY" (year known), and ``<question_id>_approximate: "yes"`` marks any of them as rough. A rough
+date becomes the earliest day it can be, with ``approximate=True`` on the event.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -34,7 +32,9 @@ from django.utils.translation import gettext_lazy
 from defensor.accounts.models import User
 from defensor.cases.models import Case, CaseEvent, CaseFile, Claimant, EventKind
 from defensor.cases.services import case_event_add, case_files_add
-from defensor.intake.forms import EARLIEST_DATE, display_answer
+from defensor.intake.dates import GivenDate as GivenDate  # also read from here (tests, accept_views)
+from defensor.intake.dates import given_date as given_date
+from defensor.intake.forms import display_answer
 from defensor.intake.models import Attachment, Submission
 from defensor.intake.questionnaire import default_questionnaire
 from defensor.keys.keyring import KeyRing, NoAccess
@@ -64,65 +64,6 @@ FIELD_LABELS: dict[str, Promise] = {
     "region": gettext_lazy("Region of service"),
 }
 
-_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_YEAR = re.compile(r"^(\d{4})$")
-
-
-@dataclass(frozen=True)
-class GivenDate:
-    """A date as the person gave it: ``day`` is the earliest it can be; ``precision`` says how much
-    of it they knew ("day", "month", "year")."""
-
-    day: date
-    approximate: bool
-    precision: str = "day"
-
-    def __repr__(self) -> str:
-        return "<GivenDate>"  # a date the person gave: never in a traceback or log
-
-    def __str__(self) -> str:
-        shown = {"day": "%d.%m.%Y", "month": "%m.%Y", "year": "%Y"}[self.precision]
-        return ("≈ " if self.approximate else "") + self.day.strftime(shown)
-
-
-def _is_approximate(flag: Any) -> bool:
-    return flag is True or (isinstance(flag, str) and flag.lower() in ("true", "yes", "on", "1"))
-
-
-def given_date(answers: Mapping[str, Any], question_id: str) -> GivenDate | None:
-    """The date answer ``question_id`` (see the module's docstring), or None if it is absent, not
-    a date this contract knows, or not a plausible one."""
-    return _plausible(_parsed_date(answers, question_id))
-
-
-def _parsed_date(answers: Mapping[str, Any], question_id: str) -> GivenDate | None:
-    raw = answers.get(question_id)
-    if not isinstance(raw, str):
-        return None
-    raw = raw.strip()
-    flagged = _is_approximate(answers.get(f"{question_id}_approximate"))
-    try:
-        if match := _DAY.match(raw):
-            year, month, day = (int(part) for part in match.groups())
-            return GivenDate(date(year, month, day), flagged, "day")
-        if match := _MONTH.match(raw):
-            return GivenDate(date(int(match[1]), int(match[2]), 1), True, "month")
-        if match := _YEAR.match(raw):
-            return GivenDate(date(int(match[1]), 1, 1), True, "year")
-    except ValueError:  # 2022-13-01, 2022-02-30
-        return None
-    return None
-
-
-def _plausible(given: GivenDate | None) -> GivenDate | None:
-    """A date the public form would accept (from 1940 to a year ahead): anything else is a mistake
-    to look at, not an event (year 9999 would break the deadlines counted from it)."""
-    if given is None or not EARLIEST_DATE <= given.day <= date(timezone.localdate().year + 1, 12, 31):
-        return None
-    return given
-
-
 def _show_day(day: date, approximate: bool) -> str:
     return ("≈ " if approximate else "") + day.strftime("%d.%m.%Y")
 
@@ -130,7 +71,7 @@ def _show_day(day: date, approximate: bool) -> str:
 def dismissal_text(answers: Mapping[str, Any], given: GivenDate) -> str:
     """«Приказ № 12 от 01.03.2022» (sealed in the event): the order's number, if the person knew it."""
     number = str(answers.get("dismissal_order_number") or "").strip()
-    shown = str(GivenDate(given.day, False, given.precision))
+    shown = given.shown
     if number:
         return _("Order No. %(number)s of %(date)s") % {"number": number, "date": shown}
     return _("Order of %(date)s") % {"date": shown}

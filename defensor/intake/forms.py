@@ -3,24 +3,74 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
 import phonenumbers
 from django import forms
-from django.utils import timezone, translation
+from django.utils import translation
+from django.utils.dates import MONTHS
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from defensor.intake.dates import EARLIEST_DATE, DateMistake, DateParts, GivenDate, given_date, typed_date
 from defensor.intake.questionnaire import Answers, Question, Questionnaire, Step, regions
 from defensor.intake.widgets import FastCheckboxSelectMultiple, FastRadioSelect, FastSelect
 
-EARLIEST_DATE = date(1940, 1, 1)
+__all__ = ["EARLIEST_DATE", "StepForm", "answer_rows", "display_answer", "initial_from", "render_fields"]
+
 FOLLOW_UP_HINT = _("Only if it applies to you.")
 YES_NO_LABELS = {"yes": _("Yes"), "no": _("No"), "unknown": _("I don't know / don't remember")}
+DATE_PART_LABELS = {"day": _("Day"), "month": _("Month"), "year": _("Year")}
+ROUGHLY_LABEL = _("Roughly — I don't remember exactly")
+DATE_ERRORS = {
+    "letters": _("Type the day and the year in figures, for example 15 and 2022."),
+    "day_without_month": _("Choose the month of this day."),
+    "no_year": _("Type the year, for example 2022."),
+    "year": _("Please check the year of this date."),
+    "whole_date": _("Enter the day, the month and the year."),
+    "no_such_day": _("This month has no such day: please check the day."),
+}
+
+
+class DatePartsInput(forms.Widget):
+    """Day, month and year typed apart (and the "roughly" box): ``<name>_day``, ``<name>_month``,
+    ``<name>_year``, ``<name>_approximate``; markup by ``_date_parts``. One value posted as
+    ``<name>`` ("20.02.2022", "2022-03") is read too: the tests' and a stale page's way."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> DateParts:
+        if any(f"{name}_{part}" in data for part in ("day", "month", "year")):
+            day, month, year = (str(data.get(f"{name}_{part}") or "").strip()[:20] for part in ("day", "month", "year"))
+            return DateParts(day, month, year, approximate=bool(data.get(f"{name}_approximate")))
+        return DateParts.from_answer(data.get(name), data.get(f"{name}_approximate"))
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return False
+
+
+class GivenDateField(forms.Field):
+    """A date as a person remembers it (dates.py): with ``rough_allowed``, a month and a year or a
+    year alone, and the "roughly" box; otherwise a whole date."""
+
+    widget = DatePartsInput
+
+    def __init__(self, *, rough_allowed: bool, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rough_allowed = rough_allowed
+
+    def clean(self, value: Any) -> GivenDate | None:
+        parts = value if isinstance(value, DateParts) else DateParts.from_answer(value)
+        if not self.rough_allowed:
+            parts = DateParts(parts.day, parts.month, parts.year)
+        try:
+            given = typed_date(parts, rough_allowed=self.rough_allowed)
+        except DateMistake as mistake:
+            raise forms.ValidationError(DATE_ERRORS[mistake.code], code=mistake.code) from None
+        if given is None and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return given
 
 
 def follow_up_hint(question: Question, step: Step) -> str:
@@ -112,14 +162,12 @@ class StepForm(forms.Form):
                 widget=FastCheckboxSelectMultiple, **common,
             )
         if kind == "yes_no":
+            answers = ("yes", "no", "unknown") if question.unsure else ("yes", "no")
             return forms.ChoiceField(
-                choices=[("yes", _("Yes")), ("no", _("No"))], widget=FastRadioSelect, **common
+                choices=[(a, YES_NO_LABELS[a]) for a in answers], widget=FastRadioSelect, **common
             )
         if kind == "date":
-            return forms.DateField(
-                widget=forms.DateInput(attrs={"type": "date"}), input_formats=["%Y-%m-%d", "%d.%m.%Y"],
-                error_messages={"invalid": _("Enter a date like 25.05.2022.")}, **common,
-            )
+            return GivenDateField(rough_allowed=question.approximate, **common)
         if kind == "phone":
             return forms.CharField(
                 max_length=40, widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}), **common
@@ -143,9 +191,6 @@ class StepForm(forms.Form):
             ):
                 self.add_error(question.id, forms.Field.default_error_messages["required"])
             value = data.get(question.id)
-            latest = timezone.localdate() + timedelta(days=366)
-            if question.type == "date" and isinstance(value, date) and not EARLIEST_DATE <= value <= latest:
-                self.add_error(question.id, _("Please check the year of this date."))
             if question.type == "phone" and value:
                 try:
                     number = phonenumbers.parse(value, "RU")
@@ -157,14 +202,20 @@ class StepForm(forms.Form):
         return data
 
     def answers(self) -> dict[str, Any]:
-        """The cleaned answers as plain JSON values (dates as ISO, phones as E.164, empty dropped)."""
+        """The cleaned answers as plain JSON values (dates as "YYYY-MM-DD", "YYYY-MM" or "YYYY",
+        phones as E.164, empty dropped). A date that may be rough also gives ``<id>_approximate``:
+        "yes" when the box is ticked, else None, so that a box ticked earlier and now cleared
+        replaces the old flag (``Questionnaire.visible_answers`` drops the None)."""
         result: dict[str, Any] = {}
         for question in self.questions:
             value: Any = self.cleaned_data.get(question.id)
             if value in (None, "", [], False):
                 continue
             if question.type == "date":
-                value = value.isoformat()
+                if question.approximate:
+                    ticked = isinstance(self[question.id].data, DateParts) and self[question.id].data.approximate
+                    result[f"{question.id}_approximate"] = "yes" if ticked else None
+                value = value.stored
             elif question.type == "phone":
                 number = phonenumbers.parse(str(value), "RU")
                 value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -216,6 +267,9 @@ def _render_fields(form: forms.Form) -> SafeString:
         )
         hint = format_html('<div class="hint" id="{}">{}</div>', hint_id, bound.help_text) if hint_id else ""
         error = _errors(bound.errors, error_id) if error_id else ""
+        if isinstance(bound.field, GivenDateField):
+            parts.append(_date_parts(bound, bound.field, label=label, hint=hint, error=error, described=described))
+            continue
         widget = _widget(bound, described)
         if isinstance(bound.field.widget, FastRadioSelect | FastCheckboxSelectMultiple):
             described_attr = format_html(' aria-describedby="{}"', described) if described else ""
@@ -245,6 +299,50 @@ def _errors(errors: Any, error_id: str) -> SafeString:
     if not error_id:
         return format_html('<div class="error">{}</div>', paragraphs)
     return format_html('<div class="error" id="{}">{}</div>', error_id, paragraphs)
+
+
+def _date_parts(bound: forms.BoundField, field: GivenDateField, *, label: str, hint: str, error: str,
+                described: str) -> SafeString:
+    """A date question as a group: its legend, hint and error, then «День» (its id is the field's,
+    where the error summary's link goes), «Месяц», «Год», and for a date that may be rough the
+    «Примерно» box. Plain text inputs and a select: no script, no browser date picker."""
+    value = bound.value()
+    parts = value if isinstance(value, DateParts) else DateParts.from_answer(value)
+    field_id, name = bound.auto_id, bound.html_name
+    whole = field.required and not field.rough_allowed
+    state = mark_safe(' aria-invalid="true"') if bound.errors else ""
+    required = mark_safe(" required")
+    months = format_html_join("", '<option value="{}"{}>{}</option>', (
+        (number, mark_safe(" selected") if parts.month == str(number) else "", name_)
+        for number, name_ in [("", "—"), *MONTHS.items()]
+    ))
+    day = format_html(
+        '<label for="{}"><span>{}</span> <input type="text" inputmode="numeric" name="{}_day" value="{}" id="{}"'
+        ' class="date-day" maxlength="2" autocomplete="off"{}{}{}></label>',
+        field_id, DATE_PART_LABELS["day"], name, parts.day, field_id, required if whole else "", state,
+        format_html(' aria-describedby="{}"', described) if described else "",
+    )
+    month = format_html(
+        '<label for="{}_month"><span>{}</span> <select name="{}_month" id="{}_month" class="date-month"{}{}>{}</select>'
+        "</label>", field_id, DATE_PART_LABELS["month"], name, field_id, required if whole else "", state, months,
+    )
+    year = format_html(
+        '<label for="{}_year"><span>{}</span> <input type="text" inputmode="numeric" name="{}_year" value="{}"'
+        ' id="{}_year" class="date-year" maxlength="4" autocomplete="off"{}{}></label>',
+        field_id, DATE_PART_LABELS["year"], name, parts.year, field_id, required if field.required else "", state,
+    )
+    roughly = format_html(
+        '<div class="date-roughly"><label for="{}_approximate"><input type="checkbox" name="{}_approximate"'
+        ' value="yes" id="{}_approximate"{}> {}</label></div>',
+        field_id, name, field_id, mark_safe(" checked") if parts.approximate else "", ROUGHLY_LABEL,
+    ) if field.rough_allowed else ""
+    return format_html(
+        '<div class="field{}"><fieldset class="date"{}><legend class="label">{}</legend>\n{}{}'
+        '<div class="date-parts">{}{}{}</div>{}</fieldset></div>',
+        " has-error" if bound.errors else "",
+        format_html(' aria-describedby="{}"', described) if described else "",
+        label, hint, error, day, month, year, roughly,
+    )
 
 
 def error_links(form: forms.Form) -> list[tuple[str, str, str]]:
@@ -288,8 +386,6 @@ def _widget(bound: forms.BoundField, described: str = "") -> SafeString:
             '<input type="checkbox" name="{}" id="{}"{}{}>', bound.html_name, bound.auto_id, checked, extra
         )
     kind = attrs.get("type") or widget.attrs.get("type") or getattr(widget, "input_type", "text")
-    if isinstance(value, date):
-        value = value.isoformat()
     return format_html('<input type="{}" name="{}" value="{}" id="{}"{}>', kind, bound.html_name, value or "",
                        bound.auto_id, extra)
 
@@ -299,6 +395,8 @@ def initial_from(answers: Answers, step: Step) -> dict[str, Any]:
     for question in step.questions:
         if question.id in answers:
             value = answers[question.id]
+            if question.type == "date":
+                value = DateParts.from_answer(value, answers.get(f"{question.id}_approximate"))
             initial[question.id] = value == "yes" if question.type == "consent" else value
     return initial
 
@@ -318,24 +416,28 @@ def answer_rows(
                 names = ", ".join(f.name for f in (files or {}).get(question.id, []))
                 rows.append((str(question.label), names or None))
             else:
-                rows.append((str(question.label), display_answer(question, answers.get(question.id))))
+                rows.append((str(question.label), display_answer(question, answers.get(question.id), answers=answers)))
         answered.append((step, rows))
     return answered
 
 
-def display_answer(question: Question, value: Any) -> str | None:
+def display_answer(question: Question, value: Any, *, answers: Answers | None = None) -> str | None:
+    """An answer as words in the current language. A date needs all ``answers`` to see its
+    "roughly" flag: «15.03.2022», «≈ 03.2022 (примерно)»."""
     if value in (None, "", []):
         return None
     labels: dict[str, str] = {o.value: str(o.label) for o in question.options}
     if question.type == "yes_no":
-        labels = {"yes": str(_("Yes")), "no": str(_("No"))}
+        labels = {answer: str(label) for answer, label in YES_NO_LABELS.items()}
     if question.type == "consent":
         return str(_("Yes"))
     if question.type == "date" and isinstance(value, str):
-        try:
-            return date.fromisoformat(value).strftime("%d.%m.%Y")  # as Russian readers write dates
-        except ValueError:
+        given = given_date({**(answers or {}), question.id: value}, question.id)
+        if given is None:
             return value
+        if given.approximate:
+            return str(_("≈ %(date)s (roughly)") % {"date": given.shown})
+        return given.shown  # as Russian readers write dates
     if question.type == "region":
         labels = _region_names_in((get_language() or "ru")[:2])
     if isinstance(value, list):

@@ -175,6 +175,10 @@ class Questionnaire:
             for question in step.questions:
                 if question.id in answers and question.visible(kept):
                     kept[question.id] = answers[question.id]
+                    # A rough date's "roughly" flag goes with its date (an unticked box is None: dropped).
+                    flag = answers.get(f"{question.id}_approximate")
+                    if question.type == "date" and question.approximate and flag:
+                        kept[f"{question.id}_approximate"] = flag
         return kept
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from defensor.intake.dates import given_date
 from defensor.intake.models import Urgency
 
 # Dismissal disputes: one month from being handed the order for employees with a special rank
@@ -34,6 +35,9 @@ REASON_LABELS = {
     "limitation_passed": _("The time limit for going to court may have passed: a late claim needs a good reason."),
     "limitation_ends_soon": _("The time limit for going to court ends soon."),
     "limitation_running": _("Dismissed: the time limit for going to court is running."),
+    "dismissal_date_unknown": _(
+        "Dismissed or may have been, the date not given: the time limit for going to court may be running."
+    ),
     "criminal_case_opened": _("A criminal case has been opened."),
     "criminal_case_threatened": _("Threatened with a criminal case."),
     "deployment_imminent": _("The order to deploy is recent or still ahead."),
@@ -59,15 +63,6 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def _date(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def assess(answers: Mapping[str, Any], *, today: date) -> Assessment:
     level = Urgency.NORMAL
     reasons: list[str] = []
@@ -78,10 +73,13 @@ def assess(answers: Mapping[str, Any], *, today: date) -> Assessment:
         level = max(level, new_level)
         reasons.append(reason)
 
-    dismissed_on = _date(answers.get("dismissal_order_date"))
-    if answers.get("dismissed") == "yes" and dismissed_on is not None:
+    # A rough date (dates.py) counts from the earliest day it can be: the limit never looks
+    # further away than it may be.
+    dismissal = given_date(answers, "dismissal_order_date")
+    dismissed = answers.get("dismissed")
+    if dismissed == "yes" and dismissal is not None:
         months = LIMITATION_MONTHS.get(str(answers.get("service_category")), DEFAULT_LIMITATION_MONTHS)
-        ends = add_months(dismissed_on, months)
+        ends = add_months(dismissal.day, months)
         respond_by = ends
         if ends < today:
             raise_to(Urgency.CRITICAL, "limitation_passed")
@@ -91,13 +89,18 @@ def assess(answers: Mapping[str, Any], *, today: date) -> Assessment:
             raise_to(Urgency.URGENT, "limitation_ends_soon")
         else:
             raise_to(Urgency.SOON, "limitation_running")
+    elif dismissed in {"yes", "unknown"}:
+        # Dismissed without a date, or «Не знаю / не помню» (a person may not know an order was
+        # signed): the limit may be running, so at least as urgent as the farthest known one.
+        raise_to(Urgency.SOON, "dismissal_date_unknown")
     criminal = answers.get("criminal_case")
     if criminal == "opened":
         raise_to(Urgency.CRITICAL, "criminal_case_opened")
     elif criminal == "threatened":
         raise_to(Urgency.URGENT, "criminal_case_threatened")
-    ordered_on = _date(answers.get("order_date"))
-    if ordered_on is not None and ordered_on >= today - DEPLOYMENT_WITHIN:
+    # A rough order date is as recent as it can be (its last possible day): the deployment may be near.
+    ordered = given_date(answers, "order_date")
+    if ordered is not None and ordered.latest >= today - DEPLOYMENT_WITHIN:
         raise_to(Urgency.URGENT, "deployment_imminent")
     if [p for p in answers.get("pressure") or [] if p != "none"]:
         raise_to(Urgency.SOON, "pressure")
