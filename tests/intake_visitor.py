@@ -10,18 +10,27 @@ from typing import Any
 
 from django.test import Client
 
-# Answers to the default questionnaire, step by step (what a typical person writes).
+# Answers to the default questionnaire, page by page (what a typical person writes).
 DEFAULT_ANSWERS: dict[str, dict[str, Any]] = {
-    "service": {"address_as": "Андрей", "service_category": "special_rank", "force": "rosgvardia",
-                "unit": "в/ч 12345", "service_region": "RU-KDA"},
-    "order": {"order_description": "Приказали ехать в командировку за пределы России, не сказали куда.",
+    "about": {"address_as": "Андрей", "service_category": "special_rank", "force": "rosgvardia",
+              "unit": "в/ч 12345", "service_region": "RU-KDA",
+              "order_description": "Приказали ехать в командировку за пределы России, не сказали куда.",
               "order_date": "2022-02-20", "told_destination": "no", "briefed_on_tasks": "no", "consented": "no"},
-    "refusal": {"refusal_method": "in_writing", "refusal_date": "2022-02-24"},
-    "consequences": {"dismissed": "yes", "dismissal_order_number": "45 л/с", "dismissal_order_date": "2022-03-15",
-                     "disciplinary_action": "no", "criminal_case": "threatened", "pressure": ["command", "family"]},
-    "contact": {"contact_methods": ["signal"], "phone": "8 916 123-45-67", "safe_time": "после 19:00"},
-    "goals": {"wanted_outcomes": ["reinstatement", "group_claim"]},
-    "final": {"consent": "on"},
+    "after": {"refusal_method": "in_writing", "refusal_date": "2022-02-24",
+              "dismissed": "yes", "dismissal_order_number": "45 л/с", "dismissal_order_date": "2022-03-15",
+              "disciplinary_action": "no", "criminal_case": "threatened", "pressure": ["command", "family"]},
+    "contact": {"contact_methods": ["signal"], "phone": "8 916 123-45-67", "safe_time": "после 19:00",
+                "wanted_outcomes": ["reinstatement", "group_claim"], "consent": "on"},
+}
+
+# Every follow-up applying: told where to, dismissed, pressure, contact by phone and Signal.
+JOURNEY_ANSWERS: dict[str, dict[str, Any]] = {
+    "about": {**DEFAULT_ANSWERS["about"], "told_destination": "yes", "destination": "Белгородская область",
+              "briefed_on_tasks": "no", "consented": "no"},
+    "after": {**DEFAULT_ANSWERS["after"], "pressure": ["command", "police"],
+              "pressure_details": "Командир звонит матери, вызывали к следователю."},
+    "contact": {**DEFAULT_ANSWERS["contact"], "contact_methods": ["call", "signal"], "other_contact": "@andrey_s",
+                "safe_to_leave_messages": "no", "anything_else": "Срочно: повестка на пятницу."},
 }
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -90,7 +99,8 @@ class IntakeVisitor:
             if "Проверьте и отправьте" in self.page or "Check and send" in self.page:
                 return self.page
             shown = set(re.findall(r'name="([a-z0-9_]+)"', self.page)) - {"state", "action", "csrfmiddlewaretoken"}
-            data = {name: flat[name] for name in shown if name in flat}
+            # A date may be asked in parts (<id>_day, _month, _year): its one value is still accepted.
+            data = {name: value for name, value in flat.items() if name in shown or f"{name}_day" in shown}
             upload = None
             if "files" in shown and files:
                 upload = {"files": [SimpleUploadedFile(name, content) for name, content in files]}
@@ -107,10 +117,9 @@ class IntakeVisitor:
         return html.unescape(match.group(1)).strip()
 
 
-def on_refusal_step(language: str = "ru") -> IntakeVisitor:
-    """A person who has answered the first two steps and is on the one that takes files."""
+def on_files_page(language: str = "ru") -> IntakeVisitor:
+    """A person who has answered the first page and is on the one that takes files («after»)."""
     visitor = IntakeVisitor(language=language)
     visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    visitor.post(DEFAULT_ANSWERS["order"])
+    visitor.post(DEFAULT_ANSWERS["about"])
     return visitor

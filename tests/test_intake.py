@@ -20,7 +20,7 @@ from defensor.intake.questionnaire import QuestionnaireError, default_questionna
 from defensor.intake.receipts import normalise
 from defensor.intake.uploads import attachment_path, attachments_dir
 from tests.conftest import keyring_of
-from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_refusal_step
+from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_files_page
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,10 @@ pytestmark = pytest.mark.django_db
 
 def test_default_questionnaire_is_valid_and_bilingual() -> None:
     questionnaire = default_questionnaire()
-    assert len(questionnaire.steps) >= 5
+    assert len(questionnaire.steps) == 3  # three pages and the review: each page is a round trip over Tor
+    for step in questionnaire.steps:  # a follow-up is on the page of the answer it depends on
+        for question in step.questions:
+            assert question.show_if is None or question.follows_up_on(step), question.id
     types = {q.type for q in questionnaire.questions()}
     assert {"single_choice", "multiple_choice", "yes_no", "date", "phone", "region", "attachment", "consent",
             "short_text", "long_text"} <= types
@@ -97,6 +100,76 @@ def test_a_person_writes_gets_a_receipt_reads_the_reply_writes_again_and_withdra
     assert person.post("/receipt/message/", {"receipt": receipt, "text": "ещё"}).status_code == 400
 
 
+def _as_stored(answers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The answers as the team reads them: phones in E.164, consent as "yes"."""
+    flat = {k: v for page in answers.values() for k, v in page.items()}
+    return {**flat, "phone": "+79161234567", "consent": "yes"}
+
+
+def test_a_person_sends_everything_in_five_requests_from_the_form_to_the_receipt(anna: User) -> None:
+    """Every follow-up applies (told where to, dismissed, pressure, phone and Signal), a file is
+    attached on the second page: opening the form, three pages, Send — five requests, none of them
+    the same page again, and the lawyer reads every answer."""
+    from tests.intake_visitor import JOURNEY_ANSWERS
+
+    visitor = IntakeVisitor()
+    pages = [visitor.start()]
+    file = {"files": [SimpleUploadedFile("рапорт.pdf", PDF)]}
+    for answers, files in [(JOURNEY_ANSWERS["about"], None), (JOURNEY_ANSWERS["after"], file),
+                           (JOURNEY_ANSWERS["contact"], None)]:
+        pages.append(visitor.post(answers, files))
+        assert visitor.status == 200, visitor.page
+    assert "Проверьте и отправьте" in pages[-1]
+    assert "рапорт.pdf" in pages[-1]
+    titles = [re.search(r"<h1>([^<]+)</h1>", page).group(1) for page in pages]  # type: ignore[union-attr]
+    assert titles == ["Ваша служба и приказ", "Ваш отказ и что было дальше", "Связь с вами и отправка",
+                      "Проверьте и отправьте"]
+    # Each follow-up was on the page of its answer, saying which answer it is for.
+    for number, follow_up in [(0, "destination"), (1, "dismissal_order_number"), (1, "pressure_details"),
+                              (2, "phone"), (2, "other_contact"), (2, "safe_time")]:
+        assert f'name="{follow_up}"' in pages[number], follow_up
+    assert pages[0].count("Только если выше вы ответили «Да».") == 1
+    receipt = visitor.submit()
+    assert len(pages) + 1 == 5  # the form, three pages, Send
+
+    submission = services.submission_by_receipt(receipt)
+    assert submission is not None
+    stored = services.submission_answers(submission=submission, keyring=keyring_of(anna))
+    for question, answer in _as_stored(JOURNEY_ANSWERS).items():
+        assert stored.get(question) == answer, question
+    assert submission.attachments.count() == 1
+
+
+def test_a_required_follow_up_left_empty_when_its_answer_holds_is_refused_with_the_summary(
+    anna: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A follow-up the questionnaire makes required (here: the destination, once told): not required
+    while its answer above is not given, refused with the summary when it is and it was left empty."""
+    import dataclasses
+
+    questionnaire = default_questionnaire()
+    about = questionnaire.steps[0]
+    made_required = dataclasses.replace(about, questions=tuple(
+        dataclasses.replace(q, required=True) if q.id == "destination" else q for q in about.questions
+    ))
+    changed = dataclasses.replace(questionnaire, steps=(made_required, *questionnaire.steps[1:]))
+    monkeypatch.setattr("defensor.intake.views.default_questionnaire", lambda: changed)
+    monkeypatch.setattr("defensor.intake.forms._pristine_pages", {})
+    visitor = IntakeVisitor()
+    visitor.start()
+    assert 'name="destination"' in visitor.page
+    visitor.post({**DEFAULT_ANSWERS["about"], "told_destination": "yes"})
+    assert visitor.status == 400
+    assert "error-summary" in visitor.page
+    assert 'href="#id_destination"' in visitor.page
+    assert "Приказали ехать" in visitor.page  # nothing typed is lost
+    visitor.post({**DEFAULT_ANSWERS["about"], "told_destination": "yes", "destination": "Белгород"})
+    assert 'name="refusal_method"' in visitor.page
+    visitor.post({}, action="back")
+    visitor.post({**DEFAULT_ANSWERS["about"], "told_destination": "no"})  # does not apply: not asked for
+    assert 'name="refusal_method"' in visitor.page
+
+
 def test_a_receipt_of_digits_on_request(anna: User) -> None:
     visitor = IntakeVisitor()
     visitor.start()
@@ -121,12 +194,13 @@ def test_nothing_is_stored_on_the_server_until_the_person_sends(anna: User) -> N
 
     visitor = IntakeVisitor()
     visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    visitor.post(DEFAULT_ANSWERS["order"])
+    visitor.post(DEFAULT_ANSWERS["about"])
+    visitor.post(DEFAULT_ANSWERS["after"])
+    assert 'name="contact_methods"' in visitor.page
     assert Submission.objects.count() == 0
     assert Session.objects.count() == 0
     assert "в/ч 12345" not in visitor.page.split('name="state"', 1)[1][:2000]  # the state is ciphertext
-    # Back to the first step: what was typed is still there.
+    # Back to the first page: what was typed is still there.
     visitor.post({}, action="back")
     visitor.post({}, action="back")
     assert 'value="в/ч 12345"' in visitor.page
@@ -139,33 +213,34 @@ def test_a_follow_up_on_the_same_page_is_shown_at_once_and_kept_only_if_it_appli
 
     visitor = IntakeVisitor()
     visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    assert 'name="destination"' in visitor.page  # no JavaScript: asked at once, "only if it applies"
-    assert "Только если это относится к вам" in visitor.page
-    visitor.post({**DEFAULT_ANSWERS["order"], "told_destination": "no", "destination": "Украина"})
-    assert 'name="refusal_method"' in visitor.page
+    # No JavaScript: asked at once, beside the answer it is for, and not required until it applies.
+    assert 'name="destination"' in visitor.page
+    destination = visitor.page.split('for="id_destination"', 1)[1].split("</div>", 1)[0]
+    assert "Только если выше вы ответили «Да»." in destination
+    visitor.post({**DEFAULT_ANSWERS["about"], "told_destination": "no", "destination": "Украина"})
+    assert 'name="refusal_method"' in visitor.page  # the next page, not the same one again
     key = base64.urlsafe_b64decode(visitor.client.cookies[VISIT_COOKIE].value)
     assert "destination" not in open_state(key, visitor.state).answers  # it did not apply: dropped
     visitor.post({}, action="back")
-    visitor.post({**DEFAULT_ANSWERS["order"], "told_destination": "yes", "destination": "Украина"})
+    visitor.post({**DEFAULT_ANSWERS["about"], "told_destination": "yes", "destination": "Украина"})
+    assert 'name="refusal_method"' in visitor.page
     assert open_state(key, visitor.state).answers["destination"] == "Украина"
 
 
 def test_bad_input_gets_clear_russian_messages_and_keeps_what_was_typed(anna: User) -> None:
     visitor = IntakeVisitor()
     visitor.start()
-    visitor.post({**DEFAULT_ANSWERS["service"], "service_category": "general", "unit": "x" * 5000})
+    visitor.post({**DEFAULT_ANSWERS["about"], "service_category": "general", "unit": "x" * 5000})
     assert visitor.status == 400
     assert "Выберите корректный вариант" in visitor.page
     assert "не более 100 символов" in visitor.page
-    visitor.post(DEFAULT_ANSWERS["service"])
-    visitor.post({**DEFAULT_ANSWERS["order"], "order_date": "31.02.2022"})
+    visitor.post({**DEFAULT_ANSWERS["about"], "order_date": "31.02.2022"})
     assert visitor.status == 400
-    assert "Введите дату" in visitor.page
+    assert 'id="id_order_date_error"' in visitor.page  # no such day
     assert "Приказали ехать" in visitor.page  # nothing typed is lost
-    visitor.post({**DEFAULT_ANSWERS["order"], "order_date": "1812-06-24"})
+    visitor.post({**DEFAULT_ANSWERS["about"], "order_date": "1812-06-24"})
     assert "Проверьте год" in visitor.page
-    visitor.post({k: v for k, v in DEFAULT_ANSWERS["order"].items() if k != "told_destination"})
+    visitor.post({k: v for k, v in DEFAULT_ANSWERS["about"].items() if k != "told_destination"})
     assert visitor.status == 400
     assert "Обязательное поле" in visitor.page
     assert Submission.objects.count() == 0
@@ -173,27 +248,21 @@ def test_bad_input_gets_clear_russian_messages_and_keeps_what_was_typed(anna: Us
 
 def test_a_file_whose_content_does_not_match_its_name_is_refused_and_not_kept(anna: User) -> None:
     before = set(attachments_dir().iterdir())
-    visitor = IntakeVisitor()
-    visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    visitor.post(DEFAULT_ANSWERS["order"])
+    visitor = on_files_page()
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("приказ.pdf", png)]})
+    visitor.post(DEFAULT_ANSWERS["after"], {"files": [SimpleUploadedFile("приказ.pdf", png)]})
     assert visitor.status == 400
     assert "не похож на файл PDF" in visitor.page
-    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("вирус.exe", b"MZ\x90\x00")]})
+    visitor.post(DEFAULT_ANSWERS["after"], {"files": [SimpleUploadedFile("вирус.exe", b"MZ\x90\x00")]})
     assert "нельзя отправить" in visitor.page
     assert set(attachments_dir().iterdir()) == before
 
 
 def test_a_file_over_the_size_limit_is_refused(anna: User, settings: object) -> None:
     settings.DEFENSOR_INTAKE_MAX_FILE_BYTES = 1024 * 1024  # type: ignore[attr-defined]
-    visitor = IntakeVisitor()
-    visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    visitor.post(DEFAULT_ANSWERS["order"])
+    visitor = on_files_page()
     big = b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024)
-    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("скан.pdf", big)]})
+    visitor.post(DEFAULT_ANSWERS["after"], {"files": [SimpleUploadedFile("скан.pdf", big)]})
     assert visitor.status == 400
     assert "больше 1 МБ" in visitor.page
 
@@ -220,7 +289,7 @@ def test_a_double_tap_on_send_makes_one_submission_and_shows_the_same_receipt(an
 def test_a_form_from_another_browser_or_tampered_state_is_refused(anna: User) -> None:
     visitor = IntakeVisitor()
     visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
+    visitor.post(DEFAULT_ANSWERS["about"])
     stranger = Client()
     response = stranger.post("/request/", {"state": visitor.state, "action": "next"})
     assert response.status_code == 400
@@ -240,7 +309,8 @@ def test_skipping_steps_to_send_is_refused_until_required_answers_are_given(anna
 
     visitor = IntakeVisitor()
     visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
+    visitor.post({k: v for k, v in DEFAULT_ANSWERS["about"].items() if k != "order_description"})
+    assert visitor.status == 400  # refused: the order is not described yet
     key = base64.urlsafe_b64decode(visitor.client.cookies[VISIT_COOKIE].value)
     state = open_state(key, visitor.state)
     state.step = "review"
@@ -407,17 +477,17 @@ def test_an_oversized_intake_post_gets_a_clear_page_and_stores_nothing(anna: Use
 
 def test_nobody_can_remove_someone_elses_file(anna: User) -> None:
     before = set(attachments_dir().glob("*.bin"))
-    owner = on_refusal_step()
-    owner.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("скан.pdf", PDF)]})
+    owner = on_files_page()
+    owner.post(DEFAULT_ANSWERS["after"], {"files": [SimpleUploadedFile("скан.pdf", PDF)]})
     (owners_file,) = set(attachments_dir().glob("*.bin")) - before
-    stranger = on_refusal_step()
-    stranger.post({**DEFAULT_ANSWERS["refusal"], "remove_file": [owners_file.stem.upper(), owners_file.stem]})
+    stranger = on_files_page()
+    stranger.post({**DEFAULT_ANSWERS["after"], "remove_file": [owners_file.stem.upper(), owners_file.stem]})
     assert owners_file.exists()
 
 
 def test_uploads_of_refused_requests_are_not_left_on_disk(anna: User) -> None:
     before = set(attachments_dir().glob("*.bin"))
-    visitor = on_refusal_step()
+    visitor = on_files_page()
     files = {"files": [SimpleUploadedFile(f"скан{i}.pdf", PDF) for i in range(3)]}
     csrf = Client(enforce_csrf_checks=True)
     csrf.get("/request/")
@@ -455,10 +525,13 @@ def test_every_step_works_on_the_29th_of_february(anna: User) -> None:
     with mock.patch("django.utils.timezone.localdate", return_value=date(2028, 2, 29)):
         visitor = IntakeVisitor()
         visitor.start()
-        visitor.post(DEFAULT_ANSWERS["service"])
+        visitor.post({**DEFAULT_ANSWERS["about"], "order_date": "2029-02-28"})
         assert visitor.status == 200
-        visitor.post({**DEFAULT_ANSWERS["order"], "order_date": "2029-02-28"})
+        assert 'name="refusal_method"' in visitor.page
+        visitor.post(DEFAULT_ANSWERS["after"])
         assert visitor.status == 200
+        visitor.post(DEFAULT_ANSWERS["contact"])
+        assert "Проверьте и отправьте" in visitor.page
 
 
 def test_a_hidden_step_cannot_be_opened(anna: User) -> None:
@@ -496,7 +569,7 @@ def test_the_state_in_the_page_is_ciphertext(anna: User) -> None:
 
     visitor = IntakeVisitor()
     visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
+    visitor.post(DEFAULT_ANSWERS["about"])
     raw = base64.urlsafe_b64decode(visitor.state.encode())
     assert "в/ч 12345".encode() not in raw
     assert b"special_rank" not in raw
@@ -506,7 +579,7 @@ def test_what_a_person_types_is_always_escaped(anna: User) -> None:
     hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
     visitor = IntakeVisitor(language="en")
     visitor.start()
-    visitor.post({**DEFAULT_ANSWERS["service"], "unit": hostile[:100]})
+    visitor.post({**DEFAULT_ANSWERS["about"], "unit": hostile[:100]})
     visitor.post({}, action="back")
     assert "<script>alert(1)" not in visitor.page
     assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;' in visitor.page
@@ -530,21 +603,25 @@ def test_one_visitors_answers_never_appear_on_the_next_visitors_page(anna: User)
     or the errors they were shown, must never reach anyone else's page."""
     first = IntakeVisitor()
     first.start()
-    first.post({**DEFAULT_ANSWERS["service"], "unit": "в/ч 77777-Ж"})
-    first.post({**DEFAULT_ANSWERS["order"], "order_date": "31.02.2022"})  # an error on the order step
-    assert "Введите дату" in first.page
+    first.post({**DEFAULT_ANSWERS["about"], "unit": "в/ч 77777-Ж", "order_date": "31.02.2022"})
+    assert 'id="id_order_date_error"' in first.page  # an error on the first page, what was typed shown back
+    assert "в/ч 77777-Ж" in first.page
+    first.post({**DEFAULT_ANSWERS["about"], "unit": "в/ч 77777-Ж"})
+    first.post({**DEFAULT_ANSWERS["after"], "pressure_details": "Командир 88888 звонит матери"})
     first.post({}, action="back")
-    assert "в/ч 77777-Ж" in first.page  # the person's own answer is shown back to them
+    assert "88888" in first.page  # the person's own answer is shown back to them
 
     second = IntakeVisitor()
     second.start()
     assert "77777" not in second.page
-    second.post(DEFAULT_ANSWERS["service"])
+    assert "_error" not in second.page
     assert 'name="order_description"' in second.page
-    assert "Введите дату" not in second.page
     assert "Приказали ехать" not in second.page
+    second.post(DEFAULT_ANSWERS["about"])
+    assert 'name="pressure_details"' in second.page
+    assert "88888" not in second.page
     english = IntakeVisitor(language="en")
     english.start()
-    english.post(DEFAULT_ANSWERS["service"])
-    assert "Only if it applies to you." in english.page
+    english.post(DEFAULT_ANSWERS["about"])
+    assert "Only if you answered «Yes» above." in english.page
     assert "Только если" not in english.page

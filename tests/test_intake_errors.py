@@ -108,7 +108,7 @@ def test_every_aria_id_a_step_names_exists_and_every_group_has_a_legend(anna: Us
         # The primary action first: Enter in a one-line field moves forward; «Back» after it.
         buttons = page.submit_buttons()
         assert buttons[0] == "next", (step, buttons)
-        assert step == "service" or buttons[1] == "back"
+        assert step == "about" or buttons[1] == "back"
         # Every radio or checkbox group sits in a fieldset named by its legend.
         for tag, attrs in page.elements:
             if tag == "input" and attrs.get("type") in {"radio"} | ({"checkbox"} if attrs.get("name") not in
@@ -121,8 +121,9 @@ def test_every_aria_id_a_step_names_exists_and_every_group_has_a_legend(anna: Us
         hints = {a["id"] for t, a in page.elements if "hint" in a.get("class", "").split() and "id" in a}
         assert hints, step
         assert hints <= described, (step, hints - described)
-    # Required questions say so, in words and in the markup (a yes/no on «order», text on «final»).
-    order = dict(_walk(language))["order"]
+    # Required questions say so, in words and in the markup (a yes/no and a text on «about»); a
+    # follow-up is not required until its answer above is given.
+    order = dict(_walk(language))["about"]
     assert required_word in " ".join(order.legends)
     assert all("required" in a for t, a in order.elements if t == "input" and a.get("name") == "told_destination")
     assert all("required" not in a for t, a in order.elements if t == "input" and a.get("name") == "destination")
@@ -139,10 +140,11 @@ def test_a_refused_page_says_what_is_wrong_first_with_links_and_keeps_what_was_t
     visitor = IntakeVisitor(language=language)
     visitor.start()
     assert not _Page(visitor.page).title.startswith(error_word)
-    visitor.post(DEFAULT_ANSWERS["service"])
-    # On «order»: the description typed, a yes/no left unanswered, a bad date.
-    visitor.post({"order_description": "Приказали ехать.", "order_date": "31.02.2022", "briefed_on_tasks": "no",
-                  "consented": "no"})
+    # On «about»: the service answered but the unit too long, the description typed, a yes/no left
+    # unanswered.
+    service = {k: DEFAULT_ANSWERS["about"][k] for k in ("address_as", "service_category", "force")}
+    visitor.post({**service, "unit": "в/ч " + "1" * 120, "order_description": "Приказали ехать.",
+                  "briefed_on_tasks": "no", "consented": "no"})
     assert visitor.status == 400
     page = _Page(visitor.page)
     assert page.title.startswith(error_word), page.title
@@ -153,12 +155,12 @@ def test_a_refused_page_says_what_is_wrong_first_with_links_and_keeps_what_was_t
     first_field = page.index_of(lambda t, a: t in {"input", "textarea", "select"} and a.get("type") != "hidden")
     assert summary < first_field
     links = [a["href"] for t, a in page.elements[summary:first_field] if t == "a"]
-    assert links == ["#id_order_date", "#id_told_destination_0"]
+    assert links == ["#id_unit", "#id_told_destination_0"]
     # Each field in error: aria-invalid, its error tied to it; a field not in error is not marked.
-    _, date = page.by_id("id_order_date")
-    assert date["aria-invalid"] == "true"
-    assert "id_order_date_error" in date["aria-describedby"].split()
-    assert "id_order_date_hint" in date["aria-describedby"].split()
+    _, unit = page.by_id("id_unit")
+    assert unit["aria-invalid"] == "true"
+    assert "id_unit_error" in unit["aria-describedby"].split()
+    assert "id_unit_hint" in unit["aria-describedby"].split()
     assert all(a.get("aria-invalid") == "true" for t, a in page.elements
                if t == "input" and a.get("name") == "told_destination")
     group = max(i for i, (t, _) in enumerate(page.elements[:page.index_of(lambda t, a: a.get("id") ==
@@ -168,11 +170,13 @@ def test_a_refused_page_says_what_is_wrong_first_with_links_and_keeps_what_was_t
     assert "aria-invalid" not in page.by_id("id_order_description")[1]
     # Nothing typed is lost: the description and the answers given are there to correct.
     assert "Приказали ехать." in visitor.page
-    assert 'value="31.02.2022"' in visitor.page
+    assert page.by_id("id_unit")[1]["value"] == "в/ч " + "1" * 120
+    assert page.by_id("id_force_1")[1].get("checked") is not None
     assert page.by_id("id_briefed_on_tasks_1")[1].get("checked") is not None
     # Corrected, the page moves on; the summary is gone.
-    visitor.post({**DEFAULT_ANSWERS["order"], "order_description": "Приказали ехать."})
+    visitor.post({**DEFAULT_ANSWERS["about"], "order_description": "Приказали ехать."})
     assert visitor.status == 200
+    assert 'name="refusal_method"' in visitor.page
     assert "error-summary" not in visitor.page
     assert not _Page(visitor.page).title.startswith(error_word)
 
@@ -181,13 +185,16 @@ def test_a_refused_page_says_what_is_wrong_first_with_links_and_keeps_what_was_t
 def test_back_from_a_page_with_a_mistake_keeps_what_was_typed(anna: User) -> None:
     visitor = IntakeVisitor()
     visitor.start()
-    visitor.post(DEFAULT_ANSWERS["service"])
-    # A required answer missing on «order», the description typed: Back, then forward again.
-    visitor.post({"order_description": "Приказали ехать.", "told_destination": "no"}, action="back")
+    visitor.post(DEFAULT_ANSWERS["about"])
+    # A required answer missing on «after», the refusal and the pressure told: Back, then forward again.
+    visitor.post({"refusal_method": "orally", "pressure": ["police"], "pressure_details": "Звонят матери."},
+                 action="back")
     assert 'value="в/ч 12345"' in visitor.page
-    visitor.post(DEFAULT_ANSWERS["service"])
-    assert "Приказали ехать." in visitor.page
-    assert _Page(visitor.page).by_id("id_told_destination_1")[1].get("checked") is not None
+    visitor.post(DEFAULT_ANSWERS["about"])
+    assert "Звонят матери." in visitor.page
+    page = _Page(visitor.page)
+    assert page.by_id("id_refusal_method_0")[1].get("checked") is not None
+    assert page.by_id("id_pressure_2")[1].get("checked") is not None
 
 
 def _phone(browser: Any, language: str) -> Any:  # noqa: F811
@@ -203,17 +210,14 @@ def test_enter_moves_forward_and_an_error_page_shows_its_summary_first_in_chromi
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = _phone(browser, "ru")
     page.goto(f"{live_server.url}/request/")
-    service = DEFAULT_ANSWERS["service"]
+    service = DEFAULT_ANSWERS["about"]
     page.fill("[name=address_as]", service["address_as"])
     page.check(f"input[name=service_category][value={service['service_category']}]")
     page.check(f"input[name=force][value={service['force']}]")
     page.fill("[name=unit]", service["unit"])
-    page.screenshot(path=str(SHOTS / "1-service.png"), full_page=True)
-    with page.expect_navigation():
-        page.press("[name=unit]", "Enter")  # «Go» on a phone's keyboard
-    assert page.locator("[name=order_description]").count() == 1  # the next page, not the same one
+    page.screenshot(path=str(SHOTS / "1-about.png"), full_page=True)
 
-    # Step 2: Enter in a one-line field with an answer missing: the same page, refused, summary first.
+    # Page 1: Enter in a one-line field with an answer missing: the same page, refused, summary first.
     page.fill("[name=order_description]", "Приказали ехать в командировку.")
     page.fill("[name=destination]", "в Белгород")
     page.check("input[name=told_destination][value=yes]")
@@ -227,7 +231,8 @@ def test_enter_moves_forward_and_an_error_page_shows_its_summary_first_in_chromi
     assert box["y"] < 844  # on the first screen of a phone
     assert page.locator(".error-summary a").first.inner_text().startswith("Вам объяснили задачи")
     assert page.input_value("[name=order_description]") == "Приказали ехать в командировку."
-    page.screenshot(path=str(SHOTS / "2-order-refused.png"), full_page=True)
+    assert page.input_value("[name=unit]") == service["unit"]
+    page.screenshot(path=str(SHOTS / "2-about-refused.png"), full_page=True)
     # The summary's link takes the person to the field.
     page.locator(".error-summary a").first.click()
     assert page.url.endswith("#id_briefed_on_tasks_0")
@@ -236,8 +241,8 @@ def test_enter_moves_forward_and_an_error_page_shows_its_summary_first_in_chromi
     page.check("input[name=consented][value=no]")
     with page.expect_navigation():
         page.press("[name=destination]", "Enter")
-    assert page.locator("[name=refusal_method]").count() > 0
-    page.screenshot(path=str(SHOTS / "3-refusal.png"), full_page=True)
+    assert page.locator("[name=refusal_method]").count() > 0  # the next page, not the same one
+    page.screenshot(path=str(SHOTS / "3-after.png"), full_page=True)
     with page.expect_navigation():
         page.click("button[value=back]")
     assert page.input_value("[name=destination]") == "в Белгород"
@@ -245,5 +250,5 @@ def test_enter_moves_forward_and_an_error_page_shows_its_summary_first_in_chromi
     assert page.is_checked("input[name=told_destination][value=yes]")
     # The focus ring is drawn (3 px of the accent) on the field the person is in.
     page.focus("[name=destination]")
-    page.screenshot(path=str(SHOTS / "4-order-back-focus.png"), full_page=False)
+    page.screenshot(path=str(SHOTS / "4-about-back-focus.png"), full_page=False)
     page.context.close()

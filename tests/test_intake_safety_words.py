@@ -76,7 +76,7 @@ def test_when_the_service_is_busy_the_answers_are_kept_and_send_again_sends_them
     assert kept in text
     assert re.search(r"<title>(Не отправлено|Not sent yet)", person.page)
     # The answers are in the page itself, shown back to the person, and the button says what to press.
-    assert DEFAULT_ANSWERS["consequences"]["dismissal_order_number"] in text
+    assert DEFAULT_ANSWERS["after"]["dismissal_order_number"] in text
     assert re.search(rf'<button[^>]*value="submit"[^>]*>\s*{send}\s*<', person.page)
     assert Submission.objects.count() == 1
 
@@ -86,7 +86,7 @@ def test_when_the_service_is_busy_the_answers_are_kept_and_send_again_sends_them
     assert submission is not None
     assert Submission.objects.count() == 2
     answers = services.submission_answers(submission=submission, keyring=keyring_of(anna))
-    assert answers["dismissal_order_number"] == DEFAULT_ANSWERS["consequences"]["dismissal_order_number"]
+    assert answers["dismissal_order_number"] == DEFAULT_ANSWERS["after"]["dismissal_order_number"]
 
 
 def test_when_the_disk_is_low_the_same_page_says_why_and_keeps_the_answers(anna: User, settings: Any) -> None:

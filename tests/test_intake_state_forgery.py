@@ -20,7 +20,7 @@ from defensor.intake import receipts, services
 from defensor.intake.models import Attachment, Submission, UnsentUpload
 from defensor.intake.uploads import attachment_path
 from tests.conftest import keyring_of
-from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_refusal_step
+from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_files_page
 
 pytestmark = pytest.mark.django_db
 
@@ -79,17 +79,17 @@ def test_a_deeply_nested_state_means_start_again(anna: User) -> None:
 
 
 def test_a_state_naming_another_visits_file_can_neither_remove_nor_send_it(anna: User) -> None:
-    owner = on_refusal_step()
-    owner.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("скан.pdf", PDF)]})
+    owner = on_files_page()
+    owner.post(DEFAULT_ANSWERS["after"], {"files": [SimpleUploadedFile("скан.pdf", PDF)]})
     (owners_file,) = UnsentUpload.objects.values_list("id", flat=True)
     file_id = str(owners_file)
 
     # A stranger who learnt the id writes it into their own state, with a key of their choosing.
-    stranger = on_refusal_step()
+    stranger = on_files_page()
     state = stranger.state_json()
     state["f"] = {"documents": [{"id": file_id, "key": base64.b64encode(bytes(32)).decode(), "name": "чужой.pdf",
                                  "type": "pdf", "size": len(PDF)}]}
-    stranger.post_forged(json.dumps(state), {**DEFAULT_ANSWERS["refusal"], "remove_file": file_id})
+    stranger.post_forged(json.dumps(state), {**DEFAULT_ANSWERS["after"], "remove_file": file_id})
     assert stranger.status == 200
     assert attachment_path(file_id).exists()
     assert UnsentUpload.objects.filter(pk=file_id).exists()
@@ -99,7 +99,7 @@ def test_a_state_naming_another_visits_file_can_neither_remove_nor_send_it(anna:
     state = stranger.state_json()
     state["f"] = {"documents": [{"id": file_id, "key": base64.b64encode(bytes(32)).decode(), "name": "чужой.pdf",
                                  "type": "pdf", "size": len(PDF)}]}
-    stranger.post_forged(json.dumps(state), DEFAULT_ANSWERS["refusal"])
+    stranger.post_forged(json.dumps(state), DEFAULT_ANSWERS["after"])
     stranger.fill_all()
     stranger.post({}, action="submit")
     assert stranger.status == 400

@@ -27,7 +27,7 @@ from defensor.intake.models import Attachment, Submission, UnsentUpload
 from defensor.intake.tasks import SWEEP_TASK
 from defensor.intake.uploads import attachment_path, attachments_dir
 from tests.conftest import keyring_of
-from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_refusal_step
+from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_files_page
 
 KIB = 1024
 STORED = 64 * KIB  # what a small file counts for, as stored (rounded up like sent files)
@@ -59,7 +59,10 @@ class NewFiles:
 
 
 def _refusal_date_kept(page: str) -> bool:
-    return 'value="2022-02-24"' in page
+    """The refusal's date typed before is still in its field (one value, or its day and year apart)."""
+    return 'value="2022-02-24"' in page or (
+        'name="refusal_date_day" value="24"' in page and 'name="refusal_date_year" value="2022"' in page
+    )
 
 
 @pytest.mark.django_db
@@ -67,8 +70,8 @@ def test_a_form_holds_only_so_much_in_files_and_says_so_keeping_the_answers(anna
     settings.DEFENSOR_INTAKE_UNSENT_BYTES_PER_VISIT = 1024 * KIB
     scan = b"%PDF-1.4\n" + b"0" * (400 * KIB)
     new_files = NewFiles()
-    visitor = on_refusal_step()
-    visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("первый.pdf", "второй.pdf", "третий.pdf", content=scan))
+    visitor = on_files_page()
+    visitor.post(DEFAULT_ANSWERS["after"], _pdfs("первый.pdf", "второй.pdf", "третий.pdf", content=scan))
     assert visitor.status == 400
     assert "Файл «третий.pdf» не добавлен: к этой форме можно прикрепить не больше 1 МБ файлов" in visitor.page
     assert "первый.pdf" in visitor.page
@@ -80,7 +83,7 @@ def test_a_form_holds_only_so_much_in_files_and_says_so_keeping_the_answers(anna
     # Removing one makes room for another; the form then goes on.
     first = UnsentUpload.objects.order_by("created_at", "id").first()
     assert first is not None
-    visitor.post({**DEFAULT_ANSWERS["refusal"], "remove_file": str(first.pk)}, _pdfs("третий.pdf", content=scan))
+    visitor.post({**DEFAULT_ANSWERS["after"], "remove_file": str(first.pk)}, _pdfs("третий.pdf", content=scan))
     assert visitor.status == 200, visitor.page
     assert UnsentUpload.objects.count() == 2
     visitor.fill_all()
@@ -93,12 +96,12 @@ def test_a_form_holds_only_so_much_in_files_and_says_so_keeping_the_answers(anna
 def test_unsent_files_stop_at_a_total_and_a_person_can_still_send_without_them(anna: User, settings: Any) -> None:
     settings.DEFENSOR_INTAKE_UNSENT_BYTES_TOTAL = 2 * STORED
     new_files = NewFiles()
-    first = on_refusal_step()
-    first.post(DEFAULT_ANSWERS["refusal"], _pdfs("а.pdf", "б.pdf"))
+    first = on_files_page()
+    first.post(DEFAULT_ANSWERS["after"], _pdfs("а.pdf", "б.pdf"))
     assert first.status == 200
 
-    second = on_refusal_step(language="en")
-    second.post(DEFAULT_ANSWERS["refusal"], _pdfs("scan.pdf"))
+    second = on_files_page(language="en")
+    second.post(DEFAULT_ANSWERS["after"], _pdfs("scan.pdf"))
     assert second.status == 503
     assert "Files cannot be received right now" in second.page
     assert "add them later with your receipt" in second.page
@@ -106,7 +109,7 @@ def test_unsent_files_stop_at_a_total_and_a_person_can_still_send_without_them(a
     assert UnsentUpload.objects.count() == 2
     assert len(new_files()) == 2
     # Without the file the request goes through, and the file can follow with the receipt.
-    second.post(DEFAULT_ANSWERS["refusal"])
+    second.post(DEFAULT_ANSWERS["after"])
     assert second.status == 200
     second.fill_all()
     receipt = second.submit()
@@ -118,8 +121,8 @@ def test_unsent_files_stop_at_a_total_and_a_person_can_still_send_without_them(a
     # Once the first form is sent its files no longer wait, and others may attach again.
     first.fill_all()
     first.submit()
-    third = on_refusal_step()
-    third.post(DEFAULT_ANSWERS["refusal"], _pdfs("в.pdf"))
+    third = on_files_page()
+    third.post(DEFAULT_ANSWERS["after"], _pdfs("в.pdf"))
     assert third.status == 200
 
 
@@ -130,8 +133,8 @@ def test_near_a_full_disk_files_wait_requests_still_arrive_and_the_team_keeps_wo
     settings.DEFENSOR_DISK_RESERVE_BYTES = 1 << 62  # more than any disk has free: the reserve is reached
     settings.DEFENSOR_DISK_FLOOR_BYTES = 0
     new_files = NewFiles()
-    visitor = on_refusal_step()
-    visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("скан.pdf"))
+    visitor = on_files_page()
+    visitor.post(DEFAULT_ANSWERS["after"], _pdfs("скан.pdf"))
     assert visitor.status == 503
     assert visitor.client.cookies  # the form goes on in the same browser
     assert "Сервис сейчас перегружен и не может принять файлы" in visitor.page
@@ -139,7 +142,7 @@ def test_near_a_full_disk_files_wait_requests_still_arrive_and_the_team_keeps_wo
     assert not new_files()
     assert not UnsentUpload.objects.exists()
     # A request without files is a few kilobytes: taken while the floor is not reached.
-    visitor.post(DEFAULT_ANSWERS["refusal"])
+    visitor.post(DEFAULT_ANSWERS["after"])
     visitor.fill_all()
     receipt = visitor.submit()
     refused = Client().post("/receipt/message/", {"receipt": receipt, "text": "Вот приказ.",
@@ -190,9 +193,9 @@ def test_a_file_that_would_eat_into_the_reserve_while_it_arrives_is_dropped(
 
     monkeypatch.setattr(shutil, "disk_usage", disk_usage)
     new_files = NewFiles()
-    visitor = on_refusal_step()
+    visitor = on_files_page()
     big = b"%PDF-1.4\n" + b"0" * (3 * 1024 * 1024)
-    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("большой.pdf", big)]})
+    visitor.post(DEFAULT_ANSWERS["after"], {"files": [SimpleUploadedFile("большой.pdf", big)]})
     assert visitor.status == 503
     assert "не может принять файлы" in visitor.page
     assert not new_files()
@@ -201,8 +204,8 @@ def test_a_file_that_would_eat_into_the_reserve_while_it_arrives_is_dropped(
 @pytest.mark.django_db(transaction=True)  # the worker closes and reopens its connection, as it does in life
 def test_the_worker_sweeps_files_of_forms_never_sent_every_hour(anna: User, settings: Any) -> None:
     new_files = NewFiles()
-    visitor = on_refusal_step()
-    visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("скан.pdf"))
+    visitor = on_files_page()
+    visitor.post(DEFAULT_ANSWERS["after"], _pdfs("скан.pdf"))
     (waiting,) = new_files()
     sent = IntakeVisitor()
     sent.start()
@@ -259,8 +262,8 @@ def test_a_cap_per_form_too_small_for_the_questionnaire_is_named_at_start_up(set
 def test_a_file_swept_while_the_form_is_being_sent_is_asked_for_again_not_left_out(
     anna: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    visitor = on_refusal_step()
-    visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("скан.pdf"))
+    visitor = on_files_page()
+    visitor.post(DEFAULT_ANSWERS["after"], _pdfs("скан.pdf"))
     visitor.fill_all()
     capacity = services.check_capacity
 
@@ -285,12 +288,12 @@ def test_files_the_form_did_not_send_are_removed_when_it_is_sent(
     anna: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     new_files = NewFiles()
-    visitor = on_refusal_step()
+    visitor = on_files_page()
     before_upload = visitor.page
-    visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("черновик.pdf"))
+    visitor.post(DEFAULT_ANSWERS["after"], _pdfs("черновик.pdf"))
     assert len(new_files()) == 1
     visitor.page = before_upload  # the browser's Back: the page from before the file was attached
-    visitor.post(DEFAULT_ANSWERS["refusal"], _pdfs("рапорт.pdf"))
+    visitor.post(DEFAULT_ANSWERS["after"], _pdfs("рапорт.pdf"))
     visitor.fill_all()
     with django_capture_on_commit_callbacks(execute=True):
         visitor.submit()

@@ -24,7 +24,7 @@ from defensor.core.models import Organisation
 from defensor.intake.models import Attachment, Submission
 from tests.canary import Canaries, files_under, scan, scan_bytes, stored_bytes
 from tests.conftest import OrganisationKit, attach_file
-from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_refusal_step
+from tests.intake_visitor import DEFAULT_ANSWERS, PDF, IntakeVisitor, on_files_page
 from tests.test_browser import SCREENSHOTS, browser  # noqa: F401 - the chromium fixture
 
 pytestmark = pytest.mark.django_db
@@ -243,9 +243,9 @@ def test_a_visitor_is_told_once_about_too_many_files_and_what_may_be_sent_in_wor
     """A person who sends eight files where five are taken reads the limit once; a file of a kind not
     taken is answered with the kinds a person knows, in their language (not "MP3, text")."""
     settings.DEFENSOR_INTAKE_MAX_FILES_PER_REQUEST = 5  # type: ignore[attr-defined]
-    visitor = on_refusal_step()
+    visitor = on_files_page()
     many = [SimpleUploadedFile(f"страница {i}.pdf", PDF) for i in range(8)]
-    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": many})
+    visitor.post(DEFAULT_ANSWERS["after"], {"files": many})
     assert visitor.status == 400
     page = html.unescape(visitor.page)
     # Once in the error summary at the top and once beside the file field — never once per file.
@@ -253,7 +253,7 @@ def test_a_visitor_is_told_once_about_too_many_files_and_what_may_be_sent_in_wor
     summary = page.split('id="error-summary-title"', 1)[1].split("</div>", 1)[0]
     assert "Файлов за один раз можно отправить не больше 5." in summary
 
-    visitor.post(DEFAULT_ANSWERS["refusal"], {"files": [SimpleUploadedFile("песня.wav", b"RIFF\x00\x00WAVE")]})
+    visitor.post(DEFAULT_ANSWERS["after"], {"files": [SimpleUploadedFile("песня.wav", b"RIFF\x00\x00WAVE")]})
     page = html.unescape(visitor.page)
     assert "Файлы вроде «песня.wav» нельзя отправить. Можно: документы PDF, фотографии JPEG" in page
     assert "простой текст (TXT)." in page

@@ -58,7 +58,7 @@ def _render_step(
     form: StepForm | None = None, *, status: int = 200, upload_errors: list[str] | None = None,
 ) -> HttpResponse:
     state.step = step.id
-    form = form or StepForm(step=step, answers=state.answers, initial=initial_from(state.answers, step))
+    form = form or StepForm(step=step, answers=_before(step, state.answers), initial=initial_from(state.answers, step))
     visible = questionnaire.visible_steps(state.answers)
     position = next((i for i, s in enumerate(visible) if s.id == step.id), 0) + 1
     context = {
@@ -99,15 +99,38 @@ def _expired(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/expired.html", status=400)
 
 
+# A question's answer may arrive as its own field or in parts (a date: day, month, year, "roughly").
+_ANSWER_PARTS = ("", "_day", "_month", "_year", "_approximate")
+
+
+def _before(step: Step, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers given before this page: a follow-up's condition on this page is decided by what
+    is posted now, never by what the page held before (a «Да» changed to «Нет» on coming back does
+    not keep its follow-up required)."""
+    own = {question.id + part for question in step.questions for part in _ANSWER_PARTS}
+    return {k: v for k, v in answers.items() if k not in own}
+
+
+def _kept_as_posted(
+    step: Step, answers: dict[str, Any], posted: MultiValueDict[str, Any] | None = None
+) -> MultiValueDict[str, Any]:
+    """The step's kept answers as if posted, under what was ``posted`` (a question posted in any of
+    its parts keeps what was posted)."""
+    data: MultiValueDict[str, Any] = posted.copy() if posted is not None else MultiValueDict()
+    for question in step.questions:
+        if any(question.id + part in data for part in _ANSWER_PARTS):
+            continue
+        for name in (question.id + part for part in _ANSWER_PARTS):  # a date's "roughly" is kept beside it
+            value = answers.get(name)
+            if value is not None:
+                data.setlist(name, value if isinstance(value, list) else [value])
+    return data
+
+
 def _first_incomplete_step(questionnaire: Questionnaire, state: IntakeState) -> tuple[Step, StepForm] | None:
     """The first visible step whose answers are missing or not valid (a forged or stale state)."""
     for step in questionnaire.visible_steps(state.answers):
-        data: MultiValueDict[str, Any] = MultiValueDict()
-        for question in step.questions:
-            value = state.answers.get(question.id)
-            if value is not None:
-                data.setlist(question.id, value if isinstance(value, list) else [value])
-        form = StepForm(data, step=step, answers=state.answers)
+        form = StepForm(_kept_as_posted(step, state.answers), step=step, answers=_before(step, state.answers))
         missing_file = any(
             q.required and not state.files.get(q.id) for q in form.attachment_questions
         )
@@ -161,7 +184,10 @@ def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: s
         state = open_state(visit_key(request), request.POST.get("state", ""))
     except StateUnreadable:
         return _expired(request)
-    if state.questionnaire != questionnaire.id or state.version != questionnaire.version:
+    if state.questionnaire != questionnaire.id:
+        return _expired(request)
+    carried_over = state.version != questionnaire.version
+    if carried_over and not _carry_over(questionnaire, state):
         return _expired(request)
     action = request.POST.get("action", "next")
     if state.step == "review":
@@ -171,7 +197,10 @@ def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: s
         return _expired(request)
     if action.startswith("edit:"):
         return _render_step(request, questionnaire, state, _visible_step(questionnaire, state, action) or step)
-    form = StepForm(request.POST, step=step, answers=state.answers)
+    # Carried over, the page posted was the earlier version's: the answers kept fill the rest of the
+    # page that took it over.
+    posted = _kept_as_posted(step, state.answers, request.POST) if carried_over else request.POST
+    form = StepForm(posted, step=step, answers=_before(step, state.answers))
     _remove_files(state, request.POST.getlist("remove_file"))
     errors, busy = _take_uploads(request, handler, state, form, kept)
     if busy:  # no room for files now: the same page, what was typed kept, "try again later"
@@ -186,10 +215,10 @@ def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: s
         return _render_step(request, questionnaire, state, previous or step)
     if not form.is_valid() or errors:
         return _render_step(request, questionnaire, state, step, form, status=400, upload_errors=errors)
-    shown = {q.id for q in form.questions} | {q.id for q in form.attachment_questions}
+    # Every follow-up was on this page already (a condition only looks at earlier questions, and one
+    # on this page is asked at once, forms.StepForm): no answer shows this page again.
     _merge(state, step, form)
-    if any(q.visible(state.answers) and q.id not in shown for q in step.questions):
-        # An answer on this page opened a follow-up question on the same page: ask it now.
+    if carried_over:  # the page that took over, whole, with every answer kept, before going on
         return _render_step(request, questionnaire, state, step)
     following = questionnaire.next_step(state.answers, step.id)
     if following is None:
@@ -197,8 +226,25 @@ def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: s
     return _render_step(request, questionnaire, state, following)
 
 
+def _carry_over(questionnaire: Questionnaire, state: IntakeState) -> bool:
+    """A form begun under an accepted earlier version goes on under this one (issue 19: a person in
+    the middle of the form when the questionnaire changed loses nothing): its page becomes the step
+    that took it over (the review stays the review). False if it cannot go on."""
+    if state.version not in questionnaire.accepts_versions:
+        return False
+    if state.step != "review":
+        step = questionnaire.step_formerly(state.step)
+        if step is None:
+            return False
+        state.step = step.id
+    state.version = questionnaire.version
+    return True
+
+
 def _visible_step(questionnaire: Questionnaire, state: IntakeState, action: str) -> Step | None:
-    target = questionnaire.step(action.removeprefix("edit:"))
+    """The step «change» or a page's edit asks for (a step id of an accepted earlier version too)."""
+    wanted = action.removeprefix("edit:")
+    target = questionnaire.step(wanted) or questionnaire.step_formerly(wanted)
     return target if target is not None and target.visible(state.answers) else None
 
 
