@@ -113,6 +113,11 @@ def _region_choices_in(language: str) -> list[tuple[str, Any]]:
         ]
 
 
+# (step id, language, questions shown, follow-ups) -> (the step they were made from, its fields)
+_step_fields: dict[tuple[str, str, tuple[str, ...], frozenset[str]], tuple[Step, dict[str, forms.Field]]] = {}
+MAX_STEP_FIELDS = 1000  # a few dozen in use; a forged state's odd combinations cannot grow it for ever
+
+
 class StepForm(forms.Form):
     """Visible questions of one step; hidden ones are neither shown nor validated."""
 
@@ -133,8 +138,17 @@ class StepForm(forms.Form):
         self.attachment_questions = [q for q in shown if q.type == "attachment"]
         # A page that joins several topics has a heading above the first question of each.
         self.sections = {q.id: str(q.section) for q in self.questions if q.section is not None}
-        for question in self.questions:
-            self.fields[question.id] = self._field(question, follow_up=question.id in self.follow_ups)
+        # The fields depend only on the step, the language and which questions are shown (and
+        # how): made once and shared by every form like it, since building them is most of a
+        # page's cost under a flood. Nothing changes a field once made (values live in the form).
+        key = (step.id, get_language() or "", tuple(q.id for q in self.questions), frozenset(self.follow_ups))
+        made = _step_fields.get(key)
+        if made is None or made[0] is not step:
+            if len(_step_fields) > MAX_STEP_FIELDS:
+                _step_fields.clear()
+            fields = {q.id: self._field(q, follow_up=q.id in self.follow_ups) for q in self.questions}
+            made = _step_fields[key] = (step, fields)
+        self.fields.update(made[1])
 
     def _field(self, question: Question, *, follow_up: bool = False) -> forms.Field:
         help_text = str(question.help) if question.help else ""
@@ -317,18 +331,19 @@ def _date_parts(bound: forms.BoundField, field: GivenDateField, *, label: str, h
         for number, name_ in [("", "—"), *MONTHS.items()]
     ))
     day = format_html(
-        '<label for="{}"><span>{}</span> <input type="text" inputmode="numeric" name="{}_day" value="{}" id="{}"'
-        ' class="date-day" maxlength="2" autocomplete="off"{}{}{}></label>',
+        '<label for="{}" class="date-part"><span>{}</span> <input type="text" inputmode="numeric"'
+        ' name="{}_day" value="{}" id="{}" class="date-day" maxlength="2" autocomplete="off"{}{}{}></label>',
         field_id, DATE_PART_LABELS["day"], name, parts.day, field_id, required if whole else "", state,
         format_html(' aria-describedby="{}"', described) if described else "",
     )
     month = format_html(
-        '<label for="{}_month"><span>{}</span> <select name="{}_month" id="{}_month" class="date-month"{}{}>{}</select>'
-        "</label>", field_id, DATE_PART_LABELS["month"], name, field_id, required if whole else "", state, months,
+        '<label for="{}_month" class="date-part date-month-part"><span>{}</span>'
+        ' <select name="{}_month" id="{}_month" class="date-month"{}{}>{}</select></label>',
+        field_id, DATE_PART_LABELS["month"], name, field_id, required if whole else "", state, months,
     )
     year = format_html(
-        '<label for="{}_year"><span>{}</span> <input type="text" inputmode="numeric" name="{}_year" value="{}"'
-        ' id="{}_year" class="date-year" maxlength="4" autocomplete="off"{}{}></label>',
+        '<label for="{}_year" class="date-part"><span>{}</span> <input type="text" inputmode="numeric"'
+        ' name="{}_year" value="{}" id="{}_year" class="date-year" maxlength="4" autocomplete="off"{}{}></label>',
         field_id, DATE_PART_LABELS["year"], name, parts.year, field_id, required if field.required else "", state,
     )
     roughly = format_html(
