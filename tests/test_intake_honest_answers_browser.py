@@ -57,9 +57,20 @@ def test_dont_know_and_a_rough_date_reach_the_lawyer_and_the_case_as_such(
     page.check("input[name=briefed_on_tasks][value=no]")
     page.check("input[name=consented][value=no]")
     order_date = page.locator("fieldset.date").filter(has=page.locator("[name=order_date_day]"))
+    order_date.get_by_label("День").fill("31")
     order_date.get_by_label("Месяц").select_option(label="Февраль")
     order_date.get_by_label("Год").fill("2022")
     order_date.screenshot(path=str(SHOTS / "date-390.png"))
+    _next(page)
+    # 31 February: refused, said in the summary (its link to «День») and beside the date, each part kept.
+    assert page.title().startswith("Ошибка:")
+    assert "нет такого дня" in page.inner_text(".error-summary a[href='#id_order_date']")
+    assert page.input_value("#id_order_date") == "31"
+    assert page.input_value("[name=order_date_month]") == "2"
+    assert page.input_value("[name=order_date_year]") == "2022"
+    assert page.is_checked("input[name=told_destination][value=unknown]")
+    order_date.screenshot(path=str(SHOTS / "date-390-refused.png"))
+    order_date.get_by_label("День").fill("")
     _next(page)
     # Page 2: dismissed, the order «in March 2022, roughly».
     page.check("input[name=refusal_method][value=in_writing]")
