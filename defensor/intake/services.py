@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Subquery, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -125,20 +125,20 @@ def acknowledgement_text(language: str) -> str:
         )
 
 
-def _intake_key(organisation: Organisation) -> KeyMaterial:
-    material = KeyMaterial.objects.filter(
-        organisation=organisation, kind=KeyKind.INTAKE, retired_at__isnull=True, destroyed_at__isnull=True
-    ).first()
+def _intake_key(organisation: Organisation | None) -> KeyMaterial:
+    """The current intake key of ``organisation`` (None: the first organisation, the web form's),
+    with its organisation: one query on every submission, not two."""
+    current = KeyMaterial.objects.select_related("organisation").filter(
+        kind=KeyKind.INTAKE, retired_at__isnull=True, destroyed_at__isnull=True
+    )
+    if organisation is not None:
+        current = current.filter(organisation=organisation)
+    else:
+        current = current.filter(organisation_id=Subquery(Organisation.objects.order_by("pk").values("pk")[:1]))
+    material = current.first()
     if material is None or material.public_key is None:
         raise IntakeClosed()
     return material
-
-
-def intake_organisation() -> Organisation:
-    organisation = Organisation.objects.order_by("pk").first()
-    if organisation is None:
-        raise IntakeClosed()
-    return organisation
 
 
 def check_disk() -> None:
@@ -181,8 +181,8 @@ def submission_receive(
     if taken_by is not None:
         require_permission(taken_by, Perm.INTAKE_HOTLINE)
         organisation = taken_by.membership.organisation
-    organisation = organisation or intake_organisation()
     intake_key = _intake_key(organisation)
+    organisation = intake_key.organisation
     data_key = crypto.random_key()
     reply_key = receipts.reply_key(receipt)
     submission = Submission(
@@ -214,9 +214,10 @@ def submission_receive(
     gone = {f.id for f in files if f.id not in owned or not attachment_path(f.id).exists()}
     if gone:
         raise FilesGone(gone)  # the submission is not kept: the person attaches them again or sends without
-    # The form's files it does not send (a page left with the browser's Back) go now, not in a day.
-    unsent_uploads_remove(visit=str(submission.pk), file_ids=set(owned) - {f.id for f in files})
-    UnsentUpload.objects.filter(visit=submission.pk).delete()
+    if owned:  # most forms have no files: then there is nothing to remove
+        # The form's files it does not send (a page left with the browser's Back) go now, not in a day.
+        unsent_uploads_remove(visit=str(submission.pk), file_ids=set(owned) - {f.id for f in files})
+        UnsentUpload.objects.filter(visit=submission.pk).delete()
     for attached in {f.id: f for f in files}.values():  # once each, whatever a forged state repeats
         meta = json.dumps({"name": attached.name, "type": owned[attached.id], "size": attached.size,
                            **_received(attached)}).encode()
