@@ -137,6 +137,19 @@ FIELD = re.compile(r'name="([a-z0-9_]+)"')
 TRY_AGAIN = "Сейчас пишет очень много людей"  # IntakeBusy.user_message in Russian (the visitor asks in ru)
 
 
+def answers_for(shown: set[str]) -> list[tuple[str, str]]:
+    """The answers to the fields a page shows, as a person types them: a date asked in parts
+    (``<id>_day``, ``<id>_month`` 1-12, ``<id>_year``) gets its parts, not its one ISO value."""
+    form: list[tuple[str, str]] = []
+    for name, value in ANSWERS.items():
+        if f"{name}_day" in shown and isinstance(value, str):
+            year, month, day = [*value.split("-"), "", ""][:3]
+            form += [(f"{name}_day", day.lstrip("0")), (f"{name}_month", month.lstrip("0")), (f"{name}_year", year)]
+        elif name in shown:
+            form += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
+    return form
+
+
 async def timed(tally: Tally, coro: Any, *, bare: bool = False) -> Reply:
     start = time.perf_counter()
     reply: Reply = await coro
@@ -175,10 +188,7 @@ async def visitor(port: int, tally: Tally) -> None:
             form.append(("action", "submit"))
         else:
             form.append(("action", "next"))
-            for name in set(FIELD.findall(page.body.split('name="state"', 1)[1])):
-                if name in ANSWERS:
-                    value = ANSWERS[name]
-                    form += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
+            form += answers_for(set(FIELD.findall(page.body.split('name="state"', 1)[1])))
         sent += 1
         page = await timed(tally, http(port, "POST", "/request/", cookies, form))
     tally.errors += 1
