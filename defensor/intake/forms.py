@@ -84,7 +84,8 @@ def follow_up_hint(question: Question, step: Step) -> str:
         value: str(label) for value, label in YES_NO_LABELS.items()
     }
     quoted = [f"«{labels.get(v, v)}»" for v in condition.values]
-    shown = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {_('or')} {quoted[-1]}"
+    either = _("or")
+    shown = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {either} {quoted[-1]}"
     return _("Only if you answered %(answers)s above.") % {"answers": shown}
 
 
