@@ -337,7 +337,7 @@ def _hotline_data(**changes: object) -> dict[str, object]:
     data: dict[str, object] = {
         f"{step}-{k}": v for step, answers in DEFAULT_ANSWERS.items() for k, v in answers.items()
     }
-    data["service-full_name"] = "Петров Пётр Петрович"
+    data["about-full_name"] = "Петров Пётр Петрович"
     data["language"] = "ru"
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
@@ -348,10 +348,10 @@ def test_a_volunteer_takes_a_request_by_phone_and_it_reaches_the_inbox_sealed(
 ) -> None:
     client = verified_client(boris)
     form = client.get("/staff/hotline/").content.decode()
-    assert "About your service" in form  # every step on one page, in the volunteer's language
-    assert "Your refusal" in form
-    assert 'name="consequences-dismissal_order_date"' in form  # follow-ups too, "only if it applies"
-    assert "Only if it applies to you." in form
+    assert "Your service and the order" in form  # every step on one page, in the volunteer's language
+    assert "Your refusal and what happened next" in form
+    assert 'name="after-dismissal_order_date_day"' in form  # follow-ups too, "only if it applies"
+    assert "Only if you answered «Yes» above." in form
     page = client.post("/staff/hotline/", _hotline_data())
     assert page.status_code == 200
     receipt = re.search(r'data-testid="receipt">([^<]+)<', page.content.decode())
@@ -378,15 +378,15 @@ def test_a_phone_request_with_missing_answers_is_not_sent_and_nothing_typed_is_l
     boris: User, verified_client: Callable[[User], Client]
 ) -> None:
     client = verified_client(boris)
-    page = client.post("/staff/hotline/", _hotline_data(**{"service-service_category": None,
-                                                            "service-unit": "в/ч 55555"}))
+    page = client.post("/staff/hotline/", _hotline_data(**{"about-service_category": None,
+                                                            "about-unit": "в/ч 55555"}))
     assert page.status_code == 400
     text = page.content.decode()
     assert "This field is required." in text
     assert 'value="в/ч 55555"' in text
     assert "Приказали ехать в командировку" in text
     assert not Submission.objects.exists()
-    page = client.post("/staff/hotline/", _hotline_data(**{"final-consent": None}))
+    page = client.post("/staff/hotline/", _hotline_data(**{"contact-consent": None}))
     assert page.status_code == 400
     assert not Submission.objects.exists()
 
