@@ -83,6 +83,12 @@ class Audit:
 def _fill(page: Any, answers: dict[str, Any]) -> None:
     """Answer what the page asks (by pointer: this audit is not the keyboard test)."""
     for name, value in answers.items():
+        if page.locator(f"[name={name}_day]").count():  # a date typed in parts: "2022-02-20"
+            year, month, day = value.split("-")
+            page.fill(f"[name={name}_day]", str(int(day)))
+            page.select_option(f"select[name={name}_month]", str(int(month)))
+            page.fill(f"[name={name}_year]", year)
+            continue
         fields = page.locator(f"[name={name}]")
         if fields.count() == 0:
             continue  # not asked on this page
@@ -138,6 +144,7 @@ def test_every_public_page_has_no_serious_accessibility_violation(
         if page.locator("button[value=submit]").count():
             break
         audit.check(page, f"questionnaire page {number}")
+    assert number == 4, "three pages of questions, then the review"
     audit.check(page, "review")
 
     floor = settings.DEFENSOR_DISK_FLOOR_BYTES

@@ -301,9 +301,9 @@ def test_intake_answers_attachments_and_messages_never_reach_disk_in_plaintext(
     canaries = Canaries()
     anna = make_user("anna", Role.LAWYER)
     answers = {step: dict(values) for step, values in DEFAULT_ANSWERS.items()}
-    answers["service"]["address_as"] = canaries.new("имя")
-    answers["service"]["unit"] = canaries.new("часть")[:100]
-    answers["order"]["order_description"] = canaries.new("приказ")
+    answers["about"]["address_as"] = canaries.new("имя")
+    answers["about"]["unit"] = canaries.new("часть")[:100]
+    answers["about"]["order_description"] = canaries.new("приказ")
     answers["contact"]["phone"] = canaries.phone()
     answers["contact"]["safe_time"] = canaries.new("время")
     file_canary = canaries.new("в-файле")
@@ -328,4 +328,4 @@ def test_intake_answers_attachments_and_messages_never_reach_disk_in_plaintext(
     assert not hits, "\n".join(hits)
     # And the team reads all of it.
     read = intake.submission_answers(submission=submission, keyring=keyring_of(anna))
-    assert read["order_description"] == answers["order"]["order_description"]
+    assert read["order_description"] == answers["about"]["order_description"]

@@ -87,12 +87,34 @@ def _render_review(
     state.step = "review"
     context = {
         "questionnaire": questionnaire,
-        "answered": answer_rows(questionnaire, state.answers, files=state.files),
+        "answered": _in_sections(state.answers, answer_rows(questionnaire, state.answers, files=state.files)),
         "state": seal_state(ensure_visit_key(request), state),
         "message": message,
     }
     template = "intake/try_again.html" if status == 503 else "intake/review.html"
     return set_visit_cookie(request, render(request, template, context, status=status))
+
+
+Rows = list[tuple[str, str | None]]
+Sections = list[tuple[Any, Rows]]  # (the section's heading or None, its rows)
+
+
+def _in_sections(answers: dict[str, Any], answered: list[tuple[Step, Rows]]) -> list[tuple[Step, Sections]]:
+    """Each page's answers under the section headings the page had (a long page reads in parts on
+    the review too): (step, [(section or None, rows)])."""
+    grouped = []
+    for step, rows in answered:
+        visible = [q for q in step.questions if q.visible(answers)]
+        if len(visible) != len(rows):  # not one row per question shown: no headings, nothing lost
+            grouped.append((step, [(None, rows)]))
+            continue
+        groups: Sections = []
+        for question, row in zip(visible, rows, strict=True):
+            if question.section is not None or not groups:
+                groups.append((question.section, []))
+            groups[-1][1].append(row)
+        grouped.append((step, groups))
+    return grouped
 
 
 def _expired(request: HttpRequest) -> HttpResponse:
