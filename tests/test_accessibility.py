@@ -329,12 +329,20 @@ def _answer_by_keyboard(page: Any) -> None:
             continue  # a date's next part (day, month, year) is the same control
         seen.add(key)
         wanted = ANSWERS.get(el["name"])
-        if el["type"] in TEXT_TYPES and not el["value"] and isinstance(wanted, str):
+        # A date is typed in its parts: the day, the month from its list, the year.
+        question, _sep, part = el["name"].rpartition("_")
+        whole = ANSWERS.get(question)
+        if part in {"day", "month", "year"} and isinstance(whole, str) and not el["value"]:
+            year, month, day = whole.split("-")
+            if part == "month":
+                for _month in range(int(month)):
+                    page.keyboard.press("ArrowDown")  # a closed list: each press picks the next month
+            else:
+                page.keyboard.type(str(int(day)) if part == "day" else year)
+            assert page.input_value(f"[name={el['name']}]") == {"day": str(int(day)), "month": str(int(month)),
+                                                                 "year": year}[part]
+        elif el["type"] in TEXT_TYPES and not el["value"] and isinstance(wanted, str):
             page.keyboard.type(wanted)
-        elif el["type"] == "date" and not el["value"] and isinstance(wanted, str):
-            year, month, day = wanted.split("-")
-            page.keyboard.type(f"{month}{day}{year}")  # the browser's own order (its language is pinned)
-            assert page.input_value(f"[name={el['name']}]") == wanted
         elif el["type"] == "radio" and not el["groupChecked"]:
             page.keyboard.press("Space")  # the group's first choice: Tab reaches it, Space picks it
         elif el["type"] == "checkbox" and not el["checked"] and (
@@ -388,4 +396,5 @@ def test_a_person_sends_a_request_with_the_keyboard_alone(chromium: Any, live_se
     answers = services.submission_answers(submission=submission, keyring=keyring_of(anna))
     assert answers["address_as"] == ANSWERS["address_as"]
     assert answers["order_description"] == ANSWERS["order_description"]
+    assert answers["order_date"] == ANSWERS["order_date"]  # typed in its three parts
     context.close()
