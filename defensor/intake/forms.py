@@ -250,15 +250,18 @@ def render_fields(form: StepForm) -> SafeString:
     """
     if form.is_bound or any(v not in (None, "", []) for v in form.initial.values()):
         return _render_fields(form)
-    key = (form.step.id, form.prefix or "", (get_language() or "ru")[:2], tuple(sorted(form.follow_ups)))
+    # Which questions are shown is part of the key: a question whose condition looks at an earlier
+    # page is shown to some visitors and not to others, with the same follow-ups.
+    key = (form.step.id, form.prefix or "", (get_language() or "ru")[:2], tuple(sorted(form.follow_ups)),
+           tuple(form.fields))
     cached = _pristine_pages.get(key)
     if cached is None or cached[0] is not form.step:
         cached = _pristine_pages[key] = (form.step, _render_fields(form))
     return cached[1]
 
 
-# step id, form prefix, language, follow-ups -> (the step object it was made from, its empty fields' markup)
-_pristine_pages: dict[tuple[str, str, str, tuple[str, ...]], tuple[Step, SafeString]] = {}
+# step id, form prefix, language, follow-ups, questions shown -> (the step object it was made from, its empty fields' markup)
+_pristine_pages: dict[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], tuple[Step, SafeString]] = {}
 
 
 def _render_fields(form: forms.Form) -> SafeString:
