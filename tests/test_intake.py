@@ -122,7 +122,7 @@ def test_a_person_sends_everything_in_five_requests_from_the_form_to_the_receipt
     assert "Проверьте и отправьте" in pages[-1]
     assert "рапорт.pdf" in pages[-1]
     # The review reads like the pages: each under its title, a long page in its sections.
-    assert re.findall(r"<h3>([^<]+)</h3>", pages[-1]) == ["Приказ", "Что было дальше", "Чем мы можем помочь",
+    assert re.findall(r'<h3 class="section">([^<]+)</h3>', pages[-1]) == ["Приказ", "Что было дальше", "Чем мы можем помочь",
                                                           "Согласие"]
     titles = [re.search(r"<h1>([^<]+)</h1>", page).group(1) for page in pages]  # type: ignore[union-attr]
     assert titles == ["Ваша служба и приказ", "Ваш отказ и что было дальше", "Связь с вами и отправка",
