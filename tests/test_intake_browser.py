@@ -161,3 +161,57 @@ def test_a_file_refused_for_room_keeps_everything_typed_in_chromium(
     page.screenshot(path=str(SHOTS / "file-disk-low.png"), full_page=True)
     assert _date_kept(page, "refusal_date", flat["refusal_date"])
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1366, "height": 900}],
+                         ids=["phone", "laptop"])
+def test_the_whole_journey_in_five_requests_with_every_follow_up_and_a_file(
+    browser: Any, live_server: Any, anna: User, viewport: dict[str, int],  # noqa: F811
+) -> None:
+    """Scripts off, in Russian: from opening the form to the receipt, every follow-up applying (told
+    where to, dismissed, pressure, a phone and Signal) and a file on the second page, takes five page
+    loads; no page is shown twice; «Далее» is each page's first button; the lawyer reads it all."""
+    from defensor.intake import services
+    from tests.conftest import keyring_of
+    from tests.intake_visitor import JOURNEY_ANSWERS
+
+    shots = SHOTS / f"journey-{viewport['width']}"
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(java_script_enabled=False, viewport=viewport, locale="ru-RU")
+    page = context.new_page()
+    documents: list[str] = []
+    page.on("request", lambda request: documents.append(request.method) if request.resource_type == "document"
+            else None)
+    page.goto(f"{live_server.url}/request/")
+    titles = []
+    for number, answers in enumerate(JOURNEY_ANSWERS.values(), start=1):
+        titles.append(page.locator("h1").inner_text())
+        assert page.locator("form[action='/request/'] button[type=submit]").first.get_attribute("value") == "next"
+        _fill_page(page, answers)
+        if number == 2:
+            page.set_input_files(
+                "input[name=files]", files=[{"name": "рапорт.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+            )
+        page.screenshot(path=str(shots / f"{number}.png"), full_page=True)
+        with page.expect_navigation():
+            page.click("button[value=next]")
+        assert not page.locator(".error").all_inner_texts(), page.locator(".error").all_inner_texts()
+    assert titles == ["Ваша служба и приказ", "Ваш отказ и что было дальше", "Связь с вами и отправка"]
+    _shows(page, "Проверьте и отправьте")
+    _shows(page, "рапорт.pdf")
+    page.screenshot(path=str(shots / "4-review.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("button[value=submit]")
+    receipt = page.locator("[data-testid=receipt]").inner_text().strip()
+    page.screenshot(path=str(shots / "5-receipt.png"), full_page=True)
+    assert documents == ["GET", "POST", "POST", "POST", "POST"]  # the form, three pages, Send
+    context.close()
+
+    submission = services.submission_by_receipt(receipt)
+    assert submission is not None
+    assert submission.attachments.count() == 1
+    stored = services.submission_answers(submission=submission, keyring=keyring_of(anna))
+    expected = {k: v for page_ in JOURNEY_ANSWERS.values() for k, v in page_.items()}
+    expected.update(phone="+79161234567", consent="yes")
+    assert {k: stored.get(k) for k in expected} == expected
