@@ -3,10 +3,15 @@ nothing else: a question shown to one visitor and not another, and what each typ
 
 from __future__ import annotations
 
+import re
+
+import pytest
+from django.test import Client
 from django.utils import translation
 
 from defensor.intake.forms import StepForm, render_fields
 from defensor.intake.questionnaire import Condition, Question, Step, Text
+from tests.intake_visitor import DEFAULT_ANSWERS
 
 # A page whose second question depends on an answer given on an earlier page (not a follow-up
 # on this page): some visitors see it, others do not.
@@ -53,3 +58,31 @@ def test_the_same_page_in_another_language_has_its_own_labels() -> None:
     assert "Unit" in english
     assert "Воинская часть" not in english
     assert english_form.fields["unit_name"].label == "Unit"
+
+
+def _first_page(client: Client) -> tuple[str, str, str]:
+    page = client.get("/request/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    state = re.search(r'name="state" value="([^"]+)"', page)
+    assert token
+    assert state
+    return page, token.group(1), state.group(1)
+
+
+@pytest.mark.django_db
+def test_two_new_visitors_get_the_same_first_page_each_with_their_own_token_and_state_and_both_go_on() -> None:
+    anna, boris = (Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="ru") for _ in range(2))
+    anna_page, anna_token, anna_state = _first_page(anna)
+    boris_page, boris_token, boris_state = _first_page(boris)
+    assert anna_token != boris_token
+    assert anna_state != boris_state
+    assert anna_page.replace(anna_token, "T").replace(anna_state, "S") == \
+        boris_page.replace(boris_token, "T").replace(boris_state, "S")
+    first = next(iter(DEFAULT_ANSWERS.values()))
+    for client, token, state in ((anna, anna_token, anna_state), (boris, boris_token, boris_state)):
+        answered = client.post("/request/", {"csrfmiddlewaretoken": token, "state": state, "action": "next", **first})
+        assert answered.status_code == 200
+        assert "Шаг 2 из" in answered.content.decode()
+    # Another visitor's token does not open this visitor's form: the token is still each one's own.
+    refused = anna.post("/request/", {"csrfmiddlewaretoken": "x" * 64, "state": anna_state, "action": "next", **first})
+    assert refused.status_code == 403

@@ -27,6 +27,7 @@ from defensor.core.middleware import csrf_protect
 from defensor.intake import receipts, selectors, services
 from defensor.intake.forms import StepForm, answer_rows, initial_from, render_fields
 from defensor.intake.models import Submission
+from defensor.intake.pages import step_page
 from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
 from defensor.intake.state import (
     MAX_FILES_IN_STATE,
@@ -75,7 +76,7 @@ def _render_step(
         "multipart": bool(form.attachment_questions),
         "max_mb": settings.DEFENSOR_INTAKE_MAX_FILE_BYTES // (1024 * 1024),
     }
-    return set_visit_cookie(request, render(request, "intake/step.html", context, status=status))
+    return set_visit_cookie(request, step_page(request, context, status=status))
 
 
 def _render_review(
