@@ -122,8 +122,8 @@ def test_a_person_sends_everything_in_five_requests_from_the_form_to_the_receipt
     assert "Проверьте и отправьте" in pages[-1]
     assert "рапорт.pdf" in pages[-1]
     # The review reads like the pages: each under its title, a long page in its sections.
-    assert re.findall(r'<h3 class="section">([^<]+)</h3>', pages[-1]) == ["Приказ", "Что было дальше", "Чем мы можем помочь",
-                                                          "Согласие"]
+    assert re.findall(r'<h3 class="section">([^<]+)</h3>', pages[-1]) == [
+        "Приказ", "Что было дальше", "Чем мы можем помочь", "Согласие"]
     titles = [re.search(r"<h1>([^<]+)</h1>", page).group(1) for page in pages]  # type: ignore[union-attr]
     assert titles == ["Ваша служба и приказ", "Ваш отказ и что было дальше", "Связь с вами и отправка",
                       "Проверьте и отправьте"]
@@ -132,6 +132,8 @@ def test_a_person_sends_everything_in_five_requests_from_the_form_to_the_receipt
                               (2, "phone"), (2, "other_contact"), (2, "safe_time")]:
         assert f'name="{follow_up}"' in pages[number], follow_up
     assert pages[0].count("Только если выше вы ответили «Да».") == 1
+    # A follow-up most answers open names the answers that do not, not the five that do.
+    assert "Только если выше выбрано что-то, кроме «Давления нет»." in pages[1]
     receipt = visitor.submit()
     assert len(pages) + 1 == 5  # the form, three pages, Send
 

@@ -83,6 +83,11 @@ def follow_up_hint(question: Question, step: Step) -> str:
     labels = {o.value: str(o.label) for o in asked.options} if asked.options else {
         value: str(label) for value, label in YES_NO_LABELS.items()
     }
+    # Most of the answers open it («pressure_details»: any pressure but «none»): name the rest, shorter.
+    others = [value for value in labels if value not in condition.values]
+    if len(condition.values) > 2 and others:
+        left_out = ", ".join(f"«{labels[v]}»" for v in others)
+        return _("Only if you chose anything above but %(answers)s.") % {"answers": left_out}
     quoted = [f"«{labels.get(v, v)}»" for v in condition.values]
     either = _("or")
     shown = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {either} {quoted[-1]}"
@@ -260,7 +265,8 @@ def render_fields(form: StepForm) -> SafeString:
     return cached[1]
 
 
-# step id, form prefix, language, follow-ups, questions shown -> (the step object it was made from, its empty fields' markup)
+# step id, form prefix, language, follow-ups, questions shown
+#   -> (the step object it was made from, its empty fields' markup)
 _pristine_pages: dict[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], tuple[Step, SafeString]] = {}
 
 
