@@ -125,7 +125,7 @@ def test_a_person_sends_everything_in_five_requests_from_the_form_to_the_receipt
     assert re.findall(r'<h3 class="section">([^<]+)</h3>', pages[-1]) == [
         "Приказ", "Что было дальше", "Чем мы можем помочь", "Согласие"]
     titles = [re.search(r"<h1>([^<]+)</h1>", page).group(1) for page in pages]  # type: ignore[union-attr]
-    assert titles == ["Ваша служба и приказ", "Ваш отказ и что было дальше", "Связь с вами и отправка",
+    assert titles == ["Ваша служба и приказ", "Ваш отказ и что было дальше", "Связь с вами",
                       "Проверьте и отправьте"]
     # Each follow-up was on the page of its answer, saying which answer it is for.
     for number, follow_up in [(0, "destination"), (1, "dismissal_order_number"), (1, "pressure_details"),
@@ -247,7 +247,7 @@ def test_bad_input_gets_clear_russian_messages_and_keeps_what_was_typed(anna: Us
     assert "Проверьте год" in visitor.page
     visitor.post({k: v for k, v in DEFAULT_ANSWERS["about"].items() if k != "told_destination"})
     assert visitor.status == 400
-    assert "Обязательное поле" in visitor.page
+    assert "Ответьте на этот вопрос." in visitor.page
     assert Submission.objects.count() == 0
 
 
@@ -630,3 +630,37 @@ def test_one_visitors_answers_never_appear_on_the_next_visitors_page(anna: User)
     english.post(DEFAULT_ANSWERS["about"])
     assert "Only if you answered «Yes» above." in english.page
     assert "Только если" not in english.page
+
+
+def test_a_page_changed_from_the_review_returns_to_the_review_in_one_step(anna: User) -> None:
+    """«изменить» on the review opens the page; its answer changed, the person is back on the review
+    at once (one round trip over Tor, not every later page again), with the new answer."""
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all()
+    visitor.post({}, action="edit:about")
+    assert "Сохранить и вернуться к проверке" in visitor.page
+    assert 'name="returning" value="1"' in visitor.page
+    back = {"returning": "1"}  # the page's hidden field, as a browser sends it
+    visitor.post({**DEFAULT_ANSWERS["about"], **back, "unit": "в/ч 54321"})
+    assert visitor.status == 200
+    assert "Проверьте и отправьте" in visitor.page
+    assert "в/ч 54321" in visitor.page
+    # A mistake on the page keeps the way back to the review.
+    visitor.post({}, action="edit:about")
+    visitor.post({**DEFAULT_ANSWERS["about"], **back, "order_description": ""})
+    assert visitor.status == 400
+    assert 'name="returning" value="1"' in visitor.page
+    visitor.post({**DEFAULT_ANSWERS["about"], **back})
+    assert "Проверьте и отправьте" in visitor.page
+    assert visitor.submit()
+
+
+def test_the_last_question_page_says_the_answers_are_checked_next(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    assert "Далее: проверить ответы" not in visitor.page
+    visitor.post(DEFAULT_ANSWERS["about"])
+    visitor.post(DEFAULT_ANSWERS["after"])
+    assert "Далее: проверить ответы" in visitor.page
+    assert "<h1>Связь с вами</h1>" in visitor.page

@@ -197,7 +197,7 @@ def test_the_whole_journey_in_five_requests_with_every_follow_up_and_a_file(
         with page.expect_navigation():
             page.click("button[value=next]")
         assert not page.locator(".error").all_inner_texts(), page.locator(".error").all_inner_texts()
-    assert titles == ["Ваша служба и приказ", "Ваш отказ и что было дальше", "Связь с вами и отправка"]
+    assert titles == ["Ваша служба и приказ", "Ваш отказ и что было дальше", "Связь с вами"]
     _shows(page, "Проверьте и отправьте")
     _shows(page, "рапорт.pdf")
     page.screenshot(path=str(shots / "4-review.png"), full_page=True)

@@ -382,7 +382,7 @@ def test_a_phone_request_with_missing_answers_is_not_sent_and_nothing_typed_is_l
                                                             "about-unit": "в/ч 55555"}))
     assert page.status_code == 400
     text = page.content.decode()
-    assert "This field is required." in text
+    assert "Please answer this question." in text
     assert 'value="в/ч 55555"' in text
     assert "Приказали ехать в командировку" in text
     assert not Submission.objects.exists()

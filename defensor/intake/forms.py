@@ -157,6 +157,12 @@ class StepForm(forms.Form):
         self.fields.update(made[1])
 
     def _field(self, question: Question, *, follow_up: bool = False) -> forms.Field:
+        field = self._make_field(question, follow_up=follow_up)
+        # Plain words, not «Обязательное поле.»; the summary at the top repeats the question itself.
+        field.error_messages["required"] = CONSENT_NEEDED if question.type == "consent" else ANSWER_NEEDED
+        return field
+
+    def _make_field(self, question: Question, *, follow_up: bool = False) -> forms.Field:
         help_text = str(question.help) if question.help else ""
         if follow_up:
             help_text = f"{follow_up_hint(question, self.step)} {help_text}".strip()
@@ -209,7 +215,7 @@ class StepForm(forms.Form):
                 and question.visible({**self.known_answers, **{k: str(v) if not isinstance(v, list) else v
                                                                for k, v in page.items()}})
             ):
-                self.add_error(question.id, forms.Field.default_error_messages["required"])
+                self.add_error(question.id, str(ANSWER_NEEDED))
             value = data.get(question.id)
             if question.type == "phone" and value:
                 try:
@@ -312,6 +318,8 @@ def _render_fields(form: forms.Form) -> SafeString:
 
 
 REQUIRED_MARK = _("required")
+ANSWER_NEEDED = _("Please answer this question.")
+CONSENT_NEEDED = _("Tick this box to send your request.")
 ERROR_WORD = _("Error:")
 
 

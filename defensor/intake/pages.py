@@ -48,6 +48,7 @@ def step_page(request: HttpRequest, context: dict[str, Any], *, status: int = 20
         step.id, get_language() or "", form.prefix or "", tuple(form.fields),
         tuple(q.id for q in form.attachment_questions), tuple(sorted(form.follow_ups)), context["position"],
         context["total"], context["has_previous"], context["multipart"], context["max_mb"],
+        context["returning"], context["last"],
     )
     made = _first_pages.get(key)
     if made is None or made[0] is not step:
