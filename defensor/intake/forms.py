@@ -85,12 +85,14 @@ def follow_up_hint(question: Question, step: Step) -> str:
     }
     # Most of the answers open it («pressure_details»: any pressure but «none»): name the rest, shorter.
     others = [value for value in labels if value not in condition.values]
-    if len(condition.values) > 2 and others:
+    if len(condition.values) > 2 and len(others) == 1:
         left_out = ", ".join(f"«{labels[v]}»" for v in others)
         return _("Only if you chose anything above but %(answers)s.") % {"answers": left_out}
     quoted = [f"«{labels.get(v, v)}»" for v in condition.values]
     either = _("or")
     shown = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {either} {quoted[-1]}"
+    if asked.options:  # a choice is chosen, a yes/no question answered
+        return _("Only if you chose %(answers)s above.") % {"answers": shown}
     return _("Only if you answered %(answers)s above.") % {"answers": shown}
 
 
