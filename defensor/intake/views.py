@@ -57,7 +57,10 @@ def _language() -> str:
 def _render_step(
     request: HttpRequest, questionnaire: Questionnaire, state: IntakeState, step: Step,
     form: StepForm | None = None, *, status: int = 200, upload_errors: list[str] | None = None,
+    returning: bool = False,
 ) -> HttpResponse:
+    """``returning``: opened with «изменить» from the review, the page goes back to the review
+    (one round trip, not every later page again)."""
     state.step = step.id
     form = form or StepForm(step=step, answers=_before(step, state.answers), initial=initial_from(state.answers, step))
     visible = questionnaire.visible_steps(state.answers)
@@ -75,6 +78,9 @@ def _render_step(
         "has_previous": questionnaire.previous_step(state.answers, step.id) is not None,
         "multipart": bool(form.attachment_questions),
         "max_mb": settings.DEFENSOR_INTAKE_MAX_FILE_BYTES // (1024 * 1024),
+        "returning": returning,
+        "abandoned_hours": settings.DEFENSOR_INTAKE_ABANDONED_HOURS,
+        "last": questionnaire.next_step(state.answers, step.id) is None,
     }
     return set_visit_cookie(request, step_page(request, context, status=status))
 
@@ -226,9 +232,13 @@ def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: s
     form = StepForm(posted, step=step, answers=_before(step, state.answers))
     _remove_files(state, request.POST.getlist("remove_file"))
     errors, busy = _take_uploads(request, handler, state, form, kept)
+    # Opened from the review (a hidden field: forged, it only shortens the way to the review, where
+    # every page is checked again before anything is sent).
+    returning = request.POST.get("returning") == "1"
     if busy:  # no room for files now: the same page, what was typed kept, "try again later"
         form.is_valid()
-        return _try_later(_render_step(request, questionnaire, state, step, form, status=503, upload_errors=errors))
+        return _try_later(_render_step(request, questionnaire, state, step, form, status=503, upload_errors=errors,
+                                       returning=returning))
     if action == "back":
         # Keep what is valid on this page (and any files just added), then go back; a field refused
         # keeps the answer it had before.
@@ -237,12 +247,15 @@ def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: s
         previous = questionnaire.previous_step(state.answers, step.id)
         return _render_step(request, questionnaire, state, previous or step)
     if not form.is_valid() or errors:
-        return _render_step(request, questionnaire, state, step, form, status=400, upload_errors=errors)
+        return _render_step(request, questionnaire, state, step, form, status=400, upload_errors=errors,
+                            returning=returning)
     # Every follow-up was on this page already (a condition only looks at earlier questions, and one
     # on this page is asked at once, forms.StepForm): no answer shows this page again.
     _merge(state, step, form)
     if carried_over:  # the page that took over, whole, with every answer kept, before going on
         return _render_step(request, questionnaire, state, step)
+    if returning and _first_incomplete_step(questionnaire, state) is None:
+        return _render_review(request, questionnaire, state)
     following = questionnaire.next_step(state.answers, step.id)
     if following is None:
         return _render_review(request, questionnaire, state)
@@ -344,7 +357,7 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
     if action.startswith("edit:"):
         target = _visible_step(questionnaire, state, action)
         if target is not None:
-            return _render_step(request, questionnaire, state, target)
+            return _render_step(request, questionnaire, state, target, returning=True)
     if action != "submit":
         return _render_review(request, questionnaire, state)
     digits = bool(request.POST.get("digits"))
