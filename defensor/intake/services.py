@@ -204,9 +204,9 @@ def submission_receive(
     submission.answers = crypto.encrypt(data_key, payload, aad=_aad(submission.pk, "answers"))
     submission.reply_key = crypto.encrypt(data_key, reply_key, aad=_aad(submission.pk, "reply_key"))
     try:
-        with transaction.atomic():
-            submission.save(force_insert=True)
+        submission.save(force_insert=True)
     except IntegrityError as error:  # the same form sent twice at the same moment
+        # No savepoint of its own: nothing goes on after it, this function's atomic undoes it all.
         raise AlreadyReceived() from error
     # Under the lock the sweep also takes: a file is either still this form's or gone, never both.
     rows = UnsentUpload.objects.select_for_update().filter(visit=submission.pk)
