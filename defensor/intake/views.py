@@ -16,8 +16,13 @@ from django import forms
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.defaultfilters import linebreaksbr
+from django.template.loader import render_to_string
 from django.utils.datastructures import MultiValueDict
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -25,9 +30,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from defensor.core.middleware import csrf_protect
 from defensor.intake import receipts, selectors, services
+from defensor.intake.context_processors import public as public_urls
 from defensor.intake.forms import StepForm, answer_rows, initial_from, render_fields
 from defensor.intake.models import Submission
-from defensor.intake.pages import step_page
+from defensor.intake.pages import CSRF_MARK, MAX_PAGES, step_page
 from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
 from defensor.intake.state import (
     MAX_FILES_IN_STATE,
@@ -94,7 +100,9 @@ def _render_review(
     state.step = "review"
     context = {
         "questionnaire": questionnaire,
-        "answered": _in_sections(state.answers, answer_rows(questionnaire, state.answers, files=state.files)),
+        "answers": _answers_markup(
+            _in_sections(state.answers, answer_rows(questionnaire, state.answers, files=state.files))
+        ),
         "state": seal_state(ensure_visit_key(request), state),
         "message": message,
     }
@@ -122,6 +130,28 @@ def _in_sections(answers: dict[str, Any], answered: list[tuple[Step, Rows]]) -> 
             groups[-1][1].append(row)
         grouped.append((step, groups))
     return grouped
+
+
+def _answers_markup(answered: list[tuple[Step, Sections]]) -> SafeString:
+    """The review's answers as HTML: each page's title with its «change» button, its section
+    headings and its rows. Written out here (escaped by format_html, a newline in an answer kept
+    as <br>) rather than looped over in the template, where each row cost a dozen nodes."""
+    change = _("change")
+    parts: list[str] = []
+    for step, groups in answered:
+        parts.append(format_html(
+            '<h2>{} <button type="submit" name="action" value="edit:{}" class="link" form="review-change">{}</button>'
+            "</h2>\n", step.title, step.id, change,
+        ))
+        for section, rows in groups:
+            if section:
+                parts.append(format_html('<h3 class="section">{}</h3>\n', section))
+            parts.append(format_html(
+                '<dl class="answers">\n{}\n</dl>\n',
+                format_html_join("", "<dt>{}</dt><dd>{}</dd>",
+                                 ((label, linebreaksbr(value or "—", autoescape=True)) for label, value in rows)),
+            ))
+    return mark_safe("".join(parts))  # noqa: S308 -- every part above is format_html's
 
 
 def _expired(request: HttpRequest) -> HttpResponse:
@@ -393,14 +423,35 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
     except (services.IntakeBusy, services.IntakeClosed, DatabaseError, OSError) as error:
         message = getattr(error, "user_message", services.IntakeBusy.user_message)
         return _try_later(_render_review(request, questionnaire, state, status=503, message=str(message)))
-    return forget_visit(render(request, "intake/receipt.html", {"receipt": receipt}))
+    return forget_visit(_receipt_page(request, receipt))
+
+
+RECEIPT_MARK = "\x00receipt\x00"  # never in a receipt (words or digits)
+# (language, the public pages' URLs) -> intake/receipt.html with marks for the token and the receipt
+_receipt_pages: dict[tuple[str, ...], str] = {}
+
+
+def _receipt_page(request: HttpRequest, receipt: str) -> HttpResponse:
+    """intake/receipt.html for ``receipt``: the same page, made once per language (as pages.py
+    does for a first step) and filled in with this visitor's receipt and CSRF token. The cache
+    holds the marks, never a receipt."""
+    key = (get_language() or "", *public_urls(request).values())
+    page = _receipt_pages.get(key)
+    if page is None:
+        if len(_receipt_pages) > MAX_PAGES:
+            _receipt_pages.clear()
+        context = {"receipt": RECEIPT_MARK, "csrf_token": CSRF_MARK}
+        page = _receipt_pages[key] = render_to_string("intake/receipt.html", context, request)
+    # get_token as {% csrf_token %} would call it (the cookie is set as before).
+    page = page.replace(CSRF_MARK, conditional_escape(get_token(request)))
+    return HttpResponse(page.replace(RECEIPT_MARK, conditional_escape(receipt)))
 
 
 def _already_received(request: HttpRequest, state: IntakeState, receipt: str) -> HttpResponse:
     """The same form sent twice (a double tap): show the same receipt again if it is this one."""
     stored = Submission.objects.filter(pk=state.visit).values_list("receipt_digest", flat=True).first()
     if stored is not None and stored == receipts.digest(receipt):
-        return forget_visit(render(request, "intake/receipt.html", {"receipt": receipt}))
+        return forget_visit(_receipt_page(request, receipt))
     return forget_visit(render(request, "intake/already_received.html", status=409))
 
 
