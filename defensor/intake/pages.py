@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils.html import conditional_escape
 from django.utils.translation import get_language
 
+from defensor.intake.context_processors import public
 from defensor.intake.questionnaire import Step
 
 STEP_TEMPLATE = "intake/step.html"
@@ -61,3 +62,25 @@ def step_page(request: HttpRequest, context: dict[str, Any], *, status: int = 20
         STATE_MARK, conditional_escape(context["state"])
     )
     return HttpResponse(filled, status=status)
+
+
+# (template, language, path, the public pages' URLs) -> the page with its marks
+_filled_pages: dict[tuple[str, ...], str] = {}
+
+
+def filled_page(request: HttpRequest, template: str, values: dict[str, str], *, status: int = 200) -> HttpResponse:
+    """``template`` whose only per-visitor values are ``values`` ({context name: already escaped
+    text}) and the CSRF token: made once per language with a mark in place of each, as a first
+    step is, and filled in for each visitor. The cache holds the marks, never a visitor's value."""
+    key = (template, get_language() or "", request.path, *public(request).values())
+    marks = {name: f"\x00{name}\x00" for name in values}
+    page = _filled_pages.get(key)
+    if page is None:
+        if len(_filled_pages) > MAX_PAGES:
+            _filled_pages.clear()
+        page = _filled_pages[key] = render_to_string(template, {**marks, "csrf_token": CSRF_MARK}, request)
+    # get_token as {% csrf_token %} would call it: a new visitor's CSRF cookie is set as before.
+    page = page.replace(CSRF_MARK, conditional_escape(get_token(request)))
+    for name, value in values.items():
+        page = page.replace(marks[name], value)
+    return HttpResponse(page, status=status)

@@ -8,6 +8,7 @@ and only its keyed hash is kept.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import uuid
@@ -28,6 +29,7 @@ from defensor.accounts.permissions import Perm, has_permission, require_permissi
 from defensor.audit.services import log_action
 from defensor.cases.models import Case, CaseKind, Claimant
 from defensor.cases.services import case_open, claimant_add
+from defensor.core import statements
 from defensor.core.errors import DefensorError
 from defensor.core.files import shred
 from defensor.core.models import Organisation
@@ -125,20 +127,40 @@ def acknowledgement_text(language: str) -> str:
         )
 
 
-def _intake_key(organisation: Organisation) -> KeyMaterial:
-    material = KeyMaterial.objects.filter(
-        organisation=organisation, kind=KeyKind.INTAKE, retired_at__isnull=True, destroyed_at__isnull=True
-    ).first()
-    if material is None or material.public_key is None:
-        raise IntakeClosed()
-    return material
+@functools.cache
+def _intake_key_statement(vendor: str, of_organisation: bool) -> str:
+    """The open intake key's (id, public key, organisation): of the given organisation, or of the
+    instance's one (its first), found in the same statement."""
+    keys, organisations = statements.table(KeyMaterial), statements.table(Organisation)
+    key = functools.partial(statements.column, KeyMaterial)
+    organisation_pk = statements.column(Organisation, "id")
+    owner = "%s" if of_organisation else (
+        f"(SELECT {organisation_pk} FROM {organisations} ORDER BY {organisation_pk} LIMIT 1)"  # noqa: S608
+    )
+    return (
+        f"SELECT {key('id')}, {key('public_key')}, {key('organisation')} FROM {keys} "  # noqa: S608
+        f"WHERE {key('organisation')} = {owner} AND {key('kind')} = %s "
+        f"AND {key('retired_at')} IS NULL AND {key('destroyed_at')} IS NULL ORDER BY {key('id')} LIMIT 1"
+    )
 
 
-def intake_organisation() -> Organisation:
-    organisation = Organisation.objects.order_by("pk").first()
-    if organisation is None:
+def _intake_key(organisation: Organisation | None) -> tuple[Organisation, KeyMaterial]:
+    """The organisation that receives (the instance's one unless given) and its open intake key;
+    IntakeClosed when there is none to seal to."""
+    text = _intake_key_statement(connection.vendor, organisation is not None)
+    params: list[Any] = [KeyKind.INTAKE.value] if organisation is None else [organisation.pk, KeyKind.INTAKE.value]
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        row = cursor.fetchone()
+    if row is None or row[1] is None:
         raise IntakeClosed()
-    return organisation
+    material = statements.loaded(
+        KeyMaterial,
+        id=statements.value(KeyMaterial, "id", row[0]),
+        public_key=statements.value(KeyMaterial, "public_key", row[1]),
+        organisation_id=row[2],
+    )
+    return organisation or statements.loaded(Organisation, id=row[2]), material
 
 
 def check_disk() -> None:
@@ -181,8 +203,7 @@ def submission_receive(
     if taken_by is not None:
         require_permission(taken_by, Perm.INTAKE_HOTLINE)
         organisation = taken_by.membership.organisation
-    organisation = organisation or intake_organisation()
-    intake_key = _intake_key(organisation)
+    organisation, intake_key = _intake_key(organisation)
     data_key = crypto.random_key()
     reply_key = receipts.reply_key(receipt)
     submission = Submission(
@@ -204,13 +225,12 @@ def submission_receive(
     submission.answers = crypto.encrypt(data_key, payload, aad=_aad(submission.pk, "answers"))
     submission.reply_key = crypto.encrypt(data_key, reply_key, aad=_aad(submission.pk, "reply_key"))
     try:
-        submission.save(force_insert=True)
+        statements.insert(submission)
     except IntegrityError as error:  # the same form sent twice at the same moment
         # No savepoint of its own: nothing goes on after it, this function's atomic undoes it all.
         raise AlreadyReceived() from error
     # Under the lock the sweep also takes: a file is either still this form's or gone, never both.
-    rows = UnsentUpload.objects.select_for_update().filter(visit=submission.pk)
-    owned = {str(file_id): kind for file_id, kind in rows.values_list("id", "kind")}
+    owned = _uploads_locked(submission.pk)
     gone = {f.id for f in files if f.id not in owned or not attachment_path(f.id).exists()}
     if gone:
         raise FilesGone(gone)  # the submission is not kept: the person attaches them again or sends without
@@ -232,7 +252,7 @@ def submission_receive(
     message = Message(submission=submission, from_team=True, automatic=True)
     message.for_team = crypto.encrypt(data_key, text, aad=_aad(submission.pk, "message"))
     message.for_submitter = crypto.encrypt(reply_key, text, aad=_aad(submission.pk, "reply"))
-    message.save()
+    statements.insert(message)
     log_action(
         action="submission.received",
         actor=taken_by,
@@ -241,6 +261,39 @@ def submission_receive(
         details={"channel": channel.value, "attachments": len({f.id for f in files}), "held": held_for_review},
     )
     return Received(submission=submission, receipt=receipt)
+
+
+@functools.cache
+def _uploads_statement(vendor: str) -> str:
+    column = functools.partial(statements.column, UnsentUpload)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT {column('id')}, {column('kind')} FROM {statements.table(UnsentUpload)} "  # noqa: S608
+        f"WHERE {column('visit')} = %s{lock}"
+    )
+
+
+def _uploads_locked(visit: uuid.UUID) -> dict[str, str]:
+    """The visit's files still kept unsent ({id: kind}), locked as the sweep locks them."""
+    with connection.cursor() as cursor:
+        cursor.execute(_uploads_statement(connection.vendor), [statements.param(UnsentUpload, "visit", visit)])
+        rows = cursor.fetchall()
+    return {str(statements.value(UnsentUpload, "id", file_id)): str(kind) for file_id, kind in rows}
+
+
+@functools.cache
+def _received_statement(vendor: str) -> str:
+    return (
+        f"SELECT 1 FROM {statements.table(Submission)} "  # noqa: S608
+        f"WHERE {statements.column(Submission, 'id')} = %s"
+    )
+
+
+def visit_received(visit: uuid.UUID) -> bool:
+    """Whether this form's visit has already been received (its request's id is the visit's)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_received_statement(connection.vendor), [statements.param(Submission, "id", visit)])
+        return cursor.fetchone() is not None
 
 
 def submission_by_receipt(receipt: str) -> Submission | None:

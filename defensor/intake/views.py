@@ -16,10 +16,8 @@ from django import forms
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.defaultfilters import linebreaksbr
-from django.template.loader import render_to_string
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -30,10 +28,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from defensor.core.middleware import csrf_protect
 from defensor.intake import receipts, selectors, services
-from defensor.intake.context_processors import public as public_urls
 from defensor.intake.forms import StepForm, answer_rows, initial_from, render_fields
 from defensor.intake.models import Submission
-from defensor.intake.pages import CSRF_MARK, MAX_PAGES, step_page
+from defensor.intake.pages import filled_page, step_page
 from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
 from defensor.intake.state import (
     MAX_FILES_IN_STATE,
@@ -98,14 +95,14 @@ def _render_review(
     """The review page; answered "busy" (503) it is the "try again" page: the same answers, still
     only in this page's sealed state, and the advice to press Send again (intake/try_again.html)."""
     state.step = "review"
-    context = {
-        "questionnaire": questionnaire,
-        "answers": _answers_markup(
-            _in_sections(state.answers, answer_rows(questionnaire, state.answers, files=state.files))
-        ),
-        "state": seal_state(ensure_visit_key(request), state),
-        "message": message,
-    }
+    answers = _answers_markup(
+        _in_sections(state.answers, answer_rows(questionnaire, state.answers, files=state.files))
+    )
+    sealed = seal_state(ensure_visit_key(request), state)
+    if status == 200 and not message:  # as every visitor sees it but for these: made once (pages.py)
+        page = filled_page(request, "intake/review.html", {"answers": answers, "state": conditional_escape(sealed)})
+        return set_visit_cookie(request, page)
+    context = {"questionnaire": questionnaire, "answers": answers, "state": sealed, "message": message}
     template = "intake/try_again.html" if status == 503 else "intake/review.html"
     return set_visit_cookie(request, render(request, template, context, status=status))
 
@@ -392,7 +389,7 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
         return _render_review(request, questionnaire, state)
     digits = bool(request.POST.get("digits"))
     receipt = receipts.from_seed(receipts.seed_for_visit(state.visit, state.seed), language=_language(), digits=digits)
-    if Submission.objects.filter(pk=state.visit).exists():
+    if services.visit_received(uuid.UUID(state.visit)):
         return _already_received(request, state, receipt)
     incomplete = _first_incomplete_step(questionnaire, state)
     if incomplete is not None:
@@ -426,25 +423,9 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
     return forget_visit(_receipt_page(request, receipt))
 
 
-RECEIPT_MARK = "\x00receipt\x00"  # never in a receipt (words or digits)
-# (language, the public pages' URLs) -> intake/receipt.html with marks for the token and the receipt
-_receipt_pages: dict[tuple[str, ...], str] = {}
-
-
 def _receipt_page(request: HttpRequest, receipt: str) -> HttpResponse:
-    """intake/receipt.html for ``receipt``: the same page, made once per language (as pages.py
-    does for a first step) and filled in with this visitor's receipt and CSRF token. The cache
-    holds the marks, never a receipt."""
-    key = (get_language() or "", *public_urls(request).values())
-    page = _receipt_pages.get(key)
-    if page is None:
-        if len(_receipt_pages) > MAX_PAGES:
-            _receipt_pages.clear()
-        context = {"receipt": RECEIPT_MARK, "csrf_token": CSRF_MARK}
-        page = _receipt_pages[key] = render_to_string("intake/receipt.html", context, request)
-    # get_token as {% csrf_token %} would call it (the cookie is set as before).
-    page = page.replace(CSRF_MARK, conditional_escape(get_token(request)))
-    return HttpResponse(page.replace(RECEIPT_MARK, conditional_escape(receipt)))
+    """intake/receipt.html for ``receipt``: made once per language and filled in (pages.py)."""
+    return filled_page(request, "intake/receipt.html", {"receipt": conditional_escape(receipt)})
 
 
 def _already_received(request: HttpRequest, state: IntakeState, receipt: str) -> HttpResponse:
