@@ -149,3 +149,43 @@ def test_a_forged_receipt_seed_cannot_choose_the_receipt(anna: User) -> None:
         page = Client().post("/receipt/", {"receipt": receipt}).content.decode()
         assert "Мы получили ваше обращение" in page
     assert all(re.fullmatch(r"[а-я ]+", receipt) for receipt in given)
+
+
+# The server marks each page it checked (state "c"), so sending does not check it again; a visitor
+# who rewrites an answer in their state keeps the old mark or makes one up, and neither holds.
+REWRITTEN_ANSWERS = {
+    "a required answer removed": lambda a: {k: v for k, v in a.items() if k != "service_category"},
+    "an option that does not exist": lambda a: {**a, "force": "navy_seals"},
+    "a date in the future": lambda a: {**a, "order_date": "2999-01-01"},
+    "a phone of letters": lambda a: {**a, "phone": "не телефон"},
+}
+
+
+@pytest.mark.parametrize("rewrite", REWRITTEN_ANSWERS.values(), ids=REWRITTEN_ANSWERS.keys())
+@pytest.mark.parametrize("marks", ["kept", "made up"])
+def test_answers_rewritten_after_the_server_checked_them_are_not_sent(
+    anna: User, rewrite: Any, marks: str
+) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all()
+    real = visitor.state_json()
+    assert set(real["c"]) == {"about", "after", "contact"}  # every page was checked and marked
+    forged = {**real, "a": rewrite(real["a"])}
+    if marks == "made up":
+        forged["c"] = {step: "0" * 32 for step in real["c"]}
+    visitor.post_forged(json.dumps(forged, ensure_ascii=False), action="submit")
+    assert visitor.status == 400
+    assert "Ещё не на все обязательные вопросы есть ответ." in visitor.page
+    assert Submission.objects.count() == 0
+
+
+def test_a_state_from_before_pages_were_marked_is_checked_in_full_and_sent(anna: User) -> None:
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all()
+    unmarked = {k: v for k, v in visitor.state_json().items() if k != "c"}
+    visitor.post_forged(json.dumps(unmarked, ensure_ascii=False), action="submit")
+    assert visitor.status == 200
+    assert 'data-testid="receipt"' in visitor.page
+    assert Submission.objects.count() == 1

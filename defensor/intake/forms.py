@@ -456,14 +456,27 @@ def answer_rows(
     return answered
 
 
+def _option_labels(question: Question) -> dict[str, Any]:
+    """{option's value: its label (a Text)}, made once per question (questions never change)."""
+    made = _OPTION_LABELS.get(id(question))
+    if made is None or made[0] is not question:
+        if len(_OPTION_LABELS) > 10_000:  # a few hundred questions in all versions
+            _OPTION_LABELS.clear()
+        made = _OPTION_LABELS[id(question)] = (question, {o.value: o.label for o in question.options})
+    return made[1]
+
+
+_OPTION_LABELS: dict[int, tuple[Question, dict[str, Any]]] = {}
+
+
 def display_answer(question: Question, value: Any, *, answers: Answers | None = None) -> str | None:
     """An answer as words in the current language. A date needs all ``answers`` to see its
     "roughly" flag: «15.03.2022», «≈ 03.2022 (примерно)»."""
     if value in (None, "", []):
         return None
-    labels: dict[str, str] = {o.value: str(o.label) for o in question.options}
+    labels: Mapping[str, Any] = _option_labels(question)  # the chosen ones are put in words below
     if question.type == "yes_no":
-        labels = {answer: str(label) for answer, label in YES_NO_LABELS.items()}
+        labels = YES_NO_LABELS
     if question.type == "consent":
         return str(_("Yes"))
     if question.type == "date" and isinstance(value, str):

@@ -35,6 +35,7 @@ STATE_AAD = b"defensor.intake.state.v2"  # v2: the visit and its start are the s
 MAX_STATE_BYTES = 256 * 1024
 MAX_FILES_IN_STATE = 20
 MAX_ID_CHARS = 64  # questionnaire, step and question ids
+MAX_CHECKED_STEPS = 50
 SEED_BYTES = 16
 MAX_FILE_SIZE = 1 << 40  # far above any upload limit; a forged size beyond it is a bad state
 MAX_VERSION = 1 << 31
@@ -106,6 +107,14 @@ def visit_mac(visit: str, started: int) -> str:
     return crypto.keyed_digest(derived_key("intake.visit.v1"), "intake-visit", f"{visit}|{started}")
 
 
+def checked_mac(visit: str, questionnaire: str, version: int, step: str, answers: dict[str, Any]) -> str:
+    """The server's word that this visit's page ``step`` of this questionnaire version was checked
+    with these ``answers`` (its own and every earlier page's): the visitor, who can open and
+    rewrite the state with their key, cannot make one for answers the server has not checked."""
+    record = json.dumps([visit, questionnaire, version, step, answers], sort_keys=True, ensure_ascii=False)
+    return crypto.keyed_digest(derived_key("intake.checked.v1"), "intake-checked", record)
+
+
 @dataclass
 class IntakeState:
     questionnaire: str
@@ -122,11 +131,14 @@ class IntakeState:
     answers: dict[str, Any] = field(default_factory=dict)
     files: dict[str, list[AttachedFile]] = field(default_factory=dict)
     step: str = ""
+    # {step id: checked_mac}: pages the server checked, with the answers they were checked with;
+    # sending does not check them again unless those answers changed (views._first_incomplete_step).
+    checked: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {"q": self.questionnaire, "v": self.version, "a": self.answers, "s": self.step,
                 "w": self.visit, "t": self.started, "m": self.mac, "r": self.seed.hex(),
-                "f": {k: [f.as_json() for f in v] for k, v in self.files.items()}}
+                "f": {k: [f.as_json() for f in v] for k, v in self.files.items()}, "c": self.checked}
 
     @classmethod
     def from_json(cls, raw: Any) -> IntakeState:
@@ -140,6 +152,9 @@ class IntakeState:
             files[_text(question_id, MAX_ID_CHARS)] = [AttachedFile.from_json(f) for f in entries]
         if sum(len(v) for v in files.values()) > MAX_FILES_IN_STATE:
             raise ValueError("files")
+        checked = raw.get("c", {})  # a state from before pages were marked has none
+        if not isinstance(checked, dict) or len(checked) > MAX_CHECKED_STEPS:
+            raise ValueError("checked")
         seed = bytes.fromhex(_text(raw.get("r"), 2 * SEED_BYTES))
         if len(seed) != SEED_BYTES:
             raise ValueError("seed")
@@ -149,6 +164,7 @@ class IntakeState:
             answers={_text(k, MAX_ID_CHARS): _answer_value(v) for k, v in raw["a"].items()},
             visit=_uuid(raw.get("w")), started=_integer(raw.get("t"), 0, 1 << 40), mac=_text(raw.get("m"), 64),
             seed=seed, files=files,
+            checked={_text(k, MAX_ID_CHARS): _text(v, 32) for k, v in checked.items()},
         )
 
     @classmethod

@@ -6,10 +6,12 @@ One view walks the questionnaire: every POST carries the encrypted state of the 
 
 from __future__ import annotations
 
+import hmac
 import time
 import uuid
 from collections.abc import Callable
 from functools import wraps
+from html import escape
 from typing import Any
 
 from django import forms
@@ -17,9 +19,8 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.defaultfilters import linebreaksbr
 from django.utils.datastructures import MultiValueDict
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -37,6 +38,7 @@ from defensor.intake.state import (
     AttachedFile,
     IntakeState,
     StateUnreadable,
+    checked_mac,
     ensure_visit_key,
     forget_visit,
     open_state,
@@ -131,24 +133,27 @@ def _in_sections(answers: dict[str, Any], answered: list[tuple[Step, Rows]]) -> 
 
 def _answers_markup(answered: list[tuple[Step, Sections]]) -> SafeString:
     """The review's answers as HTML: each page's title with its «change» button, its section
-    headings and its rows. Written out here (escaped by format_html, a newline in an answer kept
-    as <br>) rather than looped over in the template, where each row cost a dozen nodes."""
-    change = _("change")
+    headings and its rows. Written out here, every text escaped (a newline in an answer kept as
+    <br>, as linebreaksbr does), rather than looped over in the template, where each row cost a
+    dozen nodes."""
+    change = escape(_("change"))
     parts: list[str] = []
     for step, groups in answered:
-        parts.append(format_html(
-            '<h2>{} <button type="submit" name="action" value="edit:{}" class="link" form="review-change">{}</button>'
-            "</h2>\n", step.title, step.id, change,
-        ))
+        parts.append(
+            f'<h2>{escape(str(step.title))} <button type="submit" name="action" value="edit:{escape(step.id)}" '
+            f'class="link" form="review-change">{change}</button></h2>\n'
+        )
         for section, rows in groups:
             if section:
-                parts.append(format_html('<h3 class="section">{}</h3>\n', section))
-            parts.append(format_html(
-                '<dl class="answers">\n{}\n</dl>\n',
-                format_html_join("", "<dt>{}</dt><dd>{}</dd>",
-                                 ((label, linebreaksbr(value or "—", autoescape=True)) for label, value in rows)),
-            ))
-    return mark_safe("".join(parts))  # noqa: S308 -- every part above is format_html's
+                parts.append(f'<h3 class="section">{escape(str(section))}</h3>\n')
+            items = "".join(f"<dt>{escape(label)}</dt><dd>{_lines(value or '—')}</dd>" for label, value in rows)
+            parts.append(f'<dl class="answers">\n{items}\n</dl>\n')
+    return mark_safe("".join(parts))  # noqa: S308 -- every text above is escaped
+
+
+def _lines(text: str) -> str:
+    """``text`` escaped, each of its lines kept (linebreaksbr's output)."""
+    return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
 def _expired(request: HttpRequest) -> HttpResponse:
@@ -184,15 +189,33 @@ def _kept_as_posted(
 
 
 def _first_incomplete_step(questionnaire: Questionnaire, state: IntakeState) -> tuple[Step, StepForm] | None:
-    """The first visible step whose answers are missing or not valid (a forged or stale state)."""
+    """The first visible step whose answers are missing or not valid (a forged or stale state).
+    A page the server checked with the same answers as now (its own and the earlier pages', the
+    only ones its conditions may look at) is not checked again; its required files always are."""
     for step in questionnaire.visible_steps(state.answers):
         form = StepForm(_kept_as_posted(step, state.answers), step=step, answers=_before(step, state.answers))
         missing_file = any(
             q.required and not state.files.get(q.id) for q in form.attachment_questions
         )
-        if not form.is_valid() or missing_file:
+        if missing_file:
+            return step, form
+        checked = state.checked.get(step.id, "")
+        if checked and hmac.compare_digest(checked, _checked_mac(questionnaire, state, step)):
+            continue
+        if not form.is_valid():
             return step, form
     return None
+
+
+def _checked_mac(questionnaire: Questionnaire, state: IntakeState, step: Step) -> str:
+    """state.checked_mac over the answers to ``step`` and every page before it."""
+    earlier: set[str] = set()
+    for page in questionnaire.steps:
+        earlier.update(q.id + part for q in page.questions for part in _ANSWER_PARTS)
+        if page.id == step.id:
+            break
+    answers = {k: v for k, v in state.answers.items() if k in earlier}
+    return checked_mac(state.visit, questionnaire.id, questionnaire.version, step.id, answers)
 
 
 UploadView = Callable[[HttpRequest, EncryptingUploadHandler, set[str]], HttpResponse]
@@ -279,6 +302,7 @@ def request_view(request: HttpRequest, handler: EncryptingUploadHandler, kept: s
     # Every follow-up was on this page already (a condition only looks at earlier questions, and one
     # on this page is asked at once, forms.StepForm): no answer shows this page again.
     _merge(state, step, form)
+    state.checked[step.id] = _checked_mac(questionnaire, state, step)
     if carried_over:  # the page that took over, whole, with every answer kept, before going on
         return _render_step(request, questionnaire, state, step)
     if returning and _first_incomplete_step(questionnaire, state) is None:
