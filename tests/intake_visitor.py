@@ -83,6 +83,9 @@ class IntakeVisitor:
 
     def post(self, data: dict[str, Any], files: dict[str, Any] | None = None, action: str = "next") -> str:
         payload: dict[str, Any] = {"state": self.state, "action": action, **data}
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', self.page)
+        if token:  # as a browser sends it (checked when the client enforces CSRF, tests/test_csrf.py)
+            payload.setdefault("csrfmiddlewaretoken", token.group(1))
         if files:
             payload.update(files)
         return self._take(self.client.post("/request/", payload))

@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.html import conditional_escape
 from django.utils.translation import get_language
 
+from defensor.core.csrf import get_token
 from defensor.intake.context_processors import public
 from defensor.intake.questionnaire import Step
 
