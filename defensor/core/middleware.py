@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrfViewMiddleware
+from django.utils.module_loading import import_string
 
 # Everything that identifies a client's network or device. Removed before any other code
 # (axes, logging, error reports) can read it: what is never held cannot be stored or logged.
@@ -57,6 +61,51 @@ class SecurityHeadersMiddleware:
         if not request.path_info.startswith("/staff/"):
             response.headers["Referrer-Policy"] = "no-referrer"
         return response
+
+
+# The public intake's pages: the landing page, the form and the receipt's pages. No one logs in
+# there and nothing there reads a session, a user or a message.
+PUBLIC_PAGES = ("/request/", "/receipt/")
+
+
+def is_public_page(path: str) -> bool:
+    return path == "/" or path.startswith(PUBLIC_PAGES)
+
+
+class StaffOnlyMiddleware:
+    """settings.STAFF_MIDDLEWARE, as if listed in MIDDLEWARE at this place, except on the public
+    intake's pages, which skip them. Built as Django builds its chain (each one's errors turned
+    into responses, MiddlewareNotUsed honoured); their process_view hooks run in their order."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        handler: Callable[[HttpRequest], Any] = get_response
+        self.view_hooks: list[Callable[..., HttpResponse | None]] = []
+        for path in reversed(settings.STAFF_MIDDLEWARE):
+            try:
+                instance = import_string(path)(handler)
+            except MiddlewareNotUsed:
+                continue
+            if hasattr(instance, "process_view"):
+                self.view_hooks.insert(0, instance.process_view)
+            handler = convert_exception_to_response(instance)
+        self.staff = handler
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_public_page(request.path_info):
+            return self.get_response(request)
+        return self.staff(request)  # type: ignore[no-any-return]
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        if is_public_page(request.path_info):
+            return None
+        for hook in self.view_hooks:
+            response = hook(request, view, args, kwargs)
+            if response is not None:
+                return response
+        return None
 
 
 class CsrfViewMiddleware(DjangoCsrfViewMiddleware):
