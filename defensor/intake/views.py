@@ -32,7 +32,7 @@ from defensor.intake import receipts, selectors, services
 from defensor.intake.forms import StepForm, answer_rows, initial_from, render_fields
 from defensor.intake.models import Submission
 from defensor.intake.pages import filled_page, step_page
-from defensor.intake.questionnaire import Questionnaire, Step, default_questionnaire
+from defensor.intake.questionnaire import Question, Questionnaire, Step, default_questionnaire
 from defensor.intake.state import (
     MAX_FILES_IN_STATE,
     AttachedFile,
@@ -193,29 +193,55 @@ def _first_incomplete_step(questionnaire: Questionnaire, state: IntakeState) -> 
     A page the server checked with the same answers as now (its own and the earlier pages', the
     only ones its conditions may look at) is not checked again; its required files always are."""
     for step in questionnaire.visible_steps(state.answers):
-        form = StepForm(_kept_as_posted(step, state.answers), step=step, answers=_before(step, state.answers))
+        before = _before(step, state.answers)
+        checked = state.checked.get(step.id, "")
+        if (
+            checked
+            and hmac.compare_digest(checked, _checked_mac(questionnaire, state, step))
+            and not any(_file_missing(q, step, before, state) for q in step.questions)
+        ):
+            continue
+        form = StepForm(_kept_as_posted(step, state.answers), step=step, answers=before)
         missing_file = any(
             q.required and not state.files.get(q.id) for q in form.attachment_questions
         )
-        if missing_file:
-            return step, form
-        checked = state.checked.get(step.id, "")
-        if checked and hmac.compare_digest(checked, _checked_mac(questionnaire, state, step)):
-            continue
-        if not form.is_valid():
+        if not form.is_valid() or missing_file:
             return step, form
     return None
 
 
+def _file_missing(question: Question, step: Step, before: dict[str, Any], state: IntakeState) -> bool:
+    """A required file question the page shows (as StepForm decides) with no file attached."""
+    return (
+        question.type == "attachment" and question.required and not state.files.get(question.id)
+        and (question.visible(before) or question.follows_up_on(step))
+    )
+
+
 def _checked_mac(questionnaire: Questionnaire, state: IntakeState, step: Step) -> str:
     """state.checked_mac over the answers to ``step`` and every page before it."""
-    earlier: set[str] = set()
-    for page in questionnaire.steps:
-        earlier.update(q.id + part for q in page.questions for part in _ANSWER_PARTS)
-        if page.id == step.id:
-            break
+    earlier = _answer_names_through(questionnaire, step.id)
     answers = {k: v for k, v in state.answers.items() if k in earlier}
     return checked_mac(state.visit, questionnaire.id, questionnaire.version, step.id, answers)
+
+
+def _answer_names_through(questionnaire: Questionnaire, step_id: str) -> frozenset[str]:
+    """Every answer's name (with a date's parts) on the pages up to and including ``step_id``."""
+    made = _names_through.get((id(questionnaire), step_id))
+    if made is None or made[0] is not questionnaire:
+        names: set[str] = set()
+        for page in questionnaire.steps:
+            names.update(q.id + part for q in page.questions for part in _ANSWER_PARTS)
+            if page.id == step_id:
+                break
+        if len(_names_through) > MAX_NAMES_THROUGH:
+            _names_through.clear()
+        made = _names_through[(id(questionnaire), step_id)] = (questionnaire, frozenset(names))
+    return made[1]
+
+
+MAX_NAMES_THROUGH = 1000  # a few pages per questionnaire version
+_names_through: dict[tuple[int, str], tuple[Questionnaire, frozenset[str]]] = {}
 
 
 UploadView = Callable[[HttpRequest, EncryptingUploadHandler, set[str]], HttpResponse]
