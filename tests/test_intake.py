@@ -291,6 +291,28 @@ def test_a_double_tap_on_send_makes_one_submission_and_shows_the_same_receipt(an
     assert later.status_code == 400  # without the (now deleted) cookie: nothing opens
 
 
+def test_a_second_tap_on_send_while_the_service_is_busy_still_shows_the_receipt(
+    anna: User, settings: object
+) -> None:
+    """Sending is not preceded by «already received?»: a repeat that the service would now refuse
+    (busy, closed, a database error) looks before it says «try again»."""
+    from defensor.intake.state import VISIT_COOKIE
+
+    settings.DEFENSOR_INTAKE_MAX_PER_MINUTE = 1  # type: ignore[attr-defined]
+    visitor = IntakeVisitor()
+    visitor.start()
+    visitor.fill_all()
+    review_state = visitor.state
+    cookie = visitor.client.cookies[VISIT_COOKIE].value
+    receipt = visitor.submit()  # the one request this minute allows
+    visitor.client.cookies[VISIT_COOKIE] = cookie
+    second = visitor.client.post("/request/", {"state": review_state, "action": "submit"})
+    assert second.status_code == 200
+    assert receipt in second.content.decode()
+    assert "повторите через несколько минут" not in second.content.decode()
+    assert Submission.objects.count() == 1
+
+
 def test_a_form_from_another_browser_or_tampered_state_is_refused(anna: User) -> None:
     visitor = IntakeVisitor()
     visitor.start()

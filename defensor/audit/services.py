@@ -134,6 +134,8 @@ _EVENT_FIELDS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_ke
 
 @functools.cache
 def _statements(vendor: str) -> tuple[str, str, str]:  # per database vendor, made once
+    """(read the head, append the event, move the head). On PostgreSQL the append moves the head
+    too, in the same statement (a data-modifying WITH): one round trip less per event."""
     quote = connection.ops.quote_name
     head = quote(AuditChainHead._meta.db_table)
     events = quote(AuditEvent._meta.db_table)
@@ -147,6 +149,8 @@ def _statements(vendor: str) -> tuple[str, str, str]:  # per database vendor, ma
     if connection.features.can_return_columns_from_insert:
         insert += f" RETURNING {quote(AuditEvent._meta.pk.column)}"
     move = f"UPDATE {head} SET {quote('seq')} = %s, {quote('hash')} = %s, {quote('mac')} = %s WHERE {pk} = 1"  # noqa: S608
+    if vendor == "postgresql":
+        return read, f"WITH moved AS ({move}) {insert}", ""
     return read, insert, move
 
 
@@ -165,13 +169,15 @@ def _locked_head() -> tuple[int, str]:
 def _append(event: AuditEvent, *, mac: str) -> None:
     _, insert, move = _statements(connection.vendor)
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
+    head = [event.seq, event.hash, mac]
     with connection.cursor() as cursor:
-        cursor.execute(insert, values)
+        cursor.execute(insert, values if move else head + values)
         if connection.features.can_return_columns_from_insert:
             event.pk = cursor.fetchone()[0]
         else:
             event.pk = connection.ops.last_insert_id(cursor, AuditEvent._meta.db_table, AuditEvent._meta.pk.column)
-        cursor.execute(move, [event.seq, event.hash, mac])
+        if move:
+            cursor.execute(move, head)
     event._state.adding = False
     event._state.db = connection.alias
 

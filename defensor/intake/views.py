@@ -439,8 +439,9 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
         return _render_review(request, questionnaire, state)
     digits = bool(request.POST.get("digits"))
     receipt = receipts.from_seed(receipts.seed_for_visit(state.visit, state.seed), language=_language(), digits=digits)
-    if services.visit_received(uuid.UUID(state.visit)):
-        return _already_received(request, state, receipt)
+    # A form sent twice (a double tap, Send again after a lost answer) is not asked «already
+    # received?» first: its second INSERT meets the first one's key (AlreadyReceived below), and a
+    # refusal for any other reason looks first (_refused_but_received).
     incomplete = _first_incomplete_step(questionnaire, state)
     if incomplete is not None:
         step, form = incomplete
@@ -468,9 +469,20 @@ def _review_action(request: HttpRequest, questionnaire: Questionnaire, state: In
             "These files could not be kept and must be attached again: %(names)s."
         ) % {"names": ", ".join(lost)})
     except (services.IntakeBusy, services.IntakeClosed, DatabaseError, OSError) as error:
+        if _refused_but_received(state):
+            return _already_received(request, state, receipt)
         message = getattr(error, "user_message", services.IntakeBusy.user_message)
         return _try_later(_render_review(request, questionnaire, state, status=503, message=str(message)))
     return forget_visit(_receipt_page(request, receipt))
+
+
+def _refused_but_received(state: IntakeState) -> bool:
+    """A send refused (busy, closed, a database error) whose form was already received earlier: the
+    person sees the receipt, not «try again»."""
+    try:
+        return services.visit_received(uuid.UUID(state.visit))
+    except DatabaseError:
+        return False
 
 
 def _receipt_page(request: HttpRequest, receipt: str) -> HttpResponse:
