@@ -169,7 +169,7 @@ def _locked_head() -> tuple[int, str]:
 def _append(event: AuditEvent, *, mac: str) -> None:
     _, insert, move = _statements(connection.vendor)
     values = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in _EVENT_FIELDS]
-    head = [event.seq, event.hash, mac]
+    head: list[Any] = [event.seq, event.hash, mac]
     with connection.cursor() as cursor:
         cursor.execute(insert, values if move else head + values)
         if connection.features.can_return_columns_from_insert:
