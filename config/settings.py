@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "defensor.staff",
     "defensor.intake",
     "defensor.evidence",
+    "defensor.operations",
+    "defensor.retention",
     "django_tasks",
     "django_tasks_db",
 ]
