@@ -413,6 +413,17 @@ DEFENSOR_EVIDENCE_METADATA_CPU_SECONDS = env_int("DEFENSOR_EVIDENCE_METADATA_CPU
 DEFENSOR_EVIDENCE_METADATA_TIMEOUT = env_int("DEFENSOR_EVIDENCE_METADATA_TIMEOUT", 15)
 # Where the sealed originals are kept (random names; see docs/security.md, "Evidence locker").
 DEFENSOR_EVIDENCE_DIR = DATA_DIR / "evidence"
+
+# Backups (defensor backup, docs/operations.md): age archives written outside the data directory,
+# to the organisation's recovery key and to these extra age recipients (age1…, comma-separated).
+# The worker makes one a day at DEFENSOR_BACKUP_HOUR and keeps the newest DEFENSOR_BACKUP_KEEP;
+# off when DEFENSOR_BACKUP_DIR is empty (production must set it; locally: ./backups beside var/).
+DEFENSOR_BACKUP_DIR = env("DEFENSOR_BACKUP_DIR", "" if PRODUCTION else str(DATA_DIR.parent / "backups"))
+DEFENSOR_BACKUP_RECIPIENTS = [r.strip() for r in env("DEFENSOR_BACKUP_RECIPIENTS", "").split(",") if r.strip()]
+DEFENSOR_BACKUP_KEEP = env_int("DEFENSOR_BACKUP_KEEP", 14)
+DEFENSOR_BACKUP_HOUR = env_int("DEFENSOR_BACKUP_HOUR", 3)
+DEFENSOR_BACKUP_STALE_HOURS = env_int("DEFENSOR_BACKUP_STALE_HOURS", 48)
+DEFENSOR_BACKUP_DRILL_DAYS = env_int("DEFENSOR_BACKUP_DRILL_DAYS", 7)
 # Trusted timestamps (docs/security.md, "Trusted timestamps"): an RFC 3161 time-stamping authority
 # the worker asks once a day for a token over the new custody chain heads (empty: off), the PEM
 # file of its certificate and the chain up to its root (what `defensor evidence verify` trusts).

@@ -1,6 +1,7 @@
 """The ``defensor`` command: Django's management commands with Defensor's settings.
 
-``defensor init``, ``defensor serve``, ``defensor createuser``, ``defensor audit verify`` and
+``defensor init``, ``defensor serve``, ``defensor createuser``, ``defensor audit verify``,
+``defensor backup`` / ``defensor restore`` and
 every standard command (``defensor migrate``) run through here.
 """
 
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["restore"]:  # before the settings: they would make a new secret in the new data directory
+        from defensor.operations.restore_command import main as restore_main
+
+        sys.exit(restore_main(args[1:]))
     _refuse_unready_database(args)
     execute_from_command_line(["defensor", *args])
 

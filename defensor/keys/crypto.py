@@ -104,8 +104,19 @@ def decrypt(key: bytes, ciphertext: bytes, *, aad: bytes) -> bytes:
 
 # Each Argon2id derivation holds its memory (128 MiB by default) for its duration; the
 # semaphore caps how many run at once in one process, so a burst of logins cannot exhaust it.
-_derivations = threading.BoundedSemaphore(max(1, int(getattr(settings, "DEFENSOR_KDF_CONCURRENCY", 2))))
+# Made at the first derivation: importing this module must not load the settings (``defensor
+# restore`` opens an archive before the new data directory has a secret for them).
+_derivations: threading.BoundedSemaphore | None = None
+_derivations_made = threading.Lock()
 DERIVATION_WAIT_SECONDS = 30.0
+
+
+def _derivation_slots() -> threading.BoundedSemaphore:
+    global _derivations
+    with _derivations_made:
+        if _derivations is None:
+            _derivations = threading.BoundedSemaphore(max(1, int(getattr(settings, "DEFENSOR_KDF_CONCURRENCY", 2))))
+        return _derivations
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,8 @@ def kdf_params() -> KdfParams:
 
 def derive_key(password: str, salt: bytes, params: KdfParams) -> bytes:
     """Argon2id(password, salt) -> 32-byte key-encryption key."""
-    if not _derivations.acquire(timeout=DERIVATION_WAIT_SECONDS):
+    slots = _derivation_slots()
+    if not slots.acquire(timeout=DERIVATION_WAIT_SECONDS):
         raise KeyDerivationBusy()
     try:
         return bytes(
@@ -129,7 +141,7 @@ def derive_key(password: str, salt: bytes, params: KdfParams) -> bytes:
             )
         )
     finally:
-        _derivations.release()
+        slots.release()
 
 
 # --- blind indexes --------------------------------------------------------------------------

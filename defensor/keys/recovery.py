@@ -22,12 +22,21 @@ def split(private_key: bytes) -> list[str]:
 
 def combine(shares: list[str], expected_public_key: bytes) -> bytes:
     """The recovery private key from THRESHOLD shares, checked against the stored public key."""
+    private_key = combine_unchecked(shares)
+    if crypto.public_from_private(private_key) != expected_public_key:
+        raise InvalidShares()
+    return private_key
+
+
+def combine_unchecked(shares: list[str]) -> bytes:
+    """The private key THRESHOLD shares make, before there is a stored public key to check it
+    against (``defensor restore``: the archive it opens, or not, is the check)."""
     cleaned = [" ".join(share.lower().split()) for share in shares if share.strip()]
     try:
         private_key = bytes(shamir_mnemonic.combine_mnemonics(cleaned))
     except (shamir_mnemonic.MnemonicError, ValueError, KeyError) as error:
         raise InvalidShares() from error
-    if len(private_key) != crypto.KEY_SIZE or crypto.public_from_private(private_key) != expected_public_key:
+    if len(private_key) != crypto.KEY_SIZE:
         raise InvalidShares()
     return private_key
 
