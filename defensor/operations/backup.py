@@ -111,7 +111,7 @@ def _table_counts(cursor: Any, tables: list[str]) -> dict[str, int]:
 @contextlib.contextmanager
 def _sqlite_snapshot(work: Path) -> Iterator[tuple[Path, dict[str, int]]]:
     copy = work / "defensor.sqlite3"
-    source = sqlite3.connect(f"file:{settings.SQLITE_PATH}?mode=ro", uri=True)
+    source = sqlite3.connect(f"file:{connection.settings_dict['NAME']}?mode=ro", uri=True)
     target = sqlite3.connect(copy)
     try:
         with target:
