@@ -118,7 +118,8 @@ def test_backup_restore_serve_read_and_reply(tmp_path: Path, clean_env: dict[str
     assert made.returncode == 0, made.stderr
     archive = next(backups.glob("defensor-backup-*.age"))
     assert oct(archive.stat().st_mode & 0o777) == "0o600"
-    assert "Backup written" in made.stdout and not list(backups.glob(".*partial"))
+    assert "Backup written" in made.stdout
+    assert not list(backups.glob(".*partial"))
     after = _run(_WRITE, ["anna", PASSWORD, after_name, "", f"{secrets.randbelow(10**25):025d}"], source)
 
     # No plaintext in the archive, and none in what it holds once opened with the recovery key.
@@ -132,13 +133,15 @@ def test_backup_restore_serve_read_and_reply(tmp_path: Path, clean_env: dict[str
     manifest = json.loads(members["defensor-backup/manifest.json"])
     assert manifest["tables"]["intake_submission"] == 1
     config = members["defensor-backup/config.json"].decode()
-    assert "SECRET" not in config and PASSWORD not in config
+    assert "SECRET" not in config
+    assert PASSWORD not in config
 
     # Restored with two shares, into a new data directory.
     restored_env = _environment(clean_env, tmp_path / "restored", databases[1])
     restored = defensor(["restore", str(archive)], restored_env, stdin="\n".join(shares) + "\n")
     assert restored.returncode == 0, restored.stderr + restored.stdout
-    assert "0 differ" in restored.stdout and "opened with the recovery key" in restored.stdout
+    assert "0 differ" in restored.stdout
+    assert "opened with the recovery key" in restored.stdout
 
     port = free_port()
     server = serve_logged(restored_env, port, tmp_path / "serve.log")
@@ -190,7 +193,8 @@ def test_a_changed_cut_or_foreign_archive_is_refused_and_leaves_nothing(
         bad.write_bytes(content)
         refused = defensor(["restore", str(bad)], env, stdin="\n".join(shares) + "\n")
         assert refused.returncode == 2, (label, refused.stderr)
-        assert "Not restored:" in refused.stderr and "Traceback" not in refused.stderr, label
+        assert "Not restored:" in refused.stderr, label
+        assert "Traceback" not in refused.stderr, label
         assert not target.exists() or not any(target.iterdir()), label  # nothing was left behind
 
     # Shares of another organisation's kit: the archive was not made for that key.
@@ -198,13 +202,15 @@ def test_a_changed_cut_or_foreign_archive_is_refused_and_leaves_nothing(
 
     foreign = recovery.split(crypto.generate_keypair().private)[:2]
     refused = defensor(["restore", str(archive)], env, stdin="\n".join(foreign) + "\n")
-    assert refused.returncode == 2 and "not one it was made for" in refused.stderr
+    assert refused.returncode == 2
+    assert "not one it was made for" in refused.stderr
 
     # Only into an empty data directory.
     target.mkdir(exist_ok=True)
     (target / "something").write_text("kept")
     refused = defensor(["restore", str(archive)], env, stdin="\n".join(shares) + "\n")
-    assert refused.returncode == 2 and "not empty" in refused.stderr
+    assert refused.returncode == 2
+    assert "not empty" in refused.stderr
     assert (target / "something").read_text() == "kept"
 
     # The drill, from the team's instance: passes on the good archive, fails (audited) on a cut one.
@@ -212,10 +218,12 @@ def test_a_changed_cut_or_foreign_archive_is_refused_and_leaves_nothing(
     assert passed.returncode == 0, passed.stderr
     assert "Restore drill passed" in passed.stdout
     failed = defensor(["backup", "verify", str(tmp_path / "cut.age")], source, stdin="\n".join(shares) + "\n")
-    assert failed.returncode != 0 and "FAILED" in failed.stderr
+    assert failed.returncode != 0
+    assert "FAILED" in failed.stderr
     runs = _run(
         "import os, json\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\nimport django\n"
-        "django.setup()\nfrom defensor.operations.models import BackupRun\nfrom defensor.audit.models import AuditEvent\n"
+        "django.setup()\nfrom defensor.operations.models import BackupRun\n"
+        "from defensor.audit.models import AuditEvent\n"
         "print(json.dumps({'runs': list(BackupRun.objects.order_by('pk').values_list('kind', 'ok')),"
         " 'audit': list(AuditEvent.objects.filter(action__startswith='backup.').order_by('seq')"
         ".values_list('action', flat=True))}))", [], source)
