@@ -68,6 +68,11 @@ class Case(EncryptedRecord):
     version = models.PositiveIntegerField(default=1)
     updated_at = models.DateTimeField(auto_now=True)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # When the stage last became "closed" (None while open): retention counts its years from here.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Kept whatever the retention policy says, until a lawyer or an administrator releases it.
+    legal_hold = models.BooleanField(default=False)
+    legal_hold_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organisation", "number"], name="case_number_unique")]

@@ -184,6 +184,8 @@ def case_update(
     current.kind, current.stage, current.outcome, current.group = (
         CaseKind(kind), CaseStage(stage), CaseOutcome(outcome), group,
     )
+    if "stage" in changed:  # retention counts a closed case's years from the day it was closed
+        current.closed_at = timezone.now() if current.stage == CaseStage.CLOSED else None
     current.encrypt(record_sealer(material=current.data_key, keyring=keyring), title=title, summary=summary,
                     court=court or None, court_number=court_number or None)
     current.version += 1
@@ -584,10 +586,7 @@ def case_unshare(*, case: Case, user: User, unshared_by: User) -> None:
     })
 
 
-@transaction.atomic
-def case_erase(*, case: Case, erased_by: User) -> None:
-    require_permission(erased_by, Perm.CASES_OPEN)
-    require_record_access(user=erased_by, material=case.data_key)
+def _case_shred(case: Case, erased_by: User | None) -> None:
     record_erase(material=case.data_key, erased_by=erased_by)
     # The key is gone (crypto-shredding); the ciphertexts under it are blanked as well.
     CaseNote.objects.filter(case=case).update(text=None)
@@ -596,4 +595,51 @@ def case_erase(*, case: Case, erased_by: User) -> None:
     ClaimantStatusChange.objects.filter(claimant__case=case).update(note=None)
     Case.objects.filter(pk=case.pk).update(title=None, summary=None, court=None, court_number=None,
                                            erased_at=timezone.now())
+
+
+@transaction.atomic
+def case_erase(*, case: Case, erased_by: User) -> None:
+    require_permission(erased_by, Perm.CASES_OPEN)
+    require_record_access(user=erased_by, material=case.data_key)
+    _case_shred(case, erased_by)
     log_action(action="case.erased", actor=erased_by, target=case)
+
+
+class LegalHoldRefused(DefensorError):
+    user_message = _("An erased case cannot be put on legal hold.")
+
+
+@transaction.atomic
+def case_legal_hold_set(*, case: Case, hold: bool, set_by: User) -> Case:
+    """Put a case on legal hold (retention never erases it) or release it. A lawyer or an
+    administrator who holds the case (cases.share: the people who answer for who may read it)."""
+    require_permission(set_by, Perm.CASES_SHARE)
+    require_record_access(user=set_by, material=case.data_key)
+    current = Case.objects.select_for_update().get(pk=case.pk)
+    if current.erased_at is not None:
+        raise LegalHoldRefused()
+    if current.legal_hold == hold:
+        return current
+    current.legal_hold, current.legal_hold_at = hold, timezone.now() if hold else None
+    Case.objects.filter(pk=current.pk).update(legal_hold=current.legal_hold, legal_hold_at=current.legal_hold_at)
+    log_action(action="case.legal_hold_set" if hold else "case.legal_hold_released", actor=set_by, target=current,
+               details={"stage": current.stage})
+    return current
+
+
+class NotErasableOnSchedule(DefensorError):
+    user_message = _("This case is not closed, is on legal hold or is already erased.")
+
+
+@transaction.atomic
+def case_erase_on_schedule(*, case: Case) -> Case:
+    """Erase a closed case for the retention policy (the worker: no actor; ``retention`` decides
+    when). Whatever the caller thinks, an open case, one on legal hold or one already erased is
+    refused here, under the row's lock."""
+    current = Case.objects.select_for_update().select_related("data_key", "organisation").get(pk=case.pk)
+    if current.stage != CaseStage.CLOSED or current.legal_hold or current.erased_at is not None:
+        raise NotErasableOnSchedule()
+    _case_shred(current, None)
+    log_action(action="case.erased", organisation=current.organisation, target=current,
+               details={"by": "retention"})
+    return current

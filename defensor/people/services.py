@@ -395,6 +395,23 @@ def person_erase(*, person: Person, erased_by: User) -> None:
     """Crypto-shred the person's data key and blank what is left of the record and its handles."""
     require_permission(erased_by, Perm.CASES_OPEN)
     require_record_access(user=erased_by, material=person.data_key)
+    _person_shred(person, erased_by)
+    log_action(action="person.erased", actor=erased_by, organisation=person.organisation, target=person)
+
+
+@transaction.atomic
+def person_erase_on_schedule(*, person: Person) -> None:
+    """Erase a person record for the retention policy (the worker, no actor): the caller
+    (``retention``) has found that every case the person was in is erased."""
+    current = Person.objects.select_for_update().select_related("data_key", "organisation").get(pk=person.pk)
+    if current.erased_at is not None:
+        return
+    _person_shred(current, None)
+    log_action(action="person.erased", organisation=current.organisation, target=current,
+               details={"by": "retention"})
+
+
+def _person_shred(person: Person, erased_by: User | None) -> None:
     record_erase(material=person.data_key, erased_by=erased_by)
     Handle.objects.filter(person=person).update(value=None, safe_times=None, value_index=None)
     PersonRevision.objects.filter(person=person).update(previous=None)
@@ -403,7 +420,6 @@ def person_erase(*, person: Person, erased_by: User) -> None:
         surname_index=None, surname_prefix_index=None, birth_date_index=None, unit_index=None,
         erased_at=timezone.now(),
     )
-    log_action(action="person.erased", actor=erased_by, organisation=person.organisation, target=person)
 
 
 @transaction.atomic

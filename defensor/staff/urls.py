@@ -2,7 +2,7 @@ from django.urls import path
 
 from defensor.accounts import views as accounts
 from defensor.audit import views as audit
-from defensor.cases import merge_views
+from defensor.cases import hold_views, merge_views
 from defensor.cases import views as cases
 from defensor.deadlines import calendar_views
 from defensor.deadlines import staff_views as deadlines
@@ -16,6 +16,7 @@ from defensor.evidence import views as evidence
 from defensor.intake import accept_views as accept
 from defensor.intake import triage_views as triage
 from defensor.people import views as people
+from defensor.retention import views as retention
 from defensor.staff import views as staff
 
 app_name = "staff"
@@ -62,6 +63,7 @@ urlpatterns = [
     path("cases/<int:case_id>/tasks/", cases.case_task_view, name="case-task"),
     path("cases/<int:case_id>/tasks/<int:task_id>/done/", cases.case_task_done_view, name="case-task-done"),
     path("cases/<int:case_id>/access/", cases.case_access_view, name="case-access"),
+    path("cases/<int:case_id>/hold/", hold_views.case_hold_view, name="case-hold"),
     path("cases/<int:case_id>/evidence/upload/", evidence.evidence_upload_view, name="evidence-upload"),
     path("cases/<int:case_id>/evidence/<uuid:item_id>/download/", evidence.evidence_download_view,
          name="evidence-download"),
@@ -108,4 +110,5 @@ urlpatterns = [
     path("account/documents/", documents.account_documents_view, name="account-documents"),
     path("account/powers-of-attorney/", documents.account_poa_add_view, name="account-poa-add"),
     path("account/powers-of-attorney/revoke/", documents.account_poa_revoke_view, name="account-poa-revoke"),
+    path("retention/", retention.retention_view, name="retention"),
 ]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +18,7 @@ from defensor.deadlines.selectors import OVERVIEW_DAYS, overview_due, unseen_rem
 from defensor.intake.selectors import waiting_requests
 from defensor.keys.keyring import keyring_for
 from defensor.people.services import people_read
+from defensor.retention.selectors import retention_upcoming_count
 
 
 @staff_view(Perm.WORKSPACE)
@@ -48,6 +50,9 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "due_days": OVERVIEW_DAYS,
             "follow_up_days": settings.DEFENSOR_FOLLOW_UP_DAYS,
             "waiting": waiting_requests(actor=user) if has_permission(user, Perm.INTAKE_TRIAGE) else None,
+            # Administrators see a week ahead what the retention policy will erase.
+            "retention_due": retention_upcoming_count(organisation=organisation, today=timezone.localdate())
+            if has_permission(user, Perm.USERS_MANAGE) else 0,
         },
     )
 
