@@ -122,6 +122,11 @@ ACTION_LABELS: dict[str, str | Promise] = {
     "evidence.bundle_built": _("Court bundle of evidence built"),
     "evidence.bundle_failed": _("Court bundle of evidence could not be built"),
     "evidence.bundle_downloaded": _("Court bundle of evidence downloaded"),
+    "backup.made": _("Backup made"),
+    "backup.failed": _("Backup failed"),
+    "backup.pruned": _("Old backups removed"),
+    "backup.drill": _("Restore drill run"),
+    "backup.restored": _("Restored from a backup"),
 }
 
 

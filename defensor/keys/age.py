@@ -68,6 +68,11 @@ def identity_private_key(age_identity: str) -> bytes | None:
     return bytes(data)
 
 
+def recipient_of_identity(age_identity: str) -> str:
+    """The recipient (``age1…``) that an identity opens."""
+    return str(pyrage.x25519.Identity.from_str(age_identity.strip()).to_public())
+
+
 def new_identity() -> str:
     """A fresh identity, e.g. the worker's own for the drill of the archives it makes (memory only)."""
     return str(pyrage.x25519.Identity.generate())

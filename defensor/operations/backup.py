@@ -198,11 +198,16 @@ def backup_create(*, to: str | Path | None = None, extra_recipients: list[str] |
                   progress: TextIO | None = None, actor: Any = None) -> BackupMade:
     """Make one archive; record and audit it. ``progress``: a terminal to draw a bar on."""
     started = timezone.now()
-    target_dir = backup_dir(to)
-    chosen = recipients(extra_recipients)
     stamp = timezone.localtime(started).strftime("%Y%m%d-%H%M%S")
-    final = target_dir / f"{ARCHIVE_PREFIX}{stamp}{ARCHIVE_SUFFIX}"
-    partial = target_dir / f".{final.name}.partial"
+    name = f"{ARCHIVE_PREFIX}{stamp}{ARCHIVE_SUFFIX}"
+    try:
+        target_dir = backup_dir(to)
+        chosen = recipients(extra_recipients)
+    except DefensorError as error:
+        _record_failure(RunKind.BACKUP, started, name, error)
+        raise
+    final = target_dir / name
+    partial = target_dir / f".{name}.partial"
     vendor = connection.vendor
     work_root = Path(settings.DATA_DIR) / "tmp"  # the live database's own protection, not the backup folder's
     work_root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -250,11 +255,20 @@ def backup_create(*, to: str | Path | None = None, extra_recipients: list[str] |
     with transaction.atomic():
         BackupRun.objects.create(kind=RunKind.BACKUP, started_at=started, finished_at=timezone.now(), ok=True,
                                  archive=final.name, size=made.size, sha256=digest)
-        log_action(action="backup.made", actor=actor, details={
+        audit_for_each_organisation("backup.made", actor=actor, details={
             "archive": final.name, "size": made.size, "files": len(manifest.members),
             "rows": sum(tables.values()), "recipients": len(chosen),
         })
     return made
+
+
+def audit_for_each_organisation(action: str, details: dict[str, Any], actor: Any = None) -> None:
+    """An archive holds every organisation of the instance: each sees the event in its audit log."""
+    from defensor.core.models import Organisation
+
+    organisations: list[Organisation | None] = [*Organisation.objects.all()] or [None]
+    for organisation in organisations:
+        log_action(action=action, actor=actor, organisation=organisation, details=details)
 
 
 def _sha256(path: Path) -> str:
@@ -270,7 +284,7 @@ def _record_failure(kind: str, started: datetime, name: str, error: BaseExceptio
     with contextlib.suppress(Exception), transaction.atomic():  # the failure must not hide the error
         BackupRun.objects.create(kind=kind, started_at=started, finished_at=timezone.now(), ok=False,
                                  archive=name, problem=problem)
-        log_action(action=f"{kind}.failed", details={"archive": name, "problem": problem})
+        audit_for_each_organisation("backup.failed", details={"archive": name, "kind": str(kind)})
 
 
 def archives_in(directory: Path) -> list[Path]:
@@ -290,5 +304,5 @@ def backups_prune(*, directory: Path, keep: int) -> list[str]:
         removed.append(path.name)
     if removed:
         with transaction.atomic():
-            log_action(action="backup.pruned", details={"removed": removed, "kept": keep})
+            audit_for_each_organisation("backup.pruned", details={"removed": removed, "kept": keep})
     return removed

@@ -29,13 +29,13 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from defensor.audit.services import log_action
 from defensor.intake.models import Submission
 from defensor.intake.services import submission_answers
 from defensor.keys import crypto
 from defensor.keys.keyring import KeyRing
 from defensor.keys.models import KeyGrant, RecoveryKey
 from defensor.operations import archive
+from defensor.operations.backup import audit_for_each_organisation
 from defensor.operations.models import BackupRun, RunKind
 
 
@@ -210,7 +210,7 @@ def backup_verify(*, archive_path: Path, identities: list[str], actor: Any = Non
                                  archive=archive_path.name,
                                  size=archive_path.stat().st_size if archive_path.exists() else 0,
                                  records_opened=int(report.get("records_opened", 0)), problem=drill.problem)
-        log_action(action="backup.drill", actor=actor, details={
+        audit_for_each_organisation("backup.drill", actor=actor, details={
             "archive": archive_path.name, "ok": ok, "tables": report.get("tables_checked", 0),
             "records_opened": report.get("records_opened", 0), "keys_opened": report.get("keys_opened", 0),
             "problem": code,

@@ -89,12 +89,12 @@ def main(args: list[str]) -> int:
     django.setup()
     from django.db import transaction
 
-    from defensor.audit.services import log_action
+    from defensor.operations.backup import audit_for_each_organisation
     from defensor.operations.drill import report_json, restore_check
 
     report = restore_check(manifest=restored.manifest, private_key=private_key, sample=options.sample)
     with transaction.atomic():
-        log_action(action="backup.restored", details={
+        audit_for_each_organisation("backup.restored", details={
             "archive": Path(options.archive).name, "ok": report.ok, "tables": report.tables_checked,
             "records_opened": report.records_opened,
         })

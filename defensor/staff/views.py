@@ -17,6 +17,7 @@ from defensor.cases.services import cases_listed
 from defensor.deadlines.selectors import OVERVIEW_DAYS, overview_due, unseen_reminders
 from defensor.intake.selectors import waiting_requests
 from defensor.keys.keyring import keyring_for
+from defensor.operations.selectors import backup_health
 from defensor.people.services import people_read
 from defensor.retention.selectors import retention_upcoming_count
 
@@ -50,6 +51,8 @@ def home_view(request: HttpRequest) -> HttpResponse:
             "due_days": OVERVIEW_DAYS,
             "follow_up_days": settings.DEFENSOR_FOLLOW_UP_DAYS,
             "waiting": waiting_requests(actor=user) if has_permission(user, Perm.INTAKE_TRIAGE) else None,
+            # Administrators are told when the last good backup is too old or the last drill failed.
+            "backups": backup_health() if has_permission(user, Perm.USERS_MANAGE) else None,
             # Administrators see a week ahead what the retention policy will erase.
             "retention_due": retention_upcoming_count(organisation=organisation, today=timezone.localdate())
             if has_permission(user, Perm.USERS_MANAGE) else 0,
