@@ -400,3 +400,32 @@ def test_the_worker_knows_the_daily_run() -> None:
     from defensor.core.periodic import _schedulers
 
     assert _schedulers["retention"] is retention_schedule
+
+
+@pytest.mark.django_db(transaction=True)  # migrates the cases app back and forth
+def test_cases_closed_before_the_closing_day_was_kept_get_the_day_of_the_edit_that_closed_them(anna: User) -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    closed_by_edit = _case(anna, "Закрыто правкой", closed_days_ago=None)
+    closed_by_edit = case_update(case=closed_by_edit, edited_by=anna, keyring=keyring_of(anna),
+                                 version=closed_by_edit.version, title="Закрыто правкой", summary="",
+                                 kind=closed_by_edit.kind, stage=CaseStage.CLOSED, outcome="granted", court="",
+                                 court_number="", group=False)
+    edited_at = AuditEvent.objects.filter(action="case.edited", target_id=str(closed_by_edit.pk)).latest("seq")
+    closed_unaudited = _case(anna, "Закрыто без правки", closed_days_ago=None)
+    Case.objects.filter(pk=closed_unaudited.pk).update(stage=CaseStage.CLOSED, updated_at=_ago(900))
+    still_open = _case(anna, "Открыто", closed_days_ago=None)
+    # A note after closing moves updated_at, not the day of closing.
+    case_note_add(case=closed_by_edit, author=anna, keyring=keyring_of(anna), text="позже")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("cases", "0009_claimant_merged_partial_index")])
+    executor = MigrationExecutor(connection)
+    executor.migrate([("cases", "0010_closed_at_and_legal_hold")])
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert Case.objects.get(pk=closed_by_edit.pk).closed_at == edited_at.created_at
+    assert Case.objects.get(pk=closed_unaudited.pk).closed_at == Case.objects.get(pk=closed_unaudited.pk).updated_at
+    assert Case.objects.get(pk=still_open.pk).closed_at is None

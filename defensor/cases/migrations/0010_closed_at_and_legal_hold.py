@@ -3,7 +3,7 @@
 from django.db import migrations, models
 
 
-def closed_at_from_history(apps, schema_editor):  # noqa: ANN001, ANN201 - a migration's signature
+def closed_at_from_history(apps, schema_editor):  # type: ignore[no-untyped-def]
     """A case closed before this field existed: closed when the last audited edit changed its stage
     (that edit moved it into "closed", since it is closed now); without one, at its last update
     (never earlier than the real close, so retention never comes sooner than the policy says)."""
