@@ -356,6 +356,7 @@ class Team:
     user_public: bytes
     recovery_public: bytes
     index_key: bytes
+    recovery_private: bytes = b""  # bench/backup.py restores with it
 
 
 def make_team() -> Team:
@@ -385,6 +386,7 @@ def make_team() -> Team:
         organisation=organisation, lawyer=lawyer, lawyer_private=lawyer_private, paralegal=paralegal,
         paralegal_private=paralegal_private, user_public=bytes(UserKeyPair.objects.get(user=lawyer).public_key),
         recovery_public=bytes(RecoveryKey.objects.get(organisation=organisation).public_key), index_key=index_key,
+        recovery_private=recovery_key,
     )
 
 

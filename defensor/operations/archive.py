@@ -146,7 +146,8 @@ def writing(target: BinaryIO, recipients: list[str], progress: Progress | None =
     worker.start()
     sink = os.fdopen(write_end, "wb", buffering=CHUNK)
     try:
-        with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT, bufsize=CHUNK) as tar:
+            tar.copybufsize = CHUNK  # type: ignore[attr-defined]  # (tar's own defaults, 10 and 16 KiB, cost a third of the time)
             yield ArchiveWriter(tar, progress)
     except BrokenPipeError:
         pass  # the encryption side failed first: its error is raised below
@@ -202,7 +203,8 @@ def reading(source: BinaryIO, identities: list[str], handle: Callable[[Member], 
     stream = os.fdopen(read_end, "rb", buffering=CHUNK)
     problem: BaseException | None = None
     try:
-        with tarfile.open(fileobj=stream, mode="r|") as tar:
+        with tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK) as tar:
+            tar.copybufsize = CHUNK  # type: ignore[attr-defined]  # not in typeshed
             for info in tar:
                 name = _safe_name(info.name)
                 if not info.isfile() or name in seen or manifest is not None:

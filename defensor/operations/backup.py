@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 import django
 from django.conf import settings
@@ -219,26 +220,11 @@ def backup_create(*, to: str | Path | None = None, extra_recipients: list[str] |
                 total = database.stat().st_size + sum(p.stat().st_size for _n, p in files if p.exists())
                 bar = _Bar(total, progress)
                 descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(descriptor, "wb") as out, archive.writing(out, chosen, bar) as writer:
-                    writer.add_bytes(archive.FORMAT_MEMBER, json.dumps({
-                        "format": archive.FORMAT, "vendor": vendor, "made_at": started.isoformat(),
-                        "django": django.get_version(), "python": sys.version.split()[0],
-                    }).encode())
-                    writer.add_bytes(archive.SECRET_MEMBER, settings.SECRET_KEY.encode())
-                    if settings.DEFENSOR_AUDIT_KEY:
-                        writer.add_bytes(archive.AUDIT_KEY_MEMBER, settings.DEFENSOR_AUDIT_KEY.encode())
-                    writer.add_bytes(archive.CONFIG_MEMBER, json.dumps(_config(), sort_keys=True, indent=1).encode())
-                    writer.add_file(archive.DATABASE_PREFIX + database.name, database)
-                    for name, path in files:
-                        try:
-                            writer.add_file(name, path)
-                        except FileNotFoundError:
-                            continue  # erased since the snapshot: it stays erased
-                    head = AuditChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
-                    manifest = writer.finish(tables, {
-                        "vendor": vendor, "made_at": started.isoformat(), "migrations": _migrations(),
-                        "audit_head": list(head) if head else None, "recipients": len(chosen),
-                    })
+                with os.fdopen(descriptor, "wb") as out:
+                    sink = _Digesting(out)
+                    with archive.writing(cast(BinaryIO, sink), chosen, bar) as writer:
+                        manifest = _members(writer, database, files, tables, vendor=vendor, started=started,
+                                            recipients=len(chosen))
                     out.flush()
                     os.fsync(out.fileno())
                 bar.end()
@@ -249,7 +235,7 @@ def backup_create(*, to: str | Path | None = None, extra_recipients: list[str] |
         if isinstance(error, (DefensorError, OSError, subprocess.SubprocessError)):
             _record_failure(RunKind.BACKUP, started, final.name, error)
         raise
-    digest = _sha256(final)
+    digest = sink.sha256.hexdigest()
     made = BackupMade(path=final, size=final.stat().st_size, sha256=digest,
                       members=len(manifest.members), tables=manifest.tables)
     with transaction.atomic():
@@ -271,12 +257,45 @@ def audit_for_each_organisation(action: str, details: dict[str, Any], actor: Any
         log_action(action=action, actor=actor, organisation=organisation, details=details)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(archive.CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _members(writer: archive.ArchiveWriter, database: Path, files: list[tuple[str, Path]], tables: dict[str, int],
+             *, vendor: str, started: datetime, recipients: int) -> archive.Manifest:
+    """Every member in archive.py's order, the manifest last."""
+    writer.add_bytes(archive.FORMAT_MEMBER, json.dumps({
+        "format": archive.FORMAT, "vendor": vendor, "made_at": started.isoformat(),
+        "django": django.get_version(), "python": sys.version.split()[0],
+    }).encode())
+    writer.add_bytes(archive.SECRET_MEMBER, settings.SECRET_KEY.encode())
+    if settings.DEFENSOR_AUDIT_KEY:
+        writer.add_bytes(archive.AUDIT_KEY_MEMBER, settings.DEFENSOR_AUDIT_KEY.encode())
+    writer.add_bytes(archive.CONFIG_MEMBER, json.dumps(_config(), sort_keys=True, indent=1).encode())
+    writer.add_file(archive.DATABASE_PREFIX + database.name, database)
+    for name, path in files:
+        try:
+            writer.add_file(name, path)
+        except FileNotFoundError:
+            continue  # erased since the snapshot: it stays erased
+    head = AuditChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
+    return writer.finish(tables, {
+        "vendor": vendor, "made_at": started.isoformat(), "migrations": _migrations(),
+        "audit_head": list(head) if head else None, "recipients": recipients,
+    })
+
+
+class _Digesting(io.RawIOBase):
+    """The archive file, hashed as it is written (its SHA-256 without reading it again)."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        self.target, self.sha256 = target, hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.sha256.update(data)
+        return self.target.write(data)
+
+    def flush(self) -> None:
+        self.target.flush()
 
 
 def _record_failure(kind: str, started: datetime, name: str, error: BaseException) -> None:
