@@ -17,6 +17,7 @@ import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -105,7 +106,7 @@ def _opened(archive: Path, identity: str) -> dict[str, bytes]:
 def test_backup_restore_serve_read_and_reply(tmp_path: Path, clean_env: dict[str, str], databases: list[str]) -> None:
     source = _environment(clean_env, tmp_path / "team", databases[0])
     prepared = _run(_PREPARE_WITH_SHARES, ["anna", "correct horse battery staple 42", secrets.token_hex(20)], source)
-    shares = [str(s) for s in prepared["shares"]]  # type: ignore[union-attr]
+    shares = [str(s) for s in cast("list[str]", prepared["shares"])]
     from tests.serving_staff import PASSWORD
 
     canaries = Canaries()
@@ -173,7 +174,7 @@ def test_a_changed_cut_or_foreign_archive_is_refused_and_leaves_nothing(
 ) -> None:
     source = _environment(clean_env, tmp_path / "team", databases[0])
     prepared = _run(_PREPARE_WITH_SHARES, ["anna", "correct horse battery staple 42", secrets.token_hex(20)], source)
-    shares = [str(s) for s in prepared["shares"]]  # type: ignore[union-attr]
+    shares = [str(s) for s in cast("list[str]", prepared["shares"])]
     made = defensor(["backup", "--to", str(tmp_path / "backups")], source)
     assert made.returncode == 0, made.stderr
     archive = next((tmp_path / "backups").glob("defensor-backup-*.age"))

@@ -4,6 +4,8 @@ administrators (only them) when the last good backup is too old or the last dril
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,6 +41,9 @@ def test_the_nightly_backup_keeps_the_newest_and_drills_once_a_week(
     backups.mkdir()
     for day in ("20200101-030000", "20200102-030000"):  # two older nights' archives
         (backups / f"defensor-backup-{day}.age").write_bytes(b"old")
+    killed = backups / ".defensor-backup-20200103-030000.age.partial"  # a backup killed while writing
+    killed.write_bytes(b"half")
+    os.utime(killed, (time.time() - 2 * 86400, time.time() - 2 * 86400))
     assert backup_run_daily() == "made, drill passed"
     names = sorted(p.name for p in backups.iterdir())
     assert len(names) == 2  # the newest two: last night's and tonight's

@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -315,8 +316,11 @@ def archives_in(directory: Path) -> list[Path]:
 
 
 def backups_prune(*, directory: Path, keep: int) -> list[str]:
-    """Remove all but the newest ``keep`` archives; audited. Returns the names removed."""
+    """Remove all but the newest ``keep`` archives, and archives left half-made (``.partial``, a
+    backup killed while writing) more than a day ago; audited. Returns the names removed."""
     old = archives_in(directory)[:-keep] if keep > 0 else []
+    day_ago = time.time() - 24 * 3600
+    old += [p for p in directory.glob(f".{ARCHIVE_PREFIX}*.partial") if p.is_file() and p.stat().st_mtime < day_ago]
     removed = []
     for path in old:
         path.unlink(missing_ok=True)
