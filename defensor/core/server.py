@@ -43,6 +43,11 @@ def server_argv(
         "--no-ws",
         "--no-access-log",
         "--respawn-failed-workers",
+        # Ctrl-C in a terminal signals granian's workers as well as its main process; a worker
+        # signalled twice can hang in its shutdown, and the server would not end for a minute or
+        # more. Workers still there 10 s after the stop are killed (requests are atomic: a
+        # request cut short is not acknowledged, and the person sends it again).
+        "--workers-kill-timeout", "10",
         "--log-level", log_level,
         app,
     ]
