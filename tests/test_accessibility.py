@@ -257,6 +257,8 @@ def test_the_main_staff_pages_have_no_serious_accessibility_violation(
         ("the audit log", "/staff/audit/"),
         ("the working-day calendar", "/staff/calendar/"),
         ("document templates", "/staff/templates/"),
+        ("the overview, with the backup warning", "/staff/"),
+        ("retention", "/staff/retention/"),
     ]
     host = live_server.url.split("//", 1)[1].split(":")[0]
     for user, pages, refusals in [(anna, lawyer_pages, lawyer_refusals), (olga, admin_pages, admin_refusals)]:
