@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import shamir_mnemonic
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +42,23 @@ def combine_unchecked(shares: list[str]) -> bytes:
     if len(private_key) != crypto.KEY_SIZE:
         raise InvalidShares()
     return private_key
+
+
+def read_shares(stream: Any) -> list[str]:
+    """THRESHOLD shares typed one per line on ``stream`` (blank lines skipped), asking for each on
+    standard error when it is a terminal. Fewer if the stream ends first."""
+    prompt = bool(getattr(stream, "isatty", lambda: False)())
+    shares: list[str] = []
+    while len(shares) < THRESHOLD:
+        if prompt:
+            sys.stderr.write(f"Recovery share {len(shares) + 1} of {THRESHOLD} (all words on one line): ")
+            sys.stderr.flush()
+        line = stream.readline()
+        if not line:
+            break
+        if line.strip():
+            shares.append(line.strip())
+    return shares
 
 
 def kit_text(organisation_name: str, shares: list[str], created: str) -> str:

@@ -26,17 +26,7 @@ def _identities(options: argparse.Namespace) -> tuple[list[str], bytes | None]:
     elif options.identity_stdin:
         found = age.identities_in(sys.stdin.read())
     else:
-        shares: list[str] = []
-        while len(shares) < recovery.THRESHOLD:
-            if sys.stdin.isatty():
-                sys.stderr.write(f"Recovery share {len(shares) + 1} of {recovery.THRESHOLD} (all words on one line): ")
-                sys.stderr.flush()
-            line = sys.stdin.readline()
-            if not line:
-                break
-            if line.strip():
-                shares.append(line.strip())
-        found = [age.identity(recovery.combine_unchecked(shares))]
+        found = [age.identity(recovery.combine_unchecked(recovery.read_shares(sys.stdin)))]
     if not found:
         raise SystemExit("No age identity (AGE-SECRET-KEY-1…) was given.")
     return found, age.identity_private_key(found[0])

@@ -5,11 +5,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from defensor.access.management.commands.recover import read_shares
 from defensor.access.services import recovery_private_key, rotate_index_key, rotate_intake_key, rotate_record_key
 from defensor.core.models import Organisation
 from defensor.keys.models import KeyKind, KeyMaterial
-from defensor.keys.recovery import THRESHOLD, InvalidShares
+from defensor.keys.recovery import THRESHOLD, InvalidShares, read_shares
 
 
 class Command(BaseCommand):
@@ -36,7 +35,7 @@ class Command(BaseCommand):
         stream = options.get("stdin") or sys.stdin
         try:
             recovery_key = recovery_private_key(
-                organisation=organisation, shares=read_shares(stream, prompt=stream.isatty())
+                organisation=organisation, shares=read_shares(stream)
             )
         except InvalidShares as error:
             raise CommandError("These shares do not restore this organisation's recovery key.") from error

@@ -8,22 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from defensor.access.services import recover_access
 from defensor.accounts.models import Role, User
 from defensor.accounts.services import generate_one_time_password
-from defensor.keys.recovery import THRESHOLD, InvalidShares
-
-
-def read_shares(stream: Any, prompt: bool) -> list[str]:
-    """THRESHOLD shares, one per line (blank lines ignored)."""
-    shares: list[str] = []
-    while len(shares) < THRESHOLD:
-        if prompt:
-            sys.stderr.write(f"Recovery share {len(shares) + 1} of {THRESHOLD} (all words on one line): ")
-            sys.stderr.flush()
-        line = stream.readline()
-        if not line:
-            break
-        if line.strip():
-            shares.append(line.strip())
-    return shares
+from defensor.keys.recovery import THRESHOLD, InvalidShares, read_shares
 
 
 class Command(BaseCommand):
@@ -42,7 +27,7 @@ class Command(BaseCommand):
         if admin is None:
             raise CommandError(f"No administrator called {options['admin']!r}.")
         stream = options.get("stdin") or sys.stdin
-        shares = read_shares(stream, prompt=stream.isatty())
+        shares = read_shares(stream)
         if len(shares) < THRESHOLD:
             raise CommandError(f"{THRESHOLD} shares are needed.")
         password = generate_one_time_password()

@@ -20,18 +20,8 @@ def read_identities(identity_file: str | None, stream: Any) -> list[str]:
         if not found:
             raise CommandError(f"{identity_file} holds no age identity (AGE-SECRET-KEY-1…).")
         return found
-    shares: list[str] = []
-    while len(shares) < recovery.THRESHOLD:
-        if stream.isatty():
-            sys.stderr.write(f"Recovery share {len(shares) + 1} of {recovery.THRESHOLD} (all words on one line): ")
-            sys.stderr.flush()
-        line = stream.readline()
-        if not line:
-            break
-        if line.strip():
-            shares.append(line.strip())
     try:
-        return [age.identity(recovery.combine_unchecked(shares))]
+        return [age.identity(recovery.combine_unchecked(recovery.read_shares(stream)))]
     except recovery.InvalidShares as error:
         raise CommandError(str(error.user_message)) from error
 
