@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "defensor.evidence",
     "defensor.operations",
     "defensor.retention",
+    "defensor.reports",
     "django_tasks",
     "django_tasks_db",
 ]

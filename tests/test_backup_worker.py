@@ -80,13 +80,17 @@ def test_the_drill_with_the_recovery_key_opens_the_requests(
 def test_a_failed_backup_is_recorded_and_the_next_night_still_comes(settings: Any, org_kit: Any) -> None:
     from django_tasks_db.models import DBTaskResult
 
+    from django.utils import translation
+
     settings.DEFENSOR_BACKUP_DIR = str(Path(settings.DATA_DIR) / "inside")  # refused: inside the data directory
+    translation.activate("en")  # what the process last spoke: the record is still in the organisation's language
     assert backup_daily.call() == "failed"
     failed = BackupRun.objects.get()
     assert not failed.ok
     assert "вне папки данных" in failed.problem
     assert AuditEvent.objects.filter(action="backup.failed").exists()
     assert DBTaskResult.objects.filter(task_path="defensor.operations.tasks.backup_daily", status="READY").exists()
+    translation.deactivate()
 
 
 def test_the_backup_runs_at_the_set_hour_and_is_off_without_a_folder(settings: Any) -> None:

@@ -15,7 +15,7 @@ import threading
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks import task
 
 from defensor.core.errors import DefensorError
@@ -78,7 +78,10 @@ def backup_daily() -> str:
     """Today's backup, then tomorrow's run. A failure is recorded (BackupRun) and warned about on
     the overview; it does not stop the next day's run."""
     try:
-        return backup_run_daily()
+        # What the run records (a failure's words on the overview) is in the organisation's language,
+        # whatever language the process last spoke.
+        with translation.override(settings.LANGUAGE_CODE):
+            return backup_run_daily()
     except (DefensorError, OSError) as error:
         logger.error("backup: the daily backup failed (%s)", type(error).__name__)
         return "failed"
