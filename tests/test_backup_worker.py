@@ -78,9 +78,8 @@ def test_the_drill_with_the_recovery_key_opens_the_requests(
 
 
 def test_a_failed_backup_is_recorded_and_the_next_night_still_comes(settings: Any, org_kit: Any) -> None:
-    from django_tasks_db.models import DBTaskResult
-
     from django.utils import translation
+    from django_tasks_db.models import DBTaskResult
 
     settings.DEFENSOR_BACKUP_DIR = str(Path(settings.DATA_DIR) / "inside")  # refused: inside the data directory
     translation.activate("en")  # what the process last spoke: the record is still in the organisation's language
