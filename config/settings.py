@@ -425,6 +425,12 @@ DEFENSOR_BACKUP_KEEP = env_int("DEFENSOR_BACKUP_KEEP", 14)
 DEFENSOR_BACKUP_HOUR = env_int("DEFENSOR_BACKUP_HOUR", 3)
 DEFENSOR_BACKUP_STALE_HOURS = env_int("DEFENSOR_BACKUP_STALE_HOURS", 48)
 DEFENSOR_BACKUP_DRILL_DAYS = env_int("DEFENSOR_BACKUP_DRILL_DAYS", 7)
+# Reports (docs/security.md, "Reports"): counts under DEFENSOR_REPORT_THRESHOLD are hidden and
+# every shown count is rounded to DEFENSOR_REPORT_ROUNDING; a release may be put on a public page
+# at /reports/<number>/ only when DEFENSOR_PUBLIC_REPORTS is on.
+DEFENSOR_REPORT_THRESHOLD = max(env_int("DEFENSOR_REPORT_THRESHOLD", 10), 5)
+DEFENSOR_REPORT_ROUNDING = max(env_int("DEFENSOR_REPORT_ROUNDING", 5), 1)
+DEFENSOR_PUBLIC_REPORTS = env_bool("DEFENSOR_PUBLIC_REPORTS", default=False)
 # Trusted timestamps (docs/security.md, "Trusted timestamps"): an RFC 3161 time-stamping authority
 # the worker asks once a day for a token over the new custody chain heads (empty: off), the PEM
 # file of its certificate and the chain up to its root (what `defensor evidence verify` trusts).

@@ -22,7 +22,7 @@ class StaffUrl:
         result = self.route
         nowhere = {"id": 999999, "person": 999999, "handle": 999999, "case": 999999, "claimant": 999999,
                    "task": 999999, "event": 999999, "deadline": 999999, "reminder": 999999, "document": 999999,
-                   "template": 999999, "item": "00000000-0000-0000-0000-000000000000",
+                   "template": 999999, "release": 999999, "item": "00000000-0000-0000-0000-000000000000",
                    "submission": "00000000-0000-0000-0000-000000000000",
                    "attachment": "00000000-0000-0000-0000-000000000000",
                    "bundle": "00000000-0000-0000-0000-000000000000"}
@@ -47,6 +47,6 @@ def staff_urls_behind_login() -> list[StaffUrl]:
             "<int:reminder_id>", "<reminder>"
         ).replace("<int:document_id>", "<document>").replace("<int:template_id>", "<template>").replace(
             "<uuid:item_id>", "<item>").replace("<uuid:bundle_id>", "<bundle>").replace(
-            "<uuid:attachment_id>", "<attachment>")
+            "<uuid:attachment_id>", "<attachment>").replace("<int:release_number>", "<release>")
         found.append(StaffUrl(name=str(pattern.name), route=route, view=pattern.callback))
     return found

@@ -27,6 +27,8 @@ from defensor.evidence.services import item_ingest
 from defensor.intake.models import Submission
 from defensor.people.models import Person
 from defensor.people.services import HandleInput, person_create
+from defensor.reports.services import release_make, report_prepare
+from defensor.reports.tables import Quarter
 from tests.conftest import attach_file, keyring_of
 from tests.docx_files import docx_of
 from tests.staff_urls import StaffUrl, staff_urls_behind_login
@@ -81,7 +83,7 @@ def _request(client: Client, url: StaffUrl, target: User, submission: Submission
                     event=case.events.get().pk, deadline=case.deadlines.get().pk, reminder=reminder.pk,
                     document=case.documents.get().pk, template=DocumentTemplate.objects.get().pk,
                     item=case.evidence.get().pk, bundle=case.evidence_bundles.get().pk,
-                    attachment=submission.attachments.get().pk)
+                    attachment=submission.attachments.get().pk, release=1)
     response = client.get(path)
     if response.status_code == 405:  # a POST-only action: try it for real
         response = client.post(path)
@@ -126,6 +128,10 @@ def test_each_role_reaches_exactly_the_documented_pages(
     item = item_ingest(case=case, source=Source.UPLOAD, stream=io.BytesIO(b"%PDF-1.4\n"), name="a.pdf",
                        added_by=team[Role.LAWYER], keyring=lawyer_keys)
     bundle_request(case=case, item_ids=[str(item.pk)], requested_by=team[Role.LAWYER], keyring=lawyer_keys)
+    # A report release (its pages and exports).
+    report_prepare(actor=team[Role.LAWYER], keyring=lawyer_keys)
+    this_quarter = Quarter.of(date.today())  # noqa: DTZ011 - a quarter, as the report's default period
+    release_make(actor=team[Role.LAWYER], keyring=lawyer_keys, first=this_quarter, last=this_quarter)
     documented_urls = documented_url_permissions()
     documented_roles = documented_role_permissions()
     target = team[Role.VOLUNTEER] if role != Role.VOLUNTEER else team[Role.LAWYER]

@@ -26,6 +26,7 @@ from defensor.audit.services import log_action
 from defensor.core.files import shred, write_private
 from defensor.core.models import Organisation
 from defensor.keys import crypto, recovery
+from defensor.keys.facts import RESEALERS as facts_resealers
 from defensor.keys.keyring import KeyRing, NoAccess, unwrap_private_key, wrap_private_key
 from defensor.keys.models import KeyGrant, KeyKind, KeyMaterial, RecoveryKey, UserKeyPair
 from defensor.keys.records import RecordSealer, encrypted_models
@@ -602,7 +603,14 @@ def rotate_index_key(*, organisation: Organisation, recovery_key: bytes) -> KeyM
                 continue  # erased: nothing to index
             values = record.decrypt_with(crypto.unseal(recovery_key, bytes(grant.wrapped)))
             record.set_blind_indexes(new_key, values)
-            record.save(update_fields=list(model.BLIND_INDEXES))
+            record.set_report_facts(new, new_key, values)
+            facts = ["report_facts", "report_key"] if model.REPORT_FACTS else []
+            record.save(update_fields=[*model.BLIND_INDEXES, *facts])
+    old_grant = KeyGrant.objects.filter(material=old, for_recovery=True).first()
+    if old_grant is not None and old_grant.wrapped is not None:
+        old_key = crypto.unseal(recovery_key, bytes(old_grant.wrapped))
+        for reseal in facts_resealers:
+            reseal(organisation.pk, old, old_key, new, new_key)
     _copy_recipients(old, new, new_key)
     KeyGrant.objects.filter(material=old).delete()
     KeyMaterial.objects.filter(pk=old.pk).update(retired_at=timezone.now(), destroyed_at=timezone.now())

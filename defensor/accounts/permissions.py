@@ -31,7 +31,8 @@ class Perm(StrEnum):
     DOCUMENTS_GENERATE = "documents.generate"
     TEMPLATES_MANAGE = "templates.manage"
     CALENDAR_MANAGE = "calendar.manage"  # one-off non-working days
-    REPORTS_VIEW = "reports.view"
+    REPORTS_VIEW = "reports.view"  # counted reports, releases, their exports
+    REPORTS_PUBLISH = "reports.publish"  # put a release on the public page (when the server allows it)
     EVIDENCE_VERIFY = "evidence.verify"  # mark a case's evidence verified or rejected
 
 
@@ -50,6 +51,7 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.TEMPLATES_MANAGE: frozenset({Role.ADMIN}),
     Perm.CALENDAR_MANAGE: frozenset({Role.ADMIN}),
     Perm.REPORTS_VIEW: frozenset({Role.ADMIN, Role.LAWYER}),
+    Perm.REPORTS_PUBLISH: frozenset({Role.ADMIN}),
     Perm.EVIDENCE_VERIFY: frozenset({Role.ADMIN, Role.LAWYER, Role.PARTNER}),
 }
 

@@ -63,9 +63,10 @@ class SecurityHeadersMiddleware:
         return response
 
 
-# The public intake's pages: the landing page, the form and the receipt's pages. No one logs in
+# The public intake's pages: the landing page, the form and the receipt's pages (and a published
+# report, when the server shows them). No one logs in
 # there and nothing there reads a session, a user or a message.
-PUBLIC_PAGES = ("/request/", "/receipt/")
+PUBLIC_PAGES = ("/request/", "/receipt/", "/reports/")
 
 
 def is_public_page(path: str) -> bool:

@@ -72,6 +72,9 @@ class Submission(models.Model):
     # request is sealed on arrival and the server holds no key then, so a staff member's key ring
     # indexes it later (intake.search); after the index key is rotated every request is pending again.
     search_key = models.ForeignKey(KeyMaterial, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # What reports count of the answers (region, service, force, pressure named: keys.facts), sealed
+    # with the same index key when the request is indexed.
+    report_facts = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         indexes = [

@@ -38,6 +38,7 @@ from defensor.keys.blind import (
     normalise_unit,
     surname_spellings,
 )
+from defensor.keys.facts import seal_facts
 from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.models import KeyKind, KeyMaterial
 
@@ -117,11 +118,27 @@ def pending_count(*, actor: User) -> int:
     return _pending(actor.membership.organisation_id).count()
 
 
+def report_facts(answers: dict[str, Any]) -> dict[str, Any]:
+    """What reports count of a request's answers (keys.facts): option values only, never text."""
+    pressure = answers.get("pressure") or []
+    return {
+        "region": answers.get("service_region") or None,
+        "service_category": answers.get("service_category") or None,
+        "force": answers.get("force") or None,
+        "pressure": sorted({str(p) for p in pressure if p != "none"}) if isinstance(pressure, list) else [],
+    }
+
+
+def submission_facts_subject(submission_id: Any) -> str:
+    return f"intake.submission:{submission_id}"
+
+
 def _store(
     organisation_id: int, material: KeyMaterial, key: bytes, decrypted: dict[Any, dict[str, Any] | None]
 ) -> int:
     """Replace the digests of these requests (decrypted answers, or None: unreadable, nothing to
-    index) and mark them indexed with this key. Withdrawn meanwhile: left alone."""
+    index) and mark them indexed with this key, with their report facts sealed under it.
+    Withdrawn meanwhile: left alone."""
     live = set(
         Submission.objects.filter(pk__in=list(decrypted), withdrawn_at__isnull=True).values_list("pk", flat=True)
     )
@@ -135,7 +152,15 @@ def _store(
         ],
         ignore_conflicts=True,
     )
-    Submission.objects.filter(pk__in=live).update(search_key=material)
+    facts = {
+        pk: seal_facts(key, material_id=material.pk, subject=submission_facts_subject(pk), facts=report_facts(answers))
+        for pk, answers in decrypted.items() if pk in live and answers is not None
+    }
+    Submission.objects.filter(pk__in=live).exclude(pk__in=list(facts)).update(search_key=material, report_facts=None)
+    Submission.objects.bulk_update(
+        [Submission(pk=pk, search_key=material, report_facts=sealed) for pk, sealed in facts.items()],
+        ["search_key", "report_facts"], batch_size=250,
+    )
     return len(live)
 
 

@@ -154,6 +154,29 @@ def keyed_digest(key: bytes, purpose: str, value: str) -> str:
     ).hexdigest()
 
 
+def derive_key_for(key: bytes, purpose: str) -> bytes:
+    """A key of its own for ``purpose`` from ``key`` (BLAKE2b keyed, personalised): one key serves
+    two uses (blind indexes, report facts) without one use's outputs telling anything of the other's."""
+    return hashlib.blake2b(b"", key=key, digest_size=KEY_SIZE, person=purpose.encode()[:16].ljust(16, b"\0")).digest()
+
+
+def decrypt_each(key: bytes, items: Iterable[tuple[bytes, bytes]]) -> list[bytes | None]:
+    """``decrypt`` of many (ciphertext, aad) pairs under one key; None where one does not open
+    (a report counts what opens and says how many did not, rather than failing as a whole)."""
+    opened: list[bytes | None] = []
+    for ciphertext, aad in items:
+        if ciphertext[:1] != FORMAT_VERSION or len(ciphertext) < 1 + NONCE_SIZE:
+            opened.append(None)
+            continue
+        try:
+            opened.append(_b.crypto_aead_xchacha20poly1305_ietf_decrypt(
+                ciphertext[1 + NONCE_SIZE:], aad, ciphertext[1:1 + NONCE_SIZE], key
+            ))
+        except nacl.exceptions.CryptoError:
+            opened.append(None)
+    return opened
+
+
 # --- streams (attachments): encrypted chunk by chunk as they arrive ----------------------------
 
 STREAM_HEADER_SIZE = _b.crypto_secretstream_xchacha20poly1305_HEADERBYTES

@@ -99,6 +99,9 @@ class EncryptedRecord(models.Model):
     # The index field's name is also the digest's purpose, so equal values in different indexes
     # give different digests.
     BLIND_INDEXES: ClassVar[dict[str, tuple[str, str]]] = {}
+    # Sealed fields a report counts (keys.facts): sealed again together in ``report_facts`` under
+    # the index key ``report_key``; a model listing any declares those two fields.
+    REPORT_FACTS: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True
@@ -131,6 +134,21 @@ class EncryptedRecord(models.Model):
             raw = values.get(source)
             normalised = NORMALISERS[normaliser](raw) if raw else None
             setattr(self, index_field, index_with_key(index_key, index_field, normalised) if normalised else None)
+
+    def facts_subject(self) -> str:
+        return f"{self._meta.label_lower}:{self.record_uid}"
+
+    def set_report_facts(self, index_material: KeyMaterial, index_key: bytes, values: Mapping[str, str | None]) -> None:
+        """Seal the values a report counts (``REPORT_FACTS``) with the index key."""
+        if not self.REPORT_FACTS:
+            return
+        from defensor.keys.facts import seal_facts
+
+        facts = {name: values.get(name) for name in self.REPORT_FACTS}
+        sealed = seal_facts(index_key, material_id=index_material.pk, subject=self.facts_subject(), facts=facts)
+        # Fields of the models that list REPORT_FACTS, not of every record.
+        setattr(self, "report_facts", sealed)  # noqa: B010
+        setattr(self, "report_key", index_material)  # noqa: B010
 
     def decrypt(self, keyring: KeyRing | None, *, only: Collection[str] | None = None) -> Decrypted:
         """The record's fields in the clear (``only``: just these, for a page showing a few fields

@@ -43,6 +43,12 @@ class Person(EncryptedRecord):
     service_category = EncryptedField()
     force = EncryptedField()
     region = EncryptedField()  # region code of intake's region list
+    # What reports count of this record (keys.facts): service, force and region sealed again under
+    # the index key ``report_key`` (NULL: not made yet, or made with a key since rotated).
+    report_facts = models.BinaryField(null=True, blank=True, editable=False)
+    report_key = models.ForeignKey(
+        "keys.KeyMaterial", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Blind indexes (keyed digests, see keys.blind) for exact-match search and de-duplication.
     # NULL means "no value": an empty string would make every missing value match another.
     surname_index = models.CharField(max_length=32, null=True, blank=True, db_index=True)  # noqa: DJ001
@@ -69,6 +75,7 @@ class Person(EncryptedRecord):
         "birth_date_index": ("birth_date", "birth_date"),
         "unit_index": ("unit", "unit"),
     }
+    REPORT_FACTS = ("service_category", "force", "region")
 
     class Meta:
         # Duplicate matching asks for two index values at once (selectors._blocks): a surname

@@ -106,8 +106,9 @@ def person_create(
     values = {"full_name": full_name, "surname": surname, "birth_date": birth_date, "unit": unit, "notes": notes}
     person = Person(organisation=organisation)
     person.encrypt(sealer, **values)
-    _, index_key = keyring.current(organisation.pk, KeyKind.INDEX)
+    index_material, index_key = keyring.current(organisation.pk, KeyKind.INDEX)
     person.set_blind_indexes(index_key, values)
+    person.set_report_facts(index_material, index_key, values)
     person.save()
     added = [_handle_store(person=person, sealer=sealer, index_key=index_key, handle=h) for h in handles]
     log_action(
@@ -209,9 +210,10 @@ def person_edit(
     ))
     revision.save()
     person.encrypt(sealer, **changed)
-    _, index_key = keyring.current(person.organisation_id, KeyKind.INDEX)
+    index_material, index_key = keyring.current(person.organisation_id, KeyKind.INDEX)
     person.set_blind_indexes(index_key, {**current, **changed})
-    person.save(update_fields=[*sorted(changed), *Person.BLIND_INDEXES])
+    person.set_report_facts(index_material, index_key, {**current, **changed})
+    person.save(update_fields=[*sorted(changed), *Person.BLIND_INDEXES, "report_facts", "report_key"])
     log_action(
         action="person.updated", actor=updated_by, target=person,
         details={"fields": sorted(changed), "revision": revision.pk},
@@ -427,3 +429,29 @@ def people_read(*, reader: User, people: list[int], where: str) -> None:
     """Record that a team member read these person records (every read of personal data is audited)."""
     if people:
         log_action(action="person.read", actor=reader, details={"where": where, "people": people})
+
+
+@transaction.atomic
+def persons_report_facts_make(*, actor: User, keyring: KeyRing, person_ids: Sequence[int]) -> int:
+    """Seal the report facts (keys.facts) of these person records afresh with the current index
+    key, for those whose key the actor holds: records written before reports counted them, or
+    whose facts were made with a rotated key. How many were made; audited as a count."""
+    require_permission(actor, Perm.REPORTS_VIEW)
+    organisation_id = actor.membership.organisation_id
+    index_material, index_key = keyring.current(organisation_id, KeyKind.INDEX)
+    people = list(
+        Person.objects.filter(pk__in=list(person_ids), organisation_id=organisation_id, erased_at__isnull=True)
+        .only("id", "record_uid", "data_key_id", *Person.REPORT_FACTS)
+    )
+    keyring.prefetch(person.data_key_id for person in people)
+    made = []
+    for person in people:
+        if not keyring.opened(person.data_key_id):
+            continue  # a record the actor was not shared: a colleague who holds it makes it
+        values = person.decrypt(keyring, only=Person.REPORT_FACTS)
+        person.set_report_facts(index_material, index_key, values)
+        made.append(person)
+    Person.objects.bulk_update(made, ["report_facts", "report_key"], batch_size=250)
+    if made:
+        log_action(action="person.report_facts_made", actor=actor, details={"count": len(made)})
+    return len(made)

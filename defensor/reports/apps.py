@@ -8,3 +8,10 @@ class ReportsConfig(AppConfig):
     label = "reports"
     verbose_name = "Reports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from defensor.keys.facts import RESEALERS
+        from defensor.reports.services import releases_reseal
+
+        if releases_reseal not in RESEALERS:
+            RESEALERS.append(releases_reseal)

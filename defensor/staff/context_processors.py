@@ -22,6 +22,7 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         ("staff:calendar", "calendar", Perm.CALENDAR_MANAGE),
         ("staff:templates", "templates", Perm.TEMPLATES_MANAGE),
         ("staff:retention", "retention", Perm.USERS_MANAGE),
+        ("staff:reports", "reports", Perm.REPORTS_VIEW),
         ("staff:account", "account", Perm.WORKSPACE),
     ]
     return {"nav": [(url, key) for url, key, perm in entries if has_permission(user, perm)]}

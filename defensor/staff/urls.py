@@ -16,6 +16,7 @@ from defensor.evidence import views as evidence
 from defensor.intake import accept_views as accept
 from defensor.intake import triage_views as triage
 from defensor.people import views as people
+from defensor.reports import views as reports
 from defensor.retention import views as retention
 from defensor.staff import views as staff
 
@@ -111,4 +112,12 @@ urlpatterns = [
     path("account/powers-of-attorney/", documents.account_poa_add_view, name="account-poa-add"),
     path("account/powers-of-attorney/revoke/", documents.account_poa_revoke_view, name="account-poa-revoke"),
     path("retention/", retention.retention_view, name="retention"),
+    path("reports/", reports.report_view, name="reports"),
+    path("reports/releases/", reports.release_make_view, name="release-make"),
+    path("reports/releases/<int:release_number>/", reports.release_view, name="release"),
+    path("reports/releases/<int:release_number>/csv/", reports.release_export_view, {"file_format": "csv"},
+         name="release-csv"),
+    path("reports/releases/<int:release_number>/xlsx/", reports.release_export_view, {"file_format": "xlsx"},
+         name="release-xlsx"),
+    path("reports/releases/<int:release_number>/public/", reports.release_public_view, name="release-public"),
 ]
