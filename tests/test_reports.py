@@ -219,3 +219,36 @@ def test_who_may_see_reports(who: str, status: int, team: dict[Any, User],
                              verified_client: Callable[[User], Client]) -> None:
     user = next(u for u in team.values() if u.username == who)
     assert verified_client(user).get("/staff/reports/").status_code == status
+
+
+@pytest.mark.django_db
+def test_releases_and_counted_values_follow_a_rotated_index_key(
+    anna: User, org_kit: Any, verified_client: Callable[[User], Client], make_submission: Make,
+) -> None:
+    from defensor.access.services import rotate_index_key
+
+    keys = keyring_of(anna)
+    person = person_create(created_by=anna, keyring=keys, full_name="Петров Пётр")
+    person_update(person=person, updated_by=anna, keyring=keys, region="RU-TY")
+    _flood(make_submission, central=15, tuva=0)
+    for n in range(20):
+        make_submission(service_region="RU-KDA", phone=f"+7 918 400-{n:02d}-00")
+    client = verified_client(anna)
+    client.get("/staff/reports/")
+    from defensor.reports.services import release_make
+    from defensor.reports.tables import Quarter
+    today = Quarter.of(date.today())  # noqa: DTZ011 - the report's default period ends in this quarter
+    release_make(actor=anna, keyring=keys, first=today, last=today)
+
+    rotate_index_key(organisation=org_kit.organisation, recovery_key=org_kit.recovery_key)
+
+    client = verified_client(anna)  # a new session: the new key is in anna's ring
+    shown = client.get("/staff/reports/releases/1/")
+    assert shown.status_code == 200
+    assert _numbers(shown.content.decode(), "district")["Южный"] == "20"
+    page = client.get("/staff/reports/").content.decode()
+    assert 'data-testid="report-waiting"' not in page  # requests re-prepared with the new key on the way
+    assert _numbers(page, "district")["Южный"] == "20"
+    assert _numbers(page, "district")["Сибирский"] == "< 10"  # the person record's value, resealed
+    person.refresh_from_db()
+    assert person.report_key_id == Release.objects.get().sealed_key_id
