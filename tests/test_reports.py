@@ -252,3 +252,27 @@ def test_releases_and_counted_values_follow_a_rotated_index_key(
     assert _numbers(page, "district")["Сибирский"] == "< 10"  # the person record's value, resealed
     person.refresh_from_db()
     assert person.report_key_id == Release.objects.get().sealed_key_id
+
+
+@pytest.mark.django_db
+def test_erasing_a_person_or_withdrawing_a_request_takes_its_counted_values_too(
+    anna: User, make_submission: Make,
+) -> None:
+    from defensor.intake.search import submissions_index_all
+    from defensor.intake.services import submission_withdraw
+    from defensor.people.services import person_erase
+
+    keys = keyring_of(anna)
+    person = person_create(created_by=anna, keyring=keys, full_name="Сидоров")
+    person_update(person=person, updated_by=anna, keyring=keys, region="RU-TY")
+    request = make_submission(service_region="RU-TY")
+    submissions_index_all(actor=anna, keyring=keys)
+    assert Submission.objects.get(pk=request.pk).report_facts is not None
+    assert len(persons_counted(actor=anna, keyring=keys).counted) == 2
+
+    person_erase(person=Person.objects.get(pk=person.pk), erased_by=anna)
+    submission_withdraw(submission=Submission.objects.get(pk=request.pk))
+
+    assert Person.objects.get(pk=person.pk).report_facts is None
+    assert Submission.objects.get(pk=request.pk).report_facts is None
+    assert persons_counted(actor=anna, keyring=keys).counted == []

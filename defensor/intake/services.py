@@ -364,7 +364,8 @@ def submission_withdraw(*, submission: Submission) -> None:
     submission.attachments.all().delete()
     submission.search_digests.all().delete()  # intake.search: nothing left to find it by
     Submission.objects.filter(pk=submission.pk).update(
-        sealed_key=None, answers=None, reply_key=None, receipt_digest=None, withdrawn_at=timezone.now()
+        sealed_key=None, answers=None, reply_key=None, receipt_digest=None, report_facts=None,
+        withdrawn_at=timezone.now(),
     )
     log_action(
         action="submission.withdrawn", organisation=submission.organisation, target=submission,

@@ -420,6 +420,7 @@ def _person_shred(person: Person, erased_by: User | None) -> None:
     Person.objects.filter(pk=person.pk).update(
         **dict.fromkeys(Person.encrypted_field_names()),
         surname_index=None, surname_prefix_index=None, birth_date_index=None, unit_index=None,
+        report_facts=None, report_key=None,  # the copy a report counts (keys.facts) goes with the record
         erased_at=timezone.now(),
     )
 

@@ -104,7 +104,7 @@ def _request_shred(submission: Submission, *, reason: str) -> list[str]:
     # The keys and ciphertexts first, as a withdrawal does; then the row with its messages,
     # attachments' keys and search digests (they cascade).
     Submission.objects.filter(pk=submission.pk).update(sealed_key=None, answers=None, reply_key=None,
-                                                       receipt_digest=None)
+                                                       receipt_digest=None, report_facts=None)
     Submission.objects.filter(pk=submission.pk).delete()
     forget_deleted_pages()
     return attachments
