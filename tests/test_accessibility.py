@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from defensor.accounts.models import User
 from defensor.intake.models import Submission
@@ -400,3 +401,51 @@ def test_a_person_sends_a_request_with_the_keyboard_alone(chromium: Any, live_se
     assert answers["order_description"] == ANSWERS["order_description"]
     assert answers["order_date"] == ANSWERS["order_date"]  # typed in its three parts
     context.close()
+
+
+@pytest.fixture
+def a_public_release(anna: User, olga: User, make_submission: Callable[..., Submission], settings: Any) -> None:
+    """Forty people in three districts this quarter (three of them in one: "< 10"), frozen by anna as
+    release 1 and put on the public page by olga, on a server whose public reports page is on."""
+    from defensor.reports.services import release_make, release_set_public, report_prepare
+    from defensor.reports.tables import Quarter
+
+    for n, region in enumerate(["RU-MOW"] * 25 + ["RU-KDA"] * 12 + ["RU-TY"] * 3):
+        make_submission(service_region=region, phone=f"+7 916 {n:03d}-11-22", pressure=["command"])
+    keyring = keyring_of(anna)
+    report_prepare(actor=anna, keyring=keyring)
+    today = Quarter.of(timezone.localdate())  # the report's default period ends in this quarter
+    release = release_make(actor=anna, keyring=keyring, first=today, last=today)
+    settings.DEFENSOR_PUBLIC_REPORTS = True  # the live server runs in this process: it sees the setting
+    release_set_public(actor=olga, keyring=keyring_of(olga), release=release, public=True)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=VIEWPORT_IDS)
+def test_the_report_pages_have_no_serious_accessibility_violation(
+    chromium: Any, live_server: Any, anna: User, olga: User, a_public_release: None,
+    verified_client: Callable[[User], Client], viewport: dict[str, int],
+) -> None:
+    """The reports page with its charts, a release (as a lawyer sees it and as an administrator
+    who may take it off the public page sees it) and the public page of the release."""
+    audit = Audit()
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    visits = [(anna, [("reports", "/staff/reports/"), ("release 1", "/staff/reports/releases/1/")]),
+              (olga, [("release 1, its public page switch", "/staff/reports/releases/1/")]),
+              (None, [("release 1 on the public page", "/reports/1/")])]
+    for user, pages in visits:
+        context = chromium.new_context(java_script_enabled=True, viewport=viewport, locale="ru-RU")
+        if user is not None:
+            client = verified_client(user)
+            context.add_cookies([{"name": name, "value": morsel.value, "domain": host, "path": morsel["path"] or "/"}
+                                 for name, morsel in client.cookies.items()])
+        page = context.new_page()
+        for name, path in pages:
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status == 200, (name, response.status)
+            assert page.locator("figure.report-chart svg").count() == 2, name  # the bars and the map
+            assert page.locator('[data-testid="report-district"] td[data-hidden]').count(), name  # "< 10"
+            audit.check(page, name)
+        context.close()
+    assert len(audit.pages) == 4
+    audit.assert_clean()
