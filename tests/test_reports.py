@@ -276,3 +276,23 @@ def test_erasing_a_person_or_withdrawing_a_request_takes_its_counted_values_too(
     assert Person.objects.get(pk=person.pk).report_facts is None
     assert Submission.objects.get(pk=request.pk).report_facts is None
     assert persons_counted(actor=anna, keyring=keys).counted == []
+
+
+def test_a_longer_period_is_checked_against_a_shorter_release_of_the_quarters() -> None:
+    """Release 1 published the third quarter: 30. Three people then counted in the second quarter
+    (a longer period) must not be readable as 33 − 30 from the two releases' totals."""
+    from defensor.reports.disclosure import CountSeries, protect_series
+    from defensor.reports.publication import protect_all
+
+    first = protect_series(CountSeries(labels=("2026-Q3",), counts=(30,)))
+    longer = CountSeries(labels=("2026-Q2", "2026-Q3"), counts=(3, 30))
+    protected, refused = protect_all({"quarter": longer}, [{"quarter": first}], threshold=10, base=5)
+
+    if "quarter" in refused:
+        return  # refused outright: nothing is shown, which is safe
+    shown = protected["quarter"]
+    assert shown.cells[0].value is None  # the three are hidden
+    # and neither the new total nor the repeated quarter is shown exactly beside release 1's 30
+    assert shown.total.value is None or shown.cells[1].value is None
+    alone = protect_series(longer)  # without release 1, the total and the 30 are shown
+    assert alone.total.value is not None

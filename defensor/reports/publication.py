@@ -24,7 +24,15 @@ from defensor.reports.disclosure import (
     protect_series,
 )
 from defensor.reports.shown import ShownEntry, ShownTable
-from defensor.reports.tables import NAMED, PRESSURE_KINDS, PRESSURE_TITLE, SPECS, TABLE_KEYS, pressure_label
+from defensor.reports.tables import (
+    NAMED,
+    PRESSURE_KINDS,
+    PRESSURE_TITLE,
+    SPECS,
+    TABLE_KEYS,
+    Quarter,
+    pressure_label,
+)
 
 Published = dict[str, Any]  # JSON: {"threshold", "base", "tables": {key: {"labels", "published", "total"}}}
 
@@ -38,8 +46,12 @@ def protect_all(
     refused: list[str] = []
     for key, counts in series.items():
         before = [old[key] for old in earlier if key in old and old[key].source.labels == counts.labels]
+        others = [old[key] for old in earlier if key in old and old[key].source.labels != counts.labels]
         try:
-            protected[key] = protect_series(counts, earlier=before, threshold=threshold, base=base)
+            if key == "quarter" and others:
+                protected[key] = _protect_quarters(counts, [*before, *others], threshold=threshold, base=base)
+            else:
+                protected[key] = protect_series(counts, earlier=before, threshold=threshold, base=base)
         except ReleaseRefused:
             refused.append(key)
             hidden = PublishedCount(None, Suppression.DIFFERENCING)
@@ -48,6 +60,48 @@ def protect_all(
                 threshold=threshold, base=base, protection=PROTECTION,
             )
     return protected, refused
+
+
+def _quarter_order(label: str) -> tuple[int, int]:
+    quarter = Quarter.parse(label)
+    return (quarter.year, quarter.number) if quarter else (0, 0)
+
+
+def _padded(counts: CountSeries, labels: Sequence[str]) -> CountSeries:
+    """``counts`` over ``labels``: the quarters outside its period are zeros by definition."""
+    own = dict(zip(counts.labels, counts.counts, strict=True))
+    return CountSeries(
+        labels=tuple(labels), counts=tuple(own.get(label, 0) for label in labels),
+        structural_zeros=frozenset(j for j, label in enumerate(labels) if label not in own),
+    )
+
+
+def _padded_release(old: ProtectedSeries, labels: Sequence[str]) -> ProtectedSeries:
+    shown = dict(zip(old.source.labels, old.cells, strict=True))
+    zero = PublishedCount(0, None, structural=True)
+    return ProtectedSeries(
+        source=_padded(old.source, labels), cells=tuple(shown.get(label, zero) for label in labels),
+        total=old.total, threshold=old.threshold, base=old.base, protection=old.protection,
+    )
+
+
+def _protect_quarters(
+    counts: CountSeries, earlier: Sequence[ProtectedSeries], *, threshold: int, base: int
+) -> ProtectedSeries:
+    """The quarter table of a release whose period differs from earlier ones'. A quarter outside a
+    release's period is known to hold nobody in it, so both are compared over every quarter either
+    covers (the total of a longer period less the shorter one's is the new quarters' count: it is
+    checked like any other difference); the quarters outside this period are then left out again."""
+    labels = sorted({*counts.labels, *(label for old in earlier for label in old.source.labels)}, key=_quarter_order)
+    checked = protect_series(
+        _padded(counts, labels), earlier=[_padded_release(old, labels) for old in earlier],
+        threshold=threshold, base=base,
+    )
+    mine = [j for j, label in enumerate(labels) if label in set(counts.labels)]
+    return ProtectedSeries(
+        source=counts, cells=tuple(checked.cells[j] for j in mine), total=checked.total,
+        threshold=threshold, base=base, protection=checked.protection,
+    )
 
 
 def _pair(count: PublishedCount) -> list[Any]:
