@@ -296,3 +296,14 @@ def test_a_longer_period_is_checked_against_a_shorter_release_of_the_quarters() 
     assert shown.total.value is None or shown.cells[1].value is None
     alone = protect_series(longer)  # without release 1, the total and the 30 are shown
     assert alone.total.value is not None
+
+
+@pytest.mark.django_db
+def test_an_empty_report_and_a_period_typed_wrong(anna: User, verified_client: Callable[[User], Client]) -> None:
+    client = verified_client(anna)
+    page = client.get("/staff/reports/?from=2030-Q9&to=abc").content.decode()
+    assert _numbers(page, "district")["Всего"] == "0"
+    assert "Создать выпуск" in page  # nothing waits to be prepared: a release of nothing is possible
+    refused = client.post("/staff/reports/releases/", {"from": "x"}, follow=True).content.decode()
+    assert "Выберите период выпуска." in refused
+    assert not Release.objects.exists()
