@@ -86,7 +86,9 @@ class TableSpec:
     title: Promise
     counts: Promise  # what a number counts
     keys: Callable[[Sequence[Quarter]], tuple[str, ...]]
-    of: Callable[[Counted], str | None]  # a person's line; None: not in this table
+    # A person's line; None: not in this table (a value that is not a line, where the table has a
+    # "not stated" line: counted there).
+    of: Callable[[Counted], str | None]
     label: Callable[[str], str]
 
 
@@ -100,10 +102,6 @@ def _choice_label(choices: Callable[[], list[tuple[str, str]]]) -> Callable[[str
 
 def _enum_label(enum: type[CaseKind] | type[CaseStage] | type[CaseOutcome]) -> Callable[[str], str]:
     return lambda key: str(enum(key).label)
-
-
-def _stated(value: str | None, keys: Sequence[str]) -> str:
-    return value if value is not None and value in keys else NOT_STATED
 
 
 def _withdrawal_label(key: str) -> str:
@@ -125,14 +123,11 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(
         "service_category", gettext_lazy("By status in the service"), _PERSONS,
-        _choices_keys(service_category_choices),
-        lambda c: _stated(c.service_category, [v for v, _l in service_category_choices()]),
-        _choice_label(service_category_choices),
+        _choices_keys(service_category_choices), lambda c: c.service_category, _choice_label(service_category_choices),
     ),
     TableSpec(
         "force", gettext_lazy("By force"), _PERSONS,
-        _choices_keys(force_choices), lambda c: _stated(c.force, [v for v, _l in force_choices()]),
-        _choice_label(force_choices),
+        _choices_keys(force_choices), lambda c: c.force, _choice_label(force_choices),
     ),
     TableSpec(
         "case_kind", gettext_lazy("Persons in cases, by kind of case"), _IN_CASES,
@@ -184,7 +179,10 @@ def series_of(counted: Sequence[Counted], period: Sequence[Quarter]) -> dict[str
     made: dict[str, CountSeries] = {}
     for spec in TABLES:
         keys = spec.keys(period)
-        tally = Counter(line for person in counted if (line := spec.of(person)) is not None)
+        tally = Counter(spec.of(person) for person in counted)
+        tally.pop(None, None)
+        if NOT_STATED in keys:
+            tally[NOT_STATED] += sum(n for line, n in tally.items() if line not in keys)
         made[spec.key] = CountSeries(labels=keys, counts=tuple(tally.get(key, 0) for key in keys))
     for kind in PRESSURE_KINDS:
         named = sum(1 for person in counted if kind in person.pressure)
