@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.report import update_readme
 
 BENCHMARKS = ["bench.audit", "bench.keys", "bench.intake", "bench.inbox", "bench.dedupe", "bench.cases", "bench.backup",
-              "bench.documents", "bench.triage", "bench.evidence"]
+              "bench.documents", "bench.triage", "bench.evidence", "bench.reports"]
 
 
 def main() -> int:
