@@ -38,7 +38,7 @@ from defensor.keys.blind import (
     normalise_unit,
     surname_spellings,
 )
-from defensor.keys.facts import seal_facts
+from defensor.keys.facts import seal_values
 from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.models import KeyKind, KeyMaterial
 
@@ -118,15 +118,24 @@ def pending_count(*, actor: User) -> int:
     return _pending(actor.membership.organisation_id).count()
 
 
-def report_facts(answers: dict[str, Any]) -> dict[str, Any]:
-    """What reports count of a request's answers (keys.facts): option values only, never text."""
+# What reports count of a request's answers (keys.facts), in this order: option values only.
+REPORT_FACTS = ("region", "service_category", "force", "pressure")
+
+
+def report_facts(answers: dict[str, Any]) -> list[str | None]:
+    """The answers' values of REPORT_FACTS (the kinds of pressure named, comma-separated)."""
     pressure = answers.get("pressure") or []
-    return {
-        "region": answers.get("service_region") or None,
-        "service_category": answers.get("service_category") or None,
-        "force": answers.get("force") or None,
-        "pressure": sorted({str(p) for p in pressure if p != "none"}) if isinstance(pressure, list) else [],
-    }
+    named = sorted({str(p) for p in pressure if p != "none"}) if isinstance(pressure, list) else []
+    return [
+        _code(answers.get("service_region")), _code(answers.get("service_category")), _code(answers.get("force")),
+        ",".join(code for code in named if _code(code)) or None,
+    ]
+
+
+def _code(value: Any) -> str | None:
+    """An option code as the questionnaire defines them, or None (anything else is not counted)."""
+    text = str(value or "")
+    return text if text and len(text) <= 32 and all(ch.isalnum() or ch in "-_" for ch in text) else None
 
 
 def submission_facts_subject(submission_id: Any) -> str:
@@ -153,7 +162,8 @@ def _store(
         ignore_conflicts=True,
     )
     facts = {
-        pk: seal_facts(key, material_id=material.pk, subject=submission_facts_subject(pk), facts=report_facts(answers))
+        pk: seal_values(key, material_id=material.pk, subject=submission_facts_subject(pk),
+                        values=report_facts(answers))
         for pk, answers in decrypted.items() if pk in live and answers is not None
     }
     Submission.objects.filter(pk__in=live).exclude(pk__in=list(facts)).update(search_key=material, report_facts=None)

@@ -142,10 +142,10 @@ class EncryptedRecord(models.Model):
         """Seal the values a report counts (``REPORT_FACTS``) with the index key."""
         if not self.REPORT_FACTS:
             return
-        from defensor.keys.facts import seal_facts
+        from defensor.keys.facts import seal_values
 
-        facts = {name: values.get(name) for name in self.REPORT_FACTS}
-        sealed = seal_facts(index_key, material_id=index_material.pk, subject=self.facts_subject(), facts=facts)
+        sealed = seal_values(index_key, material_id=index_material.pk, subject=self.facts_subject(),
+                             values=[values.get(name) for name in self.REPORT_FACTS])
         # Fields of the models that list REPORT_FACTS, not of every record.
         setattr(self, "report_facts", sealed)  # noqa: B010
         setattr(self, "report_key", index_material)  # noqa: B010

@@ -41,24 +41,26 @@ class Counted:
 
 
 class _Groups:
-    """Union-find over hashable keys."""
+    """Union-find over ints (person record ids, and requests as negative numbers). A key never
+    joined to another is its own group and is not stored."""
 
     def __init__(self) -> None:
-        self._parent: dict[Any, Any] = {}
+        self._parent: dict[int, int] = {}
 
-    def find(self, key: Any) -> Any:
-        parent = self._parent.setdefault(key, key)
-        if parent == key:
-            return key
-        root = self.find(parent)
-        self._parent[key] = root
+    def find(self, key: int) -> int:
+        parent = self._parent
+        root = key
+        while (up := parent.get(root, root)) != root:
+            root = up
+        while key != root:
+            parent[key], key = root, parent[key]
         return root
 
-    def join(self, a: Any, b: Any) -> None:
+    def join(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             # A person record is the group's representative where there is one.
-            if isinstance(rb, int) and not isinstance(ra, int):
+            if rb > 0 > ra:
                 ra, rb = rb, ra
             self._parent[rb] = ra
 
@@ -103,86 +105,83 @@ def count_persons(
 ) -> list[Counted]:
     """Each person once (see the module's docstring)."""
     records = {row.id: row for row in people}
+    live_record: dict[int, int | None] = {}
 
-    def record_of(person_id: int | None) -> int | None:
-        seen = 0
-        while person_id is not None and person_id in records and records[person_id].merged_into is not None:
-            person_id = records[person_id].merged_into
-            seen += 1
-            if seen > 100:  # a merge cycle cannot happen; never loop on one
-                return None
-        if person_id is None or person_id not in records or records[person_id].erased:
-            return None
-        return person_id
+    def record_of(person_id: int) -> int | None:
+        """The live record a record id stands for now (merges followed), None if erased."""
+        if person_id in live_record:
+            return live_record[person_id]
+        found: int | None = person_id
+        for _ in range(100):  # a merge cycle cannot happen; never loop on one
+            row = records.get(found) if found is not None else None
+            if row is None or row.merged_into is None:
+                break
+            found = row.merged_into
+        row = records.get(found) if found is not None else None
+        live_record[person_id] = found = None if row is None or row.erased or row.merged_into is not None else found
+        return found
 
     groups = _Groups()
-    live = [pid for pid, row in records.items() if record_of(pid) == pid]
-    for pid in live:
-        groups.find(pid)
-    by_contact: dict[str, Any] = {}
-    for pid, digest in person_contacts:
-        owner = record_of(pid)
-        if owner is None or not digest:
-            continue
-        if digest in by_contact:
-            groups.join(by_contact[digest], owner)
-        else:
-            by_contact[digest] = owner
-    request_rows: dict[Any, RequestRow] = {}
-    for row in requests:
-        request_rows[row.id] = row
-        owner = record_of(row.person) if row.person is not None else None
-        if row.person is not None and owner is None:
-            continue  # accepted into a record since erased: erased with it
-        key = owner if owner is not None else ("request", row.id)
-        groups.find(key)
-    for request_id, digest in request_contacts:
-        contact_row = request_rows.get(request_id)
-        if contact_row is None or not digest:
-            continue
-        owner = record_of(contact_row.person) if contact_row.person is not None else None
-        key = owner if owner is not None else ("request", request_id)
+    live = [pid for pid in records if record_of(pid) == pid]
+    by_contact: dict[str, int] = {}
+
+    def meet(digest: str, key: int) -> None:
         if digest in by_contact:
             groups.join(by_contact[digest], key)
         else:
             by_contact[digest] = key
 
-    counted: dict[Any, Counted] = {}
-    latest_request: dict[Any, tuple[date, str, dict[str, Any]]] = {}
+    for pid, digest in person_contacts:
+        owner = record_of(pid)
+        if owner is not None and digest:
+            meet(digest, owner)
+    request_list = list(requests)
+    key_of: dict[Any, int] = {}  # request id → its key (its record, or minus its position)
+    for position, row in enumerate(request_list, start=1):
+        if row.person is None:
+            key_of[row.id] = -position
+        elif (owner := record_of(row.person)) is not None:
+            key_of[row.id] = owner
+        # else: accepted into a record since erased: erased with it, not counted
+    for request_id, digest in request_contacts:
+        key = key_of.get(request_id)
+        if key is not None and digest:
+            meet(digest, key)
+
+    counted: dict[int, Counted] = {}
     for pid in live:
-        root = groups.find(pid)
         record = records[pid]
+        root = groups.find(pid)
         entry = counted.get(root)
         if entry is None:
             counted[root] = entry = Counted(first_contact=record.created_on)
-        entry.first_contact = min(entry.first_contact, record.created_on)
+        elif record.created_on < entry.first_contact:
+            entry.first_contact = record.created_on
         if record.facts:
-            for name in ("service_category", "force", "region"):
-                if getattr(entry, name) is None and record.facts.get(name):
-                    setattr(entry, name, record.facts[name])
-    for row in request_rows.values():
-        owner = record_of(row.person) if row.person is not None else None
-        if row.person is not None and owner is None:
+            _fill(entry, record.facts)
+    latest_request: dict[int, tuple[date, str, dict[str, Any]]] = {}
+    for row in request_list:
+        key = key_of.get(row.id)
+        if key is None:
             continue
-        root = groups.find(owner if owner is not None else ("request", row.id))
+        root = groups.find(key)
         entry = counted.get(root)
         if entry is None:
             counted[root] = entry = Counted(first_contact=row.received_on)
-        entry.first_contact = min(entry.first_contact, row.received_on)
+        elif row.received_on < entry.first_contact:
+            entry.first_contact = row.received_on
         if row.facts:
-            entry.pressure.update(str(kind) for kind in row.facts.get("pressure") or [])
+            if row.facts.get("pressure"):
+                entry.pressure.update(row.facts["pressure"])
             previous = latest_request.get(root)
             if previous is None or (row.received_on, str(row.id)) > previous[:2]:
                 latest_request[root] = (row.received_on, str(row.id), row.facts)
     for root, (_on, _id, facts) in latest_request.items():
-        entry = counted[root]
-        for name in ("service_category", "force", "region"):
-            if getattr(entry, name) is None and facts.get(name):
-                setattr(entry, name, facts[name])
+        _fill(counted[root], facts)  # the team's values first (above), the latest request's for the rest
 
-    latest_claim: dict[Any, ClaimRow] = {}
-    in_open_claim: set[Any] = set()
-    last_withdrawal: dict[Any, tuple[Any, str]] = {}
+    latest_claim: dict[int, ClaimRow] = {}
+    in_open_claim: set[int] = set()
+    last_withdrawal: dict[int, tuple[Any, str]] = {}
     for claim in claims:
         owner = record_of(claim.person)
         if owner is None:
@@ -207,6 +206,16 @@ def count_persons(
         if owner is not None:
             counted[groups.find(owner)].pressure.add(INCIDENT)
     return list(counted.values())
+
+
+def _fill(entry: Counted, facts: dict[str, Any]) -> None:
+    """The values ``entry`` does not have yet, from ``facts``."""
+    if entry.service_category is None:
+        entry.service_category = facts.get("service_category") or None
+    if entry.force is None:
+        entry.force = facts.get("force") or None
+    if entry.region is None:
+        entry.region = facts.get("region") or None
 
 
 INCIDENT = "incident"  # a pressure incident the team recorded in a case

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, date, datetime, tzinfo
+from typing import Any, cast
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +21,7 @@ from defensor.cases.models import CaseEvent, Claimant, ClaimantStatus, ClaimantS
 from defensor.core.errors import DefensorError
 from defensor.intake.models import Status, Submission, SubmissionIndex
 from defensor.intake.search import CONTACT, submission_facts_subject
-from defensor.keys.facts import open_facts
+from defensor.keys.facts import open_json, open_values
 from defensor.keys.keyring import KeyRing, NoAccess
 from defensor.keys.models import KeyKind, KeyMaterial
 from defensor.people.models import Handle, Person
@@ -52,8 +54,33 @@ class Gathered:
     unreadable: int  # facts that did not open (damaged): counted without their values
 
 
-def _opened(material: KeyMaterial, key: bytes, rows: list[tuple[str, Any]]) -> list[dict[str, Any] | None]:
-    return open_facts(key, material_id=material.pk, sealed=[(subject, blob) for subject, blob in rows])
+def _raw_rows(queryset: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """A values_list query's rows as the database driver returns them, without Django's conversion
+    of each value: at 100,000 requests turning ids into UUIDs and times into aware datetimes cost
+    seconds. Ids are only compared with each other (``_uuid_text`` where their text is needed);
+    times go through ``_local_day``."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _uuid_text(value: Any) -> str:
+    """A UUID as text with hyphens, from what SQLite (32 hex digits) or PostgreSQL (a UUID) gives."""
+    if isinstance(value, str) and len(value) == 32:
+        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+    return str(value)
+
+
+def _local_day(value: Any, zone: tzinfo) -> date:
+    """The day, in the server's time zone, of a time as SQLite (UTC text) or PostgreSQL gives it."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return cast(datetime, value).astimezone(zone).date()
+
+
+def _blank(value: str) -> str | None:
+    return value or None
 
 
 def persons_counted(*, actor: User, keyring: KeyRing) -> Gathered:
@@ -61,14 +88,15 @@ def persons_counted(*, actor: User, keyring: KeyRing) -> Gathered:
     require_permission(actor, Perm.REPORTS_VIEW)
     organisation_id = actor.membership.organisation_id
     material, key = index_key(actor=actor, keyring=keyring)
+    zone = timezone.get_current_timezone()
 
     person_rows = list(
         Person.objects.filter(organisation_id=organisation_id)
         .values_list("id", "record_uid", "created_at", "merged_into_id", "erased_at", "report_key_id", "report_facts")
     )
-    current = [(f"people.person:{uid}", facts) for _pid, uid, _c, _m, _e, used, facts in person_rows
-               if used == material.pk and facts is not None]
-    opened_people = iter(_opened(material, key, current))
+    made_people = [(f"people.person:{uid}", facts) for _pid, uid, _c, _m, _e, used, facts in person_rows
+                   if used == material.pk and facts is not None]
+    opened_people = iter(open_values(key, material_id=material.pk, sealed=made_people))
     people: list[PersonRow] = []
     records_waiting = unreadable = 0
     for pid, _uid, created, merged, erased, used, facts in person_rows:
@@ -78,29 +106,38 @@ def persons_counted(*, actor: User, keyring: KeyRing) -> Gathered:
             unreadable += 1
         if not made and erased is None and merged is None:
             records_waiting += 1
-        people.append(PersonRow(pid, timezone.localdate(created), merged, erased is not None, values))
+        record_facts = None if values is None else dict(zip(Person.REPORT_FACTS, map(_blank, values), strict=False))
+        people.append(PersonRow(pid, timezone.localdate(created), merged, erased is not None, record_facts))
 
-    request_rows = list(
+    request_rows = _raw_rows(
         Submission.objects.filter(organisation_id=organisation_id, withdrawn_at__isnull=True)
         .exclude(status=Status.SPAM)
         .values_list("id", "received_at", "person_id", "search_key_id", "report_facts")
     )
-    sealed = [(submission_facts_subject(sid), facts) for sid, _r, _p, used, facts in request_rows
-              if used == material.pk and facts is not None]
-    opened_requests = iter(_opened(material, key, sealed))
+    current = {_uuid_text(material.pk), material.pk.hex}
+    made_requests = [(submission_facts_subject(_uuid_text(sid)), facts) for sid, _r, _p, used, facts in request_rows
+                     if facts is not None and (used in current or _uuid_text(used) in current)]
+    opened_requests = iter(open_values(key, material_id=material.pk, sealed=made_requests))
     requests: list[RequestRow] = []
     requests_waiting = 0
     for sid, received, person, used, facts in request_rows:
-        made = used == material.pk and facts is not None
-        values = next(opened_requests) if made else None
-        if made and values is None:
+        fresh = used is not None and (used in current or _uuid_text(used) in current)
+        values = next(opened_requests) if fresh and facts is not None else None
+        if fresh and facts is not None and values is None:
             unreadable += 1
-        if used != material.pk:
+        if not fresh:
             requests_waiting += 1
-        requests.append(RequestRow(sid, timezone.localdate(received), person, values))
+        opened: dict[str, Any] | None = None
+        if values is not None and len(values) == 4:
+            region, category, force, pressure = values
+            opened = {"region": region or None, "service_category": category or None, "force": force or None,
+                      "pressure": pressure.split(",") if pressure else []}
+        requests.append(RequestRow(sid, _local_day(received, zone), person, opened))
 
-    request_contacts = SubmissionIndex.objects.filter(organisation_id=organisation_id, purpose=CONTACT).values_list(
-        "submission_id", "digest"
+    request_contacts = _raw_rows(
+        SubmissionIndex.objects.filter(organisation_id=organisation_id, purpose=CONTACT).values_list(
+            "submission_id", "digest"
+        )
     )
     person_contacts = Handle.objects.filter(
         person__organisation_id=organisation_id, value_index__isnull=False
@@ -109,7 +146,7 @@ def persons_counted(*, actor: User, keyring: KeyRing) -> Gathered:
     counted = count_persons(
         people=people,
         requests=requests,
-        request_contacts=request_contacts.iterator(chunk_size=5000),
+        request_contacts=request_contacts,
         person_contacts=[(pid, digest) for pid, digest in person_contacts if digest],
         claims=_claims(organisation_id),
         incidents=CaseEvent.objects.filter(
@@ -202,7 +239,7 @@ def release_payload(*, release: Release, keyring: KeyRing) -> dict[str, Any]:
         key = keyring.material(release.sealed_key_id)
     except NoAccess as error:
         raise ReportKeyMissing() from error
-    payload = open_facts(key, material_id=release.sealed_key_id, sealed=[(release.facts_subject(), release.sealed)])[0]
+    payload = open_json(key, material_id=release.sealed_key_id, subject=release.facts_subject(), sealed=release.sealed)
     if payload is None:
         raise ReleaseUnreadable()
     return payload

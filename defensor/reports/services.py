@@ -87,9 +87,9 @@ def release_make(*, actor: User, keyring: KeyRing, first: Quarter, last: Quarter
         organisation=organisation, number=number, first_quarter=report.first.key, last_quarter=report.last.key,
         threshold=report.threshold, base=report.base, sealed_key=material, created_by=actor,
     )
-    release.sealed = facts.seal_facts(
+    release.sealed = facts.seal_json(
         key, material_id=material.pk, subject=release.facts_subject(),
-        facts=sealed_json(report.protected, threshold=report.threshold, base=report.base),
+        payload=sealed_json(report.protected, threshold=report.threshold, base=report.base),
     )
     release.save()
     log_action(
@@ -137,10 +137,10 @@ def releases_reseal(
     """Rotation of the index key (access.services.rotate_index_key): every release sealed with
     the old key is sealed again with the new one, in the rotation's transaction."""
     for release in Release.objects.filter(organisation_id=organisation_id, sealed_key=old):
-        payload = facts.open_facts(old_key, material_id=old.pk, sealed=[(release.facts_subject(), release.sealed)])[0]
+        payload = facts.open_json(old_key, material_id=old.pk, subject=release.facts_subject(), sealed=release.sealed)
         if payload is None:
             continue  # damaged: left as it is (and reported unreadable when opened)
-        release.sealed = facts.seal_facts(new_key, material_id=new.pk, subject=release.facts_subject(),
-                                          facts=payload)
+        release.sealed = facts.seal_json(new_key, material_id=new.pk, subject=release.facts_subject(),
+                                         payload=payload)
         release.sealed_key = new
         release.save(update_fields=["sealed", "sealed_key"])
