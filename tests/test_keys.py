@@ -493,3 +493,18 @@ def test_a_key_ring_opens_many_keys_with_one_query_and_refuses_those_not_held(an
     assert not ring.opened(theirs.data_key_id)
     with pytest.raises(NoAccess):
         theirs.decrypt(ring)
+
+
+def test_decrypt_each_opens_what_encrypt_sealed_and_nothing_else() -> None:
+    """The report's bulk decryption (keys.crypto.decrypt_each, straight through libsodium's cffi)."""
+    key, other = crypto.random_key(), crypto.random_key()
+    sealed = [crypto.encrypt(key, text, aad=b"row-%d" % n) for n, text in enumerate([b"a", b"", b"x" * 5000, b"b"])]
+    tampered = bytearray(sealed[0])
+    tampered[-1] ^= 1
+    opened = crypto.decrypt_each(key, [
+        (sealed[0], b"row-0"), (sealed[1], b"row-1"), (sealed[2], b"row-2"), (sealed[3], b"row-3"),
+        (sealed[3], b"row-0"),  # moved to another row
+        (bytes(tampered), b"row-0"), (sealed[0][:20], b"row-0"), (b"\x02" + sealed[0][1:], b"row-0"),
+    ])
+    assert opened == [b"a", b"", b"x" * 5000, b"b", None, None, None, None]
+    assert crypto.decrypt_each(other, [(sealed[0], b"row-0")]) == [None]

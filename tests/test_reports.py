@@ -307,3 +307,26 @@ def test_an_empty_report_and_a_period_typed_wrong(anna: User, verified_client: C
     refused = client.post("/staff/reports/releases/", {"from": "x"}, follow=True).content.decode()
     assert "Выберите период выпуска." in refused
     assert not Release.objects.exists()
+
+
+@pytest.mark.parametrize("zone", ["Europe/Moscow", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata"])
+def test_the_day_of_a_request_in_the_servers_time_zone(zone: str) -> None:
+    """The report works out each request's local day itself (selectors._LocalDays), from SQLite's
+    naive UTC times as from PostgreSQL's aware ones, clock changes included."""
+    import random
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from defensor.reports.selectors import _LocalDays
+
+    local_day = _LocalDays(ZoneInfo(zone))
+    rng = random.Random(zone)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    moments = [start + timedelta(seconds=rng.randrange(3 * 365 * 86400)) for _ in range(3000)]
+    moments += [datetime(2024, 3, 31, tzinfo=UTC) + timedelta(minutes=m) for m in range(0, 3 * 1440, 13)]
+    moments += [datetime(2024, 10, 27, tzinfo=UTC) + timedelta(minutes=m) for m in range(0, 1440, 11)]
+    for moment in moments:
+        expected = moment.astimezone(ZoneInfo(zone)).date()
+        assert local_day(moment.strftime("%Y-%m-%d %H:%M:%S.%f")) == expected
+        assert local_day(moment.replace(tzinfo=None)) == expected  # SQLite: naive UTC
+        assert local_day(moment) == expected

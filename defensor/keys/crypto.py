@@ -16,6 +16,7 @@ import nacl.pwhash
 import nacl.utils
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from nacl import _sodium  # PyNaCl's cffi module (decrypt_each)
 from nacl import bindings as _b
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from nacl.secret import Aead
@@ -160,20 +161,36 @@ def derive_key_for(key: bytes, purpose: str) -> bytes:
     return hashlib.blake2b(b"", key=key, digest_size=KEY_SIZE, person=purpose.encode()[:16].ljust(16, b"\0")).digest()
 
 
+_AEAD_TAG = _b.crypto_aead_xchacha20poly1305_ietf_ABYTES
+
+
 def decrypt_each(key: bytes, items: Iterable[tuple[bytes, bytes]]) -> list[bytes | None]:
     """``decrypt`` of many (ciphertext, aad) pairs under one key; None where one does not open
-    (a report counts what opens and says how many did not, rather than failing as a whole)."""
+    (a report counts what opens and says how many did not, rather than failing as a whole).
+
+    Calls libsodium through PyNaCl's own cffi module with one output buffer for all: PyNaCl's
+    wrapper checks and allocates on every call, ten times the decryption itself for small rows
+    (a report opens 100,000). The arguments are checked here instead."""
+    if len(key) != KEY_SIZE:
+        raise ValueError("a key is 32 bytes")
+    ffi, lib = _sodium.ffi, _sodium.lib
     opened: list[bytes | None] = []
+    length = ffi.new("unsigned long long *")
+    size = 0
+    buffer = ffi.NULL
     for ciphertext, aad in items:
-        if ciphertext[:1] != FORMAT_VERSION or len(ciphertext) < 1 + NONCE_SIZE:
+        sealed = len(ciphertext) - 1 - NONCE_SIZE
+        if ciphertext[:1] != FORMAT_VERSION or sealed < _AEAD_TAG:
             opened.append(None)
             continue
-        try:
-            opened.append(_b.crypto_aead_xchacha20poly1305_ietf_decrypt(
-                ciphertext[1 + NONCE_SIZE:], aad, ciphertext[1:1 + NONCE_SIZE], key
-            ))
-        except nacl.exceptions.CryptoError:
-            opened.append(None)
+        if sealed > size:
+            size = max(sealed, 256)
+            buffer = ffi.new("unsigned char[]", size)
+        failed = lib.crypto_aead_xchacha20poly1305_ietf_decrypt(
+            buffer, length, ffi.NULL, ciphertext[1 + NONCE_SIZE:], sealed, aad, len(aad),
+            ciphertext[1:1 + NONCE_SIZE], key,
+        )
+        opened.append(None if failed else ffi.buffer(buffer, length[0])[:])
     return opened
 
 

@@ -9,6 +9,7 @@ line is shown. A table's keys are stable values; the words a reader sees are mad
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,11 @@ class Quarter:
         return (self.year, self.number) <= (other.year, other.number)
 
 
+@functools.lru_cache(maxsize=4096)
+def _quarter_key(day: date) -> str:
+    return Quarter.of(day).key
+
+
 def quarters(first: Quarter, last: Quarter) -> list[Quarter]:
     found = []
     quarter = first
@@ -114,7 +120,7 @@ _IN_CASES = gettext_lazy("persons in cases")
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         "quarter", gettext_lazy("By quarter of first contact"), _PERSONS,
-        lambda qs: tuple(q.key for q in qs), lambda c: Quarter.of(c.first_contact).key,
+        lambda qs: tuple(q.key for q in qs), lambda c: _quarter_key(c.first_contact),
         lambda key: Quarter.parse(key).label() if Quarter.parse(key) else key,  # type: ignore[union-attr]
     ),
     TableSpec(
@@ -179,7 +185,7 @@ def series_of(counted: Sequence[Counted], period: Sequence[Quarter]) -> dict[str
     made: dict[str, CountSeries] = {}
     for spec in TABLES:
         keys = spec.keys(period)
-        tally = Counter(spec.of(person) for person in counted)
+        tally = Counter(map(spec.of, counted))
         tally.pop(None, None)
         if NOT_STATED in keys:
             tally[NOT_STATED] += sum(n for line, n in tally.items() if line not in keys)
