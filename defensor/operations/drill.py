@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -167,9 +168,19 @@ def _drill_database() -> tuple[str, str] | None:
     return url, name
 
 
-def _drop_database(name: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)")
+def _drop_database(name: str, *, tries: int = 60) -> None:
+    """Drop the drill's database. FORCE ends the drill's own sessions, but not an autovacuum worker
+    that has just started on the freshly restored tables (a superuser's process: our role may not
+    signal it, and the drop is refused): then wait for it to finish, up to half a minute."""
+    for attempt in range(tries):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)")
+            return
+        except DatabaseError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
 
 
 def backup_verify(*, archive_path: Path, identities: list[str], actor: Any = None, sample: int = 20) -> DrillResult:
